@@ -1,0 +1,24 @@
+"""How a provider account reaches its API: over the network, or the in-process sandbox."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import httpx
+
+SANDBOX = "sandbox"
+SANDBOX_URL = "http://sandbox.invalid"
+
+
+def sandbox_dir(workspace_dir: Path) -> Path:
+    return Path(workspace_dir) / ".campaignctl" / "sandbox"
+
+
+def resolve(base_url: str, workspace_dir: Path) -> tuple[str, httpx.AsyncBaseTransport | None]:
+    """(url, transport) for an account. `base_url: sandbox` runs the emulator in-process,
+    persisted under the workspace's `.campaignctl/sandbox/`."""
+    if base_url != SANDBOX:
+        return base_url, None
+    from reconciler.sandbox.app import build_app
+
+    return SANDBOX_URL, httpx.ASGITransport(app=build_app(sandbox_dir(workspace_dir)))
