@@ -1,0 +1,1 @@
+"""Plan renderers (text, JSON, Markdown)."""

@@ -1,0 +1,221 @@
+"""The `campaignctl` command line. Exit codes: 0 ok, 1 any error (never 2: CI reads 2 as
+"changes present" with --detailed-exitcode), 2 only for pending changes."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+
+from reconciler import __version__
+from reconciler.errors import CampaignctlError, ValidationFailed
+from reconciler.providers.base import RunOptions
+from reconciler.render.text import render_text, use_color
+from reconciler.validate import errors_of, validate_directory
+
+EXIT_OK, EXIT_ERROR, EXIT_CHANGES = 0, 1, 2
+
+
+def _fail(message: str) -> None:
+    click.echo(f"Error: {message}", err=True)
+    sys.exit(EXIT_ERROR)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="campaignctl")
+def cli() -> None:
+    """Campaigns as code: validate, plan and apply email and SMS campaigns."""
+
+
+@cli.command()
+@click.argument("directory", default=".", type=click.Path(file_okay=False, path_type=Path))
+def validate(directory: Path) -> None:
+    """Check manifests offline: schema, references, vendor rules."""
+    _, diagnostics = validate_directory(directory)
+    for d in diagnostics:
+        click.echo(str(d), err=d.severity == "error")
+    errors = errors_of(diagnostics)
+    if errors:
+        click.echo(f"{len(errors)} error(s).", err=True)
+        sys.exit(EXIT_ERROR)
+    click.echo(f"{directory}: valid.")
+
+
+@cli.command()
+@click.argument("directory", default=".", type=click.Path(file_okay=False, path_type=Path))
+@click.option("--target", "targets", multiple=True, metavar="KIND/NAME",
+              help="Plan only this resource and what it depends on (repeatable).")
+@click.option("--detailed-exitcode", is_flag=True,
+              help="Exit 2 when there are changes, 0 when none, 1 on error.")
+def plan(directory: Path, targets: tuple[str, ...], detailed_exitcode: bool) -> None:
+    """Read live state and show what apply would change."""
+    from reconciler.run import plan_workspace
+
+    outcome = plan_workspace(directory, list(targets))
+    click.echo(render_text(outcome.plan, use_color()))
+    if detailed_exitcode and outcome.plan.has_changes:
+        sys.exit(EXIT_CHANGES)
+
+
+@cli.command()
+@click.argument("directory", default=".", type=click.Path(exists=True, path_type=Path))
+@click.option("--target", "targets", multiple=True, metavar="KIND/NAME")
+@click.option("--auto-approve", is_flag=True, help="Do not ask for confirmation.")
+@click.option("--resend-unknown", is_flag=True,
+              help="Send again batches whose outcome is unknown (a reviewed decision).")
+def apply(directory: Path, targets: tuple[str, ...], auto_approve: bool,
+          resend_unknown: bool) -> None:
+    """Apply the changes a fresh plan finds."""
+    from reconciler.run import apply_workspace
+
+    color = use_color()
+
+    def approve(plan) -> bool:
+        click.echo(render_text(plan, color))
+        if auto_approve:
+            return True
+        if not sys.stdin.isatty():
+            raise CampaignctlError("no terminal to confirm on: re-run with --auto-approve "
+                                   "(after reviewing the plan)")
+        return click.confirm("Apply these changes?", default=False)
+
+    def progress(event: str, action, error) -> None:
+        if event == "done":
+            click.echo(f"  done: {action.op} {action.address}")
+        elif event == "failed":
+            click.echo(f"  FAILED: {action.op} {action.address}: {error}", err=True)
+
+    outcome = apply_workspace(directory, targets=list(targets), approve=approve,
+                              progress=progress,
+                              options=RunOptions(resend_unknown=resend_unknown))
+    if outcome.result is None:
+        if not outcome.plan.has_changes:
+            click.echo(render_text(outcome.plan, color))
+        else:
+            click.echo("Apply cancelled; nothing was changed.")
+        return
+    r = outcome.result
+    click.echo(f"\nApply: {len(r.done)} done, {len(r.failed)} failed, {len(r.skipped)} "
+               f"skipped; {outcome.writes} write call(s), {outcome.reads} read call(s).")
+    for action, error in r.failed:
+        click.echo(f"Failed: {action.address}: {error}", err=True)
+    if outcome.drift:
+        click.echo("Still differs after apply (a perpetual diff?): " + ", ".join(outcome.drift),
+                   err=True)
+    if not r.ok:
+        click.echo("Fix the cause and run `campaignctl plan` again.", err=True)
+        sys.exit(EXIT_ERROR)
+
+
+@cli.command()
+@click.option("--out", "out_dir", default="schemas", type=click.Path(path_type=Path))
+def schema(out_dir: Path) -> None:
+    """Write one JSON Schema per kind (for editors) to schemas/."""
+    from reconciler.schema import write_schemas
+
+    for path in write_schemas(out_dir):
+        click.echo(f"wrote {path}")
+
+
+@cli.group()
+def state() -> None:
+    """Inspect and edit the state store (bindings, lock)."""
+
+
+def _store(directory: Path):
+    from reconciler.config import load_config
+    from reconciler.state.store import open_store
+
+    config, errors = load_config(directory)
+    if config is None:
+        raise ValidationFailed(errors)
+    return open_store(config)
+
+
+@state.command("list")
+@click.argument("directory", default=".", type=click.Path(file_okay=False, path_type=Path))
+def state_list(directory: Path) -> None:
+    """List bound resources."""
+    store = _store(directory)
+    for b in store.bindings():
+        click.echo(f"{b.kind}/{b.name}\t{b.account}\t{b.remote_id}")
+
+
+@state.command("show")
+@click.argument("address")
+@click.argument("directory", default=".", type=click.Path(file_okay=False, path_type=Path))
+def state_show(address: str, directory: Path) -> None:
+    """Show one binding (KIND/NAME)."""
+    kind, _, name = address.partition("/")
+    found = [b for b in _store(directory).bindings() if (b.kind, b.name) == (kind, name)]
+    if not found:
+        _fail(f"{address} is not in the state")
+    for b in found:
+        click.echo(f"address: {address}\naccount: {b.account}\nremote id: {b.remote_id}")
+
+
+@state.command("rm")
+@click.argument("address")
+@click.argument("directory", default=".", type=click.Path(file_okay=False, path_type=Path))
+def state_rm(address: str, directory: Path) -> None:
+    """Forget a binding (the live object is left alone)."""
+    kind, _, name = address.partition("/")
+    store = _store(directory)
+    removed = [b for b in store.bindings() if (b.kind, b.name) == (kind, name)
+               and store.remove_binding(b.account, kind, name)]
+    if not removed:
+        _fail(f"{address} is not in the state")
+    click.echo(f"forgot {address}")
+
+
+@state.command("unlock")
+@click.argument("directory", default=".", type=click.Path(file_okay=False, path_type=Path))
+def state_unlock(directory: Path) -> None:
+    """Release a lock left by an apply that died."""
+    store = _store(directory)
+    info = store.lock_info()
+    if not store.release_lock():
+        click.echo("not locked")
+        return
+    click.echo(f"released the lock held by {info[0]}")
+
+
+@cli.group()
+def sandbox() -> None:
+    """The built-in emulator of the vendor APIs."""
+
+
+@sandbox.command("serve")
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8787, show_default=True, type=int)
+@click.option("--data-dir", default=".campaignctl/sandbox", show_default=True,
+              type=click.Path(file_okay=False, path_type=Path))
+def sandbox_serve(host: str, port: int, data_dir: Path) -> None:
+    """Serve the emulator on HTTP (point an account's base_url at it)."""
+    import uvicorn
+
+    from reconciler.sandbox.app import build_app
+
+    click.echo(f"sandbox serving on http://{host}:{port} (data in {data_dir})")
+    uvicorn.run(build_app(data_dir), host=host, port=port, log_level="warning")
+
+
+def main(argv: list[str] | None = None) -> None:
+    try:
+        cli.main(args=argv, prog_name="campaignctl", standalone_mode=False)
+    except click.exceptions.Abort:
+        click.echo("Aborted.", err=True)
+        sys.exit(EXIT_ERROR)
+    except click.ClickException as exc:
+        exc.show()
+        sys.exit(EXIT_ERROR)  # usage errors too: exit 2 would read as "changes present"
+    except ValidationFailed as exc:
+        for d in exc.diagnostics:
+            click.echo(str(d), err=True)
+        sys.exit(EXIT_ERROR)
+    except CampaignctlError as exc:
+        _fail(str(exc))
+    except KeyboardInterrupt:
+        click.echo("Interrupted.", err=True)
+        sys.exit(EXIT_ERROR)

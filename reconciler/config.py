@@ -1,0 +1,173 @@
+"""campaignctl.yaml: provider accounts, state backend and safety settings.
+
+Secrets come from the environment as `${VAR}`; a missing variable is an error that names
+the file, line and variable, and the value itself is held in a `Secret` that never prints.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from reconciler.errors import Diagnostic, Location
+from reconciler.providers.catalog import VENDORS
+from reconciler.secrets import Secret
+from reconciler.yamlsource import SourceDoc, load_file, plain
+
+CONFIG_FILE = "campaignctl.yaml"
+_VAR = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
+
+
+class StateConfig(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    backend: Literal["sqlite", "postgres"] = "sqlite"
+    path: str = Field(".campaignctl/state.db", description="SQLite file, relative to the workspace")
+    dsn: str | None = Field(None, description="PostgreSQL DSN, e.g. ${CAMPAIGNCTL_STATE_DSN}")
+
+
+class SafetyConfig(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    max_delete_percent: float = Field(
+        25.0, ge=0, le=100,
+        description="Largest share of existing managed resources a plan may delete")
+    max_update_percent: float = Field(
+        50.0, ge=0, le=100,
+        description="Largest share of existing managed resources a plan may update")
+    min_existing: int = Field(
+        10, ge=0, description="Below this many existing resources the thresholds do not apply")
+
+
+class ConfigFile(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    providers: dict[str, dict[str, Any]] = Field(default_factory=dict)
+    state: StateConfig = Field(default_factory=StateConfig)
+    safety: SafetyConfig = Field(default_factory=SafetyConfig)
+
+
+@dataclass
+class Account:
+    """One provider account from campaignctl.yaml."""
+
+    name: str
+    type: str
+    base_url: str
+    credentials: dict[str, Secret]
+    options: dict[str, Any] = field(default_factory=dict)
+    location: Location | None = None
+
+    def __repr__(self) -> str:
+        return f"Account({self.name!r}, type={self.type!r}, base_url={self.base_url!r})"
+
+
+@dataclass
+class WorkspaceConfig:
+    directory: Path
+    accounts: dict[str, Account]
+    state: StateConfig
+    safety: SafetyConfig
+
+    @property
+    def secrets(self) -> list[Secret]:
+        out = [s for a in self.accounts.values() for s in a.credentials.values()]
+        if self.state.dsn:
+            out.append(Secret(self.state.dsn))
+        return out
+
+
+def _interpolate(value: Any, doc: SourceDoc, loc: tuple, env: dict[str, str],
+                 errors: list[Diagnostic]) -> Any:
+    if isinstance(value, str):
+        def sub(m: re.Match) -> str:
+            name = m.group(1)
+            if name not in env:
+                errors.append(Diagnostic(doc.locate(loc),
+                                         f"environment variable {name} is not set"))
+                return ""
+            return env[name]
+        return _VAR.sub(sub, value)
+    if isinstance(value, dict):
+        return {k: _interpolate(v, doc, (*loc, k), env, errors) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_interpolate(v, doc, (*loc, i), env, errors) for i, v in enumerate(value)]
+    return value
+
+
+def load_config(directory: Path, env: dict[str, str] | None = None,
+                ) -> tuple[WorkspaceConfig | None, list[Diagnostic]]:
+    env = dict(os.environ) if env is None else env
+    path = Path(directory) / CONFIG_FILE
+    display = str(path)
+    if not path.is_file():
+        return None, [Diagnostic(Location(display), f"no {CONFIG_FILE} in {directory}")]
+    docs, errors = load_file(path, display)
+    if errors:
+        return None, errors
+    if len(docs) != 1 or not isinstance(docs[0].data, dict):
+        return None, [Diagnostic(Location(display, 1, 1), "expected one YAML mapping")]
+    doc = docs[0]
+    raw = _interpolate(plain(doc.data), doc, (), env, errors)
+    try:
+        parsed = ConfigFile.model_validate(raw)
+    except ValidationError as exc:
+        for err in exc.errors():
+            errors.append(Diagnostic(doc.locate(err["loc"]), _message(err)))
+        return None, errors
+    accounts = {}
+    for name, body in parsed.providers.items():
+        acc = _account(name, body, doc, errors)
+        if acc:
+            accounts[name] = acc
+    if parsed.state.backend == "postgres" and not parsed.state.dsn:
+        errors.append(Diagnostic(doc.locate(("state",)), "state.backend postgres needs a dsn"))
+    if errors:
+        return None, errors
+    return WorkspaceConfig(Path(directory), accounts, parsed.state, parsed.safety), []
+
+
+def _account(name: str, body: Any, doc: SourceDoc, errors: list[Diagnostic]) -> Account | None:
+    loc = ("providers", name)
+    if not isinstance(body, dict):
+        errors.append(Diagnostic(doc.locate(loc), f"provider {name}: expected a mapping"))
+        return None
+    vtype = body.get("type")
+    if vtype not in VENDORS:
+        errors.append(Diagnostic(
+            doc.locate((*loc, "type")),
+            f"provider {name}: unknown type {vtype!r} (expected one of {', '.join(VENDORS)})"))
+        return None
+    vendor = VENDORS[vtype]
+    base_url = body.get("base_url")
+    if not isinstance(base_url, str) or not (
+            base_url == "sandbox" or base_url.startswith(("http://", "https://"))):
+        errors.append(Diagnostic(doc.locate((*loc, "base_url")),
+                                 f"provider {name}: base_url must be `sandbox` or an http(s) URL"))
+        return None
+    creds: dict[str, Secret] = {}
+    for key in vendor.credentials:
+        value = body.get(key)
+        if value is None and base_url == "sandbox":
+            value = "sandbox"  # the emulator accepts any non-empty credential
+        if not isinstance(value, str) or not value:
+            errors.append(Diagnostic(doc.locate(loc),
+                                     f"provider {name}: {vtype} needs `{key}`"))
+            continue
+        creds[key] = Secret(value)
+    known = {"type", "base_url", *vendor.credentials}
+    options = {k: v for k, v in body.items() if k not in known}
+    for key in options:
+        if key not in ("timeout", "max_concurrency", "rate_limit"):
+            errors.append(Diagnostic(doc.locate_key((*loc, key)),
+                                     f"provider {name}: unknown setting `{key}`"))
+    return Account(name, vtype, base_url, creds, options, doc.locate(loc))
+
+
+def _message(err: dict) -> str:
+    field_path = ".".join(str(p) for p in err["loc"])
+    if err["type"] == "extra_forbidden":
+        return f"unknown field `{field_path}`"
+    return f"{field_path}: {err['msg']}"

@@ -1,0 +1,126 @@
+"""Contacts and opt-out entries: normalisation, validation and streaming CSV reading.
+
+A CSV is read row by row (never all at once) so a 1,000,000-row file does not become
+1,000,000 dicts; callers keep only what they need (e.g. a set of keys).
+"""
+
+from __future__ import annotations
+
+import csv
+from collections.abc import Iterator
+from pathlib import Path
+from typing import NamedTuple
+
+import phonenumbers
+from email_validator import EmailNotValidError, validate_email
+
+FIELDS = ("email", "phone", "first_name", "last_name",
+          "param1", "param2", "param3", "param4", "param5")
+
+
+class Contact(NamedTuple):
+    email: str | None = None
+    phone: str | None = None
+    first_name: str | None = None
+    last_name: str | None = None
+    param1: str | None = None
+    param2: str | None = None
+    param3: str | None = None
+    param4: str | None = None
+    param5: str | None = None
+
+    @property
+    def key(self) -> str:
+        """The identity of a contact within a group: its email, else its phone."""
+        return self.email or self.phone or ""
+
+    @property
+    def name(self) -> str:
+        return " ".join(p for p in (self.first_name, self.last_name) if p)
+
+
+class ContactError(ValueError):
+    pass
+
+
+def normalize_email(value: str) -> str:
+    """Syntax check (no DNS) and canonical form: case never causes a diff."""
+    try:
+        result = validate_email(value.strip(), check_deliverability=False)
+    except EmailNotValidError as exc:
+        raise ContactError(f"invalid email {value!r}: {exc}") from None
+    return result.normalized.lower()
+
+
+def normalize_phone(value: str) -> str:
+    """Phone numbers must be written in E.164 (+ and country code)."""
+    raw = value.strip()
+    if not raw.startswith("+"):
+        raise ContactError(f"invalid phone number {raw!r}: not in E.164 format (+<country><number>)")
+    try:
+        parsed = phonenumbers.parse(raw, None)
+    except phonenumbers.NumberParseException as exc:
+        raise ContactError(f"invalid phone number {raw!r}: {exc}") from None
+    if not phonenumbers.is_valid_number(parsed):
+        raise ContactError(f"invalid phone number {raw!r}: not a valid number")
+    return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
+
+
+def normalize_address(value: str) -> str:
+    """An opt-out entry: an email or an E.164 phone number."""
+    value = str(value).strip()
+    if value.startswith("+"):
+        return normalize_phone(value)
+    return normalize_email(value)
+
+
+def make_contact(row: dict[str, str | None]) -> Contact:
+    values = {k: (str(v).strip() or None) if v is not None else None
+              for k, v in row.items() if k in FIELDS}
+    email = normalize_email(values["email"]) if values.get("email") else None
+    phone = normalize_phone(values["phone"]) if values.get("phone") else None
+    if not email and not phone:
+        raise ContactError("a contact needs an email or a phone")
+    values.update(email=email, phone=phone)
+    return Contact(**values)
+
+
+class CsvProblem(NamedTuple):
+    line: int
+    col: int
+    message: str
+
+
+def read_csv(path: Path) -> Iterator[tuple[int, Contact | CsvProblem]]:
+    """(line number, Contact or problem) for each row; the header is checked first."""
+    with open(path, newline="", encoding="utf-8-sig") as fh:
+        reader = csv.reader(fh)
+        try:
+            header = next(reader)
+        except StopIteration:
+            yield 1, CsvProblem(1, 1, "empty CSV: expected a header row")
+            return
+        except (csv.Error, UnicodeDecodeError) as exc:
+            yield 1, CsvProblem(1, 1, f"unreadable CSV: {exc}")
+            return
+        columns = [h.strip().lower() for h in header]
+        unknown = [c for c in columns if c not in FIELDS]
+        if unknown or not ({"email", "phone"} & set(columns)):
+            msg = (f"unknown column(s) {', '.join(map(repr, unknown))}" if unknown
+                   else "needs an `email` or `phone` column")
+            yield 1, CsvProblem(1, 1, f"{msg}; columns are {', '.join(FIELDS)}")
+            return
+        try:
+            for row in reader:
+                line = reader.line_num
+                if not row or all(not c.strip() for c in row):
+                    continue
+                if len(row) != len(columns):
+                    yield line, CsvProblem(line, 1, f"expected {len(columns)} columns, got {len(row)}")
+                    continue
+                try:
+                    yield line, make_contact(dict(zip(columns, row, strict=True)))
+                except ContactError as exc:
+                    yield line, CsvProblem(line, 1, str(exc))
+        except (csv.Error, UnicodeDecodeError) as exc:
+            yield reader.line_num, CsvProblem(reader.line_num, 1, f"unreadable CSV: {exc}")

@@ -1,0 +1,90 @@
+"""Plan actions: plain data produced by providers' diffs and consumed by renderers and the
+executor. An action carries everything needed to show it; `data` holds what its provider
+needs to execute it (JSON-serialisable, no secrets, no contact data)."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any, Literal
+
+Op = Literal["create", "update", "replace", "delete", "transition", "send", "refuse", "adopt",
+             "warn"]
+
+SYMBOLS = {"create": "+", "update": "~", "replace": "-/+", "delete": "-", "transition": ">",
+           "send": "send", "refuse": "!", "adopt": "=", "warn": "?"}
+
+
+@dataclass
+class FieldChange:
+    field: str
+    before: Any
+    after: Any
+    forces_replace: bool = False
+
+
+@dataclass
+class SetChange:
+    """A keyed-set change (contacts, opt-outs): counts, never addresses, in the plan."""
+
+    field: str
+    add: int = 0
+    remove: int = 0
+    update: int = 0
+    kept_live: int = 0  # live entries we do not remove (opt-outs recorded live)
+    total_after: int = 0
+    irreversible: bool = False
+    note: str = ""
+
+
+@dataclass
+class SendSummary:
+    recipients: int
+    batches: int
+    send_at: str | None  # ISO 8601 in the recipient-facing time zone, or None for now
+    timezone: str | None = None
+    suppressed: int = 0  # removed by opt-out lists
+    already_sent: int = 0
+    unknown: int = 0  # batches whose outcome is unknown (not resent)
+    estimated_messages: int | None = None
+    estimated_cost: float | None = None
+    currency: str | None = None
+
+
+@dataclass
+class Action:
+    op: Op
+    kind: str
+    name: str
+    account: str
+    reason: str
+    changes: list[FieldChange] = field(default_factory=list)
+    sets: list[SetChange] = field(default_factory=list)
+    path: list[str] = field(default_factory=list)  # transition: the states, first = current
+    send: SendSummary | None = None
+    irreversible: bool = False
+    depends_on: list[str] = field(default_factory=list)
+    data: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def address(self) -> str:
+        return f"{self.kind}/{self.name}"
+
+    @property
+    def symbol(self) -> str:
+        return SYMBOLS[self.op]
+
+    @property
+    def is_change(self) -> bool:
+        """Does executing it call a vendor (or write the state)?"""
+        return self.op not in ("refuse", "warn")
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> Action:
+        d = dict(d)
+        d["changes"] = [FieldChange(**c) for c in d.get("changes", [])]
+        d["sets"] = [SetChange(**s) for s in d.get("sets", [])]
+        d["send"] = SendSummary(**d["send"]) if d.get("send") else None
+        return cls(**d)

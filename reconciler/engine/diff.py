@@ -1,0 +1,55 @@
+"""Diff helpers every provider uses: field-level diffs of small nested specs (deepdiff) and
+keyed set diffs of large collections (contacts, opt-outs, recipients)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from deepdiff import DeepDiff
+
+from reconciler.engine.actions import FieldChange
+
+
+def field_changes(live: Mapping[str, Any], desired: Mapping[str, Any],
+                  forces_replace: Iterable[str] = (), ignore: Iterable[str] = ()) -> list[FieldChange]:
+    """One FieldChange per top-level field whose normalised values differ."""
+    forces, skip = set(forces_replace), set(ignore)
+    out = []
+    for key in sorted(set(live) | set(desired)):
+        if key in skip or key not in desired:
+            continue
+        before, after = live.get(key), desired.get(key)
+        if DeepDiff(before, after, ignore_order=False):
+            out.append(FieldChange(key, before, after, key in forces))
+    return out
+
+
+@dataclass
+class KeyedDiff:
+    add: dict[str, Any] = field(default_factory=dict)
+    remove: dict[str, Any] = field(default_factory=dict)
+    update: dict[str, Any] = field(default_factory=dict)
+    same: int = 0
+
+    @property
+    def empty(self) -> bool:
+        return not (self.add or self.remove or self.update)
+
+
+def keyed_diff(live: Mapping[str, Any], desired: Mapping[str, Any]) -> KeyedDiff:
+    """Keys only in desired are added, only in live removed, in both with another value
+    updated."""
+    d = KeyedDiff()
+    for key, value in desired.items():
+        if key not in live:
+            d.add[key] = value
+        elif live[key] != value:
+            d.update[key] = value
+        else:
+            d.same += 1
+    for key, value in live.items():
+        if key not in desired:
+            d.remove[key] = value
+    return d

@@ -1,0 +1,62 @@
+"""A Plan: ordered actions, the live-state fingerprint they were computed from, and a
+checksum that binds `apply PLANFILE` to exactly what was reviewed."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from reconciler.engine.actions import Action
+
+KIND_ORDER = ("Sender", "OptOutList", "ContactGroup", "Message", "Campaign")
+PLAN_FORMAT_VERSION = 1
+
+
+def canonical(obj: Any) -> str:
+    return json.dumps(obj, sort_keys=True, separators=(",", ":"), default=str)
+
+
+def digest(obj: Any) -> str:
+    return hashlib.sha256(canonical(obj).encode()).hexdigest()
+
+
+def order_actions(actions: list[Action]) -> list[Action]:
+    """Dependencies first (senders, lists, groups, messages, then campaigns); deletes last
+    and in reverse order, so nothing is deleted while something still uses it."""
+    def key(a: Action) -> tuple:
+        rank = KIND_ORDER.index(a.kind) if a.kind in KIND_ORDER else len(KIND_ORDER)
+        if a.op == "delete":
+            return (1, -rank, a.account, a.name)
+        return (0, rank, a.account, a.name)
+    return sorted(actions, key=key)
+
+
+@dataclass
+class Plan:
+    actions: list[Action]
+    live_fingerprint: str
+    workspace_digest: str
+    created_at: str = field(default_factory=lambda: datetime.now(UTC).isoformat(timespec="seconds"))
+    targets: list[str] = field(default_factory=list)
+    accounts: dict[str, str] = field(default_factory=dict)  # account -> vendor type
+
+    @property
+    def changes(self) -> list[Action]:
+        return [a for a in self.actions if a.is_change]
+
+    @property
+    def has_changes(self) -> bool:
+        return bool(self.changes)
+
+    @property
+    def checksum(self) -> str:
+        return digest([a.to_dict() for a in self.actions])
+
+    def counts(self) -> dict[str, int]:
+        out: dict[str, int] = {}
+        for a in self.actions:
+            out[a.op] = out.get(a.op, 0) + 1
+        return out

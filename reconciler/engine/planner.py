@@ -1,0 +1,114 @@
+"""read live -> diff -> plan, for every account at once (reads run in parallel)."""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass, field
+from typing import Any
+
+from reconciler.engine.actions import Action
+from reconciler.engine.plan import Plan, digest, order_actions
+from reconciler.errors import CampaignctlError
+from reconciler.providers.base import Provider, RunContext
+from reconciler.providers.catalog import VENDORS
+from reconciler.validate import REFERENCES
+from reconciler.workspace import Resource, Workspace
+
+
+@dataclass
+class Session:
+    """The providers of one run and the live state they read."""
+
+    ctx: RunContext
+    providers: dict[str, Provider] = field(default_factory=dict)
+    live: dict[str, Any] = field(default_factory=dict)
+
+    async def aclose(self) -> None:
+        for p in self.providers.values():
+            await p.aclose()
+
+    def calls(self) -> tuple[int, int]:
+        """(reads, writes) sent to vendor APIs so far."""
+        reads = writes = 0
+        for p in self.providers.values():
+            for c in p.clients():
+                writes += c.write_calls
+                reads += len(c.calls) - c.write_calls
+        return reads, writes
+
+
+def workspace_digest(ws: Workspace) -> str:
+    """Changes whenever a manifest or a CSV it names changes."""
+    items = []
+    for r in ws.ordered():
+        spec = r.spec.model_dump(mode="json", by_alias=True)
+        csv = r.csv_path()
+        csv_state = None
+        if csv is not None and csv.is_file():
+            st = csv.stat()
+            csv_state = [st.st_size, st.st_mtime_ns]
+        items.append([r.address, r.provider, spec, r.lifecycle.model_dump(), csv_state])
+    return digest(items)
+
+
+def select_targets(ws: Workspace, targets: list[str]) -> set[tuple[str, str]]:
+    """The targeted resources and everything they reference, transitively."""
+    chosen: set[tuple[str, str]] = set()
+    stack = []
+    for t in targets:
+        kind, _, name = t.partition("/")
+        if (kind, name) not in ws.resources:
+            raise CampaignctlError(f"--target {t}: no such resource in the workspace "
+                                   f"(expected KIND/NAME, e.g. Campaign/spring-sale)")
+        stack.append((kind, name))
+    while stack:
+        key = stack.pop()
+        if key in chosen:
+            continue
+        chosen.add(key)
+        r = ws.resources[key]
+        for fname, kind in REFERENCES.get(r.kind, ()):
+            value = getattr(r.spec, fname)
+            for name in value if isinstance(value, list) else [value] if value else []:
+                if (kind, name) in ws.resources:
+                    stack.append((kind, name))
+    return chosen
+
+
+def open_session(ctx: RunContext) -> Session:
+    session = Session(ctx)
+    for name, account in ctx.workspace.config.accounts.items():
+        cls = VENDORS[account.type].provider_class()
+        session.providers[name] = cls(account, ctx)
+    return session
+
+
+async def build_plan(session: Session, targets: list[str] | None = None) -> Plan:
+    ws = session.ctx.workspace
+    chosen = select_targets(ws, targets) if targets else None
+    by_account: dict[str, list[Resource]] = {name: [] for name in session.providers}
+    for r in ws.ordered():
+        if chosen is None or (r.kind, r.name) in chosen:
+            by_account.setdefault(r.provider, []).append(r)
+
+    async def read(name: str) -> None:
+        session.live[name] = await session.providers[name].read(by_account[name])
+
+    await asyncio.gather(*(read(n) for n in session.providers))
+    actions: list[Action] = []
+    fingerprints = {}
+    for name, provider in session.providers.items():
+        live = session.live[name]
+        found = provider.diff(by_account[name], live)
+        if chosen is not None:
+            # A partial plan never deletes what was not targeted.
+            found = [a for a in found if (a.kind, a.name) in chosen]
+        actions += found
+        fingerprints[name] = provider.fingerprint(live)
+    return Plan(
+        actions=order_actions(actions),
+        live_fingerprint=digest(fingerprints),
+        workspace_digest=workspace_digest(ws),
+        targets=sorted(targets or []),
+        accounts={n: a.type for n, a in ws.config.accounts.items()},
+    )

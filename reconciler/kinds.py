@@ -1,0 +1,216 @@
+"""The vendor-neutral manifest kinds (pydantic v2). Vendor-only options sit under a key
+named after the vendor type (`octopush:`, `connectly:`, `scheduled-campaigns:`...); their
+models live in the vendor's folder and are attached here from the catalog."""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime
+from functools import cache
+from typing import Any, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
+
+from pydantic import (AwareDatetime, BaseModel, ConfigDict, Field, create_model,
+                      field_validator, model_validator)
+
+from reconciler.contacts import (Contact, ContactError, normalize_address, normalize_email,
+                                 normalize_phone)
+from reconciler.providers.catalog import VENDORS, vendor_options
+
+NAME_PATTERN = r"^[a-z0-9]([a-z0-9._-]{0,62}[a-z0-9])?$"
+SMS_SENDER = re.compile(r"^[A-Za-z0-9]{3,11}$")
+SMS_MAX_CHARS = 1224
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=False)
+
+
+class Lifecycle(Strict):
+    prevent_destroy: bool = Field(False, description="Refuse any plan that deletes or replaces this resource")
+    ignore_changes: list[str] = Field(
+        default_factory=list,
+        description="Spec fields (dotted paths) whose live drift is not planned as an update")
+
+
+class Envelope(Strict):
+    """One YAML document: kind, name, provider account and the kind's spec."""
+
+    kind: Literal["Sender", "OptOutList", "ContactGroup", "Message", "Campaign"]
+    name: str = Field(pattern=NAME_PATTERN, description="Unique per kind in the workspace")
+    provider: str = Field(description="An account named in campaignctl.yaml")
+    spec: dict[str, Any] = Field(default_factory=dict)
+    lifecycle: Lifecycle = Field(default_factory=Lifecycle)
+
+
+def _email(v: str | None) -> str | None:
+    return normalize_email(v) if v is not None else None
+
+
+def _phone(v: str | None) -> str | None:
+    return normalize_phone(v) if v is not None else None
+
+
+class SenderSpec(Strict):
+    description: str | None = Field(None, description="A friendly name for the sender")
+    email: str | None = Field(None, description="From address for email")
+    name: str | None = Field(None, description="Display name shown with the from address")
+    sms_id: str | None = Field(None, description="Alphanumeric SMS sender, 3-11 letters/digits")
+    phone: str | None = Field(None, description="Sender phone number in E.164 (WhatsApp/SMS)")
+
+    _v_email = field_validator("email")(classmethod(lambda cls, v: _email(v)))
+    _v_phone = field_validator("phone")(classmethod(lambda cls, v: _phone(v)))
+
+    @field_validator("sms_id")
+    @classmethod
+    def _sms_id(cls, v: str | None) -> str | None:
+        if v is not None and not SMS_SENDER.match(v):
+            raise ValueError(f"SMS sender {v!r} must be 3 to 11 letters or digits (a-z, A-Z, 0-9)")
+        return v
+
+    @model_validator(mode="after")
+    def _one_address(self) -> SenderSpec:
+        if not (self.email or self.sms_id or self.phone):
+            raise ValueError("a sender needs an email, an sms_id or a phone")
+        return self
+
+
+class ContactEntry(Strict):
+    email: str | None = None
+    phone: str | None = None
+    first_name: str | None = None
+    last_name: str | None = None
+    param1: str | None = None
+    param2: str | None = None
+    param3: str | None = None
+    param4: str | None = None
+    param5: str | None = None
+
+    _v_email = field_validator("email")(classmethod(lambda cls, v: _email(v)))
+    _v_phone = field_validator("phone")(classmethod(lambda cls, v: _phone(v)))
+
+    @model_validator(mode="after")
+    def _addressable(self) -> ContactEntry:
+        if not (self.email or self.phone):
+            raise ValueError("a contact needs an email or a phone")
+        return self
+
+    def contact(self) -> Contact:
+        return Contact(**self.model_dump())
+
+
+class ContactGroupSpec(Strict):
+    title: str | None = Field(None, description="The group's name at the vendor (default: the manifest name)")
+    contacts: list[ContactEntry] = Field(default_factory=list, description="Inline contacts")
+    file: str | None = Field(
+        None, description="CSV next to the manifest: header row with email, phone, first_name, "
+                          "last_name, param1..param5")
+
+
+class OptOutListSpec(Strict):
+    entries: list[str] = Field(default_factory=list, description="Emails or E.164 phone numbers")
+    file: str | None = Field(None, description="CSV next to the manifest with an email or phone column")
+    opt_in: list[str] = Field(
+        default_factory=list,
+        description="Addresses explicitly re-subscribed: removed from the live list. Opt-outs "
+                    "recorded live are otherwise never removed.")
+
+    @field_validator("entries", "opt_in")
+    @classmethod
+    def _addresses(cls, values: list[str]) -> list[str]:
+        out = []
+        for i, v in enumerate(values):
+            try:
+                out.append(normalize_address(str(v)))
+            except ContactError as exc:
+                raise ValueError(f"entry {i}: {exc}") from None
+        return out
+
+
+class MessageSpec(Strict):
+    channel: Literal["email", "sms"]
+    subject: str | None = Field(None, description="Email subject")
+    body: str | None = Field(None, description="Email body")
+    body_format: Literal["plain_text", "html"] = "plain_text"
+    template: str | None = Field(None, description="A vendor-side template name (email)")
+    text: str | None = Field(None, description="SMS text, 1 to 1224 characters")
+
+    @model_validator(mode="after")
+    def _channel_fields(self) -> MessageSpec:
+        if self.channel == "email":
+            if self.text is not None:
+                raise ValueError("`text` is for SMS; an email message has subject and body")
+            if not self.subject:
+                raise ValueError("an email message needs a subject")
+            if not (self.body or self.template):
+                raise ValueError("an email message needs a body or a template")
+        else:
+            if self.subject is not None or self.body is not None or self.template is not None:
+                raise ValueError("an SMS message has `text` only (no subject, body or template)")
+            if not self.text:
+                raise ValueError("an SMS message needs text")
+            if len(self.text) > SMS_MAX_CHARS:
+                raise ValueError(f"SMS text is {len(self.text)} characters; the limit is {SMS_MAX_CHARS}")
+        return self
+
+
+@cache
+def _zones() -> frozenset[str]:
+    return frozenset(available_timezones())
+
+
+class CampaignSpec(Strict):
+    title: str | None = Field(None, description="The campaign's name at the vendor (default: the manifest name)")
+    message: str | None = Field(None, description="Name of a Message manifest")
+    sender: str | None = Field(None, description="Name of a Sender manifest")
+    contact_groups: list[str] = Field(default_factory=list, description="Names of ContactGroup manifests")
+    opt_out_lists: list[str] = Field(default_factory=list, description="Names of OptOutList manifests")
+    send_at: AwareDatetime | Literal["now"] | None = Field(
+        None, description="When to send: a time with its UTC offset, or `now`")
+    timezone: str | None = Field(None, description="IANA time zone of the recipients, e.g. Europe/Paris")
+    state: Literal["draft", "scheduled", "ready", "active", "paused", "cancelled"] | None = Field(
+        None, description="Desired state (which ones apply depends on the provider)")
+    variables: dict[str, str] = Field(default_factory=dict, description="Personalisation variables")
+
+    @field_validator("timezone")
+    @classmethod
+    def _tz(cls, v: str | None) -> str | None:
+        if v is None:
+            return v
+        if v not in _zones():
+            raise ValueError(f"unknown time zone {v!r} (use an IANA name such as Europe/Paris)")
+        try:
+            ZoneInfo(v)
+        except ZoneInfoNotFoundError:
+            raise ValueError(f"unknown time zone {v!r}") from None
+        return v
+
+    def send_time(self) -> datetime | None:
+        return self.send_at if isinstance(self.send_at, datetime) else None
+
+
+BASE_SPECS: dict[str, type[Strict]] = {
+    "Sender": SenderSpec,
+    "OptOutList": OptOutListSpec,
+    "ContactGroup": ContactGroupSpec,
+    "Message": MessageSpec,
+    "Campaign": CampaignSpec,
+}
+
+
+@cache
+def spec_model(kind: str) -> type[Strict]:
+    """The kind's spec model with every vendor block attached under its vendor-type key."""
+    base = BASE_SPECS[kind]
+    fields: dict[str, Any] = {}
+    for vtype, model in vendor_options(kind).items():
+        key = VENDORS[vtype].options_key
+        fields[key] = (model | None, Field(None, alias=vtype,
+                                            description=f"Options for `{vtype}` accounts"))
+    if not fields:
+        return base
+    return create_model(base.__name__, __base__=base, __module__=__name__, **fields)
+
+
+def vendor_block(spec: BaseModel, vendor_type: str) -> Any:
+    return getattr(spec, VENDORS[vendor_type].options_key, None)

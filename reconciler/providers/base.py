@@ -1,0 +1,86 @@
+"""The provider contract. A vendor module fills four hooks; the engine knows nothing else.
+
+    read(resources)      -> live snapshot (API reads, or our own ledger for send-only APIs)
+    fingerprint(live)    -> small JSON-able digest input: a saved plan is refused if it moved
+    diff(resources, live)-> [Action]   (pure: no I/O)
+    execute(action, live)-> performs one action (vendor calls + state writes)
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from reconciler.config import Account
+from reconciler.engine.actions import Action
+from reconciler.http import VendorHttp
+from reconciler.sandbox.transport import resolve
+from reconciler.state.store import SqliteStore
+from reconciler.workspace import Resource, Workspace
+
+
+@dataclass
+class RunOptions:
+    resend_unknown: bool = False
+    show_contacts: bool = False
+    now: datetime = field(default_factory=lambda: datetime.now(UTC))
+
+
+@dataclass
+class RunContext:
+    workspace: Workspace
+    store: SqliteStore
+    options: RunOptions = field(default_factory=RunOptions)
+
+    @property
+    def directory(self) -> Path:
+        return self.workspace.directory
+
+
+class Provider:
+    vendor: str = ""
+
+    def __init__(self, account: Account, ctx: RunContext):
+        self.account = account
+        self.ctx = ctx
+        self.store = ctx.store
+        self.base_url, self.transport = resolve(account.base_url, ctx.directory)
+
+    def http_options(self) -> dict[str, Any]:
+        opts = {k: v for k, v in self.account.options.items()
+                if k in ("timeout", "max_concurrency", "rate_limit")}
+        if self.transport is not None:
+            opts["transport"] = self.transport
+        return opts
+
+    def clients(self) -> list[VendorHttp]:
+        """The HTTP layers this provider used (for call counts in reports)."""
+        return []
+
+    async def read(self, resources: list[Resource]) -> Any:
+        raise NotImplementedError
+
+    def fingerprint(self, live: Any) -> Any:
+        return None
+
+    def diff(self, resources: list[Resource], live: Any) -> list[Action]:
+        raise NotImplementedError
+
+    async def execute(self, action: Action, live: Any) -> None:
+        raise NotImplementedError
+
+    async def aclose(self) -> None:
+        for c in self.clients():
+            await c.aclose()
+
+    # helpers for vendor modules -----------------------------------------------------------
+    def action(self, op: str, r_or_kind: Resource | str, name: str | None = None,
+               reason: str = "", **kw: Any) -> Action:
+        if isinstance(r_or_kind, str):
+            kind = r_or_kind
+        else:
+            kind, name = r_or_kind.kind, r_or_kind.name
+        return Action(op=op, kind=kind, name=name or "", account=self.account.name,
+                      reason=reason, **kw)

@@ -1,0 +1,69 @@
+"""The one list of vendor types: what each is called in campaignctl.yaml, which
+credentials it takes, which kinds it can hold, and where its code lives. The engine and
+the manifest models know vendors only through this table."""
+
+from __future__ import annotations
+
+import importlib
+from dataclasses import dataclass, field
+from functools import cache
+from typing import Any
+
+ALL_KINDS = ("Sender", "OptOutList", "ContactGroup", "Message", "Campaign")
+
+
+@dataclass(frozen=True)
+class VendorType:
+    type: str  # as written in campaignctl.yaml and as the vendor-block key in manifests
+    package: str
+    credentials: tuple[str, ...]
+    kinds: tuple[str, ...] = ALL_KINDS
+    # kind -> "module:Class" (relative to package) of the vendor block's pydantic model
+    options: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def options_key(self) -> str:
+        """The Python attribute name of the vendor block (`scheduled-campaigns` is not one)."""
+        return self.type.replace("-", "_")
+
+    def option_model(self, kind: str) -> Any | None:
+        ref = self.options.get(kind)
+        if ref is None:
+            return None
+        module, cls = ref.split(":")
+        try:
+            return getattr(importlib.import_module(f"{self.package}.{module}"), cls)
+        except ModuleNotFoundError:
+            return None
+
+    def provider_class(self) -> Any:
+        module = importlib.import_module(f"{self.package}.provider")
+        return module.PROVIDER
+
+
+VENDORS: dict[str, VendorType] = {
+    v.type: v
+    for v in (
+        VendorType("email-campaigns", "reconciler.providers.email_campaigns", ("token",)),
+        VendorType(
+            "scheduled-campaigns", "reconciler.providers.scheduled_campaigns", ("api_key",),
+            kinds=("Campaign",), options={"Campaign": "options:CampaignOptions"}),
+        VendorType(
+            "octopush", "reconciler.providers.octopush", ("api_login", "api_key"),
+            options={"Campaign": "options:CampaignOptions"}),
+        VendorType(
+            "connectly", "reconciler.providers.connectly", ("business_id", "api_key"),
+            options={"Campaign": "options:CampaignOptions"}),
+    )
+}
+
+
+@cache
+def vendor_options(kind: str) -> dict[str, Any]:
+    """vendor type -> pydantic model of its block in manifests of this kind."""
+    out = {}
+    for vendor in VENDORS.values():
+        model = vendor.option_model(kind)
+        if model is not None:
+            out[vendor.type] = model
+    return out

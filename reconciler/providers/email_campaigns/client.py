@@ -1,0 +1,284 @@
+"""HTTP client for the email-campaigns API (shared/api-docs/email-campaigns-api.txt).
+
+One method per documented operation; each returns the API's JSON as plain dicts/lists
+(or None where the API answers 204 / an empty 200). Ids travel as `?_id=` on detail
+paths and come back as `{"$_id": {"$oid": ...}}`; use `oid()` to read them.
+
+Retry policy lives in VendorHttp. Here we only decide which POSTs are idempotent: the
+bulk CSV endpoints are set operations (replace/add/delete the same file twice gives the
+same state), so they may be retried on 5xx; resource-creating POSTs may not, and a lost
+response surfaces as OutcomeUnknown for the caller to resolve by reading back.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from datetime import date
+from typing import Any
+from urllib.parse import quote, urlencode
+
+import httpx
+
+from reconciler.errors import ApiError, OutcomeUnknown
+from reconciler.http import VendorHttp
+from reconciler.providers.email_campaigns import csvio
+from reconciler.secrets import Secret
+
+VENDOR = "email-campaigns"
+CAMPAIGN_STATUSES = ("active", "paused", "cancelled")
+# The doc shows this header on every JSON request, GET and DELETE included. It is set per
+# request, not on the client: a client-wide Content-Type would override multipart's.
+JSON_HEADERS = {"Content-Type": "application/json"}
+
+
+def oid(obj: dict[str, Any]) -> str:
+    """The id of a resource as the API returns it: `obj["$_id"]["$oid"]`."""
+    try:
+        value = obj["$_id"]["$oid"]
+    except (KeyError, TypeError):
+        raise ValueError("object has no $_id.$oid") from None
+    if not isinstance(value, str):
+        raise ValueError("$_id.$oid is not a string")
+    return value
+
+
+def ref(resource_id: str) -> dict[str, str]:
+    """An id in the form the API expects inside bodies: `{"$oid": id}`."""
+    return {"$oid": resource_id}
+
+
+def _detail(path: str, resource_id: str) -> str:
+    # The id is part of the path string (not params=) so that errors name the resource.
+    if not resource_id:
+        raise ValueError("an _id is required")
+    return f"{path}?_id={quote(resource_id, safe='')}"
+
+
+class EmailCampaignsClient:
+    def __init__(self, base_url: str, token: Secret, *,
+                 transport: httpx.AsyncBaseTransport | None = None, **http_options: Any):
+        self._token = token
+        self.http = VendorHttp(
+            VENDOR, base_url,
+            {"Authorization": f"Token {token.reveal()}", "Accept": "application/json"},
+            transport=transport, **http_options)
+
+    async def aclose(self) -> None:
+        await self.http.aclose()
+
+    async def __aenter__(self) -> EmailCampaignsClient:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.aclose()
+
+    # -- plumbing ---------------------------------------------------------------------
+
+    async def _send(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
+        try:
+            return await self.http.request(method, path, **kwargs)
+        except ApiError as exc:
+            # The vendor's error text is echoed to users; make sure it cannot carry the
+            # token back (some APIs quote the request headers in their errors).
+            secret = self._token.reveal()
+            if secret and secret in exc.detail:
+                raise ApiError(exc.vendor, exc.method, exc.path, exc.status,
+                               exc.detail.replace(secret, "****")) from None
+            raise
+
+    def _json(self, response: httpx.Response, method: str, path: str, kind: type) -> Any:
+        try:
+            body = response.json()
+        except ValueError:
+            body = None
+        if isinstance(body, kind):
+            return body
+        reason = f"unexpected response body (expected a JSON {kind.__name__})"
+        if method == "POST":
+            # A 2xx to a create means it happened, but we cannot tell what was created.
+            raise OutcomeUnknown(VENDOR, method, path, reason)
+        raise ApiError(VENDOR, method, path, response.status_code, reason)
+
+    async def _list(self, path: str) -> list[dict[str, Any]]:
+        response = await self._send("GET", path, headers=JSON_HEADERS)
+        return self._json(response, "GET", path, list)
+
+    async def _get(self, path: str, resource_id: str) -> dict[str, Any]:
+        path = _detail(path, resource_id)
+        response = await self._send("GET", path, headers=JSON_HEADERS)
+        return self._json(response, "GET", path, dict)
+
+    async def _create(self, path: str, body: dict[str, Any]) -> dict[str, Any]:
+        response = await self._send("POST", path, json=body)
+        return self._created(response, path)
+
+    def _created(self, response: httpx.Response, path: str) -> dict[str, Any]:
+        created = self._json(response, "POST", path, dict)
+        try:
+            oid(created)
+        except ValueError:
+            raise OutcomeUnknown(VENDOR, "POST", path, "response carries no $_id") from None
+        return created
+
+    async def _put(self, path: str, resource_id: str, body: dict[str, Any]) -> httpx.Response:
+        return await self._send("PUT", _detail(path, resource_id), json=body)
+
+    async def _delete(self, path: str, resource_id: str) -> None:
+        await self._send("DELETE", _detail(path, resource_id), headers=JSON_HEADERS)
+
+    async def _upload(self, path: str, csv_body: bytes,
+                      fields: dict[str, str] | None = None) -> None:
+        await self._send(
+            "POST", path, idempotent=True, data=fields or {},
+            files={"csv_file": ("contacts.csv", csv_body, "text/csv")})
+
+    # -- registered from addresses ----------------------------------------------------
+
+    async def list_senders(self) -> list[dict[str, Any]]:
+        return await self._list("/email/senderid/")
+
+    async def get_sender(self, sender_id: str) -> dict[str, Any]:
+        return await self._get("/email/senderid/", sender_id)
+
+    async def create_sender(self, description: str, email: str) -> dict[str, Any]:
+        return await self._create("/email/senderid/",
+                                  {"description": description, "email": email})
+
+    async def update_sender(self, sender_id: str, description: str, email: str) -> None:
+        await self._put("/email/senderid/", sender_id,
+                        {"description": description, "email": email})
+
+    async def delete_sender(self, sender_id: str) -> None:
+        await self._delete("/email/senderid/", sender_id)
+
+    # -- opt-outs ---------------------------------------------------------------------
+
+    async def list_optouts(self) -> list[dict[str, Any]]:
+        return await self._list("/email/optout/")
+
+    async def get_optout(self, optout_id: str) -> dict[str, Any]:
+        return await self._get("/email/optout/", optout_id)
+
+    async def create_optout(self, email: str) -> dict[str, Any]:
+        return await self._create("/email/optout/", {"email": email})
+
+    async def update_optout(self, optout_id: str, email: str) -> None:
+        await self._put("/email/optout/", optout_id, {"email": email})
+
+    async def delete_optout(self, optout_id: str) -> None:
+        await self._delete("/email/optout/", optout_id)
+
+    async def bulk_add_optouts(self, emails: Iterable[str]) -> None:
+        await self._upload("/email/optout/bulk/add/", csvio.emails_csv(emails))
+
+    async def bulk_delete_optouts(self, emails: Iterable[str]) -> None:
+        await self._upload("/email/optout/bulk/delete/", csvio.emails_csv(emails))
+
+    # -- contact groups ---------------------------------------------------------------
+
+    async def list_groups(self) -> list[dict[str, Any]]:
+        return await self._list("/email/contact/")
+
+    async def get_group(self, group_id: str) -> dict[str, Any]:
+        return await self._get("/email/contact/", group_id)
+
+    async def create_group(self, tag: str) -> dict[str, Any]:
+        return await self._create("/email/contact/", {"tag": tag})
+
+    async def update_group_tag(self, group_id: str, tag: str) -> dict[str, Any]:
+        # Unlike the other PUTs, this one answers 200 with the updated group.
+        response = await self._put("/email/contact/", group_id, {"tag": tag})
+        return self._json(response, "PUT", _detail("/email/contact/", group_id), dict)
+
+    async def delete_group(self, group_id: str) -> None:
+        await self._delete("/email/contact/", group_id)
+
+    async def bulk_replace_contacts(self, group_id: str, contacts: Iterable[Any]) -> None:
+        """Overwrite ALL contacts of the group (an empty iterable empties it)."""
+        await self._upload(_detail("/email/contact/bulk/replace/", group_id),
+                           csvio.contacts_csv(contacts), self._contact_indexes())
+
+    async def bulk_update_contacts(self, group_id: str, contacts: Iterable[Any]) -> None:
+        """Add contacts, or update the name of those whose email is already there."""
+        await self._upload(_detail("/email/contact/bulk/update/", group_id),
+                           csvio.contacts_csv(contacts), self._contact_indexes())
+
+    async def bulk_delete_contacts(self, group_id: str, emails: Iterable[str]) -> None:
+        await self._upload(_detail("/email/contact/bulk/delete/", group_id),
+                           csvio.emails_csv(emails), {"email_index": "0"})
+
+    @staticmethod
+    def _contact_indexes() -> dict[str, str]:
+        return {"name_index": str(csvio.NAME_INDEX), "email_index": str(csvio.EMAIL_INDEX)}
+
+    # -- messages ---------------------------------------------------------------------
+
+    async def list_messages(self) -> list[dict[str, Any]]:
+        return await self._list("/email/message/")
+
+    async def get_message(self, message_id: str) -> dict[str, Any]:
+        return await self._get("/email/message/", message_id)
+
+    async def create_message(self, description: str, email_message: str) -> dict[str, Any]:
+        return await self._create("/email/message/",
+                                  {"description": description, "email_message": email_message})
+
+    async def update_message(self, message_id: str, description: str,
+                             email_message: str) -> None:
+        await self._put("/email/message/", message_id,
+                        {"description": description, "email_message": email_message})
+
+    async def delete_message(self, message_id: str) -> None:
+        await self._delete("/email/message/", message_id)
+
+    # -- campaigns --------------------------------------------------------------------
+
+    async def list_campaigns(self) -> list[dict[str, Any]]:
+        return await self._list("/email/campaign/")
+
+    async def get_campaign(self, campaign_id: str) -> dict[str, Any]:
+        return await self._get("/email/campaign/", campaign_id)
+
+    async def create_campaign(self, attributes: dict[str, Any],
+                              csv_rows: Iterable[Any] | None = None) -> dict[str, Any]:
+        """POST a campaign: `attributes` as documented ({"message", "contact_group",
+        "schedule"}). With contact_group.type "upload", `csv_rows` are the contacts
+        (objects with .email/.name or dicts); name_index/email_index are filled in to
+        match the CSV written here. Not idempotent: a lost response is OutcomeUnknown."""
+        group = attributes.get("contact_group") or {}
+        upload = group.get("type") == "upload"
+        if upload != (csv_rows is not None):
+            raise ValueError("csv_rows are required exactly when contact_group.type is upload")
+        if upload:
+            attributes = {**attributes, "contact_group": {
+                **group, "name_index": csvio.NAME_INDEX, "email_index": csvio.EMAIL_INDEX}}
+        # Every part goes through files=: a (None, text) part is a plain form field, and
+        # this keeps the body multipart/form-data even when there is no csv_file.
+        parts: dict[str, Any] = {"attributes": (None, json.dumps(attributes))}
+        if upload:
+            parts["csv_file"] = ("contacts.csv", csvio.contacts_csv(csv_rows), "text/csv")
+        path = "/email/campaign/"
+        response = await self._send("POST", path, files=parts)
+        return self._created(response, path)
+
+    async def set_status(self, campaign_id: str, status: str) -> None:
+        """PUT {"status": ...}: active (resume), paused or cancelled."""
+        if status not in CAMPAIGN_STATUSES:
+            raise ValueError(f"status must be one of {', '.join(CAMPAIGN_STATUSES)}")
+        await self._put("/email/campaign/", campaign_id, {"status": status})
+
+    # -- results ----------------------------------------------------------------------
+
+    async def results(self, start_date: date | str, end_date: date | str,
+                      campaign_id: str | None = None) -> list[dict[str, Any]]:
+        """Per-recipient results sent between the two dates (yyyy-mm-dd)."""
+        query = {"start_date": _day(start_date), "end_date": _day(end_date)}
+        if campaign_id:
+            query["campaign_id"] = campaign_id
+        return await self._list(f"/email/result/filter/?{urlencode(query)}")
+
+
+def _day(value: date | str) -> str:
+    # strftime, not isoformat: a datetime (a date subclass) must not add its time.
+    return value.strftime("%Y-%m-%d") if isinstance(value, date) else value

@@ -1,0 +1,451 @@
+"""email-campaigns: map the API's objects to the neutral kinds, diff, and apply.
+
+Identity: every object we create is bound in the state store (account, kind, name) -> id.
+An unbound live object with the same natural key (sender email, group tag, message
+subject+body, campaign name) is adopted instead of created again, which is also how an
+apply killed between a POST and its binding converges without duplicates.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass, field
+from typing import Any
+
+from reconciler.engine.actions import Action, FieldChange, SetChange
+from reconciler.engine.diff import field_changes, keyed_diff
+from reconciler.errors import ApiError, CampaignctlError, OutcomeUnknown
+from reconciler.providers.base import Provider
+from reconciler.providers.email_campaigns.client import EmailCampaignsClient, oid, ref
+from reconciler.providers.email_campaigns.timezones import IANA_TO_API, from_api, to_api
+from reconciler.state.store import Binding
+from reconciler.workspace import Resource
+
+LIVE_STATUSES = ("active", "paused")  # anything else has started, ended or was cancelled
+LIST_KINDS = ("Sender", "ContactGroup", "Message", "Campaign")
+
+
+@dataclass
+class EmailLive:
+    senders: dict[str, dict] = field(default_factory=dict)
+    optouts: dict[str, str] = field(default_factory=dict)  # email -> id
+    groups: dict[str, dict] = field(default_factory=dict)
+    messages: dict[str, dict] = field(default_factory=dict)
+    campaigns: dict[str, dict] = field(default_factory=dict)
+    read: bool = False
+
+    def of(self, kind: str) -> dict[str, dict]:
+        return {"Sender": self.senders, "ContactGroup": self.groups,
+                "Message": self.messages, "Campaign": self.campaigns}[kind]
+
+
+def _by_id(items: list[dict]) -> dict[str, dict]:
+    return {oid(i): i for i in items}
+
+
+def _ref_id(value: Any) -> str | None:
+    return value.get("$oid") if isinstance(value, dict) else None
+
+
+class EmailCampaignsProvider(Provider):
+    vendor = "email-campaigns"
+
+    def __init__(self, account, ctx):
+        super().__init__(account, ctx)
+        self.client = EmailCampaignsClient(self.base_url, account.credentials["token"],
+                                           **self.http_options())
+        self._ids: dict[tuple[str, str], str] = {}  # (kind, name) -> live id, found by diff
+        self._work: dict[str, dict[str, Any]] = {}  # address -> what execute needs
+
+    def clients(self):
+        return [self.client.http]
+
+    # read -------------------------------------------------------------------------------
+    async def read(self, resources: list[Resource]) -> EmailLive:
+        live = EmailLive()
+        if not resources and not self.store.bindings(self.account.name):
+            return live  # nothing managed here: no calls
+        senders, optouts, groups, messages, campaigns = await asyncio.gather(
+            self.client.list_senders(), self.client.list_optouts(), self.client.list_groups(),
+            self.client.list_messages(), self.client.list_campaigns())
+        live.senders, live.groups = _by_id(senders), _by_id(groups)
+        live.messages, live.campaigns = _by_id(messages), _by_id(campaigns)
+        live.optouts = {o["email"].lower(): oid(o) for o in optouts if o.get("email")}
+        live.read = True
+        return live
+
+    def fingerprint(self, live: EmailLive) -> Any:
+        def stamp(items: dict[str, dict]) -> list:
+            return sorted([i, o.get("modified_on"), o.get("status"),
+                           len(o.get("contacts") or [])] for i, o in items.items())
+        return {k: stamp(live.of(k)) for k in LIST_KINDS} | {"optouts": sorted(live.optouts)}
+
+    # identity -----------------------------------------------------------------------------
+    def _natural_key(self, kind: str, obj: dict) -> Any:
+        if kind == "Sender":
+            return (obj.get("email") or "").lower()
+        if kind == "ContactGroup":
+            return obj.get("tag")
+        if kind == "Message":
+            return (obj.get("description"), obj.get("email_message"))
+        if obj.get("status") not in LIVE_STATUSES:
+            return None  # a cancelled/finished campaign is never adopted
+        return obj.get("name")
+
+    def _find(self, r: Resource, live: EmailLive, desired: dict) -> tuple[str | None, str]:
+        """(live id, how): by binding, else an unbound live object with the same natural key."""
+        binding = self.store.get_binding(self.account.name, r.kind, r.name)
+        objects = live.of(r.kind)
+        if binding is not None:
+            if binding.remote_id in objects:
+                return binding.remote_id, "bound"
+            return None, "gone"
+        bound = {b.remote_id for b in self.store.bindings(self.account.name)}
+        want = self._natural_key(r.kind, desired)
+        if want:
+            for i, obj in objects.items():
+                if i not in bound and self._natural_key(r.kind, obj) == want:
+                    return i, "adopt"
+        return None, "new"
+
+    # desired ------------------------------------------------------------------------------
+    def _desired(self, r: Resource) -> dict[str, Any]:
+        s = r.spec
+        if r.kind == "Sender":
+            return {"description": s.description or r.name, "email": s.email}
+        if r.kind == "ContactGroup":
+            return {"tag": s.title or r.name}
+        if r.kind == "Message":
+            return {"description": s.subject, "email_message": s.body}
+        return {"name": s.title or r.name, "status": s.state or "active"}
+
+    def _live_fields(self, kind: str, obj: dict) -> dict[str, Any]:
+        if kind == "Sender":
+            return {"description": obj.get("description"), "email": (obj.get("email") or "").lower()}
+        if kind == "ContactGroup":
+            return {"tag": obj.get("tag")}
+        if kind == "Message":
+            return {"description": obj.get("description"), "email_message": obj.get("email_message")}
+        return {"name": obj.get("name"), "status": obj.get("status")}
+
+    # diff -----------------------------------------------------------------------------------
+    def diff(self, resources: list[Resource], live: EmailLive) -> list[Action]:
+        actions: list[Action] = []
+        optout_resources = [r for r in resources if r.kind == "OptOutList"]
+        for r in resources:
+            if r.kind == "OptOutList":
+                continue
+            actions += self._diff_one(r, live)
+        actions += self._diff_optouts(optout_resources, live)
+        present = {(r.kind, r.name) for r in resources}
+        for b in self.store.bindings(self.account.name):
+            if (b.kind, b.name) not in present:
+                actions += self._diff_orphan(b, live)
+        return actions
+
+    def _diff_one(self, r: Resource, live: EmailLive) -> list[Action]:
+        desired = self._desired(r)
+        live_id, how = self._find(r, live, desired)
+        work: dict[str, Any] = {"id": live_id, "adopt": how == "adopt"}
+        self._work[r.address] = work
+        if live_id is not None:
+            self._ids[(r.kind, r.name)] = live_id
+        if r.kind == "Campaign":
+            return self._diff_campaign(r, live, live_id, how, work)
+        if live_id is None:
+            reason = ("bound object was deleted outside campaignctl; recreating"
+                      if how == "gone" else "not in the account")
+            sets = []
+            if r.kind == "ContactGroup":
+                contacts = self._desired_contacts(r)
+                work["contacts"] = contacts
+                sets = [SetChange("contacts", add=len(contacts), total_after=len(contacts))]
+            return [self.action("create", r, reason=reason, sets=sets,
+                                changes=[FieldChange(k, None, v) for k, v in desired.items()])]
+        obj = live.of(r.kind)[live_id]
+        changes = field_changes(self._live_fields(r.kind, obj), desired,
+                                ignore=r.lifecycle.ignore_changes)
+        sets = []
+        if r.kind == "ContactGroup" and "contacts" not in r.lifecycle.ignore_changes:
+            sets = self._diff_contacts(r, obj, work)
+        work["changes"] = [c.field for c in changes]
+        if changes or sets:
+            return [self.action("update", r, reason="differs from the manifest",
+                                changes=changes, sets=sets, data={"adopt": work["adopt"]})]
+        if work["adopt"]:
+            return [self.action("adopt", r, reason=f"found live as id {live_id}; binding it")]
+        return []
+
+    # contacts ------------------------------------------------------------------------------
+    def _desired_contacts(self, r: Resource) -> dict[str, str]:
+        out: dict[str, str] = {}
+        for c in r.iter_contacts():
+            if c.email and c.email not in out:
+                out[c.email] = c.name
+        return out
+
+    def _diff_contacts(self, r: Resource, obj: dict, work: dict) -> list[SetChange]:
+        desired = self._desired_contacts(r)
+        current = {(c.get("email") or "").lower(): c.get("name") or ""
+                   for c in obj.get("contacts") or [] if c.get("email")}
+        d = keyed_diff(current, desired)
+        if d.empty:
+            return []
+        # Bulk update + bulk delete move the changed rows; replace moves every row.
+        delta_rows = len(d.add) + len(d.update) + len(d.remove)
+        strategy = "replace" if len(desired) < delta_rows else "delta"
+        work.update(strategy=strategy, contacts=desired,
+                    upsert={**d.add, **d.update}, remove=list(d.remove))
+        note = "bulk replace" if strategy == "replace" else "bulk update + bulk delete"
+        return [SetChange("contacts", add=len(d.add), remove=len(d.remove), update=len(d.update),
+                          total_after=len(desired), note=note)]
+
+    # opt-outs -----------------------------------------------------------------------------
+    def _diff_optouts(self, resources: list[Resource], live: EmailLive) -> list[Action]:
+        actions = []
+        listed: set[str] = set()
+        for r in resources:
+            listed.update(r.iter_addresses())
+        for r in resources:
+            wanted = {a for a in r.iter_addresses() if "@" in a}
+            add = sorted(wanted - set(live.optouts))
+            remove = sorted(a for a in r.spec.opt_in if a in live.optouts and a not in wanted)
+            kept = len(set(live.optouts) - listed)
+            self._work[r.address] = {"add": add, "remove": remove}
+            if not add and not remove:
+                continue
+            sets = [SetChange("opt-outs", add=len(add), remove=len(remove), kept_live=kept,
+                              total_after=len(set(live.optouts) | set(add)) - len(remove),
+                              irreversible=bool(remove),
+                              note=(f"{kept} opt-outs recorded live are not in the manifest "
+                                    "and stay") if kept else "")]
+            actions.append(self.action(
+                "update", r, reason="opt-outs to record" + (" and explicit opt-ins" if remove else ""),
+                sets=sets, irreversible=bool(remove)))
+        return actions
+
+    # campaigns -----------------------------------------------------------------------------
+    def _campaign_refs(self, r: Resource) -> dict[str, tuple[str, str | None]]:
+        s = r.spec
+        refs = {"sender": ("Sender", s.sender), "message": ("Message", s.message),
+                "contact_group": ("ContactGroup", s.contact_groups[0] if s.contact_groups else None)}
+        return {k: (kind, name) for k, (kind, name) in refs.items()}
+
+    def _ref_live_id(self, kind: str, name: str | None) -> str | None:
+        if name is None:
+            return None
+        if (kind, name) in self._ids:
+            return self._ids[(kind, name)]
+        b = self.store.get_binding(self.account.name, kind, name)
+        return b.remote_id if b else None
+
+    def _name_of(self, kind: str, live_id: str | None) -> str:
+        for (k, n), i in self._ids.items():
+            if k == kind and i == live_id:
+                return n
+        for b in self.store.bindings(self.account.name):
+            if b.kind == kind and b.remote_id == live_id:
+                return b.name
+        return f"id {live_id}" if live_id else "none"
+
+    def _diff_campaign(self, r: Resource, live: EmailLive, live_id: str | None, how: str,
+                       work: dict) -> list[Action]:
+        s = r.spec
+        when = s.send_time()
+        start = to_api(when, s.timezone)
+        work["start"] = start
+        now = self.ctx.options.now
+        if live_id is None:
+            if when <= now:
+                return [self.action("refuse", r, reason=f"send time {when.isoformat()} has "
+                                    "already passed; set a future send_at")]
+            reason = ("bound campaign was deleted outside campaignctl; recreating"
+                      if how == "gone" else "not in the account")
+            refs = self._campaign_refs(r)
+            return [self.action(
+                "create", r, reason=reason, irreversible=False,
+                changes=[FieldChange("name", None, s.title or r.name),
+                         *[FieldChange(k, None, f"{kind}/{name}") for k, (kind, name) in refs.items()],
+                         FieldChange("start", None, f"{start} {s.timezone}"),
+                         FieldChange("status", None, s.state or "active")],
+                depends_on=[f"{kind}/{name}" for kind, name in refs.values() if name])]
+        obj = live.campaigns[live_id]
+        live_start = from_api(obj.get("start_date", ""), obj.get("timezone", ""))
+        started = obj.get("status") not in LIVE_STATUSES or live_start <= now
+        ignore = set(r.lifecycle.ignore_changes)
+        changes: list[FieldChange] = []
+        name = s.title or r.name
+        if obj.get("name") != name and "title" not in ignore:
+            changes.append(FieldChange("name", obj.get("name"), name, True))
+        for key, (kind, ref_name) in self._campaign_refs(r).items():
+            have = _ref_id(obj.get(f"{key}_id"))
+            want = self._ref_live_id(kind, ref_name)
+            if have != want and key not in ignore:
+                changes.append(FieldChange(key, f"{kind}/{self._name_of(kind, have)}",
+                                           f"{kind}/{ref_name}", True))
+        if live_start != when or obj.get("timezone", "") != IANA_TO_API[s.timezone]:
+            if "send_at" not in ignore and "timezone" not in ignore:
+                changes.append(FieldChange(
+                    "start", f"{live_start:%Y-%m-%d %H:%M} {obj.get('timezone')}",
+                    f"{start} {IANA_TO_API[s.timezone]}", True))
+        status = s.state or "active"
+        if obj.get("status") != status and "state" not in ignore:
+            changes.append(FieldChange("status", obj.get("status"), status))
+        if not changes:
+            if work["adopt"]:
+                return [self.action("adopt", r, reason=f"found live as id {live_id}; binding it")]
+            return []
+        if started:
+            why = (f"campaign is {obj.get('status')}" if obj.get("status") not in LIVE_STATUSES
+                   else f"campaign started at {live_start.isoformat()}")
+            return [self.action("refuse", r, reason=f"{why}: a launched campaign is frozen; "
+                                "make a new campaign instead", changes=changes)]
+        if any(c.forces_replace for c in changes):
+            if when <= now:
+                return [self.action("refuse", r, changes=changes,
+                                    reason="replacing needs a future send_at")]
+            forced = ", ".join(c.field for c in changes if c.forces_replace)
+            return [self.action("replace", r, changes=changes,
+                                reason=f"{forced} cannot be changed in place (cancel + create)")]
+        return [self.action("update", r, changes=changes, reason="status differs",
+                            path=[obj.get("status"), status])]
+
+    def _diff_orphan(self, b: Binding, live: EmailLive) -> list[Action]:
+        if b.kind == "Campaign":
+            obj = live.campaigns.get(b.remote_id)
+            if obj is None or obj.get("status") == "cancelled":
+                self._work[f"Campaign/{b.name}"] = {"id": b.remote_id, "forget": True}
+                return [self.action("delete", "Campaign", b.name,
+                                    reason="no longer in the manifests (already cancelled or gone; "
+                                           "forgetting it)", data={"forget": True})]
+            if obj.get("status") not in LIVE_STATUSES:
+                return [self.action("refuse", "Campaign", b.name,
+                                    reason=f"removed from the manifests but it is "
+                                           f"{obj.get('status')}: a launched campaign is frozen")]
+            self._work[f"Campaign/{b.name}"] = {"id": b.remote_id}
+            return [self.action("delete", "Campaign", b.name,
+                                reason="no longer in the manifests; campaigns cannot be deleted, "
+                                       "so it is cancelled")]
+        gone = b.remote_id not in live.of(b.kind)
+        self._work[f"{b.kind}/{b.name}"] = {"id": b.remote_id, "forget": gone}
+        return [self.action("delete", b.kind, b.name,
+                            reason="no longer in the manifests" + (" (already gone)" if gone else ""),
+                            data={"forget": gone})]
+
+    # execute ---------------------------------------------------------------------------------
+    async def execute(self, action: Action, live: EmailLive) -> None:
+        r = self.ctx.workspace.get(action.kind, action.name)
+        work = self._work.get(action.address, {})
+        handler = getattr(self, f"_exec_{action.op}")
+        await handler(action, r, work, live)
+
+    def _bind(self, r: Resource, live_id: str) -> None:
+        self._ids[(r.kind, r.name)] = live_id
+        self.store.put_binding(Binding(self.account.name, r.kind, r.name, live_id))
+
+    async def _exec_adopt(self, action, r, work, live) -> None:
+        self._bind(r, work["id"])
+
+    async def _exec_create(self, action, r, work, live) -> None:
+        desired = self._desired(r)
+        try:
+            if r.kind == "Sender":
+                obj = await self.client.create_sender(desired["description"], desired["email"])
+            elif r.kind == "ContactGroup":
+                obj = await self.client.create_group(desired["tag"])
+            elif r.kind == "Message":
+                obj = await self.client.create_message(desired["description"],
+                                                       desired["email_message"])
+            else:
+                obj = await self._create_campaign(r, work)
+        except OutcomeUnknown as exc:
+            obj = await self._read_back(r, desired, exc)
+        self._bind(r, oid(obj))
+        if r.kind == "ContactGroup" and work.get("contacts"):
+            await self.client.bulk_replace_contacts(oid(obj), _rows(work["contacts"]))
+        if r.kind == "Campaign" and desired["status"] != "active":
+            await self.client.set_status(oid(obj), desired["status"])
+
+    async def _read_back(self, r: Resource, desired: dict, exc: OutcomeUnknown) -> dict:
+        """A create whose response was lost: look before doing anything else."""
+        lists = {"Sender": self.client.list_senders, "ContactGroup": self.client.list_groups,
+                 "Message": self.client.list_messages, "Campaign": self.client.list_campaigns}
+        bound = {b.remote_id for b in self.store.bindings(self.account.name)}
+        want = self._natural_key(r.kind, desired | ({"status": "active"} if r.kind == "Campaign" else {}))
+        for obj in await lists[r.kind]():
+            if oid(obj) not in bound and self._natural_key(r.kind, obj) == want:
+                return obj
+        raise CampaignctlError(f"{exc}; reading back found no {r.address}, so it was not "
+                               "created. Run plan again.") from None
+
+    async def _create_campaign(self, r: Resource, work: dict) -> dict:
+        s = r.spec
+        ids = {k: self._ref_live_id(kind, name) for k, (kind, name) in self._campaign_refs(r).items()}
+        missing = [k for k, v in ids.items() if not v]
+        if missing:
+            raise CampaignctlError(f"{r.address}: {', '.join(missing)} not created yet")
+        attributes = {
+            "message": {"source": "reuse", "_id": ref(ids["message"])},
+            "contact_group": {"type": "reuse", "_id": ref(ids["contact_group"])},
+            "schedule": {"name": s.title or r.name, "start_date": work["start"],
+                         "timezone": IANA_TO_API[s.timezone], "sender_id": ref(ids["sender"])},
+        }
+        return await self.client.create_campaign(attributes)
+
+    async def _exec_update(self, action, r, work, live) -> None:
+        if work.get("adopt"):
+            self._bind(r, work["id"])
+        if r.kind == "OptOutList":
+            if work["add"]:
+                await self.client.bulk_add_optouts(work["add"])
+            if work["remove"]:
+                await self.client.bulk_delete_optouts(work["remove"])
+            return
+        changed = {c.field for c in action.changes}
+        desired = self._desired(r)
+        if r.kind == "Sender":
+            await self.client.update_sender(work["id"], desired["description"], desired["email"])
+        elif r.kind == "Message":
+            await self.client.update_message(work["id"], desired["description"],
+                                             desired["email_message"])
+        elif r.kind == "Campaign":
+            await self.client.set_status(work["id"], desired["status"])
+        elif r.kind == "ContactGroup":
+            if "tag" in changed:
+                await self.client.update_group_tag(work["id"], desired["tag"])
+            if work.get("strategy") == "replace":
+                await self.client.bulk_replace_contacts(work["id"], _rows(work["contacts"]))
+            elif work.get("strategy") == "delta":
+                if work["upsert"]:
+                    await self.client.bulk_update_contacts(work["id"], _rows(work["upsert"]))
+                if work["remove"]:
+                    await self.client.bulk_delete_contacts(work["id"], work["remove"])
+
+    async def _exec_replace(self, action, r, work, live) -> None:
+        await self.client.set_status(work["id"], "cancelled")
+        self.store.remove_binding(self.account.name, r.kind, r.name)
+        await self._exec_create(action, r, work, live)
+
+    async def _exec_delete(self, action, r, work, live) -> None:
+        live_id = work["id"]
+        if not work.get("forget"):
+            try:
+                if action.kind == "Campaign":
+                    await self.client.set_status(live_id, "cancelled")
+                elif action.kind == "Sender":
+                    await self.client.delete_sender(live_id)
+                elif action.kind == "ContactGroup":
+                    await self.client.delete_group(live_id)
+                elif action.kind == "Message":
+                    await self.client.delete_message(live_id)
+            except ApiError as exc:
+                if exc.status != 404:
+                    raise
+        self.store.remove_binding(self.account.name, action.kind, action.name)
+
+
+def _rows(contacts: dict[str, str]) -> list[dict[str, str]]:
+    return [{"email": e, "name": n} for e, n in contacts.items()]
+
+
+PROVIDER = EmailCampaignsProvider

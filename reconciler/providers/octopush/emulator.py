@@ -1,0 +1,320 @@
+"""Sandbox emulator of the Octopush SMS and email campaign-send endpoints.
+
+Faithful to octopush-sms-campaign.txt / octopush-email-campaign.txt: header auth, the
+documented error shape {"code": N, "message": "..."} (HTTP 400; 401 without credentials),
+the STOP rule (code 121) for marketing SMS, and the documented success bodies. Where the
+real API "fixes" bad input silently, the emulator rejects it instead, so client bugs show
+up in tests rather than as a surprising real send. Error codes other than 121 are ours.
+
+Every delivered recipient is committed to sqlite (data_dir/octopush/deliveries.db) before
+the response goes out, and GET /_sandbox/octopush/deliveries summarises them so tests can
+prove "never sent twice". simulation_mode (SMS only, as documented) validates and prices
+but records and charges nothing.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import sqlite3
+import uuid
+from contextlib import closing
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from email_validator import EmailNotValidError, validate_email
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import BaseRoute, Route
+
+from reconciler.sandbox.clock import SandboxClock
+from reconciler.sms import segments
+
+# Prices (EUR) and the credit every sandbox account starts with. Our choice: the docs
+# give none. The credit covers a 100,000-contact premium campaign several times.
+SMS_PRICE = {"sms_premium": 0.055, "sms_low_cost": 0.035}
+EMAIL_PRICE = 0.002
+START_CREDIT = 50_000.0
+
+MAX_RECIPIENTS = 100_001  # documented hard limit; 200-500 per request is the advice
+MAX_TEXT = 1224
+
+# Error codes. 121 is documented; the others are ours.
+E_BODY, E_AUTH, E_CREDIT, E_SENDER, E_TEXT = 100, 101, 104, 106, 107
+E_RECIPIENTS, E_SEND_AT, E_TYPE, E_PURPOSE, E_FIELD, E_STOP = 110, 111, 112, 113, 114, 121
+E_SUBJECT, E_FROM, E_CONTENT = 130, 131, 132
+
+SENDER_RE = re.compile(r"[a-zA-Z0-9]{3,11}")
+PHONE_RE = re.compile(r"\+[0-9]{8,15}")
+
+
+class Invalid(Exception):
+    def __init__(self, code: int, message: str, status: int = 400):
+        super().__init__(message)
+        self.code, self.message, self.status = code, message, status
+
+    def response(self) -> JSONResponse:
+        return JSONResponse({"code": self.code, "message": self.message}, self.status)
+
+
+class DeliveryLog:
+    """Durable record of every recipient an emulator delivered to, one row each.
+
+    WAL with synchronous=NORMAL: a commit survives the process dying right after it
+    (the lost-response case that matters); only an OS crash could lose the last ones."""
+
+    def __init__(self, path: Path):
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self.path = path
+        with closing(self.connect()) as db, db:
+            db.execute("PRAGMA journal_mode=WAL")
+            db.executescript("""
+                CREATE TABLE IF NOT EXISTS deliveries (
+                    id INTEGER PRIMARY KEY, ticket TEXT NOT NULL, channel TEXT NOT NULL,
+                    campaign TEXT NOT NULL, recipient TEXT NOT NULL, send_at TEXT,
+                    created_at TEXT NOT NULL);
+                CREATE INDEX IF NOT EXISTS deliveries_campaign
+                    ON deliveries (campaign, recipient);
+                CREATE INDEX IF NOT EXISTS deliveries_recipient ON deliveries (recipient);
+                CREATE TABLE IF NOT EXISTS accounts (login TEXT PRIMARY KEY, credit REAL);
+            """)
+
+    def connect(self) -> sqlite3.Connection:
+        db = sqlite3.connect(self.path, timeout=30, isolation_level=None)
+        db.execute("PRAGMA synchronous=NORMAL")
+        db.isolation_level = "IMMEDIATE"  # take the write lock at BEGIN: no lost updates
+        return db
+
+    @staticmethod
+    def insert(db: sqlite3.Connection, rows: list[tuple[Any, ...]]) -> None:
+        """rows: (ticket, channel, campaign, recipient, send_at, created_at)."""
+        db.executemany("INSERT INTO deliveries (ticket, channel, campaign, recipient, "
+                       "send_at, created_at) VALUES (?, ?, ?, ?, ?, ?)", rows)
+
+    def summary(self, campaign: str | None = None, limit: int = 1000) -> dict[str, Any]:
+        where, args = ("WHERE campaign = ?", (campaign,)) if campaign else ("", ())
+        with closing(self.connect()) as db:
+            total, distinct = db.execute(
+                f"SELECT count(*), count(DISTINCT recipient) FROM deliveries {where}",
+                args).fetchone()
+            # A duplicate is the same content reaching the same person twice; the same
+            # person in two different campaigns is not one.
+            dups = db.execute(
+                f"SELECT recipient, campaign, count(*) AS n FROM deliveries {where} "
+                "GROUP BY campaign, recipient HAVING n > 1 ORDER BY n DESC, recipient "
+                "LIMIT ?", (*args, limit + 1)).fetchall()
+            by_campaign = db.execute(
+                f"SELECT campaign, channel, count(*), count(DISTINCT recipient) "
+                f"FROM deliveries {where} GROUP BY campaign, channel", args).fetchall()
+        return {
+            "total": total,
+            "distinct_recipients": distinct,
+            "duplicates": [{"recipient": r, "campaign": c, "count": n}
+                           for r, c, n in dups[:limit]],
+            "duplicates_truncated": len(dups) > limit,
+            "by_campaign": {c: {"channel": ch, "total": n, "distinct_recipients": d}
+                            for c, ch, n, d in by_campaign},
+        }
+
+    def clear(self) -> None:
+        with closing(self.connect()) as db, db:
+            db.execute("DELETE FROM deliveries")
+
+
+def _bool(body: dict[str, Any], name: str, default: bool) -> bool:
+    value = body.get(name, default)
+    if value is None:
+        return default
+    if not isinstance(value, bool):
+        raise Invalid(E_FIELD, f"{name} must be a boolean.")
+    return value
+
+
+def _choice(body: dict[str, Any], name: str, allowed: tuple[str, ...], default: str | None,
+            code: int) -> str | None:
+    value = body.get(name)
+    if value is None:
+        return default
+    if value not in allowed:
+        raise Invalid(code, f"{name} must be one of {', '.join(allowed)}.")
+    return value
+
+
+def _optional_str(body: dict[str, Any], name: str) -> str | None:
+    value = body.get(name)
+    if value is not None and (not isinstance(value, str) or not value.strip()):
+        raise Invalid(E_FIELD, f"{name} must be a non-empty string.")
+    return value
+
+
+def _send_at(body: dict[str, Any]) -> str | None:
+    value = body.get("send_at")
+    if value is None:
+        return None
+    try:
+        parsed = datetime.fromisoformat(value) if isinstance(value, str) else None
+    except ValueError:
+        parsed = None
+    if parsed is None or parsed.utcoffset() is None:
+        raise Invalid(E_SEND_AT, "send_at must be an ISO 8601 date-time with a UTC offset "
+                      "(e.g. 2018-10-03T07:42:39-07:00).")
+    return value
+
+
+def _recipients(body: dict[str, Any], key: str, check) -> list[str]:
+    recipients = body.get("recipients")
+    if not isinstance(recipients, list) or not recipients:
+        raise Invalid(E_RECIPIENTS, "recipients must be a non-empty list of contacts.")
+    if len(recipients) > MAX_RECIPIENTS:
+        raise Invalid(E_RECIPIENTS, f"Too many recipients (at most {MAX_RECIPIENTS}).")
+    out = []
+    for i, contact in enumerate(recipients):
+        value = contact.get(key) if isinstance(contact, dict) else None
+        if not isinstance(value, str) or not check(value):
+            raise Invalid(E_RECIPIENTS, f"recipients[{i}].{key} is missing or invalid.")
+        out.append(value)
+    return out
+
+
+def _valid_email(value: str) -> bool:
+    try:
+        validate_email(value, check_deliverability=False)
+    except EmailNotValidError:
+        return False
+    return True
+
+
+def validate_sms(body: dict[str, Any]) -> dict[str, Any]:
+    sender = body.get("sender")
+    if sender is not None and not (isinstance(sender, str) and SENDER_RE.fullmatch(sender)):
+        raise Invalid(E_SENDER, "sender must be 3 to 11 characters from a-z, A-Z, 0-9.")
+    text = body.get("text")
+    if not isinstance(text, str) or not 1 <= len(text) <= MAX_TEXT:
+        raise Invalid(E_TEXT, f"text must be 1 to {MAX_TEXT} characters.")
+    phones = _recipients(body, "phone_number", PHONE_RE.fullmatch)
+    purpose = _choice(body, "purpose", ("alert", "wholesale"), "wholesale", E_PURPOSE)
+    sms_type = _choice(body, "type", tuple(SMS_PRICE), "sms_premium", E_TYPE)
+    send_at = _send_at(body)
+    _optional_str(body, "list_name")
+    for flag in ("auto_delete_optout_contacts", "with_replies", "recipient_tracking",
+                 "auto_optimize_text"):
+        _bool(body, flag, False)
+    simulation = _bool(body, "simulation_mode", False)
+    if purpose == "wholesale" and "STOP" not in text:
+        raise Invalid(E_STOP, "Mention STOP is missing.")
+    return {"text": text, "phones": phones, "type": sms_type, "send_at": send_at,
+            "simulation": simulation}
+
+
+def validate_email_send(body: dict[str, Any]) -> dict[str, Any]:
+    emails = _recipients(body, "email", _valid_email)
+    subject = body.get("subject")
+    if not isinstance(subject, str) or not subject.strip():
+        raise Invalid(E_SUBJECT, "subject is required.")
+    email_from = body.get("email_from")
+    if not isinstance(email_from, str) or not _valid_email(email_from):
+        raise Invalid(E_FROM, "email_from must be a valid email address.")
+    name_from = body.get("name_from")
+    if not isinstance(name_from, str) or not name_from.strip():
+        raise Invalid(E_FROM, "name_from is required.")
+    template, text = _optional_str(body, "template_name"), _optional_str(body, "text")
+    if (template is None) == (text is None):
+        raise Invalid(E_CONTENT, "Give exactly one of template_name or text.")
+    _choice(body, "body_format", ("plain_text", "html"), "plain_text", E_FIELD)
+    _choice(body, "emailing_service", ("mailbox", "gateway"), None, E_FIELD)
+    _choice(body, "purpose", ("alert", "wholesale"), "wholesale", E_PURPOSE)
+    _optional_str(body, "language")
+    _optional_str(body, "list_name")
+    return {"subject": subject, "emails": emails, "send_at": _send_at(body)}
+
+
+def create_routes(data_dir: Path, clock: SandboxClock) -> list[BaseRoute]:
+    log = DeliveryLog(Path(data_dir) / "octopush" / "deliveries.db")
+
+    async def parse(request: Request) -> tuple[str, dict[str, Any]]:
+        login = request.headers.get("api-login", "").strip()
+        if not login or not request.headers.get("api-key", "").strip():
+            raise Invalid(E_AUTH, "Missing api-login or api-key header.", 401)
+        try:
+            body = json.loads(await request.body())
+        except ValueError:
+            raise Invalid(E_BODY, "Request body must be valid JSON.") from None
+        if not isinstance(body, dict):
+            raise Invalid(E_BODY, "Request body must be a JSON object.")
+        return login, body
+
+    def charge(db: sqlite3.Connection, login: str, cost: float) -> float:
+        db.execute("INSERT OR IGNORE INTO accounts VALUES (?, ?)", (login, START_CREDIT))
+        (credit,) = db.execute("SELECT credit FROM accounts WHERE login = ?",
+                               (login,)).fetchone()
+        if cost > credit:
+            raise Invalid(E_CREDIT, "You have run out of credit.")
+        db.execute("UPDATE accounts SET credit = ? WHERE login = ?", (credit - cost, login))
+        return credit - cost
+
+    def deliver(login: str, channel: str, ticket: str, campaign: str, recipients: list[str],
+                send_at: str | None, cost: float, simulation: bool) -> float:
+        """Charge and record in one transaction, committed before the response."""
+        now = clock.now().isoformat()
+        with closing(log.connect()) as db, db:
+            residual = charge(db, login, cost)
+            if simulation:
+                db.rollback()  # same checks, nothing charged or recorded
+                return residual + cost
+            log.insert(db, [(ticket, channel, campaign, r, send_at, now) for r in recipients])
+        return residual
+
+    async def send_sms(request: Request) -> Response:
+        try:
+            login, body = await parse(request)
+            sms = validate_sms(body)
+            contacts = len(sms["phones"])
+            needed = segments(sms["text"]).segments * contacts
+            cost = round(needed * SMS_PRICE[sms["type"]], 8)
+            ticket = f"sms_{uuid.uuid4().hex[:13]}"
+            residual = deliver(login, "sms", ticket, sms["text"], sms["phones"],
+                               sms["send_at"], cost, sms["simulation"])
+        except Invalid as exc:
+            return exc.response()
+        if sms["simulation"]:
+            message = "Simulation: nothing was sent."
+        elif sms["send_at"]:
+            message = f"Campaign scheduled for {sms['send_at']}."
+        else:
+            message = "Campaign sent."
+        return JSONResponse({
+            "sms_ticket": ticket, "number_of_contacts": contacts, "total_cost": cost,
+            "number_of_sms_needed": needed, "residual_credit": round(residual, 8),
+            "message": message})
+
+    async def send_email(request: Request) -> Response:
+        try:
+            login, body = await parse(request)
+            mail = validate_email_send(body)
+            contacts = len(mail["emails"])
+            cost = round(contacts * EMAIL_PRICE, 8)
+            ticket = f"email_{uuid.uuid4().hex[:13]}"
+            # simulation_mode is not documented for email: like the real API, ignore it.
+            # Recorded lower-cased: one mailbox in two spellings is still one person.
+            emails = [e.lower() for e in mail["emails"]]
+            residual = deliver(login, "email", ticket, mail["subject"], emails,
+                               mail["send_at"], cost, False)
+        except Invalid as exc:
+            return exc.response()
+        return JSONResponse({"ticket_number": ticket, "number_of_contacts": contacts,
+                             "total_cost": cost, "residual_credit": round(residual, 8)})
+
+    async def deliveries(request: Request) -> Response:
+        return JSONResponse(log.summary(request.query_params.get("campaign")))
+
+    async def clear_deliveries(request: Request) -> Response:
+        log.clear()
+        return Response(status_code=204)
+
+    return [
+        Route("/v1/public/sms-campaign/send", send_sms, methods=["POST"]),
+        Route("/v1/public/email-campaign/send", send_email, methods=["POST"]),
+        Route("/_sandbox/octopush/deliveries", deliveries, methods=["GET"]),
+        Route("/_sandbox/octopush/deliveries", clear_deliveries, methods=["DELETE"]),
+    ]

@@ -1,0 +1,99 @@
+"""The command pipeline, shared by the CLI and tests: load -> validate -> read live ->
+diff -> plan -> apply -> read back."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from reconciler.engine.executor import ApplyResult, execute_plan
+from reconciler.engine.plan import Plan
+from reconciler.engine.planner import Session, build_plan, open_session
+from reconciler.errors import ValidationFailed
+from reconciler.providers.base import RunContext, RunOptions
+from reconciler.state.store import open_store
+from reconciler.validate import errors_of, validate_directory
+from reconciler.workspace import Workspace
+
+
+def load_valid(directory: Path) -> Workspace:
+    ws, diagnostics = validate_directory(directory)
+    errors = errors_of(diagnostics)
+    if errors or ws is None:
+        raise ValidationFailed(errors or diagnostics)
+    return ws
+
+
+@dataclass
+class Outcome:
+    plan: Plan
+    result: ApplyResult | None = None
+    reads: int = 0
+    writes: int = 0
+    drift: list[str] | None = None
+
+
+def _context(ws: Workspace, options: RunOptions | None) -> RunContext:
+    return RunContext(ws, open_store(ws.config), options or RunOptions())
+
+
+async def _plan(ws: Workspace, targets, options) -> tuple[Session, Plan]:
+    session = open_session(_context(ws, options))
+    plan = await build_plan(session, targets)
+    return session, plan
+
+
+def plan_workspace(directory: Path, targets: list[str] | None = None,
+                   options: RunOptions | None = None) -> Outcome:
+    ws = load_valid(directory)
+
+    async def go() -> Outcome:
+        session, plan = await _plan(ws, targets, options)
+        try:
+            reads, writes = session.calls()
+            return Outcome(plan, reads=reads, writes=writes)
+        finally:
+            await session.aclose()
+            session.ctx.store.close()
+    return asyncio.run(go())
+
+
+def apply_workspace(directory: Path, *, targets: list[str] | None = None,
+                    options: RunOptions | None = None,
+                    approve: Callable[[Plan], bool] = lambda plan: True,
+                    expected: Plan | None = None,
+                    check: Callable[[Plan, Plan], None] | None = None,
+                    progress=None) -> Outcome:
+    """Plan afresh under the lock, let `check` compare it with a saved plan (or `approve`
+    ask the user), execute, then plan again to report what still differs."""
+    ws = load_valid(directory)
+
+    async def go() -> Outcome:
+        ctx = _context(ws, options)
+        with ctx.store.locked():
+            session = open_session(ctx)
+            try:
+                plan = await build_plan(session, targets)
+                if check is not None and expected is not None:
+                    check(expected, plan)
+                if not plan.has_changes or not approve(plan):
+                    reads, writes = session.calls()
+                    return Outcome(plan, None, reads, writes)
+                result = await execute_plan(session, plan, progress)
+                reads, writes = session.calls()
+            finally:
+                await session.aclose()
+            # Read back: anything still planned is a perpetual diff in the making.
+            after = open_session(ctx)
+            try:
+                again = await build_plan(after, targets)
+            finally:
+                await after.aclose()
+            drift = [a.address for a in again.changes] if result.ok else None
+            return Outcome(plan, result, reads, writes, drift)
+    try:
+        return asyncio.run(go())
+    finally:
+        pass

@@ -1,0 +1,235 @@
+"""Fault injection and a request journal for the sandbox (ASGI middleware).
+
+Control routes, served by the middleware itself:
+  POST   /_sandbox/faults    {"seed": int, "rules": [rule, ...]}  replace config, reset counts
+  GET    /_sandbox/faults    config, per-rule and per-kind counts of faults fired
+  DELETE /_sandbox/faults    clear
+  GET    /_sandbox/requests  journal of every vendor (non-/_sandbox) request, oldest first;
+                             optional ?method=PUT&path_prefix=/campaign filters
+  DELETE /_sandbox/requests  clear the journal
+
+A rule: {"path_prefix": "/v1/...", "method": "POST" (optional), "kind": ..., "probability":
+0..1 (default 1), "times": max fires (optional), "seconds": latency only}. Kinds:
+  latency         wait `seconds`, then process normally (combines with one other kind)
+  error_500       not processed; 500
+  rate_limit_429  not processed; 429 with Retry-After: 1
+  drop_before     not processed; the client sees a broken connection
+  lose_response   processed and committed by the emulator; then a broken connection
+Rules are tried in order; the first non-latency rule that fires decides.
+
+Everything lives in data_dir (faults.json, requests.jsonl) because the in-process sandbox
+builds a new app for every CLI run and must see the faults a test configured. Random draws
+are derived from (seed, draw number) and the draw number is persisted, so a seeded run is
+reproducible across those app instances.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import random
+import threading
+import time
+from pathlib import Path
+from typing import Any, Literal
+
+import httpx
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+
+KINDS = ("latency", "error_500", "rate_limit_429", "drop_before", "lose_response")
+_lock = threading.Lock()  # the CLI sandbox server and tests may share a process
+
+
+class FaultRule(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    path_prefix: str = "/"
+    method: str | None = None
+    kind: Literal["latency", "error_500", "rate_limit_429", "drop_before", "lose_response"]
+    probability: float = Field(1.0, ge=0, le=1)
+    times: int | None = Field(None, ge=0)
+    seconds: float = Field(0.0, ge=0, le=600)
+
+
+def _matches(rule: dict[str, Any], method: str, path: str) -> bool:
+    return path.startswith(rule["path_prefix"]) and (
+        rule["method"] is None or rule["method"].upper() == method)
+
+
+class FaultConfig(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    seed: int = 0
+    rules: list[FaultRule] = []
+
+
+class FaultMiddleware:
+    def __init__(self, app: Any, data_dir: Path):
+        self.app = app
+        self.data_dir = Path(data_dir)
+        self.faults_file = self.data_dir / "faults.json"
+        self.journal_file = self.data_dir / "requests.jsonl"
+
+    # -- persisted state ---------------------------------------------------------------
+
+    def _load(self) -> dict[str, Any] | None:
+        try:
+            return json.loads(self.faults_file.read_text())
+        except (OSError, ValueError):
+            return None
+
+    def _save(self, state: dict[str, Any]) -> None:
+        tmp = self.faults_file.with_suffix(".tmp")
+        tmp.write_text(json.dumps(state, indent=1))
+        os.replace(tmp, self.faults_file)  # atomic: a reader never sees half a file
+
+    def _choose(self, method: str, path: str) -> tuple[float, str | None]:
+        """(latency seconds, fault kind or None) for one request; records what fired."""
+        with _lock:
+            state = self._load()
+            if not state or not state.get("rules"):
+                return 0.0, None
+            delay, kind, changed = 0.0, None, False
+            for rule in state["rules"]:
+                if not _matches(rule, method, path):
+                    continue
+                if rule.get("times") is not None and rule["fired"] >= rule["times"]:
+                    continue
+                draw = random.Random(f"{state['seed']}:{state['draws']}").random()
+                state["draws"] += 1
+                changed = True
+                if draw >= rule["probability"]:
+                    continue
+                rule["fired"] += 1
+                state["fired"][rule["kind"]] += 1
+                if rule["kind"] == "latency":
+                    delay += rule["seconds"]
+                    continue
+                kind = rule["kind"]
+                break
+            if changed:
+                self._save(state)
+            return delay, kind
+
+    def _journal(self, method: str, path: str, status: int | None, fault: str | None,
+                 latency: float) -> None:
+        entry = {"time": time.time(), "method": method, "path": path, "status": status,
+                 "fault": fault}
+        if latency:
+            entry["latency"] = latency
+        with _lock, self.journal_file.open("a") as f:
+            f.write(json.dumps(entry) + "\n")
+
+    # -- control routes ----------------------------------------------------------------
+
+    async def _control(self, request: Request) -> Response:
+        path, method = request.url.path.rstrip("/"), request.method
+        if path == "/_sandbox/faults":
+            if method == "GET":
+                return JSONResponse(self._load() or self._empty_state())
+            if method == "DELETE":
+                with _lock:
+                    self.faults_file.unlink(missing_ok=True)
+                return JSONResponse(self._empty_state())
+            if method == "POST":
+                try:
+                    config = FaultConfig.model_validate_json(await request.body())
+                except ValidationError as exc:
+                    return JSONResponse({"message": "invalid fault config",
+                                         "errors": json.loads(exc.json())}, 400)
+                state = self._empty_state()
+                state["seed"] = config.seed
+                state["rules"] = [{**r.model_dump(), "fired": 0} for r in config.rules]
+                with _lock:
+                    self._save(state)
+                return JSONResponse(state)
+        elif path == "/_sandbox/requests":
+            if method == "GET":
+                return JSONResponse(self._read_journal(request.query_params))
+            if method == "DELETE":
+                with _lock:
+                    self.journal_file.unlink(missing_ok=True)
+                return Response(status_code=204)
+        return JSONResponse({"message": "method not allowed"}, 405)
+
+    @staticmethod
+    def _empty_state() -> dict[str, Any]:
+        return {"seed": 0, "rules": [], "draws": 0, "fired": dict.fromkeys(KINDS, 0)}
+
+    def _read_journal(self, query: Any) -> list[dict[str, Any]]:
+        try:
+            lines = self.journal_file.read_text().splitlines()
+        except OSError:
+            return []
+        entries = [json.loads(line) for line in lines if line.strip()]
+        if query.get("method"):
+            entries = [e for e in entries if e["method"] == query["method"].upper()]
+        if query.get("path_prefix"):
+            entries = [e for e in entries if e["path"].startswith(query["path_prefix"])]
+        return entries
+
+    # -- ASGI --------------------------------------------------------------------------
+
+    async def __call__(self, scope: dict, receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        path, method = scope["path"], scope["method"]
+        if path.rstrip("/") in ("/_sandbox/faults", "/_sandbox/requests"):
+            response = await self._control(Request(scope, receive))
+            await response(scope, receive, send)
+            return
+        if path.startswith("/_sandbox/"):
+            await self.app(scope, receive, send)
+            return
+
+        delay, kind = self._choose(method, path)
+        if delay:
+            await asyncio.sleep(delay)
+        status: int | None = None
+
+        async def tracking_send(message: dict) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+            if kind != "lose_response":
+                await send(message)
+
+        if kind in ("error_500", "rate_limit_429"):
+            code = 500 if kind == "error_500" else 429
+            headers = {"Retry-After": "1"} if code == 429 else None
+            response = JSONResponse(
+                {"code": code, "message": f"sandbox fault injection: {kind}"}, code,
+                headers=headers)
+            self._journal(method, path, code, kind, delay)
+            await response(scope, receive, send)
+            return
+        if kind == "drop_before":
+            self._journal(method, path, None, kind, delay)
+            await _break_connection(send)
+        try:
+            await self.app(scope, receive, tracking_send)
+        finally:
+            self._journal(method, path, status, kind, delay)
+        if kind == "lose_response":
+            await _break_connection(send)
+
+
+async def _break_connection(send: Any) -> None:
+    """Make the client see a connection that broke mid-response.
+
+    We announce a body (Content-Length) and then fail. Over real HTTP (uvicorn) the headers
+    are already on the wire, so uvicorn closes the socket on the exception and the client's
+    HTTP parser reports an incomplete body (httpx: RemoteProtocolError). Over in-process
+    httpx.ASGITransport nothing checks Content-Length (a short body would be returned as a
+    normal response), but ASGITransport re-raises application exceptions to the caller,
+    so raising httpx.RemoteProtocolError gives the client exactly what it gets over
+    the network. uvicorn logs the exception; that log line is the injected fault.
+    """
+    await send({"type": "http.response.start", "status": 200,
+                "headers": [(b"content-type", b"application/json"),
+                            (b"content-length", b"1024")]})
+    raise httpx.RemoteProtocolError("sandbox fault injection: connection dropped")

@@ -1,0 +1,120 @@
+"""Offline validation: references between manifests, accounts, CSV rows and each vendor's
+own rules. Every problem is collected; nothing stops at the first."""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Callable
+from pathlib import Path
+
+from reconciler.contacts import CsvProblem, read_csv
+from reconciler.errors import Diagnostic, Location
+from reconciler.providers.catalog import VENDORS
+from reconciler.workspace import Resource, Workspace, load_workspace
+
+MAX_CSV_PROBLEMS = 20
+
+REFERENCES: dict[str, tuple[tuple[str, str], ...]] = {
+    # Campaign field -> kind it names
+    "Campaign": (("message", "Message"), ("sender", "Sender"),
+                 ("contact_groups", "ContactGroup"), ("opt_out_lists", "OptOutList")),
+}
+
+
+def vendor_rules(vendor_type: str) -> Callable[[Resource, Workspace], list[Diagnostic]] | None:
+    try:
+        module = importlib.import_module(f"{VENDORS[vendor_type].package}.rules")
+    except ModuleNotFoundError:
+        return None
+    return module.check
+
+
+def check_references(ws: Workspace, r: Resource) -> list[Diagnostic]:
+    out = []
+    for field, kind in REFERENCES.get(r.kind, ()):
+        value = getattr(r.spec, field)
+        names = value if isinstance(value, list) else [value] if value else []
+        for i, name in enumerate(names):
+            if ws.get(kind, name) is None:
+                loc = (field, i) if isinstance(value, list) else (field,)
+                out.append(Diagnostic(r.locate(*loc),
+                                      f"{r.address}: {kind} {name!r} does not exist"))
+    return out
+
+
+def check_account(ws: Workspace, r: Resource) -> list[Diagnostic]:
+    account = ws.config.accounts.get(r.provider)
+    where = r.doc.locate(("provider",))
+    if account is None:
+        known = ", ".join(sorted(ws.config.accounts)) or "none"
+        return [Diagnostic(where, f"{r.address}: provider account {r.provider!r} is not in "
+                                  f"campaignctl.yaml (accounts: {known})")]
+    vendor = VENDORS[account.type]
+    if r.kind not in vendor.kinds:
+        return [Diagnostic(where, f"{r.address}: a {account.type} account cannot hold a "
+                                  f"{r.kind} (it holds: {', '.join(vendor.kinds)})")]
+    out = []
+    for vtype in VENDORS:
+        if vtype != account.type and getattr(r.spec, VENDORS[vtype].options_key, None):
+            out.append(Diagnostic(r.locate(vtype), f"{r.address}: `{vtype}` options do not "
+                                                    f"apply to a {account.type} account"))
+    return out
+
+
+def check_csv(r: Resource) -> list[Diagnostic]:
+    path = r.csv_path()
+    if path is None:
+        return []
+    if not path.is_file():
+        return [Diagnostic(r.locate("file"), f"{r.address}: CSV file {r.spec.file!r} not found "
+                                             f"next to the manifest")]
+    out, extra = [], 0
+    display = str(Path(r.doc.path).parent / r.spec.file)
+    for _, row in read_csv(path):
+        if isinstance(row, CsvProblem):
+            if len(out) < MAX_CSV_PROBLEMS:
+                out.append(Diagnostic(Location(display, row.line, row.col), row.message))
+            else:
+                extra += 1
+    if extra:
+        out.append(Diagnostic(Location(display), f"... and {extra} more problems in this file"))
+    return out
+
+
+def sms_notes(r: Resource) -> list[Diagnostic]:
+    if r.kind != "Message" or r.spec.channel != "sms":
+        return []
+    from reconciler.sms import segments
+    count = segments(r.spec.text)
+    if count.segments <= 1:
+        return []
+    return [Diagnostic(r.locate("text"),
+                       f"{r.address}: SMS text needs {count.segments} segments "
+                       f"({count.encoding}, {count.units} units)", severity="note")]
+
+
+def validate_workspace(ws: Workspace) -> list[Diagnostic]:
+    out: list[Diagnostic] = []
+    for r in ws.ordered():
+        out += check_account(ws, r)
+        out += check_references(ws, r)
+        out += check_csv(r)
+        out += sms_notes(r)
+        account = ws.config.accounts.get(r.provider)
+        rules = vendor_rules(account.type) if account else None
+        if rules is not None:
+            out += rules(r, ws)
+    return out
+
+
+def validate_directory(directory: Path, env: dict[str, str] | None = None,
+                       ) -> tuple[Workspace | None, list[Diagnostic]]:
+    ws, diagnostics = load_workspace(directory, env)
+    if ws is not None:
+        diagnostics += validate_workspace(ws)
+    return ws, sorted(diagnostics, key=lambda d: (d.location.path, d.location.line,
+                                                  d.location.col))
+
+
+def errors_of(diagnostics: list[Diagnostic]) -> list[Diagnostic]:
+    return [d for d in diagnostics if d.severity == "error"]

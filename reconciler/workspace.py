@@ -1,0 +1,180 @@
+"""Loading a workspace: campaignctl.yaml plus every manifest file under the directory."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ValidationError
+
+from reconciler.config import CONFIG_FILE, WorkspaceConfig, load_config
+from reconciler.contacts import Contact, CsvProblem, read_csv
+from reconciler.errors import Diagnostic, Location
+from reconciler.kinds import Envelope, Lifecycle, spec_model
+from reconciler.yamlsource import SourceDoc, load_file, plain
+
+KIND_ORDER = ("Sender", "OptOutList", "ContactGroup", "Message", "Campaign")
+
+
+@dataclass
+class Resource:
+    """One manifest document, parsed, with its source position."""
+
+    kind: str
+    name: str
+    provider: str
+    spec: Any
+    lifecycle: Lifecycle
+    doc: SourceDoc
+    directory: Path  # the manifest's folder (CSV files are relative to it)
+
+    @property
+    def address(self) -> str:
+        return f"{self.kind}/{self.name}"
+
+    @property
+    def location(self) -> Location:
+        return self.doc.start
+
+    def locate(self, *loc: str | int) -> Location:
+        return self.doc.locate(("spec", *loc))
+
+    def csv_path(self) -> Path | None:
+        file = getattr(self.spec, "file", None)
+        return (self.directory / file) if file else None
+
+    def iter_contacts(self) -> Iterator[Contact]:
+        """Inline contacts, then the CSV's rows, streamed (rows with problems are skipped:
+        validation reports them)."""
+        for entry in getattr(self.spec, "contacts", []):
+            yield entry.contact()
+        path = self.csv_path()
+        if path is not None and path.is_file():
+            for _, row in read_csv(path):
+                if isinstance(row, Contact):
+                    yield row
+
+    def iter_addresses(self) -> Iterator[str]:
+        """Opt-out list entries: inline, then the CSV (email or phone column)."""
+        yield from getattr(self.spec, "entries", [])
+        path = self.csv_path()
+        if path is not None and path.is_file():
+            for _, row in read_csv(path):
+                if isinstance(row, Contact):
+                    yield row.key
+
+
+@dataclass
+class Workspace:
+    directory: Path
+    config: WorkspaceConfig
+    resources: dict[tuple[str, str], Resource] = field(default_factory=dict)
+
+    def get(self, kind: str, name: str) -> Resource | None:
+        return self.resources.get((kind, name))
+
+    def of_kind(self, kind: str) -> list[Resource]:
+        return [r for (k, _), r in self.resources.items() if k == kind]
+
+    def for_account(self, account: str) -> list[Resource]:
+        return [r for r in self.resources.values() if r.provider == account]
+
+    def ordered(self) -> list[Resource]:
+        return sorted(self.resources.values(),
+                      key=lambda r: (KIND_ORDER.index(r.kind), r.name))
+
+
+def manifest_files(directory: Path) -> list[Path]:
+    out = []
+    for root, dirs, files in os.walk(directory):
+        # Hidden folders (.campaignctl state, .git, .github) hold no manifests.
+        dirs[:] = sorted(d for d in dirs if not d.startswith("."))
+        for f in sorted(files):
+            if f.endswith((".yaml", ".yml")) and not (Path(root) == Path(directory)
+                                                      and f == CONFIG_FILE):
+                out.append(Path(root) / f)
+    return out
+
+
+def _display(path: Path, directory: Path) -> str:
+    try:
+        return os.path.relpath(path)
+    except ValueError:
+        return str(path)
+
+
+def pydantic_message(err: dict) -> str:
+    loc = ".".join(str(p) for p in err["loc"] if p not in ("function-after",))
+    if err["type"] == "extra_forbidden":
+        return f"unknown field `{err['loc'][-1]}`" + (f" in {loc.rsplit('.', 1)[0]}"
+                                                       if "." in loc else "")
+    msg = err["msg"]
+    for prefix in ("Value error, ", "Assertion failed, "):
+        msg = msg.removeprefix(prefix)
+    if err["type"] == "literal_error":
+        msg = msg.replace("Input should be", "expected")
+    return f"{loc}: {msg}" if loc else msg
+
+
+def parse_document(doc: SourceDoc, directory: Path) -> tuple[Resource | None, list[Diagnostic]]:
+    data = plain(doc.data)
+    if not isinstance(data, dict):
+        return None, [Diagnostic(doc.start, "a manifest must be a mapping with kind, name, "
+                                            "provider and spec")]
+    try:
+        env = Envelope.model_validate(data)
+    except ValidationError as exc:
+        return None, [_diag(doc, (), err) for err in exc.errors()]
+    model = spec_model(env.kind)
+    try:
+        spec = model.model_validate(env.spec)
+    except ValidationError as exc:
+        return None, [_diag(doc, ("spec",), err) for err in exc.errors()]
+    return Resource(env.kind, env.name, env.provider, spec, env.lifecycle, doc, directory), []
+
+
+def _diag(doc: SourceDoc, prefix: tuple, err: dict) -> Diagnostic:
+    loc = (*prefix, *err["loc"])
+    where = doc.locate_key(loc) if err["type"] == "extra_forbidden" else doc.locate(loc)
+    err = {**err, "loc": loc}
+    return Diagnostic(where, pydantic_message(err))
+
+
+def load_workspace(directory: Path, env: dict[str, str] | None = None,
+                   ) -> tuple[Workspace | None, list[Diagnostic]]:
+    """Parse config and manifests. Returns every syntax/schema/duplicate problem at once;
+    references and vendor rules are checked by `validate`."""
+    directory = Path(directory)
+    if not directory.is_dir():
+        return None, [Diagnostic(Location(str(directory)), "not a directory")]
+    config, diagnostics = load_config(directory, env)
+    resources: dict[tuple[str, str], Resource] = {}
+    for path in manifest_files(directory):
+        docs, errors = load_file(path, _display(path, directory))
+        diagnostics.extend(errors)
+        for doc in docs:
+            resource, errors = parse_document(doc, path.parent)
+            diagnostics.extend(errors)
+            if resource is None:
+                continue
+            key = (resource.kind, resource.name)
+            if key in resources:
+                first = resources[key].location
+                diagnostics.append(Diagnostic(
+                    doc.locate(("name",)),
+                    f"duplicate {resource.kind} name {resource.name!r} (first defined at {first})"))
+                continue
+            resources[key] = resource
+    if config is None:
+        return None, diagnostics
+    return Workspace(directory, config, resources), diagnostics
+
+
+def spec_dump(spec: BaseModel) -> dict[str, Any]:
+    return spec.model_dump(mode="json", by_alias=True, exclude_none=True)
+
+
+__all__ = ["Resource", "Workspace", "load_workspace", "CsvProblem", "KIND_ORDER"]
