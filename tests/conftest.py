@@ -1,0 +1,87 @@
+"""Shared fixtures: build a workspace, run the real CLI, start the sandbox on 127.0.0.1."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import textwrap
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+
+
+def write_workspace(root: Path, files: dict[str, str]) -> Path:
+    """Write files (dedented) under root; returns root."""
+    root.mkdir(parents=True, exist_ok=True)
+    for name, text in files.items():
+        path = root / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(textwrap.dedent(text).lstrip("\n"))
+    return root
+
+
+def run_cli(*args: str, cwd: Path | None = None, env: dict[str, str] | None = None,
+            timeout: float = 300) -> subprocess.CompletedProcess:
+    """Run `campaignctl ARGS` in a subprocess, as a user would (no TTY on stdin)."""
+    full_env = {**os.environ, "NO_COLOR": "1", **(env or {})}
+    return subprocess.run([sys.executable, "-m", "reconciler", *args], cwd=cwd, env=full_env,
+                          capture_output=True, text=True, timeout=timeout,
+                          stdin=subprocess.DEVNULL)
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class SandboxServer:
+    def __init__(self, data_dir: Path):
+        self.data_dir = data_dir
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.proc: subprocess.Popen | None = None
+
+    def start(self) -> SandboxServer:
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "reconciler", "sandbox", "serve", "--port", str(self.port),
+             "--data-dir", str(self.data_dir)],
+            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL)
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            try:
+                httpx.get(f"{self.url}/_sandbox/clock", timeout=1)
+                return self
+            except httpx.TransportError:
+                if self.proc.poll() is not None:
+                    raise RuntimeError(self.proc.stderr.read().decode()) from None
+                time.sleep(0.1)
+        raise RuntimeError("sandbox did not start")
+
+    def stop(self) -> None:
+        if self.proc and self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+
+    def get(self, path: str) -> httpx.Response:
+        return httpx.get(self.url + path, timeout=30)
+
+    def post(self, path: str, json: object) -> httpx.Response:
+        return httpx.post(self.url + path, json=json, timeout=30)
+
+
+@pytest.fixture
+def sandbox_server(tmp_path):
+    """The vendor emulator served over real HTTP on 127.0.0.1, for end-to-end tests."""
+    server = SandboxServer(tmp_path / "sandbox-data").start()
+    try:
+        yield server
+    finally:
+        server.stop()
