@@ -198,7 +198,8 @@ def sandbox_serve(host: str, port: int, data_dir: Path) -> None:
     from reconciler.sandbox.app import build_app
 
     click.echo(f"sandbox serving on http://{host}:{port} (data in {data_dir})")
-    uvicorn.run(build_app(data_dir), host=host, port=port, log_level="warning")
+    # Injected faults raise inside the app by design; uvicorn would log each as a crash.
+    uvicorn.run(build_app(data_dir), host=host, port=port, log_level="critical")
 
 
 def main(argv: list[str] | None = None) -> None:
