@@ -36,8 +36,8 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
-from reconciler.providers.octopush.emulator import DeliveryLog
 from reconciler.sandbox.clock import SandboxClock
+from reconciler.sandbox.deliveries import DeliveryLog
 
 RATE_LIMIT = 200  # requests per second per business (documented)
 WINDOW = 1.0
