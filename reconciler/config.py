@@ -87,7 +87,7 @@ def _interpolate(value: Any, doc: SourceDoc, loc: tuple, env: dict[str, str],
             if name not in env:
                 errors.append(Diagnostic(doc.locate(loc),
                                          f"environment variable {name} is not set"))
-                return ""
+                return m.group(0)  # kept as written: no second "needs `token`" error
             return env[name]
         return _VAR.sub(sub, value)
     if isinstance(value, dict):

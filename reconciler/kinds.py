@@ -7,14 +7,29 @@ from __future__ import annotations
 import re
 from datetime import datetime
 from functools import cache
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
-from pydantic import (AwareDatetime, BaseModel, ConfigDict, Field, create_model,
-                      field_validator, model_validator)
+from pydantic import (
+    AwareDatetime,
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    ValidatorFunctionWrapHandler,
+    WrapValidator,
+    create_model,
+    field_validator,
+    model_validator,
+)
 
-from reconciler.contacts import (Contact, ContactError, normalize_address, normalize_email,
-                                 normalize_phone)
+from reconciler.contacts import (
+    Contact,
+    ContactError,
+    normalize_address,
+    normalize_email,
+    normalize_phone,
+)
 from reconciler.providers.catalog import VENDORS, vendor_options
 
 NAME_PATTERN = r"^[a-z0-9]([a-z0-9._-]{0,62}[a-z0-9])?$"
@@ -149,9 +164,35 @@ class MessageSpec(Strict):
                 raise ValueError("an SMS message has `text` only (no subject, body or template)")
             if not self.text:
                 raise ValueError("an SMS message needs text")
-            if len(self.text) > SMS_MAX_CHARS:
-                raise ValueError(f"SMS text is {len(self.text)} characters; the limit is {SMS_MAX_CHARS}")
         return self
+
+    @field_validator("text")
+    @classmethod
+    def _text_length(cls, v: str | None) -> str | None:
+        # A field check, so the error points at `text:` rather than at `spec:`.
+        if v is not None and len(v) > SMS_MAX_CHARS:
+            raise ValueError(f"SMS text is {len(v)} characters; the limit is {SMS_MAX_CHARS}")
+        return v
+
+
+def _send_at(value: Any, handler: ValidatorFunctionWrapHandler) -> Any:
+    """One clear message instead of pydantic's one-per-union-member."""
+    try:
+        return handler(value)
+    except ValidationError:
+        pass
+    try:
+        parsed = datetime.fromisoformat(str(value).replace(" ", "T", 1))
+    except ValueError:
+        raise ValueError(f"{value!r} is not a time: write ISO 8601 with a UTC offset, e.g. "
+                         "2027-03-20T09:00:00-04:00, or `now`") from None
+    if parsed.tzinfo is None:
+        raise ValueError(f"{value} has no UTC offset, so it is ambiguous: add one, e.g. "
+                         f"{parsed.isoformat()}-04:00 (or Z for UTC)")
+    raise ValueError(f"{value!r} is not a valid time")
+
+
+SendAt = Annotated[AwareDatetime | Literal["now"] | None, WrapValidator(_send_at)]
 
 
 @cache
@@ -165,7 +206,7 @@ class CampaignSpec(Strict):
     sender: str | None = Field(None, description="Name of a Sender manifest")
     contact_groups: list[str] = Field(default_factory=list, description="Names of ContactGroup manifests")
     opt_out_lists: list[str] = Field(default_factory=list, description="Names of OptOutList manifests")
-    send_at: AwareDatetime | Literal["now"] | None = Field(
+    send_at: SendAt = Field(
         None, description="When to send: a time with its UTC offset, or `now`")
     timezone: str | None = Field(None, description="IANA time zone of the recipients, e.g. Europe/Paris")
     state: Literal["draft", "scheduled", "ready", "active", "paused", "cancelled"] | None = Field(

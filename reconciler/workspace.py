@@ -72,6 +72,9 @@ class Workspace:
     directory: Path
     config: WorkspaceConfig
     resources: dict[tuple[str, str], Resource] = field(default_factory=dict)
+    # Every (kind, name) a document declared, even one whose spec did not parse: a
+    # reference to it is not "dangling" (its own error is reported once, where it is).
+    declared: set[tuple[str, str]] = field(default_factory=set)
 
     def get(self, kind: str, name: str) -> Resource | None:
         return self.resources.get((kind, name))
@@ -100,8 +103,10 @@ def manifest_files(directory: Path) -> list[Path]:
 
 
 def _display(path: Path, directory: Path) -> str:
+    """The file as the user would name it: the workspace directory as they wrote it on the
+    command line, then the path inside it (`campaigns/groups.yaml`)."""
     try:
-        return os.path.relpath(path)
+        return str(Path(directory) / os.path.relpath(path, directory))
     except ValueError:
         return str(path)
 
@@ -115,25 +120,36 @@ def pydantic_message(err: dict) -> str:
     for prefix in ("Value error, ", "Assertion failed, "):
         msg = msg.removeprefix(prefix)
     if err["type"] == "literal_error":
+        if tuple(err["loc"]) == ("kind",):
+            return f"unknown kind {err.get('input')!r}: " + msg.replace("Input should be",
+                                                                         "expected")
         msg = msg.replace("Input should be", "expected")
     return f"{loc}: {msg}" if loc else msg
 
 
 def parse_document(doc: SourceDoc, directory: Path) -> tuple[Resource | None, list[Diagnostic]]:
+    resource, _, errors = _parse(doc, directory)
+    return resource, errors
+
+
+def _parse(doc: SourceDoc, directory: Path,
+           ) -> tuple[Resource | None, Envelope | None, list[Diagnostic]]:
+    """(resource, envelope, problems): the envelope is kept when only the spec is wrong."""
     data = plain(doc.data)
     if not isinstance(data, dict):
-        return None, [Diagnostic(doc.start, "a manifest must be a mapping with kind, name, "
-                                            "provider and spec")]
+        return None, None, [Diagnostic(doc.start, "a manifest must be a mapping with kind, "
+                                                  "name, provider and spec")]
     try:
         env = Envelope.model_validate(data)
     except ValidationError as exc:
-        return None, [_diag(doc, (), err) for err in exc.errors()]
+        return None, None, [_diag(doc, (), err) for err in exc.errors()]
     model = spec_model(env.kind)
     try:
         spec = model.model_validate(env.spec)
     except ValidationError as exc:
-        return None, [_diag(doc, ("spec",), err) for err in exc.errors()]
-    return Resource(env.kind, env.name, env.provider, spec, env.lifecycle, doc, directory), []
+        return None, env, [_diag(doc, ("spec",), err) for err in exc.errors()]
+    return (Resource(env.kind, env.name, env.provider, spec, env.lifecycle, doc, directory),
+            env, [])
 
 
 def _diag(doc: SourceDoc, prefix: tuple, err: dict) -> Diagnostic:
@@ -152,25 +168,28 @@ def load_workspace(directory: Path, env: dict[str, str] | None = None,
         return None, [Diagnostic(Location(str(directory)), "not a directory")]
     config, diagnostics = load_config(directory, env)
     resources: dict[tuple[str, str], Resource] = {}
+    first_seen: dict[tuple[str, str], Location] = {}
     for path in manifest_files(directory):
         docs, errors = load_file(path, _display(path, directory))
         diagnostics.extend(errors)
         for doc in docs:
-            resource, errors = parse_document(doc, path.parent)
+            resource, env, errors = _parse(doc, path.parent)
             diagnostics.extend(errors)
-            if resource is None:
+            if env is None:
                 continue
-            key = (resource.kind, resource.name)
-            if key in resources:
-                first = resources[key].location
+            key = (env.kind, env.name)
+            if key in first_seen:
                 diagnostics.append(Diagnostic(
                     doc.locate(("name",)),
-                    f"duplicate {resource.kind} name {resource.name!r} (first defined at {first})"))
+                    f"duplicate {env.kind} name {env.name!r} (first defined at "
+                    f"{first_seen[key]})"))
                 continue
-            resources[key] = resource
+            first_seen[key] = doc.start
+            if resource is not None:
+                resources[key] = resource
     if config is None:
         return None, diagnostics
-    return Workspace(directory, config, resources), diagnostics
+    return Workspace(directory, config, resources, set(first_seen)), diagnostics
 
 
 def spec_dump(spec: BaseModel) -> dict[str, Any]:
