@@ -42,37 +42,124 @@ def validate(directory: Path) -> None:
     click.echo(f"{directory}: valid.")
 
 
+FORMATS = ("text", "json", "markdown")
+
+
+def _render(view, fmt: str, color: bool) -> str:
+    if fmt == "json":
+        from reconciler.render.json import render_json
+
+        return render_json(view)
+    if fmt == "markdown":
+        from reconciler.render.markdown import render_markdown
+
+        return render_markdown(view)
+    return render_text(view, color)
+
+
+def _existing(directory: Path) -> tuple[int, object]:
+    """(managed resources = bindings in the state store, safety settings)."""
+    store = _store(directory)
+    try:
+        return len(store.bindings()), store_config(directory).safety
+    finally:
+        store.close()
+
+
+def store_config(directory: Path):
+    from reconciler.config import load_config
+
+    config, errors = load_config(directory)
+    if config is None:
+        raise ValidationFailed(errors)
+    return config
+
+
 @cli.command()
 @click.argument("directory", default=".", type=click.Path(file_okay=False, path_type=Path))
 @click.option("--target", "targets", multiple=True, metavar="KIND/NAME",
               help="Plan only this resource and what it depends on (repeatable).")
 @click.option("--detailed-exitcode", is_flag=True,
               help="Exit 2 when there are changes, 0 when none, 1 on error.")
-def plan(directory: Path, targets: tuple[str, ...], detailed_exitcode: bool) -> None:
+@click.option("--format", "fmt", type=click.Choice(FORMATS), default="text", show_default=True,
+              help="How to print the plan (json: the documented format, see docs/plans.md).")
+@click.option("-o", "--out", "out_file", type=click.Path(dir_okay=False, path_type=Path),
+              help="Save the plan to FILE (JSON) for `campaignctl apply FILE`.")
+@click.option("--show-contacts", is_flag=True,
+              help="Contacts are shown as counts; plans never store addresses (says so).")
+def plan(directory: Path, targets: tuple[str, ...], detailed_exitcode: bool, fmt: str,
+         out_file: Path | None, show_contacts: bool) -> None:
     """Read live state and show what apply would change."""
+    from reconciler.engine.safety import violations
+    from reconciler.render.view import PlanView
     from reconciler.run import plan_workspace
 
-    outcome = plan_workspace(directory, list(targets))
-    click.echo(render_text(outcome.plan, use_color()))
+    outcome = plan_workspace(directory, list(targets),
+                             options=RunOptions(show_contacts=show_contacts))
+    existing, safety = _existing(directory)
+    found = [str(v) for v in violations(outcome.plan, existing, safety)]
+    view = PlanView(outcome.plan, directory=str(directory.resolve()), safety=found,
+                    show_contacts=show_contacts)
+    click.echo(_render(view, fmt, use_color() and fmt == "text"))
+    if out_file is not None:
+        from reconciler.engine.saved import save_plan
+
+        save_plan(outcome.plan, out_file, directory)
+        click.echo(f"Saved the plan to {out_file}; run `campaignctl apply {out_file}` to apply "
+                   "exactly these actions.", err=True)
     if detailed_exitcode and outcome.plan.has_changes:
         sys.exit(EXIT_CHANGES)
 
 
 @cli.command()
-@click.argument("directory", default=".", type=click.Path(exists=True, path_type=Path))
-@click.option("--target", "targets", multiple=True, metavar="KIND/NAME")
+@click.argument("source", default=".", type=click.Path(exists=True, path_type=Path),
+                metavar="[DIR|PLANFILE]")
+@click.option("--target", "targets", multiple=True, metavar="KIND/NAME",
+              help="Apply only this resource and what it depends on (repeatable).")
 @click.option("--auto-approve", is_flag=True, help="Do not ask for confirmation.")
+@click.option("--force", is_flag=True,
+              help="Allow a plan beyond the safety thresholds in campaignctl.yaml.")
+@click.option("--workspace", "workspace_dir", type=click.Path(file_okay=False, path_type=Path),
+              help="With a PLANFILE: the workspace, when it moved since the plan was saved.")
 @click.option("--resend-unknown", is_flag=True,
               help="Send again batches whose outcome is unknown (a reviewed decision).")
-def apply(directory: Path, targets: tuple[str, ...], auto_approve: bool,
-          resend_unknown: bool) -> None:
-    """Apply the changes a fresh plan finds."""
+def apply(source: Path, targets: tuple[str, ...], auto_approve: bool, force: bool,
+          workspace_dir: Path | None, resend_unknown: bool) -> None:
+    """Apply a fresh plan of DIR (asks to confirm), or exactly a saved PLANFILE."""
+    from reconciler.engine.safety import enforce
+    from reconciler.render.apply import Progress, summary_lines
     from reconciler.run import apply_workspace
 
     color = use_color()
+    options = RunOptions(resend_unknown=resend_unknown)
+    saved = None
+    if source.is_file():
+        from reconciler.engine.saved import check_not_expired, check_saved, load_plan
+
+        if targets:
+            raise CampaignctlError("--target applies to a directory; a saved plan already "
+                                   "holds its targets")
+        saved, saved_dir = load_plan(source)
+        directory = workspace_dir or (Path(saved_dir) if saved_dir else None)
+        if directory is None or not directory.is_dir():
+            raise CampaignctlError(f"the workspace {saved_dir} named in {source} does not "
+                                   "exist here; pass --workspace DIR")
+        check_not_expired(saved, options.now)
+        targets = tuple(saved.targets)
+    else:
+        directory = source
+    existing, safety = _existing(directory)
+    progress = Progress(0)
 
     def approve(plan) -> bool:
+        progress.total = len(plan.changes)
+        if saved is not None:
+            # The saved plan was reviewed; check_saved proved this plan is the same.
+            enforce(plan, existing, safety, force)
+            click.echo(f"Applying the saved plan {source}: {len(plan.changes)} action(s).")
+            return True
         click.echo(render_text(plan, color))
+        enforce(plan, existing, safety, force)
         if auto_approve:
             return True
         if not sys.stdin.isatty():
@@ -80,31 +167,23 @@ def apply(directory: Path, targets: tuple[str, ...], auto_approve: bool,
                                    "(after reviewing the plan)")
         return click.confirm("Apply these changes?", default=False)
 
-    def progress(event: str, action, error) -> None:
-        if event == "done":
-            click.echo(f"  done: {action.op} {action.address}")
-        elif event == "failed":
-            click.echo(f"  FAILED: {action.op} {action.address}: {error}", err=True)
-
     outcome = apply_workspace(directory, targets=list(targets), approve=approve,
-                              progress=progress,
-                              options=RunOptions(resend_unknown=resend_unknown))
+                              progress=progress, options=options, expected=saved,
+                              check=check_saved if saved is not None else None)
+    progress.close()
     if outcome.result is None:
         if not outcome.plan.has_changes:
             click.echo(render_text(outcome.plan, color))
         else:
             click.echo("Apply cancelled; nothing was changed.")
         return
-    r = outcome.result
-    click.echo(f"\nApply: {len(r.done)} done, {len(r.failed)} failed, {len(r.skipped)} "
-               f"skipped; {outcome.writes} write call(s), {outcome.reads} read call(s).")
-    for action, error in r.failed:
-        click.echo(f"Failed: {action.address}: {error}", err=True)
-    if outcome.drift:
-        click.echo("Still differs after apply (a perpetual diff?): " + ", ".join(outcome.drift),
-                   err=True)
-    if not r.ok:
-        click.echo("Fix the cause and run `campaignctl plan` again.", err=True)
+    plan_command = f"campaignctl plan {directory}"
+    out, err = summary_lines(outcome.result, outcome.writes, outcome.reads, outcome.drift,
+                             plan_command)
+    click.echo("\n" + "\n".join(out))
+    for line in err:
+        click.echo(line, err=True)
+    if not outcome.result.ok:
         sys.exit(EXIT_ERROR)
 
 
@@ -200,6 +279,22 @@ def sandbox_serve(host: str, port: int, data_dir: Path) -> None:
     click.echo(f"sandbox serving on http://{host}:{port} (data in {data_dir})")
     # Injected faults raise inside the app by design; uvicorn would log each as a crash.
     uvicorn.run(build_app(data_dir), host=host, port=port, log_level="critical")
+
+
+@cli.command("import")
+@click.argument("account")
+@click.argument("directory", default=".", type=click.Path(file_okay=False, path_type=Path))
+@click.option("--id", "ids", multiple=True, metavar="ID",
+              help="A live object's id at the vendor (repeatable).")
+@click.option("--out", "out", default=None, metavar="FILE",
+              help="Manifest file to write, in the workspace (default imported-ACCOUNT.yaml; "
+                   "never overwritten).")
+def import_(account: str, directory: Path, ids: tuple[str, ...], out: str | None) -> None:
+    """Adopt live objects of ACCOUNT: write their manifests and bind them."""
+    from reconciler.importer import import_account
+
+    for line in import_account(directory, account, list(ids), out).lines():
+        click.echo(line)
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -11,6 +11,7 @@ from pathlib import Path
 from reconciler.engine.executor import ApplyResult, execute_plan
 from reconciler.engine.plan import Plan
 from reconciler.engine.planner import Session, build_plan, open_session
+from reconciler.engine.safety import record_protected
 from reconciler.errors import ValidationFailed
 from reconciler.providers.base import RunContext, RunOptions
 from reconciler.state.store import open_store
@@ -82,6 +83,7 @@ def apply_workspace(directory: Path, *, targets: list[str] | None = None,
                     reads, writes = session.calls()
                     return Outcome(plan, None, reads, writes)
                 result = await execute_plan(session, plan, progress)
+                record_protected(ctx.store, ws)
                 reads, writes = session.calls()
             finally:
                 await session.aclose()

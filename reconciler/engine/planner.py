@@ -8,6 +8,7 @@ from typing import Any
 
 from reconciler.engine.actions import Action
 from reconciler.engine.plan import Plan, digest, order_actions
+from reconciler.engine.safety import protect, recorded_protected
 from reconciler.errors import CampaignctlError
 from reconciler.providers.base import Provider, RunContext
 from reconciler.providers.catalog import VENDORS
@@ -105,6 +106,8 @@ async def build_plan(session: Session, targets: list[str] | None = None) -> Plan
             found = [a for a in found if (a.kind, a.name) in chosen]
         actions += found
         fingerprints[name] = provider.fingerprint(live)
+    # One place for every vendor: protected resources are never deleted or replaced.
+    actions = protect(actions, ws, recorded_protected(session.ctx.store))
     return Plan(
         actions=order_actions(actions),
         live_fingerprint=digest(fingerprints),

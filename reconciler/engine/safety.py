@@ -1,0 +1,100 @@
+"""Safety gates, in one place: thresholds on how much of what we manage a plan may delete or
+update (campaignctl.yaml `safety:`), and `lifecycle.prevent_destroy`, which turns a delete or
+replace of a protected resource into a refused action."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, replace
+
+from reconciler.config import SafetyConfig
+from reconciler.engine.actions import Action
+from reconciler.engine.plan import Plan
+from reconciler.errors import CampaignctlError
+
+PROTECTED_META = "lifecycle.prevent_destroy"  # addresses last applied with the flag set
+DESTRUCTIVE = ("delete", "replace")
+
+
+class UnsafePlan(CampaignctlError):
+    """A plan beyond a safety threshold; `--force` allows it."""
+
+
+@dataclass(frozen=True)
+class Violation:
+    setting: str
+    limit: float
+    count: int
+    existing: int
+    verb: str
+
+    @property
+    def percent(self) -> float:
+        return 100.0 * self.count / self.existing
+
+    def __str__(self) -> str:
+        return (f"plan {self.verb} {self.count} of {self.existing} managed resources "
+                f"({self.percent:.0f}%); safety.{self.setting} is {self.limit:g}. "
+                "Re-run with --force to allow it.")
+
+
+def violations(plan: Plan, existing: int, config: SafetyConfig) -> list[Violation]:
+    """Thresholds this plan exceeds. `existing` is the number of managed resources (the
+    bindings in the state store); below `min_existing` the thresholds do not apply."""
+    if existing <= 0 or existing < config.min_existing:
+        return []
+    deletes = sum(1 for a in plan.actions if a.op == "delete")
+    updates = sum(1 for a in plan.actions if a.op in ("update", "replace"))
+    out = []
+    if deletes and 100.0 * deletes / existing > config.max_delete_percent:
+        out.append(Violation("max_delete_percent", config.max_delete_percent, deletes,
+                             existing, "deletes"))
+    if updates and 100.0 * updates / existing > config.max_update_percent:
+        out.append(Violation("max_update_percent", config.max_update_percent, updates,
+                             existing, "updates or replaces"))
+    return out
+
+
+def enforce(plan: Plan, existing: int, config: SafetyConfig, force: bool) -> None:
+    found = violations(plan, existing, config)
+    if found and not force:
+        raise UnsafePlan("unsafe plan, nothing was changed: " + " ".join(map(str, found)))
+
+
+def _key(account: str, kind: str, name: str) -> str:
+    return f"{account}:{kind}/{name}"
+
+
+def recorded_protected(store) -> set[str]:
+    raw = store.get_meta(PROTECTED_META)
+    return set(json.loads(raw)) if raw else set()
+
+
+def record_protected(store, workspace) -> None:
+    """After an apply: remember which resources carry prevent_destroy, so removing the
+    manifest itself cannot delete them (set the flag to false and apply first)."""
+    present = {_key(r.provider, r.kind, r.name) for r in workspace.ordered()}
+    flagged = {_key(r.provider, r.kind, r.name) for r in workspace.ordered()
+               if r.lifecycle.prevent_destroy}
+    kept = {k for k in recorded_protected(store) if k not in present}
+    store.set_meta(PROTECTED_META, json.dumps(sorted(flagged | kept)))
+
+
+def protect(actions: list[Action], workspace, recorded: set[str] | None = None) -> list[Action]:
+    """Deletes and replaces of resources with `lifecycle.prevent_destroy: true` (in the
+    manifests, or recorded at the last apply for manifests since removed) become refusals."""
+    recorded = recorded or set()
+    out = []
+    for a in actions:
+        if a.op in DESTRUCTIVE:
+            r = workspace.get(a.kind, a.name)
+            flagged = (r.lifecycle.prevent_destroy if r is not None
+                       else _key(a.account, a.kind, a.name) in recorded)
+            if flagged:
+                where = "is set" if r is not None else "was set when it was last applied"
+                a = replace(a, op="refuse", irreversible=False, data={},
+                            reason=f"lifecycle.prevent_destroy {where}: refusing to {a.op} "
+                                   f"it ({a.reason}). Set prevent_destroy: false and apply "
+                                   "first to allow it.")
+        out.append(a)
+    return out

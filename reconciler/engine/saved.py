@@ -1,0 +1,78 @@
+"""Saved plans: `plan -o FILE` writes the JSON plan document; `apply FILE` executes exactly
+those actions, or refuses (exit 1, nothing written) when what was reviewed no longer holds:
+the workspace changed, the live state changed, a fresh plan differs, or a send time passed."""
+
+from __future__ import annotations
+
+import json
+import os
+from datetime import datetime
+from pathlib import Path
+
+from reconciler.engine.plan import Plan
+from reconciler.errors import CampaignctlError
+from reconciler.render.json import plan_document, plan_from_document
+from reconciler.render.view import PlanView, scheduled_times
+
+
+class StalePlan(CampaignctlError):
+    """The saved plan no longer describes what apply would do."""
+
+
+AGAIN = "Run `campaignctl plan` again and review the new plan."
+
+
+def save_plan(plan: Plan, path: Path, directory: Path) -> None:
+    """Write the plan file atomically (a CI job killed mid-write leaves no half file)."""
+    view = PlanView(plan, directory=str(Path(directory).resolve()))
+    text = json.dumps(plan_document(view), indent=2, default=str, ensure_ascii=False)
+    path = Path(path)
+    tmp = path.with_name(f".{path.name}.tmp")
+    tmp.write_text(text + "\n")
+    os.replace(tmp, path)
+
+
+def load_plan(path: Path) -> tuple[Plan, str | None]:
+    try:
+        doc = json.loads(Path(path).read_text())
+    except (OSError, UnicodeDecodeError) as exc:
+        raise CampaignctlError(f"{path}: cannot read the plan file ({exc})") from None
+    except json.JSONDecodeError as exc:
+        raise CampaignctlError(f"{path}: not a JSON plan file ({exc.msg} at line "
+                               f"{exc.lineno})") from None
+    return plan_from_document(doc, str(path))
+
+
+def passed_send_times(plan: Plan, now: datetime) -> list[str]:
+    """Sends the saved plan schedules at a time that is now in the past."""
+    out = []
+    for a in plan.actions:
+        if not a.is_change:
+            continue
+        for what, when in scheduled_times(a):
+            if when <= now:
+                out.append(f"{a.address}: scheduled {what} time {when.isoformat()} has already "
+                           "passed")
+    return out
+
+
+def check_not_expired(plan: Plan, now: datetime) -> None:
+    passed = passed_send_times(plan, now)
+    if passed:
+        raise StalePlan("the saved plan is out of date, nothing was changed: "
+                        + "; ".join(passed) + ". Set a future send_at. " + AGAIN)
+
+
+def check_saved(expected: Plan, fresh: Plan) -> None:
+    """Compare the saved plan with the one made now, under the apply lock."""
+    if fresh.workspace_digest != expected.workspace_digest:
+        raise StalePlan("the workspace changed since the plan was saved (manifests or CSV "
+                        "files differ), nothing was changed. " + AGAIN)
+    if fresh.live_fingerprint != expected.live_fingerprint:
+        raise StalePlan("the live state changed since the plan was saved (something edited "
+                        "the vendor account, or another apply ran), nothing was changed. "
+                        + AGAIN)
+    if fresh.checksum != expected.checksum:
+        raise StalePlan("a fresh plan no longer matches the saved actions (checksum "
+                        f"{expected.checksum[:12]} saved, {fresh.checksum[:12]} now), nothing "
+                        "was changed. " + AGAIN)

@@ -1,0 +1,263 @@
+"""One view model for every renderer: text, JSON and Markdown all read a `PlanView`, so
+they cannot disagree about counts, reasons, irreversible marks or what was refused."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from reconciler.engine.actions import Action, FieldChange, SendSummary, SetChange
+from reconciler.engine.plan import Plan
+
+# Display order of operations, in summaries and tables.
+OP_ORDER = ("create", "update", "replace", "delete", "transition", "send", "adopt", "refuse",
+            "warn")
+OP_LABELS = {"create": "to create", "update": "to update", "replace": "to replace",
+             "delete": "to delete", "transition": "to transition", "send": "to send",
+             "adopt": "to adopt", "refuse": "refused", "warn": "warnings"}
+# FieldChange names that carry a scheduled send time (vendor-neutral spellings).
+SEND_TIME_FIELDS = ("send_at", "start", "schedule", "scheduled_at", "send_time")
+CONTACTS_NOTE = ("contact addresses are not stored in plans (they would leak into CI logs and "
+                 "plan files); the plan shows counts. Read the manifests or CSV files for the "
+                 "addresses.")
+
+
+@dataclass
+class CampaignView:
+    """What a reviewer needs to know about one campaign in the plan."""
+
+    address: str
+    account: str
+    op: str
+    send_at: str | None  # recipient-facing local time with its zone, "now", or None
+    timezone: str | None
+    recipients: int | None  # after opt-out suppression; None when the vendor cannot tell
+    suppressed: int | None
+    batches: int | None
+    estimated_messages: int | None
+    estimated_cost: float | None
+    currency: str | None
+    irreversible: bool
+
+    @property
+    def recipients_text(self) -> str:
+        if self.recipients is None:
+            return "not computed"
+        out = str(self.recipients)
+        if self.suppressed:
+            out += f" ({self.suppressed} suppressed by opt-outs)"
+        return out
+
+    @property
+    def cost_text(self) -> str:
+        if self.estimated_messages is None and self.estimated_cost is None:
+            return "not estimated"
+        parts = []
+        if self.estimated_messages is not None:
+            parts.append(f"{self.estimated_messages} messages")
+        if self.estimated_cost is not None:
+            parts.append(f"{self.estimated_cost:.2f} {self.currency or ''}".rstrip())
+        return ", ".join(parts)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"address": self.address, "account": self.account, "op": self.op,
+                "send_at": self.send_at, "timezone": self.timezone,
+                "recipients": self.recipients, "suppressed": self.suppressed,
+                "batches": self.batches, "estimated_messages": self.estimated_messages,
+                "estimated_cost": self.estimated_cost, "currency": self.currency,
+                "irreversible": self.irreversible}
+
+
+@dataclass
+class ActionView:
+    action: Action
+
+    @property
+    def op(self) -> str:
+        return self.action.op
+
+    @property
+    def symbol(self) -> str:
+        return self.action.symbol
+
+    @property
+    def address(self) -> str:
+        return self.action.address
+
+    @property
+    def irreversible(self) -> bool:
+        a = self.action
+        return a.irreversible or any(s.irreversible for s in a.sets) or a.op == "send"
+
+    @property
+    def headline(self) -> str:
+        return f"{self.symbol} {self.op} {self.address} ({self.action.account})"
+
+    def detail_lines(self) -> list[str]:
+        """Field-level details, shared by text and Markdown."""
+        a = self.action
+        lines = []
+        if a.path:
+            lines.append(f"state: {' > '.join(str(p) for p in a.path)}")
+        for c in a.changes:
+            lines.append(field_line(c))
+        for s in a.sets:
+            lines.extend(set_lines(s))
+        if a.send:
+            lines.extend(send_lines(a.send))
+        if a.depends_on:
+            lines.append(f"after: {', '.join(a.depends_on)}")
+        return lines
+
+
+def short(value: Any, limit: int = 60) -> str:
+    if value is None:
+        return "(none)"
+    text = str(value)
+    return repr(text) if len(text) < limit else repr(text[:limit - 3] + "...")
+
+
+def field_line(c: FieldChange) -> str:
+    tag = "  # forces replacement" if c.forces_replace else ""
+    return f"{c.field}: {short(c.before)} -> {short(c.after)}{tag}"
+
+
+def set_lines(s: SetChange) -> list[str]:
+    parts = [f"+{s.add}", f"-{s.remove}"] + ([f"~{s.update}"] if s.update else [])
+    extra = f" ({s.note})" if s.note else ""
+    lines = [f"{s.field}: {' '.join(parts)} -> {s.total_after} total{extra}"]
+    if s.kept_live and not s.note:
+        lines.append(f"{s.kept_live} live entries not in the manifest are kept")
+    if s.irreversible:
+        lines.append(f"{s.field}: removals cannot be undone by campaignctl")
+    return lines
+
+
+def send_lines(s: SendSummary) -> list[str]:
+    when = f"at {s.send_at}" if s.send_at else "now"
+    tz = f" ({s.timezone})" if s.timezone else ""
+    lines = [f"recipients: {s.recipients} in {s.batches} batches, {when}{tz}"]
+    if s.suppressed:
+        lines.append(f"suppressed by opt-outs: {s.suppressed}")
+    if s.already_sent:
+        lines.append(f"already sent: {s.already_sent}")
+    if s.unknown:
+        lines.append(f"outcome unknown (not resent): {s.unknown} recipients")
+    if s.estimated_messages is not None or s.estimated_cost is not None:
+        msgs = s.estimated_messages if s.estimated_messages is not None else "?"
+        cost = (f", estimated cost {s.estimated_cost:.2f} {s.currency or ''}".rstrip()
+                if s.estimated_cost is not None else "")
+        lines.append(f"estimated messages: {msgs}{cost}")
+    return lines
+
+
+def parse_send_time(value: Any) -> datetime | None:
+    """A send time as written in a plan: ISO 8601 with an offset, or `YYYY-MM-DD HH:MM ZONE`
+    (a vendor's local time and its zone). None when it is not a time we can read."""
+    if not isinstance(value, str) or not value.strip() or value == "now":
+        return None
+    text = value.strip()
+    try:
+        parsed = datetime.fromisoformat(text)
+        return parsed if parsed.tzinfo else None
+    except ValueError:
+        pass
+    stamp, _, zone = text.rpartition(" ")
+    try:
+        naive = datetime.fromisoformat(stamp.strip().replace(" ", "T"))
+        return naive.replace(tzinfo=ZoneInfo(zone))
+    except (ValueError, ZoneInfoNotFoundError):
+        return None
+
+
+def scheduled_times(action: Action) -> list[tuple[str, datetime]]:
+    """Every future send this action schedules: (description, time)."""
+    out = []
+    if action.send and action.send.send_at:
+        when = parse_send_time(action.send.send_at)
+        if when:
+            out.append(("send", when))
+    for c in action.changes:
+        if c.field in SEND_TIME_FIELDS:
+            when = parse_send_time(c.after)
+            if when:
+                out.append((c.field, when))
+    return out
+
+
+def _campaign(a: Action) -> CampaignView | None:
+    if a.kind != "Campaign" and a.send is None:
+        return None
+    if a.op in ("delete", "refuse", "warn"):
+        return None
+    s = a.send
+    send_at = s.send_at if s else None
+    timezone = s.timezone if s else None
+    if s is None:
+        for c in a.changes:
+            if c.field in SEND_TIME_FIELDS and c.after is not None:
+                send_at = str(c.after)
+    elif send_at is None:
+        send_at = "now"
+    return CampaignView(
+        address=a.address, account=a.account, op=a.op, send_at=send_at, timezone=timezone,
+        recipients=s.recipients if s else None, suppressed=s.suppressed if s else None,
+        batches=s.batches if s else None,
+        estimated_messages=s.estimated_messages if s else None,
+        estimated_cost=s.estimated_cost if s else None, currency=s.currency if s else None,
+        irreversible=a.irreversible or a.op == "send")
+
+
+@dataclass
+class PlanView:
+    plan: Plan
+    directory: str | None = None
+    safety: list[str] = field(default_factory=list)  # what would stop apply without --force
+    show_contacts: bool = False
+
+    def __post_init__(self) -> None:
+        self.rows = [ActionView(a) for a in self.plan.actions]
+        self.campaigns = [c for c in map(_campaign, self.plan.actions) if c is not None]
+
+    @property
+    def counts(self) -> dict[str, int]:
+        raw = self.plan.counts()
+        return {op: raw.get(op, 0) for op in OP_ORDER}
+
+    @property
+    def changes(self) -> int:
+        return len(self.plan.changes)
+
+    @property
+    def has_changes(self) -> bool:
+        return self.plan.has_changes
+
+    @property
+    def partial(self) -> bool:
+        return bool(self.plan.targets)
+
+    @property
+    def partial_note(self) -> str | None:
+        if not self.plan.targets:
+            return None
+        return (f"Partial plan: only {', '.join(self.plan.targets)} and what they depend on "
+                "(--target). Other resources were not read or compared.")
+
+    @property
+    def refused(self) -> list[ActionView]:
+        return [r for r in self.rows if r.op == "refuse"]
+
+    @property
+    def irreversible(self) -> list[ActionView]:
+        return [r for r in self.rows if r.irreversible and r.action.is_change]
+
+    @property
+    def summary_line(self) -> str:
+        if not self.has_changes:
+            refused = len(self.refused)
+            return ("No changes." + (f" {refused} refused (see above)." if refused else "")
+                    + " The live state matches the manifests.")
+        parts = [f"{n} {OP_LABELS[op]}" for op, n in self.counts.items() if n]
+        return f"Plan: {', '.join(parts)}."
