@@ -15,6 +15,7 @@ from typing import Any
 
 from reconciler.config import Account
 from reconciler.engine.actions import Action
+from reconciler.errors import CampaignctlError
 from reconciler.http import VendorHttp
 from reconciler.sandbox.transport import resolve
 from reconciler.state.store import SqliteStore
@@ -26,6 +27,20 @@ class RunOptions:
     resend_unknown: bool = False
     show_contacts: bool = False
     now: datetime = field(default_factory=lambda: datetime.now(UTC))
+
+
+@dataclass
+class ImportedResource:
+    """A live object `campaignctl import` adopts: the manifest to write and the id to bind.
+
+    `title` is the vendor's own name (the importer derives a unique manifest name from it);
+    `spec` is the manifest's spec as plain YAML-able data (vendor block under its key)."""
+
+    kind: str
+    remote_id: str
+    title: str
+    spec: dict[str, Any]
+    note: str = ""  # shown to the user, e.g. "DONE: frozen, kept for the record"
 
 
 @dataclass
@@ -70,6 +85,10 @@ class Provider:
 
     async def execute(self, action: Action, live: Any) -> None:
         raise NotImplementedError
+
+    async def import_resources(self, ids: list[str]) -> list[ImportedResource]:
+        """Fetch live objects to adopt (`campaignctl import`); no writes, no bindings."""
+        raise CampaignctlError(f"import is not supported for {self.vendor or self.account.type}")
 
     async def aclose(self) -> None:
         for c in self.clients():

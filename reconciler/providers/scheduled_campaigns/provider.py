@@ -1,0 +1,399 @@
+"""scheduled-campaigns: campaigns with a state machine and no list endpoint.
+
+Identity: the API cannot list campaigns, so we only ever know the ids the state store bound
+when we created (or imported) them. read() GETs each bound id in parallel; a bound id that
+answers 404 was deleted outside campaignctl: that is drift, shown as such, and recreated
+only when a manifest still wants it.
+
+Creates POST in DRAFT and then move the campaign along the state path with one PUT per
+edge: if the POST's answer is lost we cannot find the campaign again (no list endpoint),
+and a lost DRAFT never sends anyone anything. The binding is written as soon as the POST
+answers, before the first edge.
+
+State changes are a `transition` action whose path (e.g. DRAFT > SCHEDULED > READY) is
+executed edge by edge, stopping at the first failing edge. Field changes ride on the
+first edge when moving towards READY (fields are right before the campaign is armed) and on
+the last edge when moving away from it (the campaign is disarmed before it is edited).
+SENDING, DONE and ERROR are frozen: any change is refused with its reason, never sent.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass, field
+from typing import Any
+
+from reconciler.engine.actions import Action, FieldChange
+from reconciler.errors import ApiError, CampaignctlError, OutcomeUnknown
+from reconciler.providers.base import ImportedResource, Provider
+from reconciler.providers.scheduled_campaigns import states
+from reconciler.providers.scheduled_campaigns.client import (
+    CampaignGone,
+    ScheduledCampaignsClient,
+    forces_replace,
+)
+from reconciler.providers.scheduled_campaigns.when import to_iso, to_timestamp
+from reconciler.state.store import Binding
+from reconciler.workspace import Resource
+
+KIND = "Campaign"
+UNKNOWN_ID = "?"  # remote id of a binding whose create's outcome is unknown
+FIELDS = ("name", "domain", "list", "segments", "when", "event_callback")
+# plan field -> the manifest paths `lifecycle.ignore_changes` may name for it
+IGNORE_KEYS = {
+    "name": ("title", "name"),
+    "when": ("send_at", "when"),
+    "state": ("state",),
+    **{f: (f, f"scheduled-campaigns.{f}") for f in ("domain", "list", "segments",
+                                                      "event_callback")},
+}
+ORDER = (states.DRAFT, states.SCHEDULED, states.READY)
+
+
+@dataclass
+class ScheduledLive:
+    """Bound campaigns by manifest name: the vendor's object, or None when it answered 404."""
+
+    campaigns: dict[str, dict | None] = field(default_factory=dict)
+    ids: dict[str, str] = field(default_factory=dict)  # manifest name -> bound remote id
+
+
+def _live_fields(obj: dict) -> dict[str, Any]:
+    try:
+        when = to_timestamp(obj.get("when"))
+    except ValueError:
+        when = obj.get("when")  # shown as is; it will differ from any manifest
+    return {"name": obj.get("name"), "domain": obj.get("domain"), "list": obj.get("list"),
+            "segments": sorted(set(obj.get("segments") or [])), "when": when,
+            "event_callback": obj.get("event_callback") or None}
+
+
+def _label(name: str) -> str:
+    """A field's name in the plan: the manifest's `send_at` for the vendor's `when` (plan
+    renderers summarise send times from it); the vendor's own names otherwise."""
+    return "send_at" if name == "when" else name
+
+
+def _show(name: str, value: Any) -> Any:
+    """How a field's value reads in the plan."""
+    if name == "when" and isinstance(value, int):
+        return to_iso(value)
+    return value
+
+
+def _ignored(r: Resource, name: str) -> bool:
+    return any(k in r.lifecycle.ignore_changes for k in IGNORE_KEYS[name])
+
+
+class ScheduledCampaignsProvider(Provider):
+    vendor = "scheduled-campaigns"
+
+    def __init__(self, account, ctx):
+        super().__init__(account, ctx)
+        self.client = ScheduledCampaignsClient(self.base_url, account.credentials["api_key"],
+                                               **self.http_options())
+
+    def clients(self):
+        return [self.client.http]
+
+    # read -------------------------------------------------------------------------------
+    def _bindings(self) -> list[Binding]:
+        return [b for b in self.store.bindings(self.account.name) if b.kind == KIND]
+
+    async def read(self, resources: list[Resource]) -> ScheduledLive:
+        live = ScheduledLive()
+
+        async def one(b: Binding) -> None:
+            live.ids[b.name] = b.remote_id
+            if b.remote_id == UNKNOWN_ID:
+                return
+            try:
+                live.campaigns[b.name] = await self.client.get(_as_id(b.remote_id, b.name))
+            except CampaignGone:
+                live.campaigns[b.name] = None
+
+        # One GET per bound campaign, in parallel (the client bounds concurrency and rate).
+        await asyncio.gather(*(one(b) for b in self._bindings()))
+        return live
+
+    def fingerprint(self, live: ScheduledLive) -> Any:
+        out = []
+        for name, remote_id in sorted(live.ids.items()):
+            obj = live.campaigns.get(name)
+            out.append([name, remote_id] + ([obj.get("state"), obj.get("updated"),
+                                             _live_fields(obj)] if obj else [None]))
+        return out
+
+    # desired ------------------------------------------------------------------------------
+    def _desired(self, r: Resource) -> dict[str, Any]:
+        s = r.spec
+        o = s.scheduled_campaigns
+        return {"name": s.title or r.name, "domain": o.domain, "list": o.list,
+                "segments": sorted(set(o.segments)), "when": to_timestamp(s.send_at),
+                "event_callback": o.event_callback or None}
+
+    @staticmethod
+    def _want_state(r: Resource) -> str:
+        return (r.spec.state or "draft").upper()
+
+    def _post_fields(self, desired: dict[str, Any]) -> dict[str, Any]:
+        post = {k: desired[k] for k in ("name", "domain", "list", "when")}
+        if desired["segments"]:
+            post["segments"] = desired["segments"]
+        if desired["event_callback"]:
+            post["event_callback"] = desired["event_callback"]
+        post["state"] = states.DRAFT  # see the module docstring: never armed by a POST
+        return post
+
+    # diff -----------------------------------------------------------------------------------
+    def diff(self, resources: list[Resource], live: ScheduledLive) -> list[Action]:
+        actions: list[Action] = []
+        for r in resources:
+            if r.kind == KIND:
+                actions += self._diff_one(r, live)
+        present = {r.name for r in resources if r.kind == KIND}
+        for b in self._bindings():
+            if b.name not in present:
+                actions += self._diff_orphan(b, live)
+        return actions
+
+    def _past(self, r: Resource) -> str | None:
+        """Why arming this campaign now would send it at once, or None."""
+        when = r.spec.send_time()
+        if when is not None and when <= self.ctx.options.now:
+            return (f"send time {to_iso(when)} has already passed: a READY campaign would "
+                    "start sending at once; set a future send_at (or state draft/scheduled)")
+        return None
+
+    def _diff_one(self, r: Resource, live: ScheduledLive) -> list[Action]:
+        desired = self._desired(r)
+        want = self._want_state(r)
+        remote_id = live.ids.get(r.name)
+        if remote_id == UNKNOWN_ID:
+            return [self.action("refuse", r, reason=(
+                "an earlier create's outcome is unknown (the vendor's answer was lost) and "
+                "this API cannot list campaigns: check the vendor dashboard; if the "
+                f"campaign exists, `campaignctl import {self.account.name} --id ID` binds it "
+                f"to this manifest, otherwise `campaignctl state rm {r.address}` lets the "
+                "next apply create it"))]
+        obj = live.campaigns.get(r.name) if remote_id else None
+        if obj is None:
+            gone = remote_id is not None
+            return [self._create_action(r, desired, want, gone_id=remote_id if gone else None)]
+
+        have = _live_fields(obj)
+        differ = [k for k in FIELDS if have[k] != desired[k] and not _ignored(r, k)]
+        changes = [FieldChange(_label(k), _show(k, have[k]), _show(k, desired[k]),
+                               forces_replace(k, desired[k]) and k in ("list", "segments"))
+                   for k in differ]
+        live_state = obj.get("state")
+        if _ignored(r, "state"):
+            want = live_state if live_state in ORDER else want
+        if live_state in states.FROZEN:
+            # A send that went READY -> SENDING -> DONE did what `ready` asked for.
+            state_ok = want == states.READY or _ignored(r, "state")
+            if state_ok and not changes:
+                return []
+            if not state_ok:
+                changes.append(FieldChange("state", live_state, want))
+            return [self.action("refuse", r, changes=changes, reason=(
+                f"campaign {remote_id} is {live_state}: a launched campaign is frozen, so "
+                "it is not edited, replaced or deleted; make a new campaign instead"))]
+        if live_state not in ORDER:
+            return [self.action("refuse", r, reason=f"campaign {remote_id} is in an unknown "
+                                                    f"state {live_state!r}; not touching it")]
+        steps = states.path(live_state, want)
+        if not changes and not steps:
+            return []
+        if want == states.READY and (why := self._past(r)):
+            return [self.action("refuse", r, changes=changes, reason=why,
+                                path=[live_state, *steps] if steps else [])]
+        if any(c.forces_replace for c in changes):
+            if r.lifecycle.prevent_destroy:
+                return [self.action("refuse", r, changes=changes, reason=(
+                    "needs a replace (DELETE + POST) but lifecycle.prevent_destroy is set"))]
+            forced = ", ".join(c.field for c in changes if c.forces_replace)
+            create = self._create_action(r, desired, want, gone_id=None)
+            return [self.action(
+                "replace", r, changes=changes, path=create.path,
+                reason=f"{forced} cannot be changed with a PUT: DELETE campaign {remote_id} "
+                       f"({live_state}) and POST a new one",
+                data={**create.data, "id": int(remote_id)})]
+        put = {k: desired[k] for k in differ}
+        data = {"id": int(remote_id), "put": put}
+        if not steps:
+            return [self.action("update", r, changes=changes, data=data,
+                                reason=f"differs from the manifest (PUT campaign {remote_id})")]
+        up = ORDER.index(want) > ORDER.index(live_state)
+        edges = f"{len(steps)} PUT{'s' if len(steps) > 1 else ''}, one per edge"
+        reason = f"state {live_state.lower()} -> {want.lower()} ({edges})"
+        if changes:
+            reason += (" with the field changes sent " +
+                       ("on the first edge" if up else "on the last edge, once disarmed"))
+        return [self.action("transition", r, changes=changes, path=[live_state, *steps],
+                            reason=reason, data={**data, "fields_on": "first" if up else "last"})]
+
+    def _create_action(self, r: Resource, desired: dict, want: str,
+                       gone_id: str | None) -> Action:
+        if want == states.READY and (why := self._past(r)):
+            return self.action("refuse", r, reason=why)
+        steps = states.path(states.DRAFT, want)
+        if gone_id is not None:
+            reason = (f"bound campaign {gone_id} was deleted outside campaignctl (the API "
+                      "answers 404): drift; recreating it because the manifest still wants it")
+        else:
+            reason = "not in the account"
+        if steps:
+            reason += f" (POST in DRAFT, then {len(steps)} PUT{'s' if len(steps) > 1 else ''})"
+        changes = [FieldChange(_label(k), None, _show(k, desired[k])) for k in FIELDS
+                   if desired[k] not in (None, [])]
+        return self.action("create", r, reason=reason, changes=changes,
+                           path=[states.DRAFT, *steps] if steps else [],
+                           data={"post": self._post_fields(desired), "steps": steps,
+                                 "gone": gone_id})
+
+    def _diff_orphan(self, b: Binding, live: ScheduledLive) -> list[Action]:
+        if b.remote_id == UNKNOWN_ID:
+            return [self.action("delete", KIND, b.name, data={"forget": True}, reason=(
+                "no longer in the manifests; its create's outcome was unknown: forgetting it "
+                "(check the vendor dashboard for a stray DRAFT campaign)"))]
+        obj = live.campaigns.get(b.name)
+        if obj is None:
+            return [self.action("delete", KIND, b.name, data={"forget": True}, reason=(
+                f"no longer in the manifests, and campaign {b.remote_id} was already deleted "
+                "outside campaignctl: forgetting the binding"))]
+        if obj.get("state") in states.FROZEN:
+            return [self.action("refuse", KIND, b.name, reason=(
+                f"removed from the manifests but campaign {b.remote_id} is {obj['state']}: "
+                "a launched campaign is frozen and never deleted; to stop tracking it run "
+                f"`campaignctl state rm {KIND}/{b.name}`"))]
+        return [self.action("delete", KIND, b.name, data={"id": int(b.remote_id)},
+                            reason=f"no longer in the manifests (DELETE campaign "
+                                   f"{b.remote_id}, {obj.get('state')})")]
+
+    # execute ---------------------------------------------------------------------------------
+    async def execute(self, action: Action, live: ScheduledLive) -> None:
+        handler = getattr(self, f"_exec_{action.op}", None)
+        if handler is None:
+            raise CampaignctlError(f"{action.address}: cannot execute a {action.op!r} action")
+        await handler(action)
+
+    def _bind(self, name: str, remote_id: str, **data: Any) -> None:
+        self.store.put_binding(Binding(self.account.name, KIND, name, remote_id,
+                                       data=data or None))
+
+    async def _exec_create(self, action: Action) -> None:
+        data = action.data
+        try:
+            obj = await self.client.create(dict(data["post"]))
+        except OutcomeUnknown as exc:
+            # No list endpoint: we cannot look. Record it so the next plan refuses to create
+            # a second one, and tell the user how to settle it.
+            self._bind(action.name, UNKNOWN_ID, outcome_unknown=True)
+            raise CampaignctlError(
+                f"{exc}. The campaign may or may not exist and this API cannot list "
+                f"campaigns: check the vendor dashboard for {data['post']['name']!r}; if it "
+                f"exists, adopt it with `campaignctl import {self.account.name} --id ID`, "
+                f"otherwise run `campaignctl state rm {action.address}` and apply again"
+            ) from None
+        remote_id = obj.get("id")
+        if not isinstance(remote_id, int):
+            raise CampaignctlError(f"{action.address}: the vendor's answer to POST /campaign "
+                                   "has no campaign id")
+        self._bind(action.name, str(remote_id))
+        await self._walk(action, remote_id, obj.get("state", states.DRAFT), data["steps"], {},
+                         "first")
+
+    async def _walk(self, action: Action, remote_id: int, current: str, steps: list[str],
+                    put: dict[str, Any], fields_on: str) -> None:
+        """One PUT per edge, in order; stop at the first edge that fails."""
+        for i, step in enumerate(steps):
+            body: dict[str, Any] = {"state": step}
+            if put and i == (0 if fields_on == "first" else len(steps) - 1):
+                body = {**put, **body}
+            try:
+                obj = await self.client.update(remote_id, body)
+            except CampaignctlError as exc:
+                rest = " > ".join([current, *steps[i:]])
+                raise CampaignctlError(
+                    f"{action.address}: edge {current} > {step} (PUT /campaign/{remote_id}) "
+                    f"failed: {exc}. Campaign {remote_id} stays {current}; the edges "
+                    f"{rest} were not made. Run `campaignctl plan` again.") from None
+            current = obj.get("state", step)
+
+    async def _exec_update(self, action: Action) -> None:
+        await self.client.update(action.data["id"], dict(action.data["put"]))
+
+    async def _exec_transition(self, action: Action) -> None:
+        data = action.data
+        await self._walk(action, data["id"], action.path[0], action.path[1:], data["put"],
+                         data["fields_on"])
+
+    async def _exec_replace(self, action: Action) -> None:
+        try:
+            await self.client.delete(action.data["id"])
+        except CampaignGone:
+            pass
+        self.store.remove_binding(self.account.name, KIND, action.name)
+        await self._exec_create(action)
+
+    async def _exec_delete(self, action: Action) -> None:
+        if not action.data.get("forget"):
+            try:
+                await self.client.delete(action.data["id"])
+            except CampaignGone:
+                pass
+            except ApiError as exc:
+                if exc.status == 409:
+                    raise CampaignctlError(f"{action.address}: the vendor refused the DELETE "
+                                           f"({exc.detail}); it has probably launched") from None
+                raise
+        self.store.remove_binding(self.account.name, KIND, action.name)
+
+    # import -----------------------------------------------------------------------------------
+    async def import_resources(self, ids: list[str]) -> list[ImportedResource]:
+        if not ids:
+            raise CampaignctlError(f"{self.vendor} has no list endpoint: name the campaigns "
+                                   "to adopt with --id ID (repeatable)")
+        numbers = [_as_id(i, f"--id {i}") for i in ids]
+
+        async def one(n: int) -> dict:
+            try:
+                return await self.client.get(n)
+            except CampaignGone:
+                raise CampaignctlError(f"{self.vendor}: campaign {n} does not exist "
+                                       f"(404 on account {self.account.name!r})") from None
+
+        found = await asyncio.gather(*(one(n) for n in numbers))
+        return [_imported(obj) for obj in found]
+
+
+def _imported(obj: dict) -> ImportedResource:
+    live = _live_fields(obj)
+    state = obj.get("state")
+    note = ""
+    if state in states.FROZEN:
+        note = f"{state}: launched and frozen; written as `state: ready`, never edited"
+        desired_state = "ready"
+    else:
+        desired_state = (state or "DRAFT").lower()
+    block: dict[str, Any] = {"list": live["list"], "domain": live["domain"]}
+    if live["segments"]:
+        block["segments"] = live["segments"]
+    if live["event_callback"]:
+        block["event_callback"] = live["event_callback"]
+    spec = {"title": live["name"], "send_at": to_iso(live["when"]), "state": desired_state,
+            "scheduled-campaigns": block}
+    return ImportedResource(KIND, str(obj["id"]), live["name"] or f"campaign-{obj['id']}",
+                            spec, note)
+
+
+def _as_id(value: str, what: str) -> int:
+    text = str(value).strip()
+    if not (text.isascii() and text.isdigit()) or int(text) <= 0:
+        raise CampaignctlError(f"scheduled-campaigns: {what}: campaign id {value!r} is not a "
+                               "positive integer")
+    return int(text)
+
+
+PROVIDER = ScheduledCampaignsProvider
