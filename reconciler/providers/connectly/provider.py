@@ -1,0 +1,78 @@
+"""connectly: WhatsApp campaign sendouts (send-only; the live state is our send ledger).
+
+Identity of a campaign's content: campaignName + campaignVersion + sender. One entry per
+recipient; `batch_size` entries per request (default 100). Requests go out with bounded
+concurrency under the client's rate limiter (190 requests/s, the API allows 200); a 429
+means nothing was accepted and is retried after Retry-After by the HTTP layer. Each
+request is written to the ledger before and after (reconciler/sending/sendonly.py).
+Variables: the campaign's `variables`, then the `connectly.variables`, then the contact's
+own fields (first_name, last_name, param1..param5) win.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from reconciler.kinds import vendor_block
+from reconciler.providers.connectly.client import ConnectlyClient
+from reconciler.sending.recipients import Channel, Recipient
+from reconciler.sending.sendonly import Estimate, Prepared, SendOnlyProvider, local_time
+from reconciler.workspace import Resource
+
+DEFAULT_CONCURRENCY = 16
+
+
+class ConnectlyProvider(SendOnlyProvider):
+    vendor = "connectly"
+
+    def __init__(self, account, ctx):
+        super().__init__(account, ctx)
+        creds = account.credentials
+        opts = self.http_options()
+        opts.setdefault("max_concurrency", DEFAULT_CONCURRENCY)
+        self.concurrency = int(opts["max_concurrency"])
+        self.client = ConnectlyClient(self.base_url, creds["business_id"].reveal(),
+                                      creds["api_key"], **opts)
+
+    def clients(self):
+        return [self.client.http]
+
+    def _options(self, r: Resource):
+        return vendor_block(r.spec, "connectly")
+
+    def channel(self, r: Resource) -> Channel:
+        return "whatsapp"
+
+    def content(self, r: Resource) -> dict[str, Any]:
+        o = self._options(r)
+        s = self.ctx.workspace.get("Sender", r.spec.sender or "") if r.spec.sender else None
+        return {"campaignName": o.name_for(r.name) if o else r.name,
+                "campaignVersion": o.campaign_version if o else None,
+                "sender": s.spec.phone if s is not None else None}
+
+    def batch_size(self, r: Resource) -> int:
+        o = self._options(r)
+        return o.batch_size if o else 100
+
+    async def estimate(self, r: Resource, prep: Prepared) -> Estimate:
+        return Estimate(messages=len(prep.pending))
+
+    def entries(self, r: Resource, prep: Prepared, batch: list[Recipient]) -> list[dict]:
+        c, o = prep.content, self._options(r)
+        when = r.spec.send_time()
+        scheduled = local_time(when, r.spec.timezone) if when else None
+        common = {**r.spec.variables, **(o.variables if o else {})}
+        return [{"sender": c["sender"], "client": x.address, "campaignName": c["campaignName"],
+                 "campaignVersion": c["campaignVersion"], "scheduledAt": scheduled,
+                 "variables": {**common, **x.fields()}} for x in batch]
+
+    async def send_batch(self, r: Resource, prep: Prepared, batch: list[Recipient]) -> str | None:
+        answer = await self.client.send_campaigns(self.entries(r, prep, batch))
+        data = answer.get("data") if isinstance(answer, dict) else None
+        if isinstance(data, list) and data:
+            first = data[0].get("id") if isinstance(data[0], dict) else None
+            return f"{first} (+{len(data) - 1})" if first else None
+        return None
+
+
+PROVIDER = ConnectlyProvider

@@ -1,0 +1,147 @@
+"""octopush: SMS and email campaign sends (send-only; the live state is our send ledger).
+
+Identity of a campaign's content: SMS text, sender, purpose and type; email subject,
+body/template, body format, from address and name, purpose. A send is split in frames of
+`batch_size` (default 500) recipients, sent one after the other, each written to the
+ledger before and after its request (reconciler/sending/sendonly.py).
+
+Estimates (plan): for an SMS campaign with recipients left to send, read() makes ONE
+`simulation_mode` request with a sample frame (the first frame to send). The vendor
+validates the request as it would a real one (STOP mention, sender, type) without
+sending, and prices it: cost per SMS and SMS per contact, which we scale to the whole
+send. The answer is cached in the state store per content identity for an hour, so the
+plan an apply makes right after a reviewed plan does not simulate again (and the apply's
+requests are exactly the send frames). If the simulation cannot be made (network), the
+count falls back to reconciler.sms segments, without a cost. Email has no simulation mode
+(and a request carrying it would be sent for real): one message per recipient, no cost.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from typing import Any
+
+from reconciler.errors import ApiError, NotSentError, OutcomeUnknown
+from reconciler.kinds import vendor_block
+from reconciler.providers.octopush.client import OctopushClient
+from reconciler.sending.recipients import Channel, Recipient
+from reconciler.sending.sendonly import Estimate, Prepared, SendOnlyProvider, local_time
+from reconciler.sms import segments
+from reconciler.workspace import Resource
+
+SIMULATION_TTL = 3600.0
+CURRENCY = "EUR"
+
+
+class OctopushProvider(SendOnlyProvider):
+    vendor = "octopush"
+    concurrency = 1  # frames one after the other, as the vendor advises
+
+    def __init__(self, account, ctx):
+        super().__init__(account, ctx)
+        creds = account.credentials
+        self.client = OctopushClient(self.base_url, creds["api_login"], creds["api_key"],
+                                     **self.http_options())
+
+    def clients(self):
+        return [self.client.http]
+
+    # what is sent -------------------------------------------------------------------------
+    def _options(self, r: Resource):
+        return vendor_block(r.spec, "octopush")
+
+    def _message(self, r: Resource):
+        m = self.ctx.workspace.get("Message", r.spec.message or "")
+        return m.spec if m is not None else None
+
+    def _sender(self, r: Resource):
+        s = self.ctx.workspace.get("Sender", r.spec.sender or "") if r.spec.sender else None
+        return s.spec if s is not None else None
+
+    def channel(self, r: Resource) -> Channel:
+        m = self._message(r)
+        return "email" if m is not None and m.channel == "email" else "sms"
+
+    def content(self, r: Resource) -> dict[str, Any]:
+        m, s, o = self._message(r), self._sender(r), self._options(r)
+        purpose = o.purpose if o else None
+        if self.channel(r) == "sms":
+            return {"channel": "sms", "text": m.text if m else None,
+                    "sender": s.sms_id if s else None, "purpose": purpose,
+                    "type": o.type if o else "sms_premium"}
+        return {"channel": "email", "subject": m.subject, "body": m.body,
+                "body_format": m.body_format,
+                "template": m.template or (o.template_name if o else None),
+                "email_from": s.email if s else None,
+                "name_from": (s.name or s.description) if s else None, "purpose": purpose}
+
+    def batch_size(self, r: Resource) -> int:
+        o = self._options(r)
+        return o.batch_size if o else 500
+
+    def payload(self, r: Resource, prep: Prepared, batch: list[Recipient]) -> dict[str, Any]:
+        c, o = prep.content, self._options(r)
+        when = r.spec.send_time()
+        send_at = local_time(when, r.spec.timezone) if when else None
+        if prep.channel == "sms":
+            recipients = [{"phone_number": x.address, **x.fields()} for x in batch]
+            return {"text": c["text"], "sender": c["sender"], "send_at": send_at,
+                    "recipients": recipients, **o.sms_fields()}
+        recipients = [{"email": x.address, **x.fields()} for x in batch]
+        return {"subject": c["subject"], "send_at": send_at, "recipients": recipients,
+                "template_name": c["template"],
+                "text": None if c["template"] else c["body"],
+                "body_format": None if c["template"] else c["body_format"],
+                "email_from": c["email_from"], "name_from": c["name_from"],
+                **{k: v for k, v in o.email_fields().items() if k != "template_name"}}
+
+    # plan estimate --------------------------------------------------------------------------
+    async def estimate(self, r: Resource, prep: Prepared) -> Estimate:
+        n = len(prep.pending)
+        if prep.channel == "email":
+            return Estimate(messages=n, note="email: one message per recipient; no cost "
+                                             "estimate (the email API has no simulation)")
+        key = f"octopush-sim:{self.account.name}:{prep.identity}"
+        cached = self.store.get_meta(key)
+        if cached:
+            sim = json.loads(cached)
+            if time.time() - sim["at"] < SIMULATION_TTL:
+                return self._scaled(sim, n)
+        sample = prep.pending[:self.batch_size(r)]
+        body = self.payload(r, prep, sample) | {"simulation_mode": True}
+        try:
+            answer = await self.client.send_sms_campaign(body)
+        except ApiError as exc:
+            if exc.status == 401 or exc.status == 403:
+                raise
+            return Estimate(refused=exc.detail)
+        except (OutcomeUnknown, NotSentError) as exc:
+            local = segments(prep.content["text"] or "").segments
+            return Estimate(messages=local * n,
+                            note=f"simulation unavailable ({exc}); SMS count from segments, "
+                                 "no cost")
+        contacts = max(int(answer.get("number_of_contacts") or len(sample)), 1)
+        needed = int(answer.get("number_of_sms_needed") or contacts)
+        sim = {"at": time.time(), "sms_per_contact": needed / contacts,
+               "cost_per_sms": float(answer.get("total_cost") or 0) / max(needed, 1)}
+        self.store.set_meta(key, json.dumps(sim))
+        return self._scaled(sim, n)
+
+    @staticmethod
+    def _scaled(sim: dict[str, Any], n: int) -> Estimate:
+        messages = round(sim["sms_per_contact"] * n)
+        return Estimate(messages=messages, cost=round(messages * sim["cost_per_sms"], 4),
+                        currency=CURRENCY)
+
+    # send ---------------------------------------------------------------------------------
+    async def send_batch(self, r: Resource, prep: Prepared, batch: list[Recipient]) -> str | None:
+        body = self.payload(r, prep, batch)
+        if prep.channel == "sms":
+            answer = await self.client.send_sms_campaign(body)
+            return answer.get("sms_ticket")
+        answer = await self.client.send_email_campaign(body)
+        return answer.get("ticket_number")
+
+
+PROVIDER = OctopushProvider

@@ -1,0 +1,85 @@
+"""What an octopush account can express (validate time, before any call)."""
+
+from __future__ import annotations
+
+from reconciler.errors import Diagnostic
+from reconciler.kinds import vendor_block
+from reconciler.workspace import Resource, Workspace
+
+
+def check(r: Resource, ws: Workspace) -> list[Diagnostic]:
+    out: list[Diagnostic] = []
+
+    def err(loc: tuple, msg: str) -> None:
+        out.append(Diagnostic(r.locate(*loc), f"{r.address}: {msg}"))
+
+    if r.kind == "Campaign":
+        _campaign(r, ws, err)
+    return out
+
+
+def _campaign(r: Resource, ws: Workspace, err) -> None:
+    spec = r.spec
+    options = vendor_block(spec, "octopush")
+    if options is None:
+        err((), "an octopush campaign needs an `octopush:` block with `purpose: alert` "
+                "(transactional) or `purpose: wholesale` (marketing). It is required because "
+                "the vendor defaults to marketing, and marketing sent as an alert breaks its "
+                "terms")
+    if not spec.message:
+        err((), "an octopush campaign needs a `message`")
+        return
+    message = ws.get("Message", spec.message)
+    if message is None:
+        return  # reported by the reference check
+    _same_account(r, ws, "Message", spec.message, ("message",), err)
+    sender = ws.get("Sender", spec.sender) if spec.sender else None
+    if spec.sender and sender is not None:
+        _same_account(r, ws, "Sender", spec.sender, ("sender",), err)
+    for i, name in enumerate(spec.contact_groups):
+        _same_account(r, ws, "ContactGroup", name, ("contact_groups", i), err)
+    for i, name in enumerate(spec.opt_out_lists):
+        _same_account(r, ws, "OptOutList", name, ("opt_out_lists", i), err)
+    if not spec.contact_groups:
+        err(("contact_groups",) if spec.contact_groups is not None else (),
+            "an octopush campaign needs at least one contact group")
+    if spec.send_at is None:
+        err((), "an octopush campaign needs `send_at`: a time with its UTC offset, or `now`")
+    channel = message.spec.channel
+    if options is not None:
+        wrong = options.fields_not_for(channel)
+        if wrong:
+            err(("octopush",), f"option(s) {', '.join(wrong)} do not apply to {channel} "
+                               "campaigns")
+    if channel == "sms":
+        text = message.spec.text or ""
+        if options is not None and options.purpose == "wholesale" and "STOP" not in text:
+            err(("message",), f"marketing SMS (purpose: wholesale) must mention STOP (an "
+                              f"opt-out instruction such as 'STOP au 36111'); Message "
+                              f"{spec.message!r} does not, and the vendor rejects it "
+                              "(code 121)")
+        if sender is not None:
+            if not sender.spec.sms_id:
+                err(("sender",), f"Sender {spec.sender!r} has no `sms_id`: an SMS sender is "
+                                 "3 to 11 letters or digits")
+            elif options is not None and options.type == "sms_low_cost":
+                err(("sender",), "sms_low_cost SMS cannot use a custom sender; use "
+                                 "type sms_premium or remove `sender`")
+    else:
+        if sender is None:
+            err(("sender",) if spec.sender else (),
+                "an octopush email campaign needs a `sender` with an `email` (email_from)")
+        elif not sender.spec.email:
+            err(("sender",), f"Sender {spec.sender!r} has no `email` (the email_from address)")
+        elif not (sender.spec.name or sender.spec.description):
+            err(("sender",), f"Sender {spec.sender!r} needs a `name` (or `description`): "
+                             "octopush sends it as name_from")
+        if not message.spec.subject:
+            err(("message",), "an octopush email needs a subject")
+
+
+def _same_account(r: Resource, ws: Workspace, kind: str, name: str, loc: tuple, err) -> None:
+    target = ws.get(kind, name)
+    if target is not None and target.provider != r.provider:
+        err(loc, f"{kind} {name!r} is on account {target.provider!r}; an octopush campaign can "
+                 f"only use resources of its own account ({r.provider!r})")

@@ -1,0 +1,337 @@
+"""What Octopush and Connectly share: APIs that can send but cannot be read.
+
+The live state is our own send ledger (reconciler/state/ledger.py). For each Campaign:
+
+  audience (groups, deduplicated, minus opt-outs)  -  recipients the ledger holds
+  (sent, in flight, or unknown)                     =  the recipients to send now.
+
+- content (identity) changed after anyone may have received it -> refuse (immutable);
+- unknown / interrupted batches -> a `warn` with the count and time, never resent unless
+  `apply --resend-unknown`;
+- a send time already past -> refuse, unless the manifest says `send_at: now`;
+- recipients removed from the audience after they were sent -> reported: already sent,
+  cannot be recalled.
+
+Sender, Message, ContactGroup and OptOutList on these accounts are local: no actions.
+
+A vendor module fills: `channel(r)`, `content(r)` (what identifies the content sent),
+`batch_size(r)`, `estimate(...)` and `send_batch(...)` (one request; returns a ticket).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from reconciler.engine.actions import Action, FieldChange, SendSummary
+from reconciler.errors import ApiError, CampaignctlError, NotSentError, OutcomeUnknown
+from reconciler.providers.base import Provider
+from reconciler.sending.recipients import (
+    Audience,
+    Channel,
+    Recipient,
+    batch_count,
+    batches,
+    campaign_audience,
+)
+from reconciler.state.ledger import CampaignLedger, LedgerError, SendLedger, identity_of
+from reconciler.workspace import Resource
+
+CHANNEL_ADDRESS = {"sms": "phone", "email": "email", "whatsapp": "phone"}
+
+
+@dataclass
+class Estimate:
+    messages: int | None = None
+    cost: float | None = None
+    currency: str | None = None
+    note: str = ""
+    refused: str | None = None  # the vendor rejected a simulated send
+
+
+@dataclass
+class Prepared:
+    """One campaign, computed in read(): everything diff() and execute() need."""
+
+    channel: Channel
+    content: dict[str, Any]
+    identity: str
+    audience: Audience
+    pending: list[Recipient] = field(default_factory=list)
+    estimate: Estimate | None = None
+
+
+@dataclass
+class SendLive:
+    campaigns: dict[str, CampaignLedger] = field(default_factory=dict)
+    prepared: dict[str, Prepared] = field(default_factory=dict)
+
+    def ledger(self, name: str) -> CampaignLedger:
+        return self.campaigns.get(name) or CampaignLedger(name)
+
+
+def local_time(when: datetime, tz: str | None) -> str:
+    return (when.astimezone(ZoneInfo(tz)) if tz else when).isoformat()
+
+
+def _ago(ts: float) -> str:
+    return datetime.fromtimestamp(ts, UTC).isoformat(timespec="seconds")
+
+
+class SendFailed(CampaignctlError):
+    pass
+
+
+class SendOnlyProvider(Provider):
+    concurrency: int = 1  # batches in flight at once within one campaign
+
+    def __init__(self, account, ctx):
+        super().__init__(account, ctx)
+        self.ledger = SendLedger(self.store)
+
+    # vendor hooks -----------------------------------------------------------------------
+    def channel(self, r: Resource) -> Channel:
+        raise NotImplementedError
+
+    def content(self, r: Resource) -> dict[str, Any]:
+        raise NotImplementedError
+
+    def batch_size(self, r: Resource) -> int:
+        raise NotImplementedError
+
+    async def estimate(self, r: Resource, prep: Prepared) -> Estimate | None:
+        return None
+
+    async def send_batch(self, r: Resource, prep: Prepared, batch: list[Recipient]) -> str | None:
+        raise NotImplementedError
+
+    # read ---------------------------------------------------------------------------------
+    async def read(self, resources: list[Resource]) -> SendLive:
+        live = SendLive(campaigns=self.ledger.account(self.account.name))
+        for r in resources:
+            if r.kind != "Campaign":
+                continue
+            channel = self.channel(r)
+            content = self.content(r)
+            audience = campaign_audience(self.ctx.workspace, r, channel)
+            cl = live.ledger(r.name)
+            skip = cl.sent if self.ctx.options.resend_unknown else cl.holding
+            prep = Prepared(channel, content, identity_of(content), audience,
+                            [x for x in audience.recipients if x.address not in skip])
+            live.prepared[r.name] = prep
+        todo = [(r, p) for r in resources if r.kind == "Campaign"
+                and (p := live.prepared.get(r.name)) and p.pending
+                and self._sendable(live.ledger(r.name), p)]
+        estimates = await asyncio.gather(*(self.estimate(r, p) for r, p in todo))
+        for (_, p), e in zip(todo, estimates, strict=True):
+            p.estimate = e
+        return live
+
+    @staticmethod
+    def _sendable(cl: CampaignLedger, prep: Prepared) -> bool:
+        return not cl.identities or cl.identities == {prep.identity}
+
+    def fingerprint(self, live: SendLive) -> Any:
+        return {name: [len(cl.sent), len(cl.unknown), max((b.id for b in cl.batches), default=0),
+                       sorted(cl.identities)]
+                for name, cl in sorted(live.campaigns.items())}
+
+    # diff ---------------------------------------------------------------------------------
+    def diff(self, resources: list[Resource], live: SendLive) -> list[Action]:
+        actions: list[Action] = []
+        for r in resources:
+            if r.kind == "Campaign" and r.name in live.prepared:
+                actions += self._diff_campaign(r, live.ledger(r.name), live.prepared[r.name])
+        return actions
+
+    def _stored_content(self, campaign: str, identity: str) -> dict[str, Any] | None:
+        raw = self.store.get_meta(self._content_key(campaign, identity))
+        return json.loads(raw) if raw else None
+
+    def _content_key(self, campaign: str, identity: str) -> str:
+        return f"ledger-content:{self.account.name}:{campaign}:{identity}"
+
+    def _diff_campaign(self, r: Resource, cl: CampaignLedger, prep: Prepared) -> list[Action]:
+        out: list[Action] = []
+        aud = prep.audience
+        addresses = {x.address for x in aud.recipients}
+        # 1. identity: what reached people can never be changed.
+        if not self._sendable(cl, prep):
+            changes = []
+            for old in sorted(cl.identities - {prep.identity}):
+                before = self._stored_content(r.name, old) or {}
+                changes += [FieldChange(k, before.get(k), v) for k, v in prep.content.items()
+                            if before and before.get(k) != v]
+            return [self.action(
+                "refuse", r, changes=changes,
+                reason=f"content changed after {len(cl.holding)} recipient(s) were sent or may "
+                       "have been: a sent campaign's identity (" + ", ".join(prep.content)
+                       + ") is immutable. Revert the change, or make a new Campaign (a new "
+                       "name) for the new content")]
+        # 2. unknown outcomes: never guessed.
+        unknown_here = cl.unknown & addresses
+        if cl.unknown and not self.ctx.options.resend_unknown:
+            bs = cl.unknown_batches
+            last = max((b.updated_at for b in bs), default=0)
+            reasons = sorted({b.error or "in flight (interrupted, or an apply is running)"
+                              for b in bs})
+            out.append(self.action(
+                "warn", r,
+                reason=f"outcome unknown for {len(cl.unknown)} recipient(s) in {len(bs)} "
+                       f"batch(es) (last at {_ago(last)}: {'; '.join(reasons)[:200]}); they "
+                       "are NOT resent. Check with the vendor, then `apply --resend-unknown` "
+                       "to send them again",
+                data={"unknown_recipients": len(cl.unknown), "unknown_batches": len(bs)}))
+        removed = len(cl.holding - addresses)
+        notes = []
+        if removed:
+            notes.append(f"{removed} recipient(s) no longer in the audience were already sent: "
+                         "cannot be recalled")
+        if aud.no_address:
+            notes.append(f"{aud.no_address} contact(s) without a "
+                         f"{CHANNEL_ADDRESS[prep.channel]} skipped")
+        if not prep.pending:
+            if removed:
+                out.append(self.action("warn", r, reason="; ".join(notes)))
+            return out
+        # 3. the vendor refused a simulated send.
+        if prep.estimate and prep.estimate.refused:
+            return out + [self.action(
+                "refuse", r, reason=f"the vendor rejected a simulated send: "
+                                    f"{prep.estimate.refused}")]
+        # 4. schedule.
+        spec = r.spec
+        when = spec.send_time()
+        if spec.send_at is None:
+            return out + [self.action("refuse", r, reason="no send_at: set a time (with its "
+                                                          "UTC offset) or `now`")]
+        if when is not None and when <= self.ctx.options.now:
+            return out + [self.action(
+                "refuse", r,
+                reason=f"send time {when.isoformat()} has already passed with "
+                       f"{len(prep.pending)} recipient(s) not sent; set `send_at: now` (or a "
+                       "future time) to send them")]
+        size = self.batch_size(r)
+        est = prep.estimate or Estimate()
+        if unknown_here and self.ctx.options.resend_unknown:
+            again = len(unknown_here & {x.address for x in prep.pending})
+            notes.insert(0, f"--resend-unknown: {again} recipient(s) whose outcome was "
+                            "unknown are sent AGAIN")
+        if cl.batches and cl.batches[-1].status == "rejected":
+            notes.append(f"the last attempt was rejected: {cl.batches[-1].error}")
+        if est.note:
+            notes.append(est.note)
+        first = not cl.holding
+        reason = ("not sent yet" if first else
+                  f"{len(prep.pending)} new recipient(s) since the last send") + (
+                      f" ({'; '.join(notes)})" if notes else "")
+        summary = SendSummary(
+            recipients=len(prep.pending), batches=batch_count(len(prep.pending), size),
+            send_at=local_time(when, spec.timezone) if when else None, timezone=spec.timezone,
+            suppressed=aud.suppressed, already_sent=len(cl.sent & addresses),
+            unknown=0 if self.ctx.options.resend_unknown else len(unknown_here),
+            estimated_messages=est.messages, estimated_cost=est.cost, currency=est.currency)
+        out.append(self.action(
+            "send", r, reason=reason, send=summary, irreversible=True,
+            depends_on=[f"{k}/{n}" for k, n in self._refs(r)],
+            data={"identity": prep.identity, "channel": prep.channel, "batch_size": size,
+                  "no_address": aud.no_address, "duplicates": aud.duplicates,
+                  "removed_after_send": removed}))
+        return out
+
+    @staticmethod
+    def _refs(r: Resource) -> list[tuple[str, str]]:
+        s = r.spec
+        refs = [("Message", s.message), ("Sender", s.sender)]
+        refs += [("ContactGroup", g) for g in s.contact_groups]
+        refs += [("OptOutList", o) for o in s.opt_out_lists]
+        return [(k, n) for k, n in refs if n]
+
+    # execute ----------------------------------------------------------------------------------
+    async def execute(self, action: Action, live: SendLive) -> None:
+        if action.op != "send":
+            return
+        r = self.ctx.workspace.get(action.kind, action.name)
+        prep = live.prepared.get(action.name)
+        if r is None or prep is None or prep.identity != action.data.get("identity"):
+            raise SendFailed(f"{action.address}: the manifest changed since the plan; plan again")
+        when = r.spec.send_time()
+        if when is not None and when <= datetime.now(UTC):
+            raise SendFailed(f"{action.address}: send time {when.isoformat()} has passed since "
+                             "the plan; nothing was sent. Set `send_at: now` or a future time")
+        account = self.account.name
+        # Under the apply lock: batches a dead run left in flight are unknown from now on.
+        self.ledger.expire_in_flight(account, r.name)
+        cl = self.ledger.campaign(account, r.name)
+        if not self._sendable(cl, prep):
+            raise SendFailed(f"{action.address}: content differs from what was sent; plan again")
+        resend = self.ctx.options.resend_unknown
+        skip = cl.sent if resend else cl.holding
+        todo = [x for x in prep.pending if x.address not in skip]
+        if len(todo) != action.send.recipients:
+            raise SendFailed(f"{action.address}: the ledger changed since the plan "
+                             f"({len(todo)} to send, the plan said {action.send.recipients}); "
+                             "plan again")
+        key = self._content_key(r.name, prep.identity)
+        if self.store.get_meta(key) is None:
+            self.store.set_meta(key, json.dumps(prep.content, sort_keys=True))
+        chunks = list(batches(todo, action.data.get("batch_size") or self.batch_size(r)))
+        await self._send_all(r, prep, chunks, resend)
+
+    async def _send_all(self, r: Resource, prep: Prepared, chunks: list[list[Recipient]],
+                        resend: bool) -> None:
+        failures: list[str] = []
+        queue = list(reversed(chunks))
+        sent = [0, 0]  # batches, recipients
+
+        async def worker() -> None:
+            while queue and not failures:
+                chunk = queue.pop()
+                error = await self._one_batch(r, prep, chunk, resend)
+                if error:
+                    failures.append(error)
+                else:
+                    sent[0] += 1
+                    sent[1] += len(chunk)
+
+        await asyncio.gather(*(worker() for _ in range(min(self.concurrency, len(chunks)))))
+        if failures:
+            left = len(queue)
+            raise SendFailed(
+                f"{r.address}: {failures[0]}"
+                + (f" (+{len(failures) - 1} more failed batch(es))" if len(failures) > 1 else "")
+                + f". Sent {sent[0]} batch(es) ({sent[1]} recipients) before stopping; "
+                f"{left} batch(es) not attempted. The send ledger is up to date: run "
+                "`campaignctl plan` to see what is left")
+
+    async def _one_batch(self, r: Resource, prep: Prepared, chunk: list[Recipient],
+                         resend: bool) -> str | None:
+        """Send one batch around the ledger. Returns an error message, or None if sent."""
+        try:
+            batch_id = self.ledger.begin(self.account.name, r.name, prep.identity,
+                                         [x.address for x in chunk], take_over_unknown=resend)
+        except LedgerError as exc:
+            return str(exc)
+        try:
+            ticket = await self.send_batch(r, prep, chunk)
+        except NotSentError as exc:
+            self.ledger.not_sent(batch_id, str(exc))
+            return f"{exc} (batch {batch_id}; its recipients stay unsent)"
+        except ApiError as exc:
+            # A 4xx (or 429 after retries): the vendor accepted nothing of this batch.
+            self.ledger.rejected(batch_id, str(exc))
+            return f"rejected by the vendor: {exc} (batch {batch_id}: nothing was sent)"
+        except OutcomeUnknown as exc:
+            self.ledger.unknown(batch_id, exc.reason)
+            return (f"{exc} (batch {batch_id}, {len(chunk)} recipients: outcome UNKNOWN; "
+                    "not resent; `apply --resend-unknown` only after checking with the vendor)")
+        except BaseException as exc:
+            # Anything else (cancelled, interrupted, a bug): we cannot know; never guess.
+            self.ledger.unknown(batch_id, f"interrupted: {type(exc).__name__}")
+            raise
+        self.ledger.sent(batch_id, ticket)
+        return None

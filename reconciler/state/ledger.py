@@ -1,0 +1,213 @@
+"""The send ledger: the truth of what a send-only API (Octopush, Connectly) was asked to send.
+
+Write-ahead, per batch, over the state store's SQLite connection (WAL, synchronous=FULL):
+
+1. `begin(...)` records the batch as `in_flight` with every recipient, and commits, BEFORE
+   the request leaves. A recipient can be in at most one live batch per campaign: the
+   primary key (account, campaign, recipient) of ledger_recipients makes a second
+   in-flight/sent/unknown record of the same person impossible at the database level.
+2. After the vendor answered:
+   - `sent(batch, ticket)`: accepted;
+   - `rejected(batch, error)`: a 4xx (or 429 after retries): nothing was sent. The batch
+     record stays (with its error and count); its recipients are freed, so a fixed
+     manifest can send to them;
+   - `not_sent(batch, error)`: the connection failed before the request was sent: freed;
+   - `unknown(batch, reason)`: timeout after sending, dropped connection, 5xx: the
+     recipients stay attached to the batch and are never sent again automatically.
+3. A batch still `in_flight` when the next apply starts (the process was killed mid-request)
+   is `unknown`: `expire_in_flight` turns it so under the apply lock, and every reader
+   treats `in_flight` as unknown anyway.
+
+`--resend-unknown` (an explicit decision) moves recipients of unknown batches into a new
+in-flight batch (`begin(..., take_over_unknown=True)`); an unknown batch left empty becomes
+`resent`.
+
+Each batch stores the campaign's identity (a hash of what was sent: text, sender...), so a
+campaign whose content changed after anyone received it is detected and refused.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import sqlite3
+import time
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from reconciler.state.store import SqliteStore
+
+IN_FLIGHT, SENT, REJECTED, NOT_SENT, UNKNOWN, RESENT = (
+    "in_flight", "sent", "rejected", "not_sent", "unknown", "resent")
+#: statuses whose recipients may have received the message: never sent to again.
+HOLDING = (IN_FLIGHT, SENT, UNKNOWN)
+
+
+def identity_of(fields: dict[str, Any]) -> str:
+    """A stable hash of what makes a campaign's content (key order does not matter)."""
+    text = json.dumps(fields, sort_keys=True, separators=(",", ":"), default=str)
+    return hashlib.sha256(text.encode()).hexdigest()[:32]
+
+
+class LedgerError(Exception):
+    """The ledger refused a write that would break exactly-once (a bug if ever raised)."""
+
+
+@dataclass
+class Batch:
+    id: int
+    campaign: str
+    identity: str
+    status: str
+    recipients: int
+    ticket: str | None
+    error: str | None
+    created_at: float
+    updated_at: float
+
+
+@dataclass
+class CampaignLedger:
+    """What the ledger knows about one campaign of one account."""
+
+    campaign: str
+    sent: set[str] = field(default_factory=set)
+    unknown: set[str] = field(default_factory=set)  # unknown or (still) in flight
+    identities: set[str] = field(default_factory=set)  # of batches that may have reached people
+    batches: list[Batch] = field(default_factory=list)
+
+    @property
+    def holding(self) -> set[str]:
+        return self.sent | self.unknown
+
+    @property
+    def unknown_batches(self) -> list[Batch]:
+        return [b for b in self.batches if b.status in (IN_FLIGHT, UNKNOWN)]
+
+    @property
+    def rejected_batches(self) -> list[Batch]:
+        return [b for b in self.batches if b.status == REJECTED]
+
+
+class SendLedger:
+    def __init__(self, store: SqliteStore):
+        self.store = store
+        self.db = store.db
+
+    # reads ----------------------------------------------------------------------------
+    def batches(self, account: str, campaign: str | None = None) -> list[Batch]:
+        sql = ("SELECT id, campaign, identity, status, recipients, ticket, error, created_at, "
+               "updated_at FROM ledger_batches WHERE account=?")
+        args: tuple = (account,)
+        if campaign is not None:
+            sql += " AND campaign=?"
+            args += (campaign,)
+        return [Batch(*row) for row in self.db.execute(sql + " ORDER BY id", args)]
+
+    def campaign(self, account: str, campaign: str) -> CampaignLedger:
+        out = CampaignLedger(campaign)
+        out.batches = self.batches(account, campaign)
+        status = {b.id: b.status for b in out.batches}
+        for recipient, batch_id in self.db.execute(
+                "SELECT recipient, batch_id FROM ledger_recipients WHERE account=? AND campaign=?",
+                (account, campaign)):
+            if status.get(batch_id) == SENT:
+                out.sent.add(recipient)
+            else:
+                out.unknown.add(recipient)
+        out.identities = {b.identity for b in out.batches if b.status in HOLDING}
+        return out
+
+    def campaigns(self, account: str) -> list[str]:
+        return [r[0] for r in self.db.execute(
+            "SELECT DISTINCT campaign FROM ledger_batches WHERE account=? ORDER BY 1", (account,))]
+
+    def account(self, account: str) -> dict[str, CampaignLedger]:
+        return {c: self.campaign(account, c) for c in self.campaigns(account)}
+
+    # writes ---------------------------------------------------------------------------
+    def begin(self, account: str, campaign: str, identity: str, recipients: Iterable[str],
+              *, take_over_unknown: bool = False) -> int:
+        """Record a batch as in flight with its recipients, committed. Returns its id.
+
+        Raises LedgerError (and records nothing) if a recipient is already sent or
+        pending, unless take_over_unknown and the recipient's batch is unknown."""
+        recipients = list(recipients)
+        now = time.time()
+        with self.store.transaction() as db:
+            cur = db.execute(
+                "INSERT INTO ledger_batches (account, campaign, identity, status, recipients, "
+                "ticket, error, created_at, updated_at) VALUES (?,?,?,?,?,NULL,NULL,?,?)",
+                (account, campaign, identity, IN_FLIGHT, len(recipients), now, now))
+            batch_id = cur.lastrowid
+            if not take_over_unknown:
+                try:
+                    db.executemany("INSERT INTO ledger_recipients VALUES (?,?,?,?)",
+                                   [(account, campaign, r, batch_id) for r in recipients])
+                except sqlite3.IntegrityError:
+                    raise LedgerError(
+                        f"{campaign}: a recipient of this batch is already sent or pending; "
+                        "refusing to send it again") from None
+                return batch_id
+            emptied: set[int] = set()
+            for r in recipients:
+                row = db.execute(
+                    "SELECT b.id, b.status FROM ledger_recipients l JOIN ledger_batches b "
+                    "ON b.id = l.batch_id WHERE l.account=? AND l.campaign=? AND l.recipient=?",
+                    (account, campaign, r)).fetchone()
+                if row is None:
+                    db.execute("INSERT INTO ledger_recipients VALUES (?,?,?,?)",
+                               (account, campaign, r, batch_id))
+                elif take_over_unknown and row[1] == UNKNOWN:
+                    db.execute("UPDATE ledger_recipients SET batch_id=? WHERE account=? AND "
+                               "campaign=? AND recipient=?", (batch_id, account, campaign, r))
+                    emptied.add(row[0])
+                else:
+                    raise LedgerError(
+                        f"{campaign}: a recipient is already in batch {row[0]} ({row[1]}); "
+                        "refusing to send it again")
+            for old in emptied:
+                left = db.execute("SELECT count(*) FROM ledger_recipients WHERE batch_id=?",
+                                  (old,)).fetchone()[0]
+                if not left:
+                    self._set(db, old, RESENT, error=f"recipients resent in batch {batch_id}")
+        return batch_id
+
+    def sent(self, batch_id: int, ticket: str | None, note: str | None = None) -> None:
+        with self.store.transaction() as db:
+            self._set(db, batch_id, SENT, ticket=ticket, error=note)
+
+    def unknown(self, batch_id: int, reason: str) -> None:
+        with self.store.transaction() as db:
+            self._set(db, batch_id, UNKNOWN, error=reason)
+
+    def rejected(self, batch_id: int, error: str) -> None:
+        self._free(batch_id, REJECTED, error)
+
+    def not_sent(self, batch_id: int, error: str) -> None:
+        self._free(batch_id, NOT_SENT, error)
+
+    def expire_in_flight(self, account: str, campaign: str | None = None) -> int:
+        """Batches left in flight by a run that died: their outcome is unknown. Call only
+        while holding the apply lock (a live apply's batches are in flight too)."""
+        sql = "UPDATE ledger_batches SET status=?, error=?, updated_at=? WHERE account=? AND status=?"
+        args: tuple = (UNKNOWN, "the run stopped while this batch was in flight", time.time(),
+                       account, IN_FLIGHT)
+        if campaign is not None:
+            sql += " AND campaign=?"
+            args += (campaign,)
+        with self.store.transaction() as db:
+            return db.execute(sql, args).rowcount
+
+    def _free(self, batch_id: int, status: str, error: str) -> None:
+        with self.store.transaction() as db:
+            self._set(db, batch_id, status, error=error)
+            db.execute("DELETE FROM ledger_recipients WHERE batch_id=?", (batch_id,))
+
+    @staticmethod
+    def _set(db, batch_id: int, status: str, ticket: str | None = None,
+             error: str | None = None) -> None:
+        db.execute("UPDATE ledger_batches SET status=?, ticket=coalesce(?, ticket), "
+                   "error=?, updated_at=? WHERE id=?",
+                   (status, ticket, error, time.time(), batch_id))
