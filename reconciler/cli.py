@@ -297,6 +297,39 @@ def import_(account: str, directory: Path, ids: tuple[str, ...], out: str | None
         click.echo(line)
 
 
+CI_TEMPLATES = ("campaignctl-plan.yml", "campaignctl-apply.yml")
+
+
+@cli.command()
+@click.argument("directory", default=".", type=click.Path(file_okay=False, path_type=Path))
+@click.option("--ci", "ci", type=click.Choice(["github"]), required=True,
+              help="Write ready CI workflows for this campaign repository.")
+@click.option("--workspace", "workspace", default=None, metavar="PATH",
+              help="The workspace inside the repository (default: found from DIR).")
+def init(directory: Path, ci: str, workspace: str | None) -> None:
+    """Write CI workflows (plan on pull requests, apply on merge) to DIR/.github/workflows/."""
+    from importlib import resources
+
+    if workspace is None:
+        found = [d for d in (".", "campaigns") if (directory / d / "campaignctl.yaml").is_file()]
+        workspace = found[0] if found else "."
+    target = directory / ".github" / "workflows"
+    existing = [target / name for name in CI_TEMPLATES if (target / name).exists()]
+    if existing:
+        _fail(f"{', '.join(map(str, existing))} already exist(s); not overwriting (remove "
+              "or rename first)")
+    target.mkdir(parents=True, exist_ok=True)
+    source = resources.files("reconciler") / "templates" / ci
+    for name in CI_TEMPLATES:
+        text = (source / name).read_text()
+        text = text.replace("CAMPAIGNCTL_WORKSPACE: campaigns",
+                            f"CAMPAIGNCTL_WORKSPACE: {workspace}")
+        (target / name).write_text(text)
+        click.echo(f"wrote {target / name}")
+    click.echo("Next: add the repository secrets your campaignctl.yaml names (and "
+               "CAMPAIGNCTL_STATE_DSN for a shared state backend), then open a pull request.")
+
+
 def main(argv: list[str] | None = None) -> None:
     try:
         cli.main(args=argv, prog_name="campaignctl", standalone_mode=False)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import hashlib
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -46,10 +47,18 @@ def workspace_digest(ws: Workspace) -> str:
         csv = r.csv_path()
         csv_state = None
         if csv is not None and csv.is_file():
-            st = csv.stat()
-            csv_state = [st.st_size, st.st_mtime_ns]
+            # Content, not mtime: a CI checkout of the same commit must give the same digest.
+            csv_state = _file_sha256(csv)
         items.append([r.address, r.provider, spec, r.lifecycle.model_dump(), csv_state])
     return digest(items)
+
+
+def _file_sha256(path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
 
 
 def select_targets(ws: Workspace, targets: list[str]) -> set[tuple[str, str]]:

@@ -79,7 +79,8 @@ def _header(view: PlanView) -> list[str]:
 
 def _action_block(row: ActionView) -> str:
     mark = " :warning: **cannot be undone**" if row.irreversible else ""
-    lines = [f"- **{row.symbol} {row.op}** {_code(row.address)} ({_cell(row.action.account)})"
+    verb = row.op if row.symbol == row.op else f"{row.symbol} {row.op}"
+    lines = [f"- **{verb}** {_code(row.address)} ({_cell(row.action.account)})"
              f": {_cell(row.action.reason)}{mark}"]
     details = row.detail_lines()
     if details:

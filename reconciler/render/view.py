@@ -16,7 +16,7 @@ OP_ORDER = ("create", "update", "replace", "delete", "transition", "send", "adop
             "warn")
 OP_LABELS = {"create": "to create", "update": "to update", "replace": "to replace",
              "delete": "to delete", "transition": "to transition", "send": "to send",
-             "adopt": "to adopt", "refuse": "refused", "warn": "warnings"}
+             "adopt": "to adopt", "refuse": "refused", "warn": "warning(s)"}
 # FieldChange names that carry a scheduled send time (vendor-neutral spellings).
 SEND_TIME_FIELDS = ("send_at", "start", "schedule", "scheduled_at", "send_time")
 CONTACTS_NOTE = ("contact addresses are not stored in plans (they would leak into CI logs and "
@@ -93,7 +93,8 @@ class ActionView:
 
     @property
     def headline(self) -> str:
-        return f"{self.symbol} {self.op} {self.address} ({self.action.account})"
+        verb = self.op if self.symbol == self.op else f"{self.symbol} {self.op}"
+        return f"{verb} {self.address} ({self.action.account})"
 
     def detail_lines(self) -> list[str]:
         """Field-level details, shared by text and Markdown."""

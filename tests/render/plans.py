@@ -1,0 +1,57 @@
+"""Plans built directly from Action objects, for the renderer tests."""
+
+from __future__ import annotations
+
+from reconciler.engine.actions import Action, FieldChange, SendSummary, SetChange
+from reconciler.engine.plan import Plan
+
+FINGERPRINT = "f" * 64
+DIGEST = "d" * 64
+
+
+def every_kind_plan(targets: list[str] | None = None) -> Plan:
+    """One action of every op, with field, set, state-path and send details."""
+    actions = [
+        Action("create", "Sender", "newsletter", "mail", "not in the account",
+               changes=[FieldChange("email", None, "news@acme.example")]),
+        Action("update", "ContactGroup", "vip", "mail", "differs from the manifest",
+               changes=[FieldChange("tag", "VIP", "VIP customers")],
+               sets=[SetChange("contacts", add=3, remove=1, update=2, total_after=40,
+                               note="bulk update + bulk delete")]),
+        Action("update", "OptOutList", "unsubscribed", "mail",
+               "opt-outs to record and explicit opt-ins", irreversible=True,
+               sets=[SetChange("opt-outs", add=2, remove=1, kept_live=7, total_after=9,
+                               irreversible=True,
+                               note="7 opt-outs recorded live are not in the manifest and stay")]),
+        Action("replace", "Campaign", "spring-sale", "mail",
+               "start cannot be changed in place (cancel + create)",
+               changes=[FieldChange("start", "2027-03-20 09:00 EST5EDT",
+                                    "2027-03-21 09:00 America/New_York", True)]),
+        Action("delete", "Message", "old-promo", "mail", "no longer in the manifests"),
+        Action("transition", "Campaign", "winter", "sched", "desired state is SCHEDULED",
+               path=["DRAFT", "SCHEDULED"]),
+        Action("send", "Campaign", "flash-sms", "sms", "not sent yet", irreversible=True,
+               send=SendSummary(recipients=1200, batches=3, send_at="2027-04-01T10:00:00+02:00",
+                                timezone="Europe/Paris", suppressed=15,
+                                estimated_messages=2400, estimated_cost=96.0, currency="EUR"),
+               data={"batches": 3}),
+        Action("refuse", "Campaign", "launched", "mail",
+               "campaign is completed: a launched campaign is frozen; make a new campaign instead"),
+        Action("adopt", "Sender", "support", "mail", "found live as id 65a1; binding it"),
+        Action("warn", "Campaign", "whatsapp-promo", "whatsapp",
+               "connectly cannot schedule; the send happens at apply time"),
+    ]
+    return Plan(actions=actions, live_fingerprint=FINGERPRINT, workspace_digest=DIGEST,
+                created_at="2027-01-01T00:00:00+00:00", targets=targets or [],
+                accounts={"mail": "email-campaigns", "sched": "scheduled-campaigns",
+                          "sms": "octopush", "whatsapp": "connectly"})
+
+
+def big_plan(n: int = 2000) -> Plan:
+    actions = [Action("create", "Campaign", f"campaign-{i:04d}", "mail", "not in the account",
+                      changes=[FieldChange("name", None, f"Campaign number {i}"),
+                               FieldChange("start", None, "2030-01-01 09:00 America/New_York"),
+                               FieldChange("status", None, "active")])
+               for i in range(n)]
+    return Plan(actions=actions, live_fingerprint=FINGERPRINT, workspace_digest=DIGEST,
+                created_at="2027-01-01T00:00:00+00:00")

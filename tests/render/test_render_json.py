@@ -1,0 +1,73 @@
+"""JSON renderer: golden output, schema validity, stable fields, round trip."""
+
+from __future__ import annotations
+
+import json
+
+import jsonschema
+import pytest
+from plans import every_kind_plan
+from test_render_text import check_golden
+
+from reconciler.engine.plan import PLAN_FORMAT_VERSION
+from reconciler.errors import CampaignctlError
+from reconciler.render.json import load_schema, plan_document, plan_from_document, render_json
+from reconciler.render.view import PlanView
+
+
+def document(**kw):
+    return json.loads(render_json(PlanView(every_kind_plan(**kw), directory="/work/campaigns")))
+
+
+def test_json_golden_every_kind_of_action():
+    check_golden("plan.json", render_json(PlanView(every_kind_plan(),
+                                                   directory="/work/campaigns")) + "\n")
+
+
+def test_json_validates_against_its_schema():
+    schema = load_schema()
+    jsonschema.Draft202012Validator.check_schema(schema)
+    jsonschema.validate(document(), schema)
+    jsonschema.validate(document(targets=["Sender/newsletter"]), schema)
+
+
+def test_schema_rejects_a_document_without_reasons():
+    doc = document()
+    doc["actions"][0]["reason"] = ""
+    with pytest.raises(jsonschema.ValidationError):
+        jsonschema.validate(doc, load_schema())
+
+
+def test_one_entry_per_action_with_reason_and_stable_fields():
+    doc = document()
+    assert doc["format_version"] == PLAN_FORMAT_VERSION
+    assert len(doc["actions"]) == len(every_kind_plan().actions)
+    assert all(a["reason"] for a in doc["actions"])
+    assert doc["summary"]["replace"] == 1 and doc["summary"]["refuse"] == 1
+    assert doc["summary"]["irreversible"] == 2
+    flash = next(c for c in doc["campaigns"] if c["address"] == "Campaign/flash-sms")
+    assert flash == {"address": "Campaign/flash-sms", "account": "sms", "op": "send",
+                     "send_at": "2027-04-01T10:00:00+02:00", "timezone": "Europe/Paris",
+                     "recipients": 1200, "suppressed": 15, "batches": 3,
+                     "estimated_messages": 2400, "estimated_cost": 96.0, "currency": "EUR",
+                     "irreversible": True}
+    assert document(targets=["Sender/newsletter"])["partial"] is True
+
+
+def test_round_trip_keeps_the_checksum():
+    plan = every_kind_plan()
+    again, directory = plan_from_document(document())
+    assert again.checksum == plan.checksum
+    assert [a.to_dict() for a in again.actions] == [a.to_dict() for a in plan.actions]
+    assert directory == "/work/campaigns"
+
+
+def test_edited_document_is_refused():
+    doc = plan_document(PlanView(every_kind_plan()))
+    doc = json.loads(json.dumps(doc, default=str))
+    doc["actions"][0]["changes"][0]["after"] = "attacker@example.com"
+    with pytest.raises(CampaignctlError, match="checksum"):
+        plan_from_document(doc)
+    doc["format_version"] = 99
+    with pytest.raises(CampaignctlError, match="format_version"):
+        plan_from_document(doc)

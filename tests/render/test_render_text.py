@@ -1,0 +1,61 @@
+"""Text renderer: golden output, colour rules, partial-plan note, irreversible marks."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from plans import every_kind_plan
+
+from reconciler.render.text import render_text, use_color
+from reconciler.render.view import PlanView
+
+GOLDEN = Path(__file__).parent.parent / "golden"
+
+
+def check_golden(name: str, text: str) -> None:
+    path = GOLDEN / name
+    if os.environ.get("UPDATE_GOLDEN"):
+        path.write_text(text)
+    assert text == path.read_text(), f"{name} changed; UPDATE_GOLDEN=1 rewrites it"
+
+
+def test_text_golden_every_kind_of_action():
+    check_golden("plan.txt", render_text(every_kind_plan()) + "\n")
+
+
+def test_text_marks_symbols_irreversible_and_refusals():
+    text = render_text(every_kind_plan())
+    for head in ("+ create Sender/newsletter", "~ update ContactGroup/vip",
+                 "-/+ replace Campaign/spring-sale", "- delete Message/old-promo",
+                 "> transition Campaign/winter", "send Campaign/flash-sms (sms)",
+                 "! refuse Campaign/launched", "= adopt Sender/support"):
+        assert head in text
+    assert "# forces replacement" in text
+    assert "Irreversible: OptOutList/unsubscribed, Campaign/flash-sms" in text
+    assert "recipients: 1200 in 3 batches" in text and "96.00 EUR" in text
+    assert "\033[" not in text
+
+
+def test_colour_only_when_asked_and_never_with_no_color(monkeypatch):
+    coloured = render_text(every_kind_plan(), color=True)
+    assert "\033[32m+ create Sender/newsletter (mail)\033[0m" in coloured
+
+    class Tty:
+        def isatty(self):
+            return True
+    monkeypatch.delenv("NO_COLOR", raising=False)
+    assert use_color(Tty())
+    monkeypatch.setenv("NO_COLOR", "1")
+    assert not use_color(Tty())
+
+
+def test_partial_plan_says_so():
+    text = render_text(every_kind_plan(targets=["Campaign/spring-sale"]))
+    assert text.startswith("Partial plan: only Campaign/spring-sale")
+    assert text.rstrip().endswith("(partial plan)")
+
+
+def test_show_contacts_is_honest_about_addresses():
+    text = render_text(PlanView(every_kind_plan(), show_contacts=True))
+    assert "contact addresses are not stored in plans" in text

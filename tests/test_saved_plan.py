@@ -1,0 +1,176 @@
+"""Saved plans: `plan -o FILE` then `apply FILE` runs exactly the saved actions, or refuses
+with exit 1 and writes nothing when the live state, the workspace or a send time moved."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import shutil
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import httpx
+import pytest
+from conftest import run_cli
+
+from reconciler.engine.actions import Action, FieldChange, SendSummary
+from reconciler.engine.plan import Plan
+from reconciler.engine.saved import StalePlan, check_not_expired
+from reconciler.providers.email_campaigns.client import EmailCampaignsClient
+from reconciler.sandbox.app import build_app
+from reconciler.sandbox.transport import SANDBOX_URL
+from reconciler.secrets import Secret
+from reconciler.state.store import SqliteStore
+
+EXAMPLE = Path(__file__).parent.parent / "campaigns"
+
+
+@pytest.fixture
+def ws(tmp_path) -> Path:
+    target = tmp_path / "ws"
+    shutil.copytree(EXAMPLE, target, ignore=shutil.ignore_patterns(".campaignctl"))
+    return target
+
+
+def writes(ws: Path) -> list[dict]:
+    """Vendor write calls the in-process sandbox journaled."""
+    journal = ws / ".campaignctl" / "sandbox" / "requests.jsonl"
+    if not journal.exists():
+        return []
+    rows = [json.loads(line) for line in journal.read_text().splitlines() if line.strip()]
+    return [r for r in rows if r.get("method") not in ("GET", "HEAD")]
+
+
+def bindings(ws: Path) -> list:
+    store = SqliteStore(ws / ".campaignctl" / "state.db")
+    try:
+        return sorted((b.kind, b.name, b.remote_id) for b in store.bindings())
+    finally:
+        store.close()
+
+
+def rename_sender_behind_the_back(ws: Path) -> None:
+    sender_id = next(rid for kind, name, rid in bindings(ws)
+                     if (kind, name) == ("Sender", "newsletter"))
+
+    async def go() -> None:
+        transport = httpx.ASGITransport(app=build_app(ws / ".campaignctl" / "sandbox"))
+        async with EmailCampaignsClient(SANDBOX_URL, Secret("t"), transport=transport) as c:
+            await c.update_sender(sender_id, "Renamed in the dashboard", "news@acme.example")
+    asyncio.run(go())
+
+
+def test_plan_file_holds_no_secrets(ws):
+    config = ws / "campaignctl.yaml"
+    config.write_text(config.read_text().replace(
+        "base_url: sandbox\n", "base_url: sandbox\n    token: ${MAIL_TOKEN}\n", 1))
+    secret = "s3cr3t-token-value-0123456789"
+    r = run_cli("plan", str(ws), "-o", str(ws / "plan.json"), env={"MAIL_TOKEN": secret})
+    assert r.returncode == 0, r.stderr
+    text = (ws / "plan.json").read_text()
+    assert secret not in text and secret not in r.stdout + r.stderr
+    doc = json.loads(text)
+    assert doc["workspace"]["directory"] == str(ws.resolve())
+    for key in ("format_version", "live_fingerprint", "checksum", "created_at", "actions"):
+        assert key in doc
+
+
+def test_plan_save_apply_runs_exactly_the_saved_actions(ws):
+    plan_file = ws.parent / "plan.json"
+    r = run_cli("plan", str(ws), "-o", str(plan_file))
+    assert r.returncode == 0, r.stderr
+    saved = json.loads(plan_file.read_text())
+    expected = {f"{a['op']} {a['address']}" for a in saved["actions"]
+                if a["op"] not in ("refuse", "warn")}
+    assert expected
+
+    r = run_cli("apply", str(plan_file))  # no TTY, no --auto-approve: the plan was reviewed
+    assert r.returncode == 0, r.stdout + r.stderr
+    done = {line.split("done: ", 1)[1] for line in r.stdout.splitlines() if "] done: " in line}
+    assert done == expected
+    assert f"{len(expected)} done, 0 failed, 0 skipped" in r.stdout
+
+    r = run_cli("plan", str(ws), "--detailed-exitcode")
+    assert r.returncode == 0, r.stdout
+
+
+def test_live_change_behind_the_back_refuses_and_writes_nothing(ws):
+    assert run_cli("apply", str(ws), "--auto-approve").returncode == 0
+    # A change to plan: a new opt-out in the manifest.
+    optouts = ws / "optouts.yaml"
+    optouts.write_text(optouts.read_text().replace("entries:", "entries:\n    - late@acme.example", 1))
+    plan_file = ws.parent / "plan.json"
+    r = run_cli("plan", str(ws), "-o", str(plan_file))
+    assert r.returncode == 0 and "OptOutList/unsubscribed" in r.stdout, r.stdout + r.stderr
+
+    rename_sender_behind_the_back(ws)
+    before_writes, before_bindings = len(writes(ws)), bindings(ws)
+    r = run_cli("apply", str(plan_file))
+    assert r.returncode == 1
+    assert "the live state changed since the plan was saved" in r.stderr
+    assert "Traceback" not in r.stderr
+    assert len(writes(ws)) == before_writes
+    assert bindings(ws) == before_bindings
+
+
+def test_changed_workspace_refuses(ws):
+    plan_file = ws.parent / "plan.json"
+    assert run_cli("plan", str(ws), "-o", str(plan_file)).returncode == 0
+    senders = ws / "senders.yaml"
+    senders.write_text(senders.read_text().replace("Acme Newsletter", "Acme News"))
+    before = len(writes(ws))  # plan may POST a cost simulation (octopush simulation_mode)
+    r = run_cli("apply", str(plan_file))
+    assert r.returncode == 1
+    assert "the workspace changed since the plan was saved" in r.stderr
+    assert len(writes(ws)) == before
+
+
+def test_edited_plan_file_refuses(ws):
+    plan_file = ws.parent / "plan.json"
+    assert run_cli("plan", str(ws), "-o", str(plan_file)).returncode == 0
+    doc = json.loads(plan_file.read_text())
+    doc["actions"] = doc["actions"][:1]
+    plan_file.write_text(json.dumps(doc))
+    before = len(writes(ws))
+    r = run_cli("apply", str(plan_file))
+    assert r.returncode == 1 and "checksum" in r.stderr
+    assert len(writes(ws)) == before
+
+
+def _send_plan(send_at: str | None, start: str | None) -> Plan:
+    actions = []
+    if send_at is not None:
+        actions.append(Action("send", "Campaign", "flash", "sms", "not sent yet",
+                              send=SendSummary(10, 1, send_at)))
+    if start is not None:
+        actions.append(Action("create", "Campaign", "sale", "mail", "not in the account",
+                              changes=[FieldChange("start", None, start)]))
+    return Plan(actions, "f" * 64, "d" * 64)
+
+
+def test_passed_send_time_refuses():
+    now = datetime(2027, 3, 21, 12, 0, tzinfo=UTC)
+    check_not_expired(_send_plan("2027-03-22T09:00:00+01:00", "2027-03-22 09:00 EST5EDT"), now)
+    check_not_expired(_send_plan(None, None), now)
+    with pytest.raises(StalePlan, match="Campaign/flash: scheduled send time"):
+        check_not_expired(_send_plan((now - timedelta(minutes=1)).isoformat(), None), now)
+    with pytest.raises(StalePlan, match="Campaign/sale: scheduled start time"):
+        check_not_expired(_send_plan(None, "2027-03-20 09:00 America/New_York"), now)
+
+
+def test_apply_of_a_plan_whose_send_time_passed_refuses(ws):
+    plan_file = ws.parent / "plan.json"
+    assert run_cli("plan", str(ws), "-o", str(plan_file)).returncode == 0
+    doc = json.loads(plan_file.read_text())
+    from reconciler.render.json import plan_from_document
+    plan, _ = plan_from_document(doc)
+    campaign = next(a for a in plan.actions if a.kind == "Campaign" and a.changes)
+    change = next(c for c in campaign.changes if c.field in ("start", "send_at"))
+    change.after = "2020-01-01T09:00:00+00:00"
+    from reconciler.engine.saved import save_plan
+    save_plan(plan, plan_file, ws)
+    before = len(writes(ws))
+    r = run_cli("apply", str(plan_file))
+    assert r.returncode == 1
+    assert "has already passed" in r.stderr
+    assert len(writes(ws)) == before
