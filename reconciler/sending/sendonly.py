@@ -38,7 +38,16 @@ from reconciler.sending.recipients import (
     batches,
     campaign_audience,
 )
-from reconciler.state.ledger import CampaignLedger, LedgerError, SendLedger, identity_of
+from reconciler.state.ledger import (
+    NOT_SENT,
+    REJECTED,
+    SENT,
+    UNKNOWN,
+    CampaignLedger,
+    LedgerError,
+    SendLedger,
+    identity_of,
+)
 from reconciler.workspace import Resource
 
 CHANNEL_ADDRESS = {"sms": "phone", "email": "email", "whatsapp": "phone"}
@@ -84,6 +93,41 @@ def _ago(ts: float) -> str:
 
 class SendFailed(CampaignctlError):
     pass
+
+
+class GroupWriter:
+    """Group commit for concurrent batches: every ledger write submitted during one turn
+    of the event loop is committed in one transaction (one fsync), and each caller resumes
+    only after that commit. A batch's request therefore still leaves only after its
+    in-flight record is on disk, but 16 concurrent batches cost one fsync, not 16."""
+
+    def __init__(self, ledger: SendLedger):
+        self.ledger = ledger
+        self.pending: list[tuple[tuple, asyncio.Future]] = []
+
+    async def submit(self, op: tuple) -> Any:
+        loop = asyncio.get_running_loop()
+        future = loop.create_future()
+        if not self.pending:
+            loop.call_soon(self._flush)
+        self.pending.append((op, future))
+        result = await future
+        if isinstance(result, LedgerError):
+            raise result
+        return result
+
+    def _flush(self) -> None:
+        work, self.pending = self.pending, []
+        try:
+            results = self.ledger.group([op for op, _ in work])
+        except BaseException as exc:  # the whole transaction rolled back
+            for _, future in work:
+                if not future.done():
+                    future.set_exception(exc)
+            return
+        for (_, future), result in zip(work, results, strict=True):
+            if not future.done():
+                future.set_result(result)
 
 
 class SendOnlyProvider(Provider):
@@ -285,13 +329,14 @@ class SendOnlyProvider(Provider):
     async def _send_all(self, r: Resource, prep: Prepared, chunks: list[list[Recipient]],
                         resend: bool) -> None:
         failures: list[str] = []
+        writer = GroupWriter(self.ledger)
         queue = list(reversed(chunks))
         sent = [0, 0]  # batches, recipients
 
         async def worker() -> None:
             while queue and not failures:
                 chunk = queue.pop()
-                error = await self._one_batch(r, prep, chunk, resend)
+                error = await self._one_batch(r, prep, chunk, resend, writer)
                 if error:
                     failures.append(error)
                 else:
@@ -309,29 +354,33 @@ class SendOnlyProvider(Provider):
                 "`campaignctl plan` to see what is left")
 
     async def _one_batch(self, r: Resource, prep: Prepared, chunk: list[Recipient],
-                         resend: bool) -> str | None:
+                         resend: bool, writer: GroupWriter) -> str | None:
         """Send one batch around the ledger. Returns an error message, or None if sent."""
         try:
-            batch_id = self.ledger.begin(self.account.name, r.name, prep.identity,
-                                         [x.address for x in chunk], take_over_unknown=resend)
+            batch_id = await writer.submit(("begin", self.account.name, r.name, prep.identity,
+                                            [x.address for x in chunk], resend))
         except LedgerError as exc:
             return str(exc)
+
+        async def finish(status: str, ticket: str | None, error: str | None) -> None:
+            await writer.submit(("finish", batch_id, status, ticket, error))
+
         try:
             ticket = await self.send_batch(r, prep, chunk)
         except NotSentError as exc:
-            self.ledger.not_sent(batch_id, str(exc))
+            await finish(NOT_SENT, None, str(exc))
             return f"{exc} (batch {batch_id}; its recipients stay unsent)"
         except ApiError as exc:
             # A 4xx (or 429 after retries): the vendor accepted nothing of this batch.
-            self.ledger.rejected(batch_id, str(exc))
+            await finish(REJECTED, None, str(exc))
             return f"rejected by the vendor: {exc} (batch {batch_id}: nothing was sent)"
         except OutcomeUnknown as exc:
-            self.ledger.unknown(batch_id, exc.reason)
+            await finish(UNKNOWN, None, exc.reason)
             return (f"{exc} (batch {batch_id}, {len(chunk)} recipients: outcome UNKNOWN; "
                     "not resent; `apply --resend-unknown` only after checking with the vendor)")
         except BaseException as exc:
             # Anything else (cancelled, interrupted, a bug): we cannot know; never guess.
             self.ledger.unknown(batch_id, f"interrupted: {type(exc).__name__}")
             raise
-        self.ledger.sent(batch_id, ticket)
+        await finish(SENT, ticket, None)
         return None

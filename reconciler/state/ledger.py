@@ -133,60 +133,46 @@ class SendLedger:
 
         Raises LedgerError (and records nothing) if a recipient is already sent or
         pending, unless take_over_unknown and the recipient's batch is unknown."""
-        recipients = list(recipients)
-        now = time.time()
         with self.store.transaction() as db:
-            cur = db.execute(
-                "INSERT INTO ledger_batches (account, campaign, identity, status, recipients, "
-                "ticket, error, created_at, updated_at) VALUES (?,?,?,?,?,NULL,NULL,?,?)",
-                (account, campaign, identity, IN_FLIGHT, len(recipients), now, now))
-            batch_id = cur.lastrowid
-            if not take_over_unknown:
-                try:
-                    db.executemany("INSERT INTO ledger_recipients VALUES (?,?,?,?)",
-                                   [(account, campaign, r, batch_id) for r in recipients])
-                except sqlite3.IntegrityError:
-                    raise LedgerError(
-                        f"{campaign}: a recipient of this batch is already sent or pending; "
-                        "refusing to send it again") from None
-                return batch_id
-            emptied: set[int] = set()
-            for r in recipients:
-                row = db.execute(
-                    "SELECT b.id, b.status FROM ledger_recipients l JOIN ledger_batches b "
-                    "ON b.id = l.batch_id WHERE l.account=? AND l.campaign=? AND l.recipient=?",
-                    (account, campaign, r)).fetchone()
-                if row is None:
-                    db.execute("INSERT INTO ledger_recipients VALUES (?,?,?,?)",
-                               (account, campaign, r, batch_id))
-                elif take_over_unknown and row[1] == UNKNOWN:
-                    db.execute("UPDATE ledger_recipients SET batch_id=? WHERE account=? AND "
-                               "campaign=? AND recipient=?", (batch_id, account, campaign, r))
-                    emptied.add(row[0])
-                else:
-                    raise LedgerError(
-                        f"{campaign}: a recipient is already in batch {row[0]} ({row[1]}); "
-                        "refusing to send it again")
-            for old in emptied:
-                left = db.execute("SELECT count(*) FROM ledger_recipients WHERE batch_id=?",
-                                  (old,)).fetchone()[0]
-                if not left:
-                    self._set(db, old, RESENT, error=f"recipients resent in batch {batch_id}")
-        return batch_id
+            return self._begin(db, account, campaign, identity, list(recipients),
+                               take_over_unknown)
 
     def sent(self, batch_id: int, ticket: str | None, note: str | None = None) -> None:
         with self.store.transaction() as db:
-            self._set(db, batch_id, SENT, ticket=ticket, error=note)
+            self._finish(db, batch_id, SENT, ticket, note)
 
     def unknown(self, batch_id: int, reason: str) -> None:
         with self.store.transaction() as db:
-            self._set(db, batch_id, UNKNOWN, error=reason)
+            self._finish(db, batch_id, UNKNOWN, None, reason)
 
     def rejected(self, batch_id: int, error: str) -> None:
-        self._free(batch_id, REJECTED, error)
+        with self.store.transaction() as db:
+            self._finish(db, batch_id, REJECTED, None, error)
 
     def not_sent(self, batch_id: int, error: str) -> None:
-        self._free(batch_id, NOT_SENT, error)
+        with self.store.transaction() as db:
+            self._finish(db, batch_id, NOT_SENT, None, error)
+
+    def group(self, ops: list[tuple]) -> list[Any]:
+        """Several writes in ONE transaction (one fsync), each isolated by a savepoint.
+
+        ops: ("begin", account, campaign, identity, recipients, take_over_unknown) or
+        ("finish", batch_id, status, ticket, error). Returns, per op, its result or the
+        LedgerError it raised (that op alone is rolled back)."""
+        results: list[Any] = []
+        with self.store.transaction() as db:
+            for op in ops:
+                db.execute("SAVEPOINT ledger_op")
+                try:
+                    if op[0] == "begin":
+                        results.append(self._begin(db, *op[1:]))
+                    else:
+                        results.append(self._finish(db, *op[1:]))
+                except LedgerError as exc:
+                    db.execute("ROLLBACK TO ledger_op")
+                    results.append(exc)
+                db.execute("RELEASE ledger_op")
+        return results
 
     def expire_in_flight(self, account: str, campaign: str | None = None) -> int:
         """Batches left in flight by a run that died: their outcome is unknown. Call only
@@ -200,9 +186,52 @@ class SendLedger:
         with self.store.transaction() as db:
             return db.execute(sql, args).rowcount
 
-    def _free(self, batch_id: int, status: str, error: str) -> None:
-        with self.store.transaction() as db:
-            self._set(db, batch_id, status, error=error)
+    def _begin(self, db, account: str, campaign: str, identity: str, recipients: list[str],
+               take_over_unknown: bool = False) -> int:
+        now = time.time()
+        cur = db.execute(
+            "INSERT INTO ledger_batches (account, campaign, identity, status, recipients, "
+            "ticket, error, created_at, updated_at) VALUES (?,?,?,?,?,NULL,NULL,?,?)",
+            (account, campaign, identity, IN_FLIGHT, len(recipients), now, now))
+        batch_id = cur.lastrowid
+        if not take_over_unknown:
+            try:
+                db.executemany("INSERT INTO ledger_recipients VALUES (?,?,?,?)",
+                               [(account, campaign, r, batch_id) for r in recipients])
+            except sqlite3.IntegrityError:
+                raise LedgerError(
+                    f"{campaign}: a recipient of this batch is already sent or pending; "
+                    "refusing to send it again") from None
+            return batch_id
+        emptied: set[int] = set()
+        for r in recipients:
+            row = db.execute(
+                "SELECT b.id, b.status FROM ledger_recipients l JOIN ledger_batches b "
+                "ON b.id = l.batch_id WHERE l.account=? AND l.campaign=? AND l.recipient=?",
+                (account, campaign, r)).fetchone()
+            if row is None:
+                db.execute("INSERT INTO ledger_recipients VALUES (?,?,?,?)",
+                           (account, campaign, r, batch_id))
+            elif row[1] == UNKNOWN:
+                db.execute("UPDATE ledger_recipients SET batch_id=? WHERE account=? AND "
+                           "campaign=? AND recipient=?", (batch_id, account, campaign, r))
+                emptied.add(row[0])
+            else:
+                raise LedgerError(
+                    f"{campaign}: a recipient is already in batch {row[0]} ({row[1]}); "
+                    "refusing to send it again")
+        for old in emptied:
+            left = db.execute("SELECT count(*) FROM ledger_recipients WHERE batch_id=?",
+                              (old,)).fetchone()[0]
+            if not left:
+                self._set(db, old, RESENT, error=f"recipients resent in batch {batch_id}")
+        return batch_id
+
+    def _finish(self, db, batch_id: int, status: str, ticket: str | None,
+                error: str | None) -> None:
+        self._set(db, batch_id, status, ticket=ticket, error=error)
+        if status in (REJECTED, NOT_SENT):
+            # Nothing was sent: the recipients are free again (the batch record stays).
             db.execute("DELETE FROM ledger_recipients WHERE batch_id=?", (batch_id,))
 
     @staticmethod
