@@ -79,6 +79,8 @@ def apply_workspace(directory: Path, *, targets: list[str] | None = None,
                 plan = await build_plan(session, targets)
                 if check is not None and expected is not None:
                     check(expected, plan)
+                if not plan.has_changes:
+                    record_protected(ctx.store, ws)  # in sync: the flags are what is applied
                 if not plan.has_changes or not approve(plan):
                     reads, writes = session.calls()
                     return Outcome(plan, None, reads, writes)

@@ -1,0 +1,138 @@
+"""CI workflows: this repo's CI and the templates shipped for users' campaign repos are valid
+YAML with the expected steps, `init --ci github` writes them (never over existing files), and
+the campaignctl commands they run work against the sandbox."""
+
+from __future__ import annotations
+
+import io
+import shlex
+import shutil
+from pathlib import Path
+
+from conftest import run_cli
+from ruamel.yaml import YAML
+
+ROOT = Path(__file__).parent.parent
+TEMPLATES = ROOT / "reconciler" / "templates" / "github"
+EXAMPLE = ROOT / "campaigns"
+
+
+def load(path: Path) -> dict:
+    return YAML(typ="safe").load(io.StringIO(path.read_text()))
+
+
+def steps(workflow: dict) -> list[dict]:
+    return [s for job in workflow["jobs"].values() for s in job["steps"]]
+
+
+def uses(workflow: dict) -> list[str]:
+    return [s["uses"].split("@")[0] for s in steps(workflow) if "uses" in s]
+
+
+def campaignctl_commands(workflow: dict) -> list[str]:
+    out = []
+    for s in steps(workflow):
+        for line in s.get("run", "").splitlines():
+            if line.strip().startswith("campaignctl "):
+                out.append(line.strip())
+    return out
+
+
+def test_repo_ci_runs_ci_script_on_three_pythons():
+    ci = load(ROOT / ".github" / "workflows" / "ci.yml")
+    job = ci["jobs"]["test"]
+    assert job["strategy"]["matrix"]["python-version"] == ["3.11", "3.12", "3.13"]
+    assert any(s.get("run") == "bash .ci/run" for s in job["steps"])
+    assert "actions/setup-python" in uses(ci)
+
+
+def test_plan_template_steps():
+    wf = load(TEMPLATES / "campaignctl-plan.yml")
+    assert "pull_request" in wf["on"]
+    assert wf["permissions"]["pull-requests"] == "write"
+    assert uses(wf) == ["actions/checkout", "actions/setup-python", "actions/github-script",
+                        "actions/upload-artifact"]
+    runs = "\n".join(s.get("run", "") for s in steps(wf))
+    assert "pip install campaignctl" in runs
+    assert campaignctl_commands(wf) == [
+        'campaignctl validate "$CAMPAIGNCTL_WORKSPACE"',
+        'campaignctl plan "$CAMPAIGNCTL_WORKSPACE" -o plan.json --format markdown '
+        '--detailed-exitcode > plan.md 2> plan.err']
+    script = next(s for s in steps(wf) if "github-script" in s.get("uses", ""))["with"]["script"]
+    assert "<!-- campaignctl-plan -->" in script  # one comment, found again by its marker
+    assert "updateComment" in script and "createComment" in script
+    upload = next(s for s in steps(wf) if "upload-artifact" in s.get("uses", ""))
+    assert upload["with"] == {"name": "campaignctl-plan", "path": "plan.json",
+                              "retention-days": 30}
+    assert wf["env"]["CAMPAIGNCTL_STATE_DSN"] == "${{ secrets.CAMPAIGNCTL_STATE_DSN }}"
+
+
+def test_apply_template_steps():
+    wf = load(TEMPLATES / "campaignctl-apply.yml")
+    assert wf["on"]["push"]["branches"] == ["main"]
+    assert "workflow_dispatch" in wf["on"]
+    assert wf["concurrency"]["cancel-in-progress"] is False
+    assert uses(wf) == ["actions/checkout", "actions/setup-python", "actions/github-script",
+                        "actions/download-artifact"]
+    download = next(s for s in steps(wf) if "download-artifact" in s.get("uses", ""))
+    assert download["with"]["name"] == "campaignctl-plan"
+    assert "steps.reviewed.outputs.run_id" in download["with"]["run-id"]
+    assert campaignctl_commands(wf) == [
+        'campaignctl apply plan.json --workspace "$CAMPAIGNCTL_WORKSPACE"',
+        'campaignctl validate "$CAMPAIGNCTL_WORKSPACE"',
+        'campaignctl apply "$CAMPAIGNCTL_WORKSPACE" --auto-approve']
+    assert wf["env"]["CAMPAIGNCTL_STATE_DSN"] == "${{ secrets.CAMPAIGNCTL_STATE_DSN }}"
+
+
+def _run_step_command(line: str, cwd: Path, workspace: str) -> tuple[int, str, str]:
+    """Run one workflow command as the runner's shell would (variables, redirections)."""
+    words = shlex.split(line.replace("$CAMPAIGNCTL_WORKSPACE", workspace))[1:]
+    redirect: dict[str, Path] = {}
+    args = []
+    it = iter(words)
+    for w in it:
+        if w in (">", "2>"):
+            redirect[w] = cwd / next(it)
+        else:
+            args.append(w)
+    r = run_cli(*args, cwd=cwd)
+    if ">" in redirect:
+        redirect[">"].write_text(r.stdout)
+    if "2>" in redirect:
+        redirect["2>"].write_text(r.stderr)
+    return r.returncode, r.stdout, r.stderr
+
+
+def test_template_commands_work_against_the_sandbox(tmp_path):
+    repo = tmp_path / "repo"
+    shutil.copytree(EXAMPLE, repo / "campaigns", ignore=shutil.ignore_patterns(".campaignctl"))
+    r = run_cli("init", "--ci", "github", str(repo))
+    assert r.returncode == 0, r.stderr
+    plan_wf = load(repo / ".github" / "workflows" / "campaignctl-plan.yml")
+    apply_wf = load(repo / ".github" / "workflows" / "campaignctl-apply.yml")
+    workspace = plan_wf["env"]["CAMPAIGNCTL_WORKSPACE"]
+    assert workspace == "campaigns"
+
+    # Pull request: validate, plan (exit 2: changes), a Markdown comment and plan.json.
+    codes = [_run_step_command(c, repo, workspace)[0] for c in campaignctl_commands(plan_wf)]
+    assert codes == [0, 2]
+    assert (repo / "plan.md").read_text().startswith("<!-- campaignctl-plan -->")
+    assert (repo / "plan.json").is_file()
+
+    # Merge: apply the reviewed plan, exactly.
+    reviewed = campaignctl_commands(apply_wf)[0]
+    code, out, err = _run_step_command(reviewed, repo, workspace)
+    assert code == 0, out + err
+    assert "Applying the saved plan plan.json" in out
+    # Applying it again is refused: the live state moved (CI retries never double-apply).
+    code, out, err = _run_step_command(reviewed, repo, workspace)
+    assert code == 1 and "live state changed" in err
+    # The manual fresh run works too, and finds nothing left to do.
+    for c in campaignctl_commands(apply_wf)[1:]:
+        assert _run_step_command(c, repo, workspace)[0] == 0
+
+
+def test_init_refuses_to_overwrite(tmp_path):
+    assert run_cli("init", "--ci", "github", str(tmp_path)).returncode == 0
+    r = run_cli("init", "--ci", "github", str(tmp_path))
+    assert r.returncode == 1 and "not overwriting" in r.stderr
