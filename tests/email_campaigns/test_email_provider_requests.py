@@ -1,0 +1,170 @@
+"""The email-campaigns provider's request sequence, checked with respx against the doc's
+shapes: create, update, replace (cancel + create) and delete."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from datetime import UTC, datetime
+
+import httpx
+import pytest
+import respx
+from conftest import write_workspace
+
+from reconciler.engine.executor import execute_plan
+from reconciler.engine.planner import build_plan, open_session
+from reconciler.providers.base import RunContext, RunOptions
+from reconciler.state.store import Binding, open_store
+from reconciler.workspace import load_workspace
+
+API = "https://api.test"
+NOW = datetime(2026, 1, 1, tzinfo=UTC)
+MANIFESTS = """
+kind: Sender
+name: news
+provider: mail
+spec: {email: news@acme.example, description: Acme}
+---
+kind: ContactGroup
+name: vip
+provider: mail
+spec: {title: VIP, contacts: [{email: a@example.com, first_name: Ada}]}
+---
+kind: Message
+name: hello
+provider: mail
+spec: {channel: email, subject: Hi, body: BODY}
+---
+kind: Campaign
+name: launch
+provider: mail
+spec:
+  message: hello
+  sender: news
+  contact_groups: [vip]
+  send_at: 2027-03-20T09:00:00-04:00
+  timezone: America/New_York
+"""
+
+
+def oid(i: str) -> dict:
+    return {"$oid": i}
+
+
+def live(sender="news@acme.example", body="BODY", campaign_sender="s1") -> dict[str, list]:
+    return {
+        "/email/senderid/": [{"$_id": oid("s1"), "email": sender, "description": "Acme"}],
+        "/email/optout/": [],
+        "/email/contact/": [{"$_id": oid("g1"), "tag": "VIP",
+                             "contacts": [{"email": "a@example.com", "name": "Ada"}]}],
+        "/email/message/": [{"$_id": oid("m1"), "description": "Hi", "email_message": body}],
+        "/email/campaign/": [{"$_id": oid("c1"), "name": "launch", "status": "active",
+                              "sender_id": oid(campaign_sender), "message_id": oid("m1"),
+                              "contact_group_id": oid("g1"), "start_date": "2027-03-20 09:00",
+                              "timezone": "EST5EDT"}],
+    }
+
+
+def run(tmp_path, lists: dict[str, list], manifests: str = MANIFESTS,
+        bindings: tuple = ()) -> list[httpx.Request]:
+    ws_dir = write_workspace(tmp_path / "ws", {
+        "campaignctl.yaml": f"providers:\n  mail: {{type: email-campaigns, base_url: '{API}', "
+                            "token: '${T}'}\n",
+        "m.yaml": manifests})
+    ws, diags = load_workspace(ws_dir, env={"T": "tok"})
+    assert ws is not None and not [d for d in diags if d.severity == "error"], diags
+    store = open_store(ws.config)
+    for kind, name, rid in bindings:
+        store.put_binding(Binding("mail", kind, name, rid))
+    created = iter(f"new{i}" for i in range(100))
+
+    with respx.mock(base_url=API, assert_all_called=False) as mock:
+        for path, items in lists.items():
+            mock.get(path).respond(200, json=items)
+        mock.post(path__regex=r"^/email/(senderid|contact|message|campaign)/$").mock(
+            side_effect=lambda req: httpx.Response(201, json={"$_id": oid(next(created))}))
+        mock.post(path__regex=r"/bulk/").respond(200)
+        mock.put(path__regex=r".*").respond(204)
+        mock.delete(path__regex=r".*").respond(204)
+
+        async def go():
+            session = open_session(RunContext(ws, store, RunOptions(now=NOW)))
+            try:
+                plan = await build_plan(session)
+                result = await execute_plan(session, plan)
+                assert result.ok, result.failed
+            finally:
+                await session.aclose()
+        asyncio.run(go())
+        requests = [call.request for call in mock.calls]
+    store.close()
+    for r in requests:
+        assert r.headers["Authorization"] == "Token tok"
+    return [r for r in requests if r.method != "GET"]
+
+
+def shape(requests: list[httpx.Request]) -> list[str]:
+    return [f"{r.method} {r.url.path}" + (f"?{r.url.query.decode()}" if r.url.query else "")
+            for r in requests]
+
+
+def test_create_everything(tmp_path):
+    empty = {path: [] for path in live()}
+    writes = run(tmp_path, empty)
+    got = shape(writes)
+    # Dependencies first: sender, group (+ its contacts), message, then the campaign.
+    assert got == ["POST /email/senderid/", "POST /email/contact/",
+                   "POST /email/contact/bulk/replace/?_id=new1", "POST /email/message/",
+                   "POST /email/campaign/"]
+    assert json.loads(writes[0].content) == {"description": "Acme", "email": "news@acme.example"}
+    campaign = writes[-1]
+    assert campaign.headers["content-type"].startswith("multipart/form-data")
+    body = campaign.content.decode()
+    attributes = json.loads(body.split('name="attributes"\r\n\r\n', 1)[1].split("\r\n--", 1)[0])
+    assert attributes["schedule"]["timezone"] == "EST5EDT"
+    assert attributes["schedule"]["start_date"] == "2027-03-20 09:00"
+    assert set(attributes) == {"message", "contact_group", "schedule"}
+    assert attributes["message"]["_id"]["$oid"].startswith("new")
+    bulk = next(r for r in writes if "/bulk/replace/" in r.url.path)
+    assert "a@example.com" in bulk.content.decode() and 'name="csv_file"' in bulk.content.decode()
+
+
+BOUND = (("Sender", "news", "s1"), ("ContactGroup", "vip", "g1"),
+         ("Message", "hello", "m1"), ("Campaign", "launch", "c1"))
+
+
+def test_no_change_no_write(tmp_path):
+    assert run(tmp_path, live(), bindings=BOUND) == []
+
+
+def test_update_message_is_one_put(tmp_path):
+    writes = run(tmp_path, live(body="OLD"), bindings=BOUND)
+    assert shape(writes) == ["PUT /email/message/?_id=m1"]
+    assert json.loads(writes[0].content) == {"description": "Hi", "email_message": "BODY"}
+
+
+def test_campaign_sender_change_is_cancel_then_create(tmp_path):
+    lists = live(campaign_sender="s-old")
+    lists["/email/senderid/"].append({"$_id": oid("s-old"), "email": "old@acme.example"})
+    writes = run(tmp_path, lists, bindings=BOUND)
+    assert shape(writes) == ["PUT /email/campaign/?_id=c1", "POST /email/campaign/"]
+    assert json.loads(writes[0].content) == {"status": "cancelled"}
+
+
+@pytest.mark.parametrize("kind, path", [("Message", "/email/message/"),
+                                        ("Sender", "/email/senderid/")])
+def test_removed_manifest_is_deleted(tmp_path, kind, path):
+    lists = live()
+    extra = {"Message": {"$_id": oid("x9"), "description": "Old", "email_message": "x"},
+             "Sender": {"$_id": oid("x9"), "email": "gone@acme.example"}}[kind]
+    lists[path].append(extra)
+    writes = run(tmp_path, lists, bindings=(*BOUND, (kind, "old", "x9")))
+    assert shape(writes) == [f"DELETE {path}?_id=x9"]
+
+
+def test_removed_campaign_is_cancelled_not_deleted(tmp_path):
+    manifests = MANIFESTS.rsplit("---", 1)[0]
+    writes = run(tmp_path, live(), manifests=manifests, bindings=BOUND)
+    assert shape(writes) == ["PUT /email/campaign/?_id=c1"]
+    assert json.loads(writes[0].content) == {"status": "cancelled"}
