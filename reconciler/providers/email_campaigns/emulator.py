@@ -21,6 +21,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from json.encoder import encode_basestring as encode_string  # a JSON string literal
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -41,11 +42,14 @@ OID = re.compile(r"[0-9a-f]{24}")
 START_DATE = re.compile(r"\d{4}-\d{2}-\d{2} \d{2}:\d{2}")
 DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
 INDEX = re.compile(r"\d{1,9}")
-# Common email shape, accepted without calling email-validator (~40 us per address,
-# 8 s for 200,000 contacts). Anything else still goes through email-validator.
+# Common email shape (ASCII, dotted atoms, a letters-only TLD that is not special-use,
+# RFC length limits), accepted without calling email-validator, which costs ~40 us per
+# address (8 s for 200,000 contacts). Everything else still goes through email-validator.
 PLAIN_EMAIL = re.compile(
+    r"(?=[^@]{1,64}@)(?=.{1,254}$)"
     r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(?:\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*"
-    r"@(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,63}")
+    r"@(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+"
+    rf"(?!(?i:{'|'.join(SPECIAL_USE_DOMAIN_NAMES)})$)[A-Za-z]{{2,63}}")
 
 
 class Reject(Exception):
@@ -68,10 +72,8 @@ def text(label: str, value: Any) -> str:
 
 
 def email_error(value: str) -> str | None:
-    if PLAIN_EMAIL.fullmatch(value) and len(value) <= 254 and len(value.split("@")[0]) <= 64:
-        domain = value.rsplit("@", 1)[1].lower()
-        if not any(domain == d or domain.endswith("." + d) for d in SPECIAL_USE_DOMAIN_NAMES):
-            return None
+    if PLAIN_EMAIL.fullmatch(value):
+        return None
     try:
         validate_email(value, check_deliverability=False)
     except EmailNotValidError as exc:
@@ -234,11 +236,11 @@ CREATE TABLE IF NOT EXISTS campaigns (id TEXT PRIMARY KEY, name TEXT NOT NULL,
     start_date TEXT NOT NULL, timezone TEXT NOT NULL, start_ts REAL NOT NULL,
     status TEXT NOT NULL, created_on TEXT NOT NULL, modified_on TEXT NOT NULL);
 CREATE INDEX IF NOT EXISTS campaigns_due ON campaigns (status, start_ts);
-CREATE TABLE IF NOT EXISTS results (id TEXT PRIMARY KEY, campaign_id TEXT NOT NULL,
-    queue_id TEXT NOT NULL, campaign_name TEXT NOT NULL, name TEXT NOT NULL,
-    email TEXT NOT NULL, email_from TEXT NOT NULL, disposition TEXT NOT NULL,
-    start_date TEXT NOT NULL);
-CREATE INDEX IF NOT EXISTS results_campaign ON results (campaign_id);
+-- Results are immutable once sent, so each row keeps its final JSON: a 200,000-row
+-- answer is then one string join instead of 200,000 dicts to build and encode.
+CREATE TABLE IF NOT EXISTS results (campaign_id TEXT NOT NULL, day TEXT NOT NULL,
+    body TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS results_day ON results (day, campaign_id);
 """
 
 
@@ -272,10 +274,12 @@ class Store:
     def _object_id(self) -> str:
         return f"{int(self.clock.timestamp()):08x}{os.urandom(8).hex()}"
 
-    def new_id(self) -> str:
-        """ObjectId layout: seconds, per-process random, counter (unique, cheap in bulk)."""
+    def new_id(self, ts: float | None = None) -> str:
+        """ObjectId layout: seconds, per-process random, counter (unique, cheap in bulk:
+        pass `ts` to skip reading the clock file for every row)."""
         self._counter = (self._counter + 1) % 0x1000000
-        return f"{int(self.clock.timestamp()):08x}{self._process}{self._counter:06x}"
+        ts = self.clock.timestamp() if ts is None else ts
+        return f"{int(ts):08x}{self._process}{self._counter:06x}"
 
     @contextmanager
     def tx(self) -> Iterator[sqlite3.Connection]:
@@ -302,15 +306,27 @@ class Store:
             sender = self.db.execute("SELECT email FROM senders WHERE id = ?",
                                      (campaign["sender_id"],)).fetchone()
             optouts = {r[0] for r in self.db.execute("SELECT email FROM optouts")}
-            queue_id = self.new_id()
-            rows = [
-                (self.new_id(), campaign["id"], queue_id, campaign["name"], name, address,
-                 sender[0] if sender else "",
-                 "opted_out" if address in optouts else "delivered", sent_at)
-                for name, address in self.db.execute(
+            # Every result row of this send shares all fields but its id and contact; the
+            # row is written as JSON text once, keys in the doc's order.
+            shared = (f'"client_id":{{"$oid":"{self.client_id}"}},'
+                      f'"queue_id":{{"$oid":"{self.new_id(now)}"}},'
+                      f'"campaign_id":{{"$oid":"{campaign["id"]}"}},')
+            name_part = f'"campaign_name":{encode_string(campaign["name"])},'
+            dates = f'"start_date":"{sent_at}","modified_on":"{sent_at}",'
+            tail = (f'"email_from_id":{encode_string(sender[0] if sender else "")},'
+                    '"complete":true,"status":"completed"}')
+            rows = []
+            for name, address in self.db.execute(
                     "SELECT name, email FROM contacts WHERE group_id = ? ORDER BY rowid",
-                    (campaign["contact_group_id"],))]
-            self.db.executemany("INSERT INTO results VALUES (?,?,?,?,?,?,?,?,?)", rows)
+                    (campaign["contact_group_id"],)):
+                to = encode_string(address)
+                disposition = "opted_out" if address in optouts else "delivered"
+                rows.append((campaign["id"], sent_at[:10], "".join((
+                    f'{{"$_id":{{"$oid":"{self.new_id(now)}"}},', shared,
+                    f'"contact":{{"name":{encode_string(name)},"email":{to}}},',
+                    name_part, f'"disposition":"{disposition}",', dates,
+                    f'"email_to":{to},', tail))))
+            self.db.executemany("INSERT INTO results VALUES (?, ?, ?)", rows)
             self.db.execute("UPDATE campaigns SET status = 'completed', modified_on = ? "
                             "WHERE id = ?", (sent_at, campaign["id"]))
 
@@ -437,7 +453,7 @@ class Api:
             return
         row = db.execute(
             f"SELECT id FROM campaigns WHERE {kind.campaign_column} = ? AND status IN "
-            "('active', 'paused') LIMIT 1", (rid,)).fetchone()
+            "(?, ?) LIMIT 1", (rid, *LIVE)).fetchone()
         if row:
             raise Reject(400, f"{kind.noun} {rid} is used by campaign {row[0]}, which has "
                               "not been sent; cancel the campaign first")
@@ -483,9 +499,10 @@ class Api:
                     db.executemany("DELETE FROM optouts WHERE email = ?",
                                    [(e,) for e in found])
                 else:
-                    now = stamp(self.store.clock.timestamp())
+                    ts = self.store.clock.timestamp()
+                    now = stamp(ts)
                     db.executemany("INSERT OR IGNORE INTO optouts VALUES (?, ?, ?, ?)",
-                                   [(self.store.new_id(), e, now, now) for e in found])
+                                   [(self.store.new_id(ts), e, now, now) for e in found])
             return Response(status_code=200)
         return handle
 
@@ -603,24 +620,15 @@ class Api:
         for key in ("start_date", "end_date"):
             if not DAY.fullmatch(params[key]):
                 raise Reject(400, f"{key} must be a date formatted as yyyy-MM-dd")
-        sql = ("SELECT * FROM results WHERE substr(start_date, 1, 10) BETWEEN ? AND ?")
+        sql = "SELECT body FROM results WHERE day BETWEEN ? AND ?"
         args: list[str] = [params["start_date"], params["end_date"]]
         if "campaign_id" in params:
             if not OID.fullmatch(params["campaign_id"]):
                 raise Reject(400, "campaign_id must be 24 hex digits")
             sql, args = sql + " AND campaign_id = ?", [*args, params["campaign_id"]]
         with self.store.tx() as db:
-            rows = db.execute(sql + " ORDER BY rowid", args).fetchall()
-        client = self.ref(self.store.client_id)
-        return JSONResponse([{
-            "$_id": self.ref(r["id"]), "client_id": client,
-            "queue_id": self.ref(r["queue_id"]), "campaign_id": self.ref(r["campaign_id"]),
-            "contact": {"name": r["name"], "email": r["email"]},
-            "campaign_name": r["campaign_name"], "disposition": r["disposition"],
-            "start_date": r["start_date"], "modified_on": r["start_date"],
-            "email_to": r["email"], "email_from_id": r["email_from"],
-            "complete": True, "status": "completed",
-        } for r in rows])
+            bodies = [r[0] for r in db.execute(sql + " ORDER BY rowid", args)]
+        return Response("[" + ",".join(bodies) + "]", media_type="application/json")
 
     async def stats(self, request: Request) -> Response:
         tables = {"senders": "senders", "groups": "contact_groups", "contacts": "contacts",
