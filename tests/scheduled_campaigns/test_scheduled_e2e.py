@@ -1,0 +1,176 @@
+"""End to end: the real CLI against the sandbox's scheduled-campaigns API over real HTTP.
+Write calls are counted from the sandbox's request journal (GET /_sandbox/requests)."""
+
+import shutil
+from datetime import UTC, datetime, timedelta, timezone
+from pathlib import Path
+
+import httpx
+from conftest import run_cli, write_workspace
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def config(url: str) -> str:
+    return f"""
+    providers:
+      sched:
+        type: scheduled-campaigns
+        base_url: {url}
+        api_key: sk-e2e
+    """
+
+
+def campaign(name="launch", title="Launch", state="draft", send_at="", segments="[3, 7]",
+             list_id=12) -> str:
+    return f"""
+kind: Campaign
+name: {name}
+provider: sched
+spec:
+  title: {title}
+  send_at: {send_at}
+  state: {state}
+  scheduled-campaigns:
+    list: {list_id}
+    segments: {segments}
+    domain: 4
+"""
+
+
+def future(days: float = 2, tz: timezone = UTC) -> datetime:
+    return (datetime.now(UTC) + timedelta(days=days)).replace(microsecond=0).astimezone(tz)
+
+
+def ok(result, *needles: str) -> str:
+    out = result.stdout + result.stderr
+    assert result.returncode == 0, out
+    for needle in needles:
+        assert needle in out, f"{needle!r} not in:\n{out}"
+    return out
+
+
+def writes(server) -> list[tuple[str, str]]:
+    return [(e["method"], e["path"]) for e in server.get("/_sandbox/requests").json()
+            if e["method"] != "GET"]
+
+
+def clear_journal(server) -> None:
+    httpx.delete(server.url + "/_sandbox/requests", timeout=30)
+
+
+def campaigns(server) -> list[dict]:
+    return server.get("/_sandbox/scheduled-campaigns/campaigns").json()["campaigns"]
+
+
+def test_draft_then_ready_then_sent_then_frozen(tmp_path, sandbox_server):
+    send_at = future(2, timezone(timedelta(hours=5, minutes=30))).isoformat()
+    ws = write_workspace(tmp_path / "ws", {"campaignctl.yaml": config(sandbox_server.url),
+                                           "c.yaml": campaign(send_at=send_at)})
+    ok(run_cli("plan", str(ws)), "+ create Campaign/launch")
+    ok(run_cli("apply", str(ws), "--auto-approve"), "1 done")
+    assert writes(sandbox_server) == [("POST", "/campaign")]
+    [live] = campaigns(sandbox_server)
+    assert live["state"] == "DRAFT" and live["segments"] == [3, 7]
+
+    # draft -> ready: two edges, two PUTs, nothing else
+    (ws / "c.yaml").write_text(campaign(send_at=send_at, state="ready"))
+    ok(run_cli("plan", str(ws)), "> transition Campaign/launch", "DRAFT > SCHEDULED > READY")
+    clear_journal(sandbox_server)
+    ok(run_cli("apply", str(ws), "--auto-approve"), "1 done")
+    path = f"/campaign/{live['id']}"
+    assert writes(sandbox_server) == [("PUT", path), ("PUT", path)]
+    assert campaigns(sandbox_server)[0]["state"] == "READY"
+    ok(run_cli("plan", str(ws)), "No changes.")
+
+    # the vendor sends it: READY -> SENDING -> DONE; `ready` was satisfied, no diff
+    sandbox_server.post("/_sandbox/clock", {"advance_seconds": 3 * 86400})
+    assert campaigns(sandbox_server)[0]["state"] == "DONE"
+    ok(run_cli("plan", str(ws)), "No changes.")
+
+    # any change now is refused, and apply makes no call
+    (ws / "c.yaml").write_text(campaign(title="Launch v2", send_at=send_at, state="ready"))
+    out = ok(run_cli("plan", str(ws)), "! refuse Campaign/launch", "DONE", "frozen")
+    assert "No changes. 1 refused" in out
+    clear_journal(sandbox_server)
+    ok(run_cli("apply", str(ws), "--auto-approve"), "No changes.")
+    assert writes(sandbox_server) == []
+
+    # removing the manifest does not delete a sent campaign either
+    (ws / "c.yaml").write_text("")
+    ok(run_cli("apply", str(ws), "--auto-approve"), "! refuse Campaign/launch")
+    assert writes(sandbox_server) == [] and len(campaigns(sandbox_server)) == 1
+
+
+def test_no_diff_after_apply_whatever_the_time_format(tmp_path, sandbox_server):
+    at = future(5)
+    docs = [campaign("unix", "Unix", send_at=str(int(at.timestamp())), state="scheduled"),
+            campaign("tokyo", "Tokyo", segments="[7, 3, 7]", state="ready",
+                     send_at=at.astimezone(timezone(timedelta(hours=9))).isoformat()),
+            campaign("zulu", "Zulu", send_at=at.strftime("%Y-%m-%dT%H:%M:%SZ"))]
+    ws = write_workspace(tmp_path / "ws", {"campaignctl.yaml": config(sandbox_server.url),
+                                           "c.yaml": "---\n".join(docs)})
+    ok(run_cli("apply", str(ws), "--auto-approve"), "3 done")
+    assert "Still differs" not in run_cli("plan", str(ws)).stderr
+    ok(run_cli("plan", str(ws), "--detailed-exitcode"), "No changes.")
+    assert {c["when"] for c in campaigns(sandbox_server)} == {int(at.timestamp())}
+
+
+def test_a_campaign_deleted_behind_our_back_is_reported_as_drift(tmp_path, sandbox_server):
+    ws = write_workspace(tmp_path / "ws", {
+        "campaignctl.yaml": config(sandbox_server.url),
+        "c.yaml": campaign(send_at=future().isoformat(), state="scheduled")})
+    ok(run_cli("apply", str(ws), "--auto-approve"), "1 done")
+    [live] = campaigns(sandbox_server)
+    gone = httpx.delete(f"{sandbox_server.url}/campaign/{live['id']}",
+                        headers={"Authorization": "Bearer someone-else"}, timeout=30)
+    assert gone.status_code == 200
+    ok(run_cli("plan", str(ws)), "+ create Campaign/launch", "deleted outside campaignctl",
+       "DRAFT > SCHEDULED")
+    ok(run_cli("apply", str(ws), "--auto-approve"), "1 done")
+    [again] = campaigns(sandbox_server)
+    assert again["id"] != live["id"] and again["state"] == "SCHEDULED"
+    ok(run_cli("plan", str(ws)), "No changes.")
+
+
+def test_import_adopts_campaigns_and_the_next_plan_is_clean(tmp_path, sandbox_server):
+    at = int(future(3).timestamp())
+    ids = []
+    for name, extra in (("Black Friday!", "&segments[]=9&segments[]=2&state=SCHEDULED"),
+                        ("Black Friday!", "")):
+        r = httpx.post(f"{sandbox_server.url}/campaign", timeout=30,
+                       headers={"Authorization": "Bearer x",
+                                "Content-Type": "application/x-www-form-urlencoded"},
+                       content=f"name={name}&domain=4&list=12&when={at}{extra}")
+        assert r.status_code == 200, r.text
+        ids.append(str(r.json()["id"]))
+    ws = write_workspace(tmp_path / "ws", {"campaignctl.yaml": config(sandbox_server.url)})
+    clear_journal(sandbox_server)
+    ok(run_cli("import", "sched", "--id", ids[0], "--id", ids[1], str(ws)),
+       "imported Campaign/black-friday ", "imported Campaign/black-friday-2 ")
+    assert writes(sandbox_server) == []
+    text = (ws / "imported-sched.yaml").read_text()
+    assert text.startswith("# yaml-language-server: $schema=")
+    assert text.count("kind: Campaign") == 2 and "state: scheduled" in text
+    ok(run_cli("validate", str(ws)))
+    ok(run_cli("plan", str(ws)), "No changes.")
+    ok(run_cli("state", "list", str(ws)), f"Campaign/black-friday\tsched\t{ids[0]}")
+
+    # never overwrites, never imports twice
+    again = run_cli("import", "sched", "--id", ids[0], str(ws))
+    assert again.returncode == 1 and "already exists" in again.stderr
+    twice = run_cli("import", "sched", "--id", ids[0], str(ws), "--out", "more.yaml")
+    assert twice.returncode == 1 and "already managed" in twice.stderr
+    missing = run_cli("import", "sched", "--id", "999", str(ws), "--out", "more.yaml")
+    assert missing.returncode == 1 and "999 does not exist" in missing.stderr
+    assert not (ws / "more.yaml").exists()
+
+
+def test_example_workspace_applies_then_plans_clean(tmp_path):
+    ws = tmp_path / "campaigns"
+    shutil.copytree(REPO / "campaigns", ws, ignore=shutil.ignore_patterns(".campaignctl"))
+    ok(run_cli("validate", str(ws)))
+    ok(run_cli("plan", str(ws)), "+ create Campaign/winter-newsletter", "DRAFT > SCHEDULED")
+    ok(run_cli("apply", str(ws), "--auto-approve"))
+    out = ok(run_cli("plan", str(ws)))
+    assert out.rstrip().endswith("No changes. The live state matches the manifests."), out
