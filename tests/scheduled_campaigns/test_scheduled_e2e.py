@@ -174,3 +174,29 @@ def test_example_workspace_applies_then_plans_clean(tmp_path):
     ok(run_cli("apply", str(ws), "--auto-approve"))
     out = ok(run_cli("plan", str(ws)))
     assert out.rstrip().endswith("No changes. The live state matches the manifests."), out
+
+
+def test_a_lost_create_answer_is_never_guessed_and_import_settles_it(tmp_path, sandbox_server):
+    ws = write_workspace(tmp_path / "ws", {
+        "campaignctl.yaml": config(sandbox_server.url),
+        "c.yaml": campaign(send_at=future().isoformat(), state="ready")})
+    sandbox_server.post("/_sandbox/faults", {"rules": [
+        {"path_prefix": "/campaign", "method": "POST", "kind": "lose_response", "times": 1}]})
+    failed = run_cli("apply", str(ws), "--auto-approve")
+    assert failed.returncode == 1
+    assert "vendor dashboard" in failed.stderr and "campaignctl import sched" in failed.stderr
+    [live] = campaigns(sandbox_server)
+    assert live["state"] == "DRAFT"  # created but never armed: a lost DRAFT sends nothing
+
+    clear_journal(sandbox_server)
+    out = ok(run_cli("apply", str(ws), "--auto-approve"), "! refuse Campaign/launch",
+             "outcome is unknown")
+    assert writes(sandbox_server) == [] and "No changes. 1 refused" in out
+
+    ok(run_cli("import", "sched", "--id", str(live["id"]), str(ws)),
+       f"bound Campaign/launch to id {live['id']}")
+    assert not (ws / "imported-sched.yaml").exists()  # the manifest already existed
+    ok(run_cli("plan", str(ws)), "> transition Campaign/launch", "DRAFT > SCHEDULED > READY")
+    ok(run_cli("apply", str(ws), "--auto-approve"), "1 done")
+    assert [c["state"] for c in campaigns(sandbox_server)] == ["READY"]
+    ok(run_cli("plan", str(ws)), "No changes.")
