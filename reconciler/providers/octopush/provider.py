@@ -22,7 +22,9 @@ import json
 import time
 from typing import Any
 
-from reconciler.errors import ApiError, NotSentError, OutcomeUnknown
+import httpx
+
+from reconciler.errors import ApiError, CampaignctlError, NotSentError, OutcomeUnknown
 from reconciler.kinds import vendor_block
 from reconciler.providers.octopush.client import OctopushClient
 from reconciler.sending.recipients import Channel, Recipient
@@ -116,6 +118,10 @@ class OctopushProvider(SendOnlyProvider):
             if exc.status == 401 or exc.status == 403:
                 raise
             return Estimate(refused=exc.detail)
+        except (httpx.LocalProtocolError, httpx.UnsupportedProtocol) as exc:
+            raise CampaignctlError(f"octopush account {self.account.name!r}: the request could "
+                                   f"not be built ({exc}); check its settings and "
+                                   "credentials") from None
         except (OutcomeUnknown, NotSentError) as exc:
             local = segments(prep.content["text"] or "").segments
             return Estimate(messages=local * n,

@@ -1,0 +1,72 @@
+"""Workspaces for send-only end-to-end tests against the sandbox over real HTTP."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+from conftest import write_workspace
+
+TEXT = "Acme: 20% off this weekend. STOP au 36111"
+
+
+def phones(n: int, start: int = 0) -> list[str]:
+    return [f"+336{10000000 + i:08d}" for i in range(start, start + n)]
+
+
+def write_csv(path: Path, numbers: list[str]) -> None:
+    path.write_text("phone,first_name\n" + "".join(f"{p},F{i}\n" for i, p in enumerate(numbers)))
+
+
+def sms_workspace(root: Path, url: str, n: int, batch_size: int = 500,
+                  send_at: str = "2031-01-01T09:00:00+01:00") -> Path:
+    write_workspace(root, {
+        "campaignctl.yaml": f"""
+            providers:
+              sms:
+                type: octopush
+                base_url: {url}
+                api_login: login
+                api_key: key-123
+            """,
+        "sms.yaml": f"""
+            kind: Sender
+            name: acme
+            provider: sms
+            spec: {{sms_id: ACME}}
+            ---
+            kind: Message
+            name: promo
+            provider: sms
+            spec: {{channel: sms, text: "{TEXT}"}}
+            ---
+            kind: ContactGroup
+            name: customers
+            provider: sms
+            spec: {{file: customers.csv}}
+            ---
+            kind: Campaign
+            name: promo
+            provider: sms
+            spec:
+              message: promo
+              sender: acme
+              contact_groups: [customers]
+              send_at: "{send_at}"
+              timezone: Europe/Paris
+              octopush: {{purpose: wholesale, batch_size: {batch_size}}}
+            """,
+    })
+    write_csv(root / "customers.csv", phones(n))
+    return root
+
+
+def ledger_counts(root: Path) -> dict[str, int]:
+    """Recipients per status of the batch holding them (sent / unknown / in_flight)."""
+    db = sqlite3.connect(root / ".campaignctl" / "state.db")
+    try:
+        rows = db.execute("SELECT b.status, count(*) FROM ledger_recipients l JOIN "
+                          "ledger_batches b ON b.id = l.batch_id GROUP BY b.status").fetchall()
+    finally:
+        db.close()
+    return dict(rows)

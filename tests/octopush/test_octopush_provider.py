@@ -1,0 +1,247 @@
+"""Octopush provider: audience, plan summary, compliance rules, vendor rejections (ledger
+stays correct), unknown outcomes (never resent without --resend-unknown), immutability."""
+
+import json
+from datetime import UTC, datetime
+
+import httpx
+import pytest
+from conftest import run_cli, write_workspace
+
+import reconciler.providers.base as base
+from reconciler.providers.base import RunOptions
+from reconciler.run import apply_workspace, plan_workspace
+from reconciler.state.ledger import SendLedger
+from reconciler.state.store import SqliteStore
+from reconciler.validate import errors_of, validate_directory
+
+TEXT = "Promo -20% ce week-end. STOP au 36111"
+
+
+def workspace(root, url="sandbox", text=TEXT, purpose="wholesale", send_at="2031-01-01T09:00:00+01:00",
+              contacts=None, optouts=("+33610000002",), sender="spec: {sms_id: ACME}"):
+    contacts = contacts if contacts is not None else [
+        "{phone: '+33610000001', first_name: Ada, param1: gold}",
+        "{phone: '+33610000002'}",                      # opted out
+        "{phone: '+33610000003'}",
+        "{email: only@mail.example}",                   # no phone: skipped
+    ]
+    write_workspace(root, {
+        "campaignctl.yaml": f"""
+            providers:
+              sms:
+                type: octopush
+                base_url: {url}
+                api_login: login
+                api_key: key
+            """,
+        "m.yaml": f"""
+            kind: Sender
+            name: acme
+            provider: sms
+            {sender}
+            ---
+            kind: Message
+            name: promo
+            provider: sms
+            spec: {{channel: sms, text: "{text}"}}
+            ---
+            kind: ContactGroup
+            name: a
+            provider: sms
+            spec:
+              contacts: [{", ".join(contacts)}]
+            ---
+            kind: ContactGroup
+            name: b
+            provider: sms
+            spec:
+              contacts: [{{phone: '+33610000001', first_name: Dup}}]
+            ---
+            kind: OptOutList
+            name: stop
+            provider: sms
+            spec: {{entries: [{", ".join(repr(o) for o in optouts)}]}}
+            ---
+            kind: Campaign
+            name: promo
+            provider: sms
+            spec:
+              message: promo
+              sender: acme
+              contact_groups: [a, b]
+              opt_out_lists: [stop]
+              send_at: "{send_at}"
+              timezone: Europe/Paris
+              octopush: {{purpose: {purpose}, batch_size: 200}}
+            """,
+    })
+    return root
+
+
+def sends(plan):
+    return [a for a in plan.actions if a.op == "send"]
+
+
+def ledger_view(ws):
+    return SendLedger(SqliteStore(ws / ".campaignctl" / "state.db")).campaign("sms", "promo")
+
+
+def test_plan_summary_audience_and_simulation(tmp_path):
+    ws = workspace(tmp_path / "ws")
+    plan = plan_workspace(ws).plan
+    (send,) = sends(plan)
+    s = send.send
+    assert (s.recipients, s.batches, s.suppressed) == (2, 1, 1)
+    assert s.send_at == "2031-01-01T09:00:00+01:00" and s.timezone == "Europe/Paris"
+    assert s.estimated_messages == 2 and s.estimated_cost and s.currency == "EUR"
+    assert send.irreversible and "1 contact(s) without a phone skipped" in send.reason
+    assert [a.kind for a in plan.actions] == ["Campaign"]  # local kinds: no actions
+    assert apply_workspace(ws).result.ok
+    assert not plan_workspace(ws).plan.has_changes
+
+
+def test_payload_personalisation_and_iso_send_at(tmp_path, monkeypatch):
+    bodies = []
+
+    def handle(request):
+        body = json.loads(request.content)
+        bodies.append(body)
+        n = len(body["recipients"])
+        return httpx.Response(200, json={"sms_ticket": "sms_x", "number_of_contacts": n,
+                                         "total_cost": 0.05 * n, "number_of_sms_needed": n})
+    t = httpx.MockTransport(handle)
+    monkeypatch.setattr(base, "resolve", lambda url, d: (url, t))
+    ws = workspace(tmp_path / "ws", url="https://octopush.invalid")
+    assert apply_workspace(ws).result.ok
+    sim, real = bodies
+    assert sim["simulation_mode"] is True and "simulation_mode" not in real
+    assert real["send_at"] == "2031-01-01T09:00:00+01:00" and real["sender"] == "ACME"
+    assert real["purpose"] == "wholesale" and real["text"] == TEXT
+    assert real["recipients"][0] == {"phone_number": "+33610000001", "first_name": "Ada",
+                                     "param1": "gold"}
+
+
+def rejecting(monkeypatch, status, body, simulate_ok=True):
+    calls = []
+
+    def handle(request):
+        payload = json.loads(request.content)
+        calls.append(payload)
+        if payload.get("simulation_mode") and simulate_ok:
+            return httpx.Response(200, json={"sms_ticket": "s", "number_of_contacts": 2,
+                                             "total_cost": 0.1, "number_of_sms_needed": 2})
+        return httpx.Response(status, json=body)
+    t = httpx.MockTransport(handle)
+    monkeypatch.setattr(base, "resolve", lambda url, d: (url, t))
+    return calls
+
+
+@pytest.mark.parametrize("status,body,words", [
+    (400, {"code": 121, "message": "Mention STOP is missing."}, "Mention STOP is missing. (code 121)"),
+    (400, {"code": 106, "message": "sender must be 3 to 11 characters"}, "code 106"),
+    (401, {"code": 101, "message": "Missing api-login or api-key header."}, "HTTP 401"),
+])
+def test_vendor_rejection_fails_apply_clearly_and_ledger_says_rejected(
+        tmp_path, monkeypatch, status, body, words):
+    rejecting(monkeypatch, status, body)
+    ws = workspace(tmp_path / "ws", url="https://octopush.invalid")
+    outcome = apply_workspace(ws)
+    (_, error), = outcome.result.failed
+    assert words in error and "nothing was sent" in error
+    view = ledger_view(ws)
+    assert [b.status for b in view.batches] == ["rejected"] and words in view.batches[0].error
+    assert not view.holding  # rejected recipients are free for a fixed manifest
+    rejecting(monkeypatch, 200, {"sms_ticket": "ok", "number_of_contacts": 2})
+    (send,) = sends(plan_workspace(ws).plan)
+    assert send.send.recipients == 2 and "rejected" in send.reason
+
+
+def test_simulation_rejection_is_refused_at_plan_time(tmp_path, monkeypatch):
+    calls = rejecting(monkeypatch, 400, {"code": 121, "message": "Mention STOP is missing."},
+                      simulate_ok=False)
+    ws = workspace(tmp_path / "ws", url="https://octopush.invalid")
+    plan = plan_workspace(ws).plan
+    (refuse,) = plan.actions
+    assert refuse.op == "refuse" and "Mention STOP is missing" in refuse.reason
+    assert len(calls) == 1 and calls[0]["simulation_mode"] is True
+
+
+def test_lost_response_is_unknown_never_resent_unless_asked(tmp_path):
+    ws = workspace(tmp_path / "ws")
+    plan_workspace(ws)  # simulation cached
+    data = ws / ".campaignctl" / "sandbox"
+    (data / "faults.json").write_text(json.dumps({
+        "seed": 1, "draws": 0, "fired": {k: 0 for k in ("latency", "error_500", "rate_limit_429",
+                                                      "drop_before", "lose_response")},
+        "rules": [{"path_prefix": "/v1/public/sms-campaign/send", "method": None,
+                   "kind": "lose_response", "probability": 1.0, "times": 1, "seconds": 0,
+                   "fired": 0}]}))
+    outcome = apply_workspace(ws)
+    (_, error), = outcome.result.failed
+    assert "UNKNOWN" in error
+    plan = plan_workspace(ws).plan
+    assert not plan.has_changes
+    (warn,) = plan.actions
+    assert warn.op == "warn" and "outcome unknown for 2 recipient(s)" in warn.reason
+    assert "--resend-unknown" in warn.reason
+    again = apply_workspace(ws)
+    assert again.result is None  # nothing to do: unknown is not resent
+    opts = RunOptions(resend_unknown=True)
+    (send,) = sends(plan_workspace(ws, options=opts).plan)
+    assert send.send.recipients == 2 and "sent AGAIN" in send.reason
+    assert apply_workspace(ws, options=opts).result.ok
+    assert [b.status for b in ledger_view(ws).batches] == ["resent", "sent"]
+    assert not plan_workspace(ws).plan.actions
+
+
+def test_content_change_after_send_refused_and_removed_recipients_reported(tmp_path):
+    ws = workspace(tmp_path / "ws")
+    assert apply_workspace(ws).result.ok
+    workspace(tmp_path / "ws", text="Nouveau texte. STOP au 36111")
+    (refuse,) = plan_workspace(ws).plan.actions
+    assert refuse.op == "refuse" and "new Campaign" in refuse.reason
+    assert refuse.changes[0].field == "text"
+    workspace(tmp_path / "ws", optouts=("+33610000002", "+33610000001"))
+    (warn,) = plan_workspace(ws).plan.actions
+    assert warn.op == "warn" and "1 recipient(s) no longer in the audience were already sent: "\
+        "cannot be recalled" in warn.reason
+
+
+def test_past_send_time_refused_unless_now(tmp_path):
+    ws = workspace(tmp_path / "ws", send_at="2020-01-01T09:00:00+01:00")
+    (refuse,) = plan_workspace(ws).plan.actions
+    assert refuse.op == "refuse" and "already passed" in refuse.reason
+    workspace(tmp_path / "ws", send_at="now")
+    (send,) = sends(plan_workspace(ws).plan)
+    assert send.send.send_at is None
+    assert apply_workspace(ws).result.ok
+    assert datetime.now(UTC).year >= 2026
+
+
+def test_rules_before_any_call(tmp_path):
+    ws = workspace(tmp_path / "ws", text="Promo sans mention")
+    text = (ws / "m.yaml").read_text().replace(", batch_size: 200", "")
+    _, diags = validate_directory(ws)
+    assert any("must mention STOP" in d.message for d in errors_of(diags))
+    (ws / "m.yaml").write_text(text.replace("octopush: {purpose: wholesale}", ""))
+    _, diags = validate_directory(ws)
+    msgs = " | ".join(d.message for d in errors_of(diags))
+    assert "`octopush:` block with `purpose" in msgs and "defaults to marketing" in msgs
+    workspace(tmp_path / "ws2", sender="spec: {email: a@b.example}")
+    _, diags = validate_directory(tmp_path / "ws2")
+    assert any("no `sms_id`" in d.message for d in errors_of(diags))
+    # Alerts need no STOP.
+    workspace(tmp_path / "ws3", text="Votre code: 1234", purpose="alert")
+    assert not errors_of(validate_directory(tmp_path / "ws3")[1])
+
+
+def test_cli_bad_credential_is_a_clear_error(tmp_path, sandbox_server):
+    # A key that cannot even be sent as a header (an env var ending in a newline...).
+    ws = workspace(tmp_path / "ws", url=sandbox_server.url)
+    cfg = (ws / "campaignctl.yaml").read_text().replace("api_key: key", "api_key: ' '")
+    (ws / "campaignctl.yaml").write_text(cfg)
+    done = run_cli("apply", str(ws), "--auto-approve")
+    assert done.returncode == 1 and "Traceback" not in done.stderr
+    assert "check its settings and credentials" in done.stderr
+    assert not ledger_view(ws).batches
