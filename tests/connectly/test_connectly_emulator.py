@@ -93,7 +93,7 @@ def test_more_than_200_requests_per_second_get_429_and_nothing_accepted(transpor
     # machine is (a timing-dependent test would be flaky on a loaded CI runner).
     from reconciler.providers.connectly import emulator
     frozen = time.monotonic()
-    monkeypatch.setattr(emulator.time, "monotonic", lambda: frozen)
+    monkeypatch.setattr(emulator.SlidingWindow, "clock", staticmethod(lambda: frozen))
 
     async def main():
         async with httpx.AsyncClient(transport=transport, base_url=URL,
@@ -111,17 +111,29 @@ def test_more_than_200_requests_per_second_get_429_and_nothing_accepted(transpor
     assert deliveries(transport)["total"] == 1
 
 
-def test_client_retries_429_after_retry_after(transport):
+def test_client_retries_429_after_retry_after(transport, monkeypatch):
+    # The emulator's window runs on a fake clock that only the client's waiting moves.
+    from reconciler.providers.connectly import emulator
+    now = [time.monotonic()]
+    monkeypatch.setattr(emulator.SlidingWindow, "clock", staticmethod(lambda: now[0]))
+    waits = []
+
+    async def fake_sleep(seconds: float) -> None:
+        waits.append(seconds)
+        now[0] += seconds
+
     async def main():
         async with httpx.AsyncClient(transport=transport, base_url=URL,
                                      headers={"X-API-Key": "k"}) as raw:
             await asyncio.gather(*(raw.post(PATH, json=[]) for _ in range(200)))
-        async with ConnectlyClient(URL, BUSINESS, Secret("k"), transport=transport) as c:
+        async with ConnectlyClient(URL, BUSINESS, Secret("k"), transport=transport,
+                                   sleep=fake_sleep) as c:
             answer = await c.send_campaigns([entry()])
             return answer, c.http.calls
     answer, calls = asyncio.run(main())
     assert answer["data"][0]["status"] == "accepted"
     assert len(calls) == 2  # one 429, then accepted after waiting Retry-After
+    assert 1.0 in waits
     assert deliveries(transport)["total"] == 1
 
 
