@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import json
 import re
-import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -547,19 +546,17 @@ def test_stats_and_many_resources(tmp_path):
     run(tmp_path, test)
 
 
-def test_200k_contacts_are_listed_quickly(tmp_path):
+def test_200k_contacts_are_listed_completely(tmp_path):
+    # Speed is measured by benchmarks/plan_scale.py, not asserted here.
     async def test(sb):
         big = oid(await sb.client.create_group("big"))
         await sb.client.bulk_replace_contacts(big, contacts(200_000))
         for i in range(20):
             small = oid(await sb.client.create_group(f"small {i}"))
             await sb.client.bulk_update_contacts(small, contacts(10))
-        started = time.monotonic()
         groups = await sb.client.list_groups()
-        elapsed = time.monotonic() - started
         assert len(groups) == 21
         assert len(groups[0]["contacts"]) == 200_000
         assert groups[0]["contacts"][-1] == {"name": "User 199999",
                                              "email": "user199999@example.com"}
-        assert elapsed < 8, f"listing took {elapsed:.1f}s"  # ~0.6 s on an idle machine
     run(tmp_path, test)
