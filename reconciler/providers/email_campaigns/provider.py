@@ -11,8 +11,9 @@ from __future__ import annotations
 import asyncio
 from dataclasses import dataclass, field
 from typing import Any
+from zoneinfo import ZoneInfo
 
-from reconciler.engine.actions import Action, FieldChange, SetChange
+from reconciler.engine.actions import Action, FieldChange, SendSummary, SetChange
 from reconciler.engine.diff import field_changes, keyed_diff
 from reconciler.errors import ApiError, CampaignctlError, OutcomeUnknown
 from reconciler.providers.base import Provider
@@ -268,6 +269,7 @@ class EmailCampaignsProvider(Provider):
                          *[FieldChange(k, None, f"{kind}/{name}") for k, (kind, name) in refs.items()],
                          FieldChange("start", None, f"{start} {s.timezone}"),
                          FieldChange("status", None, s.state or "active")],
+                send=self._audience(r, live),
                 depends_on=[f"{kind}/{name}" for kind, name in refs.values() if name])]
         obj = live.campaigns[live_id]
         live_start = from_api(obj.get("start_date", ""), obj.get("timezone", ""))
@@ -305,10 +307,27 @@ class EmailCampaignsProvider(Provider):
                 return [self.action("refuse", r, changes=changes,
                                     reason="replacing needs a future send_at")]
             forced = ", ".join(c.field for c in changes if c.forces_replace)
-            return [self.action("replace", r, changes=changes,
+            return [self.action("replace", r, changes=changes, send=self._audience(r, live),
                                 reason=f"{forced} cannot be changed in place (cancel + create)")]
         return [self.action("update", r, changes=changes, reason="status differs",
                             path=[obj.get("status"), status])]
+
+    def _audience(self, r: Resource, live: EmailLive) -> SendSummary:
+        """Who the campaign will reach: its group minus every opt-out the vendor will apply
+        (live and in the manifests), at its send time in the recipients' zone."""
+        ws = self.ctx.workspace
+        group = ws.get("ContactGroup", r.spec.contact_groups[0])
+        contacts = set(self._desired_contacts(group)) if group else set()
+        optouts = set(live.optouts)
+        for name in r.spec.opt_out_lists:
+            lst = ws.get("OptOutList", name)
+            if lst is not None:
+                optouts.update(lst.iter_addresses())
+        suppressed = len(contacts & optouts)
+        when = r.spec.send_time().astimezone(ZoneInfo(r.spec.timezone))
+        return SendSummary(recipients=len(contacts) - suppressed, batches=1,
+                           send_at=when.isoformat(), timezone=r.spec.timezone,
+                           suppressed=suppressed, estimated_messages=len(contacts) - suppressed)
 
     def _diff_orphan(self, b: Binding, live: EmailLive) -> list[Action]:
         if b.kind == "Campaign":
