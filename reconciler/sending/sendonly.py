@@ -212,6 +212,7 @@ class SendOnlyProvider(Provider):
                 before = self._stored_content(r.name, old) or {}
                 changes += [FieldChange(k, before.get(k), v) for k, v in prep.content.items()
                             if before and before.get(k) != v]
+                changes += _segment_change(before, prep.content)
             return [self.action(
                 "refuse", r, changes=changes,
                 reason=f"content changed after {len(cl.holding)} recipient(s) were sent or may "
@@ -392,3 +393,16 @@ class SendOnlyProvider(Provider):
             raise
         await finish(SENT, ticket, None)
         return None
+
+
+def _segment_change(before: dict[str, Any], after: dict[str, Any]) -> list[FieldChange]:
+    """An SMS edit that changes how many segments each recipient costs is called out."""
+    old, new = before.get("text"), after.get("text")
+    if not isinstance(old, str) or not isinstance(new, str) or old == new:
+        return []
+    from reconciler.sms import segments
+    was, now = segments(old), segments(new)
+    if was.segments == now.segments:
+        return []
+    return [FieldChange("sms segments", f"{was.segments} ({was.encoding})",
+                        f"{now.segments} ({now.encoding})")]
