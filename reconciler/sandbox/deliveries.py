@@ -8,6 +8,10 @@ from contextlib import closing
 from pathlib import Path
 from typing import Any
 
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
 
 class DeliveryLog:
     """Durable record of every recipient an emulator delivered to, one row each.
@@ -75,3 +79,15 @@ class DeliveryLog:
     def clear(self) -> None:
         with closing(self.connect()) as db, db:
             db.execute("DELETE FROM deliveries")
+
+    def routes(self, vendor: str) -> list[Route]:
+        """GET (summary, `?campaign=` filter) and DELETE on /_sandbox/<vendor>/deliveries."""
+        async def summary(request: Request) -> Response:
+            return JSONResponse(self.summary(request.query_params.get("campaign")))
+
+        async def clear(request: Request) -> Response:
+            self.clear()
+            return Response(status_code=204)
+
+        path = f"/_sandbox/{vendor}/deliveries"
+        return [Route(path, summary, methods=["GET"]), Route(path, clear, methods=["DELETE"])]

@@ -151,15 +151,6 @@ def create_routes(data_dir: Path, clock: SandboxClock) -> list[BaseRoute]:
             {"id": id_, "client": e["client"], "campaignName": e["campaignName"],
              "status": "accepted"} for id_, e in zip(ids, body, strict=True)]})
 
-    async def deliveries(request: Request) -> Response:
-        return JSONResponse(log.summary(request.query_params.get("campaign")))
-
-    async def clear_deliveries(request: Request) -> Response:
-        log.clear()
-        return Response(status_code=204)
-
     return [
         Route("/v1/businesses/{business_id}/send/campaigns", send, methods=["POST"]),
-        Route("/_sandbox/connectly/deliveries", deliveries, methods=["GET"]),
-        Route("/_sandbox/connectly/deliveries", clear_deliveries, methods=["DELETE"]),
-    ]
+    ] + log.routes("connectly")

@@ -242,16 +242,7 @@ def create_routes(data_dir: Path, clock: SandboxClock) -> list[BaseRoute]:
         return JSONResponse({"ticket_number": ticket, "number_of_contacts": contacts,
                              "total_cost": cost, "residual_credit": round(residual, 8)})
 
-    async def deliveries(request: Request) -> Response:
-        return JSONResponse(log.summary(request.query_params.get("campaign")))
-
-    async def clear_deliveries(request: Request) -> Response:
-        log.clear()
-        return Response(status_code=204)
-
     return [
         Route("/v1/public/sms-campaign/send", send_sms, methods=["POST"]),
         Route("/v1/public/email-campaign/send", send_email, methods=["POST"]),
-        Route("/_sandbox/octopush/deliveries", deliveries, methods=["GET"]),
-        Route("/_sandbox/octopush/deliveries", clear_deliveries, methods=["DELETE"]),
-    ]
+    ] + log.routes("octopush")
