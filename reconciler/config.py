@@ -28,6 +28,10 @@ class StateConfig(BaseModel):
     backend: Literal["sqlite", "postgres"] = "sqlite"
     path: str = Field(".campaignctl/state.db", description="SQLite file, relative to the workspace")
     dsn: str | None = Field(None, description="PostgreSQL DSN, e.g. ${CAMPAIGNCTL_STATE_DSN}")
+    schema_: str = Field(
+        "campaignctl", alias="schema", pattern=r"^[a-z_][a-z0-9_]{0,62}$",
+        description="PostgreSQL schema holding this workspace's state: one per workspace "
+                    "when several share a database")
 
 
 class SafetyConfig(BaseModel):

@@ -85,3 +85,24 @@ def sandbox_server(tmp_path):
         yield server
     finally:
         server.stop()
+
+
+@pytest.fixture(scope="session")
+def postgres_server():
+    """A real PostgreSQL server on 127.0.0.1 for the whole test session."""
+    from pgserver import PostgresServer, server_bindir, unavailable
+
+    bindir = server_bindir()
+    if bindir is None:
+        unavailable("no initdb / pg_ctl on this machine")
+    server = PostgresServer(bindir, free_port()).start()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture
+def postgres_dsn(postgres_server) -> str:
+    """The DSN of an empty database of its own, with the password in it."""
+    return postgres_server.new_database()

@@ -84,7 +84,8 @@ def test_apply_template_steps():
     assert wf["env"]["CAMPAIGNCTL_STATE_DSN"] == "${{ secrets.CAMPAIGNCTL_STATE_DSN }}"
 
 
-def _run_step_command(line: str, cwd: Path, workspace: str) -> tuple[int, str, str]:
+def _run_step_command(line: str, cwd: Path, workspace: str,
+                      env: dict[str, str] | None = None) -> tuple[int, str, str]:
     """Run one workflow command as the runner's shell would (variables, redirections)."""
     words = shlex.split(line.replace("$CAMPAIGNCTL_WORKSPACE", workspace))[1:]
     redirect: dict[str, Path] = {}
@@ -95,7 +96,7 @@ def _run_step_command(line: str, cwd: Path, workspace: str) -> tuple[int, str, s
             redirect[w] = cwd / next(it)
         else:
             args.append(w)
-    r = run_cli(*args, cwd=cwd)
+    r = run_cli(*args, cwd=cwd, env=env)
     if ">" in redirect:
         redirect[">"].write_text(r.stdout)
     if "2>" in redirect:
@@ -136,3 +137,77 @@ def test_init_refuses_to_overwrite(tmp_path):
     assert run_cli("init", "--ci", "github", str(tmp_path)).returncode == 0
     r = run_cli("init", "--ci", "github", str(tmp_path))
     assert r.returncode == 1 and "not overwriting" in r.stderr
+
+
+def _runner_checkout(tmp_path: Path, runner: str, vendor_url: str) -> Path:
+    """A fresh CI runner's checkout of the campaign repo: no .campaignctl, nothing kept from
+    earlier jobs; the real vendors are the sandbox server, the state is in PostgreSQL."""
+    repo = tmp_path / runner
+    shutil.copytree(EXAMPLE, repo / "campaigns", ignore=shutil.ignore_patterns(".campaignctl"))
+    config = repo / "campaigns" / "campaignctl.yaml"
+    text = config.read_text().replace("base_url: sandbox", f"base_url: {vendor_url}")
+    text = text.replace("type: email-campaigns\n", "type: email-campaigns\n"
+                        "    token: ${MAIL_API_TOKEN}\n")
+    text = text.replace("type: octopush\n", "type: octopush\n    api_login: ${OCTOPUSH_LOGIN}\n"
+                        "    api_key: ${OCTOPUSH_KEY}\n")
+    text = text.replace("type: connectly\n", "type: connectly\n    business_id: biz-1\n"
+                        "    api_key: ${CONNECTLY_KEY}\n")
+    text = text.replace("type: scheduled-campaigns\n",
+                        "type: scheduled-campaigns\n    api_key: ${SCHED_KEY}\n")
+    text = text.replace("  backend: sqlite\n  path: .campaignctl/state.db\n",
+                        "  backend: postgres\n  dsn: ${CAMPAIGNCTL_STATE_DSN}\n")
+    assert "backend: postgres" in text
+    config.write_text(text)
+    return repo
+
+
+def test_reviewed_plan_applies_on_another_runner_with_postgres_state(
+        tmp_path, sandbox_server, postgres_dsn):
+    """What the shipped workflows do on GitHub: the plan job and the apply job run on two
+    different throwaway machines; a later job on a third finds nothing to do and sends
+    nothing again, because bindings and the send ledger live in PostgreSQL."""
+    secrets = {"CAMPAIGNCTL_STATE_DSN": postgres_dsn, "MAIL_API_TOKEN": "mail-token-1",
+               "OCTOPUSH_LOGIN": "ops@example.com", "OCTOPUSH_KEY": "octo-key-1",
+               "CONNECTLY_KEY": "conn-key-1", "SCHED_KEY": "sched-key-1"}
+    password = postgres_dsn.split(":")[2].split("@")[0]
+    plan_wf = load(TEMPLATES / "campaignctl-plan.yml")
+    apply_wf = load(TEMPLATES / "campaignctl-apply.yml")
+    outputs = []
+
+    def job(workflow: dict, repo: Path, commands: slice) -> list[int]:
+        codes = []
+        for line in campaignctl_commands(workflow)[commands]:
+            code, out, err = _run_step_command(line, repo, "campaigns", env=secrets)
+            outputs.append(out + err)
+            codes.append(code)
+        return codes
+
+    # Pull request, runner 1: validate and plan; plan.json is the artifact.
+    first = _runner_checkout(tmp_path, "runner-1", sandbox_server.url)
+    assert job(plan_wf, first, slice(None)) == [0, 2], outputs
+    artifact = (first / "plan.json").read_text()
+    assert "send" in (first / "plan.md").read_text()
+
+    # Merge, runner 2: a new checkout plus the downloaded artifact; apply exactly it.
+    second = _runner_checkout(tmp_path, "runner-2", sandbox_server.url)
+    (second / "plan.json").write_text(artifact)
+    assert job(apply_wf, second, slice(0, 1)) == [0], outputs[-1]
+    sms = sandbox_server.get("/_sandbox/octopush/deliveries").json()
+    whatsapp = sandbox_server.get("/_sandbox/connectly/deliveries").json()
+    assert sms["total"] > 0 and whatsapp["total"] > 0
+
+    # Runner 3, a manual fresh run: the shared state knows everything is done.
+    third = _runner_checkout(tmp_path, "runner-3", sandbox_server.url)
+    code, out, err = _run_step_command(
+        'campaignctl plan "$CAMPAIGNCTL_WORKSPACE" --detailed-exitcode', third, "campaigns",
+        env=secrets)
+    assert code == 0 and "No changes" in out, out + err
+    assert job(apply_wf, third, slice(1, None)) == [0, 0], outputs[-2:]
+    assert sandbox_server.get("/_sandbox/octopush/deliveries").json()["total"] == sms["total"]
+    assert (sandbox_server.get("/_sandbox/connectly/deliveries").json()["total"]
+            == whatsapp["total"])
+    assert sms["duplicates"] == [] and whatsapp["duplicates"] == []
+    # The state DSN (and its password) never shows, nor does any other secret.
+    for text in outputs + [artifact, (first / "plan.md").read_text()]:
+        assert password not in text and postgres_dsn not in text
+        assert not any(value in text for value in secrets.values())

@@ -18,7 +18,7 @@ from reconciler.engine.actions import Action
 from reconciler.errors import CampaignctlError
 from reconciler.http import VendorHttp
 from reconciler.sandbox.transport import resolve
-from reconciler.state.store import SqliteStore
+from reconciler.state.store import Store
 from reconciler.workspace import Resource, Workspace
 
 
@@ -46,7 +46,7 @@ class ImportedResource:
 @dataclass
 class RunContext:
     workspace: Workspace
-    store: SqliteStore
+    store: Store
     options: RunOptions = field(default_factory=RunOptions)
 
     @property

@@ -1,6 +1,7 @@
 """The send ledger: the truth of what a send-only API (Octopush, Connectly) was asked to send.
 
-Write-ahead, per batch, over the state store's SQLite connection (WAL, synchronous=FULL):
+Write-ahead, per batch, in the state store (SQLite with WAL + synchronous=FULL, or PostgreSQL;
+every write below is committed before it returns):
 
 1. `begin(...)` records the batch as `in_flight` with every recipient, and commits, BEFORE
    the request leaves. A recipient can be in at most one live batch per campaign: the
@@ -30,13 +31,12 @@ from __future__ import annotations
 
 import hashlib
 import json
-import sqlite3
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from reconciler.state.store import SqliteStore
+from reconciler.state.store import Store
 
 IN_FLIGHT, SENT, REJECTED, NOT_SENT, UNKNOWN, RESENT = (
     "in_flight", "sent", "rejected", "not_sent", "unknown", "resent")
@@ -91,9 +91,8 @@ class CampaignLedger:
 
 
 class SendLedger:
-    def __init__(self, store: SqliteStore):
+    def __init__(self, store: Store):
         self.store = store
-        self.db = store.db
 
     # reads ----------------------------------------------------------------------------
     def batches(self, account: str, campaign: str | None = None) -> list[Batch]:
@@ -103,13 +102,13 @@ class SendLedger:
         if campaign is not None:
             sql += " AND campaign=?"
             args += (campaign,)
-        return [Batch(*row) for row in self.db.execute(sql + " ORDER BY id", args)]
+        return [Batch(*row) for row in self.store.execute(sql + " ORDER BY id", args)]
 
     def campaign(self, account: str, campaign: str) -> CampaignLedger:
         out = CampaignLedger(campaign)
         out.batches = self.batches(account, campaign)
         status = {b.id: b.status for b in out.batches}
-        for recipient, batch_id in self.db.execute(
+        for recipient, batch_id in self.store.execute(
                 "SELECT recipient, batch_id FROM ledger_recipients WHERE account=? AND campaign=?",
                 (account, campaign)):
             if status.get(batch_id) == SENT:
@@ -120,7 +119,7 @@ class SendLedger:
         return out
 
     def campaigns(self, account: str) -> list[str]:
-        return [r[0] for r in self.db.execute(
+        return [r[0] for r in self.store.execute(
             "SELECT DISTINCT campaign FROM ledger_batches WHERE account=? ORDER BY 1", (account,))]
 
     def account(self, account: str) -> dict[str, CampaignLedger]:
@@ -189,16 +188,16 @@ class SendLedger:
     def _begin(self, db, account: str, campaign: str, identity: str, recipients: list[str],
                take_over_unknown: bool = False) -> int:
         now = time.time()
-        cur = db.execute(
+        batch_id = db.execute(
             "INSERT INTO ledger_batches (account, campaign, identity, status, recipients, "
-            "ticket, error, created_at, updated_at) VALUES (?,?,?,?,?,NULL,NULL,?,?)",
-            (account, campaign, identity, IN_FLIGHT, len(recipients), now, now))
-        batch_id = cur.lastrowid
+            "ticket, error, created_at, updated_at) VALUES (?,?,?,?,?,NULL,NULL,?,?) "
+            "RETURNING id",
+            (account, campaign, identity, IN_FLIGHT, len(recipients), now, now)).fetchone()[0]
         if not take_over_unknown:
             try:
                 db.executemany("INSERT INTO ledger_recipients VALUES (?,?,?,?)",
                                [(account, campaign, r, batch_id) for r in recipients])
-            except sqlite3.IntegrityError:
+            except self.store.integrity_errors:
                 raise LedgerError(
                     f"{campaign}: a recipient of this batch is already sent or pending; "
                     "refusing to send it again") from None

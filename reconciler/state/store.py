@@ -5,6 +5,10 @@
 - the send ledger (see reconciler/state/ledger.py);
 - a lock so two applies on one workspace never run at once;
 - small key/value metadata (the last applied fingerprint).
+
+Two backends share the SQL of `Store`: SQLite at `.campaignctl/state.db` (the default, one
+machine) and PostgreSQL (reconciler/state/postgres.py: teams and CI, where runners come and
+go and the state must outlive them).
 """
 
 from __future__ import annotations
@@ -14,8 +18,8 @@ import os
 import socket
 import sqlite3
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -62,35 +66,31 @@ def lock_holder() -> str:
     return f"{user}@{socket.gethostname()} pid {os.getpid()}"
 
 
-class SqliteStore:
-    """SQLite state at `.campaignctl/state.db`; WAL + synchronous=FULL so a ledger write
-    that returned is on disk before the vendor is called."""
+class Store:
+    """What every state backend offers. Subclasses give `execute` / `executemany` (SQL with
+    `?` placeholders), `transaction()` and the lock; the rest is shared SQL."""
 
-    def __init__(self, path: Path):
-        self.path = Path(path)
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        self.db = sqlite3.connect(self.path, timeout=30, isolation_level=None,
-                                  check_same_thread=False)
-        self.db.execute("PRAGMA journal_mode=WAL")
-        self.db.execute("PRAGMA synchronous=FULL")
-        self.db.executescript(SCHEMA)
+    #: what the backend raises when a primary key would be duplicated.
+    integrity_errors: tuple[type[BaseException], ...] = ()
+    #: where the state lives, for messages (never holds a password).
+    where: str = ""
+
+    def execute(self, sql: str, args: Sequence[Any] = ()) -> Any:
+        raise NotImplementedError
+
+    def executemany(self, sql: str, rows: Iterable[Sequence[Any]]) -> Any:
+        raise NotImplementedError
+
+    def transaction(self) -> AbstractContextManager[Store]:
+        """One transaction; statements run on the store inside it are part of it."""
+        raise NotImplementedError
 
     def close(self) -> None:
-        self.db.close()
-
-    @contextmanager
-    def transaction(self) -> Iterator[sqlite3.Connection]:
-        self.db.execute("BEGIN IMMEDIATE")
-        try:
-            yield self.db
-        except BaseException:
-            self.db.execute("ROLLBACK")
-            raise
-        self.db.execute("COMMIT")
+        raise NotImplementedError
 
     # bindings -------------------------------------------------------------------------
     def get_binding(self, account: str, kind: str, name: str) -> Binding | None:
-        row = self.db.execute(
+        row = self.execute(
             "SELECT remote_id, digest, data FROM bindings WHERE account=? AND kind=? AND name=?",
             (account, kind, name)).fetchone()
         if row is None:
@@ -104,10 +104,10 @@ class SqliteStore:
             sql += " WHERE account=?"
             args = (account,)
         return [Binding(a, k, n, rid, d, json.loads(data) if data else None)
-                for a, k, n, rid, d, data in self.db.execute(sql + " ORDER BY 1,2,3", args)]
+                for a, k, n, rid, d, data in self.execute(sql + " ORDER BY 1,2,3", args)]
 
     def put_binding(self, b: Binding) -> None:
-        self.db.execute(
+        self.execute(
             "INSERT INTO bindings VALUES (?,?,?,?,?,?,?) ON CONFLICT(account, kind, name) DO "
             "UPDATE SET remote_id=excluded.remote_id, digest=excluded.digest, "
             "data=excluded.data, updated_at=excluded.updated_at",
@@ -115,27 +115,28 @@ class SqliteStore:
              json.dumps(b.data) if b.data is not None else None, time.time()))
 
     def remove_binding(self, account: str, kind: str, name: str) -> bool:
-        cur = self.db.execute("DELETE FROM bindings WHERE account=? AND kind=? AND name=?",
-                              (account, kind, name))
+        cur = self.execute("DELETE FROM bindings WHERE account=? AND kind=? AND name=?",
+                           (account, kind, name))
         return cur.rowcount > 0
 
     # lock -------------------------------------------------------------------------------
     def acquire_lock(self, holder: str, name: str = "apply") -> None:
-        try:
-            self.db.execute("INSERT INTO locks VALUES (?,?,?)", (name, holder, time.time()))
-        except sqlite3.IntegrityError:
-            row = self.lock_info(name)
-            since = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(row[1])) if row else "?"
-            raise LockedError(
-                f"the workspace is locked by {row[0] if row else '?'} since {since}: another "
-                f"apply is running. If it died, run `campaignctl state unlock`.") from None
-
-    def lock_info(self, name: str = "apply") -> tuple[str, float] | None:
-        return self.db.execute("SELECT holder, acquired_at FROM locks WHERE name=?",
-                               (name,)).fetchone()
+        raise NotImplementedError
 
     def release_lock(self, name: str = "apply") -> bool:
-        return self.db.execute("DELETE FROM locks WHERE name=?", (name,)).rowcount > 0
+        """Release the lock, ours or one left by a run that died. False if not locked."""
+        raise NotImplementedError
+
+    def lock_info(self, name: str = "apply") -> tuple[str, float] | None:
+        """(holder, acquired at) of the lock's last holder, if the lock is recorded."""
+        return self.execute("SELECT holder, acquired_at FROM locks WHERE name=?",
+                            (name,)).fetchone()
+
+    def _locked_error(self, name: str, why: str) -> LockedError:
+        row = self.lock_info(name)
+        since = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(row[1])) if row else "?"
+        return LockedError(f"the workspace is locked by {row[0] if row else '?'} since "
+                           f"{since}: another apply is running. {why}")
 
     @contextmanager
     def locked(self, name: str = "apply") -> Iterator[None]:
@@ -147,18 +148,67 @@ class SqliteStore:
 
     # meta -------------------------------------------------------------------------------
     def get_meta(self, key: str) -> str | None:
-        row = self.db.execute("SELECT value FROM meta WHERE key=?", (key,)).fetchone()
+        row = self.execute("SELECT value FROM meta WHERE key=?", (key,)).fetchone()
         return row[0] if row else None
 
     def set_meta(self, key: str, value: str) -> None:
-        self.db.execute("INSERT INTO meta VALUES (?,?) ON CONFLICT(key) DO UPDATE SET "
-                        "value=excluded.value", (key, value))
+        self.execute("INSERT INTO meta VALUES (?,?) ON CONFLICT(key) DO UPDATE SET "
+                     "value=excluded.value", (key, value))
 
 
-def open_store(config) -> SqliteStore:
+class SqliteStore(Store):
+    """SQLite state at `.campaignctl/state.db`; WAL + synchronous=FULL so a ledger write
+    that returned is on disk before the vendor is called. The lock is a row: a run that
+    dies leaves it, and `campaignctl state unlock` removes it."""
+
+    integrity_errors = (sqlite3.IntegrityError,)
+
+    def __init__(self, path: Path):
+        self.path = Path(path)
+        self.where = str(self.path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self.db = sqlite3.connect(self.path, timeout=30, isolation_level=None,
+                                  check_same_thread=False)
+        self.db.execute("PRAGMA journal_mode=WAL")
+        self.db.execute("PRAGMA synchronous=FULL")
+        self.db.executescript(SCHEMA)
+
+    def execute(self, sql: str, args: Sequence[Any] = ()) -> sqlite3.Cursor:
+        return self.db.execute(sql, args)
+
+    def executemany(self, sql: str, rows: Iterable[Sequence[Any]]) -> sqlite3.Cursor:
+        return self.db.executemany(sql, rows)
+
+    def close(self) -> None:
+        self.db.close()
+
+    @contextmanager
+    def transaction(self) -> Iterator[SqliteStore]:
+        self.db.execute("BEGIN IMMEDIATE")
+        try:
+            yield self
+        except BaseException:
+            self.db.execute("ROLLBACK")
+            raise
+        self.db.execute("COMMIT")
+
+    def acquire_lock(self, holder: str, name: str = "apply") -> None:
+        try:
+            self.db.execute("INSERT INTO locks VALUES (?,?,?)", (name, holder, time.time()))
+        except sqlite3.IntegrityError:
+            raise self._locked_error(
+                name, "If it died, run `campaignctl state unlock`.") from None
+
+    def release_lock(self, name: str = "apply") -> bool:
+        return self.db.execute("DELETE FROM locks WHERE name=?", (name,)).rowcount > 0
+
+
+def open_store(config) -> Store:
     """The workspace's state store (config: reconciler.config.WorkspaceConfig)."""
     if config.state.backend == "postgres":
-        raise CampaignctlError("the PostgreSQL state backend is not available in this build")
+        from reconciler.state.postgres import PostgresStore
+
+        return PostgresStore(config.state.dsn, schema=config.state.schema_)
     path = Path(config.state.path)
     if not path.is_absolute():
         path = config.directory / path

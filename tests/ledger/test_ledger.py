@@ -13,9 +13,15 @@ from reconciler.state.ledger import (
 from reconciler.state.store import SqliteStore
 
 
-@pytest.fixture
-def ledger(tmp_path):
-    store = SqliteStore(tmp_path / "state.db")
+@pytest.fixture(params=["sqlite", "postgres"])
+def ledger(request, tmp_path):
+    """The same guarantees on both state backends."""
+    if request.param == "postgres":
+        from reconciler.state.postgres import PostgresStore
+
+        store = PostgresStore(request.getfixturevalue("postgres_dsn"))
+    else:
+        store = SqliteStore(tmp_path / "state.db")
     yield SendLedger(store)
     store.close()
 
