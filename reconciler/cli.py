@@ -326,8 +326,23 @@ def init(directory: Path, ci: str, workspace: str | None) -> None:
                             f"CAMPAIGNCTL_WORKSPACE: {workspace}")
         (target / name).write_text(text)
         click.echo(f"wrote {target / name}")
+    if _state_backend(directory / workspace) != "postgres":
+        click.echo(f"warning: {directory / workspace / 'campaignctl.yaml'} uses the SQLite "
+                   "state, which a CI runner loses after each job; the workflows refuse it. "
+                   "Set:\n  state:\n    backend: postgres\n    dsn: ${CAMPAIGNCTL_STATE_DSN}",
+                   err=True)
     click.echo("Next: add the repository secrets your campaignctl.yaml names (and "
-               "CAMPAIGNCTL_STATE_DSN for a shared state backend), then open a pull request.")
+               "CAMPAIGNCTL_STATE_DSN for the shared state), then open a pull request.")
+
+
+def _state_backend(workspace: Path) -> str:
+    """state.backend as written in the workspace's campaignctl.yaml (sqlite if unreadable)."""
+    from reconciler.yamlsource import load_file, plain
+
+    docs, _ = load_file(workspace / "campaignctl.yaml", "campaignctl.yaml")
+    data = plain(docs[0].data) if len(docs) == 1 else None
+    state = data.get("state") if isinstance(data, dict) else None
+    return str(state.get("backend", "sqlite")) if isinstance(state, dict) else "sqlite"
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -21,6 +21,8 @@ from reconciler.yamlsource import SourceDoc, load_file, plain
 
 CONFIG_FILE = "campaignctl.yaml"
 _VAR = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
+#: a password written into a DSN: postgresql://user:PASSWORD@host or password=...
+_DSN_PASSWORD = re.compile(r"://[^/@:]*:[^/@]+@|\bpassword\s*=")
 
 
 class StateConfig(BaseModel):
@@ -128,6 +130,11 @@ def load_config(directory: Path, env: dict[str, str] | None = None,
             accounts[name] = acc
     if parsed.state.backend == "postgres" and not parsed.state.dsn:
         errors.append(Diagnostic(doc.locate(("state",)), "state.backend postgres needs a dsn"))
+    written_dsn = (plain(doc.data).get("state") or {}).get("dsn")
+    if isinstance(written_dsn, str) and _DSN_PASSWORD.search(_VAR.sub("", written_dsn)):
+        errors.append(Diagnostic(doc.locate(("state", "dsn")),
+                                 "state.dsn holds a password: take it from the environment, "
+                                 "e.g. dsn: ${CAMPAIGNCTL_STATE_DSN}"))
     if errors:
         return None, errors
     return WorkspaceConfig(Path(directory), accounts, parsed.state, parsed.safety), []

@@ -84,10 +84,20 @@ def test_apply_template_steps():
     assert wf["env"]["CAMPAIGNCTL_STATE_DSN"] == "${{ secrets.CAMPAIGNCTL_STATE_DSN }}"
 
 
-def _run_step_command(line: str, cwd: Path, workspace: str,
-                      env: dict[str, str] | None = None) -> tuple[int, str, str]:
+def workflow_env(workflow: dict, secrets: dict[str, str]) -> dict[str, str]:
+    """The workflow's env: as GitHub resolves it, `${{ secrets.X }}` from `secrets`."""
+    env = {}
+    for key, value in workflow["env"].items():
+        value = str(value)
+        if value.startswith("${{ secrets."):
+            value = secrets.get(value.removeprefix("${{ secrets.").removesuffix(" }}"), "")
+        env[key] = value
+    return env
+
+
+def _run_step_command(line: str, cwd: Path, env: dict[str, str]) -> tuple[int, str, str]:
     """Run one workflow command as the runner's shell would (variables, redirections)."""
-    words = shlex.split(line.replace("$CAMPAIGNCTL_WORKSPACE", workspace))[1:]
+    words = shlex.split(line.replace("$CAMPAIGNCTL_WORKSPACE", env["CAMPAIGNCTL_WORKSPACE"]))[1:]
     redirect: dict[str, Path] = {}
     args = []
     it = iter(words)
@@ -104,33 +114,21 @@ def _run_step_command(line: str, cwd: Path, workspace: str,
     return r.returncode, r.stdout, r.stderr
 
 
-def test_template_commands_work_against_the_sandbox(tmp_path):
+def test_workflows_refuse_a_state_the_runner_would_lose(tmp_path):
+    """The example workspace keeps its state in SQLite: on a throwaway runner it would be
+    gone after the job and the next apply would create and send everything again."""
     repo = tmp_path / "repo"
     shutil.copytree(EXAMPLE, repo / "campaigns", ignore=shutil.ignore_patterns(".campaignctl"))
     r = run_cli("init", "--ci", "github", str(repo))
     assert r.returncode == 0, r.stderr
+    assert "uses the SQLite state" in r.stderr and "backend: postgres" in r.stderr
     plan_wf = load(repo / ".github" / "workflows" / "campaignctl-plan.yml")
-    apply_wf = load(repo / ".github" / "workflows" / "campaignctl-apply.yml")
-    workspace = plan_wf["env"]["CAMPAIGNCTL_WORKSPACE"]
-    assert workspace == "campaigns"
-
-    # Pull request: validate, plan (exit 2: changes), a Markdown comment and plan.json.
-    codes = [_run_step_command(c, repo, workspace)[0] for c in campaignctl_commands(plan_wf)]
-    assert codes == [0, 2]
-    assert (repo / "plan.md").read_text().startswith("<!-- campaignctl-plan -->")
-    assert (repo / "plan.json").is_file()
-
-    # Merge: apply the reviewed plan, exactly.
-    reviewed = campaignctl_commands(apply_wf)[0]
-    code, out, err = _run_step_command(reviewed, repo, workspace)
-    assert code == 0, out + err
-    assert "Applying the saved plan plan.json" in out
-    # Applying it again is refused: the live state moved (CI retries never double-apply).
-    code, out, err = _run_step_command(reviewed, repo, workspace)
-    assert code == 1 and "live state changed" in err
-    # The manual fresh run works too, and finds nothing left to do.
-    for c in campaignctl_commands(apply_wf)[1:]:
-        assert _run_step_command(c, repo, workspace)[0] == 0
+    env = workflow_env(plan_wf, {})
+    codes = [_run_step_command(c, repo, env)[0] for c in campaignctl_commands(plan_wf)]
+    assert codes == [0, 1]  # validate is offline; plan refuses
+    err = (repo / "plan.err").read_text()
+    assert "backend is SQLite, which this runner loses" in err and "Traceback" not in err
+    assert not (repo / "plan.json").exists()
 
 
 def test_init_refuses_to_overwrite(tmp_path):
@@ -141,73 +139,79 @@ def test_init_refuses_to_overwrite(tmp_path):
 
 def _runner_checkout(tmp_path: Path, runner: str, vendor_url: str) -> Path:
     """A fresh CI runner's checkout of the campaign repo: no .campaignctl, nothing kept from
-    earlier jobs; the real vendors are the sandbox server, the state is in PostgreSQL."""
+    earlier jobs; the vendors are the sandbox server, the state is in PostgreSQL."""
     repo = tmp_path / runner
     shutil.copytree(EXAMPLE, repo / "campaigns", ignore=shutil.ignore_patterns(".campaignctl"))
     config = repo / "campaigns" / "campaignctl.yaml"
     text = config.read_text().replace("base_url: sandbox", f"base_url: {vendor_url}")
-    text = text.replace("type: email-campaigns\n", "type: email-campaigns\n"
-                        "    token: ${MAIL_API_TOKEN}\n")
-    text = text.replace("type: octopush\n", "type: octopush\n    api_login: ${OCTOPUSH_LOGIN}\n"
-                        "    api_key: ${OCTOPUSH_KEY}\n")
-    text = text.replace("type: connectly\n", "type: connectly\n    business_id: biz-1\n"
-                        "    api_key: ${CONNECTLY_KEY}\n")
-    text = text.replace("type: scheduled-campaigns\n",
-                        "type: scheduled-campaigns\n    api_key: ${SCHED_KEY}\n")
+    for vendor, credentials in (
+            ("email-campaigns", "token: ${MAIL_API_TOKEN}"),
+            ("octopush", "api_login: ${OCTOPUSH_LOGIN}\n    api_key: ${OCTOPUSH_KEY}"),
+            ("connectly", "business_id: biz-1\n    api_key: ${CONNECTLY_KEY}"),
+            ("scheduled-campaigns", "api_key: ${SCHED_KEY}")):
+        text = text.replace(f"type: {vendor}\n", f"type: {vendor}\n    {credentials}\n")
     text = text.replace("  backend: sqlite\n  path: .campaignctl/state.db\n",
                         "  backend: postgres\n  dsn: ${CAMPAIGNCTL_STATE_DSN}\n")
     assert "backend: postgres" in text
     config.write_text(text)
+    assert run_cli("init", "--ci", "github", str(repo)).returncode == 0
     return repo
 
 
 def test_reviewed_plan_applies_on_another_runner_with_postgres_state(
         tmp_path, sandbox_server, postgres_dsn):
     """What the shipped workflows do on GitHub: the plan job and the apply job run on two
-    different throwaway machines; a later job on a third finds nothing to do and sends
-    nothing again, because bindings and the send ledger live in PostgreSQL."""
+    different throwaway machines; later jobs on others find nothing to do and send nothing
+    again, because bindings and the send ledger live in PostgreSQL."""
     secrets = {"CAMPAIGNCTL_STATE_DSN": postgres_dsn, "MAIL_API_TOKEN": "mail-token-1",
                "OCTOPUSH_LOGIN": "ops@example.com", "OCTOPUSH_KEY": "octo-key-1",
                "CONNECTLY_KEY": "conn-key-1", "SCHED_KEY": "sched-key-1"}
     password = postgres_dsn.split(":")[2].split("@")[0]
-    plan_wf = load(TEMPLATES / "campaignctl-plan.yml")
-    apply_wf = load(TEMPLATES / "campaignctl-apply.yml")
-    outputs = []
+    outputs: list[str] = []
 
-    def job(workflow: dict, repo: Path, commands: slice) -> list[int]:
+    def job(repo: Path, name: str, commands: slice = slice(None)) -> list[int]:
+        """Run a workflow's campaignctl commands on this runner, with the workflow's env."""
+        workflow = load(repo / ".github" / "workflows" / f"campaignctl-{name}.yml")
+        env = {**workflow_env(workflow, secrets), **secrets}  # + the env: lines users add
+        assert env["CAMPAIGNCTL_REQUIRE_SHARED_STATE"] == "true"
         codes = []
         for line in campaignctl_commands(workflow)[commands]:
-            code, out, err = _run_step_command(line, repo, "campaigns", env=secrets)
+            code, out, err = _run_step_command(line, repo, env)
             outputs.append(out + err)
             codes.append(code)
         return codes
 
-    # Pull request, runner 1: validate and plan; plan.json is the artifact.
+    # Pull request, runner 1: validate, plan (exit 2: changes); a Markdown comment and the
+    # plan.json artifact.
     first = _runner_checkout(tmp_path, "runner-1", sandbox_server.url)
-    assert job(plan_wf, first, slice(None)) == [0, 2], outputs
+    assert job(first, "plan") == [0, 2], outputs
+    comment = (first / "plan.md").read_text()
+    assert comment.startswith("<!-- campaignctl-plan -->") and "send" in comment
     artifact = (first / "plan.json").read_text()
-    assert "send" in (first / "plan.md").read_text()
 
     # Merge, runner 2: a new checkout plus the downloaded artifact; apply exactly it.
     second = _runner_checkout(tmp_path, "runner-2", sandbox_server.url)
     (second / "plan.json").write_text(artifact)
-    assert job(apply_wf, second, slice(0, 1)) == [0], outputs[-1]
+    assert job(second, "apply", slice(0, 1)) == [0], outputs[-1]
+    assert "Applying the saved plan plan.json" in outputs[-1]
     sms = sandbox_server.get("/_sandbox/octopush/deliveries").json()
     whatsapp = sandbox_server.get("/_sandbox/connectly/deliveries").json()
     assert sms["total"] > 0 and whatsapp["total"] > 0
 
-    # Runner 3, a manual fresh run: the shared state knows everything is done.
+    # A re-run of that job on runner 3 is refused: the live state moved since the review.
     third = _runner_checkout(tmp_path, "runner-3", sandbox_server.url)
-    code, out, err = _run_step_command(
-        'campaignctl plan "$CAMPAIGNCTL_WORKSPACE" --detailed-exitcode', third, "campaigns",
-        env=secrets)
-    assert code == 0 and "No changes" in out, out + err
-    assert job(apply_wf, third, slice(1, None)) == [0, 0], outputs[-2:]
-    assert sandbox_server.get("/_sandbox/octopush/deliveries").json()["total"] == sms["total"]
-    assert (sandbox_server.get("/_sandbox/connectly/deliveries").json()["total"]
-            == whatsapp["total"])
-    assert sms["duplicates"] == [] and whatsapp["duplicates"] == []
+    (third / "plan.json").write_text(artifact)
+    assert job(third, "apply", slice(0, 1)) == [1]
+    assert "live state changed" in outputs[-1]
+
+    # Runner 4, the manual fresh run: the shared state knows everything is done.
+    fourth = _runner_checkout(tmp_path, "runner-4", sandbox_server.url)
+    assert job(fourth, "apply", slice(1, None)) == [0, 0], outputs[-2:]
+    assert "No changes" in outputs[-1]
+    for vendor, before in (("octopush", sms), ("connectly", whatsapp)):
+        after = sandbox_server.get(f"/_sandbox/{vendor}/deliveries").json()
+        assert after["total"] == before["total"] and after["duplicates"] == []
     # The state DSN (and its password) never shows, nor does any other secret.
-    for text in outputs + [artifact, (first / "plan.md").read_text()]:
+    for text in [*outputs, artifact, comment]:
         assert password not in text and postgres_dsn not in text
         assert not any(value in text for value in secrets.values())

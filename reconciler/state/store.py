@@ -72,8 +72,6 @@ class Store:
 
     #: what the backend raises when a primary key would be duplicated.
     integrity_errors: tuple[type[BaseException], ...] = ()
-    #: where the state lives, for messages (never holds a password).
-    where: str = ""
 
     def execute(self, sql: str, args: Sequence[Any] = ()) -> Any:
         raise NotImplementedError
@@ -165,7 +163,6 @@ class SqliteStore(Store):
 
     def __init__(self, path: Path):
         self.path = Path(path)
-        self.where = str(self.path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self.db = sqlite3.connect(self.path, timeout=30, isolation_level=None,
                                   check_same_thread=False)
@@ -203,12 +200,24 @@ class SqliteStore(Store):
         return self.db.execute("DELETE FROM locks WHERE name=?", (name,)).rowcount > 0
 
 
+#: Set (to anything but "" / 0 / false) by the shipped CI workflows: their runners are
+#: thrown away after each job, so a SQLite state would be lost and the next apply would
+#: create and send again. With it set, only a shared backend is accepted.
+REQUIRE_SHARED = "CAMPAIGNCTL_REQUIRE_SHARED_STATE"
+
+
 def open_store(config) -> Store:
     """The workspace's state store (config: reconciler.config.WorkspaceConfig)."""
     if config.state.backend == "postgres":
         from reconciler.state.postgres import PostgresStore
 
         return PostgresStore(config.state.dsn, schema=config.state.schema_)
+    if os.environ.get(REQUIRE_SHARED, "").lower() not in ("", "0", "false", "no"):
+        raise CampaignctlError(
+            f"{REQUIRE_SHARED} is set (as in the campaignctl CI workflows) but the state "
+            f"backend is SQLite, which this runner loses after the job: the next apply would "
+            "create and send everything again. Set in campaignctl.yaml:\n"
+            "  state:\n    backend: postgres\n    dsn: ${CAMPAIGNCTL_STATE_DSN}")
     path = Path(config.state.path)
     if not path.is_absolute():
         path = config.directory / path
