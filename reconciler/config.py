@@ -163,9 +163,16 @@ def _account(name: str, body: Any, doc: SourceDoc, errors: list[Diagnostic]) -> 
         value = body.get(key)
         if value is None and base_url == "sandbox":
             value = "sandbox"  # the emulator accepts any non-empty credential
+        if isinstance(value, str):
+            value = value.strip()  # a secret pasted with its trailing newline
         if not isinstance(value, str) or not value:
             errors.append(Diagnostic(doc.locate(loc),
                                      f"provider {name}: {vtype} needs `{key}`"))
+            continue
+        if not (value.isascii() and value.isprintable()):
+            errors.append(Diagnostic(doc.locate((*loc, key)), (
+                f"provider {name}: `{key}` holds a line break, a control or a non-ASCII "
+                "character; it is sent as an HTTP header (check the environment variable)")))
             continue
         creds[key] = Secret(value)
     known = {"type", "base_url", *vendor.credentials}

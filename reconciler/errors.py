@@ -66,3 +66,8 @@ class OutcomeUnknown(CampaignctlError):
 
 class NotSentError(CampaignctlError):
     """A request that certainly never reached the vendor (connect failure after retries)."""
+
+
+class RequestNotBuilt(NotSentError):
+    """Our own HTTP stack refused to build the request (a header value with a line break, a
+    malformed URL): nothing left this machine. The message never quotes the request."""

@@ -21,7 +21,7 @@ from typing import Any
 
 import httpx
 
-from reconciler.errors import ApiError, NotSentError, OutcomeUnknown
+from reconciler.errors import ApiError, NotSentError, OutcomeUnknown, RequestNotBuilt
 
 IDEMPOTENT_METHODS = {"GET", "HEAD", "PUT", "DELETE", "OPTIONS"}
 
@@ -126,6 +126,13 @@ class VendorHttp:
                 async with self.concurrency:
                     self.calls.append((method, path))
                     response = await self.client.request(method, path, **kwargs)
+            except (httpx.LocalProtocolError, httpx.UnsupportedProtocol, httpx.InvalidURL,
+                    UnicodeEncodeError) as exc:
+                # Refused before a byte left. Its text would quote the header: not shown.
+                raise RequestNotBuilt(
+                    f"{self.vendor}: the request could not be built ({type(exc).__name__}); "
+                    "check the account's base_url and credentials (a line break or a "
+                    "non-ASCII character?). Nothing was sent") from None
             except (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout) as exc:
                 # Nothing reached the vendor: always safe to try again.
                 if attempt >= self.max_retries:

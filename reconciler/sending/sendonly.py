@@ -27,8 +27,6 @@ from datetime import UTC, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-import httpx
-
 from reconciler.engine.actions import Action, FieldChange, SendSummary
 from reconciler.errors import ApiError, CampaignctlError, NotSentError, OutcomeUnknown
 from reconciler.providers.base import Provider
@@ -370,12 +368,6 @@ class SendOnlyProvider(Provider):
 
         try:
             ticket = await self.send_batch(r, prep, chunk)
-        except (httpx.LocalProtocolError, httpx.UnsupportedProtocol) as exc:
-            # Refused by our own HTTP stack before a byte left (e.g. a credential holding
-            # a newline): certainly not sent.
-            await finish(NOT_SENT, None, f"{type(exc).__name__}: {exc}")
-            return (f"{self.vendor}: the request could not be built ({exc}); check the "
-                    f"account's settings and credentials. Nothing was sent")
         except NotSentError as exc:
             await finish(NOT_SENT, None, str(exc))
             return f"{exc} (batch {batch_id}; its recipients stay unsent)"

@@ -236,12 +236,16 @@ def test_rules_before_any_call(tmp_path):
     assert not errors_of(validate_directory(tmp_path / "ws3")[1])
 
 
-def test_cli_bad_credential_is_a_clear_error(tmp_path, sandbox_server):
-    # A key that cannot even be sent as a header (an env var ending in a newline...).
+@pytest.mark.parametrize("key,message", [
+    ("' '", "octopush needs `api_key`"),
+    ('"k\\u00e9y-\\nSecret9"', "`api_key` holds a line break"),
+])
+def test_cli_bad_credential_is_a_clear_error(tmp_path, sandbox_server, key, message):
+    # A key that cannot even be sent as a header (an env var with a newline in it...).
     ws = workspace(tmp_path / "ws", url=sandbox_server.url)
-    cfg = (ws / "campaignctl.yaml").read_text().replace("api_key: key", "api_key: ' '")
+    cfg = (ws / "campaignctl.yaml").read_text().replace("api_key: key", f"api_key: {key}")
     (ws / "campaignctl.yaml").write_text(cfg)
     done = run_cli("apply", str(ws), "--auto-approve")
     assert done.returncode == 1 and "Traceback" not in done.stderr
-    assert "check its settings and credentials" in done.stderr
-    assert not ledger_view(ws).batches
+    assert message in done.stderr and "Secret9" not in done.stderr
+    assert not (ws / ".campaignctl" / "state.db").exists()  # stopped before anything ran

@@ -22,9 +22,7 @@ import json
 import time
 from typing import Any
 
-import httpx
-
-from reconciler.errors import ApiError, CampaignctlError, NotSentError, OutcomeUnknown
+from reconciler.errors import ApiError, NotSentError, OutcomeUnknown, RequestNotBuilt
 from reconciler.kinds import vendor_block
 from reconciler.providers.octopush.client import OctopushClient
 from reconciler.sending.recipients import Channel, Recipient
@@ -118,10 +116,8 @@ class OctopushProvider(SendOnlyProvider):
             if exc.status == 401 or exc.status == 403:
                 raise
             return Estimate(refused=exc.detail)
-        except (httpx.LocalProtocolError, httpx.UnsupportedProtocol) as exc:
-            raise CampaignctlError(f"octopush account {self.account.name!r}: the request could "
-                                   f"not be built ({exc}); check its settings and "
-                                   "credentials") from None
+        except RequestNotBuilt:
+            raise  # a broken setting, not an unavailable simulation
         except (OutcomeUnknown, NotSentError) as exc:
             local = segments(prep.content["text"] or "").segments
             return Estimate(messages=local * n,
