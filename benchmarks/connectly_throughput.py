@@ -3,6 +3,7 @@ requests/s as a share of the API's 200 req/s limit, plus how many 429s were answ
 
     python benchmarks/connectly_throughput.py [--recipients 100000] [--batch-size 100]
                                               [--vendor sandbox|fast] [--latency 0.03]
+                                              [--state sqlite|postgres]
 
 --vendor sandbox (default): `campaignctl apply` in a subprocess against the sandbox served
   over real HTTP (uvicorn). On a small machine the emulator itself (one Python process
@@ -11,14 +12,19 @@ requests/s as a share of the API's 200 req/s limit, plus how many 429s were answ
   but `--latency` seconds per request and enforces the documented limit exactly (more than
   200 requests in any 1-second window -> 429, Retry-After: 1): this measures the client's
   pacing (limiter + concurrency + ledger group commits).
+--state postgres: the send ledger in a throwaway PostgreSQL server on 127.0.0.1 (the
+  machine's initdb/pg_ctl), as a team or CI would run it; default: SQLite in the workspace.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
@@ -35,7 +41,9 @@ def phones(n: int) -> list[str]:
     return [f"+336{10000000 + i:08d}" for i in range(n)]
 
 
-def workspace(root: Path, url: str, n: int, batch_size: int) -> Path:
+def workspace(root: Path, url: str, n: int, batch_size: int, state: str) -> Path:
+    backend = ("state: {backend: postgres, dsn: '${CAMPAIGNCTL_STATE_DSN}'}"
+               if state == "postgres" else "")
     write_workspace(root, {
         "campaignctl.yaml": f"""
             providers:
@@ -44,6 +52,7 @@ def workspace(root: Path, url: str, n: int, batch_size: int) -> Path:
                 base_url: {url}
                 business_id: acme
                 api_key: bench-key
+            {backend}
             """,
         "wa.yaml": f"""
             kind: Sender
@@ -149,6 +158,26 @@ def _window_stats(times: list[float]) -> dict:
             "requests_per_second": len(times) / span if span else 0.0, "peak_1s_window": peak}
 
 
+@contextmanager
+def state_backend(state: str) -> Iterator[None]:
+    """For postgres: a throwaway server, its DSN in CAMPAIGNCTL_STATE_DSN."""
+    if state != "postgres":
+        yield
+        return
+    from conftest import free_port
+    from pgserver import PostgresServer, server_bindir
+
+    bindir = server_bindir()
+    if bindir is None:
+        raise SystemExit("--state postgres needs PostgreSQL's initdb and pg_ctl")
+    server = PostgresServer(bindir, free_port()).start()
+    os.environ["CAMPAIGNCTL_STATE_DSN"] = server.new_database()
+    try:
+        yield
+    finally:
+        server.stop()
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--recipients", type=int, default=100_000)
@@ -156,20 +185,22 @@ def main() -> None:
     parser.add_argument("--vendor", choices=("sandbox", "fast"), default="sandbox")
     parser.add_argument("--latency", type=float, default=0.03,
                         help="fast vendor: seconds per request (network + processing)")
+    parser.add_argument("--state", choices=("sqlite", "postgres"), default="sqlite")
     args = parser.parse_args()
-    with tempfile.TemporaryDirectory() as tmp:
+    with tempfile.TemporaryDirectory() as tmp, state_backend(args.state):
         if args.vendor == "fast":
             ws = workspace(Path(tmp) / "ws", "https://connectly.invalid", args.recipients,
-                           args.batch_size)
+                           args.batch_size, args.state)
             r = measure_fast(ws, args.latency)
         else:
             server = SandboxServer(Path(tmp) / "sandbox").start()
             try:
-                ws = workspace(Path(tmp) / "ws", server.url, args.recipients, args.batch_size)
+                ws = workspace(Path(tmp) / "ws", server.url, args.recipients, args.batch_size,
+                               args.state)
                 r = measure(server, ws)
             finally:
                 server.stop()
-    print(f"vendor: {args.vendor}")
+    print(f"vendor: {args.vendor}, state: {args.state}")
     share = r["requests_per_second"] / LIMIT
     print(f"recipients: {args.recipients}, batch size {args.batch_size}")
     print(f"requests: {r['requests']} in {r['send_seconds']:.2f}s of sending "

@@ -195,7 +195,7 @@ class SendLedger:
             (account, campaign, identity, IN_FLIGHT, len(recipients), now, now)).fetchone()[0]
         if not take_over_unknown:
             try:
-                db.executemany("INSERT INTO ledger_recipients VALUES (?,?,?,?)",
+                db.insert_rows("ledger_recipients",
                                [(account, campaign, r, batch_id) for r in recipients])
             except self.store.integrity_errors:
                 raise LedgerError(

@@ -116,6 +116,17 @@ class PostgresStore(Store):
         self._guard(cur.executemany, _placeholders(query), rows)
         return cur
 
+    def insert_rows(self, table: str, rows: list[Sequence[Any]]) -> None:
+        """COPY: one round trip for a whole batch of recipients."""
+        def copy() -> None:
+            with self.conn.cursor() as cur, cur.copy(
+                    sql.SQL("COPY {} FROM STDIN").format(sql.Identifier(table))) as out:
+                for row in rows:
+                    out.write_row(row)
+
+        if rows:
+            self._guard(copy)
+
     @contextmanager
     def transaction(self) -> Iterator[PostgresStore]:
         try:

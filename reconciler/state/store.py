@@ -79,6 +79,12 @@ class Store:
     def executemany(self, sql: str, rows: Iterable[Sequence[Any]]) -> Any:
         raise NotImplementedError
 
+    def insert_rows(self, table: str, rows: list[Sequence[Any]]) -> None:
+        """Insert many rows at once (a duplicate key raises one of `integrity_errors`)."""
+        if rows:
+            marks = ",".join("?" * len(rows[0]))
+            self.executemany(f"INSERT INTO {table} VALUES ({marks})", rows)
+
     def transaction(self) -> AbstractContextManager[Store]:
         """One transaction; statements run on the store inside it are part of it."""
         raise NotImplementedError
