@@ -61,12 +61,25 @@ def sms_workspace(root: Path, url: str, n: int, batch_size: int = 500,
     return root
 
 
-def ledger_counts(root: Path) -> dict[str, int]:
-    """Recipients per status of the batch holding them (sent / unknown / in_flight)."""
+LEDGER_COUNTS = ("SELECT b.status, count(*) FROM ledger_recipients l JOIN ledger_batches b "
+                 "ON b.id = l.batch_id GROUP BY b.status")
+
+
+def ledger_counts(root: Path, dsn: str | None = None) -> dict[str, int]:
+    """Recipients per status of the batch holding them (sent / unknown / in_flight), from
+    the workspace's SQLite state or, given its DSN, the PostgreSQL one."""
+    if dsn:
+        import psycopg
+
+        with psycopg.connect(dsn) as conn:
+            if conn.execute("SELECT to_regclass('campaignctl.ledger_recipients')"
+                            ).fetchone()[0] is None:
+                return {}  # no apply has created the state yet
+            conn.execute("SET search_path TO campaignctl")
+            return dict(conn.execute(LEDGER_COUNTS).fetchall())
     db = sqlite3.connect(root / ".campaignctl" / "state.db")
     try:
-        rows = db.execute("SELECT b.status, count(*) FROM ledger_recipients l JOIN "
-                          "ledger_batches b ON b.id = l.batch_id GROUP BY b.status").fetchall()
+        rows = db.execute(LEDGER_COUNTS).fetchall()
     finally:
         db.close()
     return dict(rows)
