@@ -260,6 +260,36 @@ def state_unlock(directory: Path) -> None:
     click.echo(f"released the lock held by {info[0]}")
 
 
+@state.command("migrate")
+@click.argument("directory", default=".", type=click.Path(file_okay=False, path_type=Path))
+@click.option("--from", "source", default=None, metavar="FILE",
+              type=click.Path(dir_okay=False, path_type=Path),
+              help="The SQLite state to copy [default: DIR/.campaignctl/state.db].")
+def state_migrate(directory: Path, source: Path | None) -> None:
+    """Copy a SQLite state (bindings, send ledger) into the backend campaignctl.yaml names.
+
+    All or nothing; the target must be empty. The SQLite file is left as it was."""
+    from reconciler.state.migrate import migrate
+    from reconciler.state.store import SqliteStore
+
+    source = source or directory / ".campaignctl" / "state.db"
+    if not source.is_file():
+        _fail(f"{source}: no SQLite state to migrate")
+    target = _store(directory)
+    if isinstance(target, SqliteStore) and target.path.resolve() == source.resolve():
+        _fail(f"campaignctl.yaml's state is {source} itself: set state.backend first")
+    old = SqliteStore(source)
+    try:
+        moved = migrate(old, target)
+    finally:
+        old.close()
+        target.close()
+    click.echo(f"copied {moved.bindings} binding(s), {moved.meta} metadata entr(ies) and "
+               f"{moved.batches} send-ledger batch(es) ({moved.recipients} recipient(s)) "
+               f"from {source} into {target.where}. {source} is left as it was: keep it "
+               "until a plan against the new state shows what you expect.")
+
+
 @cli.group()
 def sandbox() -> None:
     """The built-in emulator of the vendor APIs."""

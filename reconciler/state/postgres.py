@@ -64,7 +64,6 @@ class PostgresStore(Store):
             ) from None
         self._secrets = [Secret(dsn)] + ([Secret(str(params["password"]))]
                                          if params.get("password") else [])
-        #: where the state lives, for messages: never the password.
         self.where = (f"postgresql://{params.get('user') or ''}"
                       f"{'@' if params.get('user') else ''}{params.get('host') or 'localhost'}"
                       f"{':' + str(params['port']) if params.get('port') else ''}"

@@ -72,6 +72,8 @@ class Store:
 
     #: what the backend raises when a primary key would be duplicated.
     integrity_errors: tuple[type[BaseException], ...] = ()
+    #: where the state lives, for messages (never a password).
+    where: str = ""
 
     def execute(self, sql: str, args: Sequence[Any] = ()) -> Any:
         raise NotImplementedError
@@ -169,6 +171,7 @@ class SqliteStore(Store):
 
     def __init__(self, path: Path):
         self.path = Path(path)
+        self.where = str(self.path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self.db = sqlite3.connect(self.path, timeout=30, isolation_level=None,
                                   check_same_thread=False)

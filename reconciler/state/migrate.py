@@ -1,0 +1,68 @@
+"""Move a workspace's state from one store to another (a local SQLite file into the team's
+PostgreSQL, when a workspace moves to CI). Bindings and the send ledger are what stop a
+second create and a second send, so they move whole or not at all: one transaction on the
+target, both stores locked, and the target must hold no state yet."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from reconciler.errors import CampaignctlError
+from reconciler.state.store import Store, lock_holder
+
+LEDGER_COLUMNS = ("account, campaign, identity, status, recipients, ticket, error, "
+                  "created_at, updated_at")
+
+
+@dataclass
+class Moved:
+    bindings: int
+    meta: int
+    batches: int
+    recipients: int
+
+
+def held(store: Store) -> tuple[int, int]:
+    """(bindings, ledger batches) a store holds."""
+    return (store.execute("SELECT count(*) FROM bindings").fetchone()[0],
+            store.execute("SELECT count(*) FROM ledger_batches").fetchone()[0])
+
+
+def migrate(source: Store, target: Store) -> Moved:
+    holder = lock_holder() + " (state migrate)"
+    source.acquire_lock(holder)
+    try:
+        target.acquire_lock(holder)
+        try:
+            if any(held(target)):
+                bindings, batches = held(target)
+                raise CampaignctlError(
+                    f"the target state already holds {bindings} binding(s) and {batches} "
+                    "ledger batch(es); refusing to mix two states. Migrate into an empty one "
+                    "(another database, or another `state.schema`).")
+            with target.transaction():
+                return _copy(source, target)
+        finally:
+            target.release_lock()
+    finally:
+        source.release_lock()
+
+
+def _copy(source: Store, target: Store) -> Moved:
+    bindings = source.execute("SELECT account, kind, name, remote_id, digest, data, "
+                              "updated_at FROM bindings").fetchall()
+    target.insert_rows("bindings", bindings)
+    meta = source.execute("SELECT key, value FROM meta").fetchall()
+    for key, value in meta:
+        target.set_meta(key, value)
+    new_id: dict[int, int] = {}
+    for old, *row in source.execute(f"SELECT id, {LEDGER_COLUMNS} FROM ledger_batches "
+                                    "ORDER BY id").fetchall():
+        new_id[old] = target.execute(
+            f"INSERT INTO ledger_batches ({LEDGER_COLUMNS}) VALUES (?,?,?,?,?,?,?,?,?) "
+            "RETURNING id", row).fetchone()[0]
+    recipients = [(account, campaign, recipient, new_id[batch]) for account, campaign,
+                  recipient, batch in source.execute(
+                      "SELECT account, campaign, recipient, batch_id FROM ledger_recipients")]
+    target.insert_rows("ledger_recipients", recipients)
+    return Moved(len(bindings), len(meta), len(new_id), len(recipients))

@@ -1,0 +1,76 @@
+"""`campaignctl state migrate`: a workspace that sent from a laptop (SQLite) moves to the
+team's PostgreSQL without losing what it sent: after the move nothing is planned again."""
+
+from __future__ import annotations
+
+from conftest import run_cli
+from send_helpers import sms_workspace
+
+from reconciler.state.ledger import SendLedger
+from reconciler.state.migrate import migrate
+from reconciler.state.postgres import PostgresStore
+from reconciler.state.store import Binding, SqliteStore
+
+STATE = "state:\n  backend: postgres\n  dsn: ${CAMPAIGNCTL_STATE_DSN}\n"
+
+
+def test_migrate_moves_the_send_ledger_so_nothing_is_sent_again(
+        tmp_path, sandbox_server, postgres_dsn):
+    ws = sms_workspace(tmp_path / "ws", sandbox_server.url, 1_200, batch_size=500)
+    assert run_cli("apply", str(ws), "--auto-approve").returncode == 0
+    delivered = sandbox_server.get("/_sandbox/octopush/deliveries").json()["total"]
+    assert delivered == 1_200
+
+    config = ws / "campaignctl.yaml"
+    config.write_text(config.read_text() + STATE)
+    env = {"CAMPAIGNCTL_STATE_DSN": postgres_dsn}
+    # Switching the backend alone would forget the ledger: the plan would send again.
+    before = run_cli("plan", str(ws), "--detailed-exitcode", env=env)
+    assert before.returncode == 2 and "recipients: 1200" in before.stdout
+
+    moved = run_cli("state", "migrate", str(ws), env=env)
+    assert moved.returncode == 0, moved.stderr
+    assert "3 send-ledger batch(es) (1200 recipient(s))" in moved.stdout
+    assert "postgresql://campaignctl@127.0.0.1:" in moved.stdout
+    password = postgres_dsn.split(":")[2].split("@")[0]
+    assert password not in moved.stdout + moved.stderr
+
+    after = run_cli("plan", str(ws), "--detailed-exitcode", env=env)
+    assert after.returncode == 0 and "No changes" in after.stdout, after.stdout
+    assert run_cli("apply", str(ws), "--auto-approve", env=env).returncode == 0
+    assert sandbox_server.get("/_sandbox/octopush/deliveries").json()["total"] == delivered
+
+    # A second migrate would mix two states: refused, nothing written.
+    again = run_cli("state", "migrate", str(ws), env=env)
+    assert again.returncode == 1 and "refusing to mix two states" in again.stderr
+
+
+def test_migrate_keeps_every_batch_status_and_binding(tmp_path, postgres_dsn):
+    source = SqliteStore(tmp_path / "state.db")
+    ledger = SendLedger(source)
+    sent = ledger.begin("sms", "promo", "id1", ["+1", "+2"])
+    ledger.sent(sent, "ticket-1")
+    ledger.unknown(ledger.begin("sms", "promo", "id1", ["+3"]), "ReadTimeout")
+    ledger.rejected(ledger.begin("sms", "promo", "id1", ["+4"]), "HTTP 400")
+    ledger.begin("wa", "launch", "id2", ["+5"])  # left in flight by a run that died
+    source.put_binding(Binding("mail", "Campaign", "spring", "77", "d", {"since": 1}))
+    source.set_meta("fingerprint", "abc")
+    target = PostgresStore(postgres_dsn)
+    try:
+        moved = migrate(source, target)
+        assert (moved.bindings, moved.batches, moved.recipients) == (1, 4, 4)
+        for account in ("sms", "wa"):
+            old, new = SendLedger(source).account(account), SendLedger(target).account(account)
+            assert old.keys() == new.keys()
+            for name in old:
+                assert (old[name].sent, old[name].unknown, old[name].identities) == (
+                    new[name].sent, new[name].unknown, new[name].identities)
+                assert ([(b.status, b.recipients, b.ticket, b.error) for b in old[name].batches]
+                        == [(b.status, b.recipients, b.ticket, b.error)
+                            for b in new[name].batches])
+        assert target.get_binding("mail", "Campaign", "spring").data == {"since": 1}
+        assert target.get_meta("fingerprint") == "abc"
+        assert target.lock_info() is None and source.lock_info() is None
+    finally:
+        source.close()
+        target.close()
