@@ -100,7 +100,10 @@ class PostgresStore(Store):
             # Two first runs at once: one creates, the other waits and finds it done.
             self.conn.execute("SELECT pg_advisory_xact_lock(%s)",
                               (lock_key(self.schema, "schema"),))
-            self.conn.execute(sql.SQL("CREATE SCHEMA IF NOT EXISTS {}").format(schema))
+            if not self.conn.execute("SELECT 1 FROM pg_namespace WHERE nspname=%s",
+                                     (self.schema,)).fetchone():
+                # Only then: CREATE SCHEMA needs CREATE on the database even if it exists.
+                self.conn.execute(sql.SQL("CREATE SCHEMA {}").format(schema))
             for statement in PG_SCHEMA.split(";"):
                 if statement.strip():
                     self.conn.execute(statement)

@@ -176,3 +176,24 @@ def test_a_password_written_into_campaignctl_yaml_is_refused(tmp_path, postgres_
     assert r.returncode == 1
     assert "campaignctl.yaml:7:" in r.stderr and "${CAMPAIGNCTL_STATE_DSN}" in r.stderr
     assert password_of(postgres_dsn) not in r.stdout + r.stderr
+
+
+def test_a_role_without_create_works_in_a_schema_made_for_it(postgres_server, postgres_dsn):
+    import psycopg
+
+    role = "limited_" + postgres_dsn.rsplit("/", 1)[1]  # roles are cluster-wide
+    with psycopg.connect(postgres_dsn, autocommit=True) as admin:
+        admin.execute(f"CREATE ROLE {role} LOGIN PASSWORD 'limited-Pass1'")
+    limited = postgres_dsn.replace(f"{postgres_server.user}:{postgres_server.password}@",
+                                   f"{role}:limited-Pass1@")
+    with pytest.raises(StateUnavailable, match="not allowed to use .*permission denied") as e:
+        PostgresStore(limited)
+    assert "limited-Pass1" not in str(e.value)
+    with psycopg.connect(postgres_dsn, autocommit=True) as admin:
+        admin.execute(f"CREATE SCHEMA campaignctl AUTHORIZATION {role}")
+    store = PostgresStore(limited)
+    try:
+        store.put_binding(Binding("mail", "Sender", "news", "1"))
+        assert [b.name for b in store.bindings()] == ["news"]
+    finally:
+        store.close()
