@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import sys
+from contextlib import closing
 from pathlib import Path
 
 import click
@@ -212,13 +213,22 @@ def _store(directory: Path):
     return open_store(config)
 
 
+def _bound(store, address: str) -> list:
+    """The bindings at KIND/NAME (one per account that has it), or exit 1."""
+    kind, _, name = address.partition("/")
+    found = [b for b in store.bindings() if (b.kind, b.name) == (kind, name)]
+    if not found:
+        _fail(f"{address} is not in the state")
+    return found
+
+
 @state.command("list")
 @click.argument("directory", default=".", type=click.Path(file_okay=False, path_type=Path))
 def state_list(directory: Path) -> None:
     """List bound resources."""
-    store = _store(directory)
-    for b in store.bindings():
-        click.echo(f"{b.kind}/{b.name}\t{b.account}\t{b.remote_id}")
+    with closing(_store(directory)) as store:
+        for b in store.bindings():
+            click.echo(f"{b.kind}/{b.name}\t{b.account}\t{b.remote_id}")
 
 
 @state.command("show")
@@ -226,12 +236,9 @@ def state_list(directory: Path) -> None:
 @click.argument("directory", default=".", type=click.Path(file_okay=False, path_type=Path))
 def state_show(address: str, directory: Path) -> None:
     """Show one binding (KIND/NAME)."""
-    kind, _, name = address.partition("/")
-    found = [b for b in _store(directory).bindings() if (b.kind, b.name) == (kind, name)]
-    if not found:
-        _fail(f"{address} is not in the state")
-    for b in found:
-        click.echo(f"address: {address}\naccount: {b.account}\nremote id: {b.remote_id}")
+    with closing(_store(directory)) as store:
+        for b in _bound(store, address):
+            click.echo(f"address: {address}\naccount: {b.account}\nremote id: {b.remote_id}")
 
 
 @state.command("rm")
@@ -239,12 +246,9 @@ def state_show(address: str, directory: Path) -> None:
 @click.argument("directory", default=".", type=click.Path(file_okay=False, path_type=Path))
 def state_rm(address: str, directory: Path) -> None:
     """Forget a binding (the live object is left alone)."""
-    kind, _, name = address.partition("/")
-    store = _store(directory)
-    removed = [b for b in store.bindings() if (b.kind, b.name) == (kind, name)
-               and store.remove_binding(b.account, kind, name)]
-    if not removed:
-        _fail(f"{address} is not in the state")
+    with closing(_store(directory)) as store:
+        for b in _bound(store, address):
+            store.remove_binding(b.account, b.kind, b.name)
     click.echo(f"forgot {address}")
 
 
@@ -252,11 +256,11 @@ def state_rm(address: str, directory: Path) -> None:
 @click.argument("directory", default=".", type=click.Path(file_okay=False, path_type=Path))
 def state_unlock(directory: Path) -> None:
     """Release a lock left by an apply that died."""
-    store = _store(directory)
-    info = store.lock_info()
-    if not store.release_lock():
-        click.echo("not locked")
-        return
+    with closing(_store(directory)) as store:
+        info = store.lock_info()
+        if not store.release_lock():
+            click.echo("not locked")
+            return
     click.echo(f"released the lock held by {info[0]}")
 
 

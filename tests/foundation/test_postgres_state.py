@@ -197,3 +197,19 @@ def test_a_role_without_create_works_in_a_schema_made_for_it(postgres_server, po
         assert [b.name for b in store.bindings()] == ["news"]
     finally:
         store.close()
+
+
+def test_state_commands_on_the_postgres_backend(tmp_path, postgres_dsn):
+    ws = workspace(tmp_path)
+    env = {"CAMPAIGNCTL_STATE_DSN": postgres_dsn}
+    assert run_cli("apply", str(ws), "--auto-approve", env=env).returncode == 0
+    shown = run_cli("state", "show", "Sender/news", str(ws), env=env)
+    assert shown.returncode == 0 and "account: mail\nremote id: " in shown.stdout
+    forgot = run_cli("state", "rm", "Sender/news", str(ws), env=env)
+    assert forgot.returncode == 0 and forgot.stdout.strip() == "forgot Sender/news"
+    for args in (("show", "Sender/news"), ("rm", "Sender/news")):
+        gone = run_cli("state", *args, str(ws), env=env)
+        assert gone.returncode == 1 and "Sender/news is not in the state" in gone.stderr
+    # The live sender is still there: the next plan binds it again by its address.
+    plan = run_cli("plan", str(ws), env=env)
+    assert "adopt" in plan.stdout and "Sender/news" in plan.stdout, plan.stdout
