@@ -19,12 +19,9 @@ requests/s as a share of the API's 200 req/s limit, plus how many 429s were answ
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
@@ -33,6 +30,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests"))
 
 from conftest import SandboxServer, run_cli, write_workspace  # noqa: E402
+from pgstate import state_backend, state_config  # noqa: E402
 
 LIMIT = 200.0
 
@@ -42,8 +40,6 @@ def phones(n: int) -> list[str]:
 
 
 def workspace(root: Path, url: str, n: int, batch_size: int, state: str) -> Path:
-    backend = ("state: {backend: postgres, dsn: '${CAMPAIGNCTL_STATE_DSN}'}"
-               if state == "postgres" else "")
     write_workspace(root, {
         "campaignctl.yaml": f"""
             providers:
@@ -52,7 +48,6 @@ def workspace(root: Path, url: str, n: int, batch_size: int, state: str) -> Path
                 base_url: {url}
                 business_id: acme
                 api_key: bench-key
-            {backend}
             """,
         "wa.yaml": f"""
             kind: Sender
@@ -75,6 +70,8 @@ def workspace(root: Path, url: str, n: int, batch_size: int, state: str) -> Path
               connectly: {{campaign_version: "1", batch_size: {batch_size}}}
             """,
     })
+    with open(root / "campaignctl.yaml", "a") as config:
+        config.write(state_config(state))
     (root / "everyone.csv").write_text(
         "phone,first_name\n" + "".join(f"{p},Friend{i}\n" for i, p in enumerate(phones(n))))
     return root
@@ -156,26 +153,6 @@ def _window_stats(times: list[float]) -> dict:
         peak = max(peak, i - j + 1)
     return {"requests": len(times), "send_seconds": span,
             "requests_per_second": len(times) / span if span else 0.0, "peak_1s_window": peak}
-
-
-@contextmanager
-def state_backend(state: str) -> Iterator[None]:
-    """For postgres: a throwaway server, its DSN in CAMPAIGNCTL_STATE_DSN."""
-    if state != "postgres":
-        yield
-        return
-    from conftest import free_port
-    from pgserver import PostgresServer, server_bindir
-
-    bindir = server_bindir()
-    if bindir is None:
-        raise SystemExit("--state postgres needs PostgreSQL's initdb and pg_ctl")
-    server = PostgresServer(bindir, free_port()).start()
-    os.environ["CAMPAIGNCTL_STATE_DSN"] = server.new_database()
-    try:
-        yield
-    finally:
-        server.stop()
 
 
 def main() -> None:

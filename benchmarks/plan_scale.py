@@ -1,11 +1,13 @@
 """Plan and apply at scale against the sandbox (in-process emulator, `base_url: sandbox`).
 
     python benchmarks/plan_scale.py [--resources 500] [--contacts 200000]
+                                    [--state sqlite|postgres]
 
 Part 1, the example workspace's email-campaigns part: API calls of plan, apply, plan again
 and a second apply. Part 2, a generated email-campaigns workspace of N resources (senders,
 contact groups sharing the contacts as CSV files, messages, campaigns): wall time and API
-calls of the first plan, the apply, and the no-change plan after it.
+calls of the first plan, the apply, and the no-change plan after it. `--state postgres`
+keeps the state in a throwaway PostgreSQL server (benchmarks/pgstate.py).
 """
 
 from __future__ import annotations
@@ -17,6 +19,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from pgstate import state_backend, state_config
+
 from reconciler.run import apply_workspace, plan_workspace
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -25,7 +29,7 @@ EMAIL_FILES = ("campaigns.yaml", "groups.yaml", "messages.yaml", "optouts.yaml",
                "senders.yaml", "subscribers.csv")
 
 
-def generate(ws: Path, resources: int, contacts: int) -> dict[str, int]:
+def generate(ws: Path, resources: int, contacts: int, state: str) -> dict[str, int]:
     n = resources // 5  # senders, groups, messages: n each; campaigns: 2n
     docs = []
     for i in range(n):
@@ -41,7 +45,7 @@ def generate(ws: Path, resources: int, contacts: int) -> dict[str, int]:
                     f"  contact_groups: [g{i % n}]\n"
                     f"  send_at: 2030-03-{1 + i % 28:02d}T{9 + i % 8:02d}:00:00-05:00\n"
                     "  timezone: America/New_York\n")
-    (ws / "campaignctl.yaml").write_text(CONFIG)
+    (ws / "campaignctl.yaml").write_text(CONFIG + state_config(state, "scale"))
     (ws / "all.yaml").write_text("---\n".join(docs))
     per_group = contacts // n
     for g in range(n):
@@ -62,23 +66,23 @@ def timed(label: str, fn):
     return outcome
 
 
-def example() -> None:
+def example(state: str) -> None:
     print("Example workspace (email-campaigns part):")
     with tempfile.TemporaryDirectory() as tmp:
         ws = Path(tmp)
         for name in EMAIL_FILES:
             shutil.copy(ROOT / "campaigns" / name, ws / name)
-        (ws / "campaignctl.yaml").write_text(CONFIG)
+        (ws / "campaignctl.yaml").write_text(CONFIG + state_config(state, "example"))
         timed("plan", lambda: plan_workspace(ws))
         timed("apply", lambda: apply_workspace(ws))
         timed("plan again", lambda: plan_workspace(ws))
         timed("apply again", lambda: apply_workspace(ws))
 
 
-def scale(resources: int, contacts: int) -> None:
+def scale(resources: int, contacts: int, state: str) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         ws = Path(tmp)
-        made = generate(ws, resources, contacts)
+        made = generate(ws, resources, contacts, state)
         print(f"\nGenerated: {made['resources']} resources, {made['contacts']:,} contacts")
         timed("plan (all creates)", lambda: plan_workspace(ws))
         outcome = timed("apply", lambda: apply_workspace(ws))
@@ -92,10 +96,13 @@ def main() -> int:
     parser.add_argument("--resources", type=int, default=500)
     parser.add_argument("--contacts", type=int, default=200_000)
     parser.add_argument("--skip-example", action="store_true")
+    parser.add_argument("--state", choices=("sqlite", "postgres"), default="sqlite")
     args = parser.parse_args()
-    if not args.skip_example:
-        example()
-    scale(args.resources, args.contacts)
+    print(f"state: {args.state}")
+    with state_backend(args.state):
+        if not args.skip_example:
+            example(args.state)
+        scale(args.resources, args.contacts, args.state)
     return 0
 
 
