@@ -213,3 +213,16 @@ def test_state_commands_on_the_postgres_backend(tmp_path, postgres_dsn):
     # The live sender is still there: the next plan binds it again by its address.
     plan = run_cli("plan", str(ws), env=env)
     assert "adopt" in plan.stdout and "Sender/news" in plan.stdout, plan.stdout
+
+
+def test_the_schema_setting_is_checked_and_used(tmp_path):
+    from reconciler.config import load_config
+
+    ws = write_workspace(tmp_path / "ok", {"campaignctl.yaml": CONFIG + "  schema: team_a\n"})
+    config, errors = load_config(ws, env={"CAMPAIGNCTL_STATE_DSN": "host=db"})
+    assert not errors and config.state.schema_ == "team_a"
+    bad = write_workspace(tmp_path / "bad", {"campaignctl.yaml":
+                                             CONFIG + "  schema: Team-A; DROP\n"})
+    config, errors = load_config(bad, env={"CAMPAIGNCTL_STATE_DSN": "host=db"})
+    assert config is None and len(errors) == 1
+    assert "campaignctl.yaml:8:" in str(errors[0]) and "schema" in str(errors[0])
