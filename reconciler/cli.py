@@ -279,6 +279,8 @@ def state_migrate(directory: Path, source: Path | None) -> None:
     source = source or directory / ".campaignctl" / "state.db"
     if not source.is_file():
         _fail(f"{source}: no SQLite state to migrate")
+    if not SqliteStore.holds_state(source):
+        _fail(f"{source} is not a campaignctl SQLite state")
     target = _store(directory)
     if isinstance(target, SqliteStore) and target.path.resolve() == source.resolve():
         _fail(f"campaignctl.yaml's state is {source} itself: set state.backend first")

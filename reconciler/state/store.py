@@ -19,7 +19,7 @@ import socket
 import sqlite3
 import time
 from collections.abc import Iterable, Iterator, Sequence
-from contextlib import AbstractContextManager, contextmanager
+from contextlib import AbstractContextManager, closing, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -178,6 +178,16 @@ class SqliteStore(Store):
         self.db.execute("PRAGMA journal_mode=WAL")
         self.db.execute("PRAGMA synchronous=FULL")
         self.db.executescript(SCHEMA)
+
+    @staticmethod
+    def holds_state(path: Path) -> bool:
+        """Whether the file is a campaignctl state (checked read-only: nothing is created)."""
+        try:
+            with closing(sqlite3.connect(f"file:{path}?mode=ro", uri=True)) as db:
+                tables = {r[0] for r in db.execute("SELECT name FROM sqlite_master")}
+        except sqlite3.DatabaseError:
+            return False
+        return {"bindings", "meta", "ledger_batches", "ledger_recipients"} <= tables
 
     def execute(self, sql: str, args: Sequence[Any] = ()) -> sqlite3.Cursor:
         return self.db.execute(sql, args)

@@ -43,6 +43,12 @@ def test_migrate_moves_the_send_ledger_so_nothing_is_sent_again(
     # A second migrate would mix two states: refused, nothing written.
     again = run_cli("state", "migrate", str(ws), env=env)
     assert again.returncode == 1 and "refusing to mix two states" in again.stderr
+    # A file that is not a state is refused without being touched.
+    other = ws / "customers.csv"
+    before = other.read_bytes()
+    wrong = run_cli("state", "migrate", str(ws), "--from", str(other), env=env)
+    assert wrong.returncode == 1 and "is not a campaignctl SQLite state" in wrong.stderr
+    assert "Traceback" not in wrong.stderr and other.read_bytes() == before
 
 
 def test_migrate_keeps_every_batch_status_and_binding(tmp_path, postgres_dsn):
