@@ -116,7 +116,8 @@ def load_config(directory: Path, env: dict[str, str] | None = None,
     if len(docs) != 1 or not isinstance(docs[0].data, dict):
         return None, [Diagnostic(Location(display, 1, 1), "expected one YAML mapping")]
     doc = docs[0]
-    raw = _interpolate(plain(doc.data), doc, (), env, errors)
+    written = plain(doc.data)
+    raw = _interpolate(written, doc, (), env, errors)
     try:
         parsed = ConfigFile.model_validate(raw)
     except ValidationError as exc:
@@ -130,7 +131,7 @@ def load_config(directory: Path, env: dict[str, str] | None = None,
             accounts[name] = acc
     if parsed.state.backend == "postgres" and not parsed.state.dsn:
         errors.append(Diagnostic(doc.locate(("state",)), "state.backend postgres needs a dsn"))
-    written_dsn = (plain(doc.data).get("state") or {}).get("dsn")
+    written_dsn = (written.get("state") or {}).get("dsn")  # before ${VAR} expansion
     if isinstance(written_dsn, str) and _DSN_PASSWORD.search(_VAR.sub("", written_dsn)):
         errors.append(Diagnostic(doc.locate(("state", "dsn")),
                                  "state.dsn holds a password: take it from the environment, "

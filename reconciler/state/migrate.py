@@ -34,8 +34,8 @@ def migrate(source: Store, target: Store) -> Moved:
     try:
         target.acquire_lock(holder)
         try:
-            if any(held(target)):
-                bindings, batches = held(target)
+            bindings, batches = held(target)
+            if bindings or batches:
                 raise CampaignctlError(
                     f"the target state already holds {bindings} binding(s) and {batches} "
                     "ledger batch(es); refusing to mix two states. Migrate into an empty one "

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import hashlib
 import time
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
 
@@ -112,11 +112,6 @@ class PostgresStore(Store):
 
     def execute(self, query: str, args: Sequence[Any] = ()) -> psycopg.Cursor:
         return self._guard(self.conn.execute, _placeholders(query), args)
-
-    def executemany(self, query: str, rows: Iterable[Sequence[Any]]) -> psycopg.Cursor:
-        cur = self.conn.cursor()
-        self._guard(cur.executemany, _placeholders(query), rows)
-        return cur
 
     def insert_rows(self, table: str, rows: list[Sequence[Any]]) -> None:
         """COPY: one round trip for a whole batch of recipients."""

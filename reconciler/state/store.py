@@ -18,7 +18,7 @@ import os
 import socket
 import sqlite3
 import time
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from contextlib import AbstractContextManager, closing, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -67,8 +67,8 @@ def lock_holder() -> str:
 
 
 class Store:
-    """What every state backend offers. Subclasses give `execute` / `executemany` (SQL with
-    `?` placeholders), `transaction()` and the lock; the rest is shared SQL."""
+    """What every state backend offers. Subclasses give `execute` (SQL with `?`
+    placeholders), `insert_rows`, `transaction()` and the lock; the rest is shared SQL."""
 
     #: what the backend raises when a primary key would be duplicated.
     integrity_errors: tuple[type[BaseException], ...] = ()
@@ -78,14 +78,9 @@ class Store:
     def execute(self, sql: str, args: Sequence[Any] = ()) -> Any:
         raise NotImplementedError
 
-    def executemany(self, sql: str, rows: Iterable[Sequence[Any]]) -> Any:
-        raise NotImplementedError
-
     def insert_rows(self, table: str, rows: list[Sequence[Any]]) -> None:
         """Insert many rows at once (a duplicate key raises one of `integrity_errors`)."""
-        if rows:
-            marks = ",".join("?" * len(rows[0]))
-            self.executemany(f"INSERT INTO {table} VALUES ({marks})", rows)
+        raise NotImplementedError
 
     def transaction(self) -> AbstractContextManager[Store]:
         """One transaction; statements run on the store inside it are part of it."""
@@ -192,8 +187,10 @@ class SqliteStore(Store):
     def execute(self, sql: str, args: Sequence[Any] = ()) -> sqlite3.Cursor:
         return self.db.execute(sql, args)
 
-    def executemany(self, sql: str, rows: Iterable[Sequence[Any]]) -> sqlite3.Cursor:
-        return self.db.executemany(sql, rows)
+    def insert_rows(self, table: str, rows: list[Sequence[Any]]) -> None:
+        if rows:
+            marks = ",".join("?" * len(rows[0]))
+            self.db.executemany(f"INSERT INTO {table} VALUES ({marks})", rows)
 
     def close(self) -> None:
         self.db.close()
