@@ -321,15 +321,26 @@ def sandbox_serve(host: str, port: int, data_dir: Path) -> None:
 @click.argument("account")
 @click.argument("directory", default=".", type=click.Path(file_okay=False, path_type=Path))
 @click.option("--id", "ids", multiple=True, metavar="ID",
-              help="A live object's id at the vendor (repeatable).")
+              help="A live object's id at the vendor (repeatable; required by "
+                   "scheduled-campaigns, which cannot list).")
+@click.option("--kind", "kinds", multiple=True, metavar="KIND",
+              help="Import only this kind (repeatable): Sender, OptOutList, ContactGroup, "
+                   "Message, Campaign.")
+@click.option("--name", "names", multiple=True, metavar="PATTERN",
+              help="Import only objects whose manifest name or vendor name matches "
+                   "(shell pattern, repeatable).")
 @click.option("--out", "out", default=None, metavar="FILE",
-              help="Manifest file to write, in the workspace (default imported-ACCOUNT.yaml; "
-                   "never overwritten).")
-def import_(account: str, directory: Path, ids: tuple[str, ...], out: str | None) -> None:
+              help="Manifest file to write, in the workspace (default imported-ACCOUNT.yaml).")
+@click.option("--force", is_flag=True, help="Overwrite the manifest file and its CSVs.")
+@click.option("--dry-run", is_flag=True, help="List what would be written and bound; "
+                                              "write nothing.")
+def import_(account: str, directory: Path, ids: tuple[str, ...], kinds: tuple[str, ...],
+            names: tuple[str, ...], out: str | None, force: bool, dry_run: bool) -> None:
     """Adopt live objects of ACCOUNT: write their manifests and bind them."""
-    from reconciler.importer import import_account
+    from reconciler.importer import ImportRequest, import_account
 
-    for line in import_account(directory, account, list(ids), out).lines():
+    request = ImportRequest(list(ids), out, list(kinds), list(names), force, dry_run)
+    for line in import_account(directory, account, request=request).lines():
         click.echo(line)
 
 

@@ -1,12 +1,17 @@
-"""`campaignctl import ACCOUNT [--id ID ...] [DIR] [--out FILE]`: adopt live objects.
+"""`campaignctl import ACCOUNT [DIR] [--id ID] [--kind K] [--name N] [--out FILE] [--force]
+[--dry-run]`: adopt live objects.
 
-The account's provider fetches them (`Provider.import_resources`); this module writes one
-manifest document per object into a new file of the workspace and binds each to its live
-id in the state store, so the next plan shows no changes for them. Nothing is written to
-the vendor.
+The account's provider fetches them (`Provider.import_resources`: email-campaigns lists
+everything, scheduled-campaigns has no list endpoint and takes `--id`); this module drops
+what the workspace already holds (bound ids, opt-outs its lists name), writes one manifest
+document per object into one file of the workspace (a contact group's contacts and an
+opt-out list's entries go to a CSV next to it), each with its editor `$schema` line, and
+binds each to its live id in the state store, so the next plan shows no changes for them.
+References between objects (a campaign's sender, message, group) are written as the
+manifest names bound to, or imported for, those ids. Nothing is written to the vendor.
 
-Order of writes: the manifest file first (validated with the whole workspace, removed again
-if it does not validate), then the bindings in one transaction. A binding without its
+Order of writes: CSVs and the manifest file first (validated with the whole workspace, put
+back as they were if it does not validate), then the bindings in one transaction. A binding without its
 manifest would be planned as a delete; a manifest without its binding is only a create
 that the user can see in the next plan and undo by deleting the file.
 
@@ -18,23 +23,27 @@ instead of getting a second one.
 from __future__ import annotations
 
 import asyncio
+import csv
 import io
 import os
 import re
 from dataclasses import dataclass, field
+from fnmatch import fnmatch
 from pathlib import Path
 from typing import Any
 
 from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
+from ruamel.yaml.scalarstring import LiteralScalarString
 
+from reconciler.contacts import FIELDS
 from reconciler.errors import CampaignctlError
 from reconciler.providers.base import ImportedResource, RunContext, RunOptions
 from reconciler.providers.catalog import VENDORS
 from reconciler.run import load_valid
 from reconciler.state.store import Binding, open_store
 from reconciler.validate import errors_of, validate_directory
-from reconciler.workspace import Workspace
+from reconciler.workspace import KIND_ORDER, Workspace
 
 MAX_NAME = 64
 
@@ -44,18 +53,32 @@ class ImportOutcome:
     path: Path | None = None
     written: list[tuple[str, str, str]] = field(default_factory=list)  # address, id, note
     settled: list[tuple[str, str]] = field(default_factory=list)  # address, id
+    skipped: list[str] = field(default_factory=list)  # why an object was not imported
+    files: list[tuple[Path, str]] = field(default_factory=list)  # path, what it holds
+    dry_run: bool = False
 
     def lines(self) -> list[str]:
-        out = []
+        out = [f"skipped {why}" for why in self.skipped]
+        verb = "would import" if self.dry_run else "imported"
         for address, remote_id, note in self.written:
-            out.append(f"imported {address} (id {remote_id})" + (f": {note}" if note else ""))
+            shown = "" if remote_id == ANY_ID else f" (id {remote_id})"
+            out.append(f"{verb} {address}{shown}" + (f": {note}" if note else ""))
         for address, remote_id in self.settled:
-            out.append(f"bound {address} to id {remote_id} (its earlier create's outcome was "
-                       "unknown; settled)")
-        if self.path is not None:
-            out.append(f"wrote {self.path}; bound {len(self.written)} resource(s). Run "
-                       "`campaignctl plan` to check: it should show no changes for them.")
+            out.append(f"{'would bind' if self.dry_run else 'bound'} {address} to id "
+                       f"{remote_id} (its earlier create's outcome was unknown; settled)")
+        for path, what in self.files:
+            out.append(f"{'would write' if self.dry_run else 'wrote'} {path} ({what})")
+        if self.dry_run:
+            out.append("Dry run: nothing was written or bound.")
+        elif self.path is not None:
+            out.append(f"bound {len(self.written)} resource(s). Run `campaignctl plan` to "
+                       "check: it should show no changes for them.")
+        elif not self.written and not self.settled:
+            out.append("Nothing to import: the workspace already holds every live object.")
         return out
+
+
+ANY_ID = "*"  # remote id of an object that is not bound (an account's opt-out list)
 
 
 def slugify(title: str) -> str:
@@ -75,14 +98,15 @@ def unique_name(base: str, taken: set[str], fallback: str) -> str:
     return name
 
 
-def schema_reference(directory: Path, kind: str) -> str:
-    """The `$schema` path editors use: the nearest `schemas/` folder up the tree."""
+def schema_reference(folder: Path, kind: str) -> str | None:
+    """The `$schema` path editors use, relative to the manifest's folder: the nearest
+    `schemas/` folder up the tree holding the kind's schema (None if there is none)."""
     filename = f"{kind.lower()}.schema.json"
-    here = directory.resolve()
-    for folder in (here, *here.parents):
-        if (folder / "schemas" / filename).is_file():
-            return Path(os.path.relpath(folder / "schemas" / filename, here)).as_posix()
-    return f"schemas/{filename}"
+    here = folder.resolve()
+    for up in (here, *here.parents):
+        if (up / "schemas" / filename).is_file():
+            return Path(os.path.relpath(up / "schemas" / filename, here)).as_posix()
+    return None
 
 
 def _yaml_value(value: Any) -> Any:
@@ -91,6 +115,8 @@ def _yaml_value(value: Any) -> Any:
         for k, v in value.items():
             m[k] = _yaml_value(v)
         return m
+    if isinstance(value, str) and "\n" in value:
+        return LiteralScalarString(value)
     if isinstance(value, list):
         seq = CommentedSeq(_yaml_value(v) for v in value)
         seq.fa.set_flow_style()
@@ -98,8 +124,9 @@ def _yaml_value(value: Any) -> Any:
     return value
 
 
-def render_documents(docs: list[dict[str, Any]], directory: Path) -> str:
-    """One YAML document per manifest, each with its editor schema line."""
+def render_documents(docs: list[dict[str, Any]], folder: Path) -> str:
+    """One YAML document per manifest, each with its editor schema line (paths relative
+    to `folder`, the one the file is written to)."""
     yaml = YAML()
     yaml.default_flow_style = False
     yaml.width = 100
@@ -107,8 +134,8 @@ def render_documents(docs: list[dict[str, Any]], directory: Path) -> str:
     for doc in docs:
         buf = io.StringIO()
         yaml.dump(_yaml_value(doc), buf)
-        header = ("# yaml-language-server: "
-                  f"$schema={schema_reference(directory, doc['kind'])}")
+        ref = schema_reference(folder, doc["kind"]) or f"schemas/{doc['kind'].lower()}.schema.json"
+        header = f"# yaml-language-server: $schema={ref}"
         parts.append(f"{header}\n{buf.getvalue()}")
     return "---\n".join(parts)
 
@@ -126,78 +153,201 @@ def _target_path(directory: Path, account: str, out: str | None) -> Path:
     if path.suffix not in (".yaml", ".yml") or any(p.startswith(".") for p in relative.parts):
         raise CampaignctlError(f"--out {out}: use a .yaml file outside hidden folders, so the "
                                "workspace loads it")
-    if path.exists():
-        raise CampaignctlError(f"{path} already exists; not overwriting it (choose another "
-                               "file with --out)")
     return path
 
 
-def import_account(directory: Path, account: str, ids: list[str],
-                   out: str | None = None) -> ImportOutcome:
+@dataclass
+class ImportRequest:
+    """What the user asked for: `--id`, `--kind`, `--name`, `--out`, `--force`, `--dry-run`."""
+
+    ids: list[str] = field(default_factory=list)
+    out: str | None = None
+    kinds: list[str] = field(default_factory=list)
+    names: list[str] = field(default_factory=list)
+    force: bool = False
+    dry_run: bool = False
+
+
+def import_account(directory: Path, account: str, ids: list[str] | None = None,
+                   out: str | None = None, request: ImportRequest | None = None
+                   ) -> ImportOutcome:
     directory = Path(directory)
+    req = request or ImportRequest(list(ids or []), out)
     ws = load_valid(directory)
     acc = ws.config.accounts.get(account)
     if acc is None:
         known = ", ".join(sorted(ws.config.accounts)) or "none"
         raise CampaignctlError(f"no provider account {account!r} in campaignctl.yaml "
                                f"(accounts: {known})")
-    path = _target_path(directory, account, out)
-    ids = list(dict.fromkeys(str(i).strip() for i in ids))
+    unknown = [k for k in req.kinds if k not in KIND_ORDER]
+    if unknown:
+        raise CampaignctlError(f"--kind {unknown[0]}: not a kind ({', '.join(KIND_ORDER)})")
+    path = _target_path(directory, account, req.out)
+    if path.exists() and not req.force:
+        raise CampaignctlError(f"{path} already exists; not overwriting it (choose another "
+                               "file with --out, or --force)")
+    req.ids = list(dict.fromkeys(str(i).strip() for i in req.ids))
     ctx = RunContext(ws, open_store(ws.config), RunOptions())
     try:
+        if req.dry_run:
+            return asyncio.run(_import(ws, ctx, account, req, path))
         with ctx.store.locked():
-            return asyncio.run(_import(ws, ctx, account, ids, path))
+            return asyncio.run(_import(ws, ctx, account, req, path))
     finally:
         ctx.store.close()
 
 
-async def _import(ws: Workspace, ctx: RunContext, account: str, ids: list[str],
+def _wanted(item: ImportedResource, name: str, req: ImportRequest) -> bool:
+    if req.kinds and item.kind not in req.kinds:
+        return False
+    return not req.names or any(fnmatch(name, n) or fnmatch(item.title, n) for n in req.names)
+
+
+async def _import(ws: Workspace, ctx: RunContext, account: str, req: ImportRequest,
                   path: Path) -> ImportOutcome:
     acc = ws.config.accounts[account]
     store = ctx.store
-    bindings = store.bindings(account)
+    # With --force, what the overwritten file declares is re-imported, under its names.
+    replaced = {(r.kind, r.name) for r in ws.resources.values()
+                if Path(r.doc.path).resolve() == path.resolve()}
+    bindings = [b for b in store.bindings(account) if (b.kind, b.name) not in replaced]
+    rebound = {(b.kind, b.remote_id): b.name for b in store.bindings(account)
+               if (b.kind, b.name) in replaced}
     by_id = {b.remote_id: b for b in bindings}
-    already = [f"{i} (bound to {by_id[i].kind}/{by_id[i].name})" for i in ids if i in by_id]
+    already = [f"{i} (bound to {by_id[i].kind}/{by_id[i].name})" for i in req.ids if i in by_id]
     if already:
         raise CampaignctlError(f"already managed on account {account!r}: "
                                f"{', '.join(already)}; nothing imported")
     provider = VENDORS[acc.type].provider_class()(acc, ctx)
     try:
-        found: list[ImportedResource] = await provider.import_resources(ids)
+        found: list[ImportedResource] = await provider.import_resources(req.ids)
     finally:
         await provider.aclose()
 
-    outcome = ImportOutcome()
+    outcome = ImportOutcome(dry_run=req.dry_run)
+    held = {(b.kind, b.remote_id): b.name for b in bindings}
+    kept = [r for r in ws.for_account(account) if (r.kind, r.name) not in replaced]
+    held_optouts = {a for r in kept if r.kind == "OptOutList" for a in r.iter_addresses()}
+    optout_list = next((r.name for r in kept if r.kind == "OptOutList"), None)
     pending = {(b.kind, b.name): b for b in bindings if (b.data or {}).get("outcome_unknown")}
-    taken = {kind: {r.name for r in ws.of_kind(kind)} | {b.name for b in store.bindings()
-                                                         if b.kind == kind}
-             for kind in {item.kind for item in found}}
-    docs, binds = [], []
+    taken: dict[str, set[str]] = {
+        kind: {r.name for r in ws.of_kind(kind) if (kind, r.name) not in replaced}
+        | {b.name for b in store.bindings() if b.kind == kind and (kind, b.name) not in replaced}
+        for kind in KIND_ORDER}
+    folder = path.parent
+    docs, binds, files = [], [], {}
     for item in found:
+        if (item.kind, item.remote_id) in held:
+            continue
+        if item.kind == "OptOutList" and item.rows is not None:
+            item.rows = [row for row in item.rows if row["email"] not in held_optouts]
+            if not item.rows:
+                continue
+            item.note = f"{len(item.rows)} opt-out(s) the workspace does not list"
         settle = next((key for key in pending if key[0] == item.kind and ws.get(*key) and
                        (ws.get(*key).spec.title or key[1]) == item.title), None)
         if settle is not None:
             pending.pop(settle)
             binds.append(Binding(account, item.kind, settle[1], item.remote_id))
+            held[(item.kind, item.remote_id)] = settle[1]
             outcome.settled.append((f"{item.kind}/{settle[1]}", item.remote_id))
             continue
-        name = unique_name(slugify(item.title), taken[item.kind],
-                           f"{item.kind.lower()}-{item.remote_id}")
-        docs.append({"kind": item.kind, "name": name, "provider": account, "spec": item.spec})
-        binds.append(Binding(account, item.kind, name, item.remote_id))
+        name = rebound.get((item.kind, item.remote_id)) or unique_name(
+            slugify(item.title), taken[item.kind], f"{item.kind.lower()}-{item.remote_id}")
+        taken[item.kind].add(name)
+        if not _wanted(item, name, req):
+            continue
+        spec = dict(item.spec)
+        missing = _resolve_refs(item, spec, held, optout_list)
+        if missing:
+            outcome.skipped.append(f"{item.kind}/{name} (id {item.remote_id}): its {missing} "
+                                   "is neither in the workspace nor imported now; import it "
+                                   "too (widen --kind/--name)")
+            continue
+        if item.rows is not None:
+            csv_path = folder / f"{name}.csv"
+            spec["file"] = csv_path.name
+            files[csv_path] = item.rows
+        doc: dict[str, Any] = {"kind": item.kind, "name": name, "provider": account}
+        if item.lifecycle:
+            doc["lifecycle"] = item.lifecycle
+        doc["spec"] = spec
+        docs.append(doc)
+        if item.remote_id != ANY_ID:
+            binds.append(Binding(account, item.kind, name, item.remote_id))
+        held[(item.kind, item.remote_id)] = name
+        if item.kind == "OptOutList":
+            optout_list = optout_list or name
         outcome.written.append((f"{item.kind}/{name}", item.remote_id, item.note))
 
+    existing = [p for p in files if p.exists()]
+    if existing and not req.force:
+        raise CampaignctlError(f"{existing[0]} already exists; not overwriting it (move it, "
+                               "choose another --out folder, or --force); nothing imported")
     if docs:
-        path.write_text(render_documents(docs, ws.directory))
-        _, diagnostics = validate_directory(ws.directory)
-        errors = errors_of(diagnostics)
-        if errors:
-            path.unlink()
-            raise CampaignctlError(
-                "the imported manifests do not validate, so nothing was written or bound:\n"
-                + "\n".join(str(d) for d in errors))
+        outcome.files = [(path, f"{len(docs)} manifest(s)")] + [
+            (p, f"{len(rows)} row(s)") for p, rows in files.items()]
         outcome.path = path
+    if req.dry_run:
+        return outcome
+    if docs:
+        _write_files(ws, path, docs, files, outcome)
     with store.transaction():
         for b in binds:
             store.put_binding(b)
     return outcome
+
+
+def _resolve_refs(item: ImportedResource, spec: dict[str, Any],
+                  held: dict[tuple[str, str], str], optout_list: str | None) -> str | None:
+    """Write the manifest names of what the item references into its spec; returns the
+    first reference that has no manifest (so the item is not imported), else None."""
+    for key, (kind, remote_id) in item.refs.items():
+        if remote_id == ANY_ID:
+            if kind == "OptOutList" and optout_list:
+                spec[key] = [optout_list]
+            continue
+        name = held.get((kind, remote_id or ""))
+        if name is None:
+            return f"{kind} (id {remote_id})"
+        spec[key] = [name] if key.endswith("s") else name
+    return None
+
+
+def _write_files(ws: Workspace, path: Path, docs: list[dict[str, Any]],
+                 files: dict[Path, list[dict[str, str]]], outcome: ImportOutcome) -> None:
+    """CSVs, the schemas editors need (when the workspace has none), then the manifest;
+    validated with the whole workspace, and put back as they were if it does not pass."""
+    before = {p: (p.read_bytes() if p.exists() else None) for p in [path, *files]}
+    if any(schema_reference(path.parent, d["kind"]) is None for d in docs):
+        from reconciler.schema import write_schemas
+
+        written = write_schemas(ws.directory / "schemas")
+        outcome.files.append((ws.directory / "schemas", f"{len(written)} JSON Schemas for "
+                                                        "editors"))
+    path.parent.mkdir(parents=True, exist_ok=True)
+    for csv_path, rows in files.items():
+        write_rows(csv_path, rows)
+    path.write_text(render_documents(docs, path.parent))
+    _, diagnostics = validate_directory(ws.directory)
+    errors = errors_of(diagnostics)
+    if errors:
+        for p, data in before.items():
+            if data is None:
+                p.unlink(missing_ok=True)
+            else:
+                p.write_bytes(data)
+        raise CampaignctlError(
+            "the imported manifests do not validate, so nothing was written or bound:\n"
+            + "\n".join(str(d) for d in errors))
+
+
+def write_rows(path: Path, rows: list[dict[str, str]]) -> None:
+    """A CSV with the manifest columns the rows use (contacts: email, first_name,
+    last_name; opt-outs: email), in the order of `reconciler.contacts.FIELDS`."""
+    used = {k for row in rows for k in row} or {"email"}
+    columns = [f for f in FIELDS if f in used]
+    with open(path, "w", newline="", encoding="utf-8") as fh:
+        writer = csv.DictWriter(fh, columns, lineterminator="\n")
+        writer.writeheader()
+        writer.writerows(rows)

@@ -41,6 +41,12 @@ class ImportedResource:
     title: str
     spec: dict[str, Any]
     note: str = ""  # shown to the user, e.g. "DONE: frozen, kept for the record"
+    #: spec key -> (kind, live id) of the objects it references; the importer writes the
+    #: manifest name bound to (or imported for) that id. A list value for list keys.
+    refs: dict[str, tuple[str, str]] = field(default_factory=dict)
+    #: rows for a CSV written next to the manifest (the spec's `file:` names it).
+    rows: list[dict[str, str]] | None = None
+    lifecycle: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass

@@ -153,6 +153,12 @@ class SendOnlyProvider(Provider):
     async def send_batch(self, r: Resource, prep: Prepared, batch: list[Recipient]) -> str | None:
         raise NotImplementedError
 
+    async def import_resources(self, ids: list[str]) -> list:
+        raise CampaignctlError(
+            f"{self.vendor} is send-only: its API cannot be read, so there is nothing to "
+            "import; record sends made before campaignctl with `campaignctl state ledger "
+            "import Campaign/NAME FILE.csv`")
+
     # read ---------------------------------------------------------------------------------
     async def read(self, resources: list[Resource]) -> SendLive:
         live = SendLive(campaigns=self.ledger.account(self.account.name))

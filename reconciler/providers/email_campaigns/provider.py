@@ -16,7 +16,8 @@ from zoneinfo import ZoneInfo
 from reconciler.engine.actions import Action, FieldChange, SendSummary, SetChange
 from reconciler.engine.diff import field_changes, keyed_diff
 from reconciler.errors import ApiError, CampaignctlError, OutcomeUnknown
-from reconciler.providers.base import Provider
+from reconciler.providers.base import ImportedResource, Provider
+from reconciler.providers.email_campaigns import importing
 from reconciler.providers.email_campaigns.client import EmailCampaignsClient, oid, ref
 from reconciler.providers.email_campaigns.timezones import IANA_TO_API, from_api, to_api
 from reconciler.state.store import Binding
@@ -350,6 +351,26 @@ class EmailCampaignsProvider(Provider):
         return [self.action("delete", b.kind, b.name,
                             reason="no longer in the manifests" + (" (already gone)" if gone else ""),
                             data={"forget": gone})]
+
+    # import ----------------------------------------------------------------------------------
+    async def import_resources(self, ids: list[str]) -> list[ImportedResource]:
+        """Every live object (or those with the given ids), dependencies before users."""
+        senders, optouts, groups, messages, campaigns = await asyncio.gather(
+            self.client.list_senders(), self.client.list_optouts(), self.client.list_groups(),
+            self.client.list_messages(), self.client.list_campaigns())
+        found: list[ImportedResource | None] = [
+            *map(importing.sender, senders), importing.optouts(optouts, self.account.name),
+            *map(importing.group, groups), *map(importing.message, messages),
+            *map(importing.campaign, campaigns)]
+        items = [i for i in found if i is not None]
+        if ids:
+            known = {i.remote_id for i in items}
+            missing = [i for i in ids if i not in known]
+            if missing:
+                raise CampaignctlError(f"{self.vendor}: no live object with id "
+                                       f"{', '.join(missing)} on account {self.account.name!r}")
+            items = [i for i in items if i.remote_id in ids]
+        return items
 
     # execute ---------------------------------------------------------------------------------
     async def execute(self, action: Action, live: EmailLive) -> None:
