@@ -235,8 +235,17 @@ def state_list(directory: Path) -> None:
 @click.argument("address")
 @click.argument("directory", default=".", type=click.Path(file_okay=False, path_type=Path))
 def state_show(address: str, directory: Path) -> None:
-    """Show one binding (KIND/NAME)."""
+    """Show one binding (KIND/NAME), or a send-only campaign's batches and counts."""
+    from reconciler.ledger_cli import ledger_lines
+    from reconciler.state.ledger import SendLedger
+
+    kind, _, name = address.partition("/")
     with closing(_store(directory)) as store:
+        accounts = [a for a, c in SendLedger(store).campaign_names() if c == name]
+        if kind == "Campaign" and accounts:
+            for account in accounts:
+                click.echo("\n".join(ledger_lines(store, account, name)))
+            return
         for b in _bound(store, address):
             click.echo(f"address: {address}\naccount: {b.account}\nremote id: {b.remote_id}")
 
@@ -296,6 +305,15 @@ def state_migrate(directory: Path, source: Path | None) -> None:
                "until a plan against the new state shows what you expect.")
 
 
+def _register_state_commands() -> None:
+    from reconciler.ledger_cli import ledger
+
+    state.add_command(ledger)
+
+
+_register_state_commands()
+
+
 @cli.group()
 def sandbox() -> None:
     """The built-in emulator of the vendor APIs."""
@@ -315,6 +333,26 @@ def sandbox_serve(host: str, port: int, data_dir: Path) -> None:
     click.echo(f"sandbox serving on http://{host}:{port} (data in {data_dir})")
     # Injected faults raise inside the app by design; uvicorn would log each as a crash.
     uvicorn.run(build_app(data_dir), host=host, port=port, log_level="critical")
+
+
+@cli.group()
+def callbacks() -> None:
+    """Receive vendor event callbacks (scheduled-campaigns `event_callback`)."""
+
+
+@callbacks.command("serve")
+@click.argument("directory", default=".", type=click.Path(file_okay=False, path_type=Path))
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8790, show_default=True, type=int)
+def callbacks_serve(directory: Path, host: str, port: int) -> None:
+    """Store events POSTed to http://HOST:PORT/ACCOUNT/CAMPAIGN in the state store."""
+    import uvicorn
+
+    from reconciler.callbacks import build_app
+
+    app = build_app(directory)
+    click.echo(f"receiving callbacks on http://{host}:{port}/ACCOUNT/CAMPAIGN")
+    uvicorn.run(app, host=host, port=port, log_level="warning", access_log=False)
 
 
 @cli.command("import")

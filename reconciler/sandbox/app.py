@@ -6,6 +6,7 @@ import importlib
 from pathlib import Path
 
 from starlette.applications import Starlette
+from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
@@ -28,6 +29,8 @@ def _clock_routes(clock: SandboxClock) -> list[Route]:
     async def advance_clock(request: Request) -> JSONResponse:
         body = await request.json()
         clock.advance(float(body.get("advance_seconds", 0)))
+        for listener in clock.listeners:
+            await run_in_threadpool(listener)
         return JSONResponse({"now": clock.now().isoformat(), "timestamp": clock.timestamp()})
 
     return [

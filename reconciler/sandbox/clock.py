@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import time
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -11,6 +12,9 @@ from pathlib import Path
 class SandboxClock:
     def __init__(self, data_dir: Path):
         self._file = Path(data_dir) / "clock.json"
+        #: called (in a worker thread) after each move of the clock: emulators that act on
+        #: time (callbacks) do what the vendor would have done by then.
+        self.listeners: list[Callable[[], None]] = []
 
     def _offset(self) -> float:
         try:

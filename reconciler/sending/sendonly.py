@@ -95,6 +95,15 @@ class SendFailed(CampaignctlError):
     pass
 
 
+@dataclass
+class Receipt:
+    """What a vendor answered to an accepted batch: its ticket and, if priced, its cost."""
+
+    ticket: str | None
+    cost: float | None = None
+    currency: str | None = None
+
+
 class GroupWriter:
     """Group commit for concurrent batches: every ledger write submitted during one turn
     of the event loop is committed in one transaction (one fsync), and each caller resumes
@@ -150,7 +159,9 @@ class SendOnlyProvider(Provider):
     async def estimate(self, r: Resource, prep: Prepared) -> Estimate | None:
         return None
 
-    async def send_batch(self, r: Resource, prep: Prepared, batch: list[Recipient]) -> str | None:
+    async def send_batch(self, r: Resource, prep: Prepared,
+                         batch: list[Recipient]) -> str | Receipt | None:
+        """Send one batch; returns its ticket (or a Receipt with the ticket and cost)."""
         raise NotImplementedError
 
     async def import_resources(self, ids: list[str]) -> list:
@@ -369,11 +380,12 @@ class SendOnlyProvider(Provider):
         except LedgerError as exc:
             return str(exc)
 
-        async def finish(status: str, ticket: str | None, error: str | None) -> None:
-            await writer.submit(("finish", batch_id, status, ticket, error))
+        async def finish(status: str, ticket: str | None, error: str | None,
+                         cost: tuple[float, str | None] | None = None) -> None:
+            await writer.submit(("finish", batch_id, status, ticket, error, cost))
 
         try:
-            ticket = await self.send_batch(r, prep, chunk)
+            answer = await self.send_batch(r, prep, chunk)
         except NotSentError as exc:
             await finish(NOT_SENT, None, str(exc))
             return f"{exc} (batch {batch_id}; its recipients stay unsent)"
@@ -389,7 +401,11 @@ class SendOnlyProvider(Provider):
             # Anything else (cancelled, interrupted, a bug): we cannot know; never guess.
             self.ledger.unknown(batch_id, f"interrupted: {type(exc).__name__}")
             raise
-        await finish(SENT, ticket, None)
+        if isinstance(answer, Receipt):
+            cost = (answer.cost, answer.currency) if answer.cost is not None else None
+            await finish(SENT, answer.ticket, None, cost)
+        else:
+            await finish(SENT, answer, None)
         return None
 
 

@@ -23,6 +23,12 @@ every write below is committed before it returns):
 in-flight batch (`begin(..., take_over_unknown=True)`); an unknown batch left empty becomes
 `resent`.
 
+A person who checked an unknown batch with the vendor settles it (`settle`: `sent` keeps
+its recipients as sent, `not_sent` frees them for the next apply). Sends made before the
+tool was adopted are recorded with `record_sent` (`campaignctl state ledger import`), so
+the tool never sends to those recipients again. A batch's cost, when the vendor answers
+with one (Octopush `total_cost`), is kept in `ledger_costs`.
+
 Each batch stores the campaign's identity (a hash of what was sent: text, sender...), so a
 campaign whose content changed after anyone received it is detected and refused.
 """
@@ -48,6 +54,10 @@ def identity_of(fields: dict[str, Any]) -> str:
     """A stable hash of what makes a campaign's content (key order does not matter)."""
     text = json.dumps(fields, sort_keys=True, separators=(",", ":"), default=str)
     return hashlib.sha256(text.encode()).hexdigest()[:32]
+
+
+BATCH_COLUMNS = ("id, campaign, identity, status, recipients, ticket, error, created_at, "
+                 "updated_at")
 
 
 class LedgerError(Exception):
@@ -95,9 +105,39 @@ class SendLedger:
         self.store = store
 
     # reads ----------------------------------------------------------------------------
+    def batch(self, batch_id: int) -> tuple[str, Batch] | None:
+        """(account, batch) of one batch id, or None."""
+        row = self.store.execute(
+            f"SELECT account, {BATCH_COLUMNS} FROM ledger_batches WHERE id=?",
+            (batch_id,)).fetchone()
+        return (row[0], Batch(*row[1:])) if row else None
+
+    def unknown_batches(self) -> list[tuple[str, Batch]]:
+        """(account, batch) of every batch whose outcome is unknown (or still in flight)."""
+        return [(row[0], Batch(*row[1:])) for row in self.store.execute(
+            f"SELECT account, {BATCH_COLUMNS} FROM ledger_batches WHERE status IN (?, ?) "
+            "ORDER BY id", (IN_FLIGHT, UNKNOWN))]
+
+    def costs(self, account: str, campaign: str) -> tuple[float, str | None] | None:
+        """(total cost of the sent batches, currency), if the vendor priced any."""
+        row = self.store.execute(
+            "SELECT sum(c.cost), max(c.currency), count(*) FROM ledger_costs c JOIN "
+            "ledger_batches b ON b.id = c.batch_id WHERE b.account=? AND b.campaign=? AND "
+            "b.status=?", (account, campaign, SENT)).fetchone()
+        return (round(row[0], 6), row[1]) if row and row[2] else None
+
+    def batch_costs(self, account: str, campaign: str) -> dict[int, float]:
+        return dict(self.store.execute(
+            "SELECT c.batch_id, c.cost FROM ledger_costs c JOIN ledger_batches b ON "
+            "b.id = c.batch_id WHERE b.account=? AND b.campaign=?", (account, campaign)))
+
+    def recipients(self, batch_id: int) -> list[str]:
+        return [r[0] for r in self.store.execute(
+            "SELECT recipient FROM ledger_recipients WHERE batch_id=? ORDER BY recipient",
+            (batch_id,))]
+
     def batches(self, account: str, campaign: str | None = None) -> list[Batch]:
-        sql = ("SELECT id, campaign, identity, status, recipients, ticket, error, created_at, "
-               "updated_at FROM ledger_batches WHERE account=?")
+        sql = f"SELECT {BATCH_COLUMNS} FROM ledger_batches WHERE account=?"
         args: tuple = (account,)
         if campaign is not None:
             sql += " AND campaign=?"
@@ -122,6 +162,11 @@ class SendLedger:
         return [r[0] for r in self.store.execute(
             "SELECT DISTINCT campaign FROM ledger_batches WHERE account=? ORDER BY 1", (account,))]
 
+    def campaign_names(self) -> list[tuple[str, str]]:
+        """(account, campaign) of every campaign the ledger holds batches of."""
+        return [tuple(r) for r in self.store.execute(
+            "SELECT DISTINCT account, campaign FROM ledger_batches ORDER BY 1, 2")]
+
     def account(self, account: str) -> dict[str, CampaignLedger]:
         return {c: self.campaign(account, c) for c in self.campaigns(account)}
 
@@ -136,9 +181,41 @@ class SendLedger:
             return self._begin(db, account, campaign, identity, list(recipients),
                                take_over_unknown)
 
-    def sent(self, batch_id: int, ticket: str | None, note: str | None = None) -> None:
+    def sent(self, batch_id: int, ticket: str | None, note: str | None = None,
+             cost: tuple[float, str | None] | None = None) -> None:
         with self.store.transaction() as db:
-            self._finish(db, batch_id, SENT, ticket, note)
+            self._finish(db, batch_id, SENT, ticket, note, cost)
+
+    def settle(self, batch_id: int, sent: bool, note: str) -> Batch:
+        """A person checked an unknown batch with the vendor: it was `sent` (its recipients
+        stay sent) or it was not (they are freed, the next apply sends to them). Only an
+        unknown or interrupted (in flight) batch can be settled; call under the apply lock."""
+        with self.store.transaction() as db:
+            found = self.batch(batch_id)
+            if found is None:
+                raise LedgerError(f"no batch {batch_id} in the send ledger")
+            _, batch = found
+            if batch.status not in (IN_FLIGHT, UNKNOWN):
+                raise LedgerError(f"batch {batch_id} is {batch.status}, not unknown: only a "
+                                  "batch whose outcome is unknown can be settled")
+            self._finish(db, batch_id, SENT if sent else NOT_SENT, None, note)
+        return self.batch(batch_id)[1]
+
+    def record_sent(self, account: str, campaign: str, identity: str,
+                    recipients: Iterable[str], note: str) -> tuple[int | None, int]:
+        """Record recipients sent outside campaignctl as one `sent` batch. Recipients the
+        ledger already holds for the campaign are left where they are. Returns (batch id
+        or None if nobody was new, recipients recorded)."""
+        with self.store.transaction() as db:
+            held = {r[0] for r in db.execute(
+                "SELECT recipient FROM ledger_recipients WHERE account=? AND campaign=?",
+                (account, campaign))}
+            new = sorted(set(recipients) - held)
+            if not new:
+                return None, 0
+            batch_id = self._begin(db, account, campaign, identity, new)
+            self._finish(db, batch_id, SENT, None, note)
+            return batch_id, len(new)
 
     def unknown(self, batch_id: int, reason: str) -> None:
         with self.store.transaction() as db:
@@ -227,8 +304,10 @@ class SendLedger:
         return batch_id
 
     def _finish(self, db, batch_id: int, status: str, ticket: str | None,
-                error: str | None) -> None:
+                error: str | None, cost: tuple[float, str | None] | None = None) -> None:
         self._set(db, batch_id, status, ticket=ticket, error=error)
+        if cost is not None:
+            db.execute("INSERT INTO ledger_costs VALUES (?,?,?)", (batch_id, *cost))
         if status in (REJECTED, NOT_SENT):
             # Nothing was sent: the recipients are free again (the batch record stays).
             db.execute("DELETE FROM ledger_recipients WHERE batch_id=?", (batch_id,))

@@ -65,4 +65,12 @@ def _copy(source: Store, target: Store) -> Moved:
                   recipient, batch in source.execute(
                       "SELECT account, campaign, recipient, batch_id FROM ledger_recipients")]
     target.insert_rows("ledger_recipients", recipients)
+    costs = [(new_id[batch], cost, currency) for batch, cost, currency in source.execute(
+        "SELECT batch_id, cost, currency FROM ledger_costs")]
+    target.insert_rows("ledger_costs", costs)
+    events = source.execute("SELECT account, campaign, event, at, emails, telephones, "
+                            "received_at FROM callback_events ORDER BY id").fetchall()
+    for row in events:
+        target.execute("INSERT INTO callback_events (account, campaign, event, at, emails, "
+                       "telephones, received_at) VALUES (?,?,?,?,?,?,?)", row)
     return Moved(len(bindings), len(meta), len(new_id), len(recipients))

@@ -27,7 +27,7 @@ from psycopg import conninfo, sql
 
 from reconciler.errors import CampaignctlError
 from reconciler.secrets import Secret, redact
-from reconciler.state.store import SCHEMA, Store
+from reconciler.state.store import SCHEMA, TABLES, Store
 
 #: SQLite's schema in PostgreSQL's words (an identity column instead of AUTOINCREMENT,
 #: double precision for the epoch-second timestamps).
@@ -92,9 +92,9 @@ class PostgresStore(Store):
     def _prepare(self) -> None:
         schema = sql.Identifier(self.schema)
         self.conn.execute(sql.SQL("SET search_path TO {}").format(schema))
-        exists = self.conn.execute("SELECT to_regclass(%s)",
-                                   (f'"{self.schema}".ledger_recipients',)).fetchone()[0]
-        if exists:
+        missing = [t for t in TABLES if self.conn.execute(
+            "SELECT to_regclass(%s)", (f'"{self.schema}".{t}',)).fetchone()[0] is None]
+        if not missing:
             return
         with self.conn.transaction():
             # Two first runs at once: one creates, the other waits and finds it done.

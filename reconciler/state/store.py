@@ -44,7 +44,18 @@ CREATE TABLE IF NOT EXISTS ledger_recipients (
   batch_id INTEGER NOT NULL REFERENCES ledger_batches(id),
   PRIMARY KEY (account, campaign, recipient));
 CREATE INDEX IF NOT EXISTS ledger_recipients_batch ON ledger_recipients(batch_id);
+CREATE TABLE IF NOT EXISTS ledger_costs (
+  batch_id INTEGER PRIMARY KEY REFERENCES ledger_batches(id),
+  cost REAL NOT NULL, currency TEXT);
+CREATE TABLE IF NOT EXISTS callback_events (
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  account TEXT NOT NULL, campaign TEXT NOT NULL, event TEXT NOT NULL, at REAL NOT NULL,
+  emails TEXT NOT NULL, telephones TEXT NOT NULL, received_at REAL NOT NULL);
+CREATE INDEX IF NOT EXISTS callback_events_campaign ON callback_events(account, campaign);
 """
+#: Every table SCHEMA creates; a store missing one (made by an older version) gets it.
+TABLES = ("bindings", "locks", "meta", "ledger_batches", "ledger_recipients", "ledger_costs",
+          "callback_events")
 
 
 class LockedError(CampaignctlError):

@@ -26,7 +26,13 @@ from reconciler.errors import ApiError, NotSentError, OutcomeUnknown, RequestNot
 from reconciler.kinds import vendor_block
 from reconciler.providers.octopush.client import OctopushClient
 from reconciler.sending.recipients import Channel, Recipient
-from reconciler.sending.sendonly import Estimate, Prepared, SendOnlyProvider, local_time
+from reconciler.sending.sendonly import (
+    Estimate,
+    Prepared,
+    Receipt,
+    SendOnlyProvider,
+    local_time,
+)
 from reconciler.sms import segments
 from reconciler.workspace import Resource
 
@@ -137,13 +143,23 @@ class OctopushProvider(SendOnlyProvider):
                         currency=CURRENCY)
 
     # send ---------------------------------------------------------------------------------
-    async def send_batch(self, r: Resource, prep: Prepared, batch: list[Recipient]) -> str | None:
+    async def send_batch(self, r: Resource, prep: Prepared, batch: list[Recipient]) -> Receipt:
         body = self.payload(r, prep, batch)
         if prep.channel == "sms":
             answer = await self.client.send_sms_campaign(body)
-            return answer.get("sms_ticket")
-        answer = await self.client.send_email_campaign(body)
-        return answer.get("ticket_number")
+            ticket = answer.get("sms_ticket")
+        else:
+            answer = await self.client.send_email_campaign(body)
+            ticket = answer.get("ticket_number")
+        return Receipt(ticket, _cost(answer.get("total_cost")), CURRENCY)
+
+
+def _cost(value: Any) -> float | None:
+    """The answer's `total_cost` (a number, or a numeric string), else None."""
+    try:
+        return float(value) if value is not None and not isinstance(value, bool) else None
+    except (TypeError, ValueError):
+        return None
 
 
 PROVIDER = OctopushProvider

@@ -21,20 +21,37 @@ Time is evaluated lazily on each request from the sandbox clock: a READY campaig
 `when` has passed is SENDING, and DONE once 60 sandbox seconds past `when`. ERROR is only
 reachable through the test hook below.
 
+Callbacks (the doc's "Callback Behaviour"): when the clock moves a campaign that has an
+`event_callback` into SENDING, its list's emails get a `submitted` event; into DONE, each
+email and phone gets `delivered`, or `bounced` for the addresses the list marks so (SMS
+payloads only generate those two). Each event is one form-encoded POST to the URL as
+given (its query string forwarded): `event`, `when` (the transition's Unix time),
+`email[0]`, `email[1]`... / `telephone[0]`... Events wait in an outbox and are POSTed when
+the sandbox clock is moved and after any request that moved a campaign; a receiver that
+does not answer 2xx is tried again next time (5 tries at most).
+
 Test-only (the real API has no list endpoint):
     GET  /_sandbox/scheduled-campaigns/campaigns             -> {"campaigns": [...]}
     POST /_sandbox/scheduled-campaigns/campaigns/{id}/state  {"state": "ERROR"} (any state)
+    POST /_sandbox/scheduled-campaigns/lists/{id}  {"emails": [...], "telephones": [...],
+         "bounce": [...]}: the contacts of a vendor list (a list is empty until set)
+    GET  /_sandbox/scheduled-campaigns/callbacks   -> {"callbacks": [{url, event, when,
+         emails, telephones, delivered, attempts}, ...]}
 """
 
 from __future__ import annotations
 
 import json
 import sqlite3
+import threading
 from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from urllib.parse import parse_qsl
 
+import httpx
+from starlette.background import BackgroundTask
+from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import BaseRoute, Route
@@ -54,7 +71,14 @@ SCHEMA = """CREATE TABLE IF NOT EXISTS campaigns (
     id INTEGER PRIMARY KEY AUTOINCREMENT,  -- AUTOINCREMENT: deleted ids are never reused
     name TEXT NOT NULL, domain INTEGER NOT NULL, list INTEGER NOT NULL,
     segments TEXT NOT NULL, state TEXT NOT NULL, "when" INTEGER NOT NULL,
-    event_callback TEXT, created INTEGER NOT NULL, updated INTEGER NOT NULL)"""
+    event_callback TEXT, created INTEGER NOT NULL, updated INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS lists (id INTEGER PRIMARY KEY, emails TEXT NOT NULL,
+    telephones TEXT NOT NULL, bounce TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS outbox (id INTEGER PRIMARY KEY AUTOINCREMENT, url TEXT NOT NULL,
+    event TEXT NOT NULL, "when" INTEGER NOT NULL, emails TEXT NOT NULL,
+    telephones TEXT NOT NULL, delivered INTEGER NOT NULL DEFAULT 0,
+    attempts INTEGER NOT NULL DEFAULT 0)"""
+MAX_ATTEMPTS = 5
 
 
 class Reject(Exception):
@@ -69,7 +93,9 @@ class Store:
         folder.mkdir(parents=True, exist_ok=True)
         self.path, self.clock = folder / "campaigns.db", clock
         with self.tx() as conn:
-            conn.execute(SCHEMA)
+            for statement in SCHEMA.split(";"):
+                conn.execute(statement)
+        self._delivering = threading.Lock()
 
     @contextmanager
     def tx(self) -> Iterator[sqlite3.Connection]:
@@ -93,11 +119,67 @@ class Store:
     def advance(self, conn: sqlite3.Connection) -> None:
         """Apply what the vendor would have done by now (the clock may have jumped)."""
         now = self.now()
+        for row in conn.execute("""SELECT * FROM campaigns WHERE event_callback IS NOT NULL
+                                   AND ((state = 'READY' AND "when" <= ?) OR
+                                        (state IN ('READY', 'SENDING') AND "when" + ? <= ?))
+                                   ORDER BY id""", (now, SEND_SECONDS, now)).fetchall():
+            self._queue_events(conn, row, now)
         conn.execute("""UPDATE campaigns SET state = 'SENDING', updated = max(updated, "when")
                         WHERE state = 'READY' AND "when" <= ?""", (now,))
         conn.execute("""UPDATE campaigns SET state = 'DONE', updated = max(updated, "when" + ?)
                         WHERE state = 'SENDING' AND "when" + ? <= ?""",
                      (SEND_SECONDS, SEND_SECONDS, now))
+
+    def _queue_events(self, conn: sqlite3.Connection, row: sqlite3.Row, now: int) -> None:
+        """The callbacks of a campaign's moves through SENDING and DONE by `now`."""
+        contacts = conn.execute("SELECT * FROM lists WHERE id = ?", (row["list"],)).fetchone()
+        emails = json.loads(contacts["emails"]) if contacts else []
+        phones = json.loads(contacts["telephones"]) if contacts else []
+        bounce = set(json.loads(contacts["bounce"])) if contacts else set()
+        events = []
+        if row["state"] == "READY":
+            events.append(("submitted", row["when"], emails, []))
+        if row["when"] + SEND_SECONDS <= now:
+            done = row["when"] + SEND_SECONDS
+            events.append(("delivered", done, [e for e in emails if e not in bounce],
+                           [p for p in phones if p not in bounce]))
+            events.append(("bounced", done, [e for e in emails if e in bounce],
+                           [p for p in phones if p in bounce]))
+        for event, when, em, tel in events:
+            if em or tel:
+                conn.execute('INSERT INTO outbox (url, event, "when", emails, telephones) '
+                             "VALUES (?, ?, ?, ?, ?)", (row["event_callback"], event, when,
+                                                       json.dumps(em), json.dumps(tel)))
+
+    def pending_callbacks(self) -> bool:
+        with self.tx() as conn:
+            return conn.execute("SELECT 1 FROM outbox WHERE delivered = 0 AND attempts < ? "
+                                "LIMIT 1", (MAX_ATTEMPTS,)).fetchone() is not None
+
+    def deliver_callbacks(self) -> None:
+        """POST every waiting event, oldest first (never while holding the database)."""
+        if not self._delivering.acquire(blocking=False):
+            return  # another request is delivering them
+        try:
+            with self.tx() as conn:
+                self.advance(conn)
+                rows = conn.execute("SELECT * FROM outbox WHERE delivered = 0 AND attempts < ? "
+                                    "ORDER BY id", (MAX_ATTEMPTS,)).fetchall()
+            with httpx.Client(timeout=3) as http:
+                for row in rows:
+                    body = [("event", row["event"]), ("when", str(row["when"]))]
+                    body += [(f"email[{i}]", e) for i, e in enumerate(json.loads(row["emails"]))]
+                    body += [(f"telephone[{i}]", p)
+                             for i, p in enumerate(json.loads(row["telephones"]))]
+                    try:
+                        ok = http.post(row["url"], data=body).is_success
+                    except httpx.HTTPError:
+                        ok = False
+                    with self.tx() as conn:
+                        conn.execute("UPDATE outbox SET delivered = ?, attempts = attempts + 1 "
+                                     "WHERE id = ?", (int(ok), row["id"]))
+        finally:
+            self._delivering.release()
 
     def find(self, conn: sqlite3.Connection, campaign_id: int) -> dict:
         row = conn.execute("SELECT * FROM campaigns WHERE id = ?", (campaign_id,)).fetchone()
@@ -189,6 +271,9 @@ def _endpoint(store: Store, handler: Handler, *, auth: bool = True):
                 result = await handler(request, store, conn)
         except Reject as exc:
             return JSONResponse({"message": exc.message}, exc.status)
+        if store.pending_callbacks():
+            return JSONResponse(result, background=BackgroundTask(
+                run_in_threadpool, store.deliver_callbacks))
         return JSONResponse(result)
     return endpoint
 
@@ -268,8 +353,30 @@ async def _force_state(request: Request, store: Store, conn: sqlite3.Connection)
     return store.find(conn, campaign["id"])
 
 
+async def _set_list(request: Request, store: Store, conn: sqlite3.Connection) -> dict:
+    try:
+        body = await request.json()
+        lists = {k: [str(v) for v in body.get(k, [])] for k in ("emails", "telephones", "bounce")}
+    except (ValueError, AttributeError, TypeError):
+        raise Reject(400, 'body must be JSON {"emails": [...], "telephones": [...], '
+                          '"bounce": [...]}') from None
+    conn.execute("INSERT OR REPLACE INTO lists VALUES (?, ?, ?, ?)",
+                 (request.path_params["list_id"], *(json.dumps(v) for v in lists.values())))
+    return {"list": request.path_params["list_id"], **lists}
+
+
+async def _callbacks(request: Request, store: Store, conn: sqlite3.Connection) -> dict:
+    rows = conn.execute("SELECT * FROM outbox ORDER BY id").fetchall()
+    return {"callbacks": [{"url": r["url"], "event": r["event"], "when": r["when"],
+                           "emails": json.loads(r["emails"]),
+                           "telephones": json.loads(r["telephones"]),
+                           "delivered": bool(r["delivered"]), "attempts": r["attempts"]}
+                          for r in rows]}
+
+
 def create_routes(data_dir: Path, clock: SandboxClock) -> list[BaseRoute]:
     store = Store(data_dir, clock)
+    clock.listeners.append(store.deliver_callbacks)
     one = "/campaign/{campaign_id:int}"
     hooks = "/_sandbox/scheduled-campaigns/campaigns"
     return [
@@ -280,4 +387,8 @@ def create_routes(data_dir: Path, clock: SandboxClock) -> list[BaseRoute]:
         Route(hooks, _endpoint(store, _list_all, auth=False), methods=["GET"]),
         Route(hooks + "/{campaign_id:int}/state", _endpoint(store, _force_state, auth=False),
               methods=["POST"]),
+        Route("/_sandbox/scheduled-campaigns/lists/{list_id:int}",
+              _endpoint(store, _set_list, auth=False), methods=["POST"]),
+        Route("/_sandbox/scheduled-campaigns/callbacks",
+              _endpoint(store, _callbacks, auth=False), methods=["GET"]),
     ]
