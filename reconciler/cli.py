@@ -189,6 +189,20 @@ def apply(source: Path, targets: tuple[str, ...], auto_approve: bool, force: boo
 
 
 @cli.command()
+@click.argument("directory", default=".", type=click.Path(file_okay=False, path_type=Path))
+@click.option("--format", "fmt", type=click.Choice(FORMATS), default="text", show_default=True)
+@click.option("--target", default=None, metavar="Campaign/NAME",
+              help="One campaign, with details: batches (tickets, times, outcomes), events.")
+@click.option("--show-contacts", is_flag=True,
+              help="With --target: list the recipients and their outcomes (counts otherwise).")
+def status(directory: Path, fmt: str, target: str | None, show_contacts: bool) -> None:
+    """Per campaign: state, send time, planned / sent / rejected / unknown, cost, results."""
+    from reconciler.status import RENDERERS, collect
+
+    click.echo(RENDERERS[fmt](collect(directory, target, show_contacts)))
+
+
+@cli.command()
 @click.option("--out", "out_dir", default="schemas", type=click.Path(path_type=Path))
 def schema(out_dir: Path) -> None:
     """Write one JSON Schema per kind (for editors) to schemas/."""

@@ -96,6 +96,12 @@ class Provider:
         """Fetch live objects to adopt (`campaignctl import`); no writes, no bindings."""
         raise CampaignctlError(f"import is not supported for {self.vendor or self.account.type}")
 
+    async def campaign_status(self, campaigns: list[Resource], details: bool = False,
+                              show_contacts: bool = False) -> list[Any]:
+        """`campaignctl status`: one reconciler.campaign_status.CampaignStatus per Campaign
+        manifest (reads only). `details` adds batches/events; `show_contacts` recipients."""
+        return []
+
     async def aclose(self) -> None:
         for c in self.clients():
             await c.aclose()

@@ -27,6 +27,7 @@ from datetime import UTC, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from reconciler.campaign_status import CampaignStatus
 from reconciler.engine.actions import Action, FieldChange, SendSummary
 from reconciler.errors import ApiError, CampaignctlError, NotSentError, OutcomeUnknown
 from reconciler.providers.base import Provider
@@ -163,6 +164,39 @@ class SendOnlyProvider(Provider):
                          batch: list[Recipient]) -> str | Receipt | None:
         """Send one batch; returns its ticket (or a Receipt with the ticket and cost)."""
         raise NotImplementedError
+
+    async def campaign_status(self, campaigns: list[Resource], details: bool = False,
+                              show_contacts: bool = False) -> list[CampaignStatus]:
+        """From the send ledger alone (the API has no read): planned = the audience the
+        manifests give now; sent / unknown = recipients the ledger holds so; rejected =
+        recipients of batches the vendor refused; cost = the priced batches sent."""
+        out = []
+        for r in campaigns:
+            cl = self.ledger.campaign(self.account.name, r.name)
+            audience = {x.address for x in campaign_audience(
+                self.ctx.workspace, r, self.channel(r)).recipients}
+            when = r.spec.send_time()
+            st = CampaignStatus(
+                self.account.name, self.vendor, r.name, "not sent",
+                send_at=local_time(when, r.spec.timezone) if when else r.spec.send_at,
+                planned=len(audience), sent=len(cl.sent), unknown=len(cl.unknown),
+                rejected=sum(b.recipients for b in cl.rejected_batches))
+            if cl.holding:
+                st.state = "sent" if audience <= cl.holding and not cl.unknown else "partly sent"
+            cost = self.ledger.costs(self.account.name, r.name)
+            if cost:
+                st.cost, st.currency = cost
+            if details or show_contacts:
+                costs = self.ledger.batch_costs(self.account.name, r.name)
+                st.details = [{"batch": b.id, "status": b.status, "recipients": b.recipients,
+                               "ticket": b.ticket, "requested_at": _ago(b.created_at),
+                               "updated_at": _ago(b.updated_at), "note": b.error,
+                               "cost": costs.get(b.id)} for b in cl.batches]
+            if show_contacts:
+                st.contacts = [{"address": a, "outcome": b.status, "batch": b.id}
+                               for b in cl.batches for a in self.ledger.recipients(b.id)]
+            out.append(st)
+        return out
 
     async def import_resources(self, ids: list[str]) -> list:
         raise CampaignctlError(

@@ -23,6 +23,7 @@ import asyncio
 from dataclasses import dataclass, field
 from typing import Any
 
+from reconciler.campaign_status import CampaignStatus
 from reconciler.engine.actions import Action, FieldChange
 from reconciler.errors import ApiError, CampaignctlError, OutcomeUnknown
 from reconciler.providers.base import ImportedResource, Provider
@@ -33,6 +34,7 @@ from reconciler.providers.scheduled_campaigns.client import (
     forces_replace,
 )
 from reconciler.providers.scheduled_campaigns.when import to_iso, to_timestamp
+from reconciler.state.events import CallbackEvents
 from reconciler.state.store import Binding
 from reconciler.workspace import Resource
 
@@ -349,6 +351,46 @@ class ScheduledCampaignsProvider(Provider):
                                            f"({exc.detail}); it has probably launched") from None
                 raise
         self.store.remove_binding(self.account.name, KIND, action.name)
+
+    # status -----------------------------------------------------------------------------------
+    async def campaign_status(self, campaigns: list[Resource], details: bool = False,
+                              show_contacts: bool = False) -> list[CampaignStatus]:
+        """State and send time from `GET /campaign/<id>`; results from the events the
+        vendor called back with (`campaignctl callbacks serve` stores them): distinct
+        recipients per event. The audience is the vendor's list, so `planned` is unknown."""
+        live = await self.read(campaigns)
+        events = CallbackEvents(self.store)
+        out = []
+        for r in campaigns:
+            obj = live.campaigns.get(r.name)
+            remote_id = live.ids.get(r.name)
+            st = CampaignStatus(self.account.name, self.vendor, r.name, "not created",
+                                remote_id=remote_id)
+            if remote_id == UNKNOWN_ID:
+                st.state = "unknown (create's answer was lost)"
+            elif remote_id and obj is None:
+                st.state = "gone (404)"
+            elif obj is not None:
+                st.state = obj.get("state") or "?"
+                st.send_at = to_iso(to_timestamp(obj.get("when")))
+            if r.spec.send_time() and st.send_at is None:
+                st.send_at = to_iso(r.spec.send_time())
+            st.results = events.counts(self.account.name, r.name)
+            if st.results:
+                st.sent = st.results.get("submitted", st.results.get("delivered", 0)
+                                         + st.results.get("bounced", 0))
+                st.rejected = st.results.get("bounced", 0)
+            elif obj is not None and not (obj.get("event_callback")):
+                st.note = "no event_callback: the vendor reports no events"
+            if details or show_contacts:
+                found = events.of(self.account.name, r.name)
+                st.details = [{"event": e.event, "at": to_iso(int(e.at)),
+                               "recipients": len(e.addresses)} for e in found]
+                if show_contacts:
+                    st.contacts = [{"address": a, "outcome": e.event, "at": to_iso(int(e.at))}
+                                   for e in found for a in e.addresses]
+            out.append(st)
+        return out
 
     # import -----------------------------------------------------------------------------------
     async def import_resources(self, ids: list[str]) -> list[ImportedResource]:
