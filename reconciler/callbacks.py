@@ -15,6 +15,8 @@ does not have, or a path that is not ACCOUNT/CAMPAIGN. Addresses are never logge
 from __future__ import annotations
 
 import re
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 from urllib.parse import parse_qsl
 
@@ -93,7 +95,13 @@ def build_app(directory: Path) -> Starlette:
     async def health(request: Request) -> Response:
         return JSONResponse({"ok": True, "accounts": sorted(accounts)})
 
-    app = Starlette(routes=[Route("/", health, methods=["GET"]),
-                            Route("/{account}/{campaign}", receive, methods=["POST"])],
-                    on_shutdown=[store.close])
-    return app
+    @asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        try:
+            yield
+        finally:
+            store.close()
+
+    return Starlette(routes=[Route("/", health, methods=["GET"]),
+                             Route("/{account}/{campaign}", receive, methods=["POST"])],
+                     lifespan=lifespan)

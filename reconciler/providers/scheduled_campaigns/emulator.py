@@ -47,7 +47,7 @@ import threading
 from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from urllib.parse import parse_qsl
+from urllib.parse import parse_qsl, urlencode
 
 import httpx
 from starlette.background import BackgroundTask
@@ -172,7 +172,8 @@ class Store:
                     body += [(f"telephone[{i}]", p)
                              for i, p in enumerate(json.loads(row["telephones"]))]
                     try:
-                        ok = http.post(row["url"], data=body).is_success
+                        ok = http.post(row["url"], content=urlencode(body), headers={
+                            "Content-Type": "application/x-www-form-urlencoded"}).is_success
                     except httpx.HTTPError:
                         ok = False
                     with self.tx() as conn:

@@ -1,0 +1,230 @@
+"""After a launch, over real HTTP: the example workspace is sent, the sandbox clock moves,
+and `campaignctl status` shows for each campaign what the sandbox delivered (its own
+delivery log, the email results API, the callbacks it made). A batch whose response was
+lost is listed by `state ledger unknown`, settled, and never resent."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+import time
+from collections import Counter
+from datetime import UTC, datetime
+from pathlib import Path
+
+import httpx
+from conftest import free_port, run_cli, write_workspace
+
+ROOT = Path(__file__).resolve().parents[2]
+TOKEN = "st4tus-t0ken"
+CREDENTIALS = {"email-campaigns": "token: ${TOK}",
+               "octopush": "api_login: e2e@example.com\n    api_key: ${TOK}",
+               "connectly": "business_id: biz-e2e\n    api_key: ${TOK}",
+               "scheduled-campaigns": "api_key: ${TOK}"}
+LIST_EMAILS = ["a@example.com", "b@example.com", "c@example.com"]
+
+
+def example(tmp_path: Path, url: str, callback: str) -> Path:
+    ws = tmp_path / "example"
+    shutil.copytree(ROOT / "campaigns", ws, ignore=shutil.ignore_patterns(".campaignctl"))
+    lines, vtype = [], ""
+    for line in (ws / "campaignctl.yaml").read_text().splitlines():
+        if line.strip().startswith("type:"):
+            vtype = line.split(":", 1)[1].strip()
+        if line == "    base_url: sandbox":
+            line = f"    base_url: {url}\n    {CREDENTIALS[vtype]}"
+        lines.append(line)
+    (ws / "campaignctl.yaml").write_text("\n".join(lines) + "\n")
+    sched = (ws / "scheduled.yaml").read_text()
+    sched = sched.replace("state: scheduled", "state: ready").replace(
+        "https://hooks.example.com/campaign-events?team=crm", callback)
+    (ws / "scheduled.yaml").write_text(sched)
+    return ws
+
+
+def ok(result) -> str:
+    out = result.stdout + result.stderr
+    assert result.returncode == 0, out
+    assert "Traceback" not in out and TOKEN not in out
+    return out
+
+
+def serve_callbacks(ws: Path, port: int) -> subprocess.Popen:
+    proc = subprocess.Popen([sys.executable, "-m", "reconciler", "callbacks", "serve", str(ws),
+                             "--port", str(port)], stdout=subprocess.DEVNULL,
+                            stderr=subprocess.PIPE, stdin=subprocess.DEVNULL)
+    for _ in range(300):
+        try:
+            httpx.get(f"http://127.0.0.1:{port}/", timeout=1)
+            return proc
+        except httpx.TransportError:
+            assert proc.poll() is None, proc.stderr.read().decode()
+            time.sleep(0.1)
+    raise RuntimeError("callbacks receiver did not start")
+
+
+def test_status_after_launch_shows_what_the_sandbox_delivered(tmp_path, sandbox_server,
+                                                               monkeypatch):
+    monkeypatch.setenv("TOK", TOKEN)
+    port = free_port()
+    ws = example(tmp_path, sandbox_server.url,
+                 f"http://127.0.0.1:{port}/sched/winter-newsletter?team=crm")
+    assert sandbox_server.post("/_sandbox/scheduled-campaigns/lists/12", {
+        "emails": LIST_EMAILS, "bounce": ["c@example.com"]}).status_code == 200
+    receiver = serve_callbacks(ws, port)
+    try:
+        ok(run_cli("apply", str(ws), "--auto-approve"))
+        before = json.loads(ok(run_cli("status", str(ws), "--format", "json")))
+        states = {c["name"]: c["state"] for c in before["campaigns"]}
+        assert states == {"spring-sale": "active", "winter-newsletter": "READY",
+                          "spring-sale-sms": "sent", "spring-sale-whatsapp": "sent"}
+        # past every send time (the last: 2030-01-15 08:00 UTC, DONE 60 s later)
+        end = datetime(2030, 1, 15, 8, 5, tzinfo=UTC).timestamp()
+        now = sandbox_server.get("/_sandbox/clock").json()["timestamp"]
+        moved = sandbox_server.post("/_sandbox/clock", {"advance_seconds": end - now})
+        assert moved.status_code == 200, moved.text
+        calls = sandbox_server.get("/_sandbox/scheduled-campaigns/callbacks").json()
+        assert [(c["event"], len(c["emails"]), c["delivered"]) for c in calls["callbacks"]] == [  # noqa: E501
+            ("submitted", 3, True), ("delivered", 2, True), ("bounced", 1, True)], json.dumps(calls)
+        assert [
+            ("submitted", 3, True), ("delivered", 2, True), ("bounced", 1, True)]
+
+        out = json.loads(ok(run_cli("status", str(ws), "--format", "json")))
+    finally:
+        receiver.terminate()
+        receiver.wait(10)
+    got = {c["name"]: c for c in out["campaigns"]}
+    assert out["format_version"] == 1 and len(got) == 4
+
+    for vendor, name in (("octopush", "spring-sale-sms"), ("connectly", "spring-sale-whatsapp")):
+        log = sandbox_server.get(f"/_sandbox/{vendor}/deliveries").json()
+        assert log["duplicates"] == []
+        c = got[name]
+        assert c["sent"] == log["distinct_recipients"] == c["planned"] == 3, (c, log)
+        assert (c["rejected"], c["unknown"], c["state"]) == (0, 0, "sent")
+    assert got["spring-sale-sms"]["cost"] > 0 and got["spring-sale-sms"]["currency"] == "EUR"
+
+    mail = got["spring-sale"]
+    results = httpx.get(f"{sandbox_server.url}/email/result/filter/", timeout=30, params={
+        "start_date": "2027-03-19", "end_date": "2030-01-16", "campaign_id": mail["remote_id"]},
+        headers={"Authorization": f"Token {TOKEN}"}).json()
+    dispositions = Counter(r["disposition"] for r in results)
+    assert mail["state"] == "completed" and mail["results"] == dict(dispositions)
+    assert mail["sent"] == dispositions["delivered"] == mail["planned"] == 5
+
+    sched = got["winter-newsletter"]
+    assert sched["state"] == "DONE"
+    assert sched["results"] == {"submitted": 3, "delivered": 2, "bounced": 1}
+    assert (sched["sent"], sched["rejected"]) == (3, 1)
+
+    text = ok(run_cli("status", str(ws)))
+    assert "a@example.com" not in text  # counts only
+    line = next(ln for ln in text.splitlines() if ln.startswith("Campaign/winter-newsletter"))
+    assert "DONE" in line and "submitted 3, delivered 2, bounced 1" in line
+    md = ok(run_cli("status", str(ws), "--format", "markdown"))
+    assert md.startswith("| campaign | provider |") and "| Campaign/spring-sale |" in md
+    one = ok(run_cli("status", str(ws), "--target", "Campaign/winter-newsletter",
+                     "--show-contacts"))
+    assert "c@example.com  bounced" in one and "event delivered" in one
+    refused = run_cli("status", str(ws), "--show-contacts")
+    assert refused.returncode == 1 and "--target" in refused.stderr
+
+
+def phones(n: int) -> list[str]:
+    return [f"+336{10000000 + i:08d}" for i in range(n)]
+
+
+def sms_workspace(root: Path, url: str) -> Path:
+    root.mkdir(parents=True)
+    (root / "customers.csv").write_text("phone\n" + "".join(f"{p}\n" for p in phones(400)))
+    return write_workspace(root, {
+        "campaignctl.yaml": f"""
+            providers:
+              sms: {{type: octopush, base_url: {url}, api_login: l, api_key: k}}
+            """,
+        "sms.yaml": """
+            kind: Sender
+            name: acme
+            provider: sms
+            spec: {sms_id: ACME}
+            ---
+            kind: Message
+            name: promo
+            provider: sms
+            spec: {channel: sms, text: "Acme: 20% off. STOP au 36111"}
+            ---
+            kind: ContactGroup
+            name: customers
+            provider: sms
+            spec: {file: customers.csv}
+            ---
+            kind: Campaign
+            name: promo
+            provider: sms
+            spec:
+              message: promo
+              sender: acme
+              contact_groups: [customers]
+              send_at: "2031-01-01T09:00:00+01:00"
+              timezone: Europe/Paris
+              octopush: {purpose: wholesale, batch_size: 200}
+            """})
+
+
+def test_a_lost_response_is_listed_settled_and_never_resent(tmp_path, sandbox_server):
+    ws = sms_workspace(tmp_path / "ws", sandbox_server.url)
+    ok(run_cli("plan", str(ws)))  # its cost simulation is cached: the apply only sends
+    sandbox_server.post("/_sandbox/faults", {"rules": [
+        {"path_prefix": "/v1/public/sms-campaign/send", "kind": "lose_response", "times": 1}]})
+    failed = run_cli("apply", str(ws), "--auto-approve")
+    assert failed.returncode == 1 and "UNKNOWN" in failed.stderr
+    httpx.delete(sandbox_server.url + "/_sandbox/faults")
+
+    listed = ok(run_cli("state", "ledger", "unknown", str(ws)))
+    assert "batch 1: Campaign/promo on sms (octopush), 200 recipient(s)" in listed
+    assert "requested at 20" in listed and "check with octopush" in listed
+    data = json.loads(ok(run_cli("state", "ledger", "unknown", str(ws), "--format", "json")))
+    assert [b["batch"] for b in data["unknown_batches"]] == [1]
+    shown = ok(run_cli("state", "show", "Campaign/promo", str(ws)))
+    assert "unknown: 200" in shown and "batch 1, unknown, 200 recipient(s)" in shown
+    plan = ok(run_cli("plan", str(ws)))
+    assert "outcome unknown for 200 recipient(s)" in plan
+
+    bad = run_cli("state", "ledger", "settle", "7", str(ws), "--sent")
+    assert bad.returncode == 1 and "no batch 7" in bad.stderr
+    ok(run_cli("state", "ledger", "settle", "1", str(ws), "--sent"))
+    again = run_cli("state", "ledger", "settle", "1", str(ws), "--not-sent")
+    assert again.returncode == 1 and "not unknown" in again.stderr
+    assert "No batch has an unknown outcome" in ok(run_cli("state", "ledger", "unknown", str(ws)))
+    plan = ok(run_cli("plan", str(ws)))
+    assert "outcome unknown" not in plan and "200 new recipient(s)" in plan
+    ok(run_cli("apply", str(ws), "--auto-approve"))
+    final = run_cli("plan", str(ws), "--detailed-exitcode")
+    assert final.returncode == 0, final.stdout + final.stderr
+    log = sandbox_server.get("/_sandbox/octopush/deliveries").json()
+    assert log["duplicates"] == [] and log["total"] == log["distinct_recipients"] == 400
+    status = json.loads(ok(run_cli("status", str(ws), "--format", "json")))["campaigns"][0]
+    assert (status["state"], status["sent"], status["unknown"]) == ("sent", 400, 0)
+
+
+def test_sends_made_before_campaignctl_are_never_sent_again(tmp_path, sandbox_server):
+    ws = sms_workspace(tmp_path / "ws", sandbox_server.url)
+    (tmp_path / "earlier.csv").write_text("phone\n+33610000000\n+33 6 10 00 00 01\n")
+    out = ok(run_cli("state", "ledger", "import", "Campaign/promo", str(tmp_path / "earlier.csv"),
+                     str(ws)))
+    assert "recorded 2 recipient(s) of Campaign/promo as sent" in out
+    same = ok(run_cli("state", "ledger", "import", "Campaign/promo",
+                      str(tmp_path / "earlier.csv"), str(ws)))
+    assert "nothing new to record" in same
+    (tmp_path / "bad.csv").write_text("phone\nnot-a-phone\n")
+    bad = run_cli("state", "ledger", "import", "Campaign/promo", str(tmp_path / "bad.csv"),
+                  str(ws))
+    assert bad.returncode == 1 and "bad.csv:2:1" in bad.stderr and "nothing was recorded" in bad.stderr
+    plan = json.loads(ok(run_cli("plan", str(ws), "--format", "json")))
+    [send] = [a for a in plan["actions"] if a["op"] == "send"]
+    assert send["send"]["recipients"] == 398 and send["send"]["already_sent"] == 2
+    ok(run_cli("apply", str(ws), "--auto-approve"))
+    log = sandbox_server.get("/_sandbox/octopush/deliveries").json()
+    assert log["total"] == log["distinct_recipients"] == 398  # not the two sent before
