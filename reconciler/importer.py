@@ -239,6 +239,12 @@ async def _import(ws: Workspace, ctx: RunContext, account: str, req: ImportReque
     for item in found:
         if (item.kind, item.remote_id) in held:
             continue
+        if item.held_by and (item.kind, item.held_by.partition("/")[2]) not in replaced:
+            outcome.skipped.append(f"{item.kind} {item.title!r} (id {item.remote_id}): "
+                                   f"{item.held_by} in the workspace has the same key; the "
+                                   "next apply binds it there")
+            held[(item.kind, item.remote_id)] = item.held_by.partition("/")[2]
+            continue
         if item.kind == "OptOutList" and item.rows is not None:
             item.rows = [row for row in item.rows if row["email"] not in held_optouts]
             if not item.rows:

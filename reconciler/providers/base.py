@@ -47,6 +47,8 @@ class ImportedResource:
     #: rows for a CSV written next to the manifest (the spec's `file:` names it).
     rows: list[dict[str, str]] | None = None
     lifecycle: dict[str, Any] = field(default_factory=dict)
+    #: a workspace manifest (KIND/NAME) the next plan binds this object to (adopt)
+    held_by: str | None = None
 
 
 @dataclass

@@ -150,3 +150,24 @@ def test_send_only_accounts_say_they_cannot_be_imported(tmp_path):
     assert result.returncode == 1
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1 and "send-only" in lines[0] and "state ledger import" in lines[0]
+
+
+def test_an_unbound_manifest_with_the_same_key_is_not_imported_twice(tmp_path, sandbox_server,
+                                                                     monkeypatch):
+    seed(sandbox_server.url, 5)
+    monkeypatch.setenv("MAIL_TOKEN", TOKEN)
+    ws = write_workspace(tmp_path / "ws", {
+        "campaignctl.yaml": config(sandbox_server.url),
+        "news.yaml": """
+            kind: Sender
+            name: newsletter
+            provider: mail
+            spec: {description: Acme News, email: news@acme.example}
+            """})
+    out = ok(run_cli("import", "mail", str(ws)))
+    assert "skipped Sender 'Acme News'" in out and "Sender/newsletter" in out
+    assert "imported Sender/acme-news" not in out
+    assert "sender: newsletter" in (ws / "imported-mail.yaml").read_text()
+    ok(run_cli("apply", str(ws), "--auto-approve"))  # binds Sender/newsletter (adopt)
+    plan = run_cli("plan", str(ws), "--detailed-exitcode")
+    assert plan.returncode == 0, plan.stdout + plan.stderr

@@ -413,6 +413,20 @@ class EmailCampaignsProvider(Provider):
             *map(importing.group, groups), *map(importing.message, messages),
             *map(importing.campaign, campaigns)]
         items = [i for i in found if i is not None]
+        objects = {oid(o): (kind, o) for kind, listed in (
+            ("Sender", senders), ("ContactGroup", groups), ("Message", messages),
+            ("Campaign", campaigns)) for o in listed}
+        bound = {(b.kind, b.name) for b in self.store.bindings(self.account.name)}
+        adopting = {}  # (kind, natural key) -> the unbound manifest that plan adopts it for
+        for r in self.ctx.workspace.for_account(self.account.name):
+            if r.kind in LIST_KINDS and (r.kind, r.name) not in bound:
+                key = self._natural_key(r.kind, self._desired(r))
+                if key:
+                    adopting.setdefault((r.kind, key), r.address)
+        for item in items:
+            kind, obj = objects.get(item.remote_id, (None, None))
+            if obj is not None:
+                item.held_by = adopting.get((kind, self._natural_key(kind, obj)))
         if ids:
             known = {i.remote_id for i in items}
             missing = [i for i in ids if i not in known]
