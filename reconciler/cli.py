@@ -255,12 +255,12 @@ def state_show(address: str, directory: Path) -> None:
 
     kind, _, name = address.partition("/")
     with closing(_store(directory)) as store:
-        accounts = [a for a, c in SendLedger(store).campaign_names() if c == name]
-        if kind == "Campaign" and accounts:
-            for account in accounts:
-                click.echo("\n".join(ledger_lines(store, account, name)))
-            return
-        for b in _bound(store, address):
+        accounts = [a for a, c in SendLedger(store).campaign_names()
+                    if c == name and kind == "Campaign"]
+        for account in accounts:
+            click.echo("\n".join(ledger_lines(store, account, name)))
+        bound = [b for b in store.bindings() if (b.kind, b.name) == (kind, name)]
+        for b in bound if accounts else _bound(store, address):
             click.echo(f"address: {address}\naccount: {b.account}\nremote id: {b.remote_id}")
 
 

@@ -277,7 +277,7 @@ async def _import(ws: Workspace, ctx: RunContext, account: str, req: ImportReque
         doc: dict[str, Any] = {"kind": item.kind, "name": name, "provider": account}
         if item.lifecycle:
             doc["lifecycle"] = item.lifecycle
-        doc["spec"] = spec
+        doc["spec"] = _in_model_order(item.kind, spec)
         docs.append(doc)
         if item.remote_id != ANY_ID:
             binds.append(Binding(account, item.kind, name, item.remote_id))
@@ -302,6 +302,16 @@ async def _import(ws: Workspace, ctx: RunContext, account: str, req: ImportReque
         for b in binds:
             store.put_binding(b)
     return outcome
+
+
+def _in_model_order(kind: str, spec: dict[str, Any]) -> dict[str, Any]:
+    """The spec's keys in the order the kind's model (and the README) lists them; vendor
+    blocks last."""
+    from reconciler.kinds import BASE_SPECS
+
+    order = list(BASE_SPECS[kind].model_fields)
+    return dict(sorted(spec.items(), key=lambda kv: (
+        order.index(kv[0]) if kv[0] in order else len(order))))
 
 
 def _resolve_refs(item: ImportedResource, spec: dict[str, Any],

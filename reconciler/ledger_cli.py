@@ -35,11 +35,11 @@ def _store(directory: Path):
     return open_workspace_store(directory)
 
 
-def _vendor(directory: Path, account: str) -> str:
+def _vendors(directory: Path) -> dict[str, str]:
+    """account name -> vendor type, from campaignctl.yaml."""
     from reconciler.cli import store_config
 
-    acc = store_config(directory).accounts.get(account)
-    return acc.type if acc is not None else "unknown account"
+    return {name: acc.type for name, acc in store_config(directory).accounts.items()}
 
 
 def batch_row(b: Batch, cost: float | None = None) -> dict:
@@ -91,7 +91,8 @@ def ledger_unknown(directory: Path, fmt: str) -> None:
     """List batches whose outcome is unknown, with what to check with the vendor."""
     with closing(_store(directory)) as store:
         found = SendLedger(store).unknown_batches()
-    rows = [{"account": account, "vendor": _vendor(directory, account),
+    vendors = _vendors(directory)
+    rows = [{"account": account, "vendor": vendors.get(account, "unknown account"),
              "campaign": b.campaign, **batch_row(b)} for account, b in found]
     if fmt == "json":
         click.echo(json.dumps({"unknown_batches": rows}, indent=2))

@@ -45,6 +45,11 @@ def seed(url: str, contacts: int) -> dict[str, str]:
                 "type": "reuse", "_id": ref(oid(vip))}, "schedule": {
                     **attrs["schedule"], "name": "VIP preview", "timezone": "PST8PDT"}})
             await c.set_status(oid(paused), "paused")
+            past = (datetime.now(UTC) - timedelta(days=2)).astimezone()
+            await c.create_campaign({**attrs, "contact_group": {
+                "type": "reuse", "_id": ref(oid(vip))}, "schedule": {
+                    **attrs["schedule"], "name": "Last week",
+                    "start_date": past.strftime("%Y-%m-%d 09:00")}})
             gone = await c.create_campaign({**attrs, "schedule": {**attrs["schedule"],
                                                                   "name": "Cancelled one"}})
             await c.set_status(oid(gone), "cancelled")
@@ -86,10 +91,12 @@ def test_an_account_imported_into_an_empty_workspace_plans_clean(tmp_path, sandb
     for address in ("Sender/acme-news", "Sender/support-desk", "OptOutList/mail-opt-outs",
                     "ContactGroup/all-customers", "ContactGroup/vip-best",
                     "Message/spring-sale", "Message/plain", "Campaign/spring-sale",
-                    "Campaign/vip-preview"):
+                    "Campaign/vip-preview", "Campaign/last-week"):
         assert f"imported {address}" in out, out
     assert "Cancelled one" not in out and ids["cancelled"] not in out
     text = (ws / "imported-mail.yaml").read_text()
+    assert "completed: already sent and frozen" in out
+    assert "lifecycle:\n  ignore_changes: [state]" in text
     # every $schema line points at a file that exists, relative to the manifest
     refs = {line.split("$schema=")[1] for line in text.splitlines() if "$schema=" in line}
     assert refs and all((ws / r).is_file() for r in refs), refs
