@@ -70,3 +70,18 @@ def test_an_older_postgres_state_gets_the_new_tables(postgres_dsn):
         assert CallbackEvents(again).counts("sched", "x") == {"opened": 1}
     finally:
         again.close()
+
+
+def test_migrate_moves_costs_and_callback_events(tmp_path, store):
+    from reconciler.state.migrate import migrate
+
+    old = SqliteStore(tmp_path / "old.db")
+    ledger = SendLedger(old)
+    ledger.begin("sms", "warmup", "id0", ["+9"])  # ids differ in the target
+    b = ledger.begin("sms", "promo", "id1", ["+1"])
+    ledger.sent(b, "t-1", cost=(0.11, "EUR"))
+    CallbackEvents(old).record("sched", "news", "clicked", 5, ["a@x.org"], [])
+    migrate(old, store)
+    old.close()
+    assert SendLedger(store).costs("sms", "promo") == (0.11, "EUR")
+    assert CallbackEvents(store).counts("sched", "news") == {"clicked": 1}
