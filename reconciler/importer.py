@@ -56,6 +56,7 @@ class ImportOutcome:
     skipped: list[str] = field(default_factory=list)  # why an object was not imported
     files: list[tuple[Path, str]] = field(default_factory=list)  # path, what it holds
     dry_run: bool = False
+    filtered: bool = False  # --kind / --name / --id narrowed what was considered
 
     def lines(self) -> list[str]:
         out = [f"skipped {why}" for why in self.skipped]
@@ -74,7 +75,9 @@ class ImportOutcome:
             out.append(f"bound {len(self.written)} resource(s). Run `campaignctl plan` to "
                        "check: it should show no changes for them.")
         elif not self.written and not self.settled:
-            out.append("Nothing to import: the workspace already holds every live object.")
+            out.append("Nothing imported." if self.skipped else
+                       "Nothing to import: the workspace already holds every live object"
+                       + (" that matches the filters." if self.filtered else "."))
         return out
 
 
@@ -224,7 +227,8 @@ async def _import(ws: Workspace, ctx: RunContext, account: str, req: ImportReque
     finally:
         await provider.aclose()
 
-    outcome = ImportOutcome(dry_run=req.dry_run)
+    outcome = ImportOutcome(dry_run=req.dry_run,
+                            filtered=bool(req.kinds or req.names or req.ids))
     held = {(b.kind, b.remote_id): b.name for b in bindings}
     kept = [r for r in ws.for_account(account) if (r.kind, r.name) not in replaced]
     held_optouts = {a for r in kept if r.kind == "OptOutList" for a in r.iter_addresses()}
