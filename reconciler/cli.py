@@ -23,10 +23,17 @@ def _fail(message: str) -> None:
     sys.exit(EXIT_ERROR)
 
 
+_debug = False  # --debug: tracebacks of internal errors
+
+
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="campaignctl")
-def cli() -> None:
+@click.option("--debug", is_flag=True,
+              help="On an internal error, print the full traceback (for a bug report).")
+def cli(debug: bool) -> None:
     """Campaigns as code: validate, plan and apply email and SMS campaigns."""
+    global _debug
+    _debug = debug or _debug
 
 
 @cli.command()
@@ -462,3 +469,14 @@ def main(argv: list[str] | None = None) -> None:
     except KeyboardInterrupt:
         click.echo("Interrupted.", err=True)
         sys.exit(EXIT_ERROR)
+    except OSError as exc:  # the machine, not the input: a full disk, a permission
+        where = f": {exc.filename}" if exc.filename else ""
+        _fail(f"{exc.strerror or type(exc).__name__}{where}")
+    except Exception as exc:  # a bug of ours: one line, the details on request
+        if _debug:
+            import traceback
+
+            traceback.print_exc()
+        _fail(f"internal error ({type(exc).__name__}) in campaignctl {__version__}: this is "
+              "a bug, please report it with the output of the same command run as "
+              "`campaignctl --debug ...`" + ("" if _debug else " (which shows the details)"))

@@ -65,6 +65,7 @@ class Account:
     credentials: dict[str, Secret]
     options: dict[str, Any] = field(default_factory=dict)
     location: Location | None = None
+    insecure_http: bool = False  # http:// to a non-loopback host, allowed by the account
 
     def __repr__(self) -> str:
         return f"Account({self.name!r}, type={self.type!r}, base_url={self.base_url!r})"
@@ -147,17 +148,18 @@ def _account(name: str, body: Any, doc: SourceDoc, errors: list[Diagnostic]) -> 
         errors.append(Diagnostic(doc.locate(loc), f"provider {name}: expected a mapping"))
         return None
     vtype = body.get("type")
-    if vtype not in VENDORS:
+    if not isinstance(vtype, str) or vtype not in VENDORS:
+        shown = repr(vtype) if isinstance(vtype, str) else f"(a {type(vtype).__name__})"
         errors.append(Diagnostic(
             doc.locate((*loc, "type")),
-            f"provider {name}: unknown type {vtype!r} (expected one of {', '.join(VENDORS)})"))
+            f"provider {name}: unknown type {shown} (expected one of {', '.join(VENDORS)})"))
         return None
     vendor = VENDORS[vtype]
     base_url = body.get("base_url")
-    if not isinstance(base_url, str) or not (
-            base_url == "sandbox" or base_url.startswith(("http://", "https://"))):
+    url_problem, insecure = check_base_url(base_url, body.get("allow_insecure_http", False))
+    if url_problem:
         errors.append(Diagnostic(doc.locate((*loc, "base_url")),
-                                 f"provider {name}: base_url must be `sandbox` or an http(s) URL"))
+                                 f"provider {name}: {url_problem}"))
         return None
     creds: dict[str, Secret] = {}
     for key in vendor.credentials:
@@ -176,13 +178,57 @@ def _account(name: str, body: Any, doc: SourceDoc, errors: list[Diagnostic]) -> 
                 "character; it is sent as an HTTP header (check the environment variable)")))
             continue
         creds[key] = Secret(value)
-    known = {"type", "base_url", *vendor.credentials}
+    known = {"type", "base_url", "allow_insecure_http", *vendor.credentials}
     options = {k: v for k, v in body.items() if k not in known}
-    for key in options:
-        if key not in ("timeout", "max_concurrency", "rate_limit"):
+    for key, value in options.items():
+        if key not in HTTP_SETTINGS:
             errors.append(Diagnostic(doc.locate_key((*loc, key)),
                                      f"provider {name}: unknown setting `{key}`"))
-    return Account(name, vtype, base_url, creds, options, doc.locate(loc))
+        elif problem := HTTP_SETTINGS[key](value):
+            errors.append(Diagnostic(doc.locate((*loc, key)),
+                                     f"provider {name}: `{key}` {problem}"))
+    return Account(name, vtype, base_url, creds, options, doc.locate(loc), insecure)
+
+
+def _number(low: float, high: float, integer: bool = False):
+    def check(value: Any) -> str | None:
+        kinds = (int,) if integer else (int, float)
+        if isinstance(value, bool) or not isinstance(value, kinds) or not (
+                low <= value <= high):
+            what = "a whole number" if integer else "a number"
+            return f"must be {what} from {low:g} to {high:g}"
+        return None
+    return check
+
+
+#: the HTTP settings an account may hold, each with its check (before any use)
+HTTP_SETTINGS = {"timeout": _number(0.1, 3600), "max_concurrency": _number(1, 256, True),
+                 "rate_limit": _number(0.01, 100_000)}
+_LOOPBACK = re.compile(r"^(localhost|127(\.\d{1,3}){3}|\[::1\])$", re.I)
+
+
+def check_base_url(base_url: Any, allow_insecure: Any) -> tuple[str | None, bool]:
+    """(problem, insecure): `https://`, `sandbox`, or `http://` to a loopback address (a
+    local emulator); plain http to any other host only with `allow_insecure_http: true`,
+    since the account's credentials would cross the network unencrypted."""
+    if not isinstance(allow_insecure, bool):
+        return "allow_insecure_http must be true or false", False
+    if base_url == "sandbox":
+        return None, False
+    if not isinstance(base_url, str) or not base_url.isprintable() or " " in base_url:
+        return "base_url must be `sandbox` or an https:// URL", False
+    scheme, sep, rest = base_url.partition("://")
+    netloc = rest.split("/", 1)[0].rsplit("@", 1)[-1]
+    host = netloc.split("]")[0] + "]" if netloc.startswith("[") else netloc.split(":")[0]
+    if not sep or scheme.lower() not in ("http", "https") or not host:
+        return "base_url must be `sandbox` or an https:// URL", False
+    if scheme.lower() == "https" or _LOOPBACK.match(host):
+        return None, False
+    if allow_insecure:
+        return None, True
+    return ("base_url is plain http:// to a host that is not this machine, so the "
+            "credentials would travel unencrypted: use https://, or set "
+            "`allow_insecure_http: true` on the account if you must"), False
 
 
 def _message(err: dict) -> str:

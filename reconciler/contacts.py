@@ -16,6 +16,8 @@ from typing import NamedTuple
 import phonenumbers
 from email_validator import EmailNotValidError, validate_email
 
+from reconciler.workspace_files import bounded_lines, header_names, open_csv
+
 FIELDS = ("email", "phone", "first_name", "last_name",
           "param1", "param2", "param3", "param4", "param5")
 
@@ -114,8 +116,8 @@ class CsvProblem(NamedTuple):
 
 def read_csv(path: Path) -> Iterator[tuple[int, Contact | CsvProblem]]:
     """(line number, Contact or problem) for each row; the header is checked first."""
-    with open(path, newline="", encoding="utf-8-sig") as fh:
-        reader = csv.reader(fh)
+    with open_csv(path) as fh:
+        reader = csv.reader(bounded_lines(fh))
         try:
             header = next(reader)
         except StopIteration:
@@ -127,7 +129,7 @@ def read_csv(path: Path) -> Iterator[tuple[int, Contact | CsvProblem]]:
         columns = [h.strip().lower() for h in header]
         unknown = [c for c in columns if c not in FIELDS]
         if unknown or not ({"email", "phone"} & set(columns)):
-            msg = (f"unknown column(s) {', '.join(map(repr, unknown))}" if unknown
+            msg = (f"unknown column(s) {', '.join(header_names(columns, unknown))}" if unknown
                    else "needs an `email` or `phone` column")
             yield 1, CsvProblem(1, 1, f"{msg}; columns are {', '.join(FIELDS)}")
             return

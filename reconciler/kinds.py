@@ -5,7 +5,7 @@ models live in the vendor's folder and are attached here from the catalog."""
 from __future__ import annotations
 
 import re
-from datetime import datetime
+from datetime import UTC, datetime
 from functools import cache
 from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
@@ -35,6 +35,8 @@ from reconciler.providers.catalog import VENDORS, vendor_options
 NAME_PATTERN = r"^[a-z0-9]([a-z0-9._-]{0,62}[a-z0-9])?$"
 SMS_SENDER = re.compile(r"^[A-Za-z0-9]{3,11}$")
 SMS_MAX_CHARS = 1224
+MIN_TIME = datetime(1970, 1, 2, tzinfo=UTC)
+MAX_TIME = datetime(9998, 12, 31, tzinfo=UTC)
 
 
 class Strict(BaseModel):
@@ -178,9 +180,13 @@ class MessageSpec(Strict):
 def _send_at(value: Any, handler: ValidatorFunctionWrapHandler) -> Any:
     """One clear message instead of pydantic's one-per-union-member."""
     try:
-        return handler(value)
+        parsed = handler(value)
     except ValidationError:
         pass
+    else:
+        if isinstance(parsed, datetime):
+            check_time_range(parsed)
+        return parsed
     try:
         parsed = datetime.fromisoformat(str(value).replace(" ", "T", 1))
     except ValueError:
@@ -190,6 +196,18 @@ def _send_at(value: Any, handler: ValidatorFunctionWrapHandler) -> Any:
         raise ValueError(f"{value} has no UTC offset, so it is ambiguous: add one, e.g. "
                          f"{parsed.isoformat()}-04:00 (or Z for UTC)")
     raise ValueError(f"{value!r} is not a valid time")
+
+
+def check_time_range(when: datetime) -> None:
+    """Every vendor and time zone can express it: 9999-12-31T23:59:59-14:00 is year 10000
+    in UTC, which no datetime holds."""
+    try:
+        utc = when.astimezone(UTC)
+    except (OverflowError, ValueError):
+        utc = None
+    if utc is None or not MIN_TIME <= utc <= MAX_TIME:
+        raise ValueError(f"{when.isoformat()} is out of range: a send time must be between "
+                         f"{MIN_TIME:%Y-%m-%d} and {MAX_TIME:%Y-%m-%d} (UTC)")
 
 
 SendAt = Annotated[AwareDatetime | Literal["now"] | None, WrapValidator(_send_at)]

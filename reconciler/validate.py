@@ -4,6 +4,7 @@ own rules. Every problem is collected; nothing stops at the first."""
 from __future__ import annotations
 
 import importlib
+import itertools
 from collections.abc import Callable
 from pathlib import Path
 
@@ -11,6 +12,7 @@ from reconciler.contacts import CsvProblem, read_csv
 from reconciler.errors import Diagnostic, Location
 from reconciler.providers.catalog import VENDORS
 from reconciler.workspace import Resource, Workspace, load_workspace
+from reconciler.workspace_files import FileRefused, shown
 
 MAX_CSV_PROBLEMS = 20
 
@@ -35,7 +37,8 @@ def check_references(ws: Workspace, r: Resource) -> list[Diagnostic]:
         value = getattr(r.spec, field)
         names = value if isinstance(value, list) else [value] if value else []
         for i, name in enumerate(names):
-            if ws.get(kind, name) is None and (kind, name) not in ws.declared:
+            if ws.get(kind, name) is None and (kind, name) not in ws.declared and not (
+                    ws.incomplete):
                 loc = (field, i) if isinstance(value, list) else (field,)
                 out.append(Diagnostic(r.locate(*loc),
                                       f"{r.address}: {kind} {name!r} does not exist"))
@@ -62,15 +65,23 @@ def check_account(ws: Workspace, r: Resource) -> list[Diagnostic]:
 
 
 def check_csv(r: Resource) -> list[Diagnostic]:
-    path = r.csv_path()
+    try:
+        path = r.csv_path()
+    except FileRefused as exc:
+        return [Diagnostic(r.locate("file"), f"{r.address}: {exc}")]
     if path is None:
         return []
-    if not path.is_file():
-        return [Diagnostic(r.locate("file"), f"{r.address}: CSV file {r.spec.file!r} not found "
-                                             f"next to the manifest")]
+    if not path.exists():
+        return [Diagnostic(r.locate("file"), f"{r.address}: CSV file {shown(r.spec.file)} not "
+                                             f"found next to the manifest")]
     out, extra = [], 0
     display = str(Path(r.doc.path).parent / r.spec.file)
-    for _, row in read_csv(path):
+    try:
+        rows = read_csv(path)
+        first = next(rows, None)
+    except FileRefused as exc:
+        return [Diagnostic(r.locate("file"), f"{r.address}: {exc}")]
+    for _, row in itertools.chain([first] if first else [], rows):
         if isinstance(row, CsvProblem):
             if len(out) < MAX_CSV_PROBLEMS:
                 out.append(Diagnostic(Location(display, row.line, row.col), row.message))

@@ -10,6 +10,7 @@ from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
+from reconciler import workspace_files
 from reconciler.config import CONFIG_FILE, WorkspaceConfig, load_config
 from reconciler.contacts import Contact, CsvProblem, read_csv
 from reconciler.errors import Diagnostic, Location
@@ -30,6 +31,7 @@ class Resource:
     lifecycle: Lifecycle
     doc: SourceDoc
     directory: Path  # the manifest's folder (CSV files are relative to it)
+    root: Path | None = None  # the workspace directory, which named files cannot leave
 
     @property
     def address(self) -> str:
@@ -43,8 +45,11 @@ class Resource:
         return self.doc.locate(("spec", *loc))
 
     def csv_path(self) -> Path | None:
+        """The named CSV, resolved inside the workspace (FileRefused if it is not)."""
         file = getattr(self.spec, "file", None)
-        return (self.directory / file) if file else None
+        if not file:
+            return None
+        return workspace_files.confined(file, self.directory, self.root or self.directory)
 
     def iter_contacts(self) -> Iterator[Contact]:
         """Inline contacts, then the CSV's rows, streamed (rows with problems are skipped:
@@ -75,6 +80,9 @@ class Workspace:
     # Every (kind, name) a document declared, even one whose spec did not parse: a
     # reference to it is not "dangling" (its own error is reported once, where it is).
     declared: set[tuple[str, str]] = field(default_factory=set)
+    # A manifest file could not be read to its end: what it declares is unknown, so a
+    # reference is not reported as dangling (the read error is the one to fix first).
+    incomplete: bool = False
 
     def get(self, kind: str, name: str) -> Resource | None:
         return self.resources.get((kind, name))
@@ -132,7 +140,7 @@ def parse_document(doc: SourceDoc, directory: Path) -> tuple[Resource | None, li
     return resource, errors
 
 
-def _parse(doc: SourceDoc, directory: Path,
+def _parse(doc: SourceDoc, directory: Path, root: Path | None = None,
            ) -> tuple[Resource | None, Envelope | None, list[Diagnostic]]:
     """(resource, envelope, problems): the envelope is kept when only the spec is wrong."""
     data = plain(doc.data)
@@ -148,8 +156,8 @@ def _parse(doc: SourceDoc, directory: Path,
         spec = model.model_validate(env.spec)
     except ValidationError as exc:
         return None, env, [_diag(doc, ("spec",), err) for err in exc.errors()]
-    return (Resource(env.kind, env.name, env.provider, spec, env.lifecycle, doc, directory),
-            env, [])
+    return (Resource(env.kind, env.name, env.provider, spec, env.lifecycle, doc, directory,
+                     root), env, [])
 
 
 def _diag(doc: SourceDoc, prefix: tuple, err: dict) -> Diagnostic:
@@ -169,11 +177,18 @@ def load_workspace(directory: Path, env: dict[str, str] | None = None,
     config, diagnostics = load_config(directory, env)
     resources: dict[tuple[str, str], Resource] = {}
     first_seen: dict[tuple[str, str], Location] = {}
+    incomplete = False
     for path in manifest_files(directory):
-        docs, errors = load_file(path, _display(path, directory))
+        docs, errors = load_file(path, _display(path, directory), directory)
         diagnostics.extend(errors)
+        incomplete = incomplete or not docs.complete
         for doc in docs:
-            resource, env, errors = _parse(doc, path.parent)
+            if doc.broken:  # its problems are reported; still declared, so no dangling refs
+                key = _declared(doc)
+                if key is not None and key not in first_seen:
+                    first_seen[key] = doc.start
+                continue
+            resource, env, errors = _parse(doc, path.parent, directory)
             diagnostics.extend(errors)
             if env is None:
                 continue
@@ -189,7 +204,15 @@ def load_workspace(directory: Path, env: dict[str, str] | None = None,
                 resources[key] = resource
     if config is None:
         return None, diagnostics
-    return Workspace(directory, config, resources, set(first_seen)), diagnostics
+    return Workspace(directory, config, resources, set(first_seen), incomplete), diagnostics
+
+
+def _declared(doc: SourceDoc) -> tuple[str, str] | None:
+    data = doc.data
+    if isinstance(data, dict) and isinstance(data.get("kind"), str) and isinstance(
+            data.get("name"), str):
+        return data["kind"], data["name"]
+    return None
 
 
 def spec_dump(spec: BaseModel) -> dict[str, Any]:

@@ -15,6 +15,7 @@ from reconciler.providers.base import Provider, RunContext
 from reconciler.providers.catalog import VENDORS
 from reconciler.validate import REFERENCES
 from reconciler.workspace import Resource, Workspace
+from reconciler.workspace_files import MAX_CSV_BYTES, open_regular
 
 
 @dataclass
@@ -55,7 +56,7 @@ def workspace_digest(ws: Workspace) -> str:
 
 def _file_sha256(path) -> str:
     h = hashlib.sha256()
-    with open(path, "rb") as f:
+    with open_regular(path, MAX_CSV_BYTES, "CSV file") as f:
         for chunk in iter(lambda: f.read(1 << 20), b""):
             h.update(chunk)
     return h.hexdigest()
@@ -93,6 +94,15 @@ def open_session(ctx: RunContext) -> Session:
     return session
 
 
+def insecure_http_warnings(session: Session) -> list[Action]:
+    """A warning per account whose credentials travel over plain http (allowed by
+    `allow_insecure_http: true`), so a reviewer sees it in every plan."""
+    return [Action("warn", "Account", name, name,
+                   reason="base_url is plain http:// (allow_insecure_http: true): the "
+                          "credentials and contact data travel unencrypted")
+            for name, p in session.providers.items() if p.account.insecure_http]
+
+
 async def build_plan(session: Session, targets: list[str] | None = None) -> Plan:
     ws = session.ctx.workspace
     chosen = select_targets(ws, targets) if targets else None
@@ -117,6 +127,7 @@ async def build_plan(session: Session, targets: list[str] | None = None) -> Plan
         fingerprints[name] = provider.fingerprint(live)
     # One place for every vendor: protected resources are never deleted or replaced.
     actions = protect(actions, ws, recorded_protected(session.ctx.store))
+    actions += insecure_http_warnings(session)
     return Plan(
         actions=order_actions(actions),
         live_fingerprint=digest(fingerprints),

@@ -69,7 +69,10 @@ def _from_aware(value: datetime, shown: str) -> datetime:
         raise ValueError(
             f"`when` {shown} has no time zone; add an offset or Z "
             "(e.g. 2026-12-01T09:00:00+01:00) so every machine reads the same instant")
-    return value.astimezone(UTC).replace(microsecond=0)
+    try:
+        return value.astimezone(UTC).replace(microsecond=0)
+    except (OverflowError, ValueError):
+        raise ValueError(f"`when` {shown} is out of range") from None
 
 
 # A pydantic field type for `when` in manifests: accepts every form above, holds an aware

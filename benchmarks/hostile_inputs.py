@@ -1,0 +1,129 @@
+"""Every hostile / malformed workspace of issue 18 through the real `campaignctl` console
+script: exit code, wall time, peak RSS, and whether the output is one
+`file:line:col: message` per problem with no traceback and nothing from outside the
+workspace.
+
+    python benchmarks/hostile_inputs.py [--commands validate,plan,apply] [--case NAME]
+                                        [--timeout 20] [--limit-s 2] [--limit-mb 300]
+
+Exits 1 when a case does not end in exit 1 within the limits, prints a traceback, or shows
+a planted secret.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "tests"))
+
+from hostile.cases import BY_NAME, CANARY, CASES, copy_example  # noqa: E402
+
+POSITIONED = re.compile(r"^\S.*?:\d+:\d+: ", re.M)
+
+
+def console_script() -> str:
+    found = Path(sys.executable).with_name("campaignctl")
+    return str(found) if found.exists() else (shutil.which("campaignctl") or "campaignctl")
+
+
+def run(argv: list[str], cwd: Path, timeout: float) -> tuple[int | None, float, float, str]:
+    """(exit code or None when killed at the timeout, wall s, peak RSS MB, stderr+stdout)."""
+    env = {**os.environ, "NO_COLOR": "1", "MAIL_API_TOKEN": CANARY,
+           "CANARY_VARIABLE": CANARY}
+    out_path = cwd / "output.txt"
+    with open(out_path, "w") as out:
+        start = time.perf_counter()
+        proc = subprocess.Popen(argv, cwd=cwd, env=env, stdout=out, stderr=subprocess.STDOUT,
+                                stdin=subprocess.DEVNULL, start_new_session=True)
+        code: int | None = None
+        rss_kb = 0
+        while True:
+            pid, status, usage = os.wait4(proc.pid, os.WNOHANG)
+            if pid:
+                code = os.waitstatus_to_exitcode(status)
+                rss_kb = usage.ru_maxrss
+                break
+            if time.perf_counter() - start > timeout:
+                os.killpg(proc.pid, signal.SIGKILL)
+                _, status, usage = os.wait4(proc.pid, 0)
+                rss_kb = usage.ru_maxrss
+                break
+            time.sleep(0.005)
+        wall = time.perf_counter() - start
+    proc.returncode = code if code is not None else -9  # reaped above
+    return code, wall, rss_kb / 1024, out_path.read_text(errors="replace")
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--commands", default="validate,plan,apply")
+    parser.add_argument("--case", action="append", default=None)
+    parser.add_argument("--timeout", type=float, default=20)
+    parser.add_argument("--limit-s", type=float, default=2)
+    parser.add_argument("--limit-mb", type=float, default=300)
+    parser.add_argument("--build", nargs=2, metavar=("CASE", "DIR"), help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.build:
+        BY_NAME[args.build[0]].build(copy_example(Path(args.build[1])))
+        return 0
+    script = console_script()
+    commands = args.commands.split(",")
+    failures = 0
+    worst_wall = worst_rss = 0.0
+    print(f"{'case':24} {'command':9} {'exit':>4} {'wall s':>7} {'RSS MB':>7}  first line")
+    with tempfile.TemporaryDirectory() as tmp:  # the same command on the intact example
+        copy_example(Path(tmp) / "ws")
+        code, wall, rss, _ = run([script, "validate", "ws"], Path(tmp), args.timeout)
+        print(f"{'(intact example)':24} {'validate':9} {code!s:>4} {wall:7.2f} {rss:7.1f}")
+    for case in CASES:
+        if args.case and case.name not in args.case:
+            continue
+        for command in commands:
+            with tempfile.TemporaryDirectory() as tmp:
+                # Built by a child: a fork of a parent that grew would count its pages.
+                subprocess.run([sys.executable, __file__, "--build", case.name,
+                                str(Path(tmp) / "ws")], check=True)
+                argv = [script, command, "ws"] + (["--auto-approve"] if command == "apply"
+                                                  else [])
+                code, wall, rss, output = run(argv, Path(tmp), args.timeout)
+            lines = [x for x in output.splitlines() if x.strip()]
+            first = lines[0][:90] if lines else ""
+            problems = []
+            if code != 1:
+                problems.append(f"exit {code}" if code is not None else "timeout")
+            if wall > args.limit_s:
+                problems.append("slow")
+            if rss > args.limit_mb:
+                problems.append("memory")
+            if "Traceback" in output:
+                problems.append("traceback")
+            if CANARY in output:
+                problems.append("LEAK")
+            if case.position and not POSITIONED.search(output):
+                problems.append("no file:line:col")
+            if case.where not in output:
+                problems.append(f"not at {case.where}")
+            if case.says not in output:
+                problems.append(f"does not say {case.says!r}")
+            worst_wall, worst_rss = max(worst_wall, wall), max(worst_rss, rss)
+            failures += bool(problems)
+            flag = f"  <-- {', '.join(problems)}" if problems else ""
+            print(f"{case.name:24} {command:9} {str(code):>4} {wall:7.2f} {rss:7.1f}  "
+                  f"{first}{flag}", flush=True)
+    print(f"\nworst wall {worst_wall:.2f} s, worst peak RSS {worst_rss:.1f} MB; "
+          f"{failures} failing run(s)")
+    return 1 if failures else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

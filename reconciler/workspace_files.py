@@ -1,0 +1,156 @@
+"""Files a workspace names: its manifests, campaignctl.yaml, and the files manifests name
+(`file:` of a ContactGroup or an OptOutList). Only regular files inside the workspace
+directory are read: no absolute path, no `..` out of it, no symbolic link whose target is
+outside it (checked after resolving), no FIFO, device or socket. In the pull-request flow
+manifests come from the pull request's author while the plan job holds the vendor
+credentials, so a manifest must not be able to read (and print) anything else.
+
+Messages never quote a file's content; a name is quoted only as the manifest wrote it."""
+
+from __future__ import annotations
+
+import csv
+import errno
+import fcntl
+import io
+import os
+import stat
+from collections.abc import Iterator
+from pathlib import Path
+from typing import IO
+
+from reconciler.errors import CampaignctlError
+
+MAX_NAME_BYTES = 255  # one path component (NAME_MAX on Linux and macOS)
+MAX_PATH_BYTES = 1024
+MAX_CSV_BYTES = 1 << 30  # 1 GiB: ten million contacts and more
+MAX_CSV_LINE = 65_536  # characters in one CSV line
+
+
+class FileRefused(CampaignctlError):
+    """A named file that is not read; the message is fit to show as is."""
+
+
+def shown(text: str, limit: int = 60) -> str:
+    """`text` quoted if it is short and printable, else a description of it."""
+    if len(text) <= limit and text.isprintable():
+        return repr(text)
+    return f"(a name of {len(text)} characters)" if text else "''"
+
+
+def _kind(mode: int) -> str:
+    for test, name in ((stat.S_ISDIR, "a directory"), (stat.S_ISFIFO, "a named pipe (FIFO)"),
+                       (stat.S_ISCHR, "a character device"), (stat.S_ISBLK, "a block device"),
+                       (stat.S_ISSOCK, "a socket")):
+        if test(mode):
+            return name
+    return "not a regular file"
+
+
+def _inside(path: str, root: str) -> bool:
+    return path == root or path.startswith(root.rstrip(os.sep) + os.sep)
+
+
+def confined(name: object, base: Path, root: Path) -> Path:
+    """The resolved path of `name` (as a manifest wrote it, relative to the manifest's
+    folder `base`), refused unless it stays inside the workspace directory `root`."""
+    if not isinstance(name, str) or not name:
+        raise FileRefused("a file name must be a non-empty string")
+    if "\x00" in name:
+        raise FileRefused("a file name cannot hold a NUL character")
+    encoded = name.encode("utf-8", errors="surrogateescape")
+    if len(encoded) > MAX_PATH_BYTES or any(len(p.encode("utf-8", errors="surrogateescape"))
+                                            > MAX_NAME_BYTES for p in name.split("/")):
+        raise FileRefused(f"file name too long ({len(encoded)} bytes; the limit is "
+                          f"{MAX_NAME_BYTES} per folder or file name, {MAX_PATH_BYTES} in all)")
+    if os.path.isabs(name) or name.startswith("~"):
+        raise FileRefused(f"file {shown(name)}: an absolute path is not allowed; name a file "
+                          "inside the workspace, relative to the manifest")
+    real_root = os.path.realpath(root)
+    written = os.path.normpath(os.path.join(os.path.abspath(base), name))
+    if not _inside(written, os.path.abspath(root)):
+        raise FileRefused(f"file {shown(name)} is outside the workspace (`..` leads out of "
+                          "it); files must be inside the workspace")
+    try:
+        real = os.path.realpath(os.path.join(base, name))
+    except (OSError, ValueError):
+        raise FileRefused(f"file {shown(name)} cannot be resolved") from None
+    if not _inside(real, real_root):
+        raise FileRefused(f"file {shown(name)} is outside the workspace (a symbolic link "
+                          "leads out of it); files must be inside the workspace")
+    return Path(real)
+
+
+def open_regular(path: Path, max_bytes: int, what: str = "file") -> IO[bytes]:
+    """`path` opened for reading if it is a regular file of at most `max_bytes`. Opened
+    without blocking and without following a final symbolic link, then checked, so a
+    FIFO or a device is refused instead of blocking or streaming forever."""
+    flags = os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_NOFOLLOW", 0) | os.O_CLOEXEC
+    try:
+        fd = os.open(path, flags)
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            raise FileRefused(f"{what} is a symbolic link (not followed here)") from None
+        if exc.errno == errno.ENOENT:
+            raise FileRefused(f"{what} not found") from None
+        raise FileRefused(f"cannot read {what}: {exc.strerror}") from None
+    try:
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode):
+            raise FileRefused(f"{what} is {_kind(info.st_mode)}, not a regular file; only "
+                              "regular files are read")
+        if info.st_size > max_bytes:
+            raise FileRefused(f"{what} is {info.st_size / 2**20:,.1f} MiB, larger than the "
+                              f"limit of {max_bytes / 2**20:,.0f} MiB")
+        fcntl.fcntl(fd, fcntl.F_SETFL, fcntl.fcntl(fd, fcntl.F_GETFL) & ~os.O_NONBLOCK)
+        return os.fdopen(fd, "rb")
+    except BaseException:
+        os.close(fd)
+        raise
+
+
+def read_bytes(path: Path, root: Path, max_bytes: int) -> bytes:
+    """A workspace file found by walking it (a manifest, campaignctl.yaml): refused when it
+    resolves outside `root`, is not a regular file, or is larger than `max_bytes`."""
+    real = os.path.realpath(path)
+    if not _inside(real, os.path.realpath(root)):
+        raise FileRefused("a symbolic link to outside the workspace; not read")
+    if not os.path.lexists(path):
+        raise FileRefused("cannot read file: not found")
+    if os.path.islink(path) and not os.path.exists(path):
+        raise FileRefused("cannot read file: a symbolic link to nothing")
+    with open_regular(Path(real), max_bytes) as fh:
+        data = fh.read(max_bytes + 1)  # the size can grow after the check
+    if len(data) > max_bytes:
+        raise FileRefused(f"file is larger than the limit of {max_bytes / 2**20:,.0f} MiB")
+    return data
+
+
+def open_csv(path: Path) -> IO[str]:
+    """A CSV named by a manifest (already `confined`), as text for `csv.reader`."""
+    return io.TextIOWrapper(open_regular(path, MAX_CSV_BYTES, "CSV file"),
+                            encoding="utf-8-sig", newline="")
+
+
+def bounded_lines(fh: IO[str], limit: int = MAX_CSV_LINE) -> Iterator[str]:
+    """The lines of `fh`, none read whole beyond `limit` characters: a one-line file of a
+    gigabyte is refused at its first `limit` characters instead of filling memory."""
+    readline = fh.readline
+    while line := readline(limit + 1):
+        if len(line) > limit:
+            raise csv.Error(f"a line longer than {limit:,} characters (the limit for a CSV "
+                            "row)")
+        yield line
+
+
+def header_names(columns: list[str], unknown: list[str]) -> list[str]:
+    """Unknown CSV header names as shown in an error: quoted when short and printable,
+    else by position only (the file's content is not echoed)."""
+    out = []
+    for name in unknown:
+        if len(name) <= 40 and name.isprintable():
+            out.append(repr(name))
+        else:
+            out.append(f"column {columns.index(name) + 1} (its name is not shown: long or "
+                       "not printable)")
+    return out
