@@ -37,8 +37,7 @@ def check_references(ws: Workspace, r: Resource) -> list[Diagnostic]:
         value = getattr(r.spec, field)
         names = value if isinstance(value, list) else [value] if value else []
         for i, name in enumerate(names):
-            if ws.get(kind, name) is None and (kind, name) not in ws.declared and not (
-                    ws.incomplete):
+            if ws.get(kind, name) is None and (kind, name) not in ws.declared:
                 loc = (field, i) if isinstance(value, list) else (field,)
                 out.append(Diagnostic(r.locate(*loc),
                                       f"{r.address}: {kind} {name!r} does not exist"))

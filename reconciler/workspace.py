@@ -80,9 +80,6 @@ class Workspace:
     # Every (kind, name) a document declared, even one whose spec did not parse: a
     # reference to it is not "dangling" (its own error is reported once, where it is).
     declared: set[tuple[str, str]] = field(default_factory=set)
-    # A manifest file could not be read to its end: what it declares is unknown, so a
-    # reference is not reported as dangling (the read error is the one to fix first).
-    incomplete: bool = False
 
     def get(self, kind: str, name: str) -> Resource | None:
         return self.resources.get((kind, name))
@@ -177,11 +174,9 @@ def load_workspace(directory: Path, env: dict[str, str] | None = None,
     config, diagnostics = load_config(directory, env)
     resources: dict[tuple[str, str], Resource] = {}
     first_seen: dict[tuple[str, str], Location] = {}
-    incomplete = False
     for path in manifest_files(directory):
         docs, errors = load_file(path, _display(path, directory), directory)
         diagnostics.extend(errors)
-        incomplete = incomplete or not docs.complete
         for doc in docs:
             if doc.broken:  # its problems are reported; still declared, so no dangling refs
                 key = _declared(doc)
@@ -204,7 +199,7 @@ def load_workspace(directory: Path, env: dict[str, str] | None = None,
                 resources[key] = resource
     if config is None:
         return None, diagnostics
-    return Workspace(directory, config, resources, set(first_seen), incomplete), diagnostics
+    return Workspace(directory, config, resources, set(first_seen)), diagnostics
 
 
 def _declared(doc: SourceDoc) -> tuple[str, str] | None:

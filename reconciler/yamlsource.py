@@ -124,13 +124,6 @@ class SourceDoc:
         return self.locate(loc)
 
 
-class Documents(list):
-    """The documents of a file; `complete` is False when an error stopped reading it (the
-    documents after it are missing)."""
-
-    complete = True
-
-
 class _Stop(Exception):
     """The file cannot be read further (a syntax error or a limit)."""
 
@@ -400,13 +393,12 @@ def parse_text(text: str, name: str) -> tuple[list[SourceDoc], list[Diagnostic]]
     """All documents of YAML text, with every value problem (or the error that stops
     reading it)."""
     builder = _Builder(text)
-    docs = Documents()
+    docs: list[SourceDoc] = []
     diagnostics: list[Diagnostic] = []
     try:
         builder.documents()
     except _Stop as stop:
         diagnostics.append(Diagnostic(Location(name, stop.line, stop.col), stop.message))
-        docs.complete = False
     diagnostics[:0] = [Diagnostic(Location(name, line, col), message)
                        for line, col, message in builder.problems]
     for i, (data, (line, col)) in enumerate(builder.root):
@@ -417,25 +409,18 @@ def parse_text(text: str, name: str) -> tuple[list[SourceDoc], list[Diagnostic]]
 
 
 def load_file(path: Path, display: str | None = None, root: Path | None = None,
-              ) -> tuple[Documents, list[Diagnostic]]:
+              ) -> tuple[list[SourceDoc], list[Diagnostic]]:
     """All documents of a YAML file, or the error that stops reading it. With `root`, the
     file must be a regular file inside that workspace directory."""
     name = display or str(path)
     try:
         data = workspace_files.read_bytes(path, root or Path(path).parent, MAX_FILE_BYTES)
     except workspace_files.FileRefused as exc:
-        return _unread(), [Diagnostic(Location(name), str(exc))]
+        return [], [Diagnostic(Location(name), str(exc))]
     text, bad = decode_utf8(data)
     if text is None:
-        return _unread(), [Diagnostic(Location(name, *bad),
-                                      "not UTF-8 text (an invalid byte here)")]
+        return [], [Diagnostic(Location(name, *bad), "not UTF-8 text (an invalid byte here)")]
     return parse_text(text, name)
-
-
-def _unread() -> Documents:
-    docs = Documents()
-    docs.complete = False
-    return docs
 
 
 def plain(value: Any) -> Any:
