@@ -16,7 +16,7 @@ from typing import NamedTuple
 import phonenumbers
 from email_validator import EmailNotValidError, validate_email
 
-from reconciler.workspace_files import bounded_lines, header_names, open_csv
+from reconciler.workspace_files import bounded_lines, header_names, open_csv, printable, shown
 
 FIELDS = ("email", "phone", "first_name", "last_name",
           "param1", "param2", "param3", "param4", "param5")
@@ -71,7 +71,7 @@ def normalize_email(value: str) -> str:
     try:
         result = validate_email(text, check_deliverability=False)
     except EmailNotValidError as exc:
-        raise ContactError(f"invalid email {value!r}: {exc}") from None
+        raise ContactError(f"invalid email {shown(value)}: {printable(exc)}") from None
     return result.normalized.lower()
 
 
@@ -79,13 +79,13 @@ def normalize_phone(value: str) -> str:
     """Phone numbers must be written in E.164 (+ and country code)."""
     raw = value.strip()
     if not raw.startswith("+"):
-        raise ContactError(f"invalid phone number {raw!r}: not in E.164 format (+<country><number>)")
+        raise ContactError(f"invalid phone number {shown(raw)}: not in E.164 format (+<country><number>)")
     try:
         parsed = phonenumbers.parse(raw, None)
     except phonenumbers.NumberParseException as exc:
-        raise ContactError(f"invalid phone number {raw!r}: {exc}") from None
+        raise ContactError(f"invalid phone number {shown(raw)}: {printable(exc)}") from None
     if not phonenumbers.is_valid_number(parsed):
-        raise ContactError(f"invalid phone number {raw!r}: not a valid number")
+        raise ContactError(f"invalid phone number {shown(raw)}: not a valid number")
     return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
 
 

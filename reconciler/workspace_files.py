@@ -32,10 +32,20 @@ class FileRefused(CampaignctlError):
 
 
 def shown(text: str, limit: int = 60) -> str:
-    """`text` quoted if it is short and printable, else a description of it."""
+    """`text` quoted if it is short and printable, else only its length: a message never
+    echoes a long or binary value (it could be anything the file held)."""
     if len(text) <= limit and text.isprintable():
         return repr(text)
-    return f"(a name of {len(text)} characters)" if text else "''"
+    return f"(a value of {len(text)} characters, not shown)"
+
+
+def printable(message: object, limit: int = 200) -> str:
+    """A library's error message, control characters escaped and cut at `limit`."""
+    text = str(message)
+    if not text.isprintable():
+        text = "".join(c if c.isprintable() else f"\\x{ord(c):02x}" if ord(c) < 256
+                       else f"\\u{ord(c):04x}" for c in text)
+    return text if len(text) <= limit else text[:limit] + "..."
 
 
 def _kind(mode: int) -> str:
@@ -133,14 +143,21 @@ def open_csv(path: Path) -> IO[str]:
 
 
 def bounded_lines(fh: IO[str], limit: int = MAX_CSV_LINE) -> Iterator[str]:
-    """The lines of `fh`, none read whole beyond `limit` characters: a one-line file of a
-    gigabyte is refused at its first `limit` characters instead of filling memory."""
-    readline = fh.readline
-    while line := readline(limit + 1):
-        if len(line) > limit:
+    """The lines of `fh` (split as `open(newline="")` splits them), none longer than
+    `limit` characters: a one-line file of a gigabyte is refused at its first `limit`
+    characters instead of filling memory. Read in chunks of `limit` and split in C, so the
+    bound costs next to nothing per row."""
+    carry, read = "", fh.read
+    while chunk := read(limit):
+        lines = io.StringIO(carry + chunk if carry else chunk, newline="").readlines()
+        # Only a line continued from the last chunk can be longer than one chunk.
+        if carry and len(lines[0]) > limit:
             raise csv.Error(f"a line longer than {limit:,} characters (the limit for a CSV "
                             "row)")
-        yield line
+        carry = lines.pop() if not lines[-1].endswith("\n") else ""
+        yield from lines
+    if carry:
+        yield carry
 
 
 def header_names(columns: list[str], unknown: list[str]) -> list[str]:
