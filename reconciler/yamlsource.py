@@ -347,6 +347,7 @@ class _Builder:
                 elif kind is DocumentStartEvent:
                     anchors.clear()
                     if len(root) >= MAX_DOCUMENTS:
+                        root.clear()  # the file is refused whole: no work on its documents
                         raise _Stop(*_mark(event), f"more than {MAX_DOCUMENTS} documents in "
                                                    "one file (the limit): split the file")
                 elif kind is StreamEndEvent:

@@ -87,10 +87,10 @@ def test_nesting_depth_is_limited_without_recursion():
                      f"nested deeper than {yamlsource.MAX_DEPTH} levels (the limit)"]
 
 
-def test_document_count_is_limited_and_earlier_documents_are_kept(monkeypatch):
+def test_document_count_is_limited_and_the_file_is_refused_whole(monkeypatch):
     monkeypatch.setattr(yamlsource, "MAX_DOCUMENTS", 3)
     docs, found = parse_text("---\n".join(f"n: {i}\n" for i in range(5)), "m.yaml")
-    assert [d.data for d in docs] == [{"n": 0}, {"n": 1}, {"n": 2}]
+    assert docs == []
     assert [str(d) for d in found] == ["m.yaml:6:1: more than 3 documents in one file (the "
                                        "limit): split the file"]
 
