@@ -300,7 +300,7 @@ def state_unlock(directory: Path) -> None:
               type=click.Path(dir_okay=False, path_type=Path),
               help="The SQLite state to copy [default: DIR/.campaignctl/state.db].")
 def state_migrate(directory: Path, source: Path | None) -> None:
-    """Copy a SQLite state (bindings, send ledger) into the backend campaignctl.yaml names.
+    """Copy a SQLite state (bindings, send ledger, opt-outs) into the backend campaignctl.yaml names.
 
     All or nothing; the target must be empty. The SQLite file is left as it was."""
     from reconciler.state.migrate import migrate
@@ -320,9 +320,9 @@ def state_migrate(directory: Path, source: Path | None) -> None:
     finally:
         old.close()
         target.close()
-    click.echo(f"copied {moved.bindings} binding(s), {moved.meta} metadata entr(ies) and "
-               f"{moved.batches} send-ledger batch(es) ({moved.recipients} recipient(s)) "
-               f"from {source} into {target.where}. {source} is left as it was: keep it "
+    click.echo(f"copied {moved.bindings} binding(s), {moved.meta} metadata entr(ies), "
+               f"{moved.batches} send-ledger batch(es) ({moved.recipients} recipient(s)) and "
+               f"{moved.optouts} remembered opt-out(s) from {source} into {target.where}. {source} is left as it was: keep it "
                "until a plan against the new state shows what you expect.")
 
 

@@ -35,6 +35,7 @@ class Recipient:
 class Audience:
     recipients: list[Recipient] = field(default_factory=list)
     suppressed: int = 0  # removed because they are on an opt-out list
+    kept: int = 0  # of those, only by an opt-out the manifests no longer list (remembered)
     no_address: int = 0  # contacts without the channel's address (skipped)
     duplicates: int = 0  # the same address again (in the same or another group)
 
@@ -61,9 +62,10 @@ def opt_out_addresses(lists: Sequence[Resource]) -> set[str]:
     return out
 
 
-def build_audience(groups: Sequence[Resource], opt_out_lists: Sequence[Resource],
-                   channel: Channel) -> Audience:
-    blocked = opt_out_addresses(opt_out_lists)
+def build_audience(groups: Sequence[Resource], blocked: set[str], channel: Channel,
+                   listed: set[str] | None = None) -> Audience:
+    """`blocked`: every opt-out in force; `listed`: those the manifests still list (the
+    others were kept from the state store; None: all are listed)."""
     audience = Audience()
     seen: set[str] = set()
     for group in groups:
@@ -78,16 +80,25 @@ def build_audience(groups: Sequence[Resource], opt_out_lists: Sequence[Resource]
             seen.add(address)
             if address in blocked:
                 audience.suppressed += 1
+                if listed is not None and address not in listed:
+                    audience.kept += 1
                 continue
             audience.recipients.append(Recipient(address, contact))
     return audience
 
 
-def campaign_audience(ws: Workspace, campaign: Resource, channel: Channel) -> Audience:
+def campaign_audience(ws: Workspace, campaign: Resource, channel: Channel,
+                      in_force: dict[str, set[str]] | None = None) -> Audience:
+    """`in_force`: list name -> every opt-out of that list in force (listed or remembered);
+    a list missing from it counts with what its manifest lists."""
     spec = campaign.spec
     groups = [g for n in spec.contact_groups if (g := ws.get("ContactGroup", n)) is not None]
     lists = [o for n in spec.opt_out_lists if (o := ws.get("OptOutList", n)) is not None]
-    return build_audience(groups, lists, channel)
+    listed = opt_out_addresses(lists)
+    blocked = set(listed)
+    for o in lists:
+        blocked |= (in_force or {}).get(o.name, set())
+    return build_audience(groups, blocked, channel, listed)
 
 
 def batches(items: Sequence[T], size: int) -> Iterator[list[T]]:

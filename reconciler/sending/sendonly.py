@@ -12,7 +12,10 @@ The live state is our own send ledger (reconciler/state/ledger.py). For each Cam
 - recipients removed from the audience after they were sent -> reported: already sent,
   cannot be recalled.
 
-Sender, Message, ContactGroup and OptOutList on these accounts are local: no actions.
+Sender, Message and ContactGroup on these accounts are local: no actions. An OptOutList's
+opt-outs are remembered in the state store (reconciler/state/optouts.py): the vendor keeps
+none for us, so an address that drops out of a manifest or CSV stays suppressed; an
+`~ update` records new ones, and only an explicit `opt_in:` forgets one (irreversible).
 
 A vendor module fills: `channel(r)`, `content(r)` (what identifies the content sent),
 `batch_size(r)`, `estimate(...)` and `send_batch(...)` (one request; returns a ticket).
@@ -28,7 +31,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from reconciler.campaign_status import CampaignStatus
-from reconciler.engine.actions import Action, FieldChange, SendSummary
+from reconciler.engine.actions import Action, FieldChange, SendSummary, SetChange
 from reconciler.errors import ApiError, CampaignctlError, NotSentError, OutcomeUnknown
 from reconciler.providers.base import Provider
 from reconciler.sending.recipients import (
@@ -38,6 +41,7 @@ from reconciler.sending.recipients import (
     batch_count,
     batches,
     campaign_audience,
+    opt_out_addresses,
 )
 from reconciler.state.ledger import (
     NOT_SENT,
@@ -49,6 +53,7 @@ from reconciler.state.ledger import (
     SendLedger,
     identity_of,
 )
+from reconciler.state.optouts import OptOutMemory
 from reconciler.workspace import Resource
 
 CHANNEL_ADDRESS = {"sms": "phone", "email": "email", "whatsapp": "phone"}
@@ -76,9 +81,38 @@ class Prepared:
 
 
 @dataclass
+class ListOptOuts:
+    """One OptOutList of a send-only account: what its manifest lists and what the state
+    store remembers from earlier applies."""
+
+    listed: set[str]
+    recorded: set[str]
+    opt_in: set[str]
+
+    @property
+    def add(self) -> set[str]:
+        return self.listed - self.recorded
+
+    @property
+    def remove(self) -> set[str]:
+        """Explicit opt-ins of remembered opt-outs (an address still listed stays)."""
+        return (self.opt_in & self.recorded) - self.listed
+
+    @property
+    def in_force(self) -> set[str]:
+        return self.listed | (self.recorded - self.remove)
+
+    @property
+    def kept(self) -> int:
+        """Remembered opt-outs the manifest no longer lists: they stay in force."""
+        return len(self.recorded - self.listed - self.remove)
+
+
+@dataclass
 class SendLive:
     campaigns: dict[str, CampaignLedger] = field(default_factory=dict)
     prepared: dict[str, Prepared] = field(default_factory=dict)
+    optouts: dict[str, ListOptOuts] = field(default_factory=dict)
 
     def ledger(self, name: str) -> CampaignLedger:
         return self.campaigns.get(name) or CampaignLedger(name)
@@ -146,6 +180,7 @@ class SendOnlyProvider(Provider):
     def __init__(self, account, ctx):
         super().__init__(account, ctx)
         self.ledger = SendLedger(self.store)
+        self.optouts = OptOutMemory(self.store)
 
     # vendor hooks -----------------------------------------------------------------------
     def channel(self, r: Resource) -> Channel:
@@ -207,12 +242,24 @@ class SendOnlyProvider(Provider):
     # read ---------------------------------------------------------------------------------
     async def read(self, resources: list[Resource]) -> SendLive:
         live = SendLive(campaigns=self.ledger.account(self.account.name))
+        ws = self.ctx.workspace
+        lists = {r.name: r for r in resources if r.kind == "OptOutList"}
+        for r in resources:
+            if r.kind == "Campaign":
+                lists.update((n, o) for n in r.spec.opt_out_lists
+                             if (o := ws.get("OptOutList", n)) is not None
+                             and o.provider == self.account.name)
+        for name, o in lists.items():
+            live.optouts[name] = ListOptOuts(opt_out_addresses([o]),
+                                             self.optouts.recorded(self.account.name, name),
+                                             set(o.spec.opt_in))
+        in_force = {name: lst.in_force for name, lst in live.optouts.items()}
         for r in resources:
             if r.kind != "Campaign":
                 continue
             channel = self.channel(r)
             content = self.content(r)
-            audience = campaign_audience(self.ctx.workspace, r, channel)
+            audience = campaign_audience(ws, r, channel, in_force)
             cl = live.ledger(r.name)
             skip = cl.sent if self.ctx.options.resend_unknown else cl.holding
             prep = Prepared(channel, content, identity_of(content), audience,
@@ -231,17 +278,39 @@ class SendOnlyProvider(Provider):
         return not cl.identities or cl.identities == {prep.identity}
 
     def fingerprint(self, live: SendLive) -> Any:
-        return {name: [len(cl.sent), len(cl.unknown), max((b.id for b in cl.batches), default=0),
-                       sorted(cl.identities)]
-                for name, cl in sorted(live.campaigns.items())}
+        out: dict[str, Any] = {
+            name: [len(cl.sent), len(cl.unknown), max((b.id for b in cl.batches), default=0),
+                   sorted(cl.identities)]
+            for name, cl in sorted(live.campaigns.items())}
+        if live.optouts:  # remembered opt-outs decide who is suppressed
+            out["OptOutList/"] = {name: identity_of({"recorded": sorted(lst.recorded)})
+                              for name, lst in sorted(live.optouts.items())}
+        return out
 
     # diff ---------------------------------------------------------------------------------
     def diff(self, resources: list[Resource], live: SendLive) -> list[Action]:
         actions: list[Action] = []
         for r in resources:
+            if r.kind == "OptOutList" and r.name in live.optouts:
+                actions += self._diff_optouts(r, live.optouts[r.name])
             if r.kind == "Campaign" and r.name in live.prepared:
                 actions += self._diff_campaign(r, live.ledger(r.name), live.prepared[r.name])
         return actions
+
+    def _diff_optouts(self, r: Resource, lst: ListOptOuts) -> list[Action]:
+        add, remove, kept = lst.add, lst.remove, lst.kept
+        if not add and not remove:
+            return []
+        note = (f"{kept} opt-out(s) recorded earlier are no longer in the manifest and stay "
+                "in force" if kept else "")
+        sets = [SetChange("opt-outs", add=len(add), remove=len(remove), kept_live=kept,
+                          total_after=len(lst.in_force), irreversible=bool(remove), note=note)]
+        reason = ("opt-outs to remember in the state store (this vendor keeps none: "
+                  "campaigns of this account are filtered by them before sending)")
+        if remove:
+            reason += "; explicit opt-ins: those people can be sent to again"
+        return [self.action("update", r, reason=reason, sets=sets, irreversible=bool(remove),
+                            data={"add": len(add), "remove": len(remove)})]
 
     def _stored_content(self, campaign: str, identity: str) -> dict[str, Any] | None:
         raw = self.store.get_meta(self._content_key(campaign, identity))
@@ -287,6 +356,9 @@ class SendOnlyProvider(Provider):
         if removed:
             notes.append(f"{removed} recipient(s) no longer in the audience were already sent: "
                          "cannot be recalled")
+        if aud.kept:
+            notes.append(f"{aud.kept} of the suppressed only by opt-outs no longer in the "
+                         "manifests, kept from the state store (`opt_in:` removes one)")
         if aud.no_address:
             notes.append(f"{aud.no_address} contact(s) without a "
                          f"{CHANNEL_ADDRESS[prep.channel]} skipped")
@@ -349,6 +421,15 @@ class SendOnlyProvider(Provider):
 
     # execute ----------------------------------------------------------------------------------
     async def execute(self, action: Action, live: SendLive) -> None:
+        if action.kind == "OptOutList" and action.op == "update":
+            lst = live.optouts[action.name]
+            if (len(lst.add), len(lst.remove)) != (action.data.get("add"),
+                                                   action.data.get("remove")):
+                raise SendFailed(f"{action.address}: the opt-outs changed since the plan; "
+                                 "plan again")
+            self.optouts.apply(self.account.name, action.name, sorted(lst.add),
+                               sorted(lst.remove))
+            return
         if action.op != "send":
             return
         r = self.ctx.workspace.get(action.kind, action.name)

@@ -1,7 +1,8 @@
 """Move a workspace's state from one store to another (a local SQLite file into the team's
-PostgreSQL, when a workspace moves to CI). Bindings and the send ledger are what stop a
-second create and a second send, so they move whole or not at all: one transaction on the
-target, both stores locked, and the target must hold no state yet."""
+PostgreSQL, when a workspace moves to CI). Bindings, the send ledger and the remembered
+opt-outs of send-only accounts are what stop a second create, a second send and a
+re-subscription, so they move whole or not at all: one transaction on the target, both
+stores locked, and the target must hold no state yet."""
 
 from __future__ import annotations
 
@@ -20,12 +21,13 @@ class Moved:
     meta: int
     batches: int
     recipients: int
+    optouts: int = 0
 
 
-def held(store: Store) -> tuple[int, int]:
-    """(bindings, ledger batches) a store holds."""
-    return (store.execute("SELECT count(*) FROM bindings").fetchone()[0],
-            store.execute("SELECT count(*) FROM ledger_batches").fetchone()[0])
+def held(store: Store) -> tuple[int, int, int]:
+    """(bindings, ledger batches, remembered opt-outs) a store holds."""
+    return tuple(store.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
+                 for table in ("bindings", "ledger_batches", "optouts"))
 
 
 def migrate(source: Store, target: Store) -> Moved:
@@ -34,11 +36,11 @@ def migrate(source: Store, target: Store) -> Moved:
     try:
         target.acquire_lock(holder)
         try:
-            bindings, batches = held(target)
-            if bindings or batches:
+            bindings, batches, optouts = held(target)
+            if bindings or batches or optouts:
                 raise CampaignctlError(
-                    f"the target state already holds {bindings} binding(s) and {batches} "
-                    "ledger batch(es); refusing to mix two states. Migrate into an empty one "
+                    f"the target state already holds {bindings} binding(s), {batches} "
+                    f"ledger batch(es) and {optouts} opt-out(s); refusing to mix two states. Migrate into an empty one "
                     "(another database, or another `state.schema`).")
             with target.transaction():
                 return _copy(source, target)
@@ -73,4 +75,7 @@ def _copy(source: Store, target: Store) -> Moved:
     for row in events:
         target.execute("INSERT INTO callback_events (account, campaign, event, at, emails, "
                        "telephones, received_at) VALUES (?,?,?,?,?,?,?)", row)
-    return Moved(len(bindings), len(meta), len(new_id), len(recipients))
+    optouts = source.execute("SELECT account, list, address, recorded_at FROM optouts"
+                             ).fetchall()
+    target.insert_rows("optouts", optouts)
+    return Moved(len(bindings), len(meta), len(new_id), len(recipients), len(optouts))

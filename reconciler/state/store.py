@@ -3,6 +3,8 @@
 - bindings: manifest (account, kind, name) -> the vendor's id, plus a digest of what we
   last applied (ownership: we only ever delete what we bound);
 - the send ledger (see reconciler/state/ledger.py);
+- the opt-outs applied to send-only accounts, which have no opt-out API of their own
+  (reconciler/state/optouts.py);
 - a lock so two applies on one workspace never run at once;
 - small key/value metadata (the last applied fingerprint).
 
@@ -52,10 +54,13 @@ CREATE TABLE IF NOT EXISTS callback_events (
   account TEXT NOT NULL, campaign TEXT NOT NULL, event TEXT NOT NULL, at REAL NOT NULL,
   emails TEXT NOT NULL, telephones TEXT NOT NULL, received_at REAL NOT NULL);
 CREATE INDEX IF NOT EXISTS callback_events_campaign ON callback_events(account, campaign);
+CREATE TABLE IF NOT EXISTS optouts (
+  account TEXT NOT NULL, list TEXT NOT NULL, address TEXT NOT NULL, recorded_at REAL NOT NULL,
+  PRIMARY KEY (account, list, address));
 """
 #: Every table SCHEMA creates; a store missing one (made by an older version) gets it.
 TABLES = ("bindings", "locks", "meta", "ledger_batches", "ledger_recipients", "ledger_costs",
-          "callback_events")
+          "callback_events", "optouts")
 
 
 class LockedError(CampaignctlError):

@@ -83,6 +83,11 @@ def sends(plan):
     return [a for a in plan.actions if a.op == "send"]
 
 
+def campaign_actions(plan):
+    """The Campaign's actions (an OptOutList's new opt-outs are recorded beside them)."""
+    return [a for a in plan.actions if a.kind == "Campaign"]
+
+
 def ledger_view(ws):
     return SendLedger(SqliteStore(ws / ".campaignctl" / "state.db")).campaign("sms", "promo")
 
@@ -96,7 +101,9 @@ def test_plan_summary_audience_and_simulation(tmp_path):
     assert s.send_at == "2031-01-01T09:00:00+01:00" and s.timezone == "Europe/Paris"
     assert s.estimated_messages == 2 and s.estimated_cost and s.currency == "EUR"
     assert send.irreversible and "1 contact(s) without a phone skipped" in send.reason
-    assert [a.kind for a in plan.actions] == ["Campaign"]  # local kinds: no actions
+    # Sender, Message and ContactGroup are local; the opt-outs are remembered in the state.
+    assert [a.address for a in plan.actions] == ["OptOutList/stop", "Campaign/promo"]
+    assert plan.actions[0].op == "update" and plan.actions[0].sets[0].add == 1
     assert apply_workspace(ws).result.ok
     assert not plan_workspace(ws).plan.has_changes
 
@@ -162,7 +169,7 @@ def test_simulation_rejection_is_refused_at_plan_time(tmp_path, monkeypatch):
                       simulate_ok=False)
     ws = workspace(tmp_path / "ws", url="https://octopush.invalid")
     plan = plan_workspace(ws).plan
-    (refuse,) = plan.actions
+    (refuse,) = campaign_actions(plan)
     assert refuse.op == "refuse" and "Mention STOP is missing" in refuse.reason
     assert len(calls) == 1 and calls[0]["simulation_mode"] is True
 
@@ -203,14 +210,14 @@ def test_content_change_after_send_refused_and_removed_recipients_reported(tmp_p
     assert refuse.op == "refuse" and "new Campaign" in refuse.reason
     assert refuse.changes[0].field == "text"
     workspace(tmp_path / "ws", optouts=("+33610000002", "+33610000001"))
-    (warn,) = plan_workspace(ws).plan.actions
+    (warn,) = campaign_actions(plan_workspace(ws).plan)
     assert warn.op == "warn" and "1 recipient(s) no longer in the audience were already sent: "\
         "cannot be recalled" in warn.reason
 
 
 def test_past_send_time_refused_unless_now(tmp_path):
     ws = workspace(tmp_path / "ws", send_at="2020-01-01T09:00:00+01:00")
-    (refuse,) = plan_workspace(ws).plan.actions
+    (refuse,) = campaign_actions(plan_workspace(ws).plan)
     assert refuse.op == "refuse" and "already passed" in refuse.reason
     workspace(tmp_path / "ws", send_at="now")
     (send,) = sends(plan_workspace(ws).plan)
