@@ -44,6 +44,38 @@ def check_references(ws: Workspace, r: Resource) -> list[Diagnostic]:
     return out
 
 
+WHY_SAME_ACCOUNT = {
+    "OptOutList": "a vendor applies only its own account's opt-outs, so this campaign would "
+                  "be sent to those people while the plan counted them as suppressed",
+}
+
+
+def check_same_account(ws: Workspace, r: Resource) -> list[Diagnostic]:
+    """A campaign uses only resources of its own account: a vendor cannot see another
+    account's senders, messages, groups or opt-outs (and would send without them)."""
+    account = ws.config.accounts.get(r.provider)
+    if account is None or r.kind != "Campaign":
+        return []
+    out = []
+    for field, kind in REFERENCES["Campaign"]:
+        if kind not in VENDORS[account.type].kinds:
+            continue  # the vendor's own rules refuse the field itself
+        value = getattr(r.spec, field)
+        names = value if isinstance(value, list) else [value] if value else []
+        for i, name in enumerate(names):
+            target = ws.get(kind, name)
+            if target is None or target.provider == r.provider:
+                continue
+            loc = (field, i) if isinstance(value, list) else (field,)
+            why = WHY_SAME_ACCOUNT.get(kind, f"a {account.type} account cannot use another "
+                                             f"account's {kind}")
+            out.append(Diagnostic(r.locate(*loc), (
+                f"{r.address} is on account {r.provider!r} but {kind} {name!r} is on account "
+                f"{target.provider!r}: {why}. Move the {kind} to {r.provider!r} (or declare "
+                "one there)")))
+    return out
+
+
 def check_account(ws: Workspace, r: Resource) -> list[Diagnostic]:
     account = ws.config.accounts.get(r.provider)
     where = r.doc.locate(("provider",))
@@ -108,6 +140,7 @@ def validate_workspace(ws: Workspace) -> list[Diagnostic]:
     for r in ws.ordered():
         out += check_account(ws, r)
         out += check_references(ws, r)
+        out += check_same_account(ws, r)
         out += check_csv(r)
         out += sms_notes(r)
         account = ws.config.accounts.get(r.provider)

@@ -25,7 +25,6 @@ def check(r: Resource, ws: Workspace) -> list[Diagnostic]:
     else:
         sender = ws.get("Sender", spec.sender)
         if sender is not None:
-            _same_account(r, ws, "Sender", spec.sender, ("sender",), err)
             if not sender.spec.phone:
                 err(("sender",), f"Sender {spec.sender!r} has no `phone`: Connectly sends "
                                  "from a phone number (E.164)")
@@ -34,17 +33,6 @@ def check(r: Resource, ws: Workspace) -> list[Diagnostic]:
                           "Connectly campaign (name and campaign_version)")
     if not spec.contact_groups:
         err((), "a connectly campaign needs at least one contact group")
-    for i, name in enumerate(spec.contact_groups):
-        _same_account(r, ws, "ContactGroup", name, ("contact_groups", i), err)
-    for i, name in enumerate(spec.opt_out_lists):
-        _same_account(r, ws, "OptOutList", name, ("opt_out_lists", i), err)
     if spec.send_at is None:
         err((), "a connectly campaign needs `send_at`: a time with its UTC offset, or `now`")
     return out
-
-
-def _same_account(r: Resource, ws: Workspace, kind: str, name: str, loc: tuple, err) -> None:
-    target = ws.get(kind, name)
-    if target is not None and target.provider != r.provider:
-        err(loc, f"{kind} {name!r} is on account {target.provider!r}; a connectly campaign "
-                 f"can only use resources of its own account ({r.provider!r})")

@@ -325,8 +325,14 @@ class EmailCampaignsProvider(Provider):
         optouts = set(live.optouts)
         for name in r.spec.opt_out_lists:
             lst = ws.get("OptOutList", name)
-            if lst is not None:
+            if lst is not None and lst.provider == self.account.name:
                 optouts.update(lst.iter_addresses())
+        # The account's opt-outs are one list at the vendor: an opt-in in any of this
+        # account's OptOutLists removes it (unless a list still names it).
+        listed = {a for o in ws.for_account(self.account.name) if o.kind == "OptOutList"
+                  for a in o.iter_addresses()}
+        optouts -= {a for o in ws.for_account(self.account.name) if o.kind == "OptOutList"
+                    for a in o.spec.opt_in if a not in listed}
         suppressed = len(contacts & optouts)
         when = r.spec.send_time().astimezone(ZoneInfo(r.spec.timezone))
         return SendSummary(recipients=len(contacts) - suppressed, batches=1,

@@ -41,16 +41,11 @@ def check(r: Resource, ws: Workspace) -> list[Diagnostic]:
 
 def _campaign(r: Resource, ws: Workspace, err) -> None:
     spec = r.spec
-    for field, kind in (("message", "Message"), ("sender", "Sender")):
-        name = getattr(spec, field)
-        if not name:
+    for field in ("message", "sender"):
+        if not getattr(spec, field):
             err((), f"an email-campaigns campaign needs a `{field}`")
-        else:
-            _same_account(r, ws, kind, name, (field,), err)
     if len(spec.contact_groups) != 1:
         err(("contact_groups",), "an email-campaigns campaign targets exactly one contact group")
-    else:
-        _same_account(r, ws, "ContactGroup", spec.contact_groups[0], ("contact_groups", 0), err)
     if spec.state not in (None, "active", "paused", "cancelled"):
         err(("state",), f"state {spec.state!r} does not exist here (active, paused, cancelled)")
     if spec.timezone is None:
@@ -68,10 +63,3 @@ def _campaign(r: Resource, ws: Workspace, err) -> None:
             to_api(when, spec.timezone)
         except LocalTimeError as exc:
             err(("send_at",), str(exc))
-
-
-def _same_account(r: Resource, ws: Workspace, kind: str, name: str, loc: tuple, err) -> None:
-    target = ws.get(kind, name)
-    if target is not None and target.provider != r.provider:
-        err(loc, f"{kind} {name!r} is on account {target.provider!r}; an email-campaigns "
-                 f"campaign can only use resources of its own account ({r.provider!r})")

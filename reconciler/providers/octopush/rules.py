@@ -32,14 +32,7 @@ def _campaign(r: Resource, ws: Workspace, err) -> None:
     message = ws.get("Message", spec.message)
     if message is None:
         return  # reported by the reference check
-    _same_account(r, ws, "Message", spec.message, ("message",), err)
     sender = ws.get("Sender", spec.sender) if spec.sender else None
-    if spec.sender and sender is not None:
-        _same_account(r, ws, "Sender", spec.sender, ("sender",), err)
-    for i, name in enumerate(spec.contact_groups):
-        _same_account(r, ws, "ContactGroup", name, ("contact_groups", i), err)
-    for i, name in enumerate(spec.opt_out_lists):
-        _same_account(r, ws, "OptOutList", name, ("opt_out_lists", i), err)
     if not spec.contact_groups:
         err(("contact_groups",) if spec.contact_groups is not None else (),
             "an octopush campaign needs at least one contact group")
@@ -76,10 +69,3 @@ def _campaign(r: Resource, ws: Workspace, err) -> None:
                              "octopush sends it as name_from")
         if not message.spec.subject:
             err(("message",), "an octopush email needs a subject")
-
-
-def _same_account(r: Resource, ws: Workspace, kind: str, name: str, loc: tuple, err) -> None:
-    target = ws.get(kind, name)
-    if target is not None and target.provider != r.provider:
-        err(loc, f"{kind} {name!r} is on account {target.provider!r}; an octopush campaign can "
-                 f"only use resources of its own account ({r.provider!r})")
