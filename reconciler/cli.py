@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import re
 import sys
 from contextlib import closing
 from pathlib import Path
@@ -221,7 +222,7 @@ def schema(out_dir: Path) -> None:
 
 @cli.group()
 def state() -> None:
-    """Inspect and edit the state store (bindings, lock)."""
+    """Inspect and edit the state store (bindings, send ledger, lock)."""
 
 
 def _store(directory: Path):
@@ -280,6 +281,33 @@ def state_rm(address: str, directory: Path) -> None:
         for b in _bound(store, address):
             store.remove_binding(b.account, b.kind, b.name)
     click.echo(f"forgot {address}")
+
+
+@state.command("mv")
+@click.argument("source", metavar="KIND/OLD")
+@click.argument("destination", metavar="KIND/NEW")
+@click.argument("directory", default=".", type=click.Path(file_okay=False, path_type=Path))
+def state_mv(source: str, destination: str, directory: Path) -> None:
+    """Move what the state holds under a renamed manifest (bindings, send ledger, opt-outs).
+
+    Rename the manifest, then run this, so the next plan sees the same resource instead
+    of a new one to create or send again. One transaction, under the apply lock."""
+    from reconciler.kinds import NAME_PATTERN
+    from reconciler.providers.catalog import ALL_KINDS
+    from reconciler.state.move import describe, move
+
+    (kind, old), (new_kind, new) = (a.partition("/")[::2] for a in (source, destination))
+    if kind not in ALL_KINDS or not old or not new:
+        _fail(f"expected KIND/OLD KIND/NEW with KIND one of {', '.join(ALL_KINDS)}, e.g. "
+              "`campaignctl state mv Campaign/spring Campaign/spring-2027`")
+    if new_kind != kind:
+        _fail(f"{source} -> {destination}: a move keeps the kind ({kind})")
+    if not re.match(NAME_PATTERN, new):
+        _fail(f"{destination}: {new!r} is not a valid name (lower-case letters, digits, "
+              "'.', '_', '-')")
+    with closing(_store(directory)) as store:
+        moved = move(store, kind, old, new)
+    click.echo(f"moved {source} to {destination}: {describe(moved)}")
 
 
 @state.command("unlock")

@@ -48,6 +48,11 @@ class Lifecycle(Strict):
     ignore_changes: list[str] = Field(
         default_factory=list,
         description="Spec fields (dotted paths) whose live drift is not planned as an update")
+    new_send: bool = Field(
+        False, description="This Campaign really is a new send, although a campaign no longer "
+                           "in the manifests already sent the same content to some of the same "
+                           "people (without it the plan refuses: was it a rename? see "
+                           "`campaignctl state mv`)")
 
 
 class Envelope(Strict):

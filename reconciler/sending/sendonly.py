@@ -294,7 +294,8 @@ class SendOnlyProvider(Provider):
             if r.kind == "OptOutList" and r.name in live.optouts:
                 actions += self._diff_optouts(r, live.optouts[r.name])
             if r.kind == "Campaign" and r.name in live.prepared:
-                actions += self._diff_campaign(r, live.ledger(r.name), live.prepared[r.name])
+                actions += self._diff_campaign(r, live.ledger(r.name), live.prepared[r.name],
+                                              live.campaigns)
         return actions
 
     def _diff_optouts(self, r: Resource, lst: ListOptOuts) -> list[Action]:
@@ -319,7 +320,8 @@ class SendOnlyProvider(Provider):
     def _content_key(self, campaign: str, identity: str) -> str:
         return f"ledger-content:{self.account.name}:{campaign}:{identity}"
 
-    def _diff_campaign(self, r: Resource, cl: CampaignLedger, prep: Prepared) -> list[Action]:
+    def _diff_campaign(self, r: Resource, cl: CampaignLedger, prep: Prepared,
+                       ledgers: dict[str, CampaignLedger]) -> list[Action]:
         out: list[Action] = []
         aud = prep.audience
         addresses = {x.address for x in aud.recipients}
@@ -366,12 +368,16 @@ class SendOnlyProvider(Provider):
             if removed:
                 out.append(self.action("warn", r, reason="; ".join(notes)))
             return out
-        # 3. the vendor refused a simulated send.
+        # 3. a manifest renamed: the same content already went to these people under a
+        # name the manifests no longer hold.
+        if not r.lifecycle.new_send and (why := self._sent_under_old_name(r, prep, ledgers)):
+            return out + [self.action("refuse", r, reason=why)]
+        # 4. the vendor refused a simulated send.
         if prep.estimate and prep.estimate.refused:
             return out + [self.action(
                 "refuse", r, reason=f"the vendor rejected a simulated send: "
                                     f"{prep.estimate.refused}")]
-        # 4. schedule.
+        # 5. schedule.
         spec = r.spec
         when = spec.send_time()
         if spec.send_at is None:
@@ -410,6 +416,23 @@ class SendOnlyProvider(Provider):
                   "no_address": aud.no_address, "duplicates": aud.duplicates,
                   "removed_after_send": removed}))
         return out
+
+    def _sent_under_old_name(self, r: Resource, prep: Prepared,
+                             ledgers: dict[str, CampaignLedger]) -> str | None:
+        present = {c.name for c in self.ctx.workspace.of_kind("Campaign")}
+        pending = {x.address for x in prep.pending}
+        for name, cl in sorted(ledgers.items()):
+            if name in present or prep.identity not in cl.identities:
+                continue
+            overlap = len(cl.holding & pending)
+            if overlap:
+                return (f"Campaign/{name}, no longer in the manifests, already sent this same "
+                        f"content to {overlap} of the {len(pending)} recipient(s) this plan "
+                        f"would send to. If {r.address} is that campaign renamed, run "
+                        f"`campaignctl state mv Campaign/{name} {r.address}` (its send ledger "
+                        "moves with it, and only new recipients are sent). If it really is a "
+                        "new send to the same people, set `lifecycle: {new_send: true}`")
+        return None
 
     @staticmethod
     def _refs(r: Resource) -> list[tuple[str, str]]:
