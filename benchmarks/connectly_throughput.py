@@ -14,6 +14,10 @@ requests/s as a share of the API's 200 req/s limit, plus how many 429s were answ
   pacing (limiter + concurrency + ledger group commits).
 --state postgres: the send ledger in a throwaway PostgreSQL server on 127.0.0.1 (the
   machine's initdb/pg_ctl), as a team or CI would run it; default: SQLite in the workspace.
+
+It also reports how many batches were in flight at once (recorded in the ledger before
+their request and finished after it), from the ledger's own timestamps: what a SIGKILL at
+the worst moment would leave unknown.
 """
 
 from __future__ import annotations
@@ -77,6 +81,27 @@ def workspace(root: Path, url: str, n: int, batch_size: int, state: str) -> Path
     return root
 
 
+def in_flight(ws: Path) -> dict:
+    """Most batches (and recipients) in flight at once, from the ledger's timestamps."""
+    from reconciler.config import load_config
+    from reconciler.state.store import open_store
+
+    config, _ = load_config(ws)
+    store = open_store(config)
+    try:
+        rows = store.execute("SELECT created_at, updated_at, recipients FROM ledger_batches"
+                             ).fetchall()
+    finally:
+        store.close()
+    events = sorted([(c, 1, n) for c, _, n in rows] + [(u, -1, -n) for _, u, n in rows])
+    batches = recipients = peak_b = peak_r = 0
+    for _, step, n in events:
+        batches += step
+        recipients += n
+        peak_b, peak_r = max(peak_b, batches), max(peak_r, recipients)
+    return {"in_flight_batches": peak_b, "in_flight_recipients": peak_r}
+
+
 def measure(server: SandboxServer, ws: Path) -> dict:
     httpx.delete(server.url + "/_sandbox/requests")
     started = time.monotonic()
@@ -91,7 +116,7 @@ def measure(server: SandboxServer, ws: Path) -> dict:
     return {**_window_stats(times),
             "status_429": sum(1 for e in journal if e["status"] == 429),
             "apply_seconds": elapsed, "delivered": delivered["total"],
-            "duplicates": len(delivered["duplicates"])}
+            "duplicates": len(delivered["duplicates"]), **in_flight(ws)}
 
 
 class FastVendor:
@@ -141,7 +166,7 @@ def measure_fast(ws: Path, latency: float) -> dict:
     times = sorted(t for t, _ in vendor.log)
     return {**_window_stats(times), "status_429": sum(1 for _, s in vendor.log if s == 429),
             "apply_seconds": elapsed, "delivered": len(vendor.delivered),
-            "duplicates": len(vendor.delivered) - len(set(vendor.delivered))}
+            "duplicates": len(vendor.delivered) - len(set(vendor.delivered)), **in_flight(ws)}
 
 
 def _window_stats(times: list[float]) -> dict:
@@ -186,6 +211,8 @@ def main() -> None:
           f"{LIMIT:.0f} req/s limit; busiest 1-second window: {r['peak_1s_window']} requests")
     print(f"429 responses: {r['status_429']}")
     print(f"delivered: {r['delivered']}, duplicates: {r['duplicates']}")
+    print(f"in flight at once (what a crash could leave unknown): at most "
+          f"{r['in_flight_batches']} batches ({r['in_flight_recipients']} recipients)")
 
 
 if __name__ == "__main__":

@@ -113,14 +113,22 @@ class VendorHttp:
     def write_calls(self) -> int:
         return sum(1 for m, _ in self.calls if m not in ("GET", "HEAD"))
 
+    async def pace(self) -> None:
+        """Wait for a rate-limit slot now, for a `request(..., paced=True)` made right after
+        (a send-only batch is written to the ledger as in flight only once its request
+        can leave, so a crash leaves unknown what was on the wire, not what was queued)."""
+        if self.limiter:
+            await self.limiter.wait()
+
     async def request(
-        self, method: str, path: str, *, idempotent: bool | None = None, **kwargs: Any
+        self, method: str, path: str, *, idempotent: bool | None = None, paced: bool = False,
+        **kwargs: Any
     ) -> httpx.Response:
         method = method.upper()
         safe = idempotent if idempotent is not None else method in IDEMPOTENT_METHODS
         attempt = 0
         while True:
-            if self.limiter:
+            if self.limiter and not (paced and attempt == 0):
                 await self.limiter.wait()
             try:
                 async with self.concurrency:

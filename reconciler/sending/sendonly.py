@@ -43,6 +43,7 @@ from reconciler.sending.recipients import (
     campaign_audience,
     opt_out_addresses,
 )
+from reconciler.sending.window import InFlightWindow, clock
 from reconciler.state.ledger import (
     NOT_SENT,
     REJECTED,
@@ -238,6 +239,14 @@ class SendOnlyProvider(Provider):
             f"{self.vendor} is send-only: its API cannot be read, so there is nothing to "
             "import; record sends made before campaignctl with `campaignctl state ledger "
             "import Campaign/NAME FILE.csv`")
+
+    async def before_batch(self) -> None:
+        """Wait until the next batch's request may leave (the vendor's rate limit), before
+        it is recorded as in flight: a crash then leaves unknown only what was sent."""
+
+    def send_rate(self) -> float | None:
+        """Requests per second the vendor allows, if it has a limit (sizes the window)."""
+        return None
 
     # read ---------------------------------------------------------------------------------
     async def read(self, resources: list[Resource]) -> SendLive:
@@ -486,13 +495,15 @@ class SendOnlyProvider(Provider):
                         resend: bool) -> None:
         failures: list[str] = []
         writer = GroupWriter(self.ledger)
+        window = InFlightWindow(self.concurrency, self.send_rate())
         queue = list(reversed(chunks))
         sent = [0, 0]  # batches, recipients
 
         async def worker() -> None:
             while queue and not failures:
                 chunk = queue.pop()
-                error = await self._one_batch(r, prep, chunk, resend, writer)
+                async with window.slot():
+                    error = await self._one_batch(r, prep, chunk, resend, writer, window)
                 if error:
                     failures.append(error)
                 else:
@@ -510,8 +521,10 @@ class SendOnlyProvider(Provider):
                 "`campaignctl plan` to see what is left")
 
     async def _one_batch(self, r: Resource, prep: Prepared, chunk: list[Recipient],
-                         resend: bool, writer: GroupWriter) -> str | None:
+                         resend: bool, writer: GroupWriter,
+                         window: InFlightWindow | None = None) -> str | None:
         """Send one batch around the ledger. Returns an error message, or None if sent."""
+        await self.before_batch()
         try:
             batch_id = await writer.submit(("begin", self.account.name, r.name, prep.identity,
                                             [x.address for x in chunk], resend))
@@ -522,6 +535,7 @@ class SendOnlyProvider(Provider):
                          cost: tuple[float, str | None] | None = None) -> None:
             await writer.submit(("finish", batch_id, status, ticket, error, cost))
 
+        started = clock()
         try:
             answer = await self.send_batch(r, prep, chunk)
         except NotSentError as exc:
@@ -539,6 +553,8 @@ class SendOnlyProvider(Provider):
             # Anything else (cancelled, interrupted, a bug): we cannot know; never guess.
             self.ledger.unknown(batch_id, f"interrupted: {type(exc).__name__}")
             raise
+        if window is not None:
+            window.round_trip(clock() - started)
         if isinstance(answer, Receipt):
             cost = (answer.cost, answer.currency) if answer.cost is not None else None
             await finish(SENT, answer.ticket, None, cost)

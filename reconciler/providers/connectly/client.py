@@ -55,11 +55,13 @@ class ConnectlyClient:
     async def aclose(self) -> None:
         await self.http.aclose()
 
-    async def send_campaigns(self, entries: list[dict[str, Any]]) -> dict[str, Any]:
-        """POST one batch of sendout entries; returns the vendor's answer."""
+    async def send_campaigns(self, entries: list[dict[str, Any]],
+                             paced: bool = False) -> dict[str, Any]:
+        """POST one batch of sendout entries; returns the vendor's answer. `paced`: the
+        caller has just taken its rate-limit slot (`self.http.pace()`)."""
         if not entries:
             raise ValueError("connectly send: no entries")
         body = [_entry(i, e) for i, e in enumerate(entries)]
         response = await self.http.request("POST", self.send_path, json=body,
-                                           idempotent=False)
+                                           idempotent=False, paced=paced)
         return response.json()

@@ -4,7 +4,10 @@ Identity of a campaign's content: campaignName + campaignVersion + sender. One e
 recipient; `batch_size` entries per request (default 100). Requests go out with bounded
 concurrency under the client's rate limiter (190 requests/s, the API allows 200); a 429
 means nothing was accepted and is retried after Retry-After by the HTTP layer. Each
-request is written to the ledger before and after (reconciler/sending/sendonly.py).
+request is written to the ledger before and after (reconciler/sending/sendonly.py), and
+only once its rate-limit slot has come: a batch waiting for the limiter is not in flight,
+so what a crash can leave unknown is what was on the wire (about rate x latency batches,
+at most `max_concurrency`), not every queued batch.
 Variables: the campaign's `variables`, then the `connectly.variables`, then the contact's
 own fields (first_name, last_name, param1..param5) win.
 """
@@ -66,8 +69,15 @@ class ConnectlyProvider(SendOnlyProvider):
                  "campaignVersion": c["campaignVersion"], "scheduledAt": scheduled,
                  "variables": {**common, **x.fields()}} for x in batch]
 
+    async def before_batch(self) -> None:
+        await self.client.http.pace()
+
+    def send_rate(self) -> float | None:
+        limiter = self.client.http.limiter
+        return 1.0 / limiter.interval if limiter else None
+
     async def send_batch(self, r: Resource, prep: Prepared, batch: list[Recipient]) -> str | None:
-        answer = await self.client.send_campaigns(self.entries(r, prep, batch))
+        answer = await self.client.send_campaigns(self.entries(r, prep, batch), paced=True)
         data = answer.get("data") if isinstance(answer, dict) else None
         if isinstance(data, list) and data:
             first = data[0].get("id") if isinstance(data[0], dict) else None
