@@ -40,6 +40,7 @@ class CampaignView:
     estimated_cost: float | None
     currency: str | None
     irreversible: bool
+    unknown: int = 0  # recipients whose send outcome is unknown (never resent on a guess)
 
     @property
     def recipients_text(self) -> str:
@@ -48,6 +49,8 @@ class CampaignView:
         out = str(self.recipients)
         if self.suppressed:
             out += f" ({self.suppressed} suppressed by opt-outs)"
+        if self.unknown:
+            out += f"; outcome unknown for {self.unknown} (not resent)"
         return out
 
     @property
@@ -67,7 +70,7 @@ class CampaignView:
                 "recipients": self.recipients, "suppressed": self.suppressed,
                 "batches": self.batches, "estimated_messages": self.estimated_messages,
                 "estimated_cost": self.estimated_cost, "currency": self.currency,
-                "irreversible": self.irreversible}
+                "irreversible": self.irreversible, "unknown": self.unknown}
 
 
 @dataclass
@@ -221,6 +224,30 @@ class PlanView:
     def __post_init__(self) -> None:
         self.rows = [ActionView(a) for a in self.plan.actions]
         self.campaigns = [c for c in map(_campaign, self.plan.actions) if c is not None]
+        self._add_unknown()
+
+    def _add_unknown(self) -> None:
+        """Each campaign's recipients of unknown outcome (from its warning), with a row of
+        its own when nothing else is planned for it."""
+        rows = {c.address: c for c in self.campaigns}
+        for a in self.plan.actions:
+            n = a.data.get("unknown_recipients") if a.op == "warn" else None
+            if not n:
+                continue
+            row = rows.get(a.address)
+            if row is None:
+                row = rows[a.address] = CampaignView(
+                    address=a.address, account=a.account, op=a.op, send_at=None,
+                    timezone=None, recipients=0, suppressed=None, batches=0,
+                    estimated_messages=None, estimated_cost=None, currency=None,
+                    irreversible=False)
+                self.campaigns.append(row)
+            row.unknown = n
+
+    @property
+    def unknown(self) -> int:
+        """Recipients whose outcome is unknown, over every campaign."""
+        return sum(c.unknown for c in self.campaigns)
 
     @property
     def counts(self) -> dict[str, int]:
@@ -258,7 +285,11 @@ class PlanView:
     def summary_line(self) -> str:
         if not self.has_changes:
             refused = len(self.refused)
-            return ("No changes." + (f" {refused} refused (see above)." if refused else "")
-                    + " The live state matches the manifests.")
+            text = "No changes." + (f" {refused} refused (see above)." if refused else "")
+            if self.unknown:
+                # Never "matches": nobody knows whether those people got the message.
+                return (text + f" The outcome of {self.unknown} recipient(s) is unknown "
+                        "(see the warnings): the live state may not match the manifests.")
+            return text + " The live state matches the manifests."
         parts = [f"{n} {OP_LABELS[op]}" for op, n in self.counts.items() if n]
         return f"Plan: {', '.join(parts)}."

@@ -50,7 +50,7 @@ def test_one_entry_per_action_with_reason_and_stable_fields():
                      "send_at": "2027-04-01T10:00:00+02:00", "timezone": "Europe/Paris",
                      "recipients": 1200, "suppressed": 15, "batches": 3,
                      "estimated_messages": 2400, "estimated_cost": 96.0, "currency": "EUR",
-                     "irreversible": True}
+                     "irreversible": True, "unknown": 0}
     assert document(targets=["Sender/newsletter"])["partial"] is True
 
 

@@ -59,3 +59,22 @@ def test_partial_plan_says_so():
 def test_show_contacts_is_honest_about_addresses():
     text = render_text(PlanView(every_kind_plan(), show_contacts=True))
     assert "contact addresses are not stored in plans" in text
+
+
+def test_unknown_outcomes_are_counted_per_campaign_and_never_called_a_match():
+    from reconciler.engine.actions import Action
+    from reconciler.engine.plan import Plan
+    from reconciler.render.json import render_json
+    from reconciler.render.markdown import render_markdown
+
+    warn = Action(op="warn", kind="Campaign", name="launch", account="wa",
+                  reason="outcome unknown for 300 recipient(s) in 3 batch(es)",
+                  data={"unknown_recipients": 300, "unknown_batches": 3})
+    view = PlanView(Plan(actions=[warn], live_fingerprint="0" * 64, workspace_digest="0" * 64))
+    text = render_text(view)
+    assert "matches" not in text and "outcome of 300 recipient(s) is unknown" in text
+    assert "Campaign/launch: send not scheduled; recipients 0; outcome unknown for 300" in text
+    assert "outcome unknown for 300 (not resent)" in render_markdown(view)
+    import json
+    (row,) = json.loads(render_json(view))["campaigns"]
+    assert (row["address"], row["op"], row["unknown"]) == ("Campaign/launch", "warn", 300)
