@@ -1,17 +1,26 @@
-"""Never send twice, under fire: random vendor faults (latency, 500, 429, dropped
-connections, responses lost after the send was committed) and SIGKILL of the CLI between
-and during batches, then plain applies (no --resend-unknown) until the plan converges.
+"""Never send twice, never re-subscribe, under fire: random vendor faults (latency, 500,
+429, dropped connections, responses lost after the send was committed) and SIGKILL of the
+CLI between and during batches, mixed with what operators do every week: `state unlock`
+after a killed run, restoring an old opt-out CSV, renaming the Campaign manifest followed
+by `state mv`, and two applies started at once. Then plain applies (no --resend-unknown)
+until the plan converges.
 
 Invariants checked against the sandbox's own delivery log:
 - no recipient received the campaign twice;
-- every recipient is either recorded as sent or reported as unknown by the plan, and the
-  sandbox delivered at least everyone recorded as sent and nobody outside sent + unknown.
+- nobody received it after their opt-out was applied (an opt-out whose apply was killed
+  before it was recorded, then dropped by a restored CSV, was never applied);
+- every recipient of the audience is either recorded as sent or reported as unknown by the
+  plan, and the sandbox delivered at least everyone recorded as sent and nobody outside
+  sent + unknown;
+- while any outcome is unknown the plan never says the live state matches.
+The rounds stop early when the time budget is spent, so the test stays bounded.
 """
 
 import os
 import random
 import re
 import signal
+import sqlite3
 import subprocess
 import sys
 import time
@@ -21,8 +30,9 @@ from conftest import run_cli
 from send_helpers import ledger_counts, phones, sms_workspace, write_csv
 
 SMS_PATH = "/v1/public/sms-campaign/send"
-START, GROWTH, BATCH = 1_000, 800, 200
-ROUNDS = 10
+START, GROWTH, BATCH = 600, 400, 200
+ROUNDS, BUDGET = 10, 35.0  # seconds of rounds before converging
+OPERATOR_ACTIONS = ("csv_restore", "rename", "concurrent_apply")
 
 
 def start_apply(ws):
@@ -32,13 +42,61 @@ def start_apply(ws):
                             stdin=subprocess.DEVNULL)
 
 
-def test_random_faults_and_sigkill_never_send_twice(tmp_path, sandbox_server):
+def with_opt_out_list(ws):
+    manifest = ws / "sms.yaml"
+    manifest.write_text(manifest.read_text().replace(
+        "  contact_groups: [customers]\n", "  contact_groups: [customers]\n"
+        "  opt_out_lists: [stop]\n") + "---\nkind: OptOutList\nname: stop\nprovider: sms\n"
+        "spec: {file: stop.csv}\n")
+    write_csv(ws / "stop.csv", [])
+
+
+def rename_campaign(ws, old: str, new: str) -> None:
+    manifest = ws / "sms.yaml"
+    manifest.write_text(manifest.read_text().replace(
+        f"kind: Campaign\nname: {old}\n", f"kind: Campaign\nname: {new}\n"))
+
+
+def column(path, sql: str) -> set[str]:
+    """One column of a SQLite file (empty before the file exists)."""
+    if not path.is_file():
+        return set()
+    db = sqlite3.connect(path)
+    try:
+        return {r[0] for r in db.execute(sql)}
+    finally:
+        db.close()
+
+
+def remembered(ws) -> set[str]:
+    return column(ws / ".campaignctl" / "state.db", "SELECT address FROM optouts")
+
+
+def holding(ws) -> set[str]:
+    return column(ws / ".campaignctl" / "state.db", "SELECT recipient FROM ledger_recipients")
+
+
+def delivered_to(sandbox_server) -> set[str]:
+    return column(sandbox_server.data_dir / "octopush" / "deliveries.db",
+                  "SELECT DISTINCT recipient FROM deliveries")
+
+
+def test_random_faults_sigkill_and_operator_actions_never_send_twice(tmp_path,
+                                                                     sandbox_server):
     ws = sms_workspace(tmp_path / "ws", sandbox_server.url, START, batch_size=BATCH)
-    total = START
-    rng = random.Random(20261123)
+    with_opt_out_list(ws)
+    total, name, versions = START, "promo", [[]]
+    rng = random.Random(20261202)
     fired: dict[str, int] = {}
-    kills = runs = mid_batch = 0
+    done = {a: 0 for a in ("unlock", "rename_refused", "lock_refused", *OPERATOR_ACTIONS)}
+    kills = runs = mid_batch = rounds = 0
+    ever_applied: set[str] = set()  # opt-outs some apply recorded
+    resubscribed: set[str] = set()  # delivered after their opt-out was recorded: never
+    began = time.monotonic()
     for round_ in range(ROUNDS):
+        if time.monotonic() - began > BUDGET and rounds >= 5:
+            break
+        rounds += 1
         rules = [
             {"path_prefix": SMS_PATH, "kind": "latency", "probability": 0.5, "seconds": 0.4},
             {"path_prefix": SMS_PATH, "kind": "error_500", "probability": 0.05},
@@ -48,47 +106,94 @@ def test_random_faults_and_sigkill_never_send_twice(tmp_path, sandbox_server):
         ]
         assert sandbox_server.post("/_sandbox/faults", {"seed": round_, "rules": rules}
                                    ).status_code == 200
-        if round_:  # the group grows: every round has new batches to send
+        if round_:  # the group grows, and some of the newcomers opt out at once
+            new = phones(GROWTH, total)
             total += GROWTH
             write_csv(ws / "customers.csv", phones(total))
-        proc = start_apply(ws)
-        runs += 1
-        if rng.random() < 0.6:  # kill it: before, between or during a batch
+            versions.append(versions[-1] + rng.sample(new, 5))
+            write_csv(ws / "stop.csv", versions[-1])
+        # Each operator action once (rounds 2-4), then drawn at random.
+        action = (None if round_ < 2 else OPERATOR_ACTIONS[round_ - 2] if round_ < 5
+                  else rng.choice((None, *OPERATOR_ACTIONS)))
+        if action == "csv_restore":  # an old opt-out CSV comes back from a backup
+            write_csv(ws / "stop.csv", versions[rng.randrange(len(versions) - 1)])
+        elif action == "rename":
+            new_name = f"promo-{round_}"
+            rename_campaign(ws, name, new_name)
+            refused = run_cli("plan", str(ws))
+            if "! refuse Campaign/" + new_name in refused.stdout:
+                assert f"state mv Campaign/{name} Campaign/{new_name}" in refused.stdout
+                done["rename_refused"] += 1
+            moved = run_cli("state", "mv", f"Campaign/{name}", f"Campaign/{new_name}", str(ws))
+            # Nothing to move when every earlier run was killed before its first batch.
+            assert moved.returncode == 0 or (not ledger_counts(ws) and "is not in the state"
+                                             in moved.stderr), moved.stderr
+            name = new_name
+        applied_before, delivered_before = remembered(ws), delivered_to(sandbox_server)
+        procs = [start_apply(ws)]
+        if action == "concurrent_apply":
+            procs.append(start_apply(ws))
+        if action:
+            done[action] += 1
+        runs += len(procs)
+        if round_ and rng.random() < 0.75:  # kill it: before, between or during a batch
             time.sleep(rng.uniform(1.8, 4.5))
-            if proc.poll() is None:
-                os.kill(proc.pid, signal.SIGKILL)
+            if procs[0].poll() is None:
+                os.kill(procs[0].pid, signal.SIGKILL)
                 kills += 1
-        proc.wait(120)
+        for proc in procs:
+            proc.wait(120)
+        codes = [p.returncode for p in procs]
+        done["lock_refused"] += len(procs) == 2 and 1 in codes
         counts = ledger_counts(ws)
-        mid_batch += proc.returncode == -signal.SIGKILL and "in_flight" in counts
-        print(f"round {round_}: rc {proc.returncode}, ledger {counts}")
+        mid_batch += codes[0] == -signal.SIGKILL and "in_flight" in counts
+        ever_applied |= remembered(ws)
+        resubscribed |= (delivered_to(sandbox_server) - delivered_before) & applied_before
+        print(f"round {round_}: {action or '-'}, rc {codes}, ledger {counts}")
         for kind, n in sandbox_server.get("/_sandbox/faults").json()["fired"].items():
             fired[kind] = fired.get(kind, 0) + n
-        run_cli("state", "unlock", str(ws))  # what an operator does after a killed run
+        if -signal.SIGKILL in codes:
+            # What an operator does after a killed run (its SQLite lock row stays behind).
+            run_cli("state", "unlock", str(ws))
+            done["unlock"] += 1
     httpx.delete(sandbox_server.url + "/_sandbox/faults")
 
     converged = False
     for _ in range(8):
-        done = run_cli("apply", str(ws), "--auto-approve")
+        applied_before, delivered_before = remembered(ws), delivered_to(sandbox_server)
+        applied = run_cli("apply", str(ws), "--auto-approve")
+        resubscribed |= (delivered_to(sandbox_server) - delivered_before) & applied_before
         runs += 1
         plan = run_cli("plan", str(ws), "--detailed-exitcode")
         if plan.returncode == 0:
             converged = True
             break
-        assert plan.returncode == 2, plan.stdout + plan.stderr + done.stderr
+        assert plan.returncode == 2, plan.stdout + plan.stderr + applied.stderr
     assert converged, plan.stdout
+    ever_applied |= remembered(ws)
 
     delivered = sandbox_server.get("/_sandbox/octopush/deliveries").json()
     assert delivered["duplicates"] == [], delivered["duplicates"][:5]
     assert delivered["total"] == delivered["distinct_recipients"]
+    assert not resubscribed
+    in_force = set(versions[-1]) | ever_applied
     counts = ledger_counts(ws)
     sent = counts.get("sent", 0)
     unknown = counts.get("unknown", 0) + counts.get("in_flight", 0)
-    assert sent + unknown == total
+    held = holding(ws)
+    assert len(held) == sent + unknown
+    assert held | in_force == set(phones(total))  # everyone sent, unknown or opted out
     assert sent <= delivered["total"] <= sent + unknown
     if unknown:
         m = re.search(r"outcome unknown for (\d+) recipient", plan.stdout)
         assert m and int(m.group(1)) == unknown, plan.stdout
-    print(f"\nfault e2e: {runs} applies ({kills} SIGKILLed, {mid_batch} of them mid-batch), faults fired {fired}; "
-          f"delivered {delivered['total']}, ledger sent {sent}, unknown {unknown}")
-    assert sum(fired.values()) >= 8 and kills >= 3 and fired["lose_response"] >= 1
+        assert "matches the manifests" not in plan.stdout
+        assert f"outcome of {unknown} recipient(s) is unknown" in plan.stdout
+    else:
+        assert "The live state matches the manifests" in plan.stdout
+    print(f"\nfault e2e: {rounds} rounds, {runs} applies ({kills} SIGKILLed, {mid_batch} of "
+          f"them mid-batch), operator actions {done}, faults fired {fired}; delivered "
+          f"{delivered['total']}, ledger sent {sent}, unknown {unknown}, opt-outs applied "
+          f"{len(ever_applied)} (none delivered after), in {time.monotonic() - began:.0f}s")
+    assert sum(fired.values()) >= 8 and kills >= 2 and fired["lose_response"] >= 1
+    assert all(done[a] for a in OPERATOR_ACTIONS) and done["unlock"] >= 1
