@@ -8,18 +8,15 @@ import json
 import sqlite3
 
 from conftest import run_cli, write_workspace
+from send_helpers import phones as numbers
+from send_helpers import write_csv
 
 P = "+33699999999"  # the person who opts out
 STATE = "state:\n  backend: postgres\n  dsn: ${CAMPAIGNCTL_STATE_DSN}\n"
 
 
-def numbers(n: int, start: int = 0) -> list[str]:
-    return [f"+336{10000000 + i:08d}" for i in range(start, start + n)]
-
-
 def write_people(ws, name: str, phones: list[str]) -> None:
-    (ws / name).write_text("phone,first_name\n" + "".join(f"{p},F{i}\n"
-                                                          for i, p in enumerate(phones)))
+    write_csv(ws / name, phones)
 
 
 def workspace(root, url: str):
