@@ -207,10 +207,11 @@ class SendOnlyProvider(Provider):
         manifests give now; sent / unknown = recipients the ledger holds so; rejected =
         recipients of batches the vendor refused; cost = the priced batches sent."""
         out = []
+        in_force = {n: lst.in_force for n, lst in self._opt_out_lists(campaigns).items()}
         for r in campaigns:
             cl = self.ledger.campaign(self.account.name, r.name)
             audience = {x.address for x in campaign_audience(
-                self.ctx.workspace, r, self.channel(r)).recipients}
+                self.ctx.workspace, r, self.channel(r), in_force).recipients}
             when = r.spec.send_time()
             st = CampaignStatus(
                 self.account.name, self.vendor, r.name, "not sent",
@@ -252,16 +253,7 @@ class SendOnlyProvider(Provider):
     async def read(self, resources: list[Resource]) -> SendLive:
         live = SendLive(campaigns=self.ledger.account(self.account.name))
         ws = self.ctx.workspace
-        lists = {r.name: r for r in resources if r.kind == "OptOutList"}
-        for r in resources:
-            if r.kind == "Campaign":
-                lists.update((n, o) for n in r.spec.opt_out_lists
-                             if (o := ws.get("OptOutList", n)) is not None
-                             and o.provider == self.account.name)
-        for name, o in lists.items():
-            live.optouts[name] = ListOptOuts(opt_out_addresses([o]),
-                                             self.optouts.recorded(self.account.name, name),
-                                             set(o.spec.opt_in))
+        live.optouts = self._opt_out_lists(resources)
         in_force = {name: lst.in_force for name, lst in live.optouts.items()}
         for r in resources:
             if r.kind != "Campaign":
@@ -281,6 +273,20 @@ class SendOnlyProvider(Provider):
         for (_, p), e in zip(todo, estimates, strict=True):
             p.estimate = e
         return live
+
+    def _opt_out_lists(self, resources: list[Resource]) -> dict[str, ListOptOuts]:
+        """The OptOutLists among `resources` and those their campaigns use: listed and
+        remembered opt-outs."""
+        ws = self.ctx.workspace
+        lists = {r.name: r for r in resources if r.kind == "OptOutList"}
+        for r in resources:
+            if r.kind == "Campaign":
+                lists.update((n, o) for n in r.spec.opt_out_lists
+                             if (o := ws.get("OptOutList", n)) is not None
+                             and o.provider == self.account.name)
+        return {name: ListOptOuts(opt_out_addresses([o]),
+                                  self.optouts.recorded(self.account.name, name),
+                                  set(o.spec.opt_in)) for name, o in lists.items()}
 
     @staticmethod
     def _sendable(cl: CampaignLedger, prep: Prepared) -> bool:

@@ -2,7 +2,8 @@
 knows under the old name moves to the new one, so the next plan sees the same resource
 (not a new one to create or send again). Bindings, the send ledger (batches, recipients
 and the content they were sent with), remembered opt-outs and the prevent_destroy record
-move in one transaction, under the apply lock."""
+(and the vendor events received for a campaign) move in one transaction, under the apply
+lock."""
 
 from __future__ import annotations
 
@@ -62,6 +63,7 @@ def move(store: Store, kind: str, old: str, new: str) -> Moved:
         if kind == "Campaign":
             db.execute("UPDATE ledger_batches SET campaign=? WHERE campaign=?", (new, old))
             db.execute("UPDATE ledger_recipients SET campaign=? WHERE campaign=?", (new, old))
+            db.execute("UPDATE callback_events SET campaign=? WHERE campaign=?", (new, old))
             # The content each batch was sent with (sending/sendonly.py's key).
             pattern = re.compile(r"^ledger-content:(.*):" + re.escape(old) + r":([^:]+)$")
             for key, value in db.execute("SELECT key, value FROM meta WHERE key LIKE ?",
