@@ -18,8 +18,13 @@ from reconciler.engine.actions import Action
 from reconciler.errors import CampaignctlError
 from reconciler.http import VendorHttp
 from reconciler.sandbox.transport import resolve
-from reconciler.state.store import Store
+from reconciler.state.store import Binding, Store
 from reconciler.workspace import Resource, Workspace
+
+
+class BindingConflict(CampaignctlError):
+    """A create for a manifest that is bound to another live object: refused, so that
+    object is never orphaned (it would go on sending with nobody managing it)."""
 
 
 @dataclass
@@ -109,6 +114,30 @@ class Provider:
             await c.aclose()
 
     # helpers for vendor modules -----------------------------------------------------------
+    def check_unbound(self, kind: str, name: str, expected: str | None) -> None:
+        """Before a create's first call: refuse if the manifest was bound, since the plan
+        was made (e.g. by another apply), to something other than `expected`."""
+        current = self.store.get_binding(self.account.name, kind, name)
+        if current is not None and current.remote_id != expected:
+            raise BindingConflict(
+                f"{kind}/{name} is already bound to live id {current.remote_id} on account "
+                f"{self.account.name!r} (bound since this plan was made, by another run): "
+                f"refusing to create a second one, which would orphan {current.remote_id}. "
+                "Nothing was created. Run `campaignctl plan` again.")
+
+    def bind_created(self, kind: str, name: str, remote_id: str, expected: str | None,
+                     data: dict[str, Any] | None = None) -> None:
+        """Bind what a create made; never overwrites a binding written meanwhile."""
+        found = self.store.bind_created(
+            Binding(self.account.name, kind, name, remote_id, data=data), expected)
+        if found is not None:
+            raise BindingConflict(
+                f"{kind}/{name}: created id {remote_id} on account {self.account.name!r}, "
+                f"but the manifest was bound meanwhile to live id {found.remote_id}; that "
+                f"binding is kept (overwriting it would orphan {found.remote_id}) and "
+                f"{remote_id} is left unbound: delete or cancel one of the two at the vendor "
+                f"(or `campaignctl import {self.account.name} --id ID` to manage it).")
+
     def action(self, op: str, r_or_kind: Resource | str, name: str | None = None,
                reason: str = "", **kw: Any) -> Action:
         if isinstance(r_or_kind, str):

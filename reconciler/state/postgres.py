@@ -17,7 +17,6 @@ ledger batch it leaves `in_flight` is read as unknown next time and never sent a
 from __future__ import annotations
 
 import hashlib
-import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
@@ -55,7 +54,7 @@ class PostgresStore(Store):
 
     def __init__(self, dsn: str, schema: str = "campaignctl"):
         self.schema = schema
-        self._held: set[str] = set()
+        self._held = set()
         try:
             params = conninfo.conninfo_to_dict(dsn)
         except psycopg.ProgrammingError as exc:
@@ -137,39 +136,12 @@ class PostgresStore(Store):
         self.conn.close()  # and with the session, any advisory lock it held
 
     # lock -------------------------------------------------------------------------------
-    def _try_lock(self, name: str) -> bool:
+    def _try_hold(self, name: str) -> bool:
         return self.execute("SELECT pg_try_advisory_lock(?)",
                             (lock_key(self.schema, name),)).fetchone()[0]
 
-    def _unlock(self, name: str) -> None:
+    def _let_go(self, name: str) -> None:
         self.execute("SELECT pg_advisory_unlock(?)", (lock_key(self.schema, name),))
-
-    def acquire_lock(self, holder: str, name: str = "apply") -> None:
-        if name in self._held or not self._try_lock(name):
-            raise self._locked_error(
-                name, "Its database session is open; the lock goes with it when that run "
-                      "ends, even if it is killed.")
-        self._held.add(name)
-        # A row left by a holder that died is stale (its advisory lock went with it).
-        self.execute("INSERT INTO locks VALUES (?,?,?) ON CONFLICT (name) DO UPDATE SET "
-                     "holder=excluded.holder, acquired_at=excluded.acquired_at",
-                     (name, holder, time.time()))
-
-    def release_lock(self, name: str = "apply") -> bool:
-        if name in self._held:
-            self._held.discard(name)
-            self.execute("DELETE FROM locks WHERE name=?", (name,))
-            self._unlock(name)
-            return True
-        # Someone else's lock: only a dead holder's record can go.
-        if not self._try_lock(name):
-            raise self._locked_error(
-                name, "That run is alive (its database session is open): wait for it or "
-                      "stop it; the lock goes with its session.")
-        try:
-            return self.execute("DELETE FROM locks WHERE name=?", (name,)).rowcount > 0
-        finally:
-            self._unlock(name)
 
 
 def _placeholders(query: str) -> str:

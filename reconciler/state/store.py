@@ -5,7 +5,9 @@
 - the send ledger (see reconciler/state/ledger.py);
 - the opt-outs applied to send-only accounts, which have no opt-out API of their own
   (reconciler/state/optouts.py);
-- a lock so two applies on one workspace never run at once;
+- a lock so two applies on one workspace never run at once, held by the running process
+  itself (SQLite: an OS lock on a file next to state.db; PostgreSQL: an advisory lock of
+  its session), so a run that dies, even SIGKILLed, leaves nothing to unlock;
 - small key/value metadata (the last applied fingerprint).
 
 Two backends share the SQL of `Store`: SQLite at `.campaignctl/state.db` (the default, one
@@ -15,6 +17,8 @@ go and the state must outlive them).
 
 from __future__ import annotations
 
+import fcntl
+import hashlib
 import json
 import os
 import socket
@@ -77,6 +81,26 @@ class Binding:
     data: dict[str, Any] | None = None
 
 
+@dataclass(frozen=True)
+class LockInfo:
+    """The record of a lock: who took it, when, and whether its process still holds it."""
+
+    name: str
+    holder: str
+    acquired_at: float
+    alive: bool
+
+    @property
+    def lock_id(self) -> str:
+        """Names this taking of the lock (as Terraform's lock ID), for `state unlock`."""
+        text = f"{self.name}|{self.holder}|{self.acquired_at!r}"
+        return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+    @property
+    def since(self) -> str:
+        return time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(self.acquired_at))
+
+
 def lock_holder() -> str:
     user = os.environ.get("USER") or os.environ.get("GITHUB_ACTOR") or "unknown"
     return f"{user}@{socket.gethostname()} pid {os.getpid()}"
@@ -90,6 +114,8 @@ class Store:
     integrity_errors: tuple[type[BaseException], ...] = ()
     #: where the state lives, for messages (never a password).
     where: str = ""
+    #: names of the locks this store (this process) holds.
+    _held: set[str]
 
     def execute(self, sql: str, args: Sequence[Any] = ()) -> Any:
         raise NotImplementedError
@@ -131,29 +157,94 @@ class Store:
             (b.account, b.kind, b.name, b.remote_id, b.digest,
              json.dumps(b.data) if b.data is not None else None, time.time()))
 
+    def bind_created(self, b: Binding, expected: str | None) -> Binding | None:
+        """Bind a manifest to what a create just made, unless it was bound meanwhile to
+        something other than `expected` (the remote id the plan saw, None for unbound):
+        then nothing is written and the binding found is returned, never overwritten."""
+        with self.transaction():
+            current = self.get_binding(b.account, b.kind, b.name)
+            if current is not None and current.remote_id != expected:
+                return current
+            self.put_binding(b)
+        return None
+
     def remove_binding(self, account: str, kind: str, name: str) -> bool:
         cur = self.execute("DELETE FROM bindings WHERE account=? AND kind=? AND name=?",
                            (account, kind, name))
         return cur.rowcount > 0
 
     # lock -------------------------------------------------------------------------------
-    def acquire_lock(self, holder: str, name: str = "apply") -> None:
+    # Each backend holds its lock with something that dies with the process (`_try_hold`,
+    # `_let_go`); the `locks` row only says who holds it, for messages and `state unlock`.
+    def _try_hold(self, name: str) -> bool:
+        """Take the process-held lock without waiting; False if someone else holds it."""
         raise NotImplementedError
+
+    def _let_go(self, name: str) -> None:
+        raise NotImplementedError
+
+    def acquire_lock(self, holder: str, name: str = "apply") -> None:
+        if name in self._held or not self._try_hold(name):
+            raise self._locked_error(name)
+        self._held.add(name)
+        # A row left by a holder that died is stale: its process-held lock went with it.
+        self.execute("INSERT INTO locks VALUES (?,?,?) ON CONFLICT (name) DO UPDATE SET "
+                     "holder=excluded.holder, acquired_at=excluded.acquired_at",
+                     (name, holder, time.time()))
 
     def release_lock(self, name: str = "apply") -> bool:
-        """Release the lock, ours or one left by a run that died. False if not locked."""
-        raise NotImplementedError
+        """Release our own lock. False if we do not hold it."""
+        if name not in self._held:
+            return False
+        self._held.discard(name)
+        self.execute("DELETE FROM locks WHERE name=?", (name,))
+        self._let_go(name)
+        return True
 
-    def lock_info(self, name: str = "apply") -> tuple[str, float] | None:
-        """(holder, acquired at) of the lock's last holder, if the lock is recorded."""
-        return self.execute("SELECT holder, acquired_at FROM locks WHERE name=?",
-                            (name,)).fetchone()
+    def lock_info(self, name: str = "apply") -> LockInfo | None:
+        """Who last took the lock, if the lock is recorded, and whether they still hold it."""
+        row = self.execute("SELECT holder, acquired_at FROM locks WHERE name=?",
+                           (name,)).fetchone()
+        if row is None:
+            return None
+        return LockInfo(name, row[0], row[1], self._holder_alive(name))
 
-    def _locked_error(self, name: str, why: str) -> LockedError:
-        row = self.lock_info(name)
-        since = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(row[1])) if row else "?"
-        return LockedError(f"the workspace is locked by {row[0] if row else '?'} since "
-                           f"{since}: another apply is running. {why}")
+    def _holder_alive(self, name: str) -> bool:
+        if name in self._held:
+            return True
+        if not self._try_hold(name):
+            return True
+        self._let_go(name)
+        return False
+
+    def _locked_error(self, name: str) -> LockedError:
+        info = self.lock_info(name)
+        who = (f"{info.holder} since {info.since} (lock ID {info.lock_id})" if info
+               else "another run that is starting")
+        return LockedError(
+            f"the workspace is locked by {who}: another apply is running. Wait for it to "
+            "finish; the lock goes with that process when it ends, even if it is killed, "
+            "so there is nothing to unlock by hand.")
+
+    def break_lock(self, lock_id: str, name: str = "apply") -> LockInfo | None:
+        """`state unlock LOCK_ID`: forget the record of a lock whose holder is gone. Refuses
+        (naming the holder) while the holder is alive, or when LOCK_ID is not the lock's id.
+        Returns the record removed; None when nothing is locked."""
+        info = self.lock_info(name)
+        if info is None:
+            return None
+        if lock_id != info.lock_id:
+            raise LockedError(f"lock ID {lock_id!r} is not the workspace's lock: the lock is "
+                              f"{info.lock_id}, held by {info.holder} since {info.since}")
+        if info.alive:
+            raise LockedError(
+                f"refusing to break lock {info.lock_id}: its holder {info.holder} (since "
+                f"{info.since}) is alive and still holds it. Two applies at once could send "
+                "the same campaign twice. Wait for it, or stop that process: the lock is "
+                "released when it ends.")
+        self.execute("DELETE FROM locks WHERE name=? AND holder=? AND acquired_at=?",
+                     (name, info.holder, info.acquired_at))
+        return info
 
     @contextmanager
     def locked(self, name: str = "apply") -> Iterator[None]:
@@ -175,14 +266,17 @@ class Store:
 
 class SqliteStore(Store):
     """SQLite state at `.campaignctl/state.db`; WAL + synchronous=FULL so a ledger write
-    that returned is on disk before the vendor is called. The lock is a row: a run that
-    dies leaves it, and `campaignctl state unlock` removes it."""
+    that returned is on disk before the vendor is called. The lock is an exclusive
+    `flock` on `state.db.lock` next to it, held by the applying process: the OS releases
+    it when that process ends, however it ends."""
 
     integrity_errors = (sqlite3.IntegrityError,)
 
     def __init__(self, path: Path):
         self.path = Path(path)
         self.where = str(self.path)
+        self._held = set()
+        self._lock_files: dict[str, Any] = {}
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self.db = sqlite3.connect(self.path, timeout=30, isolation_level=None,
                                   check_same_thread=False)
@@ -209,6 +303,8 @@ class SqliteStore(Store):
             self.db.executemany(f"INSERT INTO {table} VALUES ({marks})", rows)
 
     def close(self) -> None:
+        for name in list(self._lock_files):
+            self._let_go(name)
         self.db.close()
 
     @contextmanager
@@ -221,15 +317,25 @@ class SqliteStore(Store):
             raise
         self.db.execute("COMMIT")
 
-    def acquire_lock(self, holder: str, name: str = "apply") -> None:
-        try:
-            self.db.execute("INSERT INTO locks VALUES (?,?,?)", (name, holder, time.time()))
-        except sqlite3.IntegrityError:
-            raise self._locked_error(
-                name, "If it died, run `campaignctl state unlock`.") from None
+    def _lock_path(self, name: str) -> Path:
+        return self.path.with_name(f"{self.path.name}.lock" if name == "apply"
+                                   else f"{self.path.name}.{name}.lock")
 
-    def release_lock(self, name: str = "apply") -> bool:
-        return self.db.execute("DELETE FROM locks WHERE name=?", (name,)).rowcount > 0
+    def _try_hold(self, name: str) -> bool:
+        f = open(self._lock_path(name), "a+b")  # noqa: SIM115 (held while locked)
+        try:
+            fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            f.close()
+            return False
+        self._lock_files[name] = f
+        return True
+
+    def _let_go(self, name: str) -> None:
+        f = self._lock_files.pop(name, None)
+        if f is not None:
+            fcntl.flock(f, fcntl.LOCK_UN)
+            f.close()
 
 
 #: Set (to anything but "" / 0 / false) by the shipped CI workflows: their runners are

@@ -3,6 +3,7 @@ across a killed run), a schema per workspace, and clear errors that never show t
 
 from __future__ import annotations
 
+import re
 import signal
 import subprocess
 import sys
@@ -35,6 +36,12 @@ spec:
 """
 
 
+def _refused(call, *args) -> LockedError:
+    with pytest.raises(LockedError) as caught:
+        call(*args)
+    return caught.value
+
+
 def workspace(tmp_path: Path) -> Path:
     return write_workspace(tmp_path / "ws", {"campaignctl.yaml": CONFIG,
                                              "senders.yaml": MANIFEST})
@@ -50,12 +57,16 @@ def test_a_second_apply_anywhere_is_refused_while_the_first_holds_the_lock(postg
         first.acquire_lock("alice@runner-1 pid 10")
         with pytest.raises(LockedError, match="locked by alice@runner-1 pid 10"):
             second.acquire_lock("bob@runner-2 pid 20")
-        # `state unlock` cannot take a live run's lock away.
-        with pytest.raises(LockedError, match="alive"):
-            second.release_lock()
+        # `state unlock LOCK_ID` cannot take a live run's lock away, and names the holder.
+        info = second.lock_info()
+        assert info.alive and info.holder == "alice@runner-1 pid 10"
+        assert f"(lock ID {info.lock_id})" in str(_refused(second.acquire_lock, "bob"))
+        refusal = str(_refused(second.break_lock, info.lock_id))
+        assert "alice@runner-1 pid 10" in refusal and "is alive" in refusal
+        assert second.release_lock() is False  # not ours to release
         first.release_lock()
         second.acquire_lock("bob@runner-2 pid 20")
-        assert second.lock_info()[0] == "bob@runner-2 pid 20"
+        assert second.lock_info().holder == "bob@runner-2 pid 20"
     finally:
         first.close()
         second.close()
@@ -80,13 +91,18 @@ def test_a_killed_apply_leaves_no_lock_behind(tmp_path, postgres_server, postgre
         assert refused.returncode == 1
         assert "locked by ci@runner-1 pid 1" in refused.stderr
         assert "Traceback" not in refused.stderr
+        # The message names the lock; breaking it is refused while its holder lives.
+        lock_id = re.search(r"lock ID ([0-9a-f]{16})", refused.stderr).group(1)
+        kept = run_cli("state", "unlock", lock_id, str(ws), env=env)
+        assert kept.returncode == 1, kept.stdout + kept.stderr
+        assert "ci@runner-1 pid 1" in kept.stderr and "is alive" in kept.stderr
     finally:
         holder.send_signal(signal.SIGKILL)
         holder.wait()
     applied = run_cli("apply", str(ws), "--auto-approve", env=env)
     assert applied.returncode == 0, applied.stdout + applied.stderr
     # The killed run's record of the lock was stale and is gone; nothing to unlock.
-    assert run_cli("state", "unlock", str(ws), env=env).stdout.strip() == "not locked"
+    assert run_cli("state", "unlock", lock_id, str(ws), env=env).stdout.strip() == "not locked"
     assert run_cli("state", "list", str(ws), env=env).stdout.startswith("Sender/news\tmail\t")
 
 
@@ -96,9 +112,12 @@ def test_state_unlock_clears_the_record_of_a_dead_holder(postgres_dsn):
     dead.conn.close()  # the connection drops without a release
     store = PostgresStore(postgres_dsn)
     try:
-        assert store.lock_info()[0] == "ci@runner-1 pid 1"
-        assert store.release_lock() is True
-        assert store.lock_info() is None and store.release_lock() is False
+        info = store.lock_info()
+        assert info.holder == "ci@runner-1 pid 1" and not info.alive
+        with pytest.raises(LockedError, match="is not the workspace's lock"):
+            store.break_lock("0123456789abcdef")
+        assert store.break_lock(info.lock_id) == info
+        assert store.lock_info() is None and store.break_lock(info.lock_id) is None
     finally:
         store.close()
 
