@@ -116,6 +116,8 @@ def plan(directory: Path, targets: tuple[str, ...], detailed_exitcode: bool, fmt
         save_plan(outcome.plan, out_file, directory)
         click.echo(f"Saved the plan to {out_file}; run `campaignctl apply {out_file}` to apply "
                    "exactly these actions.", err=True)
+    if view.refused:
+        sys.exit(EXIT_ERROR)  # never 2: a refused action fails the plan, changes or not
     if detailed_exitcode and outcome.plan.has_changes:
         sys.exit(EXIT_CHANGES)
 
@@ -137,6 +139,7 @@ def apply(source: Path, targets: tuple[str, ...], auto_approve: bool, force: boo
     """Apply a fresh plan of DIR (asks to confirm), or exactly a saved PLANFILE."""
     from reconciler.engine.safety import enforce
     from reconciler.render.apply import Progress, summary_lines
+    from reconciler.render.view import PlanView
     from reconciler.run import apply_workspace
 
     color = use_color()
@@ -180,19 +183,22 @@ def apply(source: Path, targets: tuple[str, ...], auto_approve: bool, force: boo
                               progress=progress, options=options, expected=saved,
                               check=check_saved if saved is not None else None)
     progress.close()
+    refused = PlanView(outcome.plan).refused_line
     if outcome.result is None:
         if not outcome.plan.has_changes:
             click.echo(render_text(outcome.plan, color))
         else:
             click.echo("Apply cancelled; nothing was changed.")
+        if refused is not None:
+            sys.exit(EXIT_ERROR)
         return
     plan_command = f"campaignctl plan {directory}"
     out, err = summary_lines(outcome.result, outcome.writes, outcome.reads, outcome.drift,
-                             plan_command)
+                             plan_command, refused)
     click.echo("\n" + "\n".join(out))
     for line in err:
         click.echo(line, err=True)
-    if not outcome.result.ok:
+    if not outcome.result.ok or refused is not None:
         sys.exit(EXIT_ERROR)
 
 
@@ -311,15 +317,37 @@ def state_mv(source: str, destination: str, directory: Path) -> None:
 
 
 @state.command("unlock")
+@click.argument("lock_id", metavar="LOCK_ID")
 @click.argument("directory", default=".", type=click.Path(file_okay=False, path_type=Path))
-def state_unlock(directory: Path) -> None:
-    """Release a lock left by an apply that died."""
+def state_unlock(lock_id: str, directory: Path) -> None:
+    """Break the lock LOCK_ID (shown in the "locked" message), once its holder is gone.
+
+    A lock whose holder is alive is never broken: two applies at once could send twice.
+    `state unlock DIR` (no LOCK_ID) shows the lock and its ID."""
+    wanted: str | None = lock_id
+    if directory == Path(".") and (Path(lock_id) / "campaignctl.yaml").is_file():
+        wanted, directory = None, Path(lock_id)  # `state unlock DIR`: show, break nothing
     with closing(_store(directory)) as store:
         info = store.lock_info()
-        if not store.release_lock():
+        if info is None:
             click.echo("not locked")
             return
-    click.echo(f"released the lock held by {info[0]}")
+        if wanted is None:
+            state = "alive, holding it" if info.alive else "gone (the lock went with it)"
+            click.echo(f"lock {info.lock_id}: taken by {info.holder} since {info.since}; "
+                       f"that process is {state}")
+            if info.alive:
+                _fail("not breaking a lock whose holder is alive (and never without its "
+                      "LOCK_ID)")
+            click.echo(f"Nothing holds it; `campaignctl state unlock {info.lock_id}` clears "
+                       "the record.")
+            return
+        removed = store.break_lock(wanted)
+    if removed is None:
+        click.echo("not locked")
+        return
+    click.echo(f"released lock {removed.lock_id}: its holder {removed.holder} (since "
+               f"{removed.since}) was no longer running")
 
 
 @state.command("migrate")

@@ -45,7 +45,11 @@ class SafetyConfig(BaseModel):
         50.0, ge=0, le=100,
         description="Largest share of existing managed resources a plan may update")
     min_existing: int = Field(
-        10, ge=0, description="Below this many existing resources the thresholds do not apply")
+        10, ge=0, description="Below this many existing resources the percentage thresholds "
+                              "do not apply")
+    max_cancel_scheduled: int = Field(
+        0, ge=0, description="Most campaigns scheduled to send that one plan may cancel or "
+                             "delete without --force (whatever min_existing says)")
 
 
 class ConfigFile(BaseModel):

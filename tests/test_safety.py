@@ -82,8 +82,9 @@ def test_prevent_destroy_refuses_delete_even_after_the_manifest_is_removed(tmp_p
     assert run_cli("apply", str(ws), "--auto-approve").returncode == 0
     (ws / "keep.yaml").unlink()
     r = run_cli("plan", str(ws), "--detailed-exitcode")
-    assert r.returncode == 0  # a refusal is not a change
+    assert r.returncode == 1  # a refusal fails the plan (never 0, never 2)
     assert "refuse Sender/keep" in r.stdout
+    assert r.stdout.strip().splitlines()[-1].startswith("Refused: 1 action will not be applied")
     assert "lifecycle.prevent_destroy was set when it was last applied" in r.stdout
 
     # Allow it: put the manifest back without the flag, apply, then remove it.

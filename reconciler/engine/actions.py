@@ -64,6 +64,9 @@ class Action:
     irreversible: bool = False
     depends_on: list[str] = field(default_factory=list)
     data: dict[str, Any] = field(default_factory=dict)
+    # A delete that stops a campaign scheduled to send (cancel, DELETE): always a safety
+    # gate, whatever the number of managed resources (see reconciler/engine/safety.py).
+    cancels_send: bool = False
 
     @property
     def address(self) -> str:

@@ -1,6 +1,8 @@
 """Safety gates, in one place: thresholds on how much of what we manage a plan may delete or
-update (campaignctl.yaml `safety:`), and `lifecycle.prevent_destroy`, which turns a delete or
-replace of a protected resource into a refused action."""
+update (campaignctl.yaml `safety:`), a limit on cancelling campaigns scheduled to send
+(irreversible, so it applies however few resources are managed), and
+`lifecycle.prevent_destroy`, which turns a delete or replace of a protected resource into a
+refused action."""
 
 from __future__ import annotations
 
@@ -33,6 +35,10 @@ class Violation:
         return 100.0 * self.count / self.existing
 
     def __str__(self) -> str:
+        if self.setting == "max_cancel_scheduled":
+            return (f"plan {self.verb} {self.count} campaign(s) scheduled to send, which cannot "
+                    f"be undone; safety.{self.setting} is {self.limit:g}. Re-run with --force "
+                    "to allow it.")
         return (f"plan {self.verb} {self.count} of {self.existing} managed resources "
                 f"({self.percent:.0f}%); safety.{self.setting} is {self.limit:g}. "
                 "Re-run with --force to allow it.")
@@ -40,12 +46,17 @@ class Violation:
 
 def violations(plan: Plan, existing: int, config: SafetyConfig) -> list[Violation]:
     """Thresholds this plan exceeds. `existing` is the number of managed resources (the
-    bindings in the state store); below `min_existing` the thresholds do not apply."""
+    bindings in the state store); below `min_existing` the percentage thresholds do not
+    apply, the limit on cancelling scheduled sends always does."""
+    out = []
+    cancels = sum(1 for a in plan.actions if a.cancels_send)
+    if cancels > config.max_cancel_scheduled:
+        out.append(Violation("max_cancel_scheduled", config.max_cancel_scheduled, cancels,
+                             existing, "cancels"))
     if existing <= 0 or existing < config.min_existing:
-        return []
+        return out
     deletes = sum(1 for a in plan.actions if a.op == "delete")
     updates = sum(1 for a in plan.actions if a.op in ("update", "replace"))
-    out = []
     if deletes and 100.0 * deletes / existing > config.max_delete_percent:
         out.append(Violation("max_delete_percent", config.max_delete_percent, deletes,
                              existing, "deletes"))
@@ -92,7 +103,7 @@ def protect(actions: list[Action], workspace, recorded: set[str] | None = None) 
                        else _key(a.account, a.kind, a.name) in recorded)
             if flagged:
                 where = "is set" if r is not None else "was set when it was last applied"
-                a = replace(a, op="refuse", irreversible=False, data={},
+                a = replace(a, op="refuse", irreversible=False, cancels_send=False, data={},
                             reason=f"lifecycle.prevent_destroy {where}: refusing to {a.op} "
                                    f"it ({a.reason}). Set prevent_destroy: false and apply "
                                    "first to allow it.")

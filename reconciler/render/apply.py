@@ -54,8 +54,9 @@ class Progress:
 
 
 def summary_lines(result: ApplyResult, writes: int, reads: int, drift: list[str] | None,
-                  plan_command: str) -> tuple[list[str], list[str]]:
-    """(stdout lines, stderr lines) of the final report."""
+                  plan_command: str, refused: str | None = None) -> tuple[list[str], list[str]]:
+    """(stdout lines, stderr lines) of the final report. `refused`: the plan's line about
+    its refused actions; then it is the report's last line (and apply exits 1)."""
     out = [f"Apply: {len(result.done)} done, {len(result.failed)} failed, "
            f"{len(result.skipped)} skipped; {writes} write call(s), {reads} read call(s)."]
     err: list[str] = []
@@ -74,6 +75,8 @@ def summary_lines(result: ApplyResult, writes: int, reads: int, drift: list[str]
                    "(what was done is not redone).")
     elif drift:
         err.append(f"Next: run `{plan_command}` to see the difference.")
-    else:
+    elif refused is None:
         out.append(f"Next: `{plan_command}` should now show no changes.")
+    if refused is not None:
+        err.append(refused)
     return out, err

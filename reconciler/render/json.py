@@ -37,6 +37,9 @@ def plan_document(view: PlanView) -> dict[str, Any]:
             "irreversible": len(view.irreversible),
             "has_changes": view.has_changes,
             "text": view.summary_line,
+            "refused": [{"address": r.address, "account": r.action.account,
+                         "reason": r.action.reason} for r in view.refused],
+            "refused_text": view.refused_line,
         },
         "campaigns": [c.to_dict() for c in view.campaigns],
         "safety": list(view.safety),
@@ -84,7 +87,7 @@ def plan_from_document(doc: Any, source: str = "plan file") -> tuple[Plan, str |
 
 
 _ACTION_FIELDS = ("op", "kind", "name", "account", "reason", "changes", "sets", "path", "send",
-                  "depends_on", "data")
+                  "depends_on", "data", "cancels_send")
 
 
 def load_schema() -> dict[str, Any]:

@@ -93,11 +93,15 @@ def _action_block(row: ActionView) -> str:
 def render_markdown(plan: Plan | PlanView, max_chars: int = MAX_CHARS) -> str:
     view = plan if isinstance(plan, PlanView) else PlanView(plan)
     head = "\n".join(_header(view))
+    # Refusals fail the plan: say so last, where a reader (and a CI log) ends.
+    refused = (view.refused_line or "").replace("\r", " ").replace("\n", " ")
+    tail = f"\n:no_entry: **{refused}**\n" if refused else ""
     if not view.rows:
-        return head.rstrip() + "\n"
+        return head.rstrip() + "\n" + tail
     open_tag = f"<details><summary>Details: {len(view.rows)} action(s)</summary>\n\n"
     close_tag = "\n\n</details>\n"
-    budget = max_chars - len(head) - len(open_tag) - len(close_tag) - _TRUNCATION_RESERVE
+    budget = (max_chars - len(head) - len(open_tag) - len(close_tag) - len(tail)
+              - _TRUNCATION_RESERVE)
     blocks: list[str] = []
     used = 0
     for row in view.rows:
@@ -112,4 +116,4 @@ def render_markdown(plan: Plan | PlanView, max_chars: int = MAX_CHARS) -> str:
         body += (f"\n\n_... {left} more action(s) not shown: the comment would exceed "
                  f"{max_chars:,} characters. Run `campaignctl plan` or open the plan.json "
                  "artifact for the full plan._")
-    return head + "\n" + open_tag + body + close_tag
+    return head + "\n" + open_tag + body + close_tag + tail

@@ -50,14 +50,13 @@ def render_text(plan: Plan | PlanView, color: bool = False) -> str:
     if view.irreversible:
         names = ", ".join(r.address for r in view.irreversible)
         out.append(_paint(f"\nIrreversible: {names}", "31;1", color))
-    if view.refused:
-        out.append(f"\nRefused ({len(view.refused)}): "
-                   + "; ".join(f"{r.address}: {r.action.reason}" for r in view.refused))
     for message in view.safety:
         out.append(_paint(f"\nSafety: {message}", "31;1", color))
     if view.show_contacts:
         out.append(f"\nNote: {CONTACTS_NOTE}")
-    out.append(("\n" if view.has_changes else "") + view.summary_line)
+    out.append(("\n" if view.rows else "") + view.summary_line)
     if view.partial:
         out.append("(partial plan)")
+    if view.refused_line:
+        out.append(_paint(view.refused_line, "31;1", color))
     return "\n".join(out)

@@ -283,13 +283,21 @@ class PlanView:
 
     @property
     def summary_line(self) -> str:
-        if not self.has_changes:
-            refused = len(self.refused)
-            text = "No changes." + (f" {refused} refused (see above)." if refused else "")
+        if not self.has_changes and not self.refused:
             if self.unknown:
                 # Never "matches": nobody knows whether those people got the message.
-                return (text + f" The outcome of {self.unknown} recipient(s) is unknown "
+                return (f"No changes. The outcome of {self.unknown} recipient(s) is unknown "
                         "(see the warnings): the live state may not match the manifests.")
-            return text + " The live state matches the manifests."
+            return "No changes. The live state matches the manifests."
         parts = [f"{n} {OP_LABELS[op]}" for op, n in self.counts.items() if n]
         return f"Plan: {', '.join(parts)}."
+
+    @property
+    def refused_line(self) -> str | None:
+        """Every format's last line when anything is refused (plan and apply exit 1)."""
+        if not self.refused:
+            return None
+        n = len(self.refused)
+        reasons = "; ".join(f"{r.address}: {r.action.reason}" for r in self.refused)
+        return (f"Refused: {n} action{'s' if n > 1 else ''} will not be applied, so this "
+                f"plan fails (exit 1). {reasons}")

@@ -44,7 +44,14 @@ def test_one_entry_per_action_with_reason_and_stable_fields():
     assert len(doc["actions"]) == len(every_kind_plan().actions)
     assert all(a["reason"] for a in doc["actions"])
     assert doc["summary"]["replace"] == 1 and doc["summary"]["refuse"] == 1
-    assert doc["summary"]["irreversible"] == 2
+    assert doc["summary"]["irreversible"] == 4  # opt-in, cancel + create, cancel, send
+    autumn = next(a for a in doc["actions"] if a["address"] == "Campaign/autumn")
+    assert autumn["irreversible"] is True and autumn["cancels_send"] is True
+    assert doc["summary"]["refused"] == [{
+        "address": "Campaign/launched", "account": "mail",
+        "reason": "campaign is completed: a launched campaign is frozen; make a new campaign "
+                  "instead"}]
+    assert doc["summary"]["refused_text"].startswith("Refused: 1 action will not be applied")
     flash = next(c for c in doc["campaigns"] if c["address"] == "Campaign/flash-sms")
     assert flash == {"address": "Campaign/flash-sms", "account": "sms", "op": "send",
                      "send_at": "2027-04-01T10:00:00+02:00", "timezone": "Europe/Paris",

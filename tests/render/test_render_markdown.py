@@ -16,8 +16,11 @@ def test_summary_table_comes_before_folded_details():
     md = render_markdown(every_kind_plan())
     assert md.startswith(COMMENT_MARKER)
     assert md.index("| operation | count |") < md.index("<details>")
-    assert md.rstrip().endswith("</details>")
-    assert ":warning: **Cannot be undone:** `OptOutList/unsubscribed`, `Campaign/flash-sms`" in md
+    # The details close, then the last line says what was refused (the plan fails).
+    assert md.rstrip().endswith("a launched campaign is frozen; make a new campaign instead**")
+    assert md.index("</details>") > md.index("<details>")
+    assert (":warning: **Cannot be undone:** `OptOutList/unsubscribed`, `Campaign/spring-sale`, "
+            "`Campaign/autumn`, `Campaign/flash-sms`") in md
     assert "| `Campaign/flash-sms` | send | 2027-04-01T10:00:00+02:00 | 1200 (15 suppressed" in md
 
 

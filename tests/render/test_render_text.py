@@ -32,7 +32,9 @@ def test_text_marks_symbols_irreversible_and_refusals():
                  "! refuse Campaign/launched", "= adopt Sender/support"):
         assert head in text
     assert "# forces replacement" in text
-    assert "Irreversible: OptOutList/unsubscribed, Campaign/flash-sms" in text
+    # Every irreversible action: an opt-in, a cancel (replace, delete) and a send.
+    assert ("Irreversible: OptOutList/unsubscribed, Campaign/spring-sale, Campaign/autumn, "
+            "Campaign/flash-sms") in text
     assert "recipients: 1200 in 3 batches" in text and "96.00 EUR" in text
     assert "\033[" not in text
 
@@ -53,7 +55,7 @@ def test_colour_only_when_asked_and_never_with_no_color(monkeypatch):
 def test_partial_plan_says_so():
     text = render_text(every_kind_plan(targets=["Campaign/spring-sale"]))
     assert text.startswith("Partial plan: only Campaign/spring-sale")
-    assert text.rstrip().endswith("(partial plan)")
+    assert "refused, 1 warning(s).\n(partial plan)\nRefused: 1 action" in text
 
 
 def test_show_contacts_is_honest_about_addresses():

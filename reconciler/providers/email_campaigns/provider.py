@@ -61,6 +61,7 @@ class EmailCampaignsProvider(Provider):
                                            **self.http_options())
         self._ids: dict[tuple[str, str], str] = {}  # (kind, name) -> live id, found by diff
         self._work: dict[str, dict[str, Any]] = {}  # address -> what execute needs
+        self._bound_at_plan: dict[str, str | None] = {}  # address -> remote id bound then
 
     def clients(self):
         return [self.client.http]
@@ -101,6 +102,7 @@ class EmailCampaignsProvider(Provider):
         """(live id, how): by binding, else an unbound live object with the same natural key."""
         binding = self.store.get_binding(self.account.name, r.kind, r.name)
         objects = live.of(r.kind)
+        self._bound_at_plan[r.address] = binding.remote_id if binding else None
         if binding is not None:
             if binding.remote_id in objects:
                 return binding.remote_id, "bound"
@@ -312,7 +314,9 @@ class EmailCampaignsProvider(Provider):
                                     reason="replacing needs a future send_at")]
             forced = ", ".join(c.field for c in changes if c.forces_replace)
             return [self.action("replace", r, changes=changes, send=self._audience(r, live),
-                                reason=f"{forced} cannot be changed in place (cancel + create)")]
+                                irreversible=True,
+                                reason=f"{forced} cannot be changed in place (cancel + create; "
+                                       "the cancel is final)")]
         return [self.action("update", r, changes=changes, reason="status differs",
                             path=[obj.get("status"), status])]
 
@@ -352,9 +356,12 @@ class EmailCampaignsProvider(Provider):
                                     reason=f"removed from the manifests but it is "
                                            f"{obj.get('status')}: a launched campaign is frozen")]
             self._work[f"Campaign/{b.name}"] = {"id": b.remote_id}
-            return [self.action("delete", "Campaign", b.name,
+            scheduled = obj.get("status") == "active"
+            return [self.action("delete", "Campaign", b.name, irreversible=True,
+                                cancels_send=scheduled,
                                 reason="no longer in the manifests; campaigns cannot be deleted, "
-                                       "so it is cancelled")]
+                                       "so it is cancelled, for good"
+                                       + (" (it is scheduled to send)" if scheduled else ""))]
         gone = b.remote_id not in live.of(b.kind)
         self._work[f"{b.kind}/{b.name}"] = {"id": b.remote_id, "forget": gone}
         return [self.action("delete", b.kind, b.name,
@@ -450,14 +457,16 @@ class EmailCampaignsProvider(Provider):
         await handler(action, r, work, live)
 
     def _bind(self, r: Resource, live_id: str) -> None:
+        """Bind a created or adopted object; a binding written since the plan is kept."""
+        self.bind_created(r.kind, r.name, live_id, self._bound_at_plan.get(r.address))
         self._ids[(r.kind, r.name)] = live_id
-        self.store.put_binding(Binding(self.account.name, r.kind, r.name, live_id))
 
     async def _exec_adopt(self, action, r, work, live) -> None:
         self._bind(r, work["id"])
 
     async def _exec_create(self, action, r, work, live) -> None:
         desired = self._desired(r)
+        self.check_unbound(r.kind, r.name, self._bound_at_plan.get(r.address))
         try:
             if r.kind == "Sender":
                 obj = await self.client.create_sender(desired["description"], desired["email"])
@@ -532,8 +541,10 @@ class EmailCampaignsProvider(Provider):
                     await self.client.bulk_delete_contacts(work["id"], work["remove"])
 
     async def _exec_replace(self, action, r, work, live) -> None:
+        self.check_unbound(r.kind, r.name, work["id"])
         await self.client.set_status(work["id"], "cancelled")
         self.store.remove_binding(self.account.name, r.kind, r.name)
+        self._bound_at_plan[r.address] = None
         await self._exec_create(action, r, work, live)
 
     async def _exec_delete(self, action, r, work, live) -> None:

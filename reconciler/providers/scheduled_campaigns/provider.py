@@ -20,7 +20,7 @@ SENDING, DONE and ERROR are frozen: any change is refused with its reason, never
 from __future__ import annotations
 
 import asyncio
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from reconciler.campaign_status import CampaignStatus
@@ -217,7 +217,7 @@ class ScheduledCampaignsProvider(Provider):
             forced = ", ".join(c.field for c in changes if c.forces_replace)
             create = self._create_action(r, desired, want, gone_id=None)
             return [self.action(
-                "replace", r, changes=changes, path=create.path,
+                "replace", r, changes=changes, path=create.path, irreversible=True,
                 reason=f"{forced} cannot be changed with a PUT: DELETE campaign {remote_id} "
                        f"({live_state}) and POST a new one",
                 data={**create.data, "id": int(remote_id)})]
@@ -269,9 +269,12 @@ class ScheduledCampaignsProvider(Provider):
                 f"removed from the manifests but campaign {b.remote_id} is {obj['state']}: "
                 "a launched campaign is frozen and never deleted; to stop tracking it run "
                 f"`campaignctl state rm {KIND}/{b.name}`"))]
+        scheduled = obj.get("state") in (states.SCHEDULED, states.READY)
         return [self.action("delete", KIND, b.name, data={"id": int(b.remote_id)},
+                            irreversible=True, cancels_send=scheduled,
                             reason=f"no longer in the manifests (DELETE campaign "
-                                   f"{b.remote_id}, {obj.get('state')})")]
+                                   f"{b.remote_id}, {obj.get('state')}"
+                                   + (", scheduled to send" if scheduled else "") + ")")]
 
     # execute ---------------------------------------------------------------------------------
     async def execute(self, action: Action, live: ScheduledLive) -> None:
@@ -280,18 +283,16 @@ class ScheduledCampaignsProvider(Provider):
             raise CampaignctlError(f"{action.address}: cannot execute a {action.op!r} action")
         await handler(action)
 
-    def _bind(self, name: str, remote_id: str, **data: Any) -> None:
-        self.store.put_binding(Binding(self.account.name, KIND, name, remote_id,
-                                       data=data or None))
-
     async def _exec_create(self, action: Action) -> None:
         data = action.data
+        self.check_unbound(KIND, action.name, data.get("gone"))
         try:
             obj = await self.client.create(dict(data["post"]))
         except OutcomeUnknown as exc:
             # No list endpoint: we cannot look. Record it so the next plan refuses to create
             # a second one, and tell the user how to settle it.
-            self._bind(action.name, UNKNOWN_ID, outcome_unknown=True)
+            self.bind_created(KIND, action.name, UNKNOWN_ID, data.get("gone"),
+                              {"outcome_unknown": True})
             raise CampaignctlError(
                 f"{exc}. The campaign may or may not exist and this API cannot list "
                 f"campaigns: check the vendor dashboard for {data['post']['name']!r}; if it "
@@ -302,7 +303,7 @@ class ScheduledCampaignsProvider(Provider):
         if not isinstance(remote_id, int):
             raise CampaignctlError(f"{action.address}: the vendor's answer to POST /campaign "
                                    "has no campaign id")
-        self._bind(action.name, str(remote_id))
+        self.bind_created(KIND, action.name, str(remote_id), data.get("gone"))
         await self._walk(action, remote_id, obj.get("state", states.DRAFT), data["steps"], {},
                          "first")
 
@@ -332,12 +333,13 @@ class ScheduledCampaignsProvider(Provider):
                          data["fields_on"])
 
     async def _exec_replace(self, action: Action) -> None:
+        self.check_unbound(KIND, action.name, str(action.data["id"]))
         try:
             await self.client.delete(action.data["id"])
         except CampaignGone:
             pass
         self.store.remove_binding(self.account.name, KIND, action.name)
-        await self._exec_create(action)
+        await self._exec_create(replace(action, data={**action.data, "gone": None}))
 
     async def _exec_delete(self, action: Action) -> None:
         if not action.data.get("forget"):
