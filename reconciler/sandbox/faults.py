@@ -5,7 +5,8 @@ Control routes, served by the middleware itself:
   GET    /_sandbox/faults    config, per-rule and per-kind counts of faults fired
   DELETE /_sandbox/faults    clear
   GET    /_sandbox/requests  journal of every vendor (non-/_sandbox) request, oldest first;
-                             optional ?method=PUT&path_prefix=/campaign filters
+                             optional ?method=PUT&path_prefix=/campaign filters; a
+                             form-encoded request's fields are in `form` ([[name, value]])
   DELETE /_sandbox/requests  clear the journal
 
 A rule: {"path_prefix": "/v1/...", "method": "POST" (optional), "kind": ..., "probability":
@@ -33,6 +34,7 @@ import threading
 import time
 from pathlib import Path
 from typing import Any, Literal
+from urllib.parse import parse_qsl
 
 import httpx
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
@@ -115,11 +117,13 @@ class FaultMiddleware:
             return delay, kind
 
     def _journal(self, method: str, path: str, status: int | None, fault: str | None,
-                 latency: float) -> None:
-        entry = {"time": time.time(), "method": method, "path": path, "status": status,
-                 "fault": fault}
+                 latency: float, form: list[tuple[str, str]] | None = None) -> None:
+        entry: dict[str, Any] = {"time": time.time(), "method": method, "path": path,
+                                 "status": status, "fault": fault}
         if latency:
             entry["latency"] = latency
+        if form is not None:
+            entry["form"] = form
         with _lock, self.journal_file.open("a") as f:
             f.write(json.dumps(entry) + "\n")
 
@@ -186,6 +190,7 @@ class FaultMiddleware:
             await self.app(scope, receive, send)
             return
 
+        form, receive = await _read_form(scope, receive)
         delay, kind = self._choose(method, path)
         if delay:
             await asyncio.sleep(delay)
@@ -204,18 +209,46 @@ class FaultMiddleware:
             response = JSONResponse(
                 {"code": code, "message": f"sandbox fault injection: {kind}"}, code,
                 headers=headers)
-            self._journal(method, path, code, kind, delay)
+            self._journal(method, path, code, kind, delay, form)
             await response(scope, receive, send)
             return
         if kind == "drop_before":
-            self._journal(method, path, None, kind, delay)
+            self._journal(method, path, None, kind, delay, form)
             await _break_connection(send)
         try:
             await self.app(scope, receive, tracking_send)
         finally:
-            self._journal(method, path, status, kind, delay)
+            self._journal(method, path, status, kind, delay, form)
         if kind == "lose_response":
             await _break_connection(send)
+
+
+async def _read_form(scope: dict, receive: Any) -> tuple[list[tuple[str, str]] | None, Any]:
+    """A form-encoded body's fields, for the journal (tests assert what a vendor received),
+    and a `receive` that replays the body to the app. Other bodies are not read here."""
+    headers = dict(scope.get("headers") or [])
+    ctype = headers.get(b"content-type", b"").split(b";")[0].strip().lower()
+    if ctype != b"application/x-www-form-urlencoded":
+        return None, receive
+    chunks, more = [], True
+    while more:
+        message = await receive()
+        if message["type"] != "http.request":
+            break
+        chunks.append(message.get("body", b""))
+        more = message.get("more_body", False)
+    body = b"".join(chunks)
+    sent = False
+
+    async def replay() -> dict:
+        nonlocal sent
+        if sent:
+            return await receive()
+        sent = True
+        return {"type": "http.request", "body": body, "more_body": False}
+
+    form = parse_qsl(body.decode("utf-8", "replace"), keep_blank_values=True)
+    return form, replay
 
 
 async def _break_connection(send: Any) -> None:

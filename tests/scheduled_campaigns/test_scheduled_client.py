@@ -80,17 +80,24 @@ def test_update_sends_only_the_fields_given(mock):
 
 def test_update_clears_the_callback_with_an_empty_value(mock):
     route = mock.put("/campaign/7").respond(200, json=CAMPAIGN)
-    run(lambda c: c.update(7, {"event_callback": None, "name": "New"}))
-    assert sent(route).content == b"event_callback=&name=New"
+    run(lambda c: c.update(7, {"event_callback": None, "name": "New", "segments": [3]}))
+    assert sent(route).content == b"event_callback=&name=New&segments%5B%5D=3"
+
+
+def test_update_with_no_segments_means_all_contacts_and_sends_none(mock):
+    route = mock.put("/campaign/7").respond(200, json=CAMPAIGN)
+    run(lambda c: c.update(7, {"state": "READY", "segments": []}))
+    assert sent(route).content == b"state=READY"
 
 
 @pytest.mark.parametrize("fields,message", [
-    ({"list": 13}, "PUT does not take list"),
-    ({"segments": []}, "cannot clear segments"),
-    ({"domain": "4"}, "ids must be ints"),
+    ({"list": 13, "segments": [1]}, "PUT does not take list"),
+    ({"name": "x"}, "every PUT must carry the campaign's full segments"),
+    ({"state": "READY"}, "every PUT must carry the campaign's full segments"),
+    ({"domain": "4", "segments": [1]}, "ids must be ints"),
     ({"segments": [True]}, "ids must be ints"),
-    ({"state": "draft"}, "unknown state"),
-    ({"when": "2026-12-01T09:00:00"}, "no time zone"),
+    ({"state": "draft", "segments": [1]}, "unknown state"),
+    ({"when": "2026-12-01T09:00:00", "segments": [1]}, "no time zone"),
 ])
 def test_update_refuses_what_a_put_cannot_say(mock, fields, message):
     route = mock.put("/campaign/7").respond(200, json=CAMPAIGN)
@@ -131,7 +138,7 @@ def test_get_and_delete_paths(mock):
 def test_404_is_campaign_gone(mock, method):
     getattr(mock, method)("/campaign/9").respond(404, json={"message": "campaign 9 not found"})
     call = {"get": lambda c: c.get(9), "delete": lambda c: c.delete(9),
-            "put": lambda c: c.update(9, {"name": "x"})}[method]
+            "put": lambda c: c.update(9, {"name": "x", "segments": [1]})}[method]
     with pytest.raises(CampaignGone) as info:
         run(call)
     assert isinstance(info.value, ApiError)
@@ -143,7 +150,7 @@ def test_404_is_campaign_gone(mock, method):
 def test_errors_carry_the_vendor_message_never_the_key(mock, status):
     mock.put("/campaign/7").respond(status, json={"message": "nope"})
     with pytest.raises(ApiError) as info:
-        run(lambda c: c.update(7, {"name": "x"}))
+        run(lambda c: c.update(7, {"name": "x", "segments": [1]}))
     assert not isinstance(info.value, CampaignGone)
     assert info.value.status == status and "nope" in str(info.value)
     assert KEY not in str(info.value) and KEY not in repr(info.value)

@@ -50,6 +50,17 @@ def ok(result, *needles: str) -> str:
     return out
 
 
+def refused(result, *needles: str) -> str:
+    """A plan or apply with a refusal: exit 1, and its last line says what was refused."""
+    out = result.stdout + result.stderr
+    assert result.returncode == 1, out
+    assert result.stdout.strip().splitlines()[-1].startswith("Refused: 1 action"), out
+    assert "No changes" not in out
+    for needle in needles:
+        assert needle in out, f"{needle!r} not in:\n{out}"
+    return out
+
+
 def writes(server) -> list[tuple[str, str]]:
     return [(e["method"], e["path"]) for e in server.get("/_sandbox/requests").json()
             if e["method"] != "GET"]
@@ -90,15 +101,15 @@ def test_draft_then_ready_then_sent_then_frozen(tmp_path, sandbox_server):
 
     # any change now is refused, and apply makes no call
     (ws / "c.yaml").write_text(campaign(title="Launch v2", send_at=send_at, state="ready"))
-    out = ok(run_cli("plan", str(ws)), "! refuse Campaign/launch", "DONE", "frozen")
-    assert "No changes. 1 refused" in out
+    refused(run_cli("plan", str(ws), "--detailed-exitcode"), "! refuse Campaign/launch",
+            "DONE", "frozen", "Plan: 1 refused.")
     clear_journal(sandbox_server)
-    ok(run_cli("apply", str(ws), "--auto-approve"), "No changes.")
+    refused(run_cli("apply", str(ws), "--auto-approve"), "Plan: 1 refused.")
     assert writes(sandbox_server) == []
 
     # removing the manifest does not delete a sent campaign either
     (ws / "c.yaml").write_text("")
-    ok(run_cli("apply", str(ws), "--auto-approve"), "! refuse Campaign/launch")
+    refused(run_cli("apply", str(ws), "--auto-approve"), "! refuse Campaign/launch")
     assert writes(sandbox_server) == [] and len(campaigns(sandbox_server)) == 1
 
 
@@ -189,9 +200,9 @@ def test_a_lost_create_answer_is_never_guessed_and_import_settles_it(tmp_path, s
     assert live["state"] == "DRAFT"  # created but never armed: a lost DRAFT sends nothing
 
     clear_journal(sandbox_server)
-    out = ok(run_cli("apply", str(ws), "--auto-approve"), "! refuse Campaign/launch",
-             "outcome is unknown")
-    assert writes(sandbox_server) == [] and "No changes. 1 refused" in out
+    refused(run_cli("apply", str(ws), "--auto-approve"), "! refuse Campaign/launch",
+            "outcome is unknown", "Plan: 1 refused.")
+    assert writes(sandbox_server) == []
 
     ok(run_cli("import", "sched", "--id", str(live["id"]), str(ws)),
        f"bound Campaign/launch to id {live['id']}")
@@ -200,3 +211,28 @@ def test_a_lost_create_answer_is_never_guessed_and_import_settles_it(tmp_path, s
     ok(run_cli("apply", str(ws), "--auto-approve"), "1 done")
     assert [c["state"] for c in campaigns(sandbox_server)] == ["READY"]
     ok(run_cli("plan", str(ws)), "No changes.")
+
+
+def test_every_put_in_the_journal_carries_the_full_segments(tmp_path, sandbox_server):
+    """The doc: a PUT without segments[] "sends to all contacts". Each PUT path (create's
+    edges, a field-only update, a state-only transition up and down, a transition with
+    fields) must send the campaign's segments, and the audience must never widen."""
+    send_at = future(2).isoformat()
+    ws = write_workspace(tmp_path / "ws", {"campaignctl.yaml": config(sandbox_server.url),
+                                           "c.yaml": campaign(send_at=send_at, state="ready")})
+    steps = [campaign(send_at=send_at, state="ready"),                   # POST + 2 edges
+             campaign(send_at=send_at, state="ready", title="Renamed"),  # field only
+             campaign(send_at=send_at, state="draft", title="Renamed"),  # state only, down
+             campaign(send_at=send_at, state="scheduled", title="Again")]  # fields + edge
+    for text in steps:
+        (ws / "c.yaml").write_text(text)
+        ok(run_cli("apply", str(ws), "--auto-approve"), "1 done")
+        [live] = campaigns(sandbox_server)
+        assert live["segments"] == [3, 7], live  # never widened to all contacts
+    ok(run_cli("plan", str(ws), "--detailed-exitcode"), "No changes.")
+    puts = [e for e in sandbox_server.get("/_sandbox/requests?method=PUT").json()
+            if e["path"].startswith("/campaign/")]
+    assert len(puts) == 2 + 1 + 2 + 1
+    for entry in puts:
+        assert [v for k, v in entry["form"] if k == "segments[]"] == ["3", "7"], entry
+    assert campaigns(sandbox_server)[0]["state"] == "SCHEDULED"

@@ -144,10 +144,10 @@ def test_put_changes_only_the_fields_given(tmp_path):
     async def go(sb):
         created = await sb.create(segments=[1, 2], event_callback=CALLBACK)
         await sb.advance(5)
-        renamed = await sb.client.update(created["id"], {"name": "Autumn"})
+        renamed = await sb.client.update(created["id"], {"name": "Autumn", "segments": [1, 2]})
         moved = await sb.client.update(created["id"], {
             "segments": [9], "domain": 5, "when": "2027-01-01T00:00:00Z", "event_callback": None})
-        same = await sb.client.update(created["id"], {"name": "Autumn"})
+        same = await sb.client.update(created["id"], {"name": "Autumn", "segments": [9]})
         return created, renamed, moved, same
 
     created, renamed, moved, same = run(tmp_path, go)
@@ -156,6 +156,26 @@ def test_put_changes_only_the_fields_given(tmp_path):
     assert moved["segments"] == [9] and moved["domain"] == 5 and moved["list"] == 12
     assert moved["when"] == 1798761600 and moved["event_callback"] is None
     assert same == moved  # nothing changed: `updated` stays
+
+
+def test_a_put_without_segments_targets_all_contacts(tmp_path):
+    """The doc's PUT table: segments[] "If none, campaign sends to all contacts"."""
+    async def go(sb):
+        created = await sb.create(segments=[1, 2])
+        path = f"/campaign/{created['id']}"
+        return (await sb.raw.put(path, content="name=Renamed", headers=FORM)).json()
+
+    assert run(tmp_path, go)["segments"] == []
+
+
+def test_the_client_refuses_a_put_without_the_segments(tmp_path):
+    async def go(sb):
+        created = await sb.create(segments=[1, 2])
+        with pytest.raises(ValueError, match="full segments"):
+            await sb.client.update(created["id"], {"name": "Renamed"})
+        return await sb.client.get(created["id"])
+
+    assert run(tmp_path, go)["segments"] == [1, 2]
 
 
 def test_put_rejects_list_and_unknown_fields(tmp_path):
@@ -178,7 +198,7 @@ def test_every_state_edge(tmp_path, src, dst):
     async def go(sb):
         created = await sb.create(state=src)
         try:
-            return await sb.client.update(created["id"], {"state": dst})
+            return await sb.client.update(created["id"], {"segments": [], "state": dst})
         except ApiError as exc:
             return exc
         finally:
@@ -196,7 +216,7 @@ def test_walking_a_path_one_edge_per_request(tmp_path):
     async def go(sb):
         c = await sb.create()
         for state in ("SCHEDULED", "READY", "SCHEDULED", "DRAFT"):
-            c = await sb.client.update(c["id"], {"state": state})
+            c = await sb.client.update(c["id"], {"segments": [], "state": state})
             assert c["state"] == state
         return c
 
@@ -222,7 +242,7 @@ def test_frozen_campaigns_refuse_every_write(tmp_path, state):
         for fields in ({}, {"name": "x"}, {"state": "SCHEDULED"}, {"state": "DRAFT"},
                        {"when": await sb.now() + 9999}):
             with pytest.raises(ApiError) as info:
-                await sb.client.update(c["id"], fields)
+                await sb.client.update(c["id"], {**fields, "segments": c["segments"]})
             errors.append(info.value)
         with pytest.raises(ApiError) as info:
             await sb.client.delete(c["id"])
@@ -241,7 +261,7 @@ def test_vendor_only_states_cannot_be_requested(tmp_path):
         c = await sb.create(state="READY")
         for state in ("SENDING", "DONE", "ERROR"):
             with pytest.raises(ApiError, match="HTTP 409"):
-                await sb.client.update(c["id"], {"state": state})
+                await sb.client.update(c["id"], {"segments": [], "state": state})
         return await sb.client.get(c["id"])
 
     assert run(tmp_path, go)["state"] == "READY"
@@ -270,7 +290,7 @@ def test_ready_with_a_past_when_starts_sending_at_once(tmp_path):
         past = await sb.now() - 10
         direct = await sb.create(state="READY", when=past)
         via_put = await sb.create(state="SCHEDULED", when=past)
-        return direct, await sb.client.update(via_put["id"], {"state": "READY"})
+        return direct, await sb.client.update(via_put["id"], {"segments": [], "state": "READY"})
 
     direct, via_put = run(tmp_path, go)
     assert direct["state"] == via_put["state"] == "SENDING"
@@ -285,7 +305,7 @@ def test_delete_returns_the_campaign_then_404(tmp_path):
         with pytest.raises(CampaignGone):
             await sb.client.delete(c["id"])
         with pytest.raises(CampaignGone):
-            await sb.client.update(c["id"], {"name": "x"})
+            await sb.client.update(c["id"], {"name": "x", "segments": []})
         return c, deleted, get_gone.value, await sb.all()
 
     created, deleted, gone, remaining = run(tmp_path, go)

@@ -94,6 +94,9 @@ def api():
         yield m
 
 
+SEGMENTS = [("segments[]", "3"), ("segments[]", "7")]  # the manifest's, sorted
+
+
 def form(call) -> list[tuple[str, str]]:
     return parse_qsl(call.request.content.decode(), keep_blank_values=True)
 
@@ -131,7 +134,9 @@ def test_create_ready_posts_draft_then_one_put_per_edge(tmp_path, api):
     plan, result = h.apply()
     assert result.ok
     assert plan.actions[0].path == ["DRAFT", "SCHEDULED", "READY"]
-    assert [form(c) for c in put.calls] == [[("state", "SCHEDULED")], [("state", "READY")]]
+    # Every PUT carries the full segments[]: without them the campaign sends to everyone.
+    assert [form(c) for c in put.calls] == [[("state", "SCHEDULED"), *SEGMENTS],
+                                            [("state", "READY"), *SEGMENTS]]
     assert h.binding() == "5"
 
 
@@ -205,7 +210,7 @@ def test_changing_when_shows_send_at_and_puts_a_timestamp(tmp_path, api):
     [change] = plan.actions[0].changes
     assert (change.field, change.before, change.after) == (
         "send_at", "2026-12-01T08:00:00Z", "2026-12-01T09:00:00Z")
-    assert form(put.calls.last) == [("when", str(TS + 3600))]
+    assert form(put.calls.last) == [("when", str(TS + 3600)), *SEGMENTS]
 
 
 def test_clearing_event_callback_sends_it_empty(tmp_path, api):
@@ -213,7 +218,7 @@ def test_clearing_event_callback_sends_it_empty(tmp_path, api):
     api.get("/campaign/7").respond(200, json=live(callback="https://h.example/cb"))
     put = api.put("/campaign/7").respond(200, json=live())
     h.apply()
-    assert form(put.calls.last) == [("event_callback", "")]
+    assert form(put.calls.last) == [("event_callback", ""), *SEGMENTS]
 
 
 def test_transition_to_ready_with_fields_rides_the_first_edge(tmp_path, api):
@@ -226,8 +231,8 @@ def test_transition_to_ready_with_fields_rides_the_first_edge(tmp_path, api):
     [action] = plan.actions
     assert action.op == "transition" and action.path == ["DRAFT", "SCHEDULED", "READY"]
     assert [c.field for c in action.changes] == ["name"]
-    assert [form(c) for c in put.calls] == [[("name", "New"), ("state", "SCHEDULED")],
-                                            [("state", "READY")]]
+    assert [form(c) for c in put.calls] == [[("name", "New"), ("state", "SCHEDULED"), *SEGMENTS],
+                                            [("state", "READY"), *SEGMENTS]]
 
 
 def test_transition_down_from_ready_edits_fields_once_disarmed(tmp_path, api):
@@ -238,8 +243,30 @@ def test_transition_down_from_ready_edits_fields_once_disarmed(tmp_path, api):
         httpx.Response(200, json=live(state="DRAFT", name="New"))])
     plan, result = h.apply()
     assert plan.actions[0].path == ["READY", "SCHEDULED", "DRAFT"]
-    assert [form(c) for c in put.calls] == [[("state", "SCHEDULED")],
-                                            [("name", "New"), ("state", "DRAFT")]]
+    assert [form(c) for c in put.calls] == [[("state", "SCHEDULED"), *SEGMENTS],
+                                            [("name", "New"), ("state", "DRAFT"), *SEGMENTS]]
+
+
+def test_a_put_carries_the_live_segments_when_the_manifest_ignores_them(tmp_path, api):
+    extra = "\nlifecycle:\n  ignore_changes: [segments]"
+    h = Harness(tmp_path, [manifest(title="New", segments="[1]") + extra], {"launch": "7"})
+    api.get("/campaign/7").respond(200, json=live(segments=(4, 5)))
+    put = api.put("/campaign/7").respond(200, json=live(name="New", segments=(4, 5)))
+    plan, result = h.apply()
+    assert result.ok and [c.field for c in plan.actions[0].changes] == ["name"]
+    assert form(put.calls.last) == [("name", "New"), ("segments[]", "4"), ("segments[]", "5")]
+
+
+def test_a_replace_walks_the_new_campaign_with_its_segments(tmp_path, api):
+    h = Harness(tmp_path, [manifest(state="scheduled", list_id=13)], {"launch": "7"})
+    api.get("/campaign/7").respond(200, json=live())
+    api.delete("/campaign/7").respond(200, json=live())
+    api.post("/campaign").respond(200, json=live(cid=8, list_id=13))
+    put = api.put("/campaign/8").respond(200, json=live(cid=8, list_id=13, state="SCHEDULED"))
+    plan, result = h.apply()
+    assert result.ok and plan.actions[0].op == "replace" and plan.actions[0].irreversible
+    assert [form(c) for c in put.calls] == [[("state", "SCHEDULED"), *SEGMENTS]]
+    assert h.binding() == "8"
 
 
 def test_a_failing_edge_stops_the_walk_and_names_the_edge(tmp_path, api):

@@ -3,11 +3,14 @@
 Bodies are application/x-www-form-urlencoded, built as a list of tuples so `segments[]`
 repeats once per id; `when` is always sent as a Unix timestamp int.
 
-Two things a PUT cannot express, so the caller must plan a replace instead:
-- `list` is not a PUT field;
-- an empty `segments` ("send to all contacts"): omitting `segments[]` from a PUT leaves the
-  segments unchanged, and an empty `segments[]=` is not an int id. `update()` refuses it
-  rather than send a no-op that would show up again on the next plan.
+Every PUT carries the campaign's full `segments[]`: the doc says of a PUT's `segments[]`
+"If none, campaign sends to all contacts", so a PUT that left them out (to change only a
+name or a state) could widen the audience to the whole list. `update()` refuses a PUT
+without a `segments` entry; an empty one (no `segments[]` at all) is only right for a
+campaign that does target all contacts.
+
+`list` is not a PUT field, so changing it is a replace; so is clearing the segments (the
+provider plans a replace for it rather than rely on a PUT to widen an audience).
 Clearing `event_callback` (None) on PUT sends `event_callback=` (empty string).
 
 Retries follow reconciler.http: POST (create) is never retried after it may have reached
@@ -74,7 +77,10 @@ class ScheduledCampaignsClient:
         return await self._call("POST", "/campaign", _form(fields, POST_FIELDS, put=False))
 
     async def update(self, campaign_id: int, fields: dict[str, Any]) -> dict:
-        """PUT only the fields given; absent fields stay as they are on the vendor."""
+        """PUT the fields given, which must include the campaign's full `segments`."""
+        if "segments" not in fields:
+            raise ValueError(f"{VENDOR}: every PUT must carry the campaign's full segments[] "
+                             "(without them the campaign sends to all contacts)")
         return await self._call("PUT", _path(campaign_id), _form(fields, PUT_FIELDS, put=True))
 
     async def delete(self, campaign_id: int) -> dict:
@@ -117,9 +123,6 @@ def _form(fields: dict[str, Any], allowed: frozenset[str], *, put: bool) -> list
     for name, value in fields.items():
         if name == "segments":
             ids = list(_ids(value))
-            if put and not ids:
-                raise ValueError(f"{VENDOR}: a PUT cannot clear segments; replace the "
-                                 "campaign to send to all contacts")
             form.extend(("segments[]", str(i)) for i in ids)
         elif name == "when":
             form.append(("when", str(to_timestamp(value))))

@@ -14,7 +14,9 @@ SENDING, DONE or ERROR campaign).
 
 Choices where the doc is silent: ids increase and are never reused (so a stale id held in
 state can never point at someone else's campaign); `segments[]` keep the order sent, minus
-repeats; `event_callback=` (empty) on PUT clears it; a POST creates in DRAFT unless `state`
+repeats; a PUT without `segments[]` targets all contacts (the doc: "If none, campaign sends
+to all contacts"; the strictest reading, so a client that leaves them out is caught);
+`event_callback=` (empty) on PUT clears it; a POST creates in DRAFT unless `state`
 says SCHEDULED or READY; one store for all keys.
 
 Time is evaluated lazily on each request from the sandbox clock: a READY campaign whose
@@ -311,6 +313,7 @@ async def _create(request: Request, store: Store, conn: sqlite3.Connection) -> d
 async def _update(request: Request, store: Store, conn: sqlite3.Connection) -> dict:
     campaign = store.find(conn, request.path_params["campaign_id"])
     fields = _parse(await _form(request), PUT_FIELDS)
+    fields.setdefault("segments", [])  # none: the campaign sends to all contacts
     _frozen_check(campaign, "changed")
     src, dst = campaign["state"], fields.get("state", campaign["state"])
     if src != dst and not states.can_request(src, dst):

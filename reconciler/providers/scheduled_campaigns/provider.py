@@ -221,8 +221,11 @@ class ScheduledCampaignsProvider(Provider):
                 reason=f"{forced} cannot be changed with a PUT: DELETE campaign {remote_id} "
                        f"({live_state}) and POST a new one",
                 data={**create.data, "id": int(remote_id)})]
-        put = {k: desired[k] for k in differ}
-        data = {"id": int(remote_id), "put": put}
+        put = {k: desired[k] for k in differ if k != "segments"}
+        # Every PUT carries the full segments (see client.py): the manifest's, or the live
+        # ones when the manifest ignores them.
+        segments = have["segments"] if _ignored(r, "segments") else desired["segments"]
+        data = {"id": int(remote_id), "put": put, "segments": segments}
         if not steps:
             return [self.action("update", r, changes=changes, data=data,
                                 reason=f"differs from the manifest (PUT campaign {remote_id})")]
@@ -305,13 +308,14 @@ class ScheduledCampaignsProvider(Provider):
                                    "has no campaign id")
         self.bind_created(KIND, action.name, str(remote_id), data.get("gone"))
         await self._walk(action, remote_id, obj.get("state", states.DRAFT), data["steps"], {},
-                         "first")
+                         "first", data["post"].get("segments", []))
 
     async def _walk(self, action: Action, remote_id: int, current: str, steps: list[str],
-                    put: dict[str, Any], fields_on: str) -> None:
-        """One PUT per edge, in order; stop at the first edge that fails."""
+                    put: dict[str, Any], fields_on: str, segments: list[int]) -> None:
+        """One PUT per edge, in order, each with the full segments; stop at the first edge
+        that fails."""
         for i, step in enumerate(steps):
-            body: dict[str, Any] = {"state": step}
+            body: dict[str, Any] = {"state": step, "segments": segments}
             if put and i == (0 if fields_on == "first" else len(steps) - 1):
                 body = {**put, **body}
             try:
@@ -325,12 +329,13 @@ class ScheduledCampaignsProvider(Provider):
             current = obj.get("state", step)
 
     async def _exec_update(self, action: Action) -> None:
-        await self.client.update(action.data["id"], dict(action.data["put"]))
+        data = action.data
+        await self.client.update(data["id"], {**data["put"], "segments": data["segments"]})
 
     async def _exec_transition(self, action: Action) -> None:
         data = action.data
         await self._walk(action, data["id"], action.path[0], action.path[1:], data["put"],
-                         data["fields_on"])
+                         data["fields_on"], data["segments"])
 
     async def _exec_replace(self, action: Action) -> None:
         self.check_unbound(KIND, action.name, str(action.data["id"]))
