@@ -5,11 +5,13 @@ sandbox's request journal and object counts)."""
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import signal
 import subprocess
 import sys
 import time
+from datetime import UTC, datetime
 from pathlib import Path
 
 import httpx
@@ -213,21 +215,38 @@ def test_lost_response_on_group_create_is_read_back_not_repeated(tmp_path, sandb
     assert "No changes." in cli("plan", str(ws)).stdout
 
 
-@pytest.mark.slow
-def test_killed_apply_leaves_a_clear_lock_and_converges_without_duplicates(
-        tmp_path, sandbox_server):
-    ws = make_workspace(tmp_path, sandbox_server)
-    # Slow writes down so the kill lands in the middle of the apply.
-    sandbox_server.post("/_sandbox/faults", {"rules": [
-        {"path_prefix": "/email/", "method": "POST", "kind": "latency", "seconds": 0.4},
-        {"path_prefix": "/email/", "method": "PUT", "kind": "latency", "seconds": 0.4}]})
+def start_slow_apply(ws: Path, server, seconds: float = 0.4) -> subprocess.Popen:
+    """`campaignctl apply` in a subprocess against a slow vendor; returns once it has begun
+    writing (so it holds the lock and is mid-apply)."""
+    server.post("/_sandbox/faults", {"rules": [
+        {"path_prefix": "/email/", "method": "POST", "kind": "latency", "seconds": seconds},
+        {"path_prefix": "/email/", "method": "PUT", "kind": "latency", "seconds": seconds}]})
     proc = subprocess.Popen(
         [sys.executable, "-m", "reconciler", "apply", "--auto-approve", str(ws)],
         env={**os.environ, "MAIL_TOKEN": TOKEN, "NO_COLOR": "1"},
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL)
     deadline = time.monotonic() + 60
-    while time.monotonic() < deadline and not [w for w in writes(sandbox_server)]:
+    while time.monotonic() < deadline and not writes(server):
         time.sleep(0.05)
+    return proc
+
+
+def deliveries(server) -> list[str]:
+    """Every address the email-campaigns emulator delivered a campaign to, once per send."""
+    start = datetime(2027, 3, 20, 13, 0, tzinfo=UTC).timestamp()
+    now = server.get("/_sandbox/clock").json()["timestamp"]
+    if now < start + 60:
+        server.post("/_sandbox/clock", {"advance_seconds": start + 60 - now})
+    results = api(server, "GET", "/email/result/filter/?start_date=2027-01-01&"
+                                 "end_date=2027-12-31").json()
+    return [r["email_to"] for r in results if r["disposition"] == "delivered"]
+
+
+@pytest.mark.slow
+def test_a_killed_apply_leaves_nothing_to_unlock_and_converges_without_duplicates(
+        tmp_path, sandbox_server):
+    ws = make_workspace(tmp_path, sandbox_server)
+    proc = start_slow_apply(ws, sandbox_server)
     time.sleep(0.5)
     proc.send_signal(signal.SIGKILL)
     proc.wait(10)
@@ -235,15 +254,45 @@ def test_killed_apply_leaves_a_clear_lock_and_converges_without_duplicates(
     partial = stats(sandbox_server)
     assert sum(partial[k] for k in EXPECTED) < sum(EXPECTED.values()), "kill came too late"
 
-    locked = cli("apply", "--auto-approve", str(ws))
-    assert locked.returncode == 1
-    assert "locked by" in locked.stderr and "campaignctl state unlock" in locked.stderr
-    unlocked = cli("state", "unlock", str(ws))
-    assert unlocked.returncode == 0 and "released the lock" in unlocked.stdout
-
+    # The lock died with the process: a plain apply proceeds, no `state unlock`.
+    shown = cli("state", "unlock", str(ws))
+    assert f"pid {proc.pid}" in shown.stdout and "gone" in shown.stdout, shown.stdout
     apply(ws)
     assert_example_objects(sandbox_server)
     assert "No changes." in cli("plan", str(ws)).stdout
+    sent = deliveries(sandbox_server)
+    assert sent and len(sent) == len(set(sent))
+
+
+@pytest.mark.slow
+def test_unlock_refuses_a_live_apply_so_a_second_one_never_runs_beside_it(
+        tmp_path, sandbox_server):
+    """The reported double send: start an apply, unlock while it runs, apply again."""
+    ws = make_workspace(tmp_path, sandbox_server)
+    first = start_slow_apply(ws, sandbox_server, seconds=2.0)
+    try:
+        second = cli("apply", "--auto-approve", str(ws))
+        assert second.returncode == 1
+        assert "locked by" in second.stderr and f"pid {first.pid}" in second.stderr
+        lock_id = re.search(r"lock ID ([0-9a-f]{16})", second.stderr).group(1)
+        for args in (("state", "unlock", lock_id, str(ws)), ("state", "unlock", str(ws))):
+            refused = cli(*args)
+            assert refused.returncode == 1, refused.stdout + refused.stderr
+            assert f"pid {first.pid}" in refused.stdout + refused.stderr
+            assert "alive" in refused.stdout + refused.stderr
+        third = cli("apply", "--auto-approve", str(ws))  # the lock is still held
+        assert third.returncode == 1 and lock_id in third.stderr
+    finally:
+        out, err = first.communicate(timeout=120)
+    assert first.returncode == 0, out.decode() + err.decode()
+    httpx.delete(sandbox_server.url + "/_sandbox/faults", timeout=10)
+
+    assert "No changes." in cli("plan", str(ws)).stdout
+    live = [c for c in api(sandbox_server, "GET", "/email/campaign/").json()
+            if c["status"] == "active"]
+    assert len(live) == 1  # one live campaign, not two copies
+    sent = deliveries(sandbox_server)
+    assert len(sent) == len(set(sent)) == 5  # every subscriber once, nobody twice
 
 
 @pytest.mark.slow
