@@ -332,7 +332,6 @@ def test_started_campaign_is_frozen(tmp_path, sandbox_server):
     # Move the vendor's clock past the start: the emulator sends and completes it.
     start = "2027-03-20T13:00:00+00:00"
     now = sandbox_server.get("/_sandbox/clock").json()["timestamp"]
-    from datetime import datetime
     sandbox_server.post("/_sandbox/clock", {
         "advance_seconds": datetime.fromisoformat(start).timestamp() - now + 3600})
     campaigns = ws / "campaigns.yaml"
@@ -340,8 +339,11 @@ def test_started_campaign_is_frozen(tmp_path, sandbox_server):
     plan = cli("plan", "--detailed-exitcode", str(ws))
     assert "! refuse Campaign/spring-sale" in plan.stdout
     assert "a launched campaign is frozen" in plan.stdout
+    assert plan.returncode == 1  # a refusal fails the plan, never 0 or 2
     clear_journal(sandbox_server)
-    apply(ws)
+    refused = cli("apply", "--auto-approve", str(ws))
+    assert refused.returncode == 1
+    assert refused.stdout.strip().splitlines()[-1].startswith("Refused: 1 action")
     assert writes(sandbox_server) == []
     assert stats(sandbox_server)["campaigns"] == 1
 
