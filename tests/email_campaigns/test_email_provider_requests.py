@@ -168,3 +168,36 @@ def test_removed_campaign_is_cancelled_not_deleted(tmp_path):
     writes = run(tmp_path, live(), manifests=manifests, bindings=BOUND)
     assert shape(writes) == ["PUT /email/campaign/?_id=c1"]
     assert json.loads(writes[0].content) == {"status": "cancelled"}
+
+
+def test_a_create_for_a_manifest_bound_meanwhile_is_refused_naming_the_live_object(tmp_path):
+    """Another run (say, one started after a lock was broken) binds the campaign between
+    our plan and our create: we refuse before any call, and its binding stays."""
+    ws_dir = write_workspace(tmp_path / "ws", {
+        "campaignctl.yaml": f"providers:\n  mail: {{type: email-campaigns, base_url: '{API}', "
+                            "token: tok}\n",
+        "m.yaml": MANIFESTS})
+    ws, _ = load_workspace(ws_dir)
+    store = open_store(ws.config)
+    for kind, name, rid in BOUND[:3]:
+        store.put_binding(Binding("mail", kind, name, rid))
+    with respx.mock(base_url=API, assert_all_called=False) as mock:
+        for path, items in {**live(), "/email/campaign/": []}.items():
+            mock.get(path).respond(200, json=items)
+        posts = mock.post(path__regex=r".*").respond(201, json={"$_id": oid("c2")})
+
+        async def go():
+            session = open_session(RunContext(ws, store, RunOptions(now=NOW)))
+            try:
+                plan = await build_plan(session)
+                assert [a.address for a in plan.changes] == ["Campaign/launch"]
+                store.put_binding(Binding("mail", "Campaign", "launch", "c1"))
+                return await execute_plan(session, plan)
+            finally:
+                await session.aclose()
+        result = asyncio.run(go())
+    [(action, error)] = result.failed
+    assert "already bound to live id c1" in error and "would orphan c1" in error
+    assert posts.call_count == 0
+    assert store.get_binding("mail", "Campaign", "launch").remote_id == "c1"
+    store.close()

@@ -430,3 +430,33 @@ def test_rules_need_a_send_time(tmp_path):
     root = write_workspace(tmp_path / "ws", {"campaignctl.yaml": CONFIG, "c.yaml": doc})
     _, diagnostics = validate_directory(root)
     assert any("needs a `send_at`" in d.message for d in errors_of(diagnostics))
+
+
+def test_a_create_for_a_campaign_bound_meanwhile_is_refused_before_the_post(tmp_path, api):
+    h = Harness(tmp_path, [manifest()], {})
+    post = api.post("/campaign").respond(200, json=live(cid=8))
+
+    async def go():
+        session = open_session(RunContext(h.ws, h.store, RunOptions(now=NOW)))
+        try:
+            plan = await build_plan(session)
+            h.store.put_binding(Binding("sched", "Campaign", "launch", "7"))  # another run
+            return await execute_plan(session, plan)
+        finally:
+            await session.aclose()
+    [(action, error)] = asyncio.run(go()).failed
+    assert "already bound to live id 7" in error and "would orphan 7" in error
+    assert post.call_count == 0 and h.binding() == "7"
+
+
+def test_a_create_answered_after_another_binding_leaves_that_binding(tmp_path, api):
+    h = Harness(tmp_path, [manifest()], {})
+
+    def answer(request):
+        h.store.put_binding(Binding("sched", "Campaign", "launch", "7"))  # while in flight
+        return httpx.Response(200, json=live(cid=8))
+    api.post("/campaign").mock(side_effect=answer)
+    plan, result = h.apply()
+    [(action, error)] = result.failed
+    assert "created id 8" in error and "bound meanwhile to live id 7" in error
+    assert h.binding() == "7"
