@@ -4,6 +4,7 @@ sandbox's request journal and object counts)."""
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import shutil
@@ -374,3 +375,35 @@ def test_transient_errors_on_reads_are_retried(tmp_path, sandbox_server, fault):
     plan = cli("plan", str(ws))
     assert plan.returncode == 0, plan.stderr
     assert "Plan: 5 to create, 1 to update." in plan.stdout
+
+
+def test_removing_a_scheduled_campaign_is_marked_irreversible_and_needs_force(
+        tmp_path, sandbox_server):
+    """Below min_existing no % threshold applies, but cancelling a campaign scheduled to
+    send cannot be undone: every format marks it and apply stops without --force."""
+    ws = make_workspace(tmp_path, sandbox_server)
+    apply(ws)
+    (ws / "campaigns.yaml").unlink()
+    text = cli("plan", "--detailed-exitcode", str(ws))
+    assert text.returncode == 2, text.stdout + text.stderr
+    assert "- delete Campaign/spring-sale (mail)" in text.stdout
+    assert "cancelled, for good (it is scheduled to send)" in text.stdout
+    assert "    ! cannot be undone" in text.stdout
+    assert "Irreversible: Campaign/spring-sale" in text.stdout
+    assert "safety.max_cancel_scheduled is 0" in text.stdout
+    doc = json.loads(cli("plan", "--format", "json", str(ws)).stdout)
+    [action] = [a for a in doc["actions"] if a["address"] == "Campaign/spring-sale"]
+    assert action["irreversible"] and action["cancels_send"]
+    assert doc["summary"]["irreversible"] == 1 and doc["safety"]
+    md = cli("plan", "--format", "markdown", str(ws)).stdout
+    assert ":warning: **Cannot be undone:** `Campaign/spring-sale`" in md
+    assert "cancelled, for good (it is scheduled to send) :warning: **cannot be undone**" in md
+
+    clear_journal(sandbox_server)
+    stopped = cli("apply", "--auto-approve", str(ws))
+    assert stopped.returncode == 1 and "max_cancel_scheduled" in stopped.stderr
+    assert writes(sandbox_server) == []
+    cli("apply", "--auto-approve", "--force", str(ws))
+    statuses = [c["status"] for c in api(sandbox_server, "GET", "/email/campaign/").json()]
+    assert statuses == ["cancelled"]
+    assert "No changes." in cli("plan", str(ws)).stdout

@@ -329,6 +329,21 @@ def test_removed_manifest_deletes_the_bound_campaign(tmp_path, api):
     plan, result = h.apply()
     assert [(a.op, a.name) for a in plan.actions] == [("delete", "old")]
     assert delete.call_count == 1 and h.binding("old") is None
+    # A DELETE cannot be undone; this one also stops a scheduled send (a safety gate).
+    [action] = plan.actions
+    assert action.irreversible and action.cancels_send
+    assert "scheduled to send" in action.reason
+
+
+@pytest.mark.parametrize("state, scheduled", [("DRAFT", False), ("SCHEDULED", True),
+                                              ("READY", True)])
+def test_a_delete_counts_as_a_cancelled_send_only_when_scheduled(tmp_path, api, state,
+                                                                 scheduled):
+    h = Harness(tmp_path, [], {"old": "2"})
+    api.get("/campaign/2").respond(200, json=live(2, state=state))
+    [action] = h.plan().actions
+    assert action.op == "delete" and action.irreversible
+    assert action.cancels_send is scheduled
 
 
 # drift ---------------------------------------------------------------------------------------
