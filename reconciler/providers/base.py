@@ -135,8 +135,7 @@ class Provider:
                 f"{kind}/{name}: created id {remote_id} on account {self.account.name!r}, "
                 f"but the manifest was bound meanwhile to live id {found.remote_id}; that "
                 f"binding is kept (overwriting it would orphan {found.remote_id}) and "
-                f"{remote_id} is left unbound: delete or cancel one of the two at the vendor "
-                f"(or `campaignctl import {self.account.name} --id ID` to manage it).")
+                f"{remote_id} is not bound (remove it at the vendor if it is not wanted).")
 
     def action(self, op: str, r_or_kind: Resource | str, name: str | None = None,
                reason: str = "", **kw: Any) -> Action:

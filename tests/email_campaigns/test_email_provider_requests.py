@@ -170,9 +170,10 @@ def test_removed_campaign_is_cancelled_not_deleted(tmp_path):
     assert json.loads(writes[0].content) == {"status": "cancelled"}
 
 
-def test_a_create_for_a_manifest_bound_meanwhile_is_refused_naming_the_live_object(tmp_path):
-    """Another run (say, one started after a lock was broken) binds the campaign between
-    our plan and our create: we refuse before any call, and its binding stays."""
+def _bound_meanwhile(tmp_path, when: str) -> tuple[list, list[httpx.Request], str]:
+    """Plan a create of Campaign/launch, then let another run (say, one started after a
+    lock was broken) bind it to c1, `before` our create or `during` its POST. Returns the
+    failures, the writes, and the binding left."""
     ws_dir = write_workspace(tmp_path / "ws", {
         "campaignctl.yaml": f"providers:\n  mail: {{type: email-campaigns, base_url: '{API}', "
                             "token: tok}\n",
@@ -181,23 +182,44 @@ def test_a_create_for_a_manifest_bound_meanwhile_is_refused_naming_the_live_obje
     store = open_store(ws.config)
     for kind, name, rid in BOUND[:3]:
         store.put_binding(Binding("mail", kind, name, rid))
+    other_run = Binding("mail", "Campaign", "launch", "c1")
+
+    def created(request):
+        if when == "during":
+            store.put_binding(other_run)
+        return httpx.Response(201, json={"$_id": oid("c2")})
     with respx.mock(base_url=API, assert_all_called=False) as mock:
         for path, items in {**live(), "/email/campaign/": []}.items():
             mock.get(path).respond(200, json=items)
-        posts = mock.post(path__regex=r".*").respond(201, json={"$_id": oid("c2")})
+        mock.post(path__regex=r".*").mock(side_effect=created)
+        mock.put(path__regex=r".*").respond(204)
 
         async def go():
             session = open_session(RunContext(ws, store, RunOptions(now=NOW)))
             try:
                 plan = await build_plan(session)
                 assert [a.address for a in plan.changes] == ["Campaign/launch"]
-                store.put_binding(Binding("mail", "Campaign", "launch", "c1"))
+                if when == "before":
+                    store.put_binding(other_run)
                 return await execute_plan(session, plan)
             finally:
                 await session.aclose()
         result = asyncio.run(go())
-    [(action, error)] = result.failed
-    assert "already bound to live id c1" in error and "would orphan c1" in error
-    assert posts.call_count == 0
-    assert store.get_binding("mail", "Campaign", "launch").remote_id == "c1"
+        requests = [c.request for c in mock.calls if c.request.method != "GET"]
+    left = store.get_binding("mail", "Campaign", "launch").remote_id
     store.close()
+    return result.failed, requests, left
+
+
+def test_a_create_for_a_campaign_bound_meanwhile_is_refused_naming_the_live_one(tmp_path):
+    [(action, error)], requests, left = _bound_meanwhile(tmp_path, "before")
+    assert "already bound to live id c1" in error and "would orphan c1" in error
+    assert requests == [] and left == "c1"  # refused before any call; binding kept
+
+
+def test_a_second_copy_created_meanwhile_is_cancelled_not_bound(tmp_path):
+    [(action, error)], requests, left = _bound_meanwhile(tmp_path, "during")
+    assert "bound meanwhile to live id c1" in error and "cancelled c2" in error
+    assert shape(requests) == ["POST /email/campaign/", "PUT /email/campaign/?_id=c2"]
+    assert json.loads(requests[1].content) == {"status": "cancelled"}
+    assert left == "c1"

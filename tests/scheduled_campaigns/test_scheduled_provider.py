@@ -471,7 +471,9 @@ def test_a_create_answered_after_another_binding_leaves_that_binding(tmp_path, a
         h.store.put_binding(Binding("sched", "Campaign", "launch", "7"))  # while in flight
         return httpx.Response(200, json=live(cid=8))
     api.post("/campaign").mock(side_effect=answer)
+    delete = api.delete("/campaign/8").respond(200, json=live(cid=8))
     plan, result = h.apply()
     [(action, error)] = result.failed
     assert "created id 8" in error and "bound meanwhile to live id 7" in error
+    assert "deleted 8" in error and delete.call_count == 1  # the second copy is gone
     assert h.binding() == "7"

@@ -19,7 +19,7 @@ from reconciler.campaign_status import CampaignStatus
 from reconciler.engine.actions import Action, FieldChange, SendSummary, SetChange
 from reconciler.engine.diff import field_changes, keyed_diff
 from reconciler.errors import ApiError, CampaignctlError, OutcomeUnknown
-from reconciler.providers.base import ImportedResource, Provider
+from reconciler.providers.base import BindingConflict, ImportedResource, Provider
 from reconciler.providers.email_campaigns import importing
 from reconciler.providers.email_campaigns.client import EmailCampaignsClient, oid, ref
 from reconciler.providers.email_campaigns.timezones import IANA_TO_API, from_api, to_api
@@ -479,7 +479,16 @@ class EmailCampaignsProvider(Provider):
                 obj = await self._create_campaign(r, work)
         except OutcomeUnknown as exc:
             obj = await self._read_back(r, desired, exc)
-        self._bind(r, oid(obj))
+        try:
+            self._bind(r, oid(obj))
+        except BindingConflict as exc:
+            if r.kind != "Campaign":
+                raise
+            # A second live copy would send to everyone again: it is ours and unbound.
+            await self.client.set_status(oid(obj), "cancelled")
+            raise BindingConflict(f"{exc} It was a second copy of a live campaign, so "
+                                  f"campaignctl cancelled {oid(obj)}: nobody gets it "
+                                  "twice.") from None
         if r.kind == "ContactGroup" and work.get("contacts"):
             await self.client.bulk_replace_contacts(oid(obj), _rows(work["contacts"]))
         if r.kind == "Campaign" and desired["status"] != "active":

@@ -26,7 +26,7 @@ from typing import Any
 from reconciler.campaign_status import CampaignStatus
 from reconciler.engine.actions import Action, FieldChange
 from reconciler.errors import ApiError, CampaignctlError, OutcomeUnknown
-from reconciler.providers.base import ImportedResource, Provider
+from reconciler.providers.base import BindingConflict, ImportedResource, Provider
 from reconciler.providers.scheduled_campaigns import states
 from reconciler.providers.scheduled_campaigns.client import (
     CampaignGone,
@@ -306,7 +306,13 @@ class ScheduledCampaignsProvider(Provider):
         if not isinstance(remote_id, int):
             raise CampaignctlError(f"{action.address}: the vendor's answer to POST /campaign "
                                    "has no campaign id")
-        self.bind_created(KIND, action.name, str(remote_id), data.get("gone"))
+        try:
+            self.bind_created(KIND, action.name, str(remote_id), data.get("gone"))
+        except BindingConflict as exc:
+            # Still DRAFT (never armed), ours and unbound: remove the second copy.
+            await self.client.delete(remote_id)
+            raise BindingConflict(f"{exc} campaignctl deleted {remote_id} (a DRAFT, never "
+                                  "armed), so the campaign exists once.") from None
         await self._walk(action, remote_id, obj.get("state", states.DRAFT), data["steps"], {},
                          "first", data["post"].get("segments", []))
 
