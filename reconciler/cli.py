@@ -337,8 +337,8 @@ def state_unlock(lock_id: str, directory: Path) -> None:
             click.echo(f"lock {info.lock_id}: taken by {info.holder} since {info.since}; "
                        f"that process is {state}")
             if info.alive:
-                _fail("not breaking a lock whose holder is alive (and never without its "
-                      "LOCK_ID)")
+                _fail("not breaking it: its holder is alive. Wait for it, or stop that "
+                      "process; the lock goes with it.")
             click.echo(f"Nothing holds it; `campaignctl state unlock {info.lock_id}` clears "
                        "the record.")
             return

@@ -3,6 +3,7 @@ error (CI reads 2 as "changes present", so no error may exit 2)."""
 
 from __future__ import annotations
 
+import json
 import shutil
 from pathlib import Path
 
@@ -88,3 +89,48 @@ def test_every_format_prints_and_partial_is_said(tmp_path):
         r = run_cli("plan", str(ws), "--format", fmt, "--target", target)
         assert r.returncode == 0, r.stderr
         assert needle in r.stdout
+
+
+PAST_CAMPAIGN = """
+kind: ContactGroup
+name: vip
+provider: mail
+spec: {title: VIP, contacts: [{email: a@example.com}]}
+---
+kind: Message
+name: hello
+provider: mail
+spec: {channel: email, subject: Hi, body: Hello}
+---
+kind: Campaign
+name: late
+provider: mail
+spec:
+  message: hello
+  sender: news
+  contact_groups: [vip]
+  send_at: 2020-01-01T09:00:00-05:00
+  timezone: America/New_York
+"""
+
+
+def test_a_refused_action_fails_plan_and_apply_in_every_format(ws):
+    (ws / "late.yaml").write_text(PAST_CAMPAIGN)
+    last = "Refused: 1 action will not be applied, so this plan fails (exit 1). Campaign/late:"
+    text = run_cli("plan", str(ws), "--detailed-exitcode")
+    assert text.returncode == 1, text.stdout + text.stderr  # never 2, never 0
+    assert "No changes" not in text.stdout
+    assert text.stdout.strip().splitlines()[-1].startswith(last)
+    assert "already passed" in text.stdout.strip().splitlines()[-1]
+    doc = run_cli("plan", str(ws), "--format", "json", "--detailed-exitcode")
+    assert doc.returncode == 1
+    summary = json.loads(doc.stdout)["summary"]
+    assert summary["refuse"] == 1 and summary["refused_text"].startswith(last)
+    assert [r["address"] for r in summary["refused"]] == ["Campaign/late"]
+    md = run_cli("plan", str(ws), "--format", "markdown")
+    assert md.returncode == 1
+    assert md.stdout.strip().splitlines()[-1].startswith(f":no_entry: **{last}")
+    applied = run_cli("apply", str(ws), "--auto-approve")
+    assert applied.returncode == 1
+    assert applied.stderr.strip().splitlines()[-1].startswith(last)
+    assert "should now show no changes" not in applied.stdout
