@@ -270,7 +270,8 @@ def test_unlock_refuses_a_live_apply_so_a_second_one_never_runs_beside_it(
         tmp_path, sandbox_server):
     """The reported double send: start an apply, unlock while it runs, apply again."""
     ws = make_workspace(tmp_path, sandbox_server)
-    first = start_slow_apply(ws, sandbox_server, seconds=2.0)
+    first = start_slow_apply(ws, sandbox_server)
+    first.send_signal(signal.SIGSTOP)  # mid-apply, holding the lock, for as long as we need
     try:
         second = cli("apply", "--auto-approve", str(ws))
         assert second.returncode == 1
@@ -284,6 +285,7 @@ def test_unlock_refuses_a_live_apply_so_a_second_one_never_runs_beside_it(
         third = cli("apply", "--auto-approve", str(ws))  # the lock is still held
         assert third.returncode == 1 and lock_id in third.stderr
     finally:
+        first.send_signal(signal.SIGCONT)
         out, err = first.communicate(timeout=120)
     assert first.returncode == 0, out.decode() + err.decode()
     httpx.delete(sandbox_server.url + "/_sandbox/faults", timeout=10)
