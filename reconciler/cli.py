@@ -169,6 +169,8 @@ def apply(source: Path, targets: tuple[str, ...], auto_approve: bool, force: boo
             # The saved plan was reviewed; check_saved proved this plan is the same.
             enforce(plan, existing, safety, force)
             click.echo(f"Applying the saved plan {source}: {len(plan.changes)} action(s).")
+            for note in plan.notes:
+                click.echo(f"Note: {note}")
             return True
         click.echo(render_text(plan, color))
         enforce(plan, existing, safety, force)

@@ -9,8 +9,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from reconciler.engine.executor import ApplyResult, execute_plan
+from reconciler.engine.origin import record_applied
 from reconciler.engine.plan import Plan
-from reconciler.engine.planner import Session, build_plan, open_session
+from reconciler.engine.planner import Session, build_plan, open_session, select_targets
 from reconciler.engine.safety import record_protected
 from reconciler.errors import ValidationFailed
 from reconciler.providers.base import RunContext, RunOptions
@@ -65,10 +66,11 @@ def apply_workspace(directory: Path, *, targets: list[str] | None = None,
                     options: RunOptions | None = None,
                     approve: Callable[[Plan], bool] = lambda plan: True,
                     expected: Plan | None = None,
-                    check: Callable[[Plan, Plan], None] | None = None,
+                    check: Callable[[Plan, Plan], Plan] | None = None,
                     progress=None) -> Outcome:
-    """Plan afresh under the lock, let `check` compare it with a saved plan (or `approve`
-    ask the user), execute, then plan again to report what still differs."""
+    """Plan afresh under the lock, let `check` compare it with a saved plan (it returns
+    what to execute) or `approve` ask the user, execute, then plan again to report what
+    still differs."""
     ws = load_valid(directory)
 
     async def go() -> Outcome:
@@ -78,14 +80,20 @@ def apply_workspace(directory: Path, *, targets: list[str] | None = None,
             try:
                 plan = await build_plan(session, targets)
                 if check is not None and expected is not None:
-                    check(expected, plan)
+                    plan = check(expected, plan)
+                chosen = select_targets(ws, targets) if targets else None
                 if not plan.has_changes:
                     record_protected(ctx.store, ws)  # in sync: the flags are what is applied
+                    record_applied(ctx.store, ws, only=chosen, not_applied=set(plan.left_alone))
                 if not plan.has_changes or not approve(plan):
                     reads, writes = session.calls()
                     return Outcome(plan, None, reads, writes)
                 result = await execute_plan(session, plan, progress)
                 record_protected(ctx.store, ws)
+                unfinished = {a.address for a in result.skipped}
+                unfinished |= {a.address for a, _ in result.failed}
+                record_applied(ctx.store, ws, only=chosen,
+                               not_applied=unfinished | set(plan.left_alone))
                 reads, writes = session.calls()
             finally:
                 await session.aclose()
@@ -95,9 +103,8 @@ def apply_workspace(directory: Path, *, targets: list[str] | None = None,
                 again = await build_plan(after, targets)
             finally:
                 await after.aclose()
-            drift = [a.address for a in again.changes] if result.ok else None
+            # Drift a saved plan left alone (not reviewed) is no read-back failure.
+            drift = ([a.address for a in again.changes if a.address not in plan.left_alone]
+                     if result.ok else None)
             return Outcome(plan, result, reads, writes, drift)
-    try:
-        return asyncio.run(go())
-    finally:
-        pass
+    return asyncio.run(go())

@@ -94,7 +94,9 @@ def test_plan_save_apply_runs_exactly_the_saved_actions(ws):
     assert r.returncode == 0, r.stdout
 
 
-def test_live_change_behind_the_back_refuses_and_writes_nothing(ws):
+def test_unrelated_live_change_is_left_alone_and_labelled_drift(ws):
+    """A saved plan binds to its actions: a sender renamed in the dashboard after the
+    review does not block the reviewed opt-out update, and is not silently reverted."""
     assert run_cli("apply", str(ws), "--auto-approve").returncode == 0
     # A change to plan: a new opt-out in the manifest.
     optouts = ws / "optouts.yaml"
@@ -102,12 +104,38 @@ def test_live_change_behind_the_back_refuses_and_writes_nothing(ws):
     plan_file = ws.parent / "plan.json"
     r = run_cli("plan", str(ws), "-o", str(plan_file))
     assert r.returncode == 0 and "OptOutList/unsubscribed" in r.stdout, r.stdout + r.stderr
+    assert "[changed in the manifests]" in r.stdout
 
     rename_sender_behind_the_back(ws)
+    before_writes = len(writes(ws))
+    r = run_cli("apply", str(plan_file))
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert ("Note: Sender/newsletter: changed outside campaignctl since the plan was saved"
+            in r.stdout)
+    assert "left alone" in r.stdout and "Read-back: still differs" not in r.stderr
+    new_writes = writes(ws)[before_writes:]
+    assert [w["path"] for w in new_writes] == ["/email/optout/bulk/add/"]
+
+    r = run_cli("plan", str(ws), "--detailed-exitcode", "--format", "json")
+    assert r.returncode == 2
+    doc = json.loads(r.stdout)
+    [action] = [a for a in doc["actions"] if a["op"] != "warn"]
+    assert (action["address"], action["op"], action["origin"]) == (
+        "Sender/newsletter", "update", "outside")
+    assert action["origin_label"] == "changed outside campaignctl"
+    assert doc["summary"]["drift"] == 1
+
+
+def test_reapplied_plan_refuses_with_what_changed(ws):
+    plan_file = ws.parent / "plan.json"
+    assert run_cli("plan", str(ws), "-o", str(plan_file)).returncode == 0
+    assert run_cli("apply", str(plan_file)).returncode == 0
     before_writes, before_bindings = len(writes(ws)), bindings(ws)
     r = run_cli("apply", str(plan_file))
     assert r.returncode == 1
     assert "the live state changed since the plan was saved" in r.stderr
+    assert ("Campaign/spring-sale: reviewed create, apply would now do nothing (already "
+            "applied" in r.stderr)
     assert "Traceback" not in r.stderr
     assert len(writes(ws)) == before_writes
     assert bindings(ws) == before_bindings

@@ -10,6 +10,9 @@ from typing import Any, Literal
 Op = Literal["create", "update", "replace", "delete", "transition", "send", "refuse", "adopt",
              "warn"]
 
+Origin = Literal["manifests", "outside"]
+ORIGIN_LABELS = {"manifests": "changed in the manifests", "outside": "changed outside campaignctl"}
+
 SYMBOLS = {"create": "+", "update": "~", "replace": "-/+", "delete": "-", "transition": ">",
            "send": "send", "refuse": "!", "adopt": "=", "warn": "?"}
 
@@ -48,6 +51,7 @@ class SendSummary:
     estimated_messages: int | None = None
     estimated_cost: float | None = None
     currency: str | None = None
+    estimate_basis: str | None = None  # e.g. "local: segments x recipients x price"
 
 
 @dataclass
@@ -67,6 +71,12 @@ class Action:
     # A delete that stops a campaign scheduled to send (cancel, DELETE): always a safety
     # gate, whatever the number of managed resources (see reconciler/engine/safety.py).
     cancels_send: bool = False
+    # Which side moved: "manifests" (an edit to review) or "outside" (drift: the live
+    # object was changed outside campaignctl since the last apply). See engine/origin.py.
+    origin: Origin = "manifests"
+    # What goes out, for sends and email campaign creates (engine/content.py): text or
+    # subject + first lines, sender, SMS segments, a placeholder sample. Never a contact.
+    content: dict[str, Any] | None = None
 
     @property
     def address(self) -> str:

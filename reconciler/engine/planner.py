@@ -3,19 +3,17 @@
 from __future__ import annotations
 
 import asyncio
-import hashlib
 from dataclasses import dataclass, field
 from typing import Any
 
 from reconciler.engine.actions import Action
+from reconciler.engine.origin import ManifestDigests, closure, label_origins, recorded
 from reconciler.engine.plan import Plan, digest, order_actions
 from reconciler.engine.safety import protect, recorded_protected
 from reconciler.errors import CampaignctlError
 from reconciler.providers.base import Provider, RunContext
 from reconciler.providers.catalog import VENDORS
-from reconciler.validate import REFERENCES
 from reconciler.workspace import Resource, Workspace
-from reconciler.workspace_files import MAX_CSV_BYTES, open_regular
 
 
 @dataclass
@@ -40,50 +38,16 @@ class Session:
         return reads, writes
 
 
-def workspace_digest(ws: Workspace) -> str:
-    """Changes whenever a manifest or a CSV it names changes."""
-    items = []
-    for r in ws.ordered():
-        spec = r.spec.model_dump(mode="json", by_alias=True)
-        csv = r.csv_path()
-        csv_state = None
-        if csv is not None and csv.is_file():
-            # Content, not mtime: a CI checkout of the same commit must give the same digest.
-            csv_state = _file_sha256(csv)
-        items.append([r.address, r.provider, spec, r.lifecycle.model_dump(), csv_state])
-    return digest(items)
-
-
-def _file_sha256(path) -> str:
-    h = hashlib.sha256()
-    with open_regular(path, MAX_CSV_BYTES, "CSV file") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
-
-
 def select_targets(ws: Workspace, targets: list[str]) -> set[tuple[str, str]]:
     """The targeted resources and everything they reference, transitively."""
-    chosen: set[tuple[str, str]] = set()
-    stack = []
+    start = []
     for t in targets:
         kind, _, name = t.partition("/")
         if (kind, name) not in ws.resources:
             raise CampaignctlError(f"--target {t}: no such resource in the workspace "
                                    f"(expected KIND/NAME, e.g. Campaign/spring-sale)")
-        stack.append((kind, name))
-    while stack:
-        key = stack.pop()
-        if key in chosen:
-            continue
-        chosen.add(key)
-        r = ws.resources[key]
-        for fname, kind in REFERENCES.get(r.kind, ()):
-            value = getattr(r.spec, fname)
-            for name in value if isinstance(value, list) else [value] if value else []:
-                if (kind, name) in ws.resources:
-                    stack.append((kind, name))
-    return chosen
+        start.append((kind, name))
+    return closure(ws, start)
 
 
 def open_session(ctx: RunContext) -> Session:
@@ -128,10 +92,12 @@ async def build_plan(session: Session, targets: list[str] | None = None) -> Plan
     # One place for every vendor: protected resources are never deleted or replaced.
     actions = protect(actions, ws, recorded_protected(session.ctx.store))
     actions += insecure_http_warnings(session)
+    digests = ManifestDigests(ws)
+    label_origins(actions, digests, recorded(session.ctx.store))
     return Plan(
         actions=order_actions(actions),
         live_fingerprint=digest(fingerprints),
-        workspace_digest=workspace_digest(ws),
+        workspace_digest=digests.workspace(),
         targets=sorted(targets or []),
         accounts={n: a.type for n, a in ws.config.accounts.items()},
     )

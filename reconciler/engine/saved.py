@@ -1,6 +1,6 @@
 """Saved plans: `plan -o FILE` writes the JSON plan document; `apply FILE` executes exactly
-those actions, or refuses (exit 1, nothing written) when what was reviewed no longer holds:
-the workspace changed, the live state changed, a fresh plan differs, or a send time passed."""
+the reviewed actions, or refuses (exit 1, nothing written) when what was reviewed no longer
+holds: the workspace changed, a fresh plan does something else, or a send time passed."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from datetime import datetime
 from pathlib import Path
 
 from reconciler.engine.plan import Plan
+from reconciler.engine.review import compare_plans
 from reconciler.errors import CampaignctlError
 from reconciler.render.json import plan_document, plan_from_document
 from reconciler.render.view import PlanView, scheduled_times
@@ -63,16 +64,22 @@ def check_not_expired(plan: Plan, now: datetime) -> None:
                         + "; ".join(passed) + ". Set a future send_at. " + AGAIN)
 
 
-def check_saved(expected: Plan, fresh: Plan) -> None:
-    """Compare the saved plan with the one made now, under the apply lock."""
+def check_saved(expected: Plan, fresh: Plan) -> Plan:
+    """Compare the saved plan with the one made now, under the apply lock. Returns what to
+    execute: the fresh versions of the reviewed actions (a send whose audience only shrank
+    by new opt-outs included, with a note), without unreviewed drift of unrelated objects
+    (left alone, with a note). Anything else is refused with a field-level difference."""
+    review = compare_plans(expected, fresh)
     if fresh.workspace_digest != expected.workspace_digest:
+        found = ("; apply would now do:\n  " + "\n  ".join(review.problems) + "\n"
+                 if review.problems else ". ")
         raise StalePlan("the workspace changed since the plan was saved (manifests or CSV "
-                        "files differ), nothing was changed. " + AGAIN)
-    if fresh.live_fingerprint != expected.live_fingerprint:
-        raise StalePlan("the live state changed since the plan was saved (something edited "
-                        "the vendor account, or another apply ran), nothing was changed. "
-                        + AGAIN)
-    if fresh.checksum != expected.checksum:
-        raise StalePlan("a fresh plan no longer matches the saved actions (checksum "
-                        f"{expected.checksum[:12]} saved, {fresh.checksum[:12]} now), nothing "
-                        "was changed. " + AGAIN)
+                        f"files differ), nothing was changed{found}" + AGAIN)
+    if review.problems:
+        raise StalePlan("the live state changed since the plan was saved and apply would no "
+                        "longer do what was reviewed, nothing was changed:\n  "
+                        + "\n  ".join(review.problems) + "\n" + AGAIN)
+    return Plan(actions=review.run, live_fingerprint=fresh.live_fingerprint,
+                workspace_digest=fresh.workspace_digest, created_at=fresh.created_at,
+                targets=fresh.targets, accounts=fresh.accounts, notes=review.notes,
+                left_alone=review.left_alone)

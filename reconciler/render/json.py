@@ -10,7 +10,7 @@ import json
 from importlib import resources
 from typing import Any
 
-from reconciler.engine.actions import Action
+from reconciler.engine.actions import ORIGIN_LABELS, Action
 from reconciler.engine.plan import PLAN_FORMAT_VERSION, Plan
 from reconciler.errors import CampaignctlError
 from reconciler.render.view import OP_ORDER, PlanView
@@ -35,6 +35,7 @@ def plan_document(view: PlanView) -> dict[str, Any]:
             **{op: counts[op] for op in OP_ORDER},
             "changes": view.changes,
             "irreversible": len(view.irreversible),
+            "drift": len(view.drift),
             "has_changes": view.has_changes,
             "text": view.summary_line,
             "refused": [{"address": r.address, "account": r.action.account,
@@ -52,7 +53,8 @@ def _action(a: Action, irreversible: bool) -> dict[str, Any]:
     # `irreversible` is the effective mark (a send, or a set removal that cannot be
     # undone); `irreversible_declared` is the provider's own flag, kept for the checksum.
     return {"address": a.address, "symbol": a.symbol, **d,
-            "irreversible": irreversible, "irreversible_declared": a.irreversible}
+            "irreversible": irreversible, "irreversible_declared": a.irreversible,
+            "origin_label": ORIGIN_LABELS[a.origin]}
 
 
 def render_json(plan: Plan | PlanView, indent: int | None = 2) -> str:
@@ -87,7 +89,7 @@ def plan_from_document(doc: Any, source: str = "plan file") -> tuple[Plan, str |
 
 
 _ACTION_FIELDS = ("op", "kind", "name", "account", "reason", "changes", "sets", "path", "send",
-                  "depends_on", "data", "cancels_send")
+                  "depends_on", "data", "cancels_send", "origin", "content")
 
 
 def load_schema() -> dict[str, Any]:

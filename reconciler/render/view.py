@@ -8,7 +8,13 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from reconciler.engine.actions import Action, FieldChange, SendSummary, SetChange
+from reconciler.engine.actions import (
+    ORIGIN_LABELS,
+    Action,
+    FieldChange,
+    SendSummary,
+    SetChange,
+)
 from reconciler.engine.plan import Plan
 
 # Display order of operations, in summaries and tables.
@@ -95,9 +101,19 @@ class ActionView:
         return a.irreversible or any(s.irreversible for s in a.sets) or a.op == "send"
 
     @property
+    def origin_label(self) -> str:
+        """Which side moved (warnings have none: they change nothing)."""
+        return "" if self.op == "warn" else ORIGIN_LABELS[self.action.origin]
+
+    @property
+    def drift(self) -> bool:
+        return self.action.origin == "outside" and self.op != "warn"
+
+    @property
     def headline(self) -> str:
         verb = self.op if self.symbol == self.op else f"{self.symbol} {self.op}"
-        return f"{verb} {self.address} ({self.action.account})"
+        label = f" [{self.origin_label}]" if self.origin_label else ""
+        return f"{verb} {self.address} ({self.action.account}){label}"
 
     def detail_lines(self) -> list[str]:
         """Field-level details, shared by text and Markdown."""
@@ -111,6 +127,8 @@ class ActionView:
             lines.extend(set_lines(s))
         if a.send:
             lines.extend(send_lines(a.send))
+        if a.content:
+            lines.extend(content_lines(a.content))
         if a.depends_on:
             lines.append(f"after: {', '.join(a.depends_on)}")
         return lines
@@ -153,7 +171,32 @@ def send_lines(s: SendSummary) -> list[str]:
         msgs = s.estimated_messages if s.estimated_messages is not None else "?"
         cost = (f", estimated cost {s.estimated_cost:.2f} {s.currency or ''}".rstrip()
                 if s.estimated_cost is not None else "")
-        lines.append(f"estimated messages: {msgs}{cost}")
+        basis = f" ({s.estimate_basis})" if s.estimate_basis else ""
+        lines.append(f"estimated messages: {msgs}{cost}{basis}")
+    return lines
+
+
+def content_lines(c: dict[str, Any]) -> list[str]:
+    """What goes out, as a reviewer reads it (placeholders, never a contact)."""
+    lines = [f"content ({c.get('channel')}):"]
+    if c.get("sender"):
+        lines.append(f"  from: {c['sender']}")
+    if c.get("subject"):
+        lines.append(f"  subject: {c['subject']!r}")
+    if c.get("first_lines"):
+        fmt = f" ({c['body_format']})" if c.get("body_format") else ""
+        lines.append(f"  first lines{fmt}: " + " / ".join(repr(x) for x in c["first_lines"]))
+    if c.get("text"):
+        lines.append(f"  text: {c['text']!r}")
+    if c.get("template"):
+        lines.append(f"  template: {c['template']}")
+    if c.get("variables"):
+        lines.append("  variables: " + ", ".join(f"{k}={v!r}" for k, v in
+                                                  sorted(c["variables"].items())))
+    if c.get("segments"):
+        lines.append(f"  SMS segments per recipient: {c['segments']} ({c.get('encoding')})")
+    if c.get("sample") and c.get("sample") != c.get("text"):
+        lines.append(f"  sample: {c['sample']!r}")
     return lines
 
 
@@ -278,6 +321,11 @@ class PlanView:
         return [r for r in self.rows if r.op == "refuse"]
 
     @property
+    def drift(self) -> list[ActionView]:
+        """Actions that undo a change made outside campaignctl."""
+        return [r for r in self.rows if r.drift]
+
+    @property
     def irreversible(self) -> list[ActionView]:
         return [r for r in self.rows if r.irreversible and r.action.is_change]
 
@@ -290,7 +338,9 @@ class PlanView:
                         "(see the warnings): the live state may not match the manifests.")
             return "No changes. The live state matches the manifests."
         parts = [f"{n} {OP_LABELS[op]}" for op, n in self.counts.items() if n]
-        return f"Plan: {', '.join(parts)}."
+        drift = len(self.drift)
+        tail = f" {drift} changed outside campaignctl (drift)." if drift else ""
+        return f"Plan: {', '.join(parts)}.{tail}"
 
     @property
     def refused_line(self) -> str | None:
