@@ -65,6 +65,13 @@ def _header(view: PlanView) -> list[str]:
         more = f" and {len(names) - len(shown)} more" if len(names) > len(shown) else ""
         out.append(":warning: **Cannot be undone:** " + ", ".join(shown) + more)
         out.append("")
+    if view.drift:
+        names = [_code(r.address) for r in view.drift]
+        shown = names[:MAX_NAMES]
+        more = f" and {len(names) - len(shown)} more" if len(names) > len(shown) else ""
+        out.append(":mag: **Changed outside campaignctl (drift), this plan reverts it:** "
+                   + ", ".join(shown) + more)
+        out.append("")
     if view.refused:
         out += ["**Refused:**", ""]
         out += _bounded([f"- {_code(r.address)}: {_cell(r.action.reason)}"
@@ -80,7 +87,8 @@ def _header(view: PlanView) -> list[str]:
 def _action_block(row: ActionView) -> str:
     mark = " :warning: **cannot be undone**" if row.irreversible else ""
     verb = row.op if row.symbol == row.op else f"{row.symbol} {row.op}"
-    lines = [f"- **{verb}** {_code(row.address)} ({_cell(row.action.account)})"
+    origin = f" _[{row.origin_label}]_" if row.origin_label else ""
+    lines = [f"- **{verb}** {_code(row.address)} ({_cell(row.action.account)}){origin}"
              f": {_cell(row.action.reason)}{mark}"]
     details = row.detail_lines()
     if details:

@@ -50,6 +50,11 @@ def render_text(plan: Plan | PlanView, color: bool = False) -> str:
     if view.irreversible:
         names = ", ".join(r.address for r in view.irreversible)
         out.append(_paint(f"\nIrreversible: {names}", "31;1", color))
+    if view.drift:
+        names = ", ".join(r.address for r in view.drift)
+        out.append(_paint(f"
+Changed outside campaignctl (drift, reverted by this plan): "
+                          f"{names}", "33", color))
     for message in view.safety:
         out.append(_paint(f"\nSafety: {message}", "31;1", color))
     if view.show_contacts:

@@ -107,7 +107,8 @@ class ActionView:
 
     @property
     def drift(self) -> bool:
-        return self.action.origin == "outside" and self.op != "warn"
+        """A change that undoes an edit made outside campaignctl."""
+        return self.action.origin == "outside" and self.action.is_change
 
     @property
     def headline(self) -> str:
