@@ -39,16 +39,33 @@ def cli(debug: bool) -> None:
 
 @cli.command()
 @click.argument("directory", default=".", type=click.Path(file_okay=False, path_type=Path))
-def validate(directory: Path) -> None:
-    """Check manifests offline: schema, references, vendor rules."""
-    _, diagnostics = validate_directory(directory)
-    for d in diagnostics:
-        click.echo(str(d), err=d.severity == "error")
+@click.option("--format", "fmt", type=click.Choice(("text", "json", "github")), default="text",
+              show_default=True,
+              help="github: workflow commands GitHub shows as annotations on the diff.")
+@click.option("--show-contacts", is_flag=True,
+              help="Print the invalid email or phone itself (default: its file and row).")
+def validate(directory: Path, fmt: str, show_contacts: bool) -> None:
+    """Check manifests offline, with no credentials: schema, references, vendor rules."""
+    _, diagnostics = validate_directory(directory, offline=True, show_contacts=show_contacts)
     errors = errors_of(diagnostics)
+    if fmt == "json":
+        from reconciler.render.diagnostics import render_json
+
+        click.echo(render_json(diagnostics, str(directory)))
+    elif fmt == "github":
+        from reconciler.render.diagnostics import render_github
+
+        if diagnostics:
+            click.echo(render_github(diagnostics))
+    else:
+        for d in diagnostics:
+            click.echo(str(d), err=d.severity == "error")
     if errors:
-        click.echo(f"{len(errors)} error(s).", err=True)
+        if fmt == "text":
+            click.echo(f"{len(errors)} error(s).", err=True)
         sys.exit(EXIT_ERROR)
-    click.echo(f"{directory}: valid.")
+    if fmt == "text":
+        click.echo(f"{directory}: valid.")
 
 
 FORMATS = ("text", "json", "markdown")

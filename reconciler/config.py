@@ -90,11 +90,14 @@ class WorkspaceConfig:
         return out
 
 
-def _interpolate(value: Any, doc: SourceDoc, loc: tuple, env: dict[str, str],
+def _interpolate(value: Any, doc: SourceDoc, loc: tuple, env: dict[str, str] | None,
                  errors: list[Diagnostic]) -> Any:
+    """${VAR} from env; with env None (offline) every reference is kept as written."""
     if isinstance(value, str):
         def sub(m: re.Match) -> str:
             name = m.group(1)
+            if env is None:
+                return m.group(0)
             if name not in env:
                 errors.append(Diagnostic(doc.locate(loc),
                                          f"environment variable {name} is not set"))
@@ -108,9 +111,11 @@ def _interpolate(value: Any, doc: SourceDoc, loc: tuple, env: dict[str, str],
     return value
 
 
-def load_config(directory: Path, env: dict[str, str] | None = None,
+def load_config(directory: Path, env: dict[str, str] | None = None, *, offline: bool = False,
                 ) -> tuple[WorkspaceConfig | None, list[Diagnostic]]:
-    env = dict(os.environ) if env is None else env
+    """`offline` (validate): no environment is read, so no credential is needed; each
+    ${VAR} stays as written (a placeholder that is never sent anywhere)."""
+    env = None if offline else dict(os.environ) if env is None else env
     path = Path(directory) / CONFIG_FILE
     display = str(path)
     if not path.is_file():

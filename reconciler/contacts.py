@@ -44,7 +44,26 @@ class Contact(NamedTuple):
 
 
 class ContactError(ValueError):
-    pass
+    """A contact that is not valid. Its message names the problem, never the address
+    (validate output ends up in CI logs and pull-request annotations); `shown` adds the
+    address for `--show-contacts`."""
+
+    def __init__(self, message: str, value: str | None = None):
+        self.message, self.value = message, value
+        super().__init__(message)
+
+    @property
+    def shown(self) -> str:
+        return self.message if self.value is None else f"{self.message} [{shown(self.value)}]"
+
+
+def _scrub(detail: str, value: str) -> str:
+    """email-validator's explanation without the address or its parts."""
+    local, _, domain = value.rpartition("@")
+    for part in sorted({value, local, domain}, key=len, reverse=True):
+        if len(part) >= 3:
+            detail = detail.replace(part, "…")
+    return detail
 
 
 # The plain ASCII dot-atom local part almost every address has (RFC 5322 atext).
@@ -71,7 +90,7 @@ def normalize_email(value: str) -> str:
     try:
         result = validate_email(text, check_deliverability=False)
     except EmailNotValidError as exc:
-        raise ContactError(f"invalid email {shown(value)}: {printable(exc)}") from None
+        raise ContactError(f"invalid email: {printable(_scrub(str(exc), text))}", text) from None
     return result.normalized.lower()
 
 
@@ -79,13 +98,14 @@ def normalize_phone(value: str) -> str:
     """Phone numbers must be written in E.164 (+ and country code)."""
     raw = value.strip()
     if not raw.startswith("+"):
-        raise ContactError(f"invalid phone number {shown(raw)}: not in E.164 format (+<country><number>)")
+        raise ContactError("invalid phone number: not in E.164 format (+<country><number>)",
+                           raw)
     try:
         parsed = phonenumbers.parse(raw, None)
     except phonenumbers.NumberParseException as exc:
-        raise ContactError(f"invalid phone number {shown(raw)}: {printable(exc)}") from None
+        raise ContactError(f"invalid phone number: {printable(_scrub(str(exc), raw))}", raw) from None
     if not phonenumbers.is_valid_number(parsed):
-        raise ContactError(f"invalid phone number {shown(raw)}: not a valid number")
+        raise ContactError("invalid phone number: not a valid number", raw)
     return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
 
 
@@ -111,7 +131,8 @@ def make_contact(row: dict[str, str | None]) -> Contact:
 class CsvProblem(NamedTuple):
     line: int
     col: int
-    message: str
+    message: str  # never the address itself
+    shown: str | None = None  # with the address, for --show-contacts
 
 
 def read_csv(path: Path) -> Iterator[tuple[int, Contact | CsvProblem]]:
@@ -144,6 +165,6 @@ def read_csv(path: Path) -> Iterator[tuple[int, Contact | CsvProblem]]:
                 try:
                     yield line, make_contact(dict(zip(columns, row, strict=True)))
                 except ContactError as exc:
-                    yield line, CsvProblem(line, 1, str(exc))
+                    yield line, CsvProblem(line, 1, f"row {line}: {exc.message}", exc.shown)
         except (csv.Error, UnicodeDecodeError) as exc:
             yield reader.line_num, CsvProblem(reader.line_num, 1, f"unreadable CSV: {exc}")

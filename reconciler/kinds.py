@@ -145,7 +145,7 @@ class OptOutListSpec(Strict):
             try:
                 out.append(normalize_address(str(v)))
             except ContactError as exc:
-                raise ValueError(f"entry {i}: {exc}") from None
+                raise ContactError(f"entry {i}: {exc.message}", exc.value) from None
         return out
 
 

@@ -95,7 +95,7 @@ def check_account(ws: Workspace, r: Resource) -> list[Diagnostic]:
     return out
 
 
-def check_csv(r: Resource) -> list[Diagnostic]:
+def check_csv(r: Resource, show_contacts: bool = False) -> list[Diagnostic]:
     try:
         path = r.csv_path()
     except FileRefused as exc:
@@ -115,7 +115,8 @@ def check_csv(r: Resource) -> list[Diagnostic]:
     for _, row in itertools.chain([first] if first else [], rows):
         if isinstance(row, CsvProblem):
             if len(out) < MAX_CSV_PROBLEMS:
-                out.append(Diagnostic(Location(display, row.line, row.col), row.message))
+                message = row.shown if show_contacts and row.shown else row.message
+                out.append(Diagnostic(Location(display, row.line, row.col), message))
             else:
                 extra += 1
     if extra:
@@ -135,13 +136,13 @@ def sms_notes(r: Resource) -> list[Diagnostic]:
                        f"({count.encoding}, {count.units} units)", severity="note")]
 
 
-def validate_workspace(ws: Workspace) -> list[Diagnostic]:
+def validate_workspace(ws: Workspace, show_contacts: bool = False) -> list[Diagnostic]:
     out: list[Diagnostic] = []
     for r in ws.ordered():
         out += check_account(ws, r)
         out += check_references(ws, r)
         out += check_same_account(ws, r)
-        out += check_csv(r)
+        out += check_csv(r, show_contacts)
         out += sms_notes(r)
         account = ws.config.accounts.get(r.provider)
         rules = vendor_rules(account.type) if account else None
@@ -150,11 +151,15 @@ def validate_workspace(ws: Workspace) -> list[Diagnostic]:
     return out
 
 
-def validate_directory(directory: Path, env: dict[str, str] | None = None,
+def validate_directory(directory: Path, env: dict[str, str] | None = None, *,
+                       offline: bool = False, show_contacts: bool = False,
                        ) -> tuple[Workspace | None, list[Diagnostic]]:
-    ws, diagnostics = load_workspace(directory, env)
+    """`offline`: credentials are not needed (the `validate` command); contacts are named
+    by file and row, their addresses shown only with `show_contacts`."""
+    ws, diagnostics = load_workspace(directory, env, offline=offline,
+                                     show_contacts=show_contacts)
     if ws is not None:
-        diagnostics += validate_workspace(ws)
+        diagnostics += validate_workspace(ws, show_contacts)
     return ws, sorted(diagnostics, key=lambda d: (d.location.path, d.location.line,
                                                   d.location.col))
 

@@ -12,7 +12,7 @@ from pydantic import BaseModel, ValidationError
 
 from reconciler import workspace_files
 from reconciler.config import CONFIG_FILE, WorkspaceConfig, load_config
-from reconciler.contacts import Contact, CsvProblem, read_csv
+from reconciler.contacts import Contact, ContactError, CsvProblem, read_csv
 from reconciler.errors import Diagnostic, Location
 from reconciler.kinds import Envelope, Lifecycle, spec_model
 from reconciler.yamlsource import SourceDoc, load_file, plain
@@ -116,12 +116,15 @@ def _display(path: Path, directory: Path) -> str:
         return str(path)
 
 
-def pydantic_message(err: dict) -> str:
+def pydantic_message(err: dict, show_contacts: bool = False) -> str:
     loc = ".".join(str(p) for p in err["loc"] if p not in ("function-after",))
     if err["type"] == "extra_forbidden":
         return f"unknown field `{err['loc'][-1]}`" + (f" in {loc.rsplit('.', 1)[0]}"
                                                        if "." in loc else "")
     msg = err["msg"]
+    cause = (err.get("ctx") or {}).get("error")
+    if show_contacts and isinstance(cause, ContactError):
+        msg = cause.shown  # the address itself, only when asked for
     for prefix in ("Value error, ", "Assertion failed, "):
         msg = msg.removeprefix(prefix)
     if err["type"] == "literal_error":
@@ -138,6 +141,7 @@ def parse_document(doc: SourceDoc, directory: Path) -> tuple[Resource | None, li
 
 
 def _parse(doc: SourceDoc, directory: Path, root: Path | None = None,
+           show_contacts: bool = False,
            ) -> tuple[Resource | None, Envelope | None, list[Diagnostic]]:
     """(resource, envelope, problems): the envelope is kept when only the spec is wrong."""
     data = plain(doc.data)
@@ -152,26 +156,28 @@ def _parse(doc: SourceDoc, directory: Path, root: Path | None = None,
     try:
         spec = model.model_validate(env.spec)
     except ValidationError as exc:
-        return None, env, [_diag(doc, ("spec",), err) for err in exc.errors()]
+        return None, env, [_diag(doc, ("spec",), err, show_contacts) for err in exc.errors()]
     return (Resource(env.kind, env.name, env.provider, spec, env.lifecycle, doc, directory,
                      root), env, [])
 
 
-def _diag(doc: SourceDoc, prefix: tuple, err: dict) -> Diagnostic:
+def _diag(doc: SourceDoc, prefix: tuple, err: dict, show_contacts: bool = False) -> Diagnostic:
     loc = (*prefix, *err["loc"])
     where = doc.locate_key(loc) if err["type"] == "extra_forbidden" else doc.locate(loc)
     err = {**err, "loc": loc}
-    return Diagnostic(where, pydantic_message(err))
+    return Diagnostic(where, pydantic_message(err, show_contacts))
 
 
-def load_workspace(directory: Path, env: dict[str, str] | None = None,
+def load_workspace(directory: Path, env: dict[str, str] | None = None, *,
+                   offline: bool = False, show_contacts: bool = False,
                    ) -> tuple[Workspace | None, list[Diagnostic]]:
     """Parse config and manifests. Returns every syntax/schema/duplicate problem at once;
-    references and vendor rules are checked by `validate`."""
+    references and vendor rules are checked by `validate`. `offline`: secrets from the
+    environment may be missing (validate needs none; plan and apply report them)."""
     directory = Path(directory)
     if not directory.is_dir():
         return None, [Diagnostic(Location(str(directory)), "not a directory")]
-    config, diagnostics = load_config(directory, env)
+    config, diagnostics = load_config(directory, env, offline=offline)
     resources: dict[tuple[str, str], Resource] = {}
     first_seen: dict[tuple[str, str], Location] = {}
     for path in manifest_files(directory):
@@ -183,7 +189,7 @@ def load_workspace(directory: Path, env: dict[str, str] | None = None,
                 if key is not None and key not in first_seen:
                     first_seen[key] = doc.start
                 continue
-            resource, env, errors = _parse(doc, path.parent, directory)
+            resource, env, errors = _parse(doc, path.parent, directory, show_contacts)
             diagnostics.extend(errors)
             if env is None:
                 continue

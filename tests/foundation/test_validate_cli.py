@@ -122,7 +122,8 @@ def test_ten_mistakes_in_three_files_are_all_reported_with_positions(tmp_path):
         (f"{w}/campaigns.yaml", 30, 11, "Campaign/elsewhere: provider account 'ghost' is not "
                                         "in campaignctl.yaml"),
         (f"{w}/campaigns.yaml", 36, 19, "spec.contact_groups: Input should be a valid list"),
-        (f"{w}/contacts.yaml", 6, 15, "spec.contacts.0.email: invalid email 'not-an-email'"),
+        (f"{w}/contacts.yaml", 6, 15, "spec.contacts.0.email: invalid email: An email address "
+                                       "must have an @-sign"),
         (f"{w}/contacts.yaml", 9, 7, "unknown kind 'Mailbox'"),
         (f"{w}/contacts.yaml", 18, 3, "unknown field `colour` in spec"),
     ]
@@ -198,8 +199,10 @@ def test_vendor_rule_mistakes_point_at_their_values(tmp_path):
     assert "Traceback" not in result.stderr
     found = {(line, col): msg for _, line, col, msg in diagnostics(result.stderr)}
     assert "SMS sender 'AB' must be 3 to 11" in found[(4, 16)]
-    assert "invalid phone number '+1555'" in found[(11, 14)]
-    assert "'0612345678': not in E.164" in found[(12, 14)]
+    # Contacts are named by position, never printed (they would land in CI logs).
+    assert "invalid phone number: not a valid number" in found[(11, 14)]
+    assert "invalid phone number: not in E.164" in found[(12, 14)]
+    assert "+1555" not in result.stderr and "0612345678" not in result.stderr
     assert "SMS text is 1225 characters; the limit is 1224" in found[(19, 9)]
     assert "time zone 'Europe/Paris' is not accepted by email-campaigns" in found[(29, 13)]
     assert "happens twice in America/New_York" in found[(38, 12)]
@@ -220,11 +223,12 @@ def test_missing_variable_names_file_line_and_variable_but_no_secret(tmp_path):
                 api_key: "key-${SCHED_KEY}"
             """,
     })
-    result = run_cli("validate", str(ws), env={"MAIL_TOKEN": "s3cr3t-mail-token"})
+    # validate is offline and needs no secret; plan (and apply) report the missing one.
+    assert run_cli("validate", str(ws), env={"MAIL_TOKEN": "s3cr3t-mail-token"}).returncode == 0
+    result = run_cli("plan", str(ws), env={"MAIL_TOKEN": "s3cr3t-mail-token"})
     assert result.returncode == 1
     assert result.stderr.splitlines()[0] == (
         f"{ws}/campaignctl.yaml:9:14: environment variable SCHED_KEY is not set")
-    assert "1 error(s)." in result.stderr
     assert "s3cr3t-mail-token" not in result.stdout + result.stderr
 
 
@@ -285,8 +289,7 @@ def test_csv_problems_point_at_csv_lines(tmp_path):
     shown = [str(d) for d in errors_of(diags)]
     assert shown == [
         f"{ws}/h.yaml:4:14: ContactGroup/h: CSV file 'nothere.csv' not found next to the manifest",
-        f"{ws}/people.csv:4:1: invalid email 'broken-address': An email address must have an "
-        "@-sign.",
+        f"{ws}/people.csv:4:1: row 4: invalid email: An email address must have an @-sign.",
         f"{ws}/people.csv:7:1: expected 2 columns, got 3",
     ]
 
