@@ -27,6 +27,8 @@ def _paint(text: str, code: str, color: bool) -> str:
 def action_lines(a: Action | ActionView, color: bool = False) -> list[str]:
     row = a if isinstance(a, ActionView) else ActionView(a)
     head = _paint(row.headline, COLORS.get(row.op, "0"), color)
+    if row.origin_label:
+        head += f" [{row.origin_label}]"
     lines = [f"{head}: {row.action.reason}"]
     lines += [f"    {line}" for line in row.detail_lines()]
     if row.irreversible:
@@ -52,8 +54,7 @@ def render_text(plan: Plan | PlanView, color: bool = False) -> str:
         out.append(_paint(f"\nIrreversible: {names}", "31;1", color))
     if view.drift:
         names = ", ".join(r.address for r in view.drift)
-        out.append(_paint(f"
-Changed outside campaignctl (drift, reverted by this plan): "
+        out.append(_paint(f"\nChanged outside campaignctl (drift, reverted by this plan): "
                           f"{names}", "33", color))
     for message in view.safety:
         out.append(_paint(f"\nSafety: {message}", "31;1", color))

@@ -113,8 +113,7 @@ class ActionView:
     @property
     def headline(self) -> str:
         verb = self.op if self.symbol == self.op else f"{self.symbol} {self.op}"
-        label = f" [{self.origin_label}]" if self.origin_label else ""
-        return f"{verb} {self.address} ({self.action.account}){label}"
+        return f"{verb} {self.address} ({self.action.account})"
 
     def detail_lines(self) -> list[str]:
         """Field-level details, shared by text and Markdown."""
@@ -196,7 +195,7 @@ def content_lines(c: dict[str, Any]) -> list[str]:
                                                   sorted(c["variables"].items())))
     if c.get("segments"):
         lines.append(f"  SMS segments per recipient: {c['segments']} ({c.get('encoding')})")
-    if c.get("sample") and c.get("sample") != c.get("text"):
+    if c.get("sample"):
         lines.append(f"  sample: {c['sample']!r}")
     return lines
 

@@ -32,6 +32,7 @@ from zoneinfo import ZoneInfo
 
 from reconciler.campaign_status import CampaignStatus
 from reconciler.engine.actions import Action, FieldChange, SendSummary, SetChange
+from reconciler.engine.content import send_content
 from reconciler.errors import ApiError, CampaignctlError, NotSentError, OutcomeUnknown
 from reconciler.providers.base import Provider
 from reconciler.sending.recipients import (
@@ -195,6 +196,10 @@ class SendOnlyProvider(Provider):
 
     async def estimate(self, r: Resource, prep: Prepared) -> Estimate | None:
         return None
+
+    def content_extra(self, r: Resource) -> dict[str, Any]:
+        """What only this vendor knows about the content shown in the plan (a template)."""
+        return {}
 
     async def send_batch(self, r: Resource, prep: Prepared,
                          batch: list[Recipient]) -> str | Receipt | None:
@@ -426,6 +431,7 @@ class SendOnlyProvider(Provider):
             estimated_messages=est.messages, estimated_cost=est.cost, currency=est.currency)
         out.append(self.action(
             "send", r, reason=reason, send=summary, irreversible=True,
+            content=send_content(self.ctx.workspace, r, prep.channel, self.content_extra(r)),
             depends_on=[f"{k}/{n}" for k, n in self._refs(r)],
             data={"identity": prep.identity, "channel": prep.channel, "batch_size": size,
                   "no_address": aud.no_address, "duplicates": aud.duplicates,

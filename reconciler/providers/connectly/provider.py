@@ -53,6 +53,12 @@ class ConnectlyProvider(SendOnlyProvider):
                 "campaignVersion": o.campaign_version if o else None,
                 "sender": s.spec.phone if s is not None else None}
 
+    def content_extra(self, r: Resource) -> dict[str, Any]:
+        o = self._options(r)
+        c = self.content(r)
+        return {"template": f"{c['campaignName']} version {c['campaignVersion']}",
+                "variables": {**r.spec.variables, **(o.variables if o else {})}}
+
     def batch_size(self, r: Resource) -> int:
         o = self._options(r)
         return o.batch_size if o else 100

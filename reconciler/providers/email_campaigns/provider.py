@@ -17,6 +17,7 @@ from zoneinfo import ZoneInfo
 
 from reconciler.campaign_status import CampaignStatus
 from reconciler.engine.actions import Action, FieldChange, SendSummary, SetChange
+from reconciler.engine.content import send_content
 from reconciler.engine.diff import field_changes, keyed_diff
 from reconciler.errors import ApiError, CampaignctlError, OutcomeUnknown
 from reconciler.providers.base import BindingConflict, ImportedResource, Provider
@@ -276,6 +277,7 @@ class EmailCampaignsProvider(Provider):
                          FieldChange("start", None, f"{start} {s.timezone}"),
                          FieldChange("status", None, s.state or "active")],
                 send=self._audience(r, live),
+                content=send_content(self.ctx.workspace, r, "email"),
                 depends_on=[f"{kind}/{name}" for kind, name in refs.values() if name])]
         obj = live.campaigns[live_id]
         live_start = from_api(obj.get("start_date", ""), obj.get("timezone", ""))
@@ -314,6 +316,7 @@ class EmailCampaignsProvider(Provider):
                                     reason="replacing needs a future send_at")]
             forced = ", ".join(c.field for c in changes if c.forces_replace)
             return [self.action("replace", r, changes=changes, send=self._audience(r, live),
+                                content=send_content(self.ctx.workspace, r, "email"),
                                 irreversible=True,
                                 reason=f"{forced} cannot be changed in place (cancel + create; "
                                        "the cancel is final)")]

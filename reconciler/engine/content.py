@@ -1,0 +1,106 @@
+"""What a send puts in front of people, for the reviewer: the text (or subject and first
+lines), the sender, SMS segments per recipient, and a personalisation sample in which
+every contact field is a placeholder (`<first_name>`), never a real contact.
+
+Built from the neutral kinds (Campaign -> Message, Sender); a vendor adds what only it
+knows (a Connectly template name and version) through `extra`.
+"""
+
+from __future__ import annotations
+
+import re
+from html.parser import HTMLParser
+from typing import Any
+
+from reconciler.contacts import FIELDS
+from reconciler.workspace import Resource, Workspace
+
+CONTACT_FIELDS = tuple(f for f in FIELDS if f not in ("email", "phone"))
+# `{first_name}`, `{{ first_name }}`: the spellings vendors' templates use.
+PLACEHOLDER = re.compile(r"\{\{?\s*([A-Za-z_][A-Za-z0-9_]*)\s*\}\}?")
+FIRST_LINES = 3
+LINE_CHARS = 100
+
+
+class _Text(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__()
+        self.parts: list[str] = []
+
+    def handle_data(self, data: str) -> None:
+        self.parts.append(data)
+
+    def handle_starttag(self, tag: str, attrs) -> None:
+        if tag in ("br", "p", "div", "li", "tr", "h1", "h2", "h3"):
+            self.parts.append("\n")
+
+
+def _visible_text(body: str, body_format: str | None) -> str:
+    if body_format != "html":
+        return body
+    parser = _Text()
+    parser.feed(body)
+    return "".join(parser.parts)
+
+
+def first_lines(body: str, body_format: str | None = None) -> list[str]:
+    lines = [ln.strip() for ln in _visible_text(body, body_format).splitlines()]
+    out = [ln for ln in lines if ln][:FIRST_LINES]
+    return [ln if len(ln) <= LINE_CHARS else ln[:LINE_CHARS - 3] + "..." for ln in out]
+
+
+def sample(text: str, variables: dict[str, str]) -> str:
+    """The text as one recipient would get it: campaign variables filled in, contact fields
+    as placeholders."""
+    def fill(m: re.Match) -> str:
+        name = m.group(1)
+        return variables[name] if name in variables else f"<{name}>"
+    return PLACEHOLDER.sub(fill, text)
+
+
+def _personalised(text: str, variables: dict[str, str]) -> str | None:
+    """The sample, when the text has placeholders at all."""
+    filled = sample(text, variables)
+    return filled if filled != text else None
+
+
+def _sender(ws: Workspace, r: Resource, channel: str) -> str | None:
+    s = ws.get("Sender", r.spec.sender) if r.spec.sender else None
+    if s is None:
+        return None
+    spec = s.spec
+    if channel == "email":
+        name = spec.name or spec.description
+        return f"{name} <{spec.email}>" if name and spec.email else spec.email
+    return (spec.sms_id or spec.phone) if channel == "sms" else spec.phone
+
+
+def send_content(ws: Workspace, r: Resource, channel: str,
+                 extra: dict[str, Any] | None = None) -> dict[str, Any]:
+    """The `content` of a send or email campaign create (plan JSON `content`)."""
+    spec = r.spec
+    variables = dict(spec.variables)
+    out: dict[str, Any] = {"channel": channel, "sender": _sender(ws, r, channel)}
+    m = ws.get("Message", spec.message) if spec.message else None
+    message = m.spec if m is not None else None
+    if message is not None and channel == "email":
+        out["subject"] = message.subject
+        out["template"] = message.template
+        if message.body:
+            out["body_format"] = message.body_format
+            out["first_lines"] = first_lines(message.body, message.body_format)
+            out["sample"] = _personalised(" / ".join(out["first_lines"]), variables)
+    elif message is not None and message.text:
+        from reconciler.sms import segments
+
+        count = segments(message.text)
+        out.update(text=message.text, segments=count.segments, encoding=count.encoding,
+                   sample=_personalised(message.text, variables))
+    out.update(extra or {})
+    if out.get("variables") is None and variables:
+        out["variables"] = variables
+    if channel == "whatsapp":
+        # A template filled by variables: the campaign's, then the contact's own fields.
+        filled = {**out.get("variables", {}), **{f: f"<{f}>" for f in CONTACT_FIELDS[:2]}}
+        out["sample"] = ", ".join(f"{k}={v}" for k, v in filled.items())
+    return {k: v for k, v in out.items() if v not in (None, "", [], {})}
