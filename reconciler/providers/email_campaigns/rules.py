@@ -20,11 +20,21 @@ def check(r: Resource, ws: Workspace) -> list[Diagnostic]:
         for f in ("sms_id", "phone"):
             if getattr(spec, f):
                 err((f,), f"`{f}` does not apply to an email-campaigns sender")
+        if spec.name:
+            # The API's sender holds an email and a description only: a display name would
+            # be dropped without a word.
+            err(("name",), "email-campaigns senders have no display name (the API holds "
+                           "`email` and `description`); remove `name` or put it in "
+                           "`description`")
     elif r.kind == "Message":
         if spec.channel != "email":
             err(("channel",), "email-campaigns sends email only")
         elif spec.template:
             err(("template",), "email-campaigns messages have no templates; use `body`")
+        if spec.body_format != "plain_text":
+            err(("body_format",), f"email-campaigns sends plain text only (the API's "
+                                  f"`email_message` is a string with no format); "
+                                  f"body_format {spec.body_format!r} cannot be held")
     elif r.kind in ("ContactGroup", "OptOutList"):
         if r.kind == "ContactGroup":
             for i, c in enumerate(spec.contacts):
@@ -41,6 +51,9 @@ def check(r: Resource, ws: Workspace) -> list[Diagnostic]:
 
 def _campaign(r: Resource, ws: Workspace, err) -> None:
     spec = r.spec
+    if spec.variables:
+        err(("variables",), "email-campaigns campaigns have no personalisation variables "
+                            "(the API has none); remove `variables`")
     for field in ("message", "sender"):
         if not getattr(spec, field):
             err((), f"an email-campaigns campaign needs a `{field}`")

@@ -20,6 +20,10 @@ def check(r: Resource, ws: Workspace) -> list[Diagnostic]:
 
 def _campaign(r: Resource, ws: Workspace, err) -> None:
     spec = r.spec
+    if spec.variables:
+        err(("variables",), "octopush campaigns have no campaign variables: the API "
+                            "personalises from each recipient's first_name, last_name and "
+                            "param1..param5; remove `variables`")
     options = vendor_block(spec, "octopush")
     if options is None:
         err((), "an octopush campaign needs an `octopush:` block with `purpose: alert` "
