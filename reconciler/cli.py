@@ -113,15 +113,19 @@ def store_config(directory: Path):
               help="Save the plan to FILE (JSON) for `campaignctl apply FILE`.")
 @click.option("--show-contacts", is_flag=True,
               help="Contacts are shown as counts; plans never store addresses (says so).")
+@click.option("--vendor-estimate", is_flag=True,
+              help="Price SMS sends with the vendor's simulation: SENDS one frame of "
+                   "recipients' phone numbers to the vendor (default: a local estimate).")
 def plan(directory: Path, targets: tuple[str, ...], detailed_exitcode: bool, fmt: str,
-         out_file: Path | None, show_contacts: bool) -> None:
+         out_file: Path | None, show_contacts: bool, vendor_estimate: bool) -> None:
     """Read live state and show what apply would change."""
     from reconciler.engine.safety import violations
     from reconciler.render.view import PlanView
     from reconciler.run import plan_workspace
 
     outcome = plan_workspace(directory, list(targets),
-                             options=RunOptions(show_contacts=show_contacts))
+                             options=RunOptions(show_contacts=show_contacts,
+                                                vendor_estimate=vendor_estimate))
     existing, safety = _existing(directory)
     found = [str(v) for v in violations(outcome.plan, existing, safety)]
     view = PlanView(outcome.plan, directory=str(directory.resolve()), safety=found,

@@ -190,12 +190,16 @@ def _account(name: str, body: Any, doc: SourceDoc, errors: list[Diagnostic]) -> 
     known = {"type", "base_url", "allow_insecure_http", *vendor.credentials}
     options = {k: v for k, v in body.items() if k not in known}
     for key, value in options.items():
+        if key in vendor.settings:
+            continue  # checked by the vendor, below
         if key not in HTTP_SETTINGS:
             errors.append(Diagnostic(doc.locate_key((*loc, key)),
                                      f"provider {name}: unknown setting `{key}`"))
         elif problem := HTTP_SETTINGS[key](value):
             errors.append(Diagnostic(doc.locate((*loc, key)),
                                      f"provider {name}: `{key}` {problem}"))
+    for problem, where in vendor.check_settings(options):
+        errors.append(Diagnostic(doc.locate((*loc, *where)), f"provider {name}: {problem}"))
     return Account(name, vtype, base_url, creds, options, doc.locate(loc), insecure)
 
 

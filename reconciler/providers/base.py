@@ -31,6 +31,7 @@ class BindingConflict(CampaignctlError):
 class RunOptions:
     resend_unknown: bool = False
     show_contacts: bool = False
+    vendor_estimate: bool = False  # plan --vendor-estimate: ask the vendor (sends contacts)
     now: datetime = field(default_factory=lambda: datetime.now(UTC))
 
 

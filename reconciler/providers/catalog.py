@@ -20,6 +20,15 @@ class VendorType:
     kinds: tuple[str, ...] = ALL_KINDS
     # kind -> "module:Class" (relative to package) of the vendor block's pydantic model
     options: dict[str, str] = field(default_factory=dict)
+    # Account settings of this vendor in campaignctl.yaml, checked by `<package>.settings`.
+    settings: tuple[str, ...] = ()
+
+    def check_settings(self, values: dict[str, Any]) -> list[tuple[str, tuple]]:
+        """(problem, path under the account) for each bad vendor setting."""
+        if not self.settings:
+            return []
+        module = importlib.import_module(f"{self.package}.settings")
+        return module.check({k: v for k, v in values.items() if k in self.settings})
 
     @property
     def options_key(self) -> str:
@@ -50,7 +59,8 @@ VENDORS: dict[str, VendorType] = {
             kinds=("Campaign",), options={"Campaign": "options:CampaignOptions"}),
         VendorType(
             "octopush", "reconciler.providers.octopush", ("api_login", "api_key"),
-            options={"Campaign": "options:CampaignOptions"}),
+            options={"Campaign": "options:CampaignOptions"},
+            settings=("sms_prices", "vendor_estimate")),
         VendorType(
             "connectly", "reconciler.providers.connectly", ("business_id", "api_key"),
             options={"Campaign": "options:CampaignOptions"}),

@@ -68,6 +68,7 @@ class Estimate:
     currency: str | None = None
     note: str = ""
     refused: str | None = None  # the vendor rejected a simulated send
+    basis: str | None = None  # how it was made (shown with the estimate)
 
 
 @dataclass
@@ -428,7 +429,8 @@ class SendOnlyProvider(Provider):
             send_at=local_time(when, spec.timezone) if when else None, timezone=spec.timezone,
             suppressed=aud.suppressed, already_sent=len(cl.sent & addresses),
             unknown=0 if self.ctx.options.resend_unknown else len(unknown_here),
-            estimated_messages=est.messages, estimated_cost=est.cost, currency=est.currency)
+            estimated_messages=est.messages, estimated_cost=est.cost, currency=est.currency,
+            estimate_basis=est.basis)
         out.append(self.action(
             "send", r, reason=reason, send=summary, irreversible=True,
             content=send_content(self.ctx.workspace, r, prep.channel, self.content_extra(r)),

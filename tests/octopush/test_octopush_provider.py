@@ -19,7 +19,8 @@ TEXT = "Promo -20% ce week-end. STOP au 36111"
 
 
 def workspace(root, url="sandbox", text=TEXT, purpose="wholesale", send_at="2031-01-01T09:00:00+01:00",
-              contacts=None, optouts=("+33610000002",), sender="spec: {sms_id: ACME}"):
+              contacts=None, optouts=("+33610000002",), sender="spec: {sms_id: ACME}",
+              settings=""):
     contacts = contacts if contacts is not None else [
         "{phone: '+33610000001', first_name: Ada, param1: gold}",
         "{phone: '+33610000002'}",                      # opted out
@@ -34,6 +35,7 @@ def workspace(root, url="sandbox", text=TEXT, purpose="wholesale", send_at="2031
                 base_url: {url}
                 api_login: login
                 api_key: key
+                {settings}
             """,
         "m.yaml": f"""
             kind: Sender
@@ -92,14 +94,18 @@ def ledger_view(ws):
     return SendLedger(SqliteStore(ws / ".campaignctl" / "state.db")).campaign("sms", "promo")
 
 
-def test_plan_summary_audience_and_simulation(tmp_path):
-    ws = workspace(tmp_path / "ws")
+def test_plan_summary_audience_and_local_estimate(tmp_path):
+    ws = workspace(tmp_path / "ws", settings="sms_prices: {FR: 0.045, default: 0.1}")
     plan = plan_workspace(ws).plan
     (send,) = sends(plan)
     s = send.send
     assert (s.recipients, s.batches, s.suppressed) == (2, 1, 1)
     assert s.send_at == "2031-01-01T09:00:00+01:00" and s.timezone == "Europe/Paris"
-    assert s.estimated_messages == 2 and s.estimated_cost and s.currency == "EUR"
+    assert (s.estimated_messages, s.estimated_cost, s.currency) == (2, 0.09, "EUR")
+    assert s.estimate_basis == ("local estimate: 1 segment(s) x 2 recipient(s) x price per "
+                                "segment (FR 0.045 x 2 EUR)")
+    journal = ws / ".campaignctl" / "sandbox" / "requests.jsonl"
+    assert not journal.exists() or "sms-campaign" not in journal.read_text()  # no request
     assert send.irreversible and "1 contact(s) without a phone skipped" in send.reason
     # Sender, Message and ContactGroup are local; the opt-outs are remembered in the state.
     assert [a.address for a in plan.actions] == ["OptOutList/stop", "Campaign/promo"]
@@ -120,9 +126,10 @@ def test_payload_personalisation_and_iso_send_at(tmp_path, monkeypatch):
     t = httpx.MockTransport(handle)
     monkeypatch.setattr(base, "resolve", lambda url, d: (url, t))
     ws = workspace(tmp_path / "ws", url="https://octopush.invalid")
+    assert plan_workspace(ws).plan.has_changes and bodies == []  # plan sends no contact
     assert apply_workspace(ws).result.ok
-    sim, real = bodies
-    assert sim["simulation_mode"] is True and "simulation_mode" not in real
+    [real] = bodies
+    assert "simulation_mode" not in real
     assert real["send_at"] == "2031-01-01T09:00:00+01:00" and real["sender"] == "ACME"
     assert real["purpose"] == "wholesale" and real["text"] == TEXT
     assert real["recipients"][0] == {"phone_number": "+33610000001", "first_name": "Ada",
@@ -168,10 +175,30 @@ def test_simulation_rejection_is_refused_at_plan_time(tmp_path, monkeypatch):
     calls = rejecting(monkeypatch, 400, {"code": 121, "message": "Mention STOP is missing."},
                       simulate_ok=False)
     ws = workspace(tmp_path / "ws", url="https://octopush.invalid")
-    plan = plan_workspace(ws).plan
+    plan = plan_workspace(ws, options=RunOptions(vendor_estimate=True)).plan
     (refuse,) = campaign_actions(plan)
     assert refuse.op == "refuse" and "Mention STOP is missing" in refuse.reason
     assert len(calls) == 1 and calls[0]["simulation_mode"] is True
+
+
+def test_vendor_estimate_is_opt_in_and_says_what_it_is(tmp_path, monkeypatch):
+    calls = rejecting(monkeypatch, 200, {"sms_ticket": "ok"})
+    ws = workspace(tmp_path / "ws", url="https://octopush.invalid",
+                   settings="vendor_estimate: true")
+    (send,) = sends(plan_workspace(ws).plan)
+    assert [c.get("simulation_mode") for c in calls] == [True]
+    assert (send.send.estimated_messages, send.send.estimated_cost) == (2, 0.1)
+    assert "simulation_mode" in send.send.estimate_basis
+
+
+def test_bad_price_settings_point_at_the_config(tmp_path):
+    from reconciler.config import load_config
+    ws = workspace(tmp_path / "ws", settings="sms_prices: {France: 0.04, US: cheap}")
+    _, errors = load_config(ws)
+    assert [(e.location.line, e.message) for e in errors] == [
+        (7, "provider sms: sms_prices: 'France' is not an ISO country code (e.g. FR) or "
+            "`default`"),
+        (7, "provider sms: sms_prices.US: expected a price (a number >= 0)")]
 
 
 def test_lost_response_is_unknown_never_resent_unless_asked(tmp_path):

@@ -5,8 +5,10 @@ body/template, body format, from address and name, purpose. A send is split in f
 `batch_size` (default 500) recipients, sent one after the other, each written to the
 ledger before and after its request (reconciler/sending/sendonly.py).
 
-Estimates (plan): for an SMS campaign with recipients left to send, read() makes ONE
-`simulation_mode` request with a sample frame (the first frame to send). The vendor
+Estimates (plan): made locally by default (estimate.py: segments x recipients x the
+account's `sms_prices`), with no request. Opt-in (`plan --vendor-estimate`, or
+`vendor_estimate: true` on the account): for an SMS campaign with recipients left to send,
+read() makes ONE `simulation_mode` request with a sample frame (the first frame to send). The vendor
 validates the request as it would a real one (STOP mention, sender, type) without
 sending, and prices it: cost per SMS and SMS per contact, which we scale to the whole
 send. The answer is cached in the state store per content identity for an hour, so the
@@ -25,6 +27,7 @@ from typing import Any
 from reconciler.errors import ApiError, NotSentError, OutcomeUnknown, RequestNotBuilt
 from reconciler.kinds import vendor_block
 from reconciler.providers.octopush.client import OctopushClient
+from reconciler.providers.octopush.estimate import CURRENCY, local_estimate
 from reconciler.sending.recipients import Channel, Recipient
 from reconciler.sending.sendonly import (
     Estimate,
@@ -37,7 +40,6 @@ from reconciler.sms import segments
 from reconciler.workspace import Resource
 
 SIMULATION_TTL = 3600.0
-CURRENCY = "EUR"
 
 
 class OctopushProvider(SendOnlyProvider):
@@ -108,6 +110,10 @@ class OctopushProvider(SendOnlyProvider):
         if prep.channel == "email":
             return Estimate(messages=n, note="email: one message per recipient; no cost "
                                              "estimate (the email API has no simulation)")
+        opts = self.account.options
+        if not (self.ctx.options.vendor_estimate or opts.get("vendor_estimate")):
+            return local_estimate(prep.content["text"] or "", prep.pending,
+                                  opts.get("sms_prices"))
         key = f"octopush-sim:{self.account.name}:{prep.identity}"
         cached = self.store.get_meta(key)
         if cached:
@@ -140,7 +146,8 @@ class OctopushProvider(SendOnlyProvider):
     def _scaled(sim: dict[str, Any], n: int) -> Estimate:
         messages = round(sim["sms_per_contact"] * n)
         return Estimate(messages=messages, cost=round(messages * sim["cost_per_sms"], 4),
-                        currency=CURRENCY)
+                        currency=CURRENCY, basis="the vendor's simulation_mode price of one "
+                                                 "frame, scaled (--vendor-estimate)")
 
     # send ---------------------------------------------------------------------------------
     async def send_batch(self, r: Resource, prep: Prepared, batch: list[Recipient]) -> Receipt:
