@@ -155,9 +155,24 @@ def plan(directory: Path, targets: tuple[str, ...], detailed_exitcode: bool, fmt
               help="With a PLANFILE: the workspace, when it moved since the plan was saved.")
 @click.option("--resend-unknown", is_flag=True,
               help="Send again batches whose outcome is unknown (a reviewed decision).")
+@click.option("--report", "report", type=click.Path(dir_okay=False, path_type=Path),
+              help="Also write the result as Markdown (done, failed, unknown; counts) to "
+                   "FILE, for a pull-request comment.")
 def apply(source: Path, targets: tuple[str, ...], auto_approve: bool, force: bool,
-          workspace_dir: Path | None, resend_unknown: bool) -> None:
+          workspace_dir: Path | None, resend_unknown: bool, report: Path | None) -> None:
     """Apply a fresh plan of DIR (asks to confirm), or exactly a saved PLANFILE."""
+    try:
+        _apply(source, targets, auto_approve, force, workspace_dir, resend_unknown, report)
+    except CampaignctlError as exc:
+        if report is not None:
+            from reconciler.render.apply_report import apply_report
+
+            report.write_text(apply_report(None, error=str(exc)))
+        raise
+
+
+def _apply(source: Path, targets: tuple[str, ...], auto_approve: bool, force: bool,
+           workspace_dir: Path | None, resend_unknown: bool, report: Path | None) -> None:
     from reconciler.engine.safety import enforce
     from reconciler.render.apply import Progress, summary_lines
     from reconciler.render.view import PlanView
@@ -206,6 +221,11 @@ def apply(source: Path, targets: tuple[str, ...], auto_approve: bool, force: boo
                               progress=progress, options=options, expected=saved,
                               check=check_saved if saved is not None else None)
     progress.close()
+    if report is not None:
+        from reconciler.render.apply_report import apply_report
+
+        report.write_text(apply_report(outcome.result, notes=outcome.plan.notes,
+                                       writes=outcome.writes, reads=outcome.reads))
     refused = PlanView(outcome.plan).refused_line
     if outcome.result is None:
         if not outcome.plan.has_changes:
@@ -482,19 +502,37 @@ def import_(account: str, directory: Path, ids: tuple[str, ...], kinds: tuple[st
         click.echo(line)
 
 
-CI_TEMPLATES = ("campaignctl-plan.yml", "campaignctl-apply.yml")
+CI_TEMPLATES = ("campaignctl-plan.yml", "campaignctl-apply.yml", "campaignctl-drift.yml")
+#: The GitHub Action this repository ships (action.yml at its root). Generated workflows pin
+#: it to the release they were written by; `--action` pins a fork or a commit instead.
+ACTION_REPOSITORY = "campaignctl/campaignctl"
+
+
+def _default_action() -> str:
+    return f"{ACTION_REPOSITORY}@v{__version__}"
 
 
 @cli.command()
 @click.argument("directory", default=".", type=click.Path(file_okay=False, path_type=Path))
-@click.option("--ci", "ci", type=click.Choice(["github"]), required=True,
-              help="Write ready CI workflows for this campaign repository.")
+@click.option("--ci", "ci", type=click.Choice(["github"]), default=None,
+              help="Write ready CI workflows (plan on pull requests, apply on merge, "
+                   "nightly drift) instead of a new workspace.")
 @click.option("--workspace", "workspace", default=None, metavar="PATH",
-              help="The workspace inside the repository (default: found from DIR).")
-def init(directory: Path, ci: str, workspace: str | None) -> None:
-    """Write CI workflows (plan on pull requests, apply on merge) to DIR/.github/workflows/."""
+              help="With --ci: the workspace inside the repository (default: found from DIR).")
+@click.option("--action", "action", default=None, metavar="OWNER/REPO@REF",
+              help="With --ci: the campaignctl action the workflows use, pinned "
+                   "[default: the release that writes them]. Pin a commit SHA for the "
+                   "strongest guarantee.")
+def init(directory: Path, ci: str | None, workspace: str | None, action: str | None) -> None:
+    """Create a new workspace in DIR, or (--ci github) CI workflows in DIR/.github/workflows/."""
+    if ci is None:
+        _init_workspace(directory)
+        return
     from importlib import resources
 
+    action = action or _default_action()
+    if not re.fullmatch(r"[\w.-]+/[\w.-]+(/[\w./-]+)?@[\w./-]+", action):
+        _fail(f"--action {action!r}: expected OWNER/REPO@REF (a tag or a commit SHA)")
     if workspace is None:
         found = [d for d in (".", "campaigns") if (directory / d / "campaignctl.yaml").is_file()]
         workspace = found[0] if found else "."
@@ -509,15 +547,45 @@ def init(directory: Path, ci: str, workspace: str | None) -> None:
         text = (source / name).read_text()
         text = text.replace("CAMPAIGNCTL_WORKSPACE: campaigns",
                             f"CAMPAIGNCTL_WORKSPACE: {workspace}")
+        text = text.replace("uses: CAMPAIGNCTL_ACTION", f"uses: {action}")
         (target / name).write_text(text)
         click.echo(f"wrote {target / name}")
-    if _state_backend(directory / workspace) != "postgres":
-        click.echo(f"warning: {directory / workspace / 'campaignctl.yaml'} uses the SQLite "
+    config = directory / workspace / "campaignctl.yaml"
+    if not config.is_file():
+        click.echo(f"No {config} yet: create the workspace with `campaignctl init "
+                   f"{directory / workspace}`, then set its state to PostgreSQL for CI.",
+                   err=True)
+    elif _state_backend(directory / workspace) != "postgres":
+        click.echo(f"warning: {config} uses the SQLite "
                    "state, which a CI runner loses after each job; the workflows refuse it. "
                    "Set:\n  state:\n    backend: postgres\n    dsn: ${CAMPAIGNCTL_STATE_DSN}",
                    err=True)
-    click.echo("Next: add the repository secrets your campaignctl.yaml names (and "
-               "CAMPAIGNCTL_STATE_DSN for the shared state), then open a pull request.")
+    click.echo(f"The workflows use the campaignctl action {action}. Next: add the "
+               "repository secrets your campaignctl.yaml names (and CAMPAIGNCTL_STATE_DSN for "
+               "the shared state), then open a pull request.")
+
+
+WORKSPACE_TEMPLATE = ("campaignctl.yaml", "senders.yaml", "optouts.yaml", "groups.yaml",
+                      "messages.yaml", "campaigns.yaml")
+
+
+def _init_workspace(directory: Path) -> None:
+    """A workspace to start from: commented accounts, one manifest of each kind."""
+    from importlib import resources
+
+    source = resources.files("reconciler") / "templates" / "workspace"
+    files = {name: name for name in WORKSPACE_TEMPLATE} | {".gitignore": "gitignore"}
+    existing = [directory / n for n in files if (directory / n).exists()]
+    if existing:
+        _fail(f"{', '.join(map(str, existing))} already exist(s); not overwriting (init a "
+              "new directory, or remove them first)")
+    directory.mkdir(parents=True, exist_ok=True)
+    for name, template in files.items():
+        (directory / name).write_text((source / template).read_text())
+        click.echo(f"wrote {directory / name}")
+    click.echo(f"Next: `campaignctl validate {directory}` and `campaignctl plan {directory}` "
+               "(the sandbox account needs no credentials); `campaignctl init --ci github` "
+               "for CI workflows.")
 
 
 def _state_backend(workspace: Path) -> str:

@@ -50,12 +50,12 @@ def test_plan_template_steps():
     wf = load(TEMPLATES / "campaignctl-plan.yml")
     assert "pull_request" in wf["on"]
     assert wf["permissions"]["pull-requests"] == "write"
-    assert uses(wf) == ["actions/checkout", "actions/setup-python", "actions/github-script",
+    assert uses(wf) == ["actions/checkout", "CAMPAIGNCTL_ACTION", "actions/github-script",
                         "actions/upload-artifact"]
     runs = "\n".join(s.get("run", "") for s in steps(wf))
-    assert "pip install campaignctl" in runs
+    assert "pip install" not in runs  # the pinned action installs campaignctl
     assert campaignctl_commands(wf) == [
-        'campaignctl validate "$CAMPAIGNCTL_WORKSPACE"',
+        'campaignctl validate "$CAMPAIGNCTL_WORKSPACE" --format github',
         'campaignctl plan "$CAMPAIGNCTL_WORKSPACE" -o plan.json --format markdown '
         '--detailed-exitcode > plan.md 2> plan.err']
     script = next(s for s in steps(wf) if "github-script" in s.get("uses", ""))["with"]["script"]
@@ -72,13 +72,13 @@ def test_apply_template_steps():
     assert wf["on"]["push"]["branches"] == ["main"]
     assert "workflow_dispatch" in wf["on"]
     assert wf["concurrency"]["cancel-in-progress"] is False
-    assert uses(wf) == ["actions/checkout", "actions/setup-python", "actions/github-script",
-                        "actions/download-artifact"]
+    assert uses(wf) == ["actions/checkout", "CAMPAIGNCTL_ACTION", "actions/github-script",
+                        "actions/download-artifact", "actions/github-script"]
     download = next(s for s in steps(wf) if "download-artifact" in s.get("uses", ""))
     assert download["with"]["name"] == "campaignctl-plan"
     assert "steps.reviewed.outputs.run_id" in download["with"]["run-id"]
     assert campaignctl_commands(wf) == [
-        'campaignctl apply plan.json --workspace "$CAMPAIGNCTL_WORKSPACE"',
+        'campaignctl apply plan.json --workspace "$CAMPAIGNCTL_WORKSPACE" --report apply.md',
         'campaignctl validate "$CAMPAIGNCTL_WORKSPACE"',
         'campaignctl apply "$CAMPAIGNCTL_WORKSPACE" --auto-approve']
     assert wf["env"]["CAMPAIGNCTL_STATE_DSN"] == "${{ secrets.CAMPAIGNCTL_STATE_DSN }}"
