@@ -1,0 +1,112 @@
+"""A saved plan binds to its actions: engine/review.py, case by case."""
+
+from __future__ import annotations
+
+import pytest
+from conftest import run_cli
+
+from reconciler.engine.actions import Action, FieldChange, SendSummary
+from reconciler.engine.plan import Plan
+from reconciler.engine.review import compare_plans
+from reconciler.engine.saved import StalePlan, check_saved
+
+
+def send(recipients=5, suppressed=0, **kw) -> Action:
+    return Action("create", "Campaign", "sale", "mail", "not in the account",
+                  send=SendSummary(recipients, 1, "2030-01-01T09:00:00-05:00",
+                                   suppressed=suppressed, **kw),
+                  depends_on=["Sender/news"])
+
+
+def plan(*actions: Action) -> Plan:
+    return Plan(list(actions), "f" * 64, "d" * 64)
+
+
+def sender_drift(name="news") -> Action:
+    return Action("update", "Sender", name, "mail", "differs from the manifest",
+                  changes=[FieldChange("description", "Edited live", "News")],
+                  origin="outside")
+
+
+def test_the_same_actions_apply():
+    review = compare_plans(plan(send()), plan(send()))
+    assert not review.problems and not review.notes and len(review.run) == 1
+
+
+def test_an_audience_shrunk_by_opt_outs_is_still_the_reviewed_send():
+    review = compare_plans(plan(send(5, 0)), plan(send(4, 1)))
+    assert not review.problems
+    assert review.notes == ["Campaign/sale: sending to 4 recipient(s), not the reviewed 5: "
+                            "1 opted out since the plan was saved"]
+    assert review.run[0].send.recipients == 4
+
+
+@pytest.mark.parametrize("fresh, line", [
+    (send(5312, 0), "Campaign/sale: recipients 5,000 -> 5,312 (group grew)"),
+    (send(4990, 0), "Campaign/sale: recipients 5,000 -> 4,990 (group shrank)"),
+    (send(5001, 9), "Campaign/sale: recipients 5,000 -> 5,001 (group grew)"),
+    (send(5000, 0, already_sent=3), "Campaign/sale: already sent 0 -> 3 (another apply sent since the plan)"),
+])
+def test_anything_else_is_a_field_level_difference(fresh, line):
+    review = compare_plans(plan(send(5000, 0)), plan(fresh))
+    assert line in review.problems
+
+
+def test_unrelated_drift_is_left_alone_but_drift_a_reviewed_action_needs_is_refused():
+    review = compare_plans(plan(send()), plan(send(), sender_drift("other")))
+    assert not review.problems and review.left_alone == ["Sender/other"]
+    assert [a.address for a in review.run] == ["Campaign/sale"]
+    assert "changed outside campaignctl since the plan was saved" in review.notes[0]
+    review = compare_plans(plan(send()), plan(send(), sender_drift("news")))
+    assert review.problems == [
+        "Sender/news: apply would now also update it (changed outside campaignctl: differs "
+        "from the manifest); a reviewed action depends on it"]
+
+
+def test_a_reviewed_action_that_disappeared_or_changed_op_is_refused():
+    review = compare_plans(plan(send()), plan())
+    assert review.problems == ["Campaign/sale: reviewed create, apply would now do nothing "
+                               "(already applied, or the live object already matches)"]
+    refused = Action("refuse", "Campaign", "sale", "mail", "send time has passed")
+    assert compare_plans(plan(send()), plan(refused)).problems == [
+        "Campaign/sale: reviewed create, apply would now refuse (send time has passed)"]
+
+
+def test_field_changes_name_the_field():
+    old = Action("update", "Sender", "news", "mail", "r",
+                 changes=[FieldChange("email", "a@x.example", "b@x.example")])
+    new = Action("update", "Sender", "news", "mail", "r",
+                 changes=[FieldChange("email", "c@x.example", "b@x.example")])
+    assert compare_plans(plan(old), plan(new)).problems == [
+        "Sender/news: email was 'a@x.example' when reviewed, is 'c@x.example' now (changed "
+        "outside campaignctl)"]
+
+
+def test_changed_workspace_lists_what_apply_would_now_do():
+    fresh = Plan([send(6)], "f" * 64, "e" * 64)
+    with pytest.raises(StalePlan) as exc:
+        check_saved(plan(send(5)), fresh)
+    assert "the workspace changed since the plan was saved" in str(exc.value)
+    assert "Campaign/sale: recipients 5 -> 6 (group grew)" in str(exc.value)
+
+
+def test_init_writes_a_workspace_that_validates_and_plans(tmp_path):
+    ws = tmp_path / "new"
+    r = run_cli("init", str(ws))
+    assert r.returncode == 0, r.stderr
+    assert (ws / ".gitignore").read_text().splitlines()[-1] == ".campaignctl/"
+    kinds = sorted(line.split(": ")[1] for f in ws.glob("*.yaml") if f.name != "campaignctl.yaml"
+                   for line in f.read_text().splitlines() if line.startswith("kind: "))
+    assert kinds == ["Campaign", "ContactGroup", "Message", "OptOutList", "Sender"]
+    assert "#   api_key: ${SCHED_API_KEY}" in (ws / "campaignctl.yaml").read_text()
+    assert run_cli("validate", str(ws)).returncode == 0
+    r = run_cli("plan", str(ws), "--detailed-exitcode")
+    assert r.returncode == 2 and "+ create Campaign/welcome (mail)" in r.stdout
+    again = run_cli("init", str(ws))
+    assert again.returncode == 1 and "not overwriting" in again.stderr
+    # CI workflows for a repository without a workspace yet: no warning about a file that
+    # does not exist, a pointer to `init` instead.
+    r = run_cli("init", "--ci", "github", str(tmp_path / "repo"))
+    assert r.returncode == 0 and "SQLite" not in r.stderr and "campaignctl init" in r.stderr
+    r = run_cli("init", "--ci", "github", str(tmp_path / "repo2"), "--action", "not pinned")
+    assert r.returncode == 1 and "OWNER/REPO@REF" in r.stderr
