@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import socket
 import subprocess
 import sys
@@ -22,6 +23,32 @@ def write_workspace(root: Path, files: dict[str, str]) -> Path:
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(textwrap.dedent(text).lstrip("\n"))
     return root
+
+
+EXAMPLE = Path(__file__).parent.parent / "campaigns"
+#: The secrets example_on_real_accounts takes from the environment, as ${VAR}s.
+EXAMPLE_SECRETS = ("MAIL_API_TOKEN", "OCTOPUSH_LOGIN", "OCTOPUSH_KEY", "CONNECTLY_KEY",
+                   "SCHED_KEY")
+
+
+def example_on_real_accounts(ws: Path, base_url: str, *, postgres: bool = False) -> Path:
+    """Copy the example workspace to ws, its accounts at base_url with every credential a
+    ${VAR} (EXAMPLE_SECRETS); with `postgres`, the state in ${CAMPAIGNCTL_STATE_DSN}."""
+    shutil.copytree(EXAMPLE, ws, ignore=shutil.ignore_patterns(".campaignctl"))
+    config = ws / "campaignctl.yaml"
+    text = config.read_text().replace("base_url: sandbox", f"base_url: {base_url}")
+    for vendor, credentials in (
+            ("email-campaigns", "token: ${MAIL_API_TOKEN}"),
+            ("octopush", "api_login: ${OCTOPUSH_LOGIN}\n    api_key: ${OCTOPUSH_KEY}"),
+            ("connectly", "business_id: biz-1\n    api_key: ${CONNECTLY_KEY}"),
+            ("scheduled-campaigns", "api_key: ${SCHED_KEY}")):
+        text = text.replace(f"type: {vendor}\n", f"type: {vendor}\n    {credentials}\n")
+    if postgres:
+        text = text.replace("  backend: sqlite\n  path: .campaignctl/state.db\n",
+                            "  backend: postgres\n  dsn: ${CAMPAIGNCTL_STATE_DSN}\n")
+        assert "backend: postgres" in text
+    config.write_text(text)
+    return ws
 
 
 def run_cli(*args: str, cwd: Path | None = None, env: dict[str, str] | None = None,

@@ -14,16 +14,14 @@ of the campaign repository sharing one PostgreSQL state:
 from __future__ import annotations
 
 import json
-import shutil
 from datetime import datetime
 from pathlib import Path
 
 import httpx
-from conftest import run_cli
+from conftest import EXAMPLE_SECRETS, example_on_real_accounts, run_cli
 
 from reconciler.providers.email_campaigns.client import oid
 
-EXAMPLE = Path(__file__).parent.parent / "campaigns"
 TOKEN = "mail-token-pr-flow"
 
 SUMMER_SALE = """
@@ -44,19 +42,7 @@ spec:
 def checkout(tmp_path: Path, name: str, vendor_url: str, *, branch: bool = False,
              grown: bool = False) -> Path:
     """A fresh clone: the example workspace on PostgreSQL, the vendors on the sandbox."""
-    ws = tmp_path / name / "campaigns"
-    shutil.copytree(EXAMPLE, ws, ignore=shutil.ignore_patterns(".campaignctl"))
-    config = ws / "campaignctl.yaml"
-    text = config.read_text().replace("base_url: sandbox", f"base_url: {vendor_url}")
-    for vendor, credentials in (
-            ("email-campaigns", "token: ${MAIL_TOKEN}"),
-            ("octopush", "api_login: ops@example.com\n    api_key: ${MAIL_TOKEN}"),
-            ("connectly", "business_id: biz-1\n    api_key: ${MAIL_TOKEN}"),
-            ("scheduled-campaigns", "api_key: ${MAIL_TOKEN}")):
-        text = text.replace(f"type: {vendor}\n", f"type: {vendor}\n    {credentials}\n")
-    text = text.replace("  backend: sqlite\n  path: .campaignctl/state.db\n",
-                        "  backend: postgres\n  dsn: ${CAMPAIGNCTL_STATE_DSN}\n")
-    config.write_text(text)
+    ws = example_on_real_accounts(tmp_path / name / "campaigns", vendor_url, postgres=True)
     if branch:
         (ws / "summer.yaml").write_text(SUMMER_SALE.lstrip())
     if grown:
@@ -73,7 +59,7 @@ def api(server, method: str, path: str, **kw) -> httpx.Response:
 
 
 def test_reviewed_plan_survives_a_normal_day(tmp_path, sandbox_server, postgres_dsn):
-    env = {"MAIL_TOKEN": TOKEN, "CAMPAIGNCTL_STATE_DSN": postgres_dsn}
+    env = {**dict.fromkeys(EXAMPLE_SECRETS, TOKEN), "CAMPAIGNCTL_STATE_DSN": postgres_dsn}
 
     def cli(*args: str):
         r = run_cli(*args, env=env)

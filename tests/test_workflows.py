@@ -9,7 +9,7 @@ import shlex
 import shutil
 from pathlib import Path
 
-from conftest import run_cli
+from conftest import example_on_real_accounts, run_cli
 from ruamel.yaml import YAML
 
 ROOT = Path(__file__).parent.parent
@@ -141,19 +141,7 @@ def _runner_checkout(tmp_path: Path, runner: str, vendor_url: str) -> Path:
     """A fresh CI runner's checkout of the campaign repo: no .campaignctl, nothing kept from
     earlier jobs; the vendors are the sandbox server, the state is in PostgreSQL."""
     repo = tmp_path / runner
-    shutil.copytree(EXAMPLE, repo / "campaigns", ignore=shutil.ignore_patterns(".campaignctl"))
-    config = repo / "campaigns" / "campaignctl.yaml"
-    text = config.read_text().replace("base_url: sandbox", f"base_url: {vendor_url}")
-    for vendor, credentials in (
-            ("email-campaigns", "token: ${MAIL_API_TOKEN}"),
-            ("octopush", "api_login: ${OCTOPUSH_LOGIN}\n    api_key: ${OCTOPUSH_KEY}"),
-            ("connectly", "business_id: biz-1\n    api_key: ${CONNECTLY_KEY}"),
-            ("scheduled-campaigns", "api_key: ${SCHED_KEY}")):
-        text = text.replace(f"type: {vendor}\n", f"type: {vendor}\n    {credentials}\n")
-    text = text.replace("  backend: sqlite\n  path: .campaignctl/state.db\n",
-                        "  backend: postgres\n  dsn: ${CAMPAIGNCTL_STATE_DSN}\n")
-    assert "backend: postgres" in text
-    config.write_text(text)
+    example_on_real_accounts(repo / "campaigns", vendor_url, postgres=True)
     assert run_cli("init", "--ci", "github", str(repo)).returncode == 0
     return repo
 

@@ -6,13 +6,12 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 from pathlib import Path
 
-from conftest import run_cli, write_workspace
+from conftest import EXAMPLE_SECRETS, example_on_real_accounts, run_cli, write_workspace
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "campaigns"
-SECRETS = ("MAIL_API_TOKEN", "OCTOPUSH_LOGIN", "OCTOPUSH_KEY", "CONNECTLY_KEY", "SCHED_KEY")
+SECRETS = EXAMPLE_SECRETS
 
 
 def no_secrets() -> dict[str, str]:
@@ -32,17 +31,7 @@ def run_without_secrets(*args: str):
 
 def real_accounts(tmp_path: Path) -> Path:
     """The example workspace pointed at real accounts: every credential is a ${VAR}."""
-    ws = tmp_path / "campaigns"
-    shutil.copytree(EXAMPLE, ws, ignore=shutil.ignore_patterns(".campaignctl"))
-    config = ws / "campaignctl.yaml"
-    text = config.read_text().replace("base_url: sandbox", "base_url: https://api.example.com")
-    for vendor, credentials in (
-            ("email-campaigns", "token: ${MAIL_API_TOKEN}"),
-            ("octopush", "api_login: ${OCTOPUSH_LOGIN}\n    api_key: ${OCTOPUSH_KEY}"),
-            ("connectly", "business_id: biz-1\n    api_key: ${CONNECTLY_KEY}"),
-            ("scheduled-campaigns", "api_key: ${SCHED_KEY}")):
-        text = text.replace(f"type: {vendor}\n", f"type: {vendor}\n    {credentials}\n")
-    config.write_text(text)
+    ws = example_on_real_accounts(tmp_path / "campaigns", "https://api.example.com")
     return ws
 
 
