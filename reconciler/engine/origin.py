@@ -71,6 +71,8 @@ class ManifestDigests:
     def __init__(self, ws: Workspace):
         self.ws = ws
         self.items = {(r.kind, r.name): manifest_item(r) for r in ws.ordered()}
+        # Each item serialised once, however many campaigns reference it.
+        self.item_digests = {k: digest(item) for k, item in self.items.items()}
 
     def workspace(self) -> str:
         """Changes whenever a manifest or a CSV it names changes."""
@@ -78,7 +80,7 @@ class ManifestDigests:
 
     def of(self, r: Resource) -> str:
         keys = sorted(closure(self.ws, [(r.kind, r.name)]))
-        return digest([self.items[k] for k in keys])
+        return digest([self.item_digests[k] for k in keys])
 
     def all(self) -> dict[str, str]:
         return {_key(r.provider, r.address): self.of(r) for r in self.ws.ordered()}
