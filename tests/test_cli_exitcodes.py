@@ -48,7 +48,7 @@ def test_detailed_exitcode_two_for_changes_zero_for_none(ws):
     ["plan", "{tmp}/missing", "--detailed-exitcode"],
     ["apply", "{tmp}/missing"],
     ["no-such-command"],
-    ["init", "{tmp}"],  # --ci is required
+    ["init", "{ws}"],  # a workspace is already there: never overwritten
 ])
 def test_usage_and_input_errors_exit_1(ws, tmp_path, args):
     r = run_cli(*[a.format(ws=ws, tmp=tmp_path) for a in args])
