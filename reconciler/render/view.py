@@ -338,9 +338,7 @@ class PlanView:
                         "(see the warnings): the live state may not match the manifests.")
             return "No changes. The live state matches the manifests."
         parts = [f"{n} {OP_LABELS[op]}" for op, n in self.counts.items() if n]
-        drift = len(self.drift)
-        tail = f" {drift} changed outside campaignctl (drift)." if drift else ""
-        return f"Plan: {', '.join(parts)}.{tail}"
+        return f"Plan: {', '.join(parts)}."
 
     @property
     def refused_line(self) -> str | None:
