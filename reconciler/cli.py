@@ -27,6 +27,14 @@ def _fail(message: str) -> None:
 _debug = False  # --debug: tracebacks of internal errors
 
 
+def env_option(command):
+    """`--env NAME` (or CAMPAIGNCTL_ENV): the environment of campaignctl.yaml to use."""
+    return click.option(
+        "--env", "environment", envvar="CAMPAIGNCTL_ENV", default=None, metavar="NAME",
+        help="The environment of campaignctl.yaml (staging, production...) to use "
+             "[env: CAMPAIGNCTL_ENV].")(command)
+
+
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="campaignctl")
 @click.option("--debug", is_flag=True,
@@ -39,16 +47,18 @@ def cli(debug: bool) -> None:
 
 @cli.command()
 @click.argument("directory", default=".", type=click.Path(file_okay=False, path_type=Path))
-def validate(directory: Path) -> None:
+@env_option
+def validate(directory: Path, environment: str | None) -> None:
     """Check manifests offline: schema, references, vendor rules."""
-    _, diagnostics = validate_directory(directory)
+    _, diagnostics = validate_directory(directory, environment=environment)
     for d in diagnostics:
         click.echo(str(d), err=d.severity == "error")
     errors = errors_of(diagnostics)
     if errors:
         click.echo(f"{len(errors)} error(s).", err=True)
         sys.exit(EXIT_ERROR)
-    click.echo(f"{directory}: valid.")
+    click.echo(f"{directory}: valid" + (f" (environment {environment})." if environment
+                                        else "."))
 
 
 FORMATS = ("text", "json", "markdown")
@@ -66,19 +76,19 @@ def _render(view, fmt: str, color: bool) -> str:
     return render_text(view, color)
 
 
-def _existing(directory: Path) -> tuple[int, object]:
+def _existing(directory: Path, environment: str | None) -> tuple[int, object]:
     """(managed resources = bindings in the state store, safety settings)."""
-    store = _store(directory)
+    store = _store(directory, environment)
     try:
-        return len(store.bindings()), store_config(directory).safety
+        return len(store.bindings()), store_config(directory, environment).safety
     finally:
         store.close()
 
 
-def store_config(directory: Path):
+def store_config(directory: Path, environment: str | None = None):
     from reconciler.config import load_config
 
-    config, errors = load_config(directory)
+    config, errors = load_config(directory, environment=environment)
     if config is None:
         raise ValidationFailed(errors)
     return config
@@ -96,16 +106,18 @@ def store_config(directory: Path):
               help="Save the plan to FILE (JSON) for `campaignctl apply FILE`.")
 @click.option("--show-contacts", is_flag=True,
               help="Contacts are shown as counts; plans never store addresses (says so).")
+@env_option
 def plan(directory: Path, targets: tuple[str, ...], detailed_exitcode: bool, fmt: str,
-         out_file: Path | None, show_contacts: bool) -> None:
+         out_file: Path | None, show_contacts: bool, environment: str | None) -> None:
     """Read live state and show what apply would change."""
     from reconciler.engine.safety import violations
     from reconciler.render.view import PlanView
     from reconciler.run import plan_workspace
 
     outcome = plan_workspace(directory, list(targets),
-                             options=RunOptions(show_contacts=show_contacts))
-    existing, safety = _existing(directory)
+                             options=RunOptions(show_contacts=show_contacts),
+                             environment=environment)
+    existing, safety = _existing(directory, environment)
     found = [str(v) for v in violations(outcome.plan, existing, safety)]
     view = PlanView(outcome.plan, directory=str(directory.resolve()), safety=found,
                     show_contacts=show_contacts)
@@ -134,8 +146,9 @@ def plan(directory: Path, targets: tuple[str, ...], detailed_exitcode: bool, fmt
               help="With a PLANFILE: the workspace, when it moved since the plan was saved.")
 @click.option("--resend-unknown", is_flag=True,
               help="Send again batches whose outcome is unknown (a reviewed decision).")
+@env_option
 def apply(source: Path, targets: tuple[str, ...], auto_approve: bool, force: bool,
-          workspace_dir: Path | None, resend_unknown: bool) -> None:
+          workspace_dir: Path | None, resend_unknown: bool, environment: str | None) -> None:
     """Apply a fresh plan of DIR (asks to confirm), or exactly a saved PLANFILE."""
     from reconciler.engine.safety import enforce
     from reconciler.render.apply import Progress, summary_lines
@@ -146,7 +159,12 @@ def apply(source: Path, targets: tuple[str, ...], auto_approve: bool, force: boo
     options = RunOptions(resend_unknown=resend_unknown)
     saved = None
     if source.is_file():
-        from reconciler.engine.saved import check_not_expired, check_saved, load_plan
+        from reconciler.engine.saved import (
+            check_environment,
+            check_not_expired,
+            check_saved,
+            load_plan,
+        )
 
         if targets:
             raise CampaignctlError("--target applies to a directory; a saved plan already "
@@ -156,11 +174,14 @@ def apply(source: Path, targets: tuple[str, ...], auto_approve: bool, force: boo
         if directory is None or not directory.is_dir():
             raise CampaignctlError(f"the workspace {saved_dir} named in {source} does not "
                                    "exist here; pass --workspace DIR")
+        # Without --env the plan's own environment: what was reviewed is what is applied.
+        environment = environment or saved.environment
+        check_environment(saved, environment, source)
         check_not_expired(saved, options.now)
         targets = tuple(saved.targets)
     else:
         directory = source
-    existing, safety = _existing(directory)
+    existing, safety = _existing(directory, environment)
     progress = Progress(0)
 
     def approve(plan) -> bool:
@@ -181,7 +202,8 @@ def apply(source: Path, targets: tuple[str, ...], auto_approve: bool, force: boo
 
     outcome = apply_workspace(directory, targets=list(targets), approve=approve,
                               progress=progress, options=options, expected=saved,
-                              check=check_saved if saved is not None else None)
+                              check=check_saved if saved is not None else None,
+                              environment=environment)
     progress.close()
     refused = PlanView(outcome.plan).refused_line
     if outcome.result is None:
@@ -192,7 +214,8 @@ def apply(source: Path, targets: tuple[str, ...], auto_approve: bool, force: boo
         if refused is not None:
             sys.exit(EXIT_ERROR)
         return
-    plan_command = f"campaignctl plan {directory}"
+    plan_command = f"campaignctl plan {directory}" + (f" --env {environment}"
+                                                      if environment else "")
     out, err = summary_lines(outcome.result, outcome.writes, outcome.reads, outcome.drift,
                              plan_command, refused)
     click.echo("\n" + "\n".join(out))
@@ -209,11 +232,26 @@ def apply(source: Path, targets: tuple[str, ...], auto_approve: bool, force: boo
               help="One campaign, with details: batches (tickets, times, outcomes), events.")
 @click.option("--show-contacts", is_flag=True,
               help="With --target: list the recipients and their outcomes (counts otherwise).")
-def status(directory: Path, fmt: str, target: str | None, show_contacts: bool) -> None:
+@env_option
+def status(directory: Path, fmt: str, target: str | None, show_contacts: bool,
+           environment: str | None) -> None:
     """Per campaign: state, send time, planned / sent / rejected / unknown, cost, results."""
     from reconciler.status import RENDERERS, collect
 
     click.echo(RENDERERS[fmt](collect(directory, target, show_contacts)))
+
+
+@cli.command()
+@click.argument("directory", default=".", type=click.Path(file_okay=False, path_type=Path))
+@env_option
+def render(directory: Path, environment: str | None) -> None:
+    """Print the manifests as they expand: for_each templates, ${var.NAME} values."""
+    from reconciler.expanded import render_expanded
+
+    text, diagnostics = render_expanded(directory, environment)
+    if diagnostics:
+        raise ValidationFailed(diagnostics)
+    click.echo(text, nl=False)
 
 
 @cli.command()
@@ -231,11 +269,11 @@ def state() -> None:
     """Inspect and edit the state store (bindings, send ledger, lock)."""
 
 
-def _store(directory: Path):
+def _store(directory: Path, environment: str | None):
     from reconciler.config import load_config
     from reconciler.state.store import open_store
 
-    config, errors = load_config(directory)
+    config, errors = load_config(directory, environment=environment)
     if config is None:
         raise ValidationFailed(errors)
     return open_store(config)
@@ -252,9 +290,10 @@ def _bound(store, address: str) -> list:
 
 @state.command("list")
 @click.argument("directory", default=".", type=click.Path(file_okay=False, path_type=Path))
-def state_list(directory: Path) -> None:
+@env_option
+def state_list(directory: Path, environment: str | None) -> None:
     """List bound resources."""
-    with closing(_store(directory)) as store:
+    with closing(_store(directory, environment)) as store:
         for b in store.bindings():
             click.echo(f"{b.kind}/{b.name}\t{b.account}\t{b.remote_id}")
 
@@ -262,13 +301,14 @@ def state_list(directory: Path) -> None:
 @state.command("show")
 @click.argument("address")
 @click.argument("directory", default=".", type=click.Path(file_okay=False, path_type=Path))
-def state_show(address: str, directory: Path) -> None:
+@env_option
+def state_show(address: str, directory: Path, environment: str | None) -> None:
     """Show one binding (KIND/NAME), or a send-only campaign's batches and counts."""
     from reconciler.ledger_cli import ledger_lines
     from reconciler.state.ledger import SendLedger
 
     kind, _, name = address.partition("/")
-    with closing(_store(directory)) as store:
+    with closing(_store(directory, environment)) as store:
         accounts = [a for a, c in SendLedger(store).campaign_names()
                     if c == name and kind == "Campaign"]
         for account in accounts:
@@ -281,9 +321,10 @@ def state_show(address: str, directory: Path) -> None:
 @state.command("rm")
 @click.argument("address")
 @click.argument("directory", default=".", type=click.Path(file_okay=False, path_type=Path))
-def state_rm(address: str, directory: Path) -> None:
+@env_option
+def state_rm(address: str, directory: Path, environment: str | None) -> None:
     """Forget a binding (the live object is left alone)."""
-    with closing(_store(directory)) as store:
+    with closing(_store(directory, environment)) as store:
         for b in _bound(store, address):
             store.remove_binding(b.account, b.kind, b.name)
     click.echo(f"forgot {address}")
@@ -293,7 +334,8 @@ def state_rm(address: str, directory: Path) -> None:
 @click.argument("source", metavar="KIND/OLD")
 @click.argument("destination", metavar="KIND/NEW")
 @click.argument("directory", default=".", type=click.Path(file_okay=False, path_type=Path))
-def state_mv(source: str, destination: str, directory: Path) -> None:
+@env_option
+def state_mv(source: str, destination: str, directory: Path, environment: str | None) -> None:
     """Move what the state holds under a renamed manifest (bindings, send ledger, opt-outs).
 
     Rename the manifest, then run this, so the next plan sees the same resource instead
@@ -311,7 +353,7 @@ def state_mv(source: str, destination: str, directory: Path) -> None:
     if not re.match(NAME_PATTERN, new):
         _fail(f"{destination}: {new!r} is not a valid name (lower-case letters, digits, "
               "'.', '_', '-')")
-    with closing(_store(directory)) as store:
+    with closing(_store(directory, environment)) as store:
         moved = move(store, kind, old, new)
     click.echo(f"moved {source} to {destination}: {describe(moved)}")
 
@@ -319,7 +361,8 @@ def state_mv(source: str, destination: str, directory: Path) -> None:
 @state.command("unlock")
 @click.argument("lock_id", metavar="LOCK_ID")
 @click.argument("directory", default=".", type=click.Path(file_okay=False, path_type=Path))
-def state_unlock(lock_id: str, directory: Path) -> None:
+@env_option
+def state_unlock(lock_id: str, directory: Path, environment: str | None) -> None:
     """Break the lock LOCK_ID (shown in the "locked" message), once its holder is gone.
 
     A lock whose holder is alive is never broken: two applies at once could send twice.
@@ -327,7 +370,7 @@ def state_unlock(lock_id: str, directory: Path) -> None:
     wanted: str | None = lock_id
     if directory == Path(".") and (Path(lock_id) / "campaignctl.yaml").is_file():
         wanted, directory = None, Path(lock_id)  # `state unlock DIR`: show, break nothing
-    with closing(_store(directory)) as store:
+    with closing(_store(directory, environment)) as store:
         info = store.lock_info()
         if info is None:
             click.echo("not locked")
@@ -355,7 +398,8 @@ def state_unlock(lock_id: str, directory: Path) -> None:
 @click.option("--from", "source", default=None, metavar="FILE",
               type=click.Path(dir_okay=False, path_type=Path),
               help="The SQLite state to copy [default: DIR/.campaignctl/state.db].")
-def state_migrate(directory: Path, source: Path | None) -> None:
+@env_option
+def state_migrate(directory: Path, source: Path | None, environment: str | None) -> None:
     """Copy a SQLite state (bindings, send ledger, opt-outs) into the backend campaignctl.yaml names.
 
     All or nothing; the target must be empty. The SQLite file is left as it was."""
@@ -367,7 +411,7 @@ def state_migrate(directory: Path, source: Path | None) -> None:
         _fail(f"{source}: no SQLite state to migrate")
     if not SqliteStore.holds_state(source):
         _fail(f"{source} is not a campaignctl SQLite state")
-    target = _store(directory)
+    target = _store(directory, environment)
     if isinstance(target, SqliteStore) and target.path.resolve() == source.resolve():
         _fail(f"campaignctl.yaml's state is {source} itself: set state.backend first")
     old = SqliteStore(source)
@@ -449,13 +493,16 @@ def callbacks_serve(directory: Path, host: str, port: int) -> None:
 @click.option("--force", is_flag=True, help="Overwrite the manifest file and its CSVs.")
 @click.option("--dry-run", is_flag=True, help="List what would be written and bound; "
                                               "write nothing.")
+@env_option
 def import_(account: str, directory: Path, ids: tuple[str, ...], kinds: tuple[str, ...],
-            names: tuple[str, ...], out: str | None, force: bool, dry_run: bool) -> None:
+            names: tuple[str, ...], out: str | None, force: bool, dry_run: bool,
+            environment: str | None) -> None:
     """Adopt live objects of ACCOUNT: write their manifests and bind them."""
     from reconciler.importer import ImportRequest, import_account
 
     request = ImportRequest(list(ids), out, list(kinds), list(names), force, dry_run)
-    for line in import_account(directory, account, request=request).lines():
+    for line in import_account(directory, account, request=request,
+                               environment=environment).lines():
         click.echo(line)
 
 
@@ -468,13 +515,15 @@ CI_TEMPLATES = ("campaignctl-plan.yml", "campaignctl-apply.yml")
               help="Write ready CI workflows for this campaign repository.")
 @click.option("--workspace", "workspace", default=None, metavar="PATH",
               help="The workspace inside the repository (default: found from DIR).")
-def init(directory: Path, ci: str, workspace: str | None) -> None:
+@env_option
+def init(directory: Path, ci: str, workspace: str | None, environment: str | None) -> None:
     """Write CI workflows (plan on pull requests, apply on merge) to DIR/.github/workflows/."""
     from importlib import resources
 
     if workspace is None:
         found = [d for d in (".", "campaigns") if (directory / d / "campaignctl.yaml").is_file()]
         workspace = found[0] if found else "."
+    backend = _state_backend(directory / workspace, environment)
     target = directory / ".github" / "workflows"
     existing = [target / name for name in CI_TEMPLATES if (target / name).exists()]
     if existing:
@@ -485,10 +534,11 @@ def init(directory: Path, ci: str, workspace: str | None) -> None:
     for name in CI_TEMPLATES:
         text = (source / name).read_text()
         text = text.replace("CAMPAIGNCTL_WORKSPACE: campaigns",
-                            f"CAMPAIGNCTL_WORKSPACE: {workspace}")
+                            f"CAMPAIGNCTL_WORKSPACE: {workspace}" + (
+                                f"\n  CAMPAIGNCTL_ENV: {environment}" if environment else ""))
         (target / name).write_text(text)
         click.echo(f"wrote {target / name}")
-    if _state_backend(directory / workspace) != "postgres":
+    if backend != "postgres":
         click.echo(f"warning: {directory / workspace / 'campaignctl.yaml'} uses the SQLite "
                    "state, which a CI runner loses after each job; the workflows refuse it. "
                    "Set:\n  state:\n    backend: postgres\n    dsn: ${CAMPAIGNCTL_STATE_DSN}",
@@ -497,12 +547,19 @@ def init(directory: Path, ci: str, workspace: str | None) -> None:
                "CAMPAIGNCTL_STATE_DSN for the shared state), then open a pull request.")
 
 
-def _state_backend(workspace: Path) -> str:
-    """state.backend as written in the workspace's campaignctl.yaml (sqlite if unreadable)."""
+def _state_backend(workspace: Path, environment: str | None) -> str:
+    """state.backend as written in the workspace's campaignctl.yaml for the environment
+    (sqlite if unreadable); an environment that is needed and missing is an error."""
+    from reconciler.environments import select
     from reconciler.yamlsource import load_file, plain
 
     docs, _ = load_file(workspace / "campaignctl.yaml", "campaignctl.yaml")
-    data = plain(docs[0].data) if len(docs) == 1 else None
+    doc = None
+    if len(docs) == 1:
+        doc, errors = select(docs[0], environment)
+        if doc is None:
+            raise ValidationFailed(errors)
+    data = plain(doc.data) if doc is not None else None
     state = data.get("state") if isinstance(data, dict) else None
     return str(state.get("backend", "sqlite")) if isinstance(state, dict) else "sqlite"
 

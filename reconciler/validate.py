@@ -151,8 +151,9 @@ def validate_workspace(ws: Workspace) -> list[Diagnostic]:
 
 
 def validate_directory(directory: Path, env: dict[str, str] | None = None,
+                       environment: str | None = None,
                        ) -> tuple[Workspace | None, list[Diagnostic]]:
-    ws, diagnostics = load_workspace(directory, env)
+    ws, diagnostics = load_workspace(directory, env, environment)
     if ws is not None:
         diagnostics += validate_workspace(ws)
     return ws, sorted(diagnostics, key=lambda d: (d.location.path, d.location.line,

@@ -14,6 +14,7 @@ from reconciler import workspace_files
 from reconciler.config import CONFIG_FILE, WorkspaceConfig, load_config
 from reconciler.contacts import Contact, CsvProblem, read_csv
 from reconciler.errors import Diagnostic, Location
+from reconciler.foreach import Template, expand
 from reconciler.kinds import Envelope, Lifecycle, spec_model
 from reconciler.yamlsource import SourceDoc, load_file, plain
 
@@ -32,6 +33,7 @@ class Resource:
     doc: SourceDoc
     directory: Path  # the manifest's folder (CSV files are relative to it)
     root: Path | None = None  # the workspace directory, which named files cannot leave
+    template: Template | None = None  # the for_each document it was expanded from
 
     @property
     def address(self) -> str:
@@ -50,6 +52,12 @@ class Resource:
         if not file:
             return None
         return workspace_files.confined(file, self.directory, self.root or self.directory)
+
+    def files(self) -> list[Path]:
+        """Files whose content is part of this resource (its CSV, its body file)."""
+        names = (getattr(self.spec, "file", None), getattr(self.spec, "body_file", None))
+        return [workspace_files.confined(n, self.directory, self.root or self.directory)
+                for n in names if n]
 
     def iter_contacts(self) -> Iterator[Contact]:
         """Inline contacts, then the CSV's rows, streamed (rows with problems are skipped:
@@ -138,8 +146,10 @@ def parse_document(doc: SourceDoc, directory: Path) -> tuple[Resource | None, li
 
 
 def _parse(doc: SourceDoc, directory: Path, root: Path | None = None,
+           template: Template | None = None,
            ) -> tuple[Resource | None, Envelope | None, list[Diagnostic]]:
     """(resource, envelope, problems): the envelope is kept when only the spec is wrong."""
+    label = f"{template.label}: " if template else ""  # which expansion of a template
     data = plain(doc.data)
     if not isinstance(data, dict):
         return None, None, [Diagnostic(doc.start, "a manifest must be a mapping with kind, "
@@ -147,56 +157,81 @@ def _parse(doc: SourceDoc, directory: Path, root: Path | None = None,
     try:
         env = Envelope.model_validate(data)
     except ValidationError as exc:
-        return None, None, [_diag(doc, (), err) for err in exc.errors()]
+        return None, None, [_diag(doc, (), err, label) for err in exc.errors()]
     model = spec_model(env.kind)
     try:
         spec = model.model_validate(env.spec)
     except ValidationError as exc:
-        return None, env, [_diag(doc, ("spec",), err) for err in exc.errors()]
-    return (Resource(env.kind, env.name, env.provider, spec, env.lifecycle, doc, directory,
-                     root), env, [])
+        return None, env, [_diag(doc, ("spec",), err, label) for err in exc.errors()]
+    resource = Resource(env.kind, env.name, env.provider, spec, env.lifecycle, doc, directory,
+                        root, template)
+    body_file = getattr(spec, "body_file", None)
+    if body_file:
+        try:
+            spec.body = workspace_files.read_text(body_file, directory, root or directory)
+        except workspace_files.FileRefused as exc:
+            return None, env, [Diagnostic(resource.locate("body_file"),
+                                          f"{resource.address}: body_file: {exc}")]
+    return resource, env, []
 
 
-def _diag(doc: SourceDoc, prefix: tuple, err: dict) -> Diagnostic:
+def _diag(doc: SourceDoc, prefix: tuple, err: dict, label: str = "") -> Diagnostic:
     loc = (*prefix, *err["loc"])
     where = doc.locate_key(loc) if err["type"] == "extra_forbidden" else doc.locate(loc)
     err = {**err, "loc": loc}
-    return Diagnostic(where, pydantic_message(err))
+    return Diagnostic(where, label + pydantic_message(err))
+
+
+def expanded_documents(directory: Path, config: WorkspaceConfig | None,
+                       diagnostics: list[Diagnostic]) -> Iterator[tuple[Path, SourceDoc,
+                                                                        Template | None]]:
+    """Every manifest document, templates expanded and ${var.NAME} substituted. Without a
+    config (it has errors of its own) documents are read as written, for their syntax."""
+    for path in manifest_files(directory):
+        docs, errors = load_file(path, _display(path, directory), directory)
+        diagnostics.extend(errors)
+        for doc in docs:
+            if doc.broken:
+                yield path, doc, None
+                continue
+            expanded, errors = expand(doc, config.variables if config else {})
+            if config is not None:
+                diagnostics.extend(errors)
+            for edoc, template in expanded:
+                yield path, edoc, template
 
 
 def load_workspace(directory: Path, env: dict[str, str] | None = None,
+                   environment: str | None = None,
                    ) -> tuple[Workspace | None, list[Diagnostic]]:
     """Parse config and manifests. Returns every syntax/schema/duplicate problem at once;
     references and vendor rules are checked by `validate`."""
     directory = Path(directory)
     if not directory.is_dir():
         return None, [Diagnostic(Location(str(directory)), "not a directory")]
-    config, diagnostics = load_config(directory, env)
+    config, diagnostics = load_config(directory, env, environment)
     resources: dict[tuple[str, str], Resource] = {}
     first_seen: dict[tuple[str, str], Location] = {}
-    for path in manifest_files(directory):
-        docs, errors = load_file(path, _display(path, directory), directory)
+    for path, doc, template in expanded_documents(directory, config, diagnostics):
+        if doc.broken:  # its problems are reported; still declared, so no dangling refs
+            key = _declared(doc)
+            if key is not None and key not in first_seen:
+                first_seen[key] = doc.start
+            continue
+        resource, env, errors = _parse(doc, path.parent, directory, template)
         diagnostics.extend(errors)
-        for doc in docs:
-            if doc.broken:  # its problems are reported; still declared, so no dangling refs
-                key = _declared(doc)
-                if key is not None and key not in first_seen:
-                    first_seen[key] = doc.start
-                continue
-            resource, env, errors = _parse(doc, path.parent, directory)
-            diagnostics.extend(errors)
-            if env is None:
-                continue
-            key = (env.kind, env.name)
-            if key in first_seen:
-                diagnostics.append(Diagnostic(
-                    doc.locate(("name",)),
-                    f"duplicate {env.kind} name {env.name!r} (first defined at "
-                    f"{first_seen[key]})"))
-                continue
-            first_seen[key] = doc.start
-            if resource is not None:
-                resources[key] = resource
+        if env is None:
+            continue
+        key = (env.kind, env.name)
+        if key in first_seen:
+            diagnostics.append(Diagnostic(
+                doc.locate(("name",)),
+                f"duplicate {env.kind} name {env.name!r} (first defined at "
+                f"{first_seen[key]})"))
+            continue
+        first_seen[key] = doc.start
+        if resource is not None:
+            resources[key] = resource
     if config is None:
         return None, diagnostics
     return Workspace(directory, config, resources, set(first_seen)), diagnostics

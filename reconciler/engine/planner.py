@@ -41,16 +41,14 @@ class Session:
 
 
 def workspace_digest(ws: Workspace) -> str:
-    """Changes whenever a manifest or a CSV it names changes."""
+    """Changes whenever a manifest or a file it names (CSV, message body) changes."""
     items = []
     for r in ws.ordered():
         spec = r.spec.model_dump(mode="json", by_alias=True)
-        csv = r.csv_path()
-        csv_state = None
-        if csv is not None and csv.is_file():
-            # Content, not mtime: a CI checkout of the same commit must give the same digest.
-            csv_state = _file_sha256(csv)
-        items.append([r.address, r.provider, spec, r.lifecycle.model_dump(), csv_state])
+        # Content, not mtime: a CI checkout of the same commit must give the same digest.
+        files = [_file_sha256(f) if f.is_file() else None for f in r.files()]
+        items.append([r.address, r.provider, spec, r.lifecycle.model_dump(),
+                      *(files or [None])])
     return digest(items)
 
 
@@ -134,4 +132,6 @@ async def build_plan(session: Session, targets: list[str] | None = None) -> Plan
         workspace_digest=workspace_digest(ws),
         targets=sorted(targets or []),
         accounts={n: a.type for n, a in ws.config.accounts.items()},
+        environment=ws.config.environment,
+        templates={r.address: r.template.label for r in ws.resources.values() if r.template},
     )

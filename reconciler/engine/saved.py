@@ -63,8 +63,23 @@ def check_not_expired(plan: Plan, now: datetime) -> None:
                         + "; ".join(passed) + ". Set a future send_at. " + AGAIN)
 
 
+def _environment(name: str | None) -> str:
+    return f"environment {name}" if name else "a workspace without environments"
+
+
+def check_environment(saved: Plan, environment: str | None, source: Path | str) -> None:
+    """A plan reviewed for staging is never applied to production (nor the reverse)."""
+    if saved.environment != environment:
+        again = (f"`campaignctl plan --env {environment} -o FILE`" if environment
+                 else "`campaignctl plan -o FILE`")
+        raise StalePlan(f"{source} was planned for {_environment(saved.environment)}, not "
+                        f"{_environment(environment)}: nothing was changed. Plan for "
+                        f"{environment or 'this workspace'} and review that plan: {again}.")
+
+
 def check_saved(expected: Plan, fresh: Plan) -> None:
     """Compare the saved plan with the one made now, under the apply lock."""
+    check_environment(expected, fresh.environment, "the saved plan")
     if fresh.workspace_digest != expected.workspace_digest:
         raise StalePlan("the workspace changed since the plan was saved (manifests or CSV "
                         "files differ), nothing was changed. " + AGAIN)

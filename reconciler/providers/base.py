@@ -74,7 +74,8 @@ class Provider:
         self.account = account
         self.ctx = ctx
         self.store = ctx.store
-        self.base_url, self.transport = resolve(account.base_url, ctx.directory)
+        self.base_url, self.transport = resolve(account.base_url, ctx.directory,
+                                                ctx.workspace.config.environment)
 
     def http_options(self) -> dict[str, Any]:
         opts = {k: v for k, v in self.account.options.items()
