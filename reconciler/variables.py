@@ -22,7 +22,7 @@ from reconciler.errors import Diagnostic
 from reconciler.yamlsource import SourceDoc, YamlMap, YamlSeq
 
 REFERENCE = re.compile(
-    r"(\$?)\$\{((?:var|each)(?:\.[A-Za-z0-9_-]+)*)\}")
+    r"(\$?)\$\{((?:var|each)(?:\.[A-Za-z0-9_-]+)+)\}")
 _MISSING = object()
 
 
@@ -36,8 +36,6 @@ class Scope:
         """(value, None) or (_MISSING, why)."""
         root, *path = reference.split(".")
         if root == "var":
-            if not path:
-                return _MISSING, "`${var}` needs a name: ${var.NAME}"
             value, name = self.variables, "var"
             if path[0] not in value:
                 known = ", ".join(sorted(self.variables)) or "none"
@@ -48,7 +46,7 @@ class Scope:
                 return _MISSING, (f"${{{reference}}} is only defined in a document with "
                                   "`for_each`")
             value, name = self.each, "each"
-            if not path or path[0] not in ("key", "value"):
+            if path[0] not in ("key", "value"):
                 return _MISSING, f"${{{reference}}}: use each.key or each.value"
         for part in path:
             if isinstance(value, dict) and part in value:
@@ -62,7 +60,7 @@ class Scope:
 
 
 def has_reference(text: str) -> bool:
-    return "${var" in text or "${each" in text
+    return "${var." in text or "${each." in text
 
 
 def substitute(node: Any, scope: Scope, doc: SourceDoc, loc: Sequence[str | int],
