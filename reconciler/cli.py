@@ -397,16 +397,18 @@ def state_unlock(lock_id: str, directory: Path, environment: str | None) -> None
 @click.argument("directory", default=".", type=click.Path(file_okay=False, path_type=Path))
 @click.option("--from", "source", default=None, metavar="FILE",
               type=click.Path(dir_okay=False, path_type=Path),
-              help="The SQLite state to copy [default: DIR/.campaignctl/state.db].")
+              help="The SQLite state to copy [default: DIR/.campaignctl/state.db, or "
+                   "DIR/.campaignctl/ENV/state.db with --env].")
 @env_option
 def state_migrate(directory: Path, source: Path | None, environment: str | None) -> None:
     """Copy a SQLite state (bindings, send ledger, opt-outs) into the backend campaignctl.yaml names.
 
     All or nothing; the target must be empty. The SQLite file is left as it was."""
+    from reconciler.environments import default_state_path
     from reconciler.state.migrate import migrate
     from reconciler.state.store import SqliteStore
 
-    source = source or directory / ".campaignctl" / "state.db"
+    source = source or directory / default_state_path(environment)
     if not source.is_file():
         _fail(f"{source}: no SQLite state to migrate")
     if not SqliteStore.holds_state(source):

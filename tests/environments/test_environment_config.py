@@ -7,7 +7,8 @@ import os
 from pathlib import Path
 
 import pytest
-from conftest import run_cli, write_workspace
+from cli_inprocess import campaignctl as run_cli
+from conftest import write_workspace
 
 from reconciler.config import load_config
 from reconciler.errors import CampaignctlError
@@ -189,6 +190,9 @@ def test_cli_commands_take_env(tmp_path):
     assert run_cli("apply", str(ws), "--env", "staging", "--auto-approve").returncode == 0
     r = run_cli("state", "list", str(ws), "--env", "staging")
     assert r.stdout.startswith("Sender/news\tmail\t")
+    r = run_cli("state", "migrate", str(ws), "--env", "staging")  # its default --from
+    assert r.returncode == 1
+    assert f"state is {ws}/.campaignctl/staging/state.db itself" in r.stderr
     r = run_cli("init", "--ci", "github", str(tmp_path), "--workspace", "ws")
     assert r.returncode == 1 and "(production, staging)" in r.stderr
     r = run_cli("init", "--ci", "github", str(tmp_path), "--workspace", "ws",

@@ -123,6 +123,8 @@ def test_staging_sends_production_still_plans_the_full_send_and_refuses_staging_
 
 
 def test_a_workspace_with_environments_needs_one(example):
+    from cli_inprocess import campaignctl as run_cli  # many calls: in this process
+
     r = run_cli("plan", str(example))
     assert r.returncode == 1
     assert re.search(r"campaignctl\.yaml:\d+:\d+: this workspace has environments "

@@ -9,7 +9,8 @@ from pathlib import Path
 
 import httpx
 import pytest
-from conftest import run_cli, write_workspace
+from cli_inprocess import campaignctl as run_cli
+from conftest import write_workspace
 
 from reconciler.render.json import plan_document
 from reconciler.render.text import render_text

@@ -6,7 +6,8 @@ import os
 from pathlib import Path
 
 import pytest
-from conftest import run_cli, write_workspace
+from cli_inprocess import campaignctl as run_cli
+from conftest import write_workspace
 
 from reconciler.engine.planner import workspace_digest
 from reconciler.validate import errors_of, validate_directory
