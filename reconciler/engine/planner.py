@@ -66,10 +66,15 @@ def select_targets(ws: Workspace, targets: list[str]) -> set[tuple[str, str]]:
     stack = []
     for t in targets:
         kind, _, name = t.partition("/")
-        if (kind, name) not in ws.resources:
+        # A for_each template's own KIND/NAME targets every resource it expands into
+        # (unless a resource has that very name).
+        found = [(kind, name)] if (kind, name) in ws.resources else [
+            key for key, r in ws.resources.items()
+            if r.template and (r.template.kind, r.template.name) == (kind, name)]
+        if not found:
             raise CampaignctlError(f"--target {t}: no such resource in the workspace "
                                    f"(expected KIND/NAME, e.g. Campaign/spring-sale)")
-        stack.append((kind, name))
+        stack.extend(found)
     while stack:
         key = stack.pop()
         if key in chosen:

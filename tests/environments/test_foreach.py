@@ -101,6 +101,15 @@ def test_three_locales_plan_as_three_campaigns_with_their_own_subjects(ws):
         "Message/sale[fr]"
 
 
+def test_target_a_template_or_one_of_its_resources(ws):
+    plan = plan_workspace(ws, ["Campaign/sale"]).plan
+    assert sorted(a.address for a in plan.actions if a.kind == "Campaign") == [
+        "Campaign/sale-de", "Campaign/sale-es", "Campaign/sale-fr"]
+    plan = plan_workspace(ws, ["Campaign/sale-fr"]).plan
+    assert sorted(a.address for a in plan.actions if a.kind in ("Campaign", "Message")) == [
+        "Campaign/sale-fr", "Message/sale-fr"]
+
+
 def test_an_error_in_the_template_is_reported_once_per_expansion_at_its_line(ws):
     (ws / "locales.yaml").write_text(LOCALES.replace(
         "${each.value.subject} ${var.year}", "${each.value.subjet}").replace(
