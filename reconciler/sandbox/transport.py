@@ -16,13 +16,11 @@ def sandbox_dir(workspace_dir: Path, environment: str | None = None) -> Path:
     return (base / environment if environment else base) / "sandbox"
 
 
-def resolve(base_url: str, workspace_dir: Path, environment: str | None = None,
-            ) -> tuple[str, httpx.AsyncBaseTransport | None]:
+def resolve(base_url: str, data_dir: Path) -> tuple[str, httpx.AsyncBaseTransport | None]:
     """(url, transport) for an account. `base_url: sandbox` runs the emulator in-process,
-    persisted under the workspace's `.campaignctl/[<env>/]sandbox/`."""
+    persisted in `data_dir` (the workspace's `sandbox_dir`)."""
     if base_url != SANDBOX:
         return base_url, None
     from reconciler.sandbox.app import build_app
 
-    return SANDBOX_URL, httpx.ASGITransport(app=build_app(sandbox_dir(workspace_dir,
-                                                                      environment)))
+    return SANDBOX_URL, httpx.ASGITransport(app=build_app(data_dir))
