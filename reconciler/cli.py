@@ -11,6 +11,7 @@ from pathlib import Path
 import click
 
 from reconciler import __version__
+from reconciler.cli_options import env_option
 from reconciler.errors import CampaignctlError, ValidationFailed
 from reconciler.providers.base import RunOptions
 from reconciler.render.text import render_text, use_color
@@ -25,14 +26,6 @@ def _fail(message: str) -> None:
 
 
 _debug = False  # --debug: tracebacks of internal errors
-
-
-def env_option(command):
-    """`--env NAME` (or CAMPAIGNCTL_ENV): the environment of campaignctl.yaml to use."""
-    return click.option(
-        "--env", "environment", envvar="CAMPAIGNCTL_ENV", default=None, metavar="NAME",
-        help="The environment of campaignctl.yaml (staging, production...) to use "
-             "[env: CAMPAIGNCTL_ENV].")(command)
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -238,7 +231,7 @@ def status(directory: Path, fmt: str, target: str | None, show_contacts: bool,
     """Per campaign: state, send time, planned / sent / rejected / unknown, cost, results."""
     from reconciler.status import RENDERERS, collect
 
-    click.echo(RENDERERS[fmt](collect(directory, target, show_contacts)))
+    click.echo(RENDERERS[fmt](collect(directory, target, show_contacts, environment)))
 
 
 @cli.command()
@@ -467,13 +460,14 @@ def callbacks() -> None:
 @click.argument("directory", default=".", type=click.Path(file_okay=False, path_type=Path))
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=8790, show_default=True, type=int)
-def callbacks_serve(directory: Path, host: str, port: int) -> None:
+@env_option
+def callbacks_serve(directory: Path, host: str, port: int, environment: str | None) -> None:
     """Store events POSTed to http://HOST:PORT/ACCOUNT/CAMPAIGN in the state store."""
     import uvicorn
 
     from reconciler.callbacks import build_app
 
-    app = build_app(directory)
+    app = build_app(directory, environment)
     click.echo(f"receiving callbacks on http://{host}:{port}/ACCOUNT/CAMPAIGN")
     uvicorn.run(app, host=host, port=port, log_level="warning", access_log=False)
 

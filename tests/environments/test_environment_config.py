@@ -200,3 +200,20 @@ def test_cli_commands_take_env(tmp_path):
     assert r.returncode == 0 and "uses the SQLite state" not in r.stderr
     plan_wf = (tmp_path / ".github" / "workflows" / "campaignctl-plan.yml").read_text()
     assert "  CAMPAIGNCTL_WORKSPACE: ws\n  CAMPAIGNCTL_ENV: production\n" in plan_wf
+
+
+def test_every_workspace_command_takes_env():
+    import click
+
+    from reconciler.cli import cli
+
+    def commands(group: click.Group, prefix: str = ""):
+        for name, command in group.commands.items():
+            if isinstance(command, click.Group):
+                yield from commands(command, f"{prefix}{name} ")
+            else:
+                yield f"{prefix}{name}", command
+
+    without = sorted(name for name, command in commands(cli)
+                     if not any(p.name == "environment" for p in command.params))
+    assert without == ["sandbox serve", "schema"]  # neither reads a workspace
