@@ -8,13 +8,15 @@ from __future__ import annotations
 
 import csv
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from functools import lru_cache
 from pathlib import Path
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 import phonenumbers
 from email_validator import EmailNotValidError, validate_email
+from phonenumbers import COUNTRY_CODE_TO_REGION_CODE
+from phonenumbers.phonemetadata import PhoneMetadata
 
 from reconciler.workspace_files import bounded_lines, header_names, open_csv, printable, shown
 
@@ -78,6 +80,8 @@ def normalize_email(value: str) -> str:
 def normalize_phone(value: str) -> str:
     """Phone numbers must be written in E.164 (+ and country code)."""
     raw = value.strip()
+    if raw[1:].isdigit() and raw.isascii() and raw[:1] == "+" and _valid_e164_digits(raw):
+        return raw  # already canonical: the full parse below would give the same string
     if not raw.startswith("+"):
         raise ContactError(f"invalid phone number {shown(raw)}: not in E.164 format (+<country><number>)")
     try:
@@ -87,6 +91,77 @@ def normalize_phone(value: str) -> str:
     if not phonenumbers.is_valid_number(parsed):
         raise ContactError(f"invalid phone number {shown(raw)}: not a valid number")
     return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
+
+
+# The number types phonenumbers.is_valid_number accepts (any type but UNKNOWN).
+_NUMBER_TYPES = ("premium_rate", "toll_free", "shared_cost", "voip", "personal_number", "pager",
+                 "uan", "voicemail", "fixed_line", "mobile")
+
+
+class _RegionCheck(NamedTuple):
+    leading_digits: Callable[[str], Any] | None
+    national_prefix: Callable[[str], Any] | None
+    general: tuple[frozenset[int], Callable[[str], Any]] | None
+    types: tuple[tuple[frozenset[int], Callable[[str], Any]], ...]
+
+    def valid(self, nsn: str) -> bool:
+        if self.general is None or not _desc_matches(self.general, nsn):
+            return False
+        return any(_desc_matches(d, nsn) for d in self.types)
+
+
+def _desc_matches(desc: tuple[frozenset[int], Callable[[str], Any]], nsn: str) -> bool:
+    lengths, fullmatch = desc
+    return (not lengths or len(nsn) in lengths) and fullmatch(nsn) is not None
+
+
+def _compiled_desc(desc: Any) -> tuple[frozenset[int], Callable[[str], Any]] | None:
+    if desc is None or not desc.national_number_pattern:
+        return None
+    return frozenset(desc.possible_length or ()), re.compile(desc.national_number_pattern).fullmatch
+
+
+@lru_cache(maxsize=None)
+def _region_check(region: str) -> _RegionCheck | None:
+    """phonenumbers' own metadata for one region, compiled once (the same patterns and
+    possible lengths its is_valid_number tests)."""
+    md = PhoneMetadata.metadata_for_region(region, None)
+    if md is None:
+        return None
+    prefix = md.national_prefix_for_parsing or md.national_prefix
+    types = tuple(d for t in _NUMBER_TYPES if (d := _compiled_desc(getattr(md, t))) is not None)
+    return _RegionCheck(re.compile(md.leading_digits).match if md.leading_digits else None,
+                        re.compile(prefix).match if prefix else None,
+                        _compiled_desc(md.general_desc), types)
+
+
+def _valid_e164_digits(raw: str) -> bool:
+    """True only when `+<digits>` is certainly valid and already in E.164 form: the country
+    code found as phonenumbers finds it, the region chosen as it chooses it, and no national
+    prefix it might strip. Anything else (False) goes through the full parse, which also
+    words the error."""
+    digits = raw[1:]
+    if digits[:1] == "0":
+        return False  # no country code starts with 0
+    for n in (1, 2, 3):
+        regions = COUNTRY_CODE_TO_REGION_CODE.get(int(digits[:n])) if len(digits) > n else None
+        if regions:
+            break
+    else:
+        return False
+    nsn = digits[n:]
+    for region in regions:
+        check = _region_check(region)
+        if check is None:
+            return False  # a non-geographic code: not handled here
+        if check.national_prefix is not None and check.national_prefix(nsn):
+            return False  # the full parse may strip it and normalise differently
+        if check.leading_digits is not None:
+            if check.leading_digits(nsn):
+                return check.valid(nsn)
+        elif check.valid(nsn):
+            return True
+    return False
 
 
 def normalize_address(value: str) -> str:
@@ -133,17 +208,36 @@ def read_csv(path: Path) -> Iterator[tuple[int, Contact | CsvProblem]]:
                    else "needs an `email` or `phone` column")
             yield 1, CsvProblem(1, 1, f"{msg}; columns are {', '.join(FIELDS)}")
             return
+        # Fast row path: each field by its column index, straight into the tuple.
+        index = [columns.index(f) if f in columns else -1 for f in FIELDS]
+        ie, ip = index[0], index[1]
+        rest = [(n, i) for n, i in enumerate(index) if n > 1 and i >= 0]
+        width = len(columns)
+        new = tuple.__new__
         try:
             for row in reader:
-                line = reader.line_num
-                if not row or all(not c.strip() for c in row):
+                if len(row) != width:
+                    if not row or all(not c.strip() for c in row):
+                        continue
+                    yield reader.line_num, CsvProblem(reader.line_num, 1,
+                                                      f"expected {width} columns, got {len(row)}")
                     continue
-                if len(row) != len(columns):
-                    yield line, CsvProblem(line, 1, f"expected {len(columns)} columns, got {len(row)}")
+                values: list[str | None] = [None] * 9
+                for n, i in rest:
+                    values[n] = row[i].strip() or None
+                email = row[ie].strip() if ie >= 0 else ""
+                phone = row[ip].strip() if ip >= 0 else ""
+                if not email and not phone:
+                    if any(v is not None for v in values) or any(c.strip() for c in row):
+                        yield reader.line_num, CsvProblem(reader.line_num, 1,
+                                                          "a contact needs an email or a phone")
                     continue
                 try:
-                    yield line, make_contact(dict(zip(columns, row, strict=True)))
+                    values[0] = normalize_email(email) if email else None
+                    values[1] = normalize_phone(phone) if phone else None
                 except ContactError as exc:
-                    yield line, CsvProblem(line, 1, str(exc))
+                    yield reader.line_num, CsvProblem(reader.line_num, 1, str(exc))
+                    continue
+                yield reader.line_num, new(Contact, values)
         except (csv.Error, UnicodeDecodeError) as exc:
             yield reader.line_num, CsvProblem(reader.line_num, 1, f"unreadable CSV: {exc}")
