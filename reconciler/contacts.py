@@ -9,7 +9,7 @@ from __future__ import annotations
 import csv
 import re
 from collections.abc import Callable, Iterator
-from functools import lru_cache
+from functools import cache, lru_cache
 from pathlib import Path
 from typing import Any, NamedTuple
 
@@ -121,7 +121,7 @@ def _compiled_desc(desc: Any) -> tuple[frozenset[int], Callable[[str], Any]] | N
     return frozenset(desc.possible_length or ()), re.compile(desc.national_number_pattern).fullmatch
 
 
-@lru_cache(maxsize=None)
+@cache
 def _region_check(region: str) -> _RegionCheck | None:
     """phonenumbers' own metadata for one region, compiled once (the same patterns and
     possible lengths its is_valid_number tests)."""
@@ -241,3 +241,33 @@ def read_csv(path: Path) -> Iterator[tuple[int, Contact | CsvProblem]]:
                 yield reader.line_num, new(Contact, values)
         except (csv.Error, UnicodeDecodeError) as exc:
             yield reader.line_num, CsvProblem(reader.line_num, 1, f"unreadable CSV: {exc}")
+
+
+_MASK = (1 << 64) - 1
+
+
+class EmailSet:
+    """A group's contacts as its email->name set, summarised as (count, digest): the digest
+    is an order-independent sum of per-entry hashes, so two sets compare in O(1) with no
+    per-contact object kept. The first entry of an email wins, as in the vendor's lists.
+    Hashes are per process: summaries compare only within one run."""
+
+    __slots__ = ("seen", "count", "digest", "names")
+
+    def __init__(self, keep: bool = False):
+        self.seen: set[str] = set()
+        self.count = 0
+        self.digest = 0
+        self.names: dict[str, str] | None = {} if keep else None  # email -> name, if kept
+
+    def add(self, email: str, name: str) -> None:
+        if email in self.seen:
+            return
+        self.seen.add(email)
+        self.count += 1
+        self.digest = (self.digest + hash((email, name))) & _MASK
+        if self.names is not None:
+            self.names[email] = name
+
+    def summary(self) -> tuple[int, int]:
+        return self.count, self.digest

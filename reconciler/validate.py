@@ -4,17 +4,13 @@ own rules. Every problem is collected; nothing stops at the first."""
 from __future__ import annotations
 
 import importlib
-import itertools
 from collections.abc import Callable
 from pathlib import Path
 
-from reconciler.contacts import CsvProblem, read_csv
 from reconciler.errors import Diagnostic, Location
 from reconciler.providers.catalog import VENDORS
 from reconciler.workspace import Resource, Workspace, load_workspace
 from reconciler.workspace_files import FileRefused, shown
-
-MAX_CSV_PROBLEMS = 20
 
 REFERENCES: dict[str, tuple[tuple[str, str], ...]] = {
     # Campaign field -> kind it names
@@ -105,21 +101,14 @@ def check_csv(r: Resource) -> list[Diagnostic]:
     if not path.exists():
         return [Diagnostic(r.locate("file"), f"{r.address}: CSV file {shown(r.spec.file)} not "
                                              f"found next to the manifest")]
-    out, extra = [], 0
-    display = str(Path(r.doc.path).parent / r.spec.file)
     try:
-        rows = read_csv(path)
-        first = next(rows, None)
+        scan = r.scan()
     except FileRefused as exc:
         return [Diagnostic(r.locate("file"), f"{r.address}: {exc}")]
-    for _, row in itertools.chain([first] if first else [], rows):
-        if isinstance(row, CsvProblem):
-            if len(out) < MAX_CSV_PROBLEMS:
-                out.append(Diagnostic(Location(display, row.line, row.col), row.message))
-            else:
-                extra += 1
-    if extra:
-        out.append(Diagnostic(Location(display), f"... and {extra} more problems in this file"))
+    display = str(Path(r.doc.path).parent / r.spec.file)
+    out = [Diagnostic(Location(display, p.line, p.col), p.message) for p in scan.problems]
+    if scan.extra:
+        out.append(Diagnostic(Location(display), f"... and {scan.extra} more problems in this file"))
     return out
 
 

@@ -12,13 +12,23 @@ from pydantic import BaseModel, ValidationError
 
 from reconciler import workspace_files
 from reconciler.config import CONFIG_FILE, WorkspaceConfig, load_config
-from reconciler.contacts import Contact, CsvProblem, read_csv
+from reconciler.contacts import Contact, CsvProblem, EmailSet, read_csv
 from reconciler.errors import Diagnostic, Location
 from reconciler.foreach import Template, expand
 from reconciler.kinds import Envelope, Lifecycle, spec_model
 from reconciler.yamlsource import SourceDoc, load_file, plain
 
 KIND_ORDER = ("Sender", "OptOutList", "ContactGroup", "Message", "Campaign")
+
+
+MAX_CSV_PROBLEMS = 20  # reported per file; the rest are counted
+
+
+@dataclass
+class CsvScan:
+    problems: list[CsvProblem] = field(default_factory=list)
+    extra: int = 0  # problems beyond MAX_CSV_PROBLEMS
+    emails: tuple[int, int] = (0, 0)  # EmailSet.summary() of the contacts with an email
 
 
 @dataclass
@@ -34,6 +44,7 @@ class Resource:
     directory: Path  # the manifest's folder (CSV files are relative to it)
     root: Path | None = None  # the workspace directory, which named files cannot leave
     template: Template | None = None  # the for_each document it was expanded from
+    _scan: CsvScan | None = field(default=None, repr=False, compare=False)
 
     @property
     def address(self) -> str:
@@ -58,6 +69,30 @@ class Resource:
         names = (getattr(self.spec, "file", None), getattr(self.spec, "body_file", None))
         return [workspace_files.confined(n, self.directory, self.root or self.directory)
                 for n in names if n]
+
+    def scan(self) -> CsvScan:
+        """One pass over the inline contacts and the CSV, done once per command: the CSV's
+        problems (for validate) and the email->name set's summary (for the diff)."""
+        if self._scan is None:
+            out = CsvScan()
+            emails = EmailSet()
+            for entry in getattr(self.spec, "contacts", []):
+                c = entry.contact()
+                if c.email:
+                    emails.add(c.email, c.name)
+            path = self.csv_path()
+            if path is not None and path.exists():  # opening words why it is not a file
+                for _, row in read_csv(path):
+                    if isinstance(row, CsvProblem):
+                        if len(out.problems) < MAX_CSV_PROBLEMS:
+                            out.problems.append(row)
+                        else:
+                            out.extra += 1
+                    elif row.email:
+                        emails.add(row.email, row.name)
+            out.emails = emails.summary()
+            self._scan = out
+        return self._scan
 
     def iter_contacts(self) -> Iterator[Contact]:
         """Inline contacts, then the CSV's rows, streamed (rows with problems are skipped:

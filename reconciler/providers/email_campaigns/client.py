@@ -12,13 +12,15 @@ response surfaces as OutcomeUnknown for the caller to resolve by reading back.
 
 from __future__ import annotations
 
+import io
 import json
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import date
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import quote, urlencode
 
 import httpx
+import ijson
 
 from reconciler.errors import ApiError, OutcomeUnknown
 from reconciler.http import VendorHttp
@@ -30,6 +32,7 @@ CAMPAIGN_STATUSES = ("active", "paused", "cancelled")
 # The doc shows this header on every JSON request, GET and DELETE included. It is set per
 # request, not on the client: a client-wide Content-Type would override multipart's.
 JSON_HEADERS = {"Content-Type": "application/json"}
+T = TypeVar("T")
 
 
 def oid(obj: dict[str, Any]) -> str:
@@ -179,6 +182,23 @@ class EmailCampaignsClient:
 
     async def list_groups(self) -> list[dict[str, Any]]:
         return await self._list("/email/contact/")
+
+    async def list_groups_each(self, compact: Callable[[dict[str, Any]], T]) -> list[T]:
+        """GET the groups, each decoded on its own and handed to `compact` as it is read,
+        so a listing holding a million contacts is never one million dicts at once."""
+        path = "/email/contact/"
+        response = await self._send("GET", path, headers=JSON_HEADERS)
+        body, status = response.content, response.status_code
+        del response
+        if body.lstrip()[:1] != b"[":
+            raise ApiError(VENDOR, "GET", path, status,
+                           "unexpected response body (expected a JSON list)")
+        try:
+            return [compact(g) for g in ijson.items(io.BytesIO(body), "item", use_float=True)
+                    if isinstance(g, dict)]
+        except ijson.JSONError:
+            raise ApiError(VENDOR, "GET", path, status,
+                           "unexpected response body (expected a JSON list)") from None
 
     async def get_group(self, group_id: str) -> dict[str, Any]:
         return await self._get("/email/contact/", group_id)
