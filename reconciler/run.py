@@ -92,8 +92,12 @@ def apply_workspace(directory: Path, *, targets: list[str] | None = None,
                 reads, writes = session.calls()
             finally:
                 await session.aclose()
-            # Read back: anything still planned is a perpetual diff in the making.
-            after = open_session(ctx)
+            # Read back: anything still planned is a perpetual diff in the making. Only the
+            # accounts the apply wrote to can have changed; the first live state goes first.
+            touched = {a.account for a in result.done} | {a.account for a, _ in result.failed}
+            session.live.clear()
+            session.providers.clear()
+            after = open_session(ctx, touched)
             try:
                 again = await build_plan(after, targets)
             finally:

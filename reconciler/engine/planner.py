@@ -89,9 +89,12 @@ def select_targets(ws: Workspace, targets: list[str]) -> set[tuple[str, str]]:
     return chosen
 
 
-def open_session(ctx: RunContext) -> Session:
+def open_session(ctx: RunContext, accounts: set[str] | None = None) -> Session:
+    """Providers for every account, or only for `accounts` (an apply's read-back)."""
     session = Session(ctx)
     for name, account in ctx.workspace.config.accounts.items():
+        if accounts is not None and name not in accounts:
+            continue
         cls = VENDORS[account.type].provider_class()
         session.providers[name] = cls(account, ctx)
     return session
