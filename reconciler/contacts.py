@@ -101,24 +101,18 @@ _NUMBER_TYPES = ("premium_rate", "toll_free", "shared_cost", "voip", "personal_n
 class _RegionCheck(NamedTuple):
     leading_digits: Callable[[str], Any] | None
     national_prefix: Callable[[str], Any] | None
-    general: tuple[frozenset[int], Callable[[str], Any]] | None
-    types: tuple[tuple[frozenset[int], Callable[[str], Any]], ...]
+    # national number length -> one fullmatch of the general pattern AND any type pattern
+    # of that length (phonenumbers tests the general description, then each type).
+    by_length: dict[int, Callable[[str], Any]]
 
     def valid(self, nsn: str) -> bool:
-        if self.general is None or not _desc_matches(self.general, nsn):
-            return False
-        return any(_desc_matches(d, nsn) for d in self.types)
+        fullmatch = self.by_length.get(len(nsn))
+        return fullmatch is not None and fullmatch(nsn) is not None
 
 
-def _desc_matches(desc: tuple[frozenset[int], Callable[[str], Any]], nsn: str) -> bool:
-    lengths, fullmatch = desc
-    return (not lengths or len(nsn) in lengths) and fullmatch(nsn) is not None
-
-
-def _compiled_desc(desc: Any) -> tuple[frozenset[int], Callable[[str], Any]] | None:
-    if desc is None or not desc.national_number_pattern:
-        return None
-    return frozenset(desc.possible_length or ()), re.compile(desc.national_number_pattern).fullmatch
+def _lengths(desc: Any, default: set[int]) -> set[int]:
+    # An empty list means "the general description's lengths" (phonenumbers' own rule).
+    return set(desc.possible_length or ()) or default
 
 
 @cache
@@ -126,13 +120,23 @@ def _region_check(region: str) -> _RegionCheck | None:
     """phonenumbers' own metadata for one region, compiled once (the same patterns and
     possible lengths its is_valid_number tests)."""
     md = PhoneMetadata.metadata_for_region(region, None)
-    if md is None:
+    if md is None or md.general_desc is None or not md.general_desc.national_number_pattern:
         return None
     prefix = md.national_prefix_for_parsing or md.national_prefix
-    types = tuple(d for t in _NUMBER_TYPES if (d := _compiled_desc(getattr(md, t))) is not None)
+    general = md.general_desc
+    every = set(range(1, 18))  # no lengths given: any (an NSN has at most 17 digits)
+    general_lengths = _lengths(general, every)
+    types = [d for t in _NUMBER_TYPES if (d := getattr(md, t)) is not None
+             and d.national_number_pattern]
+    by_length = {}
+    for n in general_lengths:
+        patterns = [d.national_number_pattern for d in types if n in _lengths(d, every)]
+        if patterns:
+            union = "|".join(f"(?:{p})" for p in patterns)
+            by_length[n] = re.compile(
+                f"(?=(?:{general.national_number_pattern})\\Z)(?:{union})").fullmatch
     return _RegionCheck(re.compile(md.leading_digits).match if md.leading_digits else None,
-                        re.compile(prefix).match if prefix else None,
-                        _compiled_desc(md.general_desc), types)
+                        re.compile(prefix).match if prefix else None, by_length)
 
 
 def _valid_e164_digits(raw: str) -> bool:
