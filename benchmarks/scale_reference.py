@@ -40,6 +40,9 @@ import httpx
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests"))
+sys.path.insert(0, str(ROOT / "benchmarks"))
+
+import plan_scale  # noqa: E402
 
 SCHEDULED = 200  # scheduled-campaigns campaigns: one GET each (the API has no listing)
 EMAIL_RE = re.compile(r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~.-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+")
@@ -48,39 +51,24 @@ EMAIL_RE = re.compile(r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~.-]+@[A-Za-z0-9-]+(?:\.[A-Za
 # -- the workspace ----------------------------------------------------------------------------
 
 def generate(ws: Path, url: str, resources: int, contacts: int) -> dict[str, int]:
-    n = (resources - SCHEDULED) // 5  # senders, groups, messages: n each; campaigns: 2n
-    docs = []
-    for i in range(n):
-        docs.append(f"kind: Sender\nname: s{i}\nprovider: mail\n"
-                    f"spec: {{email: sender{i}@acme.example, description: Sender {i}}}\n")
-        docs.append(f"kind: ContactGroup\nname: g{i}\nprovider: mail\n"
-                    f"spec: {{title: Group {i}, file: g{i}.csv}}\n")
-        docs.append(f"kind: Message\nname: m{i}\nprovider: mail\n"
-                    f"spec: {{channel: email, subject: Subject {i}, body: Body {i}}}\n")
-    for i in range(resources - SCHEDULED - 3 * n):
-        docs.append(f"kind: Campaign\nname: c{i}\nprovider: mail\nspec:\n"
-                    f"  title: Campaign {i}\n  message: m{i % n}\n  sender: s{i % n}\n"
-                    f"  contact_groups: [g{i % n}]\n"
-                    f"  send_at: 2030-03-{1 + i % 28:02d}T{9 + i % 8:02d}:00:00-05:00\n"
-                    "  timezone: America/New_York\n")
-    for i in range(SCHEDULED):
-        docs.append(f"kind: Campaign\nname: sc{i}\nprovider: sched\nspec:\n"
-                    f"  title: Scheduled {i}\n  send_at: 2030-01-15T09:00:00+01:00\n"
-                    "  state: scheduled\n"
-                    f"  scheduled-campaigns: {{list: {1 + i % 50}, segments: [3, 7], domain: 4}}\n")
+    """plan_scale's email-campaigns workspace, plus SCHEDULED scheduled-campaigns campaigns,
+    both accounts served at `url`."""
+    made = plan_scale.generate(ws, resources - SCHEDULED, contacts, "sqlite")
+    docs = [f"kind: Campaign\nname: sc{i}\nprovider: sched\nspec:\n"
+            f"  title: Scheduled {i}\n  send_at: 2030-01-15T09:00:00+01:00\n"
+            "  state: scheduled\n"
+            f"  scheduled-campaigns: {{list: {1 + i % 50}, segments: [3, 7], domain: 4}}\n"
+            for i in range(SCHEDULED)]
+    with open(ws / "all.yaml", "a") as fh:
+        fh.write("---\n" + "---\n".join(docs))
     (ws / "campaignctl.yaml").write_text(
         "providers:\n"
         f"  mail: {{type: email-campaigns, base_url: '{url}', token: bench}}\n"
         f"  sched: {{type: scheduled-campaigns, base_url: '{url}', api_key: bench}}\n"
         "safety: {max_delete_percent: 100, max_update_percent: 100}\n")
-    (ws / "all.yaml").write_text("---\n".join(docs))
-    per_group = contacts // n
-    for g in range(n):
-        with open(ws / f"g{g}.csv", "w") as fh:
-            fh.write("email,first_name,last_name\n")
-            fh.writelines(f"user{g}.{i}@example.com,First{i},Last{i}\n"
-                          for i in range(per_group))
-    return {"resources": len(docs), "contacts": per_group * n, "groups": n}
+    groups = (resources - SCHEDULED) // 5
+    return {"resources": made["resources"] + SCHEDULED, "contacts": made["contacts"],
+            "groups": groups}
 
 
 def small_edit(ws: Path) -> None:
