@@ -275,3 +275,8 @@ class EmailSet:
 
     def summary(self) -> tuple[int, int]:
         return self.count, self.digest
+
+
+def summarize(names: dict[str, str]) -> tuple[int, int]:
+    """EmailSet.summary() of an email->name map built elsewhere (first entry kept)."""
+    return len(names), sum(map(hash, names.items())) & _MASK

@@ -16,7 +16,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from reconciler.campaign_status import CampaignStatus
-from reconciler.contacts import EmailSet
+from reconciler.contacts import summarize
 from reconciler.engine.actions import Action, FieldChange, SendSummary, SetChange
 from reconciler.engine.diff import field_changes, keyed_diff
 from reconciler.errors import ApiError, CampaignctlError, OutcomeUnknown
@@ -624,14 +624,13 @@ def _day_of(stamp: str) -> date | None:
 def _compact_group(group: dict, expected: dict[tuple[str, Any], Any]) -> dict:
     """A live group without its contact list: their summary, and the email->name map only
     when it differs from what the manifests want (the diff then needs every entry)."""
-    contacts = group.get("contacts") or []
-    emails = EmailSet(keep=True)
-    for c in contacts:
+    names: dict[str, str] = {}
+    for c in group.get("contacts") or []:
         email = c.get("email") if isinstance(c, dict) else None
         if email:
-            emails.add(email.lower(), c.get("name") or "")
+            names.setdefault(email.lower(), c.get("name") or "")
     out = {k: v for k, v in group.items() if k != "contacts"}
-    out["contact_summary"] = summary = emails.summary()
+    out["contact_summary"] = summary = summarize(names)
     try:
         gid = oid(group)
     except ValueError:
@@ -639,7 +638,7 @@ def _compact_group(group: dict, expected: dict[tuple[str, Any], Any]) -> dict:
     want = expected.get(("id", gid))
     if want is None and gid not in expected[("bound", None)]:
         want = expected.get(("tag", group.get("tag")))
-    out["contact_names"] = None if want == summary else emails.names
+    out["contact_names"] = None if want == summary else names
     return out
 
 
