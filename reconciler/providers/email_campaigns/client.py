@@ -12,6 +12,7 @@ response surfaces as OutcomeUnknown for the caller to resolve by reading back.
 
 from __future__ import annotations
 
+import codecs
 import json
 import re
 from collections.abc import Callable, Iterable, Iterator
@@ -188,10 +189,10 @@ class EmailCampaignsClient:
         path = "/email/contact/"
         response = await self._send("GET", path, headers=JSON_HEADERS)
         status = response.status_code
+        body = response.content
+        del response
         try:
-            text = response.content.decode("utf-8-sig")
-            del response
-            return [compact(g) for g in _each_item(text) if isinstance(g, dict)]
+            return [compact(g) for g in _each_item(body) if isinstance(g, dict)]
         except ValueError:  # not UTF-8, not JSON, or not a list
             raise ApiError(VENDOR, "GET", path, status,
                            "unexpected response body (expected a JSON list)") from None
@@ -296,29 +297,60 @@ class EmailCampaignsClient:
 
 
 _SPACE = re.compile(r"[ \t\n\r]*")
+_NUMBER_TAIL = re.compile(r"[0-9.eE+-]*")
+_CHUNK = 1 << 22  # bytes decoded to text at a time
 
 
-def _each_item(text: str) -> Iterator[Any]:
-    """The items of a JSON array, decoded one at a time by the C decoder."""
+def _each_item(data: bytes) -> Iterator[Any]:
+    """The items of a JSON array, decoded one at a time by the C decoder from text made a
+    few MB at a time, so the body is never held as text (or as objects) all at once."""
     decoder = json.JSONDecoder()
-    i = _SPACE.match(text, 0).end()
-    if text[i:i + 1] != "[":
+    text_of = codecs.getincrementaldecoder("utf-8-sig")()
+    pos, buf, i, want = 0, "", 0, _CHUNK
+
+    def more() -> bool:
+        nonlocal pos, buf, i, want
+        if pos >= len(data):
+            return False
+        buf = buf[i:] + text_of.decode(data[pos:pos + want], pos + want >= len(data))
+        pos, i = pos + want, 0
+        return True
+
+    def skip_space() -> str:
+        nonlocal i
+        while True:
+            i = _SPACE.match(buf, i).end()
+            if i < len(buf) or not more():
+                return buf[i:i + 1]
+
+    more()
+    if skip_space() != "[":
         raise ValueError("not a JSON list")
-    i = _SPACE.match(text, i + 1).end()
-    if text[i:i + 1] == "]":
-        i = _SPACE.match(text, i + 1).end()
+    i += 1
+    if skip_space() == "]":
+        i += 1
     else:
         while True:
-            item, i = decoder.raw_decode(text, i)
+            try:
+                item, end = decoder.raw_decode(buf, i)
+            except ValueError:
+                want *= 2  # an item longer than the text so far: read (much) more
+                if not more():
+                    raise
+                continue
+            if (isinstance(item, int | float) and _NUMBER_TAIL.fullmatch(buf, end)
+                    and more()):
+                continue  # a number cut by the chunk's end may go on: decode it again
+            want, i = _CHUNK, end
             yield item
-            i = _SPACE.match(text, i).end()
-            sep = text[i:i + 1]
-            i = _SPACE.match(text, i + 1).end()
+            sep = skip_space()
+            i += 1
             if sep == "]":
                 break
             if sep != ",":
                 raise ValueError("malformed JSON list")
-    if i != len(text):
+            skip_space()
+    if skip_space():
         raise ValueError("extra data after the JSON list")
 
 
