@@ -70,7 +70,9 @@ def measured(cmd: list[str], code: Path | None) -> tuple[float, float, subproces
     env = {**os.environ, **({"PYTHONPATH": str(code)} if code else {})}
     start = time.perf_counter()
     with tempfile.TemporaryFile() as out:
-        proc = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT, env=env)
+        # cwd: not this tree, so that PYTHONPATH decides which code runs
+        proc = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT, env=env,
+                                cwd=tempfile.gettempdir())
         _, status, usage = os.wait4(proc.pid, 0)
         proc.returncode = os.waitstatus_to_exitcode(status)
         wall = time.perf_counter() - start
