@@ -11,6 +11,7 @@ from pathlib import Path
 import click
 
 from reconciler import __version__
+from reconciler.cli_options import env_option
 from reconciler.errors import CampaignctlError, ValidationFailed
 from reconciler.providers.base import RunOptions
 from reconciler.render.text import render_text, use_color
@@ -44,9 +45,11 @@ def cli(debug: bool) -> None:
               help="github: workflow commands GitHub shows as annotations on the diff.")
 @click.option("--show-contacts", is_flag=True,
               help="Print the invalid email or phone itself (default: its file and row).")
-def validate(directory: Path, fmt: str, show_contacts: bool) -> None:
+@env_option
+def validate(directory: Path, fmt: str, show_contacts: bool, environment: str | None) -> None:
     """Check manifests offline, with no credentials: schema, references, vendor rules."""
-    _, diagnostics = validate_directory(directory, offline=True, show_contacts=show_contacts)
+    _, diagnostics = validate_directory(directory, offline=True, show_contacts=show_contacts,
+                                        environment=environment)
     errors = errors_of(diagnostics)
     if fmt == "json":
         from reconciler.render.diagnostics import render_json
@@ -65,7 +68,8 @@ def validate(directory: Path, fmt: str, show_contacts: bool) -> None:
             click.echo(f"{len(errors)} error(s).", err=True)
         sys.exit(EXIT_ERROR)
     if fmt == "text":
-        click.echo(f"{directory}: valid.")
+        click.echo(f"{directory}: valid" + (f" (environment {environment})." if environment
+                                            else "."))
 
 
 FORMATS = ("text", "json", "markdown")
@@ -83,19 +87,19 @@ def _render(view, fmt: str, color: bool) -> str:
     return render_text(view, color)
 
 
-def _existing(directory: Path) -> tuple[int, object]:
+def _existing(directory: Path, environment: str | None) -> tuple[int, object]:
     """(managed resources = bindings in the state store, safety settings)."""
-    store = _store(directory)
+    store = _store(directory, environment)
     try:
-        return len(store.bindings()), store_config(directory).safety
+        return len(store.bindings()), store_config(directory, environment).safety
     finally:
         store.close()
 
 
-def store_config(directory: Path):
+def store_config(directory: Path, environment: str | None = None):
     from reconciler.config import load_config
 
-    config, errors = load_config(directory)
+    config, errors = load_config(directory, environment=environment)
     if config is None:
         raise ValidationFailed(errors)
     return config
@@ -116,8 +120,10 @@ def store_config(directory: Path):
 @click.option("--vendor-estimate", is_flag=True,
               help="Price SMS sends with the vendor's simulation: SENDS one frame of "
                    "recipients' phone numbers to the vendor (default: a local estimate).")
+@env_option
 def plan(directory: Path, targets: tuple[str, ...], detailed_exitcode: bool, fmt: str,
-         out_file: Path | None, show_contacts: bool, vendor_estimate: bool) -> None:
+         out_file: Path | None, show_contacts: bool, vendor_estimate: bool,
+         environment: str | None) -> None:
     """Read live state and show what apply would change."""
     from reconciler.engine.safety import violations
     from reconciler.render.view import PlanView
@@ -125,8 +131,9 @@ def plan(directory: Path, targets: tuple[str, ...], detailed_exitcode: bool, fmt
 
     outcome = plan_workspace(directory, list(targets),
                              options=RunOptions(show_contacts=show_contacts,
-                                                vendor_estimate=vendor_estimate))
-    existing, safety = _existing(directory)
+                                                vendor_estimate=vendor_estimate),
+                             environment=environment)
+    existing, safety = _existing(directory, environment)
     found = [str(v) for v in violations(outcome.plan, existing, safety)]
     view = PlanView(outcome.plan, directory=str(directory.resolve()), safety=found,
                     show_contacts=show_contacts)
@@ -158,11 +165,14 @@ def plan(directory: Path, targets: tuple[str, ...], detailed_exitcode: bool, fmt
 @click.option("--report", "report", type=click.Path(dir_okay=False, path_type=Path),
               help="Also write the result as Markdown (done, failed, unknown; counts) to "
                    "FILE, for a pull-request comment.")
+@env_option
 def apply(source: Path, targets: tuple[str, ...], auto_approve: bool, force: bool,
-          workspace_dir: Path | None, resend_unknown: bool, report: Path | None) -> None:
+          workspace_dir: Path | None, resend_unknown: bool, report: Path | None,
+          environment: str | None) -> None:
     """Apply a fresh plan of DIR (asks to confirm), or exactly a saved PLANFILE."""
     try:
-        _apply(source, targets, auto_approve, force, workspace_dir, resend_unknown, report)
+        _apply(source, targets, auto_approve, force, workspace_dir, resend_unknown, report,
+               environment)
     except CampaignctlError as exc:
         if report is not None:
             from reconciler.render.apply_report import apply_report
@@ -172,7 +182,8 @@ def apply(source: Path, targets: tuple[str, ...], auto_approve: bool, force: boo
 
 
 def _apply(source: Path, targets: tuple[str, ...], auto_approve: bool, force: bool,
-           workspace_dir: Path | None, resend_unknown: bool, report: Path | None) -> None:
+           workspace_dir: Path | None, resend_unknown: bool, report: Path | None,
+           environment: str | None) -> None:
     from reconciler.engine.safety import enforce
     from reconciler.render.apply import Progress, summary_lines
     from reconciler.render.view import PlanView
@@ -182,7 +193,12 @@ def _apply(source: Path, targets: tuple[str, ...], auto_approve: bool, force: bo
     options = RunOptions(resend_unknown=resend_unknown)
     saved = None
     if source.is_file():
-        from reconciler.engine.saved import check_not_expired, check_saved, load_plan
+        from reconciler.engine.saved import (
+            check_environment,
+            check_not_expired,
+            check_saved,
+            load_plan,
+        )
 
         if targets:
             raise CampaignctlError("--target applies to a directory; a saved plan already "
@@ -192,11 +208,14 @@ def _apply(source: Path, targets: tuple[str, ...], auto_approve: bool, force: bo
         if directory is None or not directory.is_dir():
             raise CampaignctlError(f"the workspace {saved_dir} named in {source} does not "
                                    "exist here; pass --workspace DIR")
+        # Without --env the plan's own environment: what was reviewed is what is applied.
+        environment = environment or saved.environment
+        check_environment(saved, environment, source)
         check_not_expired(saved, options.now)
         targets = tuple(saved.targets)
     else:
         directory = source
-    existing, safety = _existing(directory)
+    existing, safety = _existing(directory, environment)
     progress = Progress(0)
 
     def approve(plan) -> bool:
@@ -219,7 +238,8 @@ def _apply(source: Path, targets: tuple[str, ...], auto_approve: bool, force: bo
 
     outcome = apply_workspace(directory, targets=list(targets), approve=approve,
                               progress=progress, options=options, expected=saved,
-                              check=check_saved if saved is not None else None)
+                              check=check_saved if saved is not None else None,
+                              environment=environment)
     progress.close()
     if report is not None:
         from reconciler.render.apply_report import apply_report
@@ -235,7 +255,8 @@ def _apply(source: Path, targets: tuple[str, ...], auto_approve: bool, force: bo
         if refused is not None:
             sys.exit(EXIT_ERROR)
         return
-    plan_command = f"campaignctl plan {directory}"
+    plan_command = f"campaignctl plan {directory}" + (f" --env {environment}"
+                                                      if environment else "")
     out, err = summary_lines(outcome.result, outcome.writes, outcome.reads, outcome.drift,
                              plan_command, refused)
     click.echo("\n" + "\n".join(out))
@@ -252,11 +273,26 @@ def _apply(source: Path, targets: tuple[str, ...], auto_approve: bool, force: bo
               help="One campaign, with details: batches (tickets, times, outcomes), events.")
 @click.option("--show-contacts", is_flag=True,
               help="With --target: list the recipients and their outcomes (counts otherwise).")
-def status(directory: Path, fmt: str, target: str | None, show_contacts: bool) -> None:
+@env_option
+def status(directory: Path, fmt: str, target: str | None, show_contacts: bool,
+           environment: str | None) -> None:
     """Per campaign: state, send time, planned / sent / rejected / unknown, cost, results."""
     from reconciler.status import RENDERERS, collect
 
-    click.echo(RENDERERS[fmt](collect(directory, target, show_contacts)))
+    click.echo(RENDERERS[fmt](collect(directory, target, show_contacts, environment)))
+
+
+@cli.command()
+@click.argument("directory", default=".", type=click.Path(file_okay=False, path_type=Path))
+@env_option
+def render(directory: Path, environment: str | None) -> None:
+    """Print the manifests as they expand: for_each templates, ${var.NAME} values."""
+    from reconciler.expanded import render_expanded
+
+    text, diagnostics = render_expanded(directory, environment)
+    if diagnostics:
+        raise ValidationFailed(diagnostics)
+    click.echo(text, nl=False)
 
 
 @cli.command()
@@ -274,11 +310,11 @@ def state() -> None:
     """Inspect and edit the state store (bindings, send ledger, lock)."""
 
 
-def _store(directory: Path):
+def _store(directory: Path, environment: str | None):
     from reconciler.config import load_config
     from reconciler.state.store import open_store
 
-    config, errors = load_config(directory)
+    config, errors = load_config(directory, environment=environment)
     if config is None:
         raise ValidationFailed(errors)
     return open_store(config)
@@ -295,9 +331,10 @@ def _bound(store, address: str) -> list:
 
 @state.command("list")
 @click.argument("directory", default=".", type=click.Path(file_okay=False, path_type=Path))
-def state_list(directory: Path) -> None:
+@env_option
+def state_list(directory: Path, environment: str | None) -> None:
     """List bound resources."""
-    with closing(_store(directory)) as store:
+    with closing(_store(directory, environment)) as store:
         for b in store.bindings():
             click.echo(f"{b.kind}/{b.name}\t{b.account}\t{b.remote_id}")
 
@@ -305,13 +342,14 @@ def state_list(directory: Path) -> None:
 @state.command("show")
 @click.argument("address")
 @click.argument("directory", default=".", type=click.Path(file_okay=False, path_type=Path))
-def state_show(address: str, directory: Path) -> None:
+@env_option
+def state_show(address: str, directory: Path, environment: str | None) -> None:
     """Show one binding (KIND/NAME), or a send-only campaign's batches and counts."""
     from reconciler.ledger_cli import ledger_lines
     from reconciler.state.ledger import SendLedger
 
     kind, _, name = address.partition("/")
-    with closing(_store(directory)) as store:
+    with closing(_store(directory, environment)) as store:
         accounts = [a for a, c in SendLedger(store).campaign_names()
                     if c == name and kind == "Campaign"]
         for account in accounts:
@@ -324,9 +362,10 @@ def state_show(address: str, directory: Path) -> None:
 @state.command("rm")
 @click.argument("address")
 @click.argument("directory", default=".", type=click.Path(file_okay=False, path_type=Path))
-def state_rm(address: str, directory: Path) -> None:
+@env_option
+def state_rm(address: str, directory: Path, environment: str | None) -> None:
     """Forget a binding (the live object is left alone)."""
-    with closing(_store(directory)) as store:
+    with closing(_store(directory, environment)) as store:
         for b in _bound(store, address):
             store.remove_binding(b.account, b.kind, b.name)
     click.echo(f"forgot {address}")
@@ -336,7 +375,8 @@ def state_rm(address: str, directory: Path) -> None:
 @click.argument("source", metavar="KIND/OLD")
 @click.argument("destination", metavar="KIND/NEW")
 @click.argument("directory", default=".", type=click.Path(file_okay=False, path_type=Path))
-def state_mv(source: str, destination: str, directory: Path) -> None:
+@env_option
+def state_mv(source: str, destination: str, directory: Path, environment: str | None) -> None:
     """Move what the state holds under a renamed manifest (bindings, send ledger, opt-outs).
 
     Rename the manifest, then run this, so the next plan sees the same resource instead
@@ -354,7 +394,7 @@ def state_mv(source: str, destination: str, directory: Path) -> None:
     if not re.match(NAME_PATTERN, new):
         _fail(f"{destination}: {new!r} is not a valid name (lower-case letters, digits, "
               "'.', '_', '-')")
-    with closing(_store(directory)) as store:
+    with closing(_store(directory, environment)) as store:
         moved = move(store, kind, old, new)
     click.echo(f"moved {source} to {destination}: {describe(moved)}")
 
@@ -362,7 +402,8 @@ def state_mv(source: str, destination: str, directory: Path) -> None:
 @state.command("unlock")
 @click.argument("lock_id", metavar="LOCK_ID")
 @click.argument("directory", default=".", type=click.Path(file_okay=False, path_type=Path))
-def state_unlock(lock_id: str, directory: Path) -> None:
+@env_option
+def state_unlock(lock_id: str, directory: Path, environment: str | None) -> None:
     """Break the lock LOCK_ID (shown in the "locked" message), once its holder is gone.
 
     A lock whose holder is alive is never broken: two applies at once could send twice.
@@ -370,7 +411,7 @@ def state_unlock(lock_id: str, directory: Path) -> None:
     wanted: str | None = lock_id
     if directory == Path(".") and (Path(lock_id) / "campaignctl.yaml").is_file():
         wanted, directory = None, Path(lock_id)  # `state unlock DIR`: show, break nothing
-    with closing(_store(directory)) as store:
+    with closing(_store(directory, environment)) as store:
         info = store.lock_info()
         if info is None:
             click.echo("not locked")
@@ -397,20 +438,23 @@ def state_unlock(lock_id: str, directory: Path) -> None:
 @click.argument("directory", default=".", type=click.Path(file_okay=False, path_type=Path))
 @click.option("--from", "source", default=None, metavar="FILE",
               type=click.Path(dir_okay=False, path_type=Path),
-              help="The SQLite state to copy [default: DIR/.campaignctl/state.db].")
-def state_migrate(directory: Path, source: Path | None) -> None:
+              help="The SQLite state to copy [default: DIR/.campaignctl/state.db, or "
+                   "DIR/.campaignctl/ENV/state.db with --env].")
+@env_option
+def state_migrate(directory: Path, source: Path | None, environment: str | None) -> None:
     """Copy a SQLite state (bindings, send ledger, opt-outs) into the backend campaignctl.yaml names.
 
     All or nothing; the target must be empty. The SQLite file is left as it was."""
+    from reconciler.environments import default_state_path
     from reconciler.state.migrate import migrate
     from reconciler.state.store import SqliteStore
 
-    source = source or directory / ".campaignctl" / "state.db"
+    source = source or directory / default_state_path(environment)
     if not source.is_file():
         _fail(f"{source}: no SQLite state to migrate")
     if not SqliteStore.holds_state(source):
         _fail(f"{source} is not a campaignctl SQLite state")
-    target = _store(directory)
+    target = _store(directory, environment)
     if isinstance(target, SqliteStore) and target.path.resolve() == source.resolve():
         _fail(f"campaignctl.yaml's state is {source} itself: set state.backend first")
     old = SqliteStore(source)
@@ -464,13 +508,14 @@ def callbacks() -> None:
 @click.argument("directory", default=".", type=click.Path(file_okay=False, path_type=Path))
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=8790, show_default=True, type=int)
-def callbacks_serve(directory: Path, host: str, port: int) -> None:
+@env_option
+def callbacks_serve(directory: Path, host: str, port: int, environment: str | None) -> None:
     """Store events POSTed to http://HOST:PORT/ACCOUNT/CAMPAIGN in the state store."""
     import uvicorn
 
     from reconciler.callbacks import build_app
 
-    app = build_app(directory)
+    app = build_app(directory, environment)
     click.echo(f"receiving callbacks on http://{host}:{port}/ACCOUNT/CAMPAIGN")
     uvicorn.run(app, host=host, port=port, log_level="warning", access_log=False)
 
@@ -492,13 +537,16 @@ def callbacks_serve(directory: Path, host: str, port: int) -> None:
 @click.option("--force", is_flag=True, help="Overwrite the manifest file and its CSVs.")
 @click.option("--dry-run", is_flag=True, help="List what would be written and bound; "
                                               "write nothing.")
+@env_option
 def import_(account: str, directory: Path, ids: tuple[str, ...], kinds: tuple[str, ...],
-            names: tuple[str, ...], out: str | None, force: bool, dry_run: bool) -> None:
+            names: tuple[str, ...], out: str | None, force: bool, dry_run: bool,
+            environment: str | None) -> None:
     """Adopt live objects of ACCOUNT: write their manifests and bind them."""
     from reconciler.importer import ImportRequest, import_account
 
     request = ImportRequest(list(ids), out, list(kinds), list(names), force, dry_run)
-    for line in import_account(directory, account, request=request).lines():
+    for line in import_account(directory, account, request=request,
+                               environment=environment).lines():
         click.echo(line)
 
 
@@ -523,10 +571,16 @@ def _default_action() -> str:
               help="With --ci: the campaignctl action the workflows use, pinned "
                    "[default: the release that writes them]. Pin a commit SHA for the "
                    "strongest guarantee.")
-def init(directory: Path, ci: str | None, workspace: str | None, action: str | None) -> None:
+@env_option
+def init(directory: Path, ci: str | None, workspace: str | None, action: str | None,
+         environment: str | None) -> None:
     """Create a new workspace in DIR, or (--ci github) CI workflows in DIR/.github/workflows/."""
     if ci is None:
-        _init_workspace(directory)
+        source = click.get_current_context().get_parameter_source("environment")
+        if source == click.core.ParameterSource.COMMANDLINE:
+            _fail("--env goes with --ci github (the environment the workflows plan and "
+                  "apply); a new workspace has no environments yet")
+        _init_workspace(directory)  # CAMPAIGNCTL_ENV set for other commands is no error here
         return
     from importlib import resources
 
@@ -536,6 +590,7 @@ def init(directory: Path, ci: str | None, workspace: str | None, action: str | N
     if workspace is None:
         found = [d for d in (".", "campaigns") if (directory / d / "campaignctl.yaml").is_file()]
         workspace = found[0] if found else "."
+    backend = _state_backend(directory / workspace, environment)
     target = directory / ".github" / "workflows"
     existing = [target / name for name in CI_TEMPLATES if (target / name).exists()]
     if existing:
@@ -546,7 +601,8 @@ def init(directory: Path, ci: str | None, workspace: str | None, action: str | N
     for name in CI_TEMPLATES:
         text = (source / name).read_text()
         text = text.replace("CAMPAIGNCTL_WORKSPACE: campaigns",
-                            f"CAMPAIGNCTL_WORKSPACE: {workspace}")
+                            f"CAMPAIGNCTL_WORKSPACE: {workspace}" + (
+                                f"\n  CAMPAIGNCTL_ENV: {environment}" if environment else ""))
         text = text.replace("uses: CAMPAIGNCTL_ACTION", f"uses: {action}")
         (target / name).write_text(text)
         click.echo(f"wrote {target / name}")
@@ -555,7 +611,7 @@ def init(directory: Path, ci: str | None, workspace: str | None, action: str | N
         click.echo(f"No {config} yet: create the workspace with `campaignctl init "
                    f"{directory / workspace}`, then set its state to PostgreSQL for CI.",
                    err=True)
-    elif _state_backend(directory / workspace) != "postgres":
+    elif backend != "postgres":
         click.echo(f"warning: {config} uses the SQLite "
                    "state, which a CI runner loses after each job; the workflows refuse it. "
                    "Set:\n  state:\n    backend: postgres\n    dsn: ${CAMPAIGNCTL_STATE_DSN}",
@@ -588,12 +644,19 @@ def _init_workspace(directory: Path) -> None:
                "for CI workflows.")
 
 
-def _state_backend(workspace: Path) -> str:
-    """state.backend as written in the workspace's campaignctl.yaml (sqlite if unreadable)."""
+def _state_backend(workspace: Path, environment: str | None) -> str:
+    """state.backend as written in the workspace's campaignctl.yaml for the environment
+    (sqlite if unreadable); an environment that is needed and missing is an error."""
+    from reconciler.environments import select
     from reconciler.yamlsource import load_file, plain
 
     docs, _ = load_file(workspace / "campaignctl.yaml", "campaignctl.yaml")
-    data = plain(docs[0].data) if len(docs) == 1 else None
+    doc = None
+    if len(docs) == 1:
+        doc, errors = select(docs[0], environment)
+        if doc is None:
+            raise ValidationFailed(errors)
+    data = plain(doc.data) if doc is not None else None
     state = data.get("state") if isinstance(data, dict) else None
     return str(state.get("backend", "sqlite")) if isinstance(state, dict) else "sqlite"
 

@@ -1,4 +1,5 @@
-"""campaignctl.yaml: provider accounts, state backend and safety settings.
+"""campaignctl.yaml: provider accounts, state backend, safety settings, manifest variables
+(`vars:`) and environments (reconciler/environments.py).
 
 Secrets come from the environment as `${VAR}`; a missing variable is an error that names
 the file, line and variable, and the value itself is held in a `Secret` that never prints.
@@ -14,6 +15,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from reconciler import environments
 from reconciler.errors import Diagnostic, Location
 from reconciler.providers.catalog import VENDORS
 from reconciler.secrets import Secret
@@ -81,6 +83,8 @@ class WorkspaceConfig:
     accounts: dict[str, Account]
     state: StateConfig
     safety: SafetyConfig
+    environment: str | None = None  # the chosen one, when campaignctl.yaml has environments
+    variables: dict[str, Any] = field(default_factory=dict)  # ${var.NAME} in manifests
 
     @property
     def secrets(self) -> list[Secret]:
@@ -111,7 +115,8 @@ def _interpolate(value: Any, doc: SourceDoc, loc: tuple, env: dict[str, str] | N
     return value
 
 
-def load_config(directory: Path, env: dict[str, str] | None = None, *, offline: bool = False,
+def load_config(directory: Path, env: dict[str, str] | None = None,
+                environment: str | None = None, *, offline: bool = False,
                 ) -> tuple[WorkspaceConfig | None, list[Diagnostic]]:
     """`offline` (validate): no environment is read, so no credential is needed; each
     ${VAR} stays as written (a placeholder that is never sent anywhere)."""
@@ -125,8 +130,11 @@ def load_config(directory: Path, env: dict[str, str] | None = None, *, offline: 
         return None, errors
     if len(docs) != 1 or not isinstance(docs[0].data, dict):
         return None, [Diagnostic(Location(display, 1, 1), "expected one YAML mapping")]
-    doc = docs[0]
+    doc, errors = environments.select(docs[0], environment)
+    if doc is None:
+        return None, errors
     written = plain(doc.data)
+    variables = _variables(written.pop("vars", None), doc, errors)
     raw = _interpolate(written, doc, (), env, errors)
     try:
         parsed = ConfigFile.model_validate(raw)
@@ -148,7 +156,49 @@ def load_config(directory: Path, env: dict[str, str] | None = None, *, offline: 
                                  "e.g. dsn: ${CAMPAIGNCTL_STATE_DSN}"))
     if errors:
         return None, errors
-    return WorkspaceConfig(Path(directory), accounts, parsed.state, parsed.safety), []
+    state = parsed.state
+    if environment:  # every environment has its own state unless campaignctl.yaml says where
+        state = state.model_copy(update={
+            k: v for k, v in (("path", environments.default_state_path(environment)),
+                              ("schema_", environments.default_state_schema(environment)))
+            if k not in state.model_fields_set})
+    return WorkspaceConfig(Path(directory), accounts, state, parsed.safety, environment,
+                           variables), []
+
+
+_VAR_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+
+
+def _variables(value: Any, doc: SourceDoc, errors: list[Diagnostic]) -> dict[str, Any]:
+    """`vars:` (the top level's, with the environment's on top): values for ${var.NAME} in
+    manifests. Never from the process environment: manifests and plans must hold no secret."""
+    if value is None:
+        return {}
+    if not isinstance(value, dict):
+        errors.append(Diagnostic(doc.locate(("vars",)), "vars: expected a mapping of names "
+                                                        "to values"))
+        return {}
+    for name, v in value.items():
+        if not _VAR_NAME.match(name):
+            errors.append(Diagnostic(doc.locate_key(("vars", name)), (
+                f"vars: {name!r} is not a variable name (letters, digits and _)")))
+        elif any(_VAR.search(s) for s in _strings(v)):
+            errors.append(Diagnostic(doc.locate(("vars", name)), (
+                f"vars.{name}: ${{VAR}} is not expanded here: manifests, and so plans, never "
+                "take values from the process environment (secrets stay in provider "
+                "settings)")))
+    return value
+
+
+def _strings(value: Any):
+    if isinstance(value, str):
+        yield value
+    elif isinstance(value, dict):
+        for v in value.values():
+            yield from _strings(v)
+    elif isinstance(value, list):
+        for v in value:
+            yield from _strings(v)
 
 
 def _account(name: str, body: Any, doc: SourceDoc, errors: list[Diagnostic]) -> Account | None:
@@ -165,7 +215,12 @@ def _account(name: str, body: Any, doc: SourceDoc, errors: list[Diagnostic]) -> 
         return None
     vendor = VENDORS[vtype]
     base_url = body.get("base_url")
-    url_problem, insecure = check_base_url(base_url, body.get("allow_insecure_http", False))
+    if isinstance(base_url, str) and _VAR.search(base_url):
+        # Only offline (validate) keeps a ${VAR} as written: the URL is not known here, and
+        # plan/apply check it once the environment supplies it.
+        url_problem, insecure = None, False
+    else:
+        url_problem, insecure = check_base_url(base_url, body.get("allow_insecure_http", False))
     if url_problem:
         errors.append(Diagnostic(doc.locate((*loc, "base_url")),
                                  f"provider {name}: {url_problem}"))

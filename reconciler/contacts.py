@@ -8,13 +8,15 @@ from __future__ import annotations
 
 import csv
 import re
-from collections.abc import Iterator
-from functools import lru_cache
+from collections.abc import Callable, Iterator
+from functools import cache, lru_cache
 from pathlib import Path
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 import phonenumbers
 from email_validator import EmailNotValidError, validate_email
+from phonenumbers import COUNTRY_CODE_TO_REGION_CODE
+from phonenumbers.phonemetadata import PhoneMetadata
 
 from reconciler.workspace_files import bounded_lines, header_names, open_csv, printable, shown
 
@@ -97,6 +99,8 @@ def normalize_email(value: str) -> str:
 def normalize_phone(value: str) -> str:
     """Phone numbers must be written in E.164 (+ and country code)."""
     raw = value.strip()
+    if raw[1:].isdigit() and raw.isascii() and raw[:1] == "+" and _valid_e164_digits(raw):
+        return raw  # already canonical: the full parse below would give the same string
     if not raw.startswith("+"):
         raise ContactError("invalid phone number: not in E.164 format (+<country><number>)",
                            raw)
@@ -107,6 +111,81 @@ def normalize_phone(value: str) -> str:
     if not phonenumbers.is_valid_number(parsed):
         raise ContactError("invalid phone number: not a valid number", raw)
     return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
+
+
+# The number types phonenumbers.is_valid_number accepts (any type but UNKNOWN).
+_NUMBER_TYPES = ("premium_rate", "toll_free", "shared_cost", "voip", "personal_number", "pager",
+                 "uan", "voicemail", "fixed_line", "mobile")
+
+
+class _RegionCheck(NamedTuple):
+    leading_digits: Callable[[str], Any] | None
+    national_prefix: Callable[[str], Any] | None
+    # national number length -> one fullmatch of the general pattern AND any type pattern
+    # of that length (phonenumbers tests the general description, then each type).
+    by_length: dict[int, Callable[[str], Any]]
+
+    def valid(self, nsn: str) -> bool:
+        fullmatch = self.by_length.get(len(nsn))
+        return fullmatch is not None and fullmatch(nsn) is not None
+
+
+def _lengths(desc: Any, default: set[int]) -> set[int]:
+    # An empty list means "the general description's lengths" (phonenumbers' own rule).
+    return set(desc.possible_length or ()) or default
+
+
+@cache
+def _region_check(region: str) -> _RegionCheck | None:
+    """phonenumbers' own metadata for one region, compiled once (the same patterns and
+    possible lengths its is_valid_number tests)."""
+    md = PhoneMetadata.metadata_for_region(region, None)
+    if md is None or md.general_desc is None or not md.general_desc.national_number_pattern:
+        return None
+    prefix = md.national_prefix_for_parsing or md.national_prefix
+    general = md.general_desc
+    every = set(range(1, 18))  # no lengths given: any (an NSN has at most 17 digits)
+    general_lengths = _lengths(general, every)
+    types = [d for t in _NUMBER_TYPES if (d := getattr(md, t)) is not None
+             and d.national_number_pattern]
+    by_length = {}
+    for n in general_lengths:
+        patterns = [d.national_number_pattern for d in types if n in _lengths(d, every)]
+        if patterns:
+            union = "|".join(f"(?:{p})" for p in patterns)
+            by_length[n] = re.compile(
+                f"(?=(?:{general.national_number_pattern})\\Z)(?:{union})").fullmatch
+    return _RegionCheck(re.compile(md.leading_digits).match if md.leading_digits else None,
+                        re.compile(prefix).match if prefix else None, by_length)
+
+
+def _valid_e164_digits(raw: str) -> bool:
+    """True only when `+<digits>` is certainly valid and already in E.164 form: the country
+    code found as phonenumbers finds it, the region chosen as it chooses it, and no national
+    prefix it might strip. Anything else (False) goes through the full parse, which also
+    words the error."""
+    digits = raw[1:]
+    if digits[:1] == "0":
+        return False  # no country code starts with 0
+    for n in (1, 2, 3):
+        regions = COUNTRY_CODE_TO_REGION_CODE.get(int(digits[:n])) if len(digits) > n else None
+        if regions:
+            break
+    else:
+        return False
+    nsn = digits[n:]
+    for region in regions:
+        check = _region_check(region)
+        if check is None:
+            return False  # a non-geographic code: not handled here
+        if check.national_prefix is not None and check.national_prefix(nsn):
+            return False  # the full parse may strip it and normalise differently
+        if check.leading_digits is not None:
+            if check.leading_digits(nsn):
+                return check.valid(nsn)
+        elif check.valid(nsn):
+            return True
+    return False
 
 
 def normalize_address(value: str) -> str:
@@ -154,17 +233,72 @@ def read_csv(path: Path) -> Iterator[tuple[int, Contact | CsvProblem]]:
                    else "needs an `email` or `phone` column")
             yield 1, CsvProblem(1, 1, f"{msg}; columns are {', '.join(FIELDS)}")
             return
+        # Fast row path: each field by its column index, straight into the tuple.
+        index = [columns.index(f) if f in columns else -1 for f in FIELDS]
+        ie, ip = index[0], index[1]
+        rest = [(n, i) for n, i in enumerate(index) if n > 1 and i >= 0]
+        width = len(columns)
+        new = tuple.__new__
         try:
             for row in reader:
-                line = reader.line_num
-                if not row or all(not c.strip() for c in row):
+                if len(row) != width:
+                    if not row or all(not c.strip() for c in row):
+                        continue
+                    yield reader.line_num, CsvProblem(reader.line_num, 1,
+                                                      f"expected {width} columns, got {len(row)}")
                     continue
-                if len(row) != len(columns):
-                    yield line, CsvProblem(line, 1, f"expected {len(columns)} columns, got {len(row)}")
+                values: list[str | None] = [None] * 9
+                for n, i in rest:
+                    values[n] = row[i].strip() or None
+                email = row[ie].strip() if ie >= 0 else ""
+                phone = row[ip].strip() if ip >= 0 else ""
+                if not email and not phone:
+                    if any(v is not None for v in values) or any(c.strip() for c in row):
+                        yield reader.line_num, CsvProblem(reader.line_num, 1,
+                                                          "a contact needs an email or a phone")
                     continue
                 try:
-                    yield line, make_contact(dict(zip(columns, row, strict=True)))
+                    values[0] = normalize_email(email) if email else None
+                    values[1] = normalize_phone(phone) if phone else None
                 except ContactError as exc:
+                    line = reader.line_num
                     yield line, CsvProblem(line, 1, f"row {line}: {exc.message}", exc.shown)
+                    continue
+                yield reader.line_num, new(Contact, values)
         except (csv.Error, UnicodeDecodeError) as exc:
             yield reader.line_num, CsvProblem(reader.line_num, 1, f"unreadable CSV: {exc}")
+
+
+_MASK = (1 << 64) - 1
+
+
+class EmailSet:
+    """A group's contacts as its email->name set, summarised as (count, digest): the digest
+    is an order-independent sum of per-entry hashes, so two sets compare in O(1) with no
+    per-contact object kept. The first entry of an email wins, as in the vendor's lists.
+    Hashes are per process: summaries compare only within one run."""
+
+    __slots__ = ("seen", "count", "digest", "names")
+
+    def __init__(self, keep: bool = False):
+        self.seen: set[str] = set()
+        self.count = 0
+        self.digest = 0
+        self.names: dict[str, str] | None = {} if keep else None  # email -> name, if kept
+
+    def add(self, email: str, name: str) -> None:
+        if email in self.seen:
+            return
+        self.seen.add(email)
+        self.count += 1
+        self.digest = (self.digest + hash((email, name))) & _MASK
+        if self.names is not None:
+            self.names[email] = name
+
+    def summary(self) -> tuple[int, int]:
+        return self.count, self.digest
+
+
+def summarize(names: dict[str, str]) -> tuple[int, int]:
+    """EmailSet.summary() of an email->name map built elsewhere (first entry kept)."""
+    return len(names), sum(map(hash, names.items())) & _MASK

@@ -172,11 +172,11 @@ class ImportRequest:
 
 
 def import_account(directory: Path, account: str, ids: list[str] | None = None,
-                   out: str | None = None, request: ImportRequest | None = None
-                   ) -> ImportOutcome:
+                   out: str | None = None, request: ImportRequest | None = None,
+                   environment: str | None = None) -> ImportOutcome:
     directory = Path(directory)
     req = request or ImportRequest(list(ids or []), out)
-    ws = load_valid(directory)
+    ws = load_valid(directory, environment)
     acc = ws.config.accounts.get(account)
     if acc is None:
         known = ", ".join(sorted(ws.config.accounts)) or "none"
@@ -349,7 +349,7 @@ def _write_files(ws: Workspace, path: Path, docs: list[dict[str, Any]],
     for csv_path, rows in files.items():
         write_rows(csv_path, rows)
     path.write_text(render_documents(docs, path.parent))
-    _, diagnostics = validate_directory(ws.directory)
+    _, diagnostics = validate_directory(ws.directory, environment=ws.config.environment)
     errors = errors_of(diagnostics)
     if errors:
         for p, data in before.items():

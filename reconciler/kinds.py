@@ -153,6 +153,9 @@ class MessageSpec(Strict):
     channel: Literal["email", "sms"]
     subject: str | None = Field(None, description="Email subject")
     body: str | None = Field(None, description="Email body")
+    body_file: str | None = Field(
+        None, description="Email body from a file, relative to the manifest (inside the "
+                          "workspace), e.g. messages/spring-fr.html")
     body_format: Literal["plain_text", "html"] = "plain_text"
     template: str | None = Field(None, description="A vendor-side template name (email)")
     text: str | None = Field(None, description="SMS text, 1 to 1224 characters")
@@ -164,10 +167,12 @@ class MessageSpec(Strict):
                 raise ValueError("`text` is for SMS; an email message has subject and body")
             if not self.subject:
                 raise ValueError("an email message needs a subject")
-            if not (self.body or self.template):
-                raise ValueError("an email message needs a body or a template")
+            if self.body is not None and self.body_file is not None:
+                raise ValueError("`body` and `body_file` both give the body: keep one")
+            if not (self.body or self.body_file or self.template):
+                raise ValueError("an email message needs a body, a body_file or a template")
         else:
-            if self.subject is not None or self.body is not None or self.template is not None:
+            if (self.subject, self.body, self.body_file, self.template) != (None,) * 4:
                 raise ValueError("an SMS message has `text` only (no subject, body or template)")
             if not self.text:
                 raise ValueError("an SMS message needs text")

@@ -19,6 +19,7 @@ from pathlib import Path
 
 import click
 
+from reconciler.cli_options import env_option
 from reconciler.contacts import Contact, CsvProblem, read_csv
 from reconciler.errors import CampaignctlError
 from reconciler.state.ledger import REJECTED, SENT, Batch, LedgerError, SendLedger
@@ -29,17 +30,18 @@ def when(ts: float) -> str:
     return datetime.fromtimestamp(ts, UTC).isoformat(timespec="seconds")
 
 
-def _store(directory: Path):
+def _store(directory: Path, environment: str | None):
     from reconciler.cli import _store as open_workspace_store
 
-    return open_workspace_store(directory)
+    return open_workspace_store(directory, environment)
 
 
-def _vendors(directory: Path) -> dict[str, str]:
+def _vendors(directory: Path, environment: str | None) -> dict[str, str]:
     """account name -> vendor type, from campaignctl.yaml."""
     from reconciler.cli import store_config
 
-    return {name: acc.type for name, acc in store_config(directory).accounts.items()}
+    return {name: acc.type
+            for name, acc in store_config(directory, environment).accounts.items()}
 
 
 def batch_row(b: Batch, cost: float | None = None) -> dict:
@@ -87,11 +89,12 @@ def ledger() -> None:
 @click.argument("directory", default=".", type=click.Path(file_okay=False, path_type=Path))
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text",
               show_default=True)
-def ledger_unknown(directory: Path, fmt: str) -> None:
+@env_option
+def ledger_unknown(directory: Path, fmt: str, environment: str | None) -> None:
     """List batches whose outcome is unknown, with what to check with the vendor."""
-    with closing(_store(directory)) as store:
+    with closing(_store(directory, environment)) as store:
         found = SendLedger(store).unknown_batches()
-    vendors = _vendors(directory)
+    vendors = _vendors(directory, environment)
     rows = [{"account": account, "vendor": vendors.get(account, "unknown account"),
              "campaign": b.campaign, **batch_row(b)} for account, b in found]
     if fmt == "json":
@@ -121,11 +124,13 @@ def ledger_unknown(directory: Path, fmt: str) -> None:
 @click.option("--sent", "outcome", flag_value="sent", help="The vendor accepted the batch.")
 @click.option("--not-sent", "outcome", flag_value="not-sent",
               help="The vendor has no trace of it: its recipients are sent to next apply.")
-def ledger_settle(batch: int, directory: Path, outcome: str | None) -> None:
+@env_option
+def ledger_settle(batch: int, directory: Path, outcome: str | None,
+                  environment: str | None) -> None:
     """Record what the vendor said about a batch whose outcome was unknown."""
     if outcome is None:
         raise click.UsageError("say what the vendor said: --sent or --not-sent")
-    with closing(_store(directory)) as store:
+    with closing(_store(directory, environment)) as store:
         with store.locked():  # never while an apply sends (its batches are in flight)
             note = (f"settled as {outcome} by {lock_holder()} at "
                     f"{datetime.now(UTC).isoformat(timespec='seconds')}")
@@ -145,7 +150,8 @@ def ledger_settle(batch: int, directory: Path, outcome: str | None) -> None:
 @click.argument("address", metavar="Campaign/NAME")
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.argument("directory", default=".", type=click.Path(file_okay=False, path_type=Path))
-def ledger_import(address: str, file: Path, directory: Path) -> None:
+@env_option
+def ledger_import(address: str, file: Path, directory: Path, environment: str | None) -> None:
     """Record recipients a campaign was sent to before campaignctl (a CSV with an `email`
     or `phone` column), so it never sends that campaign to them again."""
     from reconciler.providers.base import RunContext, RunOptions
@@ -157,7 +163,7 @@ def ledger_import(address: str, file: Path, directory: Path) -> None:
     from reconciler.state.store import open_store
 
     kind, _, name = address.partition("/")
-    ws = load_valid(directory)
+    ws = load_valid(directory, environment)
     r = ws.get(kind, name) if kind == "Campaign" else None
     if r is None:
         raise CampaignctlError(f"{address}: no such Campaign in the workspace (the ledger "

@@ -13,6 +13,7 @@ from reconciler.engine.origin import record_applied
 from reconciler.engine.plan import Plan
 from reconciler.engine.planner import Session, build_plan, open_session, select_targets
 from reconciler.engine.safety import record_protected
+from reconciler.environments import record_store
 from reconciler.errors import ValidationFailed
 from reconciler.providers.base import RunContext, RunOptions
 from reconciler.state.store import open_store
@@ -20,8 +21,8 @@ from reconciler.validate import errors_of, validate_directory
 from reconciler.workspace import Workspace
 
 
-def load_valid(directory: Path) -> Workspace:
-    ws, diagnostics = validate_directory(directory)
+def load_valid(directory: Path, environment: str | None = None) -> Workspace:
+    ws, diagnostics = validate_directory(directory, environment=environment)
     errors = errors_of(diagnostics)
     if errors or ws is None:
         raise ValidationFailed(errors or diagnostics)
@@ -48,8 +49,9 @@ async def _plan(ws: Workspace, targets, options) -> tuple[Session, Plan]:
 
 
 def plan_workspace(directory: Path, targets: list[str] | None = None,
-                   options: RunOptions | None = None) -> Outcome:
-    ws = load_valid(directory)
+                   options: RunOptions | None = None, environment: str | None = None,
+                   ) -> Outcome:
+    ws = load_valid(directory, environment)
 
     async def go() -> Outcome:
         session, plan = await _plan(ws, targets, options)
@@ -67,15 +69,16 @@ def apply_workspace(directory: Path, *, targets: list[str] | None = None,
                     approve: Callable[[Plan], bool] = lambda plan: True,
                     expected: Plan | None = None,
                     check: Callable[[Plan, Plan], Plan] | None = None,
-                    progress=None) -> Outcome:
+                    progress=None, environment: str | None = None) -> Outcome:
     """Plan afresh under the lock, let `check` compare it with a saved plan (it returns
     what to execute) or `approve` ask the user, execute, then plan again to report what
     still differs."""
-    ws = load_valid(directory)
+    ws = load_valid(directory, environment)
 
     async def go() -> Outcome:
         ctx = _context(ws, options)
         with ctx.store.locked():
+            record_store(ctx.store, ws.config.environment)
             session = open_session(ctx)
             try:
                 plan = await build_plan(session, targets)
@@ -97,8 +100,12 @@ def apply_workspace(directory: Path, *, targets: list[str] | None = None,
                 reads, writes = session.calls()
             finally:
                 await session.aclose()
-            # Read back: anything still planned is a perpetual diff in the making.
-            after = open_session(ctx)
+            # Read back: anything still planned is a perpetual diff in the making. Only the
+            # accounts the apply wrote to can have changed; the first live state goes first.
+            touched = {a.account for a in result.done} | {a.account for a, _ in result.failed}
+            session.live.clear()
+            session.providers.clear()
+            after = open_session(ctx, touched)
             try:
                 again = await build_plan(after, targets)
             finally:

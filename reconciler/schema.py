@@ -19,6 +19,14 @@ def kind_schema(kind: str) -> dict[str, Any]:
         kind=(str, ...), spec=(spec, ...), lifecycle=(Lifecycle, Lifecycle()))
     schema = model.model_json_schema(by_alias=True)
     schema["properties"]["kind"] = {"const": kind, "title": "Kind"}
+    # Templates (reconciler/foreach.py): expanded before the models see the document.
+    schema["properties"]["for_each"] = {
+        "title": "For Each",
+        "description": "Expand this document once per key: ${each.key}, ${each.value.FIELD}; "
+                       "the name becomes NAME-KEY",
+        "anyOf": [{"type": "object", "minProperties": 1},
+                  {"type": "array", "items": {"type": "string"}, "minItems": 1},
+                  {"type": "string", "pattern": r"^\$\{var\.[A-Za-z0-9_.-]+\}$"}]}
     schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
     schema["title"] = f"campaignctl {kind}"
     return schema

@@ -26,8 +26,9 @@ COLUMNS = ("campaign", "provider", "state", "send at", "planned", "sent", "rejec
 
 
 def collect(directory: Path, target: str | None = None,
-            show_contacts: bool = False) -> list[CampaignStatus]:
-    ws = load_valid(directory)
+            show_contacts: bool = False, environment: str | None = None,
+            ) -> list[CampaignStatus]:
+    ws = load_valid(directory, environment)
     if show_contacts and target is None:
         raise CampaignctlError("--show-contacts lists recipients of one campaign: add "
                                "--target Campaign/NAME")

@@ -4,17 +4,13 @@ own rules. Every problem is collected; nothing stops at the first."""
 from __future__ import annotations
 
 import importlib
-import itertools
 from collections.abc import Callable
 from pathlib import Path
 
-from reconciler.contacts import CsvProblem, read_csv
 from reconciler.errors import Diagnostic, Location
 from reconciler.providers.catalog import VENDORS
 from reconciler.workspace import Resource, Workspace, load_workspace
 from reconciler.workspace_files import FileRefused, shown
-
-MAX_CSV_PROBLEMS = 20
 
 REFERENCES: dict[str, tuple[tuple[str, str], ...]] = {
     # Campaign field -> kind it names
@@ -105,22 +101,16 @@ def check_csv(r: Resource, show_contacts: bool = False) -> list[Diagnostic]:
     if not path.exists():
         return [Diagnostic(r.locate("file"), f"{r.address}: CSV file {shown(r.spec.file)} not "
                                              f"found next to the manifest")]
-    out, extra = [], 0
-    display = str(Path(r.doc.path).parent / r.spec.file)
     try:
-        rows = read_csv(path)
-        first = next(rows, None)
+        scan = r.scan()
     except FileRefused as exc:
         return [Diagnostic(r.locate("file"), f"{r.address}: {exc}")]
-    for _, row in itertools.chain([first] if first else [], rows):
-        if isinstance(row, CsvProblem):
-            if len(out) < MAX_CSV_PROBLEMS:
-                message = row.shown if show_contacts and row.shown else row.message
-                out.append(Diagnostic(Location(display, row.line, row.col), message))
-            else:
-                extra += 1
-    if extra:
-        out.append(Diagnostic(Location(display), f"... and {extra} more problems in this file"))
+    display = str(Path(r.doc.path).parent / r.spec.file)
+    out = [Diagnostic(Location(display, p.line, p.col),
+                      p.shown if show_contacts and p.shown else p.message)
+           for p in scan.problems]
+    if scan.extra:
+        out.append(Diagnostic(Location(display), f"... and {scan.extra} more problems in this file"))
     return out
 
 
@@ -151,12 +141,13 @@ def validate_workspace(ws: Workspace, show_contacts: bool = False) -> list[Diagn
     return out
 
 
-def validate_directory(directory: Path, env: dict[str, str] | None = None, *,
+def validate_directory(directory: Path, env: dict[str, str] | None = None,
+                       environment: str | None = None, *,
                        offline: bool = False, show_contacts: bool = False,
                        ) -> tuple[Workspace | None, list[Diagnostic]]:
     """`offline`: credentials are not needed (the `validate` command); contacts are named
     by file and row, their addresses shown only with `show_contacts`."""
-    ws, diagnostics = load_workspace(directory, env, offline=offline,
+    ws, diagnostics = load_workspace(directory, env, environment, offline=offline,
                                      show_contacts=show_contacts)
     if ws is not None:
         diagnostics += validate_workspace(ws, show_contacts)

@@ -12,12 +12,23 @@ from pydantic import BaseModel, ValidationError
 
 from reconciler import workspace_files
 from reconciler.config import CONFIG_FILE, WorkspaceConfig, load_config
-from reconciler.contacts import Contact, ContactError, CsvProblem, read_csv
+from reconciler.contacts import Contact, ContactError, CsvProblem, EmailSet, read_csv
 from reconciler.errors import Diagnostic, Location
+from reconciler.foreach import Template, expand
 from reconciler.kinds import Envelope, Lifecycle, spec_model
 from reconciler.yamlsource import SourceDoc, load_file, plain
 
 KIND_ORDER = ("Sender", "OptOutList", "ContactGroup", "Message", "Campaign")
+
+
+MAX_CSV_PROBLEMS = 20  # reported per file; the rest are counted
+
+
+@dataclass
+class CsvScan:
+    problems: list[CsvProblem] = field(default_factory=list)
+    extra: int = 0  # problems beyond MAX_CSV_PROBLEMS
+    emails: tuple[int, int] = (0, 0)  # EmailSet.summary() of the contacts with an email
 
 
 @dataclass
@@ -32,6 +43,8 @@ class Resource:
     doc: SourceDoc
     directory: Path  # the manifest's folder (CSV files are relative to it)
     root: Path | None = None  # the workspace directory, which named files cannot leave
+    template: Template | None = None  # the for_each document it was expanded from
+    _scan: CsvScan | None = field(default=None, repr=False, compare=False)
 
     @property
     def address(self) -> str:
@@ -50,6 +63,36 @@ class Resource:
         if not file:
             return None
         return workspace_files.confined(file, self.directory, self.root or self.directory)
+
+    def files(self) -> list[Path]:
+        """Files whose content is part of this resource (its CSV, its body file)."""
+        names = (getattr(self.spec, "file", None), getattr(self.spec, "body_file", None))
+        return [workspace_files.confined(n, self.directory, self.root or self.directory)
+                for n in names if n]
+
+    def scan(self) -> CsvScan:
+        """One pass over the inline contacts and the CSV, done once per command: the CSV's
+        problems (for validate) and the email->name set's summary (for the diff)."""
+        if self._scan is None:
+            out = CsvScan()
+            emails = EmailSet()
+            for entry in getattr(self.spec, "contacts", []):
+                c = entry.contact()
+                if c.email:
+                    emails.add(c.email, c.name)
+            path = self.csv_path()
+            if path is not None and path.exists():  # opening words why it is not a file
+                for _, row in read_csv(path):
+                    if isinstance(row, CsvProblem):
+                        if len(out.problems) < MAX_CSV_PROBLEMS:
+                            out.problems.append(row)
+                        else:
+                            out.extra += 1
+                    elif row.email:
+                        emails.add(row.email, row.name)
+            out.emails = emails.summary()
+            self._scan = out
+        return self._scan
 
     def iter_contacts(self) -> Iterator[Contact]:
         """Inline contacts, then the CSV's rows, streamed (rows with problems are skipped:
@@ -141,9 +184,10 @@ def parse_document(doc: SourceDoc, directory: Path) -> tuple[Resource | None, li
 
 
 def _parse(doc: SourceDoc, directory: Path, root: Path | None = None,
-           show_contacts: bool = False,
+           template: Template | None = None, show_contacts: bool = False,
            ) -> tuple[Resource | None, Envelope | None, list[Diagnostic]]:
     """(resource, envelope, problems): the envelope is kept when only the spec is wrong."""
+    label = f"{template.label}: " if template else ""  # which expansion of a template
     data = plain(doc.data)
     if not isinstance(data, dict):
         return None, None, [Diagnostic(doc.start, "a manifest must be a mapping with kind, "
@@ -151,24 +195,54 @@ def _parse(doc: SourceDoc, directory: Path, root: Path | None = None,
     try:
         env = Envelope.model_validate(data)
     except ValidationError as exc:
-        return None, None, [_diag(doc, (), err) for err in exc.errors()]
+        return None, None, [_diag(doc, (), err, label) for err in exc.errors()]
     model = spec_model(env.kind)
     try:
         spec = model.model_validate(env.spec)
     except ValidationError as exc:
-        return None, env, [_diag(doc, ("spec",), err, show_contacts) for err in exc.errors()]
-    return (Resource(env.kind, env.name, env.provider, spec, env.lifecycle, doc, directory,
-                     root), env, [])
+        return None, env, [_diag(doc, ("spec",), err, label, show_contacts)
+                           for err in exc.errors()]
+    resource = Resource(env.kind, env.name, env.provider, spec, env.lifecycle, doc, directory,
+                        root, template)
+    body_file = getattr(spec, "body_file", None)
+    if body_file:
+        try:
+            spec.body = workspace_files.read_text(body_file, directory, root or directory)
+        except workspace_files.FileRefused as exc:
+            return None, env, [Diagnostic(resource.locate("body_file"),
+                                          f"{resource.address}: body_file: {exc}")]
+    return resource, env, []
 
 
-def _diag(doc: SourceDoc, prefix: tuple, err: dict, show_contacts: bool = False) -> Diagnostic:
+def _diag(doc: SourceDoc, prefix: tuple, err: dict, label: str = "",
+          show_contacts: bool = False) -> Diagnostic:
     loc = (*prefix, *err["loc"])
     where = doc.locate_key(loc) if err["type"] == "extra_forbidden" else doc.locate(loc)
     err = {**err, "loc": loc}
-    return Diagnostic(where, pydantic_message(err, show_contacts))
+    return Diagnostic(where, label + pydantic_message(err, show_contacts))
 
 
-def load_workspace(directory: Path, env: dict[str, str] | None = None, *,
+def expanded_documents(directory: Path, config: WorkspaceConfig | None,
+                       diagnostics: list[Diagnostic]) -> Iterator[tuple[Path, SourceDoc,
+                                                                        Template | None]]:
+    """Every manifest document, templates expanded and ${var.NAME} substituted. Without a
+    config (it has errors of its own) documents are read as written, for their syntax."""
+    for path in manifest_files(directory):
+        docs, errors = load_file(path, _display(path, directory), directory)
+        diagnostics.extend(errors)
+        for doc in docs:
+            if doc.broken:
+                yield path, doc, None
+                continue
+            expanded, errors = expand(doc, config.variables if config else {})
+            if config is not None:
+                diagnostics.extend(errors)
+            for edoc, template in expanded:
+                yield path, edoc, template
+
+
+def load_workspace(directory: Path, env: dict[str, str] | None = None,
+                   environment: str | None = None, *,
                    offline: bool = False, show_contacts: bool = False,
                    ) -> tuple[Workspace | None, list[Diagnostic]]:
     """Parse config and manifests. Returns every syntax/schema/duplicate problem at once;
@@ -177,32 +251,29 @@ def load_workspace(directory: Path, env: dict[str, str] | None = None, *,
     directory = Path(directory)
     if not directory.is_dir():
         return None, [Diagnostic(Location(str(directory)), "not a directory")]
-    config, diagnostics = load_config(directory, env, offline=offline)
+    config, diagnostics = load_config(directory, env, environment, offline=offline)
     resources: dict[tuple[str, str], Resource] = {}
     first_seen: dict[tuple[str, str], Location] = {}
-    for path in manifest_files(directory):
-        docs, errors = load_file(path, _display(path, directory), directory)
+    for path, doc, template in expanded_documents(directory, config, diagnostics):
+        if doc.broken:  # its problems are reported; still declared, so no dangling refs
+            key = _declared(doc)
+            if key is not None and key not in first_seen:
+                first_seen[key] = doc.start
+            continue
+        resource, env, errors = _parse(doc, path.parent, directory, template, show_contacts)
         diagnostics.extend(errors)
-        for doc in docs:
-            if doc.broken:  # its problems are reported; still declared, so no dangling refs
-                key = _declared(doc)
-                if key is not None and key not in first_seen:
-                    first_seen[key] = doc.start
-                continue
-            resource, env, errors = _parse(doc, path.parent, directory, show_contacts)
-            diagnostics.extend(errors)
-            if env is None:
-                continue
-            key = (env.kind, env.name)
-            if key in first_seen:
-                diagnostics.append(Diagnostic(
-                    doc.locate(("name",)),
-                    f"duplicate {env.kind} name {env.name!r} (first defined at "
-                    f"{first_seen[key]})"))
-                continue
-            first_seen[key] = doc.start
-            if resource is not None:
-                resources[key] = resource
+        if env is None:
+            continue
+        key = (env.kind, env.name)
+        if key in first_seen:
+            diagnostics.append(Diagnostic(
+                doc.locate(("name",)),
+                f"duplicate {env.kind} name {env.name!r} (first defined at "
+                f"{first_seen[key]})"))
+            continue
+        first_seen[key] = doc.start
+        if resource is not None:
+            resources[key] = resource
     if config is None:
         return None, diagnostics
     return Workspace(directory, config, resources, set(first_seen)), diagnostics

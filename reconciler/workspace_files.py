@@ -171,3 +171,20 @@ def header_names(columns: list[str], unknown: list[str]) -> list[str]:
             out.append(f"column {columns.index(name) + 1} (its name is not shown: long or "
                        "not printable)")
     return out
+
+
+MAX_BODY_BYTES = 5 * 1024 * 1024  # a message body (`body_file:`)
+
+
+def read_text(name: object, base: Path, root: Path, max_bytes: int = MAX_BODY_BYTES) -> str:
+    """The UTF-8 text of a file a manifest names (a message body), confined like a CSV."""
+    path = confined(name, base, root)
+    with open_regular(path, max_bytes, f"file {shown(str(name))}") as fh:
+        data = fh.read(max_bytes + 1)
+    if len(data) > max_bytes:
+        raise FileRefused(f"file {shown(str(name))} is larger than the limit of "
+                          f"{max_bytes / 2**20:,.0f} MiB")
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise FileRefused(f"file {shown(str(name))} is not UTF-8 text ({exc.reason})") from None

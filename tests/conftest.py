@@ -26,27 +26,28 @@ def write_workspace(root: Path, files: dict[str, str]) -> Path:
 
 
 EXAMPLE = Path(__file__).parent.parent / "campaigns"
-#: The secrets example_on_real_accounts takes from the environment, as ${VAR}s.
-EXAMPLE_SECRETS = ("MAIL_API_TOKEN", "OCTOPUSH_LOGIN", "OCTOPUSH_KEY", "CONNECTLY_KEY",
-                   "SCHED_KEY")
+#: The environment of the example workspace on real accounts, and the secrets it takes from
+#: the process environment, as ${VAR}s.
+EXAMPLE_ENV = "production"
+EXAMPLE_SECRETS = ("MAIL_API_TOKEN", "OCTOPUSH_API_LOGIN", "OCTOPUSH_API_KEY",
+                   "CONNECTLY_API_KEY", "SCHED_API_KEY")
 
 
 def example_on_real_accounts(ws: Path, base_url: str, *, postgres: bool = False) -> Path:
-    """Copy the example workspace to ws, its accounts at base_url with every credential a
-    ${VAR} (EXAMPLE_SECRETS); with `postgres`, the state in ${CAMPAIGNCTL_STATE_DSN}."""
+    """Copy the example workspace to ws; its production environment (EXAMPLE_ENV) has its
+    accounts at base_url and every credential a ${VAR} (EXAMPLE_SECRETS); with `postgres`,
+    its state in ${CAMPAIGNCTL_STATE_DSN}."""
     shutil.copytree(EXAMPLE, ws, ignore=shutil.ignore_patterns(".campaignctl"))
     config = ws / "campaignctl.yaml"
-    text = config.read_text().replace("base_url: sandbox", f"base_url: {base_url}")
-    for vendor, credentials in (
-            ("email-campaigns", "token: ${MAIL_API_TOKEN}"),
-            ("octopush", "api_login: ${OCTOPUSH_LOGIN}\n    api_key: ${OCTOPUSH_KEY}"),
-            ("connectly", "business_id: biz-1\n    api_key: ${CONNECTLY_KEY}"),
-            ("scheduled-campaigns", "api_key: ${SCHED_KEY}")):
-        text = text.replace(f"type: {vendor}\n", f"type: {vendor}\n    {credentials}\n")
+    text = config.read_text()
+    for vendor in ("MAIL", "OCTOPUSH", "CONNECTLY", "SCHED"):
+        assert f"${{{vendor}_API_URL}}" in text
+        text = text.replace(f"${{{vendor}_API_URL}}", base_url)
+    text = text.replace("${CONNECTLY_BUSINESS_ID}", "biz-1")
     if postgres:
-        text = text.replace("  backend: sqlite\n  path: .campaignctl/state.db\n",
-                            "  backend: postgres\n  dsn: ${CAMPAIGNCTL_STATE_DSN}\n")
-        assert "backend: postgres" in text
+        text = text.replace("    # state:\n    #   backend: postgres\n    #   dsn:",
+                            "    state:\n      backend: postgres\n      dsn:")
+        assert "    state:\n      backend: postgres" in text
     config.write_text(text)
     return ws
 

@@ -86,7 +86,7 @@ def test_every_format_prints_and_partial_is_said(tmp_path):
     for fmt, needle in (("text", "Partial plan: only Campaign/spring-sale"),
                         ("markdown", "**Partial plan: only Campaign/spring-sale"),
                         ("json", '"partial": true')):
-        r = run_cli("plan", str(ws), "--format", fmt, "--target", target)
+        r = run_cli("plan", str(ws), "--env", "staging", "--format", fmt, "--target", target)
         assert r.returncode == 0, r.stderr
         assert needle in r.stdout
 

@@ -14,7 +14,8 @@ EXAMPLE = Path(__file__).parent.parent / "campaigns"
 CONTACTS = ("ada@example.com", "ann@example.com", "+33612345678", "+14155550123", "Lovelace")
 
 
-def test_sends_show_their_content_in_every_format(tmp_path):
+def test_sends_show_their_content_in_every_format(tmp_path, monkeypatch):
+    monkeypatch.setenv("CAMPAIGNCTL_ENV", "staging")  # the example's sandbox environment
     ws = tmp_path / "ws"
     shutil.copytree(EXAMPLE, ws, ignore=shutil.ignore_patterns(".campaignctl"))
     sms = ws / "sms.yaml"

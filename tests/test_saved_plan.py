@@ -26,7 +26,9 @@ EXAMPLE = Path(__file__).parent.parent / "campaigns"
 
 
 @pytest.fixture
-def ws(tmp_path) -> Path:
+def ws(tmp_path, monkeypatch) -> Path:
+    """The example workspace in its staging environment (the in-process sandbox)."""
+    monkeypatch.setenv("CAMPAIGNCTL_ENV", "staging")
     target = tmp_path / "ws"
     shutil.copytree(EXAMPLE, target, ignore=shutil.ignore_patterns(".campaignctl"))
     return target
@@ -34,7 +36,7 @@ def ws(tmp_path) -> Path:
 
 def writes(ws: Path) -> list[dict]:
     """Vendor write calls the in-process sandbox journaled."""
-    journal = ws / ".campaignctl" / "sandbox" / "requests.jsonl"
+    journal = ws / ".campaignctl" / "staging" / "sandbox" / "requests.jsonl"
     if not journal.exists():
         return []
     rows = [json.loads(line) for line in journal.read_text().splitlines() if line.strip()]
@@ -42,7 +44,7 @@ def writes(ws: Path) -> list[dict]:
 
 
 def bindings(ws: Path) -> list:
-    store = SqliteStore(ws / ".campaignctl" / "state.db")
+    store = SqliteStore(ws / ".campaignctl" / "staging" / "state.db")
     try:
         return sorted((b.kind, b.name, b.remote_id) for b in store.bindings())
     finally:
@@ -54,7 +56,7 @@ def rename_sender_behind_the_back(ws: Path) -> None:
                      if (kind, name) == ("Sender", "newsletter"))
 
     async def go() -> None:
-        transport = httpx.ASGITransport(app=build_app(ws / ".campaignctl" / "sandbox"))
+        transport = httpx.ASGITransport(app=build_app(ws / ".campaignctl" / "staging" / "sandbox"))
         async with EmailCampaignsClient(SANDBOX_URL, Secret("t"), transport=transport) as c:
             await c.update_sender(sender_id, "Renamed in the dashboard", "news@acme.example")
     asyncio.run(go())
@@ -63,7 +65,7 @@ def rename_sender_behind_the_back(ws: Path) -> None:
 def test_plan_file_holds_no_secrets(ws):
     config = ws / "campaignctl.yaml"
     config.write_text(config.read_text().replace(
-        "base_url: sandbox\n", "base_url: sandbox\n    token: ${MAIL_TOKEN}\n", 1))
+        "mail: {base_url: sandbox}", "mail: {base_url: sandbox, token: \"${MAIL_TOKEN}\"}", 1))
     secret = "s3cr3t-token-value-0123456789"
     r = run_cli("plan", str(ws), "-o", str(ws / "plan.json"), env={"MAIL_TOKEN": secret})
     assert r.returncode == 0, r.stderr

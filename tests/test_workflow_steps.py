@@ -131,8 +131,8 @@ def run_job(runner: Runner, workflow: Path, repo: Path, secrets: dict[str, str],
 def test_generated_workflows_run_step_by_step_in_a_fresh_venv(
         tmp_path, sandbox_server, postgres_dsn):
     secrets = {"CAMPAIGNCTL_STATE_DSN": postgres_dsn, "MAIL_API_TOKEN": "mail-token-1",
-               "OCTOPUSH_LOGIN": "ops@example.com", "OCTOPUSH_KEY": "octo-key-1",
-               "CONNECTLY_KEY": "conn-key-1", "SCHED_KEY": "sched-key-1"}
+               "OCTOPUSH_API_LOGIN": "ops@example.com", "OCTOPUSH_API_KEY": "octo-key-1",
+               "CONNECTLY_API_KEY": "conn-key-1", "SCHED_API_KEY": "sched-key-1"}
     runner = Runner(tmp_path)
     first = _runner_checkout(tmp_path, "runner-1", sandbox_server.url)
     workflows = first / ".github" / "workflows"
@@ -172,7 +172,8 @@ def test_a_failed_apply_still_reports_on_the_pull_request(tmp_path):
     """A refused saved plan writes a `failed` report, so the PR hears about it."""
     ws = tmp_path / "ws"
     shutil.copytree(ROOT / "campaigns", ws, ignore=shutil.ignore_patterns(".campaignctl"))
-    assert run_cli("plan", str(ws), "-o", str(tmp_path / "plan.json")).returncode == 0
+    assert run_cli("plan", str(ws), "--env", "staging",
+                   "-o", str(tmp_path / "plan.json")).returncode == 0
     (ws / "senders.yaml").write_text((ws / "senders.yaml").read_text().replace(
         "Acme Newsletter", "Acme News"))
     r = run_cli("apply", str(tmp_path / "plan.json"), "--report", str(tmp_path / "apply.md"))

@@ -119,11 +119,12 @@ def test_workflows_refuse_a_state_the_runner_would_lose(tmp_path):
     gone after the job and the next apply would create and send everything again."""
     repo = tmp_path / "repo"
     shutil.copytree(EXAMPLE, repo / "campaigns", ignore=shutil.ignore_patterns(".campaignctl"))
-    r = run_cli("init", "--ci", "github", str(repo))
+    r = run_cli("init", "--ci", "github", "--env", "staging", str(repo))
     assert r.returncode == 0, r.stderr
     assert "uses the SQLite state" in r.stderr and "backend: postgres" in r.stderr
     plan_wf = load(repo / ".github" / "workflows" / "campaignctl-plan.yml")
     env = workflow_env(plan_wf, {})
+    assert env["CAMPAIGNCTL_ENV"] == "staging"
     codes = [_run_step_command(c, repo, env)[0] for c in campaignctl_commands(plan_wf)]
     assert codes == [0, 1]  # validate is offline; plan refuses
     err = (repo / "plan.err").read_text()
@@ -139,11 +140,18 @@ def test_init_refuses_to_overwrite(tmp_path):
 
 def _runner_checkout(tmp_path: Path, runner: str, vendor_url: str) -> Path:
     """A fresh CI runner's checkout of the campaign repo: no .campaignctl, nothing kept from
-    earlier jobs; the vendors are the sandbox server, the state is in PostgreSQL."""
+    earlier jobs; the example's production environment, its vendors the sandbox server (the
+    URLs come from the environment, see ACCOUNTS), its state in PostgreSQL."""
     repo = tmp_path / runner
     example_on_real_accounts(repo / "campaigns", vendor_url, postgres=True)
-    assert run_cli("init", "--ci", "github", str(repo)).returncode == 0
+    assert run_cli("init", "--ci", "github", "--env", "production", str(repo)).returncode == 0
     return repo
+
+
+def accounts(vendor_url: str) -> dict[str, str]:
+    """The production accounts' URLs and ids (not secrets), as a runner's env: lines set."""
+    return {f"{v}_API_URL": vendor_url for v in ("MAIL", "OCTOPUSH", "CONNECTLY", "SCHED")} | {
+        "CONNECTLY_BUSINESS_ID": "biz-1"}
 
 
 def test_reviewed_plan_applies_on_another_runner_with_postgres_state(
@@ -152,16 +160,18 @@ def test_reviewed_plan_applies_on_another_runner_with_postgres_state(
     different throwaway machines; later jobs on others find nothing to do and send nothing
     again, because bindings and the send ledger live in PostgreSQL."""
     secrets = {"CAMPAIGNCTL_STATE_DSN": postgres_dsn, "MAIL_API_TOKEN": "mail-token-1",
-               "OCTOPUSH_LOGIN": "ops@example.com", "OCTOPUSH_KEY": "octo-key-1",
-               "CONNECTLY_KEY": "conn-key-1", "SCHED_KEY": "sched-key-1"}
+               "OCTOPUSH_API_LOGIN": "ops@example.com", "OCTOPUSH_API_KEY": "octo-key-1",
+               "CONNECTLY_API_KEY": "conn-key-1", "SCHED_API_KEY": "sched-key-1"}
     password = postgres_dsn.split(":")[2].split("@")[0]
     outputs: list[str] = []
 
     def job(repo: Path, name: str, commands: slice = slice(None)) -> list[int]:
         """Run a workflow's campaignctl commands on this runner, with the workflow's env."""
         workflow = load(repo / ".github" / "workflows" / f"campaignctl-{name}.yml")
-        env = {**workflow_env(workflow, secrets), **secrets}  # + the env: lines users add
+        env = {**workflow_env(workflow, secrets), **secrets,  # + the env: lines users add
+               **accounts(sandbox_server.url)}
         assert env["CAMPAIGNCTL_REQUIRE_SHARED_STATE"] == "true"
+        assert env["CAMPAIGNCTL_ENV"] == "production"
         codes = []
         for line in campaignctl_commands(workflow)[commands]:
             code, out, err = _run_step_command(line, repo, env)

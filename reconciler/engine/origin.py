@@ -34,11 +34,10 @@ def file_sha256(path: Path) -> str:
 
 def manifest_item(r: Resource) -> list[Any]:
     """What one manifest says: spec, lifecycle and the content (not mtime: a CI checkout
-    of the same commit gives the same item) of the CSV it names."""
+    of the same commit gives the same item) of the files it names (CSV, message body)."""
     spec = r.spec.model_dump(mode="json", by_alias=True)
-    csv = r.csv_path()
-    csv_state = file_sha256(csv) if csv is not None and csv.is_file() else None
-    return [r.address, r.provider, spec, r.lifecycle.model_dump(), csv_state]
+    files = [file_sha256(f) if f.is_file() else None for f in r.files()]
+    return [r.address, r.provider, spec, r.lifecycle.model_dump(), *(files or [None])]
 
 
 def referenced(r: Resource) -> Iterable[tuple[str, str]]:

@@ -42,6 +42,8 @@ class Plan:
     created_at: str = field(default_factory=lambda: datetime.now(UTC).isoformat(timespec="seconds"))
     targets: list[str] = field(default_factory=list)
     accounts: dict[str, str] = field(default_factory=dict)  # account -> vendor type
+    environment: str | None = None  # campaignctl.yaml's environment it was made for
+    templates: dict[str, str] = field(default_factory=dict)  # address -> for_each template
     # What apply of a saved plan says about the fresh plan it executes (smaller audiences,
     # drift left alone). Not part of the document or the checksum.
     notes: list[str] = field(default_factory=list, compare=False)

@@ -40,19 +40,27 @@ class Session:
 
 def select_targets(ws: Workspace, targets: list[str]) -> set[tuple[str, str]]:
     """The targeted resources and everything they reference, transitively."""
-    start = []
+    start: list[tuple[str, str]] = []
     for t in targets:
         kind, _, name = t.partition("/")
-        if (kind, name) not in ws.resources:
+        # A for_each template's own KIND/NAME targets every resource it expands into
+        # (unless a resource has that very name).
+        found = [(kind, name)] if (kind, name) in ws.resources else [
+            key for key, r in ws.resources.items()
+            if r.template and (r.template.kind, r.template.name) == (kind, name)]
+        if not found:
             raise CampaignctlError(f"--target {t}: no such resource in the workspace "
                                    f"(expected KIND/NAME, e.g. Campaign/spring-sale)")
-        start.append((kind, name))
+        start.extend(found)
     return closure(ws, start)
 
 
-def open_session(ctx: RunContext) -> Session:
+def open_session(ctx: RunContext, accounts: set[str] | None = None) -> Session:
+    """Providers for every account, or only for `accounts` (an apply's read-back)."""
     session = Session(ctx)
     for name, account in ctx.workspace.config.accounts.items():
+        if accounts is not None and name not in accounts:
+            continue
         cls = VENDORS[account.type].provider_class()
         session.providers[name] = cls(account, ctx)
     return session
@@ -100,4 +108,6 @@ async def build_plan(session: Session, targets: list[str] | None = None) -> Plan
         workspace_digest=digests.workspace(),
         targets=sorted(targets or []),
         accounts={n: a.type for n, a in ws.config.accounts.items()},
+        environment=ws.config.environment,
+        templates={r.address: r.template.label for r in ws.resources.values() if r.template},
     )

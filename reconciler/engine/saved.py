@@ -64,11 +64,26 @@ def check_not_expired(plan: Plan, now: datetime) -> None:
                         + "; ".join(passed) + ". Set a future send_at. " + AGAIN)
 
 
+def _environment(name: str | None) -> str:
+    return f"environment {name}" if name else "a workspace without environments"
+
+
+def check_environment(saved: Plan, environment: str | None, source: Path | str) -> None:
+    """A plan reviewed for staging is never applied to production (nor the reverse)."""
+    if saved.environment != environment:
+        again = (f"`campaignctl plan --env {environment} -o FILE`" if environment
+                 else "`campaignctl plan -o FILE`")
+        raise StalePlan(f"{source} was planned for {_environment(saved.environment)}, not "
+                        f"{_environment(environment)}: nothing was changed. Plan for "
+                        f"{environment or 'this workspace'} and review that plan: {again}.")
+
+
 def check_saved(expected: Plan, fresh: Plan) -> Plan:
     """Compare the saved plan with the one made now, under the apply lock. Returns what to
     execute: the fresh versions of the reviewed actions (a send whose audience only shrank
     by new opt-outs included, with a note), without unreviewed drift of unrelated objects
     (left alone, with a note). Anything else is refused with a field-level difference."""
+    check_environment(expected, fresh.environment, "the saved plan")
     review = compare_plans(expected, fresh)
     if fresh.workspace_digest != expected.workspace_digest:
         found = ("; apply would now do:\n  " + "\n  ".join(review.problems) + "\n"
@@ -81,5 +96,6 @@ def check_saved(expected: Plan, fresh: Plan) -> Plan:
                         + "\n  ".join(review.problems) + "\n" + AGAIN)
     return Plan(actions=review.run, live_fingerprint=fresh.live_fingerprint,
                 workspace_digest=fresh.workspace_digest, created_at=fresh.created_at,
-                targets=fresh.targets, accounts=fresh.accounts, notes=review.notes,
+                targets=fresh.targets, accounts=fresh.accounts,
+                environment=fresh.environment, templates=fresh.templates, notes=review.notes,
                 left_alone=review.left_alone)

@@ -17,7 +17,7 @@ from reconciler.config import Account
 from reconciler.engine.actions import Action
 from reconciler.errors import CampaignctlError
 from reconciler.http import VendorHttp
-from reconciler.sandbox.transport import resolve
+from reconciler.sandbox.transport import resolve, sandbox_dir
 from reconciler.state.store import Binding, Store
 from reconciler.workspace import Resource, Workspace
 
@@ -75,7 +75,8 @@ class Provider:
         self.account = account
         self.ctx = ctx
         self.store = ctx.store
-        self.base_url, self.transport = resolve(account.base_url, ctx.directory)
+        self.base_url, self.transport = resolve(
+            account.base_url, sandbox_dir(ctx.directory, ctx.workspace.config.environment))
 
     def http_options(self) -> dict[str, Any]:
         opts = {k: v for k, v in self.account.options.items()

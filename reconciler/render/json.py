@@ -26,6 +26,7 @@ def plan_document(view: PlanView) -> dict[str, Any]:
         "kind": DOCUMENT_KIND,
         "created_at": plan.created_at,
         "workspace": {"directory": view.directory, "digest": plan.workspace_digest},
+        "environment": plan.environment,
         "live_fingerprint": plan.live_fingerprint,
         "checksum": plan.checksum,
         "partial": view.partial,
@@ -44,17 +45,17 @@ def plan_document(view: PlanView) -> dict[str, Any]:
         },
         "campaigns": [c.to_dict() for c in view.campaigns],
         "safety": list(view.safety),
-        "actions": [_action(row.action, row.irreversible) for row in view.rows],
+        "actions": [_action(row.action, row.irreversible, row.template) for row in view.rows],
     }
 
 
-def _action(a: Action, irreversible: bool) -> dict[str, Any]:
+def _action(a: Action, irreversible: bool, template: str | None) -> dict[str, Any]:
     d = a.to_dict()
     # `irreversible` is the effective mark (a send, or a set removal that cannot be
     # undone); `irreversible_declared` is the provider's own flag, kept for the checksum.
     return {"address": a.address, "symbol": a.symbol, **d,
             "irreversible": irreversible, "irreversible_declared": a.irreversible,
-            "origin_label": ORIGIN_LABELS[a.origin]}
+            "origin_label": ORIGIN_LABELS[a.origin], "template": template}
 
 
 def render_json(plan: Plan | PlanView, indent: int | None = 2) -> str:
@@ -79,7 +80,10 @@ def plan_from_document(doc: Any, source: str = "plan file") -> tuple[Plan, str |
         plan = Plan(actions=actions, live_fingerprint=doc["live_fingerprint"],
                     workspace_digest=workspace["digest"], created_at=doc["created_at"],
                     targets=list(doc.get("targets") or []),
-                    accounts=dict(doc.get("accounts") or {}))
+                    accounts=dict(doc.get("accounts") or {}),
+                    environment=doc.get("environment"),
+                    templates={a["address"]: a["template"] for a in doc["actions"]
+                               if a.get("template")})
     except (KeyError, TypeError, ValueError) as exc:
         raise CampaignctlError(f"{source}: malformed plan file ({exc})") from None
     if plan.checksum != doc.get("checksum"):

@@ -42,6 +42,8 @@ def _code(text: object) -> str:
 
 def _header(view: PlanView) -> list[str]:
     out = [COMMENT_MARKER, "## campaignctl plan", ""]
+    if view.environment_note:
+        out += [f"**{view.environment_note}**", ""]
     if view.partial_note:
         out += [f"> **{view.partial_note}**", ""]
     out.append(f"**{view.summary_line}**")

@@ -39,6 +39,8 @@ def action_lines(a: Action | ActionView, color: bool = False) -> list[str]:
 def render_text(plan: Plan | PlanView, color: bool = False) -> str:
     view = plan if isinstance(plan, PlanView) else PlanView(plan)
     out: list[str] = []
+    if view.environment_note:
+        out.append(_paint(view.environment_note, "1", color) + "\n")
     if view.partial_note:
         out.append(_paint(view.partial_note, "33", color) + "\n")
     for row in view.rows:

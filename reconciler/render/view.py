@@ -82,6 +82,7 @@ class CampaignView:
 @dataclass
 class ActionView:
     action: Action
+    template: str | None = None  # the for_each template that produced it, e.g. Campaign/x[fr]
 
     @property
     def op(self) -> str:
@@ -118,7 +119,7 @@ class ActionView:
     def detail_lines(self) -> list[str]:
         """Field-level details, shared by text and Markdown."""
         a = self.action
-        lines = []
+        lines = [f"from template {self.template}"] if self.template else []
         if a.path:
             lines.append(f"state: {' > '.join(str(p) for p in a.path)}")
         for c in a.changes:
@@ -265,7 +266,8 @@ class PlanView:
     show_contacts: bool = False
 
     def __post_init__(self) -> None:
-        self.rows = [ActionView(a) for a in self.plan.actions]
+        self.rows = [ActionView(a, self.plan.templates.get(a.address))
+                     for a in self.plan.actions]
         self.campaigns = [c for c in map(_campaign, self.plan.actions) if c is not None]
         self._add_unknown()
 
@@ -308,6 +310,11 @@ class PlanView:
     @property
     def partial(self) -> bool:
         return bool(self.plan.targets)
+
+    @property
+    def environment_note(self) -> str | None:
+        env = self.plan.environment
+        return f"Environment: {env}" if env else None
 
     @property
     def partial_note(self) -> str | None:

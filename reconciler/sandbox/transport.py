@@ -10,15 +10,17 @@ SANDBOX = "sandbox"
 SANDBOX_URL = "http://sandbox.invalid"
 
 
-def sandbox_dir(workspace_dir: Path) -> Path:
-    return Path(workspace_dir) / ".campaignctl" / "sandbox"
+def sandbox_dir(workspace_dir: Path, environment: str | None = None) -> Path:
+    """Each environment's sandbox is an account of its own: `.campaignctl/<env>/sandbox`."""
+    base = Path(workspace_dir) / ".campaignctl"
+    return (base / environment if environment else base) / "sandbox"
 
 
-def resolve(base_url: str, workspace_dir: Path) -> tuple[str, httpx.AsyncBaseTransport | None]:
+def resolve(base_url: str, data_dir: Path) -> tuple[str, httpx.AsyncBaseTransport | None]:
     """(url, transport) for an account. `base_url: sandbox` runs the emulator in-process,
-    persisted under the workspace's `.campaignctl/sandbox/`."""
+    persisted in `data_dir` (the workspace's `sandbox_dir`)."""
     if base_url != SANDBOX:
         return base_url, None
     from reconciler.sandbox.app import build_app
 
-    return SANDBOX_URL, httpx.ASGITransport(app=build_app(sandbox_dir(workspace_dir)))
+    return SANDBOX_URL, httpx.ASGITransport(app=build_app(data_dir))

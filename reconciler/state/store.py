@@ -349,7 +349,8 @@ def open_store(config) -> Store:
     if config.state.backend == "postgres":
         from reconciler.state.postgres import PostgresStore
 
-        return PostgresStore(config.state.dsn, schema=config.state.schema_)
+        return _of_environment(PostgresStore(config.state.dsn, schema=config.state.schema_),
+                               config)
     if os.environ.get(REQUIRE_SHARED, "").lower() not in ("", "0", "false", "no"):
         raise CampaignctlError(
             f"{REQUIRE_SHARED} is set (as in the campaignctl CI workflows) but the state "
@@ -359,4 +360,15 @@ def open_store(config) -> Store:
     path = Path(config.state.path)
     if not path.is_absolute():
         path = config.directory / path
-    return SqliteStore(path)
+    return _of_environment(SqliteStore(path), config)
+
+
+def _of_environment(store: Store, config) -> Store:
+    from reconciler.environments import check_store
+
+    try:
+        check_store(store, getattr(config, "environment", None))
+    except CampaignctlError:
+        store.close()
+        raise
+    return store

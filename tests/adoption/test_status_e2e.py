@@ -6,6 +6,7 @@ lost is listed by `state ledger unknown`, settled, and never resent."""
 from __future__ import annotations
 
 import json
+import re
 import shutil
 import subprocess
 import sys
@@ -19,24 +20,17 @@ from conftest import free_port, run_cli
 
 ROOT = Path(__file__).resolve().parents[2]
 TOKEN = "st4tus-t0ken"
-CREDENTIALS = {"email-campaigns": "token: ${TOK}",
-               "octopush": "api_login: e2e@example.com\n    api_key: ${TOK}",
-               "connectly": "business_id: biz-e2e\n    api_key: ${TOK}",
-               "scheduled-campaigns": "api_key: ${TOK}"}
 LIST_EMAILS = ["a@example.com", "b@example.com", "c@example.com"]
 
 
 def example(tmp_path: Path, url: str, callback: str) -> Path:
     ws = tmp_path / "example"
     shutil.copytree(ROOT / "campaigns", ws, ignore=shutil.ignore_patterns(".campaignctl"))
-    lines, vtype = [], ""
-    for line in (ws / "campaignctl.yaml").read_text().splitlines():
-        if line.strip().startswith("type:"):
-            vtype = line.split(":", 1)[1].strip()
-        if line == "    base_url: sandbox":
-            line = f"    base_url: {url}\n    {CREDENTIALS[vtype]}"
-        lines.append(line)
-    (ws / "campaignctl.yaml").write_text("\n".join(lines) + "\n")
+    # Its production environment, every account at the served sandbox.
+    config = ws / "campaignctl.yaml"
+    text = re.sub(r"\$\{[A-Z]+_API_URL\}", url, config.read_text())
+    text = re.sub(r"\$\{(MAIL_API_TOKEN|[A-Z]+_API_KEY|OCTOPUSH_API_LOGIN)\}", "${TOK}", text)
+    config.write_text(text.replace("${CONNECTLY_BUSINESS_ID}", "biz-e2e"))
     sched = (ws / "scheduled.yaml").read_text()
     sched = sched.replace("state: scheduled", "state: ready").replace(
         "https://hooks.example.com/campaign-events?team=crm", callback)
@@ -68,6 +62,7 @@ def serve_callbacks(ws: Path, port: int) -> subprocess.Popen:
 def test_status_after_launch_shows_what_the_sandbox_delivered(tmp_path, sandbox_server,
                                                                monkeypatch):
     monkeypatch.setenv("TOK", TOKEN)
+    monkeypatch.setenv("CAMPAIGNCTL_ENV", "production")
     port = free_port()
     ws = example(tmp_path, sandbox_server.url,
                  f"http://127.0.0.1:{port}/sched/winter-newsletter?team=crm")
@@ -79,7 +74,10 @@ def test_status_after_launch_shows_what_the_sandbox_delivered(tmp_path, sandbox_
         before = json.loads(ok(run_cli("status", str(ws), "--format", "json")))
         states = {c["name"]: c["state"] for c in before["campaigns"]}
         assert states == {"spring-sale": "active", "winter-newsletter": "READY",
-                          "spring-sale-sms": "sent", "spring-sale-whatsapp": "sent"}
+                          "spring-sale-sms": "sent", "spring-sale-whatsapp": "sent",
+                          # the for_each campaign in three locales (locales.yaml)
+                          "spring-sale-en": "active", "spring-sale-es": "active",
+                          "spring-sale-fr": "active"}
         # past every send time (the last: 2030-01-15 08:00 UTC, DONE 60 s later)
         end = datetime(2030, 1, 15, 8, 5, tzinfo=UTC).timestamp()
         now = sandbox_server.get("/_sandbox/clock").json()["timestamp"]
@@ -96,7 +94,7 @@ def test_status_after_launch_shows_what_the_sandbox_delivered(tmp_path, sandbox_
         receiver.terminate()
         receiver.wait(10)
     got = {c["name"]: c for c in out["campaigns"]}
-    assert out["format_version"] == 1 and len(got) == 4
+    assert out["format_version"] == 1 and len(got) == 7
 
     for vendor, name in (("octopush", "spring-sale-sms"), ("connectly", "spring-sale-whatsapp")):
         log = sandbox_server.get(f"/_sandbox/{vendor}/deliveries").json()

@@ -26,10 +26,6 @@ WRITES = ("POST", "PUT", "DELETE", "PATCH")
 
 EMAIL_FILES = ("campaigns.yaml", "groups.yaml", "messages.yaml", "optouts.yaml",
                "senders.yaml", "subscribers.csv")
-CREDENTIALS = {"email-campaigns": "token: ${MAIL_TOKEN}",
-               "octopush": "api_login: e2e@example.com\n    api_key: ${MAIL_TOKEN}",
-               "connectly": "business_id: biz-e2e\n    api_key: ${MAIL_TOKEN}",
-               "scheduled-campaigns": "api_key: ${MAIL_TOKEN}"}
 
 
 def make_workspace(tmp_path: Path, server) -> Path:
@@ -45,18 +41,15 @@ def make_workspace(tmp_path: Path, server) -> Path:
 
 
 def make_full_example(tmp_path: Path, server) -> Path:
-    """The whole example workspace, every account pointed at the served sandbox."""
+    """The whole example workspace; its production environment's accounts at the served
+    sandbox (URLs written in, credentials from ${MAIL_TOKEN})."""
     ws = tmp_path / "example"
     shutil.copytree(ROOT / "campaigns", ws, ignore=shutil.ignore_patterns(".campaignctl"))
     config = ws / "campaignctl.yaml"
-    lines = []
-    for line in config.read_text().splitlines():
-        if line.strip().startswith("type:"):
-            vtype = line.split(":", 1)[1].strip()
-        if line == "    base_url: sandbox":
-            line = f"    base_url: {server.url}\n    {CREDENTIALS[vtype]}"
-        lines.append(line)
-    config.write_text("\n".join(lines) + "\n")
+    text = re.sub(r"\$\{[A-Z]+_API_URL\}", server.url, config.read_text())
+    text = re.sub(r"\$\{(MAIL_API_TOKEN|[A-Z]+_API_KEY|OCTOPUSH_API_LOGIN)\}", "${MAIL_TOKEN}",
+                  text).replace("${CONNECTLY_BUSINESS_ID}", "biz-e2e")
+    config.write_text(text)
     return ws
 
 
@@ -67,8 +60,9 @@ def cli(*args: str) -> subprocess.CompletedProcess:
     return result
 
 
-def apply(ws: Path) -> subprocess.CompletedProcess:
-    result = cli("apply", "--auto-approve", str(ws))
+def apply(ws: Path, environment: str | None = None) -> subprocess.CompletedProcess:
+    result = cli("apply", "--auto-approve", str(ws), *(["--env", environment] if environment
+                                                      else []))
     assert result.returncode == 0, result.stdout + result.stderr
     return result
 
@@ -136,13 +130,13 @@ def test_plan_apply_plan_converges_and_second_apply_writes_nothing(tmp_path, san
 @pytest.mark.slow
 def test_whole_example_workspace_converges_on_every_provider(tmp_path, sandbox_server):
     ws = make_full_example(tmp_path, sandbox_server)
-    assert cli("plan", "--detailed-exitcode", str(ws)).returncode == 2
-    apply(ws)
-    again = cli("plan", "--detailed-exitcode", str(ws))
+    assert cli("plan", "--env", "production", "--detailed-exitcode", str(ws)).returncode == 2
+    apply(ws, "production")
+    again = cli("plan", "--env", "production", "--detailed-exitcode", str(ws))
     assert again.returncode == 0, again.stdout + again.stderr
     assert "No changes." in again.stdout
     httpx.delete(sandbox_server.url + "/_sandbox/requests", timeout=10)
-    apply(ws)
+    apply(ws, "production")
     every_write = [(e["method"], e["path"]) for e in sandbox_server.get("/_sandbox/requests").json()
                    if e["method"] in WRITES]
     assert every_write == []

@@ -223,3 +223,105 @@ def test_a_second_copy_created_meanwhile_is_cancelled_not_bound(tmp_path):
     assert shape(requests) == ["POST /email/campaign/", "PUT /email/campaign/?_id=c2"]
     assert json.loads(requests[1].content) == {"status": "cancelled"}
     assert left == "c1"
+
+
+GROUPS_FROM_CSV = """
+kind: ContactGroup
+name: a
+provider: mail
+spec: {title: A, file: a.csv}
+---
+kind: ContactGroup
+name: b
+provider: mail
+spec: {title: B, file: b.csv}
+"""
+
+
+def csv_run(tmp_path, live_groups: list[dict], files: dict[str, str]) -> list[httpx.Request]:
+    for name, text in files.items():
+        write_workspace(tmp_path / "ws", {name: text})
+    lists = {"/email/senderid/": [], "/email/optout/": [], "/email/contact/": live_groups,
+             "/email/message/": [], "/email/campaign/": []}
+    return run(tmp_path, lists, GROUPS_FROM_CSV,
+               bindings=(("ContactGroup", "a", "g1"), ("ContactGroup", "b", "g2")))
+
+
+def uploaded(request: httpx.Request) -> str:
+    return request.content.decode()
+
+
+def test_csv_groups_in_sync_in_another_order_and_case_make_no_write(tmp_path):
+    writes = csv_run(tmp_path, [
+        {"$_id": oid("g1"), "tag": "A", "contacts": [
+            {"email": "Bo@Example.com", "name": "Bo"}, {"email": "al@example.com", "name": "Al X"}]},
+        {"$_id": oid("g2"), "tag": "B", "contacts": []}],
+        {"a.csv": "email,first_name,last_name\nal@example.com,Al,X\nbo@example.com,Bo,\n",
+         "b.csv": "email\n"})
+    assert writes == []
+
+
+def test_a_renamed_and_a_removed_contact_move_only_those_rows(tmp_path):
+    rows = "".join(f"u{i}@example.com,U{i}\n" for i in range(50))
+    live_rows = [{"email": f"u{i}@example.com", "name": f"U{i}"} for i in range(50)]
+    live_rows[7]["name"] = "Old name"
+    live_rows.append({"email": "gone@example.com", "name": "Gone"})
+    writes = csv_run(tmp_path, [
+        {"$_id": oid("g1"), "tag": "A", "contacts": live_rows},
+        {"$_id": oid("g2"), "tag": "B", "contacts": []}],
+        {"a.csv": "email,first_name\n" + rows, "b.csv": "email\n"})
+    assert shape(writes) == ["POST /email/contact/bulk/update/?_id=g1",
+                             "POST /email/contact/bulk/delete/?_id=g1"]
+    assert "u7@example.com" in uploaded(writes[0]) and "u8@" not in uploaded(writes[0])
+    assert "gone@example.com" in uploaded(writes[1])
+
+
+def test_groups_holding_each_others_contacts_are_both_corrected(tmp_path):
+    # Each live group matches the OTHER group's manifest: comparing summaries must not
+    # mistake that for "in sync", and each must be diffed against its own rows.
+    a = "".join(f"a{i}@example.com,A{i}\n" for i in range(10))
+    b = "".join(f"b{i}@example.com,B{i}\n" for i in range(10))
+    live_a = [{"email": f"a{i}@example.com", "name": f"A{i}"} for i in range(10)]
+    live_b = [{"email": f"b{i}@example.com", "name": f"B{i}"} for i in range(10)]
+    writes = csv_run(tmp_path, [
+        {"$_id": oid("g1"), "tag": "A", "contacts": live_b},
+        {"$_id": oid("g2"), "tag": "B", "contacts": live_a}],
+        {"a.csv": "email,first_name\n" + a, "b.csv": "email,first_name\n" + b})
+    sent = {r.url.params["_id"]: uploaded(r) for r in writes if "replace" in r.url.path}
+    assert set(sent) == {"g1", "g2"}, shape(writes)
+    assert "a3@example.com" in sent["g1"] and "b3@" not in sent["g1"]
+    assert "b3@example.com" in sent["g2"] and "a3@" not in sent["g2"]
+
+
+def test_an_unreadable_group_listing_is_a_clear_api_error(tmp_path):
+    from reconciler.errors import ApiError
+    from reconciler.providers.email_campaigns.client import EmailCampaignsClient
+    from reconciler.secrets import Secret
+
+    async def go():
+        async with EmailCampaignsClient(API, Secret("tok")) as client:
+            return await client.list_groups_each(dict)
+
+    for body in (b'{"not": "a list"}', b'[{"$_id": {"$oid": "g1"}, "contacts": [{"em'):
+        with respx.mock(base_url=API) as mock:
+            mock.get("/email/contact/").respond(200, content=body)
+            with pytest.raises(ApiError, match="expected a JSON list"):
+                asyncio.run(go())
+
+
+def test_group_listing_decoded_a_few_bytes_at_a_time_gives_the_same_groups(monkeypatch):
+    from reconciler.providers.email_campaigns import client as module
+
+    groups = [{"$_id": oid(f"g{g}"), "tag": f"Gr\u00e9up {g}", "score": 1.25e3,
+               "contacts": [{"email": f"u{i}@example.com", "name": f"N\u00e4me {i}"}
+                            for i in range(20)]} for g in range(5)]
+    body = json.dumps(groups, indent=1, ensure_ascii=False).encode()
+    monkeypatch.setattr(module, "_CHUNK", 7)  # every value cut somewhere
+
+    async def go():
+        async with module.EmailCampaignsClient(API, module.Secret("tok")) as client:
+            return await client.list_groups_each(dict)
+
+    with respx.mock(base_url=API) as mock:
+        mock.get("/email/contact/").respond(200, content=body)
+        assert asyncio.run(go()) == groups

@@ -8,7 +8,13 @@ import json
 import os
 from pathlib import Path
 
-from conftest import EXAMPLE_SECRETS, example_on_real_accounts, run_cli, write_workspace
+from conftest import (
+    EXAMPLE_ENV,
+    EXAMPLE_SECRETS,
+    example_on_real_accounts,
+    run_cli,
+    write_workspace,
+)
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "campaigns"
 SECRETS = EXAMPLE_SECRETS
@@ -37,14 +43,14 @@ def real_accounts(tmp_path: Path) -> Path:
 
 def test_example_workspace_validates_with_no_credential(tmp_path):
     ws = real_accounts(tmp_path)
-    r = run_without_secrets("validate", str(ws))
+    r = run_without_secrets("validate", str(ws), "--env", EXAMPLE_ENV)
     assert r.returncode == 0, r.stderr
-    assert r.stdout.strip() == f"{ws}: valid."
-    assert run_without_secrets("validate", str(EXAMPLE)).returncode == 0
+    assert r.stdout.strip() == f"{ws}: valid (environment {EXAMPLE_ENV})."
+    assert run_without_secrets("validate", str(EXAMPLE), "--env", "staging").returncode == 0
     # The missing secret is reported where it is needed: plan (and apply).
-    r = run_without_secrets("plan", str(ws))
+    r = run_without_secrets("plan", str(ws), "--env", EXAMPLE_ENV)
     assert r.returncode == 1
-    assert f"{ws}/campaignctl.yaml:8:12: environment variable MAIL_API_TOKEN is not set" \
+    assert f"{ws}/campaignctl.yaml:42:16: environment variable MAIL_API_TOKEN is not set" \
         in r.stderr, r.stderr
     assert "Traceback" not in r.stderr
 
@@ -114,5 +120,5 @@ def test_validate_json(tmp_path):
     assert doc["diagnostics"][1] == {
         "path": f"{ws}/customers.csv", "line": 3, "col": 1, "severity": "error",
         "message": "row 3: invalid phone number: not a valid number"}
-    r = run_cli("validate", str(EXAMPLE), "--format", "json")
+    r = run_cli("validate", str(EXAMPLE), "--format", "json", "--env", "staging")
     assert r.returncode == 0 and json.loads(r.stdout)["valid"] is True

@@ -29,8 +29,47 @@ class Case:
     position: bool = True  # the error carries line:col
 
 
+#: The example's campaignctl.yaml as one environment (staging) sees it, without
+#: `environments:`: the cases break a workspace of the shape they were written for.
+SINGLE_ENVIRONMENT_CONFIG = """\
+# campaignctl workspace: provider accounts, state backend and safety settings.
+# `base_url: sandbox` runs the built-in emulator: no account, no network needed.
+# For a real account, write its URL and take credentials from the environment:
+#   token: ${MAIL_API_TOKEN}
+providers:
+  mail:
+    type: email-campaigns
+    base_url: sandbox
+  sms:
+    type: octopush
+    base_url: sandbox
+    # a real account: api_login: ${OCTOPUSH_API_LOGIN}, api_key: ${OCTOPUSH_API_KEY}
+  whatsapp:
+    type: connectly
+    base_url: sandbox
+    # a real account: business_id: ${CONNECTLY_BUSINESS_ID}, api_key: ${CONNECTLY_API_KEY}
+  sched:
+    type: scheduled-campaigns
+    base_url: sandbox
+    # a real account: api_key: ${SCHED_API_KEY}
+
+state:
+  backend: sqlite
+  path: .campaignctl/state.db
+
+safety:
+  max_delete_percent: 25
+  max_update_percent: 50
+  min_existing: 10
+
+vars:
+  sale_year: 2027
+"""
+
+
 def copy_example(dest: Path) -> Path:
     shutil.copytree(EXAMPLE, dest, ignore=shutil.ignore_patterns(".campaignctl"))
+    (dest / "campaignctl.yaml").write_text(SINGLE_ENVIRONMENT_CONFIG)
     return dest
 
 

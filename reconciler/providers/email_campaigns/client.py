@@ -12,10 +12,12 @@ response surfaces as OutcomeUnknown for the caller to resolve by reading back.
 
 from __future__ import annotations
 
+import codecs
 import json
-from collections.abc import Iterable
+import re
+from collections.abc import Callable, Iterable, Iterator
 from datetime import date
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import quote, urlencode
 
 import httpx
@@ -30,6 +32,7 @@ CAMPAIGN_STATUSES = ("active", "paused", "cancelled")
 # The doc shows this header on every JSON request, GET and DELETE included. It is set per
 # request, not on the client: a client-wide Content-Type would override multipart's.
 JSON_HEADERS = {"Content-Type": "application/json"}
+T = TypeVar("T")
 
 
 def oid(obj: dict[str, Any]) -> str:
@@ -180,6 +183,20 @@ class EmailCampaignsClient:
     async def list_groups(self) -> list[dict[str, Any]]:
         return await self._list("/email/contact/")
 
+    async def list_groups_each(self, compact: Callable[[dict[str, Any]], T]) -> list[T]:
+        """GET the groups, each decoded on its own and handed to `compact` as it is read,
+        so a listing holding a million contacts is never one million dicts at once."""
+        path = "/email/contact/"
+        response = await self._send("GET", path, headers=JSON_HEADERS)
+        status = response.status_code
+        body = response.content
+        del response
+        try:
+            return [compact(g) for g in _each_item(body) if isinstance(g, dict)]
+        except ValueError:  # not UTF-8, not JSON, or not a list
+            raise ApiError(VENDOR, "GET", path, status,
+                           "unexpected response body (expected a JSON list)") from None
+
     async def get_group(self, group_id: str) -> dict[str, Any]:
         return await self._get("/email/contact/", group_id)
 
@@ -277,6 +294,64 @@ class EmailCampaignsClient:
         if campaign_id:
             query["campaign_id"] = campaign_id
         return await self._list(f"/email/result/filter/?{urlencode(query)}")
+
+
+_SPACE = re.compile(r"[ \t\n\r]*")
+_NUMBER_TAIL = re.compile(r"[0-9.eE+-]*")
+_CHUNK = 1 << 22  # bytes decoded to text at a time
+
+
+def _each_item(data: bytes) -> Iterator[Any]:
+    """The items of a JSON array, decoded one at a time by the C decoder from text made a
+    few MB at a time, so the body is never held as text (or as objects) all at once."""
+    decoder = json.JSONDecoder()
+    text_of = codecs.getincrementaldecoder("utf-8-sig")()
+    pos, buf, i, want = 0, "", 0, _CHUNK
+
+    def more() -> bool:
+        nonlocal pos, buf, i, want
+        if pos >= len(data):
+            return False
+        buf = buf[i:] + text_of.decode(data[pos:pos + want], pos + want >= len(data))
+        pos, i = pos + want, 0
+        return True
+
+    def skip_space() -> str:
+        nonlocal i
+        while True:
+            i = _SPACE.match(buf, i).end()
+            if i < len(buf) or not more():
+                return buf[i:i + 1]
+
+    more()
+    if skip_space() != "[":
+        raise ValueError("not a JSON list")
+    i += 1
+    if skip_space() == "]":
+        i += 1
+    else:
+        while True:
+            try:
+                item, end = decoder.raw_decode(buf, i)
+            except ValueError:
+                want *= 2  # an item longer than the text so far: read (much) more
+                if not more():
+                    raise
+                continue
+            if (isinstance(item, int | float) and _NUMBER_TAIL.fullmatch(buf, end)
+                    and more()):
+                continue  # a number cut by the chunk's end may go on: decode it again
+            want, i = _CHUNK, end
+            yield item
+            sep = skip_space()
+            i += 1
+            if sep == "]":
+                break
+            if sep != ",":
+                raise ValueError("malformed JSON list")
+            skip_space()
+    if skip_space():
+        raise ValueError("extra data after the JSON list")
 
 
 def _day(value: date | str) -> str:

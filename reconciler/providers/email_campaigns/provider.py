@@ -16,6 +16,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from reconciler.campaign_status import CampaignStatus
+from reconciler.contacts import summarize
 from reconciler.engine.actions import Action, FieldChange, SendSummary, SetChange
 from reconciler.engine.content import send_content
 from reconciler.engine.diff import field_changes, keyed_diff
@@ -63,6 +64,7 @@ class EmailCampaignsProvider(Provider):
         self._ids: dict[tuple[str, str], str] = {}  # (kind, name) -> live id, found by diff
         self._work: dict[str, dict[str, Any]] = {}  # address -> what execute needs
         self._bound_at_plan: dict[str, str | None] = {}  # address -> remote id bound then
+        self._suppressed: dict[tuple, int] = {}  # (group, opt-out lists) -> opted-out contacts
 
     def clients(self):
         return [self.client.http]
@@ -72,8 +74,10 @@ class EmailCampaignsProvider(Provider):
         live = EmailLive()
         if not resources and not self.store.bindings(self.account.name):
             return live  # nothing managed here: no calls
+        expected = self._expected_contacts(resources)
         senders, optouts, groups, messages, campaigns = await asyncio.gather(
-            self.client.list_senders(), self.client.list_optouts(), self.client.list_groups(),
+            self.client.list_senders(), self.client.list_optouts(),
+            self.client.list_groups_each(lambda g: _compact_group(g, expected)),
             self.client.list_messages(), self.client.list_campaigns())
         live.senders, live.groups = _by_id(senders), _by_id(groups)
         live.messages, live.campaigns = _by_id(messages), _by_id(campaigns)
@@ -84,8 +88,28 @@ class EmailCampaignsProvider(Provider):
     def fingerprint(self, live: EmailLive) -> Any:
         def stamp(items: dict[str, dict]) -> list:
             return sorted([i, o.get("modified_on"), o.get("status"),
-                           len(o.get("contacts") or [])] for i, o in items.items())
+                           o["contact_summary"][0] if "contact_summary" in o else 0]
+                          for i, o in items.items())
         return {k: stamp(live.of(k)) for k in LIST_KINDS} | {"optouts": sorted(live.optouts)}
+
+    def _expected_contacts(self, resources: list[Resource]) -> dict[tuple[str, Any], Any]:
+        """The desired contact summary of each group, by the live id it is bound to and by
+        the tag an unbound one would be adopted by: a live group whose contacts match needs
+        only its summary kept."""
+        out: dict[tuple[str, Any], Any] = {}
+        bound = {b.name: b.remote_id for b in self.store.bindings(self.account.name)
+                 if b.kind == "ContactGroup"}
+        for r in resources:
+            if r.kind != "ContactGroup" or "contacts" in r.lifecycle.ignore_changes:
+                continue
+            summary = r.scan().emails
+            if r.name in bound:
+                out[("id", bound[r.name])] = summary
+            else:
+                tag = ("tag", self._desired(r)["tag"])
+                out[tag] = summary if tag not in out else ()  # two with one tag: keep all
+        out[("bound", None)] = set(bound.values())
+        return out
 
     # identity -----------------------------------------------------------------------------
     def _natural_key(self, kind: str, obj: dict) -> Any:
@@ -165,9 +189,10 @@ class EmailCampaignsProvider(Provider):
                       if how == "gone" else "not in the account")
             sets = []
             if r.kind == "ContactGroup":
-                contacts = self._desired_contacts(r)
-                work["contacts"] = contacts
-                sets = [SetChange("contacts", add=len(contacts), total_after=len(contacts))]
+                # Counted from the validation pass; the rows are read again only to upload.
+                count = r.scan().emails[0]
+                work["contacts"] = bool(count)
+                sets = [SetChange("contacts", add=count, total_after=count)]
             return [self.action("create", r, reason=reason, sets=sets,
                                 changes=[FieldChange(k, None, v) for k, v in desired.items()])]
         obj = live.of(r.kind)[live_id]
@@ -193,9 +218,14 @@ class EmailCampaignsProvider(Provider):
         return out
 
     def _diff_contacts(self, r: Resource, obj: dict, work: dict) -> list[SetChange]:
+        if obj.get("contact_summary") == r.scan().emails:
+            return []  # the same email->name set (the summaries are of the same entries)
         desired = self._desired_contacts(r)
-        current = {(c.get("email") or "").lower(): c.get("name") or ""
-                   for c in obj.get("contacts") or [] if c.get("email")}
+        current = obj.get("contact_names")
+        if current is None:
+            # Only the summary was kept (it matched another group's manifest): upload all.
+            work.update(strategy="replace", contacts=desired)
+            return [SetChange("contacts", total_after=len(desired), note="bulk replace")]
         d = keyed_diff(current, desired)
         if d.empty:
             return []
@@ -328,7 +358,6 @@ class EmailCampaignsProvider(Provider):
         (live and in the manifests), at its send time in the recipients' zone."""
         ws = self.ctx.workspace
         group = ws.get("ContactGroup", r.spec.contact_groups[0])
-        contacts = set(self._desired_contacts(group)) if group else set()
         optouts = set(live.optouts)
         for name in r.spec.opt_out_lists:
             lst = ws.get("OptOutList", name)
@@ -340,11 +369,19 @@ class EmailCampaignsProvider(Provider):
                   for a in o.iter_addresses()}
         optouts -= {a for o in ws.for_account(self.account.name) if o.kind == "OptOutList"
                     for a in o.spec.opt_in if a not in listed}
-        suppressed = len(contacts & optouts)
+        total = group.scan().emails[0] if group else 0
+        suppressed = 0
+        if optouts and group is not None:
+            # The rows are read again only to intersect, once per group and opt-out lists.
+            key = (group.name, tuple(r.spec.opt_out_lists))
+            if key not in self._suppressed:
+                self._suppressed[key] = sum(1 for e in self._desired_contacts(group)
+                                            if e in optouts)
+            suppressed = self._suppressed[key]
         when = r.spec.send_time().astimezone(ZoneInfo(r.spec.timezone))
-        return SendSummary(recipients=len(contacts) - suppressed, batches=1,
+        return SendSummary(recipients=total - suppressed, batches=1,
                            send_at=when.isoformat(), timezone=r.spec.timezone,
-                           suppressed=suppressed, estimated_messages=len(contacts) - suppressed)
+                           suppressed=suppressed, estimated_messages=total - suppressed)
 
     def _diff_orphan(self, b: Binding, live: EmailLive) -> list[Action]:
         if b.kind == "Campaign":
@@ -493,7 +530,7 @@ class EmailCampaignsProvider(Provider):
                                   f"campaignctl cancelled {oid(obj)}: nobody gets it "
                                   "twice.") from None
         if r.kind == "ContactGroup" and work.get("contacts"):
-            await self.client.bulk_replace_contacts(oid(obj), _rows(work["contacts"]))
+            await self.client.bulk_replace_contacts(oid(obj), _rows(self._desired_contacts(r)))
         if r.kind == "Campaign" and desired["status"] != "active":
             await self.client.set_status(oid(obj), desired["status"])
 
@@ -585,6 +622,27 @@ def _day_of(stamp: str) -> date | None:
         return datetime.fromisoformat(stamp).date()
     except ValueError:
         return None
+
+
+def _compact_group(group: dict, expected: dict[tuple[str, Any], Any]) -> dict:
+    """A live group without its contact list: their summary, and the email->name map only
+    when it differs from what the manifests want (the diff then needs every entry)."""
+    names: dict[str, str] = {}
+    for c in group.get("contacts") or []:
+        email = c.get("email") if isinstance(c, dict) else None
+        if email:
+            names.setdefault(email.lower(), c.get("name") or "")
+    out = {k: v for k, v in group.items() if k != "contacts"}
+    out["contact_summary"] = summary = summarize(names)
+    try:
+        gid = oid(group)
+    except ValueError:
+        gid = None
+    want = expected.get(("id", gid))
+    if want is None and gid not in expected[("bound", None)]:
+        want = expected.get(("tag", group.get("tag")))
+    out["contact_names"] = None if want == summary else names
+    return out
 
 
 def _rows(contacts: dict[str, str]) -> list[dict[str, str]]:

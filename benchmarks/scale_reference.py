@@ -1,0 +1,266 @@
+"""Plan and apply at scale against a floor: `campaignctl` next to a minimal reference client.
+
+    python benchmarks/scale_reference.py [--contacts 10000,100000,1000000]
+                                         [--resources 2000] [--latency 0.02]
+                                         [--before DIR] [--skip-apply]
+
+For each contact count: a workspace of `--resources` resources (email-campaigns senders,
+contact groups with CSV files sharing the contacts, messages and campaigns, plus 200
+scheduled-campaigns campaigns read by id), served by the sandbox over real HTTP on
+127.0.0.1 with `--latency` seconds injected into every vendor request. Then, side by side:
+
+- `campaignctl apply` (every create), a small edit (one group's CSV, one message) applied,
+  and a second apply with nothing to do: peak RSS and the write count of each;
+- `campaignctl plan` with nothing to change, and the reference client: the same
+  unavoidable reads (5 listings, one GET per scheduled campaign) with httpx, the same CSV
+  parsing (csv module, column indexes, one compiled email check, an email->name map per
+  group) and the comparison. Walls, their ratio, peak RSS of each, request counts.
+
+`--before DIR` runs the same steps with the code in DIR too (e.g. `git archive main`
+unpacked), in its own sandbox and workspace, so before and after are measured in one run
+on the same machine. Peak RSS is each process's own (wait4), not the sandbox's.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import csv
+import json
+import os
+import re
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import httpx
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "tests"))
+sys.path.insert(0, str(ROOT / "benchmarks"))
+
+import plan_scale  # noqa: E402
+
+SCHEDULED = 200  # scheduled-campaigns campaigns: one GET each (the API has no listing)
+EMAIL_RE = re.compile(r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~.-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+")
+
+
+# -- the workspace ----------------------------------------------------------------------------
+
+def generate(ws: Path, url: str, resources: int, contacts: int) -> dict[str, int]:
+    """plan_scale's email-campaigns workspace, plus SCHEDULED scheduled-campaigns campaigns,
+    both accounts served at `url`."""
+    made = plan_scale.generate(ws, resources - SCHEDULED, contacts, "sqlite")
+    docs = [f"kind: Campaign\nname: sc{i}\nprovider: sched\nspec:\n"
+            f"  title: Scheduled {i}\n  send_at: 2030-01-15T09:00:00+01:00\n"
+            "  state: scheduled\n"
+            f"  scheduled-campaigns: {{list: {1 + i % 50}, segments: [3, 7], domain: 4}}\n"
+            for i in range(SCHEDULED)]
+    with open(ws / "all.yaml", "a") as fh:
+        fh.write("---\n" + "---\n".join(docs))
+    (ws / "campaignctl.yaml").write_text(
+        "providers:\n"
+        f"  mail: {{type: email-campaigns, base_url: '{url}', token: bench}}\n"
+        f"  sched: {{type: scheduled-campaigns, base_url: '{url}', api_key: bench}}\n"
+        "safety: {max_delete_percent: 100, max_update_percent: 100}\n")
+    groups = (resources - SCHEDULED) // 5
+    return {"resources": made["resources"] + SCHEDULED, "contacts": made["contacts"],
+            "groups": groups}
+
+
+def small_edit(ws: Path) -> None:
+    """Three contacts of one group change (1 renamed, 1 removed, 1 added); one message body."""
+    path = ws / "g0.csv"
+    lines = path.read_text().splitlines(keepends=True)
+    lines[1] = lines[1].replace("First0", "Renamed0")
+    del lines[2]
+    lines.append("newcomer@example.com,New,Comer\n")
+    path.write_text("".join(lines))
+    text = (ws / "all.yaml").read_text().replace("body: Body 0}", "body: Body 0 edited}", 1)
+    (ws / "all.yaml").write_text(text)
+
+
+# -- measuring a process -----------------------------------------------------------------------
+
+def run_measured(cmd: list[str], env: dict[str, str] | None = None) -> dict:
+    """Like measured(), but reaps the child itself so the RSS is this process's alone."""
+    start = time.perf_counter()
+    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
+        proc = subprocess.Popen(cmd, stdout=out, stderr=err, stdin=subprocess.DEVNULL,
+                                env={**os.environ, **(env or {})})
+        _, status, usage = os.wait4(proc.pid, 0)
+        proc.returncode = os.waitstatus_to_exitcode(status)
+        wall = time.perf_counter() - start
+        out.seek(0)
+        err.seek(0)
+        return {"wall": wall, "rss": usage.ru_maxrss / 1024, "code": proc.returncode,
+                "out": out.read().decode(errors="replace"),
+                "err": err.read().decode(errors="replace")}
+
+
+class Sandbox:
+    """The emulator over real HTTP, with latency on every vendor request."""
+
+    def __init__(self, data_dir: Path, latency: float):
+        from conftest import SandboxServer
+        self.server = SandboxServer(data_dir).start()
+        self.url = self.server.url
+        self.server.post("/_sandbox/faults", {"rules": [
+            {"kind": "latency", "seconds": latency}]}).raise_for_status()
+
+    def requests(self) -> tuple[int, int]:
+        """(reads, writes) since the last call."""
+        journal = self.server.get("/_sandbox/requests").json()
+        httpx.delete(self.url + "/_sandbox/requests", timeout=30).raise_for_status()
+        reads = sum(1 for e in journal if e["method"] in ("GET", "HEAD"))
+        return reads, len(journal) - reads
+
+    def stop(self) -> None:
+        self.server.stop()
+
+
+def cli(code: Path, *args: str) -> list[str]:
+    return [sys.executable, "-c",
+            f"import sys; sys.path.insert(0, {str(code)!r}); sys.argv[0] = 'campaignctl'; "
+            "from reconciler.cli import main; sys.exit(main())", *args]
+
+
+# -- the reference client ---------------------------------------------------------------------
+
+def reference(ws: Path, url: str) -> int:
+    """The floor: the same reads and CSV parsing as a no-change plan, nothing else."""
+    groups: dict[str, str] = {}  # title -> csv file
+    for line in (ws / "all.yaml").read_text().split("---\n"):
+        if line.startswith("kind: ContactGroup"):
+            m = re.search(r"title: (.*?), file: (\S+)\}", line)
+            groups[m.group(1)] = m.group(2)
+    db = sqlite3.connect(ws / ".campaignctl" / "state.db")
+    ids = [r[0] for r in db.execute(
+        "SELECT remote_id FROM bindings WHERE account = 'sched' AND kind = 'Campaign'")]
+    db.close()
+
+    def parse(file: str) -> dict[str, str]:
+        out: dict[str, str] = {}
+        with open(ws / file, newline="", encoding="utf-8-sig") as fh:
+            reader = csv.reader(fh)
+            cols = [h.strip().lower() for h in next(reader)]
+            ie, i1, i2 = cols.index("email"), cols.index("first_name"), cols.index("last_name")
+            match = EMAIL_RE.fullmatch
+            for row in reader:
+                email = row[ie].strip()
+                if not match(email):
+                    raise SystemExit(f"bad email {email!r}")
+                email = email.lower()
+                if email not in out:
+                    out[email] = f"{row[i1].strip()} {row[i2].strip()}".strip()
+        return out
+
+    async def go() -> int:
+        headers = {"Authorization": "Token bench", "Content-Type": "application/json"}
+        async with httpx.AsyncClient(base_url=url, timeout=120) as mail, \
+                httpx.AsyncClient(base_url=url, timeout=120,
+                                  headers={"Authorization": "Bearer bench"}) as sched:
+            gate = asyncio.Semaphore(8)
+
+            async def get(client, path, **kw):
+                async with gate:
+                    r = await client.get(path, **kw)
+                    r.raise_for_status()
+                    return r.json()
+
+            lists = [asyncio.ensure_future(get(mail, f"/email/{p}/", headers=headers))
+                     for p in ("senderid", "optout", "contact", "message", "campaign")]
+            one = [asyncio.ensure_future(get(sched, f"/campaign/{i}")) for i in ids]
+            desired = {title: parse(file) for title, file in groups.items()}
+            results = await asyncio.gather(*lists, *one)
+            differ = 0
+            for g in results[2]:
+                want = desired.get(g["tag"])
+                have = {c["email"].lower(): c.get("name") or "" for c in g["contacts"]}
+                differ += want != have
+            return differ
+    differ = asyncio.run(go())
+    print(f"groups differing: {differ}")
+    return 0 if differ == 0 else 1
+
+
+# -- the report ---------------------------------------------------------------------------------
+
+def row(label: str, m: dict, counts: tuple[int, int] | None = None) -> str:
+    c = f"{counts[0]:5d} reads {counts[1]:5d} writes" if counts else ""
+    ok = "" if m["code"] in (0, 2) else f"  EXIT {m['code']}: {(m['err'] or m['out'])[-300:]}"
+    return f"    {label:<24} {m['wall']:8.2f} s {m['rss']:7.0f} MB  {c}{ok}"
+
+
+def one_code(label: str, code: Path, contacts: int, args, tmp: Path) -> dict:
+    ws = tmp / f"ws-{label}"
+    ws.mkdir()
+    sandbox = Sandbox(tmp / f"sandbox-{label}", args.latency)
+    try:
+        made = generate(ws, sandbox.url, args.resources, contacts)
+        print(f"  [{label}] {made['resources']} resources, {made['contacts']:,} contacts "
+              f"in {made['groups']} CSV files (code: {code})")
+        res: dict = {}
+        m = run_measured(cli(code, "apply", str(ws), "--auto-approve"))
+        res["apply"] = (m, sandbox.requests())
+        print(row("apply (all creates)", *res["apply"]))
+        m = run_measured(cli(code, "plan", str(ws)))
+        res["plan"] = (m, sandbox.requests())
+        print(row("plan (no changes)", *res["plan"]))
+        m = run_measured([sys.executable, __file__, "--reference", str(ws), sandbox.url])
+        res["reference"] = (m, sandbox.requests())
+        print(row("reference client", *res["reference"]))
+        print(f"    ratio plan / reference: {res['plan'][0]['wall'] / m['wall']:.2f}")
+        if not args.skip_apply:
+            small_edit(ws)
+            m = run_measured(cli(code, "apply", str(ws), "--auto-approve"))
+            res["edit"] = (m, sandbox.requests())
+            print(row("apply (small edit)", *res["edit"]))
+            m = run_measured(cli(code, "apply", str(ws), "--auto-approve"))
+            res["again"] = (m, sandbox.requests())
+            print(row("apply (nothing to do)", *res["again"]))
+        return res
+    finally:
+        sandbox.stop()
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--contacts", default="10000,100000,1000000")
+    parser.add_argument("--resources", type=int, default=2000)
+    parser.add_argument("--latency", type=float, default=0.02)
+    parser.add_argument("--before", type=Path, help="source tree of the code to compare with")
+    parser.add_argument("--before-only", action="store_true",
+                        help="measure only the --before code")
+    parser.add_argument("--skip-apply", action="store_true",
+                        help="only the first apply (setup), the plan and the reference")
+    parser.add_argument("--reference", nargs=2, metavar=("WORKSPACE", "URL"),
+                        help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.reference:
+        return reference(Path(args.reference[0]), args.reference[1])
+    print(f"load average at start: {os.getloadavg()[0]:.2f} ({os.cpu_count()} cores); "
+          f"latency {args.latency * 1000:.0f} ms per request")
+    codes = [("after", ROOT)] + ([("before", args.before.resolve())] if args.before else [])
+    if args.before_only:
+        codes = codes[1:]
+    report = {}
+    for n in (int(x) for x in args.contacts.split(",")):
+        print(f"\n{n:,} contacts")
+        for label, code in codes:
+            with tempfile.TemporaryDirectory() as tmp:
+                report[(n, label)] = one_code(label, code, n, args, Path(tmp))
+    print(f"\nload average at end: {os.getloadavg()[0]:.2f}")
+    summary = {f"{n}:{label}": {k: {"wall": round(m['wall'], 2), "rss_mb": round(m['rss']),
+                                    "reads": c[0], "writes": c[1], "exit": m["code"]}
+                                for k, (m, c) in steps.items()}
+               for (n, label), steps in report.items()}
+    print(json.dumps(summary, indent=1))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

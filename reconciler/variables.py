@@ -1,0 +1,119 @@
+"""`${var.NAME}` and `${each.key}` / `${each.value.FIELD}` in manifests.
+
+Values come from campaignctl.yaml's `vars:` (and the chosen environment's) and from a
+template's `for_each` entry, never from the process environment: `${VAR}` without a prefix
+stays literal text, as it always has (secrets stay out of manifests and plans). `$${var.x}`
+writes a literal `${var.x}`.
+
+A string that is exactly one reference takes the value as it is (a number, a list, a
+mapping); a reference inside a longer string must be a scalar. Substitution returns new
+YAML nodes only where something changed and keeps every node's position, so an error in an
+expanded document still points at the line of the template.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from reconciler.errors import Diagnostic
+from reconciler.yamlsource import SourceDoc, YamlMap, YamlSeq
+
+REFERENCE = re.compile(
+    r"(\$?)\$\{((?:var|each)(?:\.[A-Za-z0-9_-]+)+)\}")
+_MISSING = object()
+
+
+@dataclass
+class Scope:
+    variables: dict[str, Any]
+    each: dict[str, Any] | None = None  # {"key": ..., "value": ...} inside a for_each
+    label: str = ""  # prefixed to errors: which expansion of a template
+
+    def lookup(self, reference: str) -> tuple[Any, str | None]:
+        """(value, None) or (_MISSING, why)."""
+        root, *path = reference.split(".")
+        if root == "var":
+            value, name = self.variables, "var"
+            if path[0] not in value:
+                known = ", ".join(sorted(self.variables)) or "none"
+                return _MISSING, (f"unknown variable var.{path[0]} (declare it under `vars:` "
+                                  f"in campaignctl.yaml or the environment; known: {known})")
+        else:
+            if self.each is None:
+                return _MISSING, (f"${{{reference}}} is only defined in a document with "
+                                  "`for_each`")
+            value, name = self.each, "each"
+            if path[0] not in ("key", "value"):
+                return _MISSING, f"${{{reference}}}: use each.key or each.value"
+        for part in path:
+            if isinstance(value, dict) and part in value:
+                value, name = value[part], f"{name}.{part}"
+            elif isinstance(value, list) and part.isdigit() and int(part) < len(value):
+                value, name = value[int(part)], f"{name}.{part}"
+            else:
+                what = "has no field" if isinstance(value, dict) else "is not a mapping, no field"
+                return _MISSING, f"{name} {what} {part!r} (in ${{{reference}}})"
+        return value, None
+
+
+def has_reference(text: str) -> bool:
+    return "${var." in text or "${each." in text
+
+
+def substitute(node: Any, scope: Scope, doc: SourceDoc, loc: Sequence[str | int],
+               errors: list[Diagnostic]) -> Any:
+    """`node` with every reference replaced (the same object when it holds none)."""
+    if isinstance(node, str):
+        return _string(node, scope, doc, loc, errors) if has_reference(node) else node
+    if isinstance(node, YamlMap):
+        changed = {k: substitute(v, scope, doc, (*loc, k), errors) for k, v in node.items()}
+        if all(changed[k] is node[k] for k in node):
+            return node
+        return like(node, changed)
+    if isinstance(node, YamlSeq):
+        items = [substitute(v, scope, doc, (*loc, i), errors) for i, v in enumerate(node)]
+        if all(a is b for a, b in zip(items, node, strict=True)):
+            return node
+        return like(node, items)
+    return node
+
+
+def like(node: YamlMap | YamlSeq, content: Any) -> YamlMap | YamlSeq:
+    """A new mapping / list of `content` at `node`'s positions."""
+    out = type(node)(content)
+    out.start, out.pos = node.start, node.pos
+    return out
+
+
+def _string(text: str, scope: Scope, doc: SourceDoc, loc: Sequence[str | int],
+            errors: list[Diagnostic]) -> Any:
+    def fail(why: str) -> None:
+        errors.append(Diagnostic(doc.locate(loc), f"{scope.label}: {why}" if scope.label
+                                 else why))
+
+    whole = REFERENCE.fullmatch(text)
+    if whole and not whole.group(1):
+        value, why = scope.lookup(whole.group(2))
+        if why:
+            fail(why)
+            return text
+        return value
+
+    def one(m: re.Match) -> str:
+        if m.group(1):  # $${...}: a literal ${...}
+            return m.group(0)[1:]
+        value, why = scope.lookup(m.group(2))
+        if why:
+            fail(why)
+            return m.group(0)
+        if isinstance(value, (dict, list)) or value is None:
+            fail(f"${{{m.group(2)}}} is a {type(value).__name__ if value is not None else 'null'}"
+                 ": only a whole value can be a list or a mapping")
+            return m.group(0)
+        if isinstance(value, bool):
+            return "true" if value else "false"
+        return str(value)
+    return REFERENCE.sub(one, text)
