@@ -21,7 +21,7 @@ from phonenumbers.phonemetadata import PhoneMetadata
 from reconciler.workspace_files import bounded_lines, header_names, open_csv, printable, shown
 
 FIELDS = ("email", "phone", "first_name", "last_name",
-          "param1", "param2", "param3", "param4", "param5")
+          "param1", "param2", "param3", "param4", "param5", "timezone")
 
 
 class Contact(NamedTuple):
@@ -34,6 +34,7 @@ class Contact(NamedTuple):
     param3: str | None = None
     param4: str | None = None
     param5: str | None = None
+    timezone: str | None = None  # IANA zone of the recipient (send windows, local-time sends)
 
     @property
     def key(self) -> str:
@@ -176,6 +177,16 @@ def normalize_address(value: str) -> str:
     return normalize_email(value)
 
 
+def normalize_zone(value: str) -> str:
+    """An IANA time zone name, as the send-window rules read it."""
+    from reconciler.policy.zones import known_zone
+
+    zone = value.strip()
+    if not known_zone(zone):
+        raise ContactError(f"unknown time zone {zone!r} (use an IANA name such as Europe/Paris)")
+    return zone
+
+
 def make_contact(row: dict[str, str | None]) -> Contact:
     values = {k: (str(v).strip() or None) if v is not None else None
               for k, v in row.items() if k in FIELDS}
@@ -184,6 +195,8 @@ def make_contact(row: dict[str, str | None]) -> Contact:
     if not email and not phone:
         raise ContactError("a contact needs an email or a phone")
     values.update(email=email, phone=phone)
+    if values.get("timezone"):
+        values["timezone"] = normalize_zone(values["timezone"])
     return Contact(**values)
 
 

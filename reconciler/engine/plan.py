@@ -44,6 +44,7 @@ class Plan:
     accounts: dict[str, str] = field(default_factory=dict)  # account -> vendor type
     environment: str | None = None  # campaignctl.yaml's environment it was made for
     templates: dict[str, str] = field(default_factory=dict)  # address -> for_each template
+    policy: dict[str, Any] = field(default_factory=dict)  # send-window pack version, waivers
 
     @property
     def changes(self) -> list[Action]:

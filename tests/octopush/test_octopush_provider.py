@@ -18,7 +18,7 @@ from reconciler.validate import errors_of, validate_directory
 TEXT = "Promo -20% ce week-end. STOP au 36111"
 
 
-def workspace(root, url="sandbox", text=TEXT, purpose="wholesale", send_at="2031-01-01T09:00:00+01:00",
+def workspace(root, url="sandbox", text=TEXT, purpose="wholesale", send_at="2031-01-07T09:00:00+01:00",
               contacts=None, optouts=("+33610000002",), sender="spec: {sms_id: ACME}"):
     contacts = contacts if contacts is not None else [
         "{phone: '+33610000001', first_name: Ada, param1: gold}",
@@ -98,7 +98,7 @@ def test_plan_summary_audience_and_simulation(tmp_path):
     (send,) = sends(plan)
     s = send.send
     assert (s.recipients, s.batches, s.suppressed) == (2, 1, 1)
-    assert s.send_at == "2031-01-01T09:00:00+01:00" and s.timezone == "Europe/Paris"
+    assert s.send_at == "2031-01-07T09:00:00+01:00" and s.timezone == "Europe/Paris"
     assert s.estimated_messages == 2 and s.estimated_cost and s.currency == "EUR"
     assert send.irreversible and "1 contact(s) without a phone skipped" in send.reason
     # Sender, Message and ContactGroup are local; the opt-outs are remembered in the state.
@@ -123,7 +123,7 @@ def test_payload_personalisation_and_iso_send_at(tmp_path, monkeypatch):
     assert apply_workspace(ws).result.ok
     sim, real = bodies
     assert sim["simulation_mode"] is True and "simulation_mode" not in real
-    assert real["send_at"] == "2031-01-01T09:00:00+01:00" and real["sender"] == "ACME"
+    assert real["send_at"] == "2031-01-07T09:00:00+01:00" and real["sender"] == "ACME"
     assert real["purpose"] == "wholesale" and real["text"] == TEXT
     assert real["recipients"][0] == {"phone_number": "+33610000001", "first_name": "Ada",
                                      "param1": "gold"}
