@@ -32,7 +32,7 @@ def plan_document(view: PlanView) -> dict[str, Any]:
         "partial": view.partial,
         "targets": list(plan.targets),
         "accounts": dict(sorted(plan.accounts.items())),
-        "policy": dict(plan.policy),
+        **({"policy": dict(plan.policy)} if plan.policy else {}),  # send-window pack
         "summary": {
             **{op: counts[op] for op in OP_ORDER},
             "changes": view.changes,
