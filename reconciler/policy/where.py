@@ -9,7 +9,6 @@ says nothing about where its reader is: only the contact's column or the campaig
 
 from __future__ import annotations
 
-from functools import lru_cache
 from typing import NamedTuple
 
 import phonenumbers
@@ -64,10 +63,27 @@ def us_state(description: str) -> str | None:
     return None
 
 
-@lru_cache(maxsize=65536)
 def phone_place(phone: str) -> Place:
-    """Zones, country and (US) state of an E.164 number; many numbers share a prefix,
-    so the answer is cached per number."""
+    """Zones, country and (US) state of an E.164 number. phonenumbers decides them from a
+    prefix (country code, then area code / exchange: at most 1+6 digits for the US), never
+    from the last four digits, so the answer is cached per prefix: a million-row list
+    costs a few thousand lookups."""
+    return _prefix_place(phone[:max(len(phone) - 4, 8)], phone)
+
+
+_places: dict[str, Place] = {}
+
+
+def _prefix_place(prefix: str, phone: str) -> Place:
+    place = _places.get(prefix)
+    if place is None:
+        if len(_places) > 65536:
+            _places.clear()
+        place = _places[prefix] = _lookup(phone)
+    return place
+
+
+def _lookup(phone: str) -> Place:
     try:
         number = phonenumbers.parse(phone, None)
     except phonenumbers.NumberParseException:
