@@ -199,7 +199,7 @@ def _next_minute(now: dt.datetime) -> dt.datetime:
 def validate_campaign(ws, r) -> list:
     """Offline checks of one Campaign's send against the windows (validate)."""
     from reconciler.errors import Diagnostic
-    from reconciler.sending.recipients import campaign_audience
+    from reconciler.sending.recipients import campaign_recipients
 
     if r.kind != "Campaign":
         return []
@@ -219,7 +219,10 @@ def validate_campaign(ws, r) -> list:
     if spec.state in SKIPPED_STATES or spec.send_at in (None, "now"):
         return out
     channel = campaign_channel(ws, r)
-    recipients = campaign_audience(ws, r, channel).recipients
+    if not ws.config.send_policy.could_apply(channel, campaign_purpose(r)) and (
+            spec.local_send is None or not waves):
+        return out
+    recipients = campaign_recipients(ws, r, channel)
     places = count_places(recipients, channel, spec.timezone)
     gate = check_send(ws.config.send_policy, r, places, channel, None, waves)
     if gate.refusal:

@@ -21,7 +21,7 @@ from reconciler.policy.campaign import (
 
 
 def enforce_windows(actions: list[Action], ws, now: dt.datetime) -> list[Action]:
-    from reconciler.sending.recipients import campaign_audience
+    from reconciler.sending.recipients import campaign_recipients
 
     policy = ws.config.send_policy
     moved = {a.name for a in actions if a.kind == "ContactGroup" and a.is_change}
@@ -37,7 +37,7 @@ def enforce_windows(actions: list[Action], ws, now: dt.datetime) -> list[Action]
                 mine and not changing):  # refused or frozen by its provider already
             continue
         channel = campaign_channel(ws, r)
-        places = count_places(campaign_audience(ws, r, channel).recipients, channel,
+        places = count_places(campaign_recipients(ws, r, channel), channel,
                               r.spec.timezone)
         gate = check_send(policy, r, places, channel, now, waves=False)
         account = changing[0].account if changing else r.provider

@@ -84,6 +84,12 @@ class Policy:
                 and r.matches(place.country, place.subdivision)]
         return out
 
+    def could_apply(self, channel: str, purpose: str) -> bool:
+        """Does any rule cover this channel and purpose at all? (If not, the audience need
+        not be read: email and transactional sends usually have no window.)"""
+        rules = [*self.pack.rules, *self.own, *([self.default] if self.default else [])]
+        return any(r.covers(channel, purpose) for r in rules)
+
     def summary(self) -> dict:
         return {"pack_version": self.pack.version, "pack_checked": self.pack.checked.isoformat(),
                 "waived": [{"rule": k, "reason": v} for k, v in sorted(self.waived.items())],

@@ -97,6 +97,6 @@ def test_four_zones_make_four_waves_each_at_the_local_wall_time(tmp_path, sandbo
     httpx.delete(sandbox_server.url + "/_sandbox/requests")
     again = run_cli("apply", str(ws), "--auto-approve")
     assert again.returncode == 0, again.stdout + again.stderr
-    assert sandbox_server.get(f"/_sandbox/requests?method=POST").json() == []
+    assert sandbox_server.get("/_sandbox/requests?method=POST").json() == []
     plan = run_cli("plan", str(ws), "--detailed-exitcode")
     assert plan.returncode == 0 and "No changes" in plan.stdout
