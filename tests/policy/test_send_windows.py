@@ -241,3 +241,27 @@ def test_plan_rechecks_send_now_at_plan_time(tmp_path):
     [send] = [a for a in ok.actions if a.op == "send"]
     assert send.data["zones"] == {"Europe/Paris": 1}
     assert send.data["policy"]["rules"] == ["fr-commercial-sms"]
+
+
+def test_the_plan_document_carries_the_pack_version_and_validates(tmp_path):
+    import json
+
+    import jsonschema
+
+    from reconciler.render.json import load_schema, plan_document
+    from reconciler.render.view import PlanView
+
+    config = """
+            policy:
+              waive: [{rule: us-nj-dnc, reason: "reviewed"}]
+            """
+    ws = sms_workspace(tmp_path, [PARIS, NEW_YORK], '{local: "10:30", date: 2027-03-23}',
+                       config=config)
+    plan = plan_workspace(ws, options=RunOptions(now=datetime(2027, 3, 1, tzinfo=UTC))).plan
+    doc = json.loads(json.dumps(plan_document(PlanView(plan)), default=str))
+    jsonschema.validate(doc, load_schema())
+    assert doc["policy"]["pack_version"] and doc["policy"]["pack_checked"]
+    assert doc["policy"]["waived"] == [{"rule": "us-nj-dnc", "reason": "reviewed"}]
+    [send] = [a for a in doc["actions"] if a["op"] == "send"]
+    assert [w["zone"] for w in send["data"]["waves"]] == ["Europe/Paris", "America/New_York"]
+    assert send["data"]["zones"] == {"America/New_York": 1, "Europe/Paris": 1}
