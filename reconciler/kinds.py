@@ -9,7 +9,7 @@ import re
 from datetime import UTC, datetime, timedelta
 from functools import cache
 from typing import Annotated, Any, Literal
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import (
     AwareDatetime,
@@ -32,6 +32,7 @@ from reconciler.contacts import (
     normalize_phone,
     normalize_zone,
 )
+from reconciler.policy.zones import known_zone
 from reconciler.providers.catalog import VENDORS, vendor_options
 
 NAME_PATTERN = r"^[a-z0-9]([a-z0-9._-]{0,62}[a-z0-9])?$"
@@ -275,11 +276,6 @@ def check_time_range(when: datetime) -> None:
 SendAt = Annotated[AwareDatetime | Literal["now"] | LocalSendAt | None, WrapValidator(_send_at)]
 
 
-@cache
-def _zones() -> frozenset[str]:
-    return frozenset(available_timezones())
-
-
 class CampaignSpec(Strict):
     title: str | None = Field(None, description="The campaign's name at the vendor (default: the manifest name)")
     message: str | None = Field(None, description="Name of a Message manifest")
@@ -302,7 +298,7 @@ class CampaignSpec(Strict):
     def _tz(cls, v: str | None) -> str | None:
         if v is None:
             return v
-        if v not in _zones():
+        if not known_zone(v):
             raise ValueError(f"unknown time zone {v!r} (use an IANA name such as Europe/Paris)")
         try:
             ZoneInfo(v)
