@@ -218,6 +218,12 @@ def validate_campaign(ws, r) -> list:
         return out
     if spec.state in SKIPPED_STATES or spec.send_at in (None, "now"):
         return out
+    # A time already past is refused by plan (or went out long ago, under the rules of
+    # its day): a later pack must not make the history of a workspace invalid.
+    last = (spec.local_send.in_zone("Etc/GMT+12") if spec.local_send is not None
+            else spec.send_time())
+    if last is not None and last <= dt.datetime.now(dt.UTC):
+        return out
     channel = campaign_channel(ws, r)
     if not ws.config.send_policy.could_apply(channel, campaign_purpose(r)) and (
             spec.local_send is None or not waves):

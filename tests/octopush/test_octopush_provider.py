@@ -220,9 +220,12 @@ def test_past_send_time_refused_unless_now(tmp_path):
     (refuse,) = campaign_actions(plan_workspace(ws).plan)
     assert refuse.op == "refuse" and "already passed" in refuse.reason
     workspace(tmp_path / "ws", send_at="now")
-    (send,) = sends(plan_workspace(ws).plan)
+    # `now` is held to the French SMS hours: the clock is pinned inside them.
+    tuesday = datetime(2030, 1, 8, 9, 0, tzinfo=UTC)
+    options = RunOptions(now=tuesday, clock=lambda: tuesday)
+    (send,) = sends(plan_workspace(ws, options=options).plan)
     assert send.send.send_at is None
-    assert apply_workspace(ws).result.ok
+    assert apply_workspace(ws, options=options).result.ok
     assert datetime.now(UTC).year >= 2026
 
 

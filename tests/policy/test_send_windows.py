@@ -265,3 +265,9 @@ def test_the_plan_document_carries_the_pack_version_and_validates(tmp_path):
     [send] = [a for a in doc["actions"] if a["op"] == "send"]
     assert [w["zone"] for w in send["data"]["waves"]] == ["Europe/Paris", "America/New_York"]
     assert send["data"]["zones"] == {"America/New_York": 1, "Europe/Paris": 1}
+
+
+def test_a_send_time_already_past_is_not_held_to_todays_pack(tmp_path):
+    # 2020-01-01 was a French public holiday; the send is long gone (or plan refuses it
+    # as passed): validate does not fail a workspace on its history.
+    assert errors(sms_workspace(tmp_path, [PARIS], "2020-01-01T09:00:00+01:00")) == []
