@@ -22,6 +22,7 @@ from reconciler.workspace_files import bounded_lines, header_names, open_csv, pr
 
 FIELDS = ("email", "phone", "first_name", "last_name",
           "param1", "param2", "param3", "param4", "param5", "timezone")
+ZONE = FIELDS.index("timezone")
 
 
 class Contact(NamedTuple):
@@ -239,7 +240,7 @@ def read_csv(path: Path) -> Iterator[tuple[int, Contact | CsvProblem]]:
                     yield reader.line_num, CsvProblem(reader.line_num, 1,
                                                       f"expected {width} columns, got {len(row)}")
                     continue
-                values: list[str | None] = [None] * 9
+                values: list[str | None] = [None] * len(FIELDS)
                 for n, i in rest:
                     values[n] = row[i].strip() or None
                 email = row[ie].strip() if ie >= 0 else ""
@@ -252,6 +253,8 @@ def read_csv(path: Path) -> Iterator[tuple[int, Contact | CsvProblem]]:
                 try:
                     values[0] = normalize_email(email) if email else None
                     values[1] = normalize_phone(phone) if phone else None
+                    if values[ZONE]:
+                        values[ZONE] = normalize_zone(values[ZONE])
                 except ContactError as exc:
                     yield reader.line_num, CsvProblem(reader.line_num, 1, str(exc))
                     continue
