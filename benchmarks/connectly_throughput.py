@@ -71,6 +71,7 @@ def workspace(root: Path, url: str, n: int, batch_size: int, state: str) -> Path
               sender: wa-sender
               contact_groups: [everyone]
               send_at: now
+              purpose: transactional  # any hour of the day
               connectly: {{campaign_version: "1", batch_size: {batch_size}}}
             """,
     })

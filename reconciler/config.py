@@ -17,6 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from reconciler import environments
 from reconciler.errors import Diagnostic, Location
+from reconciler.policy.settings import Policy, PolicyConfig, build_policy
 from reconciler.providers.catalog import VENDORS
 from reconciler.secrets import Secret
 from reconciler.yamlsource import SourceDoc, load_file, plain
@@ -59,6 +60,7 @@ class ConfigFile(BaseModel):
     providers: dict[str, dict[str, Any]] = Field(default_factory=dict)
     state: StateConfig = Field(default_factory=StateConfig)
     safety: SafetyConfig = Field(default_factory=SafetyConfig)
+    policy: PolicyConfig = Field(default_factory=PolicyConfig)
 
 
 @dataclass
@@ -85,6 +87,13 @@ class WorkspaceConfig:
     safety: SafetyConfig
     environment: str | None = None  # the chosen one, when campaignctl.yaml has environments
     variables: dict[str, Any] = field(default_factory=dict)  # ${var.NAME} in manifests
+    policy: Policy | None = None  # None: the pack as shipped
+
+    @property
+    def send_policy(self) -> Policy:
+        if self.policy is None:
+            self.policy = build_policy(None)[0]
+        return self.policy
 
     @property
     def secrets(self) -> list[Secret]:
@@ -154,6 +163,8 @@ def load_config(directory: Path, env: dict[str, str] | None = None,
         errors.append(Diagnostic(doc.locate(("state", "dsn")),
                                  "state.dsn holds a password: take it from the environment, "
                                  "e.g. dsn: ${CAMPAIGNCTL_STATE_DSN}"))
+    policy, problems = build_policy(parsed.policy)
+    errors += [Diagnostic(doc.locate(loc), message) for loc, message in problems]
     if errors:
         return None, errors
     state = parsed.state
@@ -163,7 +174,7 @@ def load_config(directory: Path, env: dict[str, str] | None = None,
                               ("schema_", environments.default_state_schema(environment)))
             if k not in state.model_fields_set})
     return WorkspaceConfig(Path(directory), accounts, state, parsed.safety, environment,
-                           variables), []
+                           variables, policy), []
 
 
 _VAR_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")

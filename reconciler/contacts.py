@@ -21,7 +21,8 @@ from phonenumbers.phonemetadata import PhoneMetadata
 from reconciler.workspace_files import bounded_lines, header_names, open_csv, printable, shown
 
 FIELDS = ("email", "phone", "first_name", "last_name",
-          "param1", "param2", "param3", "param4", "param5")
+          "param1", "param2", "param3", "param4", "param5", "timezone")
+ZONE = FIELDS.index("timezone")
 
 
 class Contact(NamedTuple):
@@ -34,6 +35,7 @@ class Contact(NamedTuple):
     param3: str | None = None
     param4: str | None = None
     param5: str | None = None
+    timezone: str | None = None  # IANA zone of the recipient (send windows, local-time sends)
 
     @property
     def key(self) -> str:
@@ -196,6 +198,16 @@ def normalize_address(value: str) -> str:
     return normalize_email(value)
 
 
+def normalize_zone(value: str) -> str:
+    """An IANA time zone name, as the send-window rules read it."""
+    from reconciler.policy.zones import known_zone
+
+    zone = value.strip()
+    if not known_zone(zone):
+        raise ContactError(f"unknown time zone {zone!r} (use an IANA name such as Europe/Paris)")
+    return zone
+
+
 def make_contact(row: dict[str, str | None]) -> Contact:
     values = {k: (str(v).strip() or None) if v is not None else None
               for k, v in row.items() if k in FIELDS}
@@ -204,6 +216,8 @@ def make_contact(row: dict[str, str | None]) -> Contact:
     if not email and not phone:
         raise ContactError("a contact needs an email or a phone")
     values.update(email=email, phone=phone)
+    if values.get("timezone"):
+        values["timezone"] = normalize_zone(values["timezone"])
     return Contact(**values)
 
 
@@ -247,7 +261,7 @@ def read_csv(path: Path) -> Iterator[tuple[int, Contact | CsvProblem]]:
                     yield reader.line_num, CsvProblem(reader.line_num, 1,
                                                       f"expected {width} columns, got {len(row)}")
                     continue
-                values: list[str | None] = [None] * 9
+                values: list[str | None] = [None] * len(FIELDS)
                 for n, i in rest:
                     values[n] = row[i].strip() or None
                 email = row[ie].strip() if ie >= 0 else ""
@@ -260,6 +274,8 @@ def read_csv(path: Path) -> Iterator[tuple[int, Contact | CsvProblem]]:
                 try:
                     values[0] = normalize_email(email) if email else None
                     values[1] = normalize_phone(phone) if phone else None
+                    if values[ZONE]:
+                        values[ZONE] = normalize_zone(values[ZONE])
                 except ContactError as exc:
                     line = reader.line_num
                     yield line, CsvProblem(line, 1, f"row {line}: {exc.message}", exc.shown)

@@ -4,11 +4,12 @@ models live in the vendor's folder and are attached here from the catalog."""
 
 from __future__ import annotations
 
+import datetime as _dt
 import re
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from functools import cache
 from typing import Annotated, Any, Literal
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import (
     AwareDatetime,
@@ -29,7 +30,9 @@ from reconciler.contacts import (
     normalize_address,
     normalize_email,
     normalize_phone,
+    normalize_zone,
 )
+from reconciler.policy.zones import known_zone
 from reconciler.providers.catalog import VENDORS, vendor_options
 
 NAME_PATTERN = r"^[a-z0-9]([a-z0-9._-]{0,62}[a-z0-9])?$"
@@ -107,9 +110,14 @@ class ContactEntry(Strict):
     param3: str | None = None
     param4: str | None = None
     param5: str | None = None
+    timezone: str | None = Field(None, description="The contact's IANA time zone (send windows "
+                                                   "and local-time sends); default: from the "
+                                                   "phone number, else the campaign's")
 
     _v_email = field_validator("email")(classmethod(lambda cls, v: _email(v)))
     _v_phone = field_validator("phone")(classmethod(lambda cls, v: _phone(v)))
+    _v_zone = field_validator("timezone")(classmethod(
+        lambda cls, v: normalize_zone(v) if v is not None else None))
 
     @model_validator(mode="after")
     def _addressable(self) -> ContactEntry:
@@ -187,8 +195,52 @@ class MessageSpec(Strict):
         return v
 
 
+class LocalSendAt(Strict):
+    """Send each recipient at this wall-clock time in their own zone (`send_at: {local:
+    "10:30", date: 2027-03-20}`). Send-only accounts send one wave per zone; accounts that
+    schedule one time per campaign use the campaign's `timezone`."""
+
+    local: str = Field(pattern=r"^([01][0-9]|2[0-3]):[0-5][0-9]$",
+                       description="Wall-clock time HH:MM in each recipient's zone")
+    date: _dt.date = Field(description="The calendar day, YYYY-MM-DD, in each recipient's zone")
+    late: Literal["refuse", "send-next-window"] = Field(
+        "refuse", description="A wave whose time has passed at apply: `refuse` (default) or "
+                              "`send-next-window` (at the next time the send window allows)")
+
+    @field_validator("date")
+    @classmethod
+    def _in_range(cls, v: _dt.date) -> _dt.date:
+        if not MIN_TIME.date() < v < MAX_TIME.date():
+            raise ValueError(f"{v} is out of range: between {MIN_TIME:%Y-%m-%d} and "
+                             f"{MAX_TIME:%Y-%m-%d}")
+        return v
+
+    def in_zone(self, zone: str) -> datetime:
+        """This wall time in `zone`; a time skipped by a clock change moves forward with it,
+        a repeated one takes its first occurrence."""
+        hours, minutes = map(int, self.local.split(":"))
+        tz = ZoneInfo(zone)
+        naive = datetime(self.date.year, self.date.month, self.date.day, hours, minutes)
+        aware = naive.replace(tzinfo=tz)
+        back = aware.astimezone(ZoneInfo("UTC")).astimezone(tz).replace(tzinfo=None)
+        if back != naive:  # in a spring-forward gap
+            aware = (naive + timedelta(hours=1)).replace(tzinfo=tz)
+        return aware
+
+    def describe(self) -> str:
+        return f"{self.date.isoformat()} {self.local} local time"
+
+
 def _send_at(value: Any, handler: ValidatorFunctionWrapHandler) -> Any:
     """One clear message instead of pydantic's one-per-union-member."""
+    if isinstance(value, dict):
+        try:
+            return LocalSendAt.model_validate(value)
+        except ValidationError as exc:
+            problems = "; ".join(f"{'.'.join(map(str, e['loc'])) or 'send_at'}: {e['msg']}"
+                                 for e in exc.errors())
+            raise ValueError(f"local send time: {problems} (write e.g. "
+                             '{local: "10:30", date: 2027-03-20})') from None
     try:
         parsed = handler(value)
     except ValidationError:
@@ -201,7 +253,8 @@ def _send_at(value: Any, handler: ValidatorFunctionWrapHandler) -> Any:
         parsed = datetime.fromisoformat(str(value).replace(" ", "T", 1))
     except ValueError:
         raise ValueError(f"{value!r} is not a time: write ISO 8601 with a UTC offset, e.g. "
-                         "2027-03-20T09:00:00-04:00, or `now`") from None
+                         "2027-03-20T09:00:00-04:00, `now`, or a local time "
+                         '{local: "10:30", date: 2027-03-20}') from None
     if parsed.tzinfo is None:
         raise ValueError(f"{value} has no UTC offset, so it is ambiguous: add one, e.g. "
                          f"{parsed.isoformat()}-04:00 (or Z for UTC)")
@@ -220,12 +273,7 @@ def check_time_range(when: datetime) -> None:
                          f"{MIN_TIME:%Y-%m-%d} and {MAX_TIME:%Y-%m-%d} (UTC)")
 
 
-SendAt = Annotated[AwareDatetime | Literal["now"] | None, WrapValidator(_send_at)]
-
-
-@cache
-def _zones() -> frozenset[str]:
-    return frozenset(available_timezones())
+SendAt = Annotated[AwareDatetime | Literal["now"] | LocalSendAt | None, WrapValidator(_send_at)]
 
 
 class CampaignSpec(Strict):
@@ -235,7 +283,11 @@ class CampaignSpec(Strict):
     contact_groups: list[str] = Field(default_factory=list, description="Names of ContactGroup manifests")
     opt_out_lists: list[str] = Field(default_factory=list, description="Names of OptOutList manifests")
     send_at: SendAt = Field(
-        None, description="When to send: a time with its UTC offset, or `now`")
+        None, description="When to send: a time with its UTC offset, `now`, or a local time in "
+                          'each recipient\'s zone: {local: "10:30", date: 2027-03-20}')
+    purpose: Literal["marketing", "transactional"] | None = Field(
+        None, description="What the campaign is for: send windows apply to `marketing` "
+                          "(the default). Octopush takes it from its own `purpose`.")
     timezone: str | None = Field(None, description="IANA time zone of the recipients, e.g. Europe/Paris")
     state: Literal["draft", "scheduled", "ready", "active", "paused", "cancelled"] | None = Field(
         None, description="Desired state (which ones apply depends on the provider)")
@@ -246,7 +298,7 @@ class CampaignSpec(Strict):
     def _tz(cls, v: str | None) -> str | None:
         if v is None:
             return v
-        if v not in _zones():
+        if not known_zone(v):
             raise ValueError(f"unknown time zone {v!r} (use an IANA name such as Europe/Paris)")
         try:
             ZoneInfo(v)
@@ -255,7 +307,14 @@ class CampaignSpec(Strict):
         return v
 
     def send_time(self) -> datetime | None:
+        """The one instant of a fixed send (a local-time send in the campaign's zone)."""
+        if isinstance(self.send_at, LocalSendAt):
+            return self.send_at.in_zone(self.timezone) if self.timezone else None
         return self.send_at if isinstance(self.send_at, datetime) else None
+
+    @property
+    def local_send(self) -> LocalSendAt | None:
+        return self.send_at if isinstance(self.send_at, LocalSendAt) else None
 
 
 BASE_SPECS: dict[str, type[Strict]] = {

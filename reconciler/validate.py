@@ -8,6 +8,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from reconciler.errors import Diagnostic, Location
+from reconciler.policy.campaign import validate_campaign
 from reconciler.providers.catalog import VENDORS
 from reconciler.workspace import Resource, Workspace, load_workspace
 from reconciler.workspace_files import FileRefused, shown
@@ -134,6 +135,7 @@ def validate_workspace(ws: Workspace, show_contacts: bool = False) -> list[Diagn
         out += check_same_account(ws, r)
         out += check_csv(r, show_contacts)
         out += sms_notes(r)
+        out += validate_campaign(ws, r)
         account = ws.config.accounts.get(r.provider)
         rules = vendor_rules(account.type) if account else None
         if rules is not None:

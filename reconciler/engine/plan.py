@@ -44,6 +44,7 @@ class Plan:
     accounts: dict[str, str] = field(default_factory=dict)  # account -> vendor type
     environment: str | None = None  # campaignctl.yaml's environment it was made for
     templates: dict[str, str] = field(default_factory=dict)  # address -> for_each template
+    policy: dict[str, Any] = field(default_factory=dict)  # send-window pack version, waivers
     # What apply of a saved plan says about the fresh plan it executes (smaller audiences,
     # drift left alone). Not part of the document or the checksum.
     notes: list[str] = field(default_factory=list, compare=False)

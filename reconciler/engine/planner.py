@@ -11,6 +11,7 @@ from reconciler.engine.origin import ManifestDigests, closure, label_origins, re
 from reconciler.engine.plan import Plan, digest, order_actions
 from reconciler.engine.safety import protect, recorded_protected
 from reconciler.errors import CampaignctlError
+from reconciler.policy.enforce import enforce_windows
 from reconciler.providers.base import Provider, RunContext
 from reconciler.providers.catalog import VENDORS
 from reconciler.workspace import Resource, Workspace
@@ -100,6 +101,7 @@ async def build_plan(session: Session, targets: list[str] | None = None) -> Plan
     # One place for every vendor: protected resources are never deleted or replaced.
     actions = protect(actions, ws, recorded_protected(session.ctx.store))
     actions += insecure_http_warnings(session)
+    actions = enforce_windows(actions, ws, session.ctx.options.now)
     digests = ManifestDigests(ws)
     label_origins(actions, digests, recorded(session.ctx.store))
     return Plan(
@@ -110,4 +112,5 @@ async def build_plan(session: Session, targets: list[str] | None = None) -> Plan
         accounts={n: a.type for n, a in ws.config.accounts.items()},
         environment=ws.config.environment,
         templates={r.address: r.template.label for r in ws.resources.values() if r.template},
+        policy=ws.config.send_policy.summary(),
     )

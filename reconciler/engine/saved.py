@@ -97,5 +97,6 @@ def check_saved(expected: Plan, fresh: Plan) -> Plan:
     return Plan(actions=review.run, live_fingerprint=fresh.live_fingerprint,
                 workspace_digest=fresh.workspace_digest, created_at=fresh.created_at,
                 targets=fresh.targets, accounts=fresh.accounts,
-                environment=fresh.environment, templates=fresh.templates, notes=review.notes,
+                environment=fresh.environment, templates=fresh.templates,
+                policy=fresh.policy, notes=review.notes,
                 left_alone=review.left_alone)

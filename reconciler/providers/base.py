@@ -8,6 +8,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -33,6 +34,8 @@ class RunOptions:
     show_contacts: bool = False
     vendor_estimate: bool = False  # plan --vendor-estimate: ask the vendor (sends contacts)
     now: datetime = field(default_factory=lambda: datetime.now(UTC))
+    # The time at apply, read when a send is about to go (tests pin it).
+    clock: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
 
 
 @dataclass

@@ -20,6 +20,11 @@ class VendorType:
     kinds: tuple[str, ...] = ALL_KINDS
     # kind -> "module:Class" (relative to package) of the vendor block's pydantic model
     options: dict[str, str] = field(default_factory=dict)
+    # The channel of a campaign that has no Message (its content lives at the vendor).
+    channel: str | None = None
+    # Sends one request per batch with its own send time: a local-time campaign goes out
+    # in one wave per recipient zone. Others schedule one time for the whole campaign.
+    waves: bool = False
     # Account settings of this vendor in campaignctl.yaml, checked by `<package>.settings`.
     settings: tuple[str, ...] = ()
 
@@ -59,11 +64,11 @@ VENDORS: dict[str, VendorType] = {
             kinds=("Campaign",), options={"Campaign": "options:CampaignOptions"}),
         VendorType(
             "octopush", "reconciler.providers.octopush", ("api_login", "api_key"),
-            options={"Campaign": "options:CampaignOptions"},
+            options={"Campaign": "options:CampaignOptions"}, waves=True,
             settings=("sms_prices", "vendor_estimate")),
         VendorType(
             "connectly", "reconciler.providers.connectly", ("business_id", "api_key"),
-            options={"Campaign": "options:CampaignOptions"}),
+            options={"Campaign": "options:CampaignOptions"}, channel="whatsapp", waves=True),
     )
 }
 

@@ -32,6 +32,7 @@ def plan_document(view: PlanView) -> dict[str, Any]:
         "partial": view.partial,
         "targets": list(plan.targets),
         "accounts": dict(sorted(plan.accounts.items())),
+        **({"policy": dict(plan.policy)} if plan.policy else {}),  # send-window pack
         "summary": {
             **{op: counts[op] for op in OP_ORDER},
             "changes": view.changes,
@@ -83,7 +84,8 @@ def plan_from_document(doc: Any, source: str = "plan file") -> tuple[Plan, str |
                     accounts=dict(doc.get("accounts") or {}),
                     environment=doc.get("environment"),
                     templates={a["address"]: a["template"] for a in doc["actions"]
-                               if a.get("template")})
+                               if a.get("template")},
+                    policy=dict(doc.get("policy") or {}))
     except (KeyError, TypeError, ValueError) as exc:
         raise CampaignctlError(f"{source}: malformed plan file ({exc})") from None
     if plan.checksum != doc.get("checksum"):

@@ -81,6 +81,8 @@ def _header(view: PlanView) -> list[str]:
         out.append("")
     for message in view.safety:
         out += [f":no_entry: **Safety:** {_cell(message)}", ""]
+    if view.policy_lines and (view.campaigns or view.refused):
+        out += [f"_{_cell(line)}_  " for line in view.policy_lines] + [""]
     if view.show_contacts:
         out += [f"_Note: {CONTACTS_NOTE}_", ""]
     return out

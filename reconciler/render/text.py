@@ -60,6 +60,8 @@ def render_text(plan: Plan | PlanView, color: bool = False) -> str:
                           f"{names}", "33", color))
     for message in view.safety:
         out.append(_paint(f"\nSafety: {message}", "31;1", color))
+    if view.policy_lines and (view.campaigns or view.refused):
+        out.append("\n" + "\n".join(view.policy_lines))
     if view.show_contacts:
         out.append(f"\nNote: {CONTACTS_NOTE}")
     out.append(("\n" if view.rows else "") + view.summary_line)

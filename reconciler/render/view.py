@@ -130,6 +130,7 @@ class ActionView:
             lines.extend(send_lines(a.send))
         if a.content:
             lines.extend(content_lines(a.content))
+        lines.extend(window_lines(a.data))
         if a.depends_on:
             lines.append(f"after: {', '.join(a.depends_on)}")
         return lines
@@ -198,6 +199,31 @@ def content_lines(c: dict[str, Any]) -> list[str]:
         lines.append(f"  SMS segments per recipient: {c['segments']} ({c.get('encoding')})")
     if c.get("sample"):
         lines.append(f"  sample: {c['sample']!r}")
+    return lines
+
+
+def window_lines(data: dict[str, Any]) -> list[str]:
+    """The send-window part of an action (reconciler/policy): rules applied, recipients by
+    zone (counts only), and the waves of a local-time send."""
+    lines = []
+    policy = data.get("policy")
+    if policy:
+        rules = ", ".join(policy.get("rules") or []) or "none apply"
+        lines.append(f"send windows (pack {policy.get('pack_version')}, "
+                     f"{policy.get('purpose')}): {rules}")
+        if policy.get("waived"):
+            lines.append(f"waived rules: {', '.join(policy['waived'])}")
+    zones = data.get("zones")
+    if zones:
+        lines.append("recipients by zone: " + ", ".join(f"{z} {n}" for z, n in zones.items()))
+    for w in data.get("waves") or []:
+        cost = (f", estimated cost {w['estimated_cost']:.2f}"
+                if w.get("estimated_cost") is not None else "")
+        late = " (late: next allowed time)" if w.get("late") else ""
+        lines.append(f"wave {w['zone']}: {w['local']} local = {w['utc']}, "
+                     f"{w['recipients']} recipient(s){cost}{late}")
+    for warning in data.get("window_warnings") or []:
+        lines.append(f"warning: {warning}")
     return lines
 
 
@@ -315,6 +341,19 @@ class PlanView:
     def environment_note(self) -> str | None:
         env = self.plan.environment
         return f"Environment: {env}" if env else None
+
+    @property
+    def policy_lines(self) -> list[str]:
+        """Which policy pack the plan applied, and every waiver with its reason."""
+        p = self.plan.policy
+        if not p:
+            return []
+        lines = [f"Send windows: policy pack {p.get('pack_version')} "
+                 f"(sources checked {p.get('pack_checked')})"
+                 + (f"; workspace rules: {', '.join(p['workspace_rules'])}"
+                    if p.get("workspace_rules") else "")]
+        lines += [f"Waived: {w['rule']}: {w['reason']}" for w in p.get("waived") or []]
+        return lines
 
     @property
     def partial_note(self) -> str | None:

@@ -6,7 +6,9 @@ Control routes, served by the middleware itself:
   DELETE /_sandbox/faults    clear
   GET    /_sandbox/requests  journal of every vendor (non-/_sandbox) request, oldest first;
                              optional ?method=PUT&path_prefix=/campaign filters; a
-                             form-encoded request's fields are in `form` ([[name, value]])
+                             form-encoded request's fields are in `form` ([[name, value]]);
+                             a request that schedules a send carries `schedule`: its
+                             distinct send_at / scheduledAt values (never recipients)
   DELETE /_sandbox/requests  clear the journal
 
 A rule: {"path_prefix": "/v1/...", "method": "POST" (optional), "kind": ..., "probability":
@@ -117,13 +119,17 @@ class FaultMiddleware:
             return delay, kind
 
     def _journal(self, method: str, path: str, status: int | None, fault: str | None,
-                 latency: float, form: list[tuple[str, str]] | None = None) -> None:
+                 latency: float, form: list[tuple[str, str]] | None = None,
+                 body: bytes = b"") -> None:
         entry: dict[str, Any] = {"time": time.time(), "method": method, "path": path,
                                  "status": status, "fault": fault}
         if latency:
             entry["latency"] = latency
         if form is not None:
             entry["form"] = form
+        schedule = _schedule(body)
+        if schedule:
+            entry["schedule"] = schedule
         with _lock, self.journal_file.open("a") as f:
             f.write(json.dumps(entry) + "\n")
 
@@ -215,10 +221,18 @@ class FaultMiddleware:
         if kind == "drop_before":
             self._journal(method, path, None, kind, delay, form)
             await _break_connection(send)
+        body = bytearray()
+
+        async def tracking_receive() -> dict:
+            message = await receive()
+            if message["type"] == "http.request" and len(body) < MAX_JOURNAL_BODY:
+                body.extend(message.get("body", b""))
+            return message
+
         try:
-            await self.app(scope, receive, tracking_send)
+            await self.app(scope, tracking_receive, tracking_send)
         finally:
-            self._journal(method, path, status, kind, delay, form)
+            self._journal(method, path, status, kind, delay, form, bytes(body))
         if kind == "lose_response":
             await _break_connection(send)
 
@@ -249,6 +263,24 @@ async def _read_form(scope: dict, receive: Any) -> tuple[list[tuple[str, str]] |
 
     form = parse_qsl(body.decode("utf-8", "replace"), keep_blank_values=True)
     return form, replay
+
+
+MAX_JOURNAL_BODY = 64 << 20  # bodies larger than this are not read for `schedule`
+
+
+def _schedule(body: bytes) -> list[str]:
+    """The send times a vendor request asks for: Octopush `send_at`, Connectly entries'
+    `scheduledAt` (each distinct value once)."""
+    if not body or body[:1] not in (b"{", b"["):
+        return []
+    try:
+        doc = json.loads(body)
+    except ValueError:
+        return []
+    items = doc if isinstance(doc, list) else [doc]
+    found = {v for item in items if isinstance(item, dict)
+             for k in ("send_at", "scheduledAt") if isinstance(v := item.get(k), str)}
+    return sorted(found)
 
 
 async def _break_connection(send: Any) -> None:

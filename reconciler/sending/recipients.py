@@ -67,6 +67,14 @@ def build_audience(groups: Sequence[Resource], blocked: set[str], channel: Chann
     """`blocked`: every opt-out in force; `listed`: those the manifests still list (the
     others were kept from the state store; None: all are listed)."""
     audience = Audience()
+    audience.recipients.extend(iter_audience(groups, blocked, channel, audience, listed))
+    return audience
+
+
+def iter_audience(groups: Sequence[Resource], blocked: set[str], channel: Channel,
+                  audience: Audience, listed: set[str] | None = None) -> Iterator[Recipient]:
+    """The recipients one by one (nothing kept but the addresses seen); the skipped ones
+    are counted on `audience`."""
     seen: set[str] = set()
     for group in groups:
         for contact in group.iter_contacts():
@@ -83,14 +91,11 @@ def build_audience(groups: Sequence[Resource], blocked: set[str], channel: Chann
                 if listed is not None and address not in listed:
                     audience.kept += 1
                 continue
-            audience.recipients.append(Recipient(address, contact))
-    return audience
+            yield Recipient(address, contact)
 
 
-def campaign_audience(ws: Workspace, campaign: Resource, channel: Channel,
-                      in_force: dict[str, set[str]] | None = None) -> Audience:
-    """`in_force`: list name -> every opt-out of that list in force (listed or remembered);
-    a list missing from it counts with what its manifest lists."""
+def _sources(ws: Workspace, campaign: Resource, in_force: dict[str, set[str]] | None
+             ) -> tuple[list[Resource], set[str], set[str]]:
     spec = campaign.spec
     groups = [g for n in spec.contact_groups if (g := ws.get("ContactGroup", n)) is not None]
     lists = [o for n in spec.opt_out_lists if (o := ws.get("OptOutList", n)) is not None]
@@ -98,7 +103,22 @@ def campaign_audience(ws: Workspace, campaign: Resource, channel: Channel,
     blocked = set(listed)
     for o in lists:
         blocked |= (in_force or {}).get(o.name, set())
+    return groups, blocked, listed
+
+
+def campaign_audience(ws: Workspace, campaign: Resource, channel: Channel,
+                      in_force: dict[str, set[str]] | None = None) -> Audience:
+    """`in_force`: list name -> every opt-out of that list in force (listed or remembered);
+    a list missing from it counts with what its manifest lists."""
+    groups, blocked, listed = _sources(ws, campaign, in_force)
     return build_audience(groups, blocked, channel, listed)
+
+
+def campaign_recipients(ws: Workspace, campaign: Resource, channel: Channel
+                        ) -> Iterator[Recipient]:
+    """The campaign's audience streamed, for counting (a million rows are never held)."""
+    groups, blocked, _ = _sources(ws, campaign, None)
+    return iter_audience(groups, blocked, channel, Audience())
 
 
 def batches(items: Sequence[T], size: int) -> Iterator[list[T]]:

@@ -34,6 +34,7 @@ from reconciler.campaign_status import CampaignStatus
 from reconciler.engine.actions import Action, FieldChange, SendSummary, SetChange
 from reconciler.engine.content import send_content
 from reconciler.errors import ApiError, CampaignctlError, NotSentError, OutcomeUnknown
+from reconciler.policy.campaign import Gate, check_send, count_places, recipient_place
 from reconciler.providers.base import Provider
 from reconciler.sending.recipients import (
     Audience,
@@ -202,9 +203,11 @@ class SendOnlyProvider(Provider):
         """What only this vendor knows about the content shown in the plan (a template)."""
         return {}
 
-    async def send_batch(self, r: Resource, prep: Prepared,
-                         batch: list[Recipient]) -> str | Receipt | None:
-        """Send one batch; returns its ticket (or a Receipt with the ticket and cost)."""
+    async def send_batch(self, r: Resource, prep: Prepared, batch: list[Recipient],
+                         send_at: str | None) -> str | Receipt | None:
+        """Send one batch; returns its ticket (or a Receipt with the ticket and cost).
+        `send_at` is the vendor's send time for this batch (ISO 8601 with the recipients'
+        offset), or None to send at once."""
         raise NotImplementedError
 
     async def campaign_status(self, campaigns: list[Resource], details: bool = False,
@@ -400,7 +403,7 @@ class SendOnlyProvider(Provider):
                                     f"{prep.estimate.refused}")]
         # 5. schedule.
         spec = r.spec
-        when = spec.send_time()
+        when = spec.send_time() if spec.local_send is None else None  # local: one per wave
         if spec.send_at is None:
             return out + [self.action("refuse", r, reason="no send_at: set a time (with its "
                                                           "UTC offset) or `now`")]
@@ -410,6 +413,12 @@ class SendOnlyProvider(Provider):
                 reason=f"send time {when.isoformat()} has already passed with "
                        f"{len(prep.pending)} recipient(s) not sent; set `send_at: now` (or a "
                        "future time) to send them")]
+        # 5. send windows in each recipient's own time (reconciler/policy).
+        gate = self._window_gate(r, prep.channel, prep.pending, self.ctx.options.now)
+        policy = self.ctx.workspace.config.send_policy
+        if gate.refusal:
+            return out + [self.action("refuse", r, reason=f"send window: {gate.refusal}",
+                                      data=gate.data(policy))]
         size = self.batch_size(r)
         est = prep.estimate or Estimate()
         if unknown_here and self.ctx.options.resend_unknown:
@@ -424,9 +433,18 @@ class SendOnlyProvider(Provider):
         reason = ("not sent yet" if first else
                   f"{len(prep.pending)} new recipient(s) since the last send") + (
                       f" ({'; '.join(notes)})" if notes else "")
+        send_at = local_time(when, spec.timezone) if when else None
+        batch_total = batch_count(len(prep.pending), size)
+        if gate.waves:
+            first = gate.waves[0]
+            send_at = first.to_dict()["send_at"]
+            batch_total = sum(batch_count(w.recipients, size) for w in gate.waves)
+            for w in gate.waves:
+                if est.cost is not None and prep.pending:
+                    w.cost = round(est.cost * w.recipients / len(prep.pending), 4)
         summary = SendSummary(
-            recipients=len(prep.pending), batches=batch_count(len(prep.pending), size),
-            send_at=local_time(when, spec.timezone) if when else None, timezone=spec.timezone,
+            recipients=len(prep.pending), batches=batch_total,
+            send_at=send_at, timezone=spec.timezone if not gate.waves else "each recipient's own",
             suppressed=aud.suppressed, already_sent=len(cl.sent & addresses),
             unknown=0 if self.ctx.options.resend_unknown else len(unknown_here),
             estimated_messages=est.messages, estimated_cost=est.cost, currency=est.currency,
@@ -437,7 +455,30 @@ class SendOnlyProvider(Provider):
             depends_on=[f"{k}/{n}" for k, n in self._refs(r)],
             data={"identity": prep.identity, "channel": prep.channel, "batch_size": size,
                   "no_address": aud.no_address, "duplicates": aud.duplicates,
-                  "removed_after_send": removed}))
+                  "removed_after_send": removed, **gate.data(policy)}))
+        return out
+
+    def _window_gate(self, r: Resource, channel: Channel, recipients: list[Recipient],
+                     now: datetime) -> Gate:
+        places = count_places(recipients, channel, r.spec.timezone)
+        return check_send(self.ctx.workspace.config.send_policy, r, places, channel, now,
+                          waves=True)
+
+    def _timed_chunks(self, r: Resource, channel: Channel, todo: list[Recipient], gate: Gate,
+                      size: int) -> list[tuple[str | None, list[Recipient]]]:
+        """(vendor send time, batch) for every batch: one send time for a fixed send, the
+        wave's for a local-time one."""
+        if not gate.waves:
+            when = r.spec.send_time()
+            at = local_time(when, r.spec.timezone) if when else None
+            return [(at, chunk) for chunk in batches(todo, size)]
+        by_zones: dict[tuple[str, ...], list[Recipient]] = {}
+        for x in todo:
+            by_zones.setdefault(recipient_place(x, channel, r.spec.timezone).zones, []).append(x)
+        out = []
+        for w in gate.waves:
+            at = w.to_dict()["send_at"]
+            out += [(at, chunk) for chunk in batches(by_zones.get(w.zones, []), size)]
         return out
 
     def _sent_under_old_name(self, r: Resource, prep: Prepared,
@@ -502,11 +543,17 @@ class SendOnlyProvider(Provider):
         key = self._content_key(r.name, prep.identity)
         if self.store.get_meta(key) is None:
             self.store.set_meta(key, json.dumps(prep.content, sort_keys=True))
-        chunks = list(batches(todo, action.data.get("batch_size") or self.batch_size(r)))
+        # Checked again now: a `now` send, or a wave, whose window closed since the plan.
+        gate = self._window_gate(r, prep.channel, todo, self.ctx.options.clock())
+        if gate.refusal:
+            raise SendFailed(f"{action.address}: send window, checked at apply: {gate.refusal}. "
+                             "Nothing was sent")
+        size = action.data.get("batch_size") or self.batch_size(r)
+        chunks = self._timed_chunks(r, prep.channel, todo, gate, size)
         await self._send_all(r, prep, chunks, resend)
 
-    async def _send_all(self, r: Resource, prep: Prepared, chunks: list[list[Recipient]],
-                        resend: bool) -> None:
+    async def _send_all(self, r: Resource, prep: Prepared,
+                        chunks: list[tuple[str | None, list[Recipient]]], resend: bool) -> None:
         failures: list[str] = []
         writer = GroupWriter(self.ledger)
         window = InFlightWindow(self.concurrency, self.send_rate())
@@ -515,9 +562,10 @@ class SendOnlyProvider(Provider):
 
         async def worker() -> None:
             while queue and not failures:
-                chunk = queue.pop()
+                send_at, chunk = queue.pop()
                 async with window.slot():
-                    error = await self._one_batch(r, prep, chunk, resend, writer, window)
+                    error = await self._one_batch(r, prep, chunk, resend, writer, send_at,
+                                                  window)
                 if error:
                     failures.append(error)
                 else:
@@ -535,7 +583,7 @@ class SendOnlyProvider(Provider):
                 "`campaignctl plan` to see what is left")
 
     async def _one_batch(self, r: Resource, prep: Prepared, chunk: list[Recipient],
-                         resend: bool, writer: GroupWriter,
+                         resend: bool, writer: GroupWriter, send_at: str | None,
                          window: InFlightWindow | None = None) -> str | None:
         """Send one batch around the ledger. Returns an error message, or None if sent."""
         await self.before_batch()
@@ -551,7 +599,7 @@ class SendOnlyProvider(Provider):
 
         started = clock()
         try:
-            answer = await self.send_batch(r, prep, chunk)
+            answer = await self.send_batch(r, prep, chunk, send_at)
         except NotSentError as exc:
             await finish(NOT_SENT, None, str(exc))
             return f"{exc} (batch {batch_id}; its recipients stay unsent)"

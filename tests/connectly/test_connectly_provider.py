@@ -53,6 +53,7 @@ def workspace(root, url, n, batch_size=50, version="1", extra=""):
               contact_groups: [all]
               opt_out_lists: [stop]
               send_at: now
+              purpose: transactional  # any hour: these tests are not about send windows
               variables: {{promo: SPRING}}
               connectly: {{campaign_version: "{version}", batch_size: {batch_size}}}
             {extra}

@@ -19,7 +19,7 @@ def write_csv(path: Path, numbers: list[str]) -> None:
 
 
 def sms_workspace(root: Path, url: str, n: int, batch_size: int = 500,
-                  send_at: str = "2031-01-01T09:00:00+01:00") -> Path:
+                  send_at: str = "2031-01-07T09:00:00+01:00") -> Path:
     write_workspace(root, {
         "campaignctl.yaml": f"""
             providers:

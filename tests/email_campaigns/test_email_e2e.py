@@ -345,6 +345,20 @@ def test_started_campaign_is_frozen(tmp_path, sandbox_server):
     assert stats(sandbox_server)["campaigns"] == 1
 
 
+def test_a_completed_campaign_left_as_active_in_its_manifest_plans_no_changes(
+        tmp_path, sandbox_server):
+    """`state: active` asks for the send; once the vendor has sent it ("completed") that
+    is met: the next plan has nothing to do and exits 0, not a refusal on every run."""
+    ws = make_workspace(tmp_path, sandbox_server)
+    apply(ws)
+    assert deliveries(sandbox_server)  # moves the vendor's clock past the start: sent
+    statuses = [c["status"] for c in api(sandbox_server, "GET", "/email/campaign/").json()]
+    assert statuses == ["completed"]
+    plan = cli("plan", "--detailed-exitcode", str(ws))
+    assert plan.returncode == 0, plan.stdout
+    assert "No changes." in plan.stdout and "refuse" not in plan.stdout
+
+
 def test_case_whitespace_and_time_zone_spelling_never_diff(tmp_path, sandbox_server):
     ws = make_workspace(tmp_path, sandbox_server)
     apply(ws)

@@ -18,7 +18,7 @@ from reconciler.validate import errors_of, validate_directory
 TEXT = "Promo -20% ce week-end. STOP au 36111"
 
 
-def workspace(root, url="sandbox", text=TEXT, purpose="wholesale", send_at="2031-01-01T09:00:00+01:00",
+def workspace(root, url="sandbox", text=TEXT, purpose="wholesale", send_at="2031-01-07T09:00:00+01:00",
               contacts=None, optouts=("+33610000002",), sender="spec: {sms_id: ACME}",
               settings=""):
     contacts = contacts if contacts is not None else [
@@ -100,7 +100,7 @@ def test_plan_summary_audience_and_local_estimate(tmp_path):
     (send,) = sends(plan)
     s = send.send
     assert (s.recipients, s.batches, s.suppressed) == (2, 1, 1)
-    assert s.send_at == "2031-01-01T09:00:00+01:00" and s.timezone == "Europe/Paris"
+    assert s.send_at == "2031-01-07T09:00:00+01:00" and s.timezone == "Europe/Paris"
     assert (s.estimated_messages, s.estimated_cost, s.currency) == (2, 0.09, "EUR")
     assert s.estimate_basis == ("local estimate: 1 segment(s) x 2 recipient(s) x price per "
                                 "segment (FR 0.045 x 2 EUR)")
@@ -130,7 +130,7 @@ def test_payload_personalisation_and_iso_send_at(tmp_path, monkeypatch):
     assert apply_workspace(ws).result.ok
     [real] = bodies
     assert "simulation_mode" not in real
-    assert real["send_at"] == "2031-01-01T09:00:00+01:00" and real["sender"] == "ACME"
+    assert real["send_at"] == "2031-01-07T09:00:00+01:00" and real["sender"] == "ACME"
     assert real["purpose"] == "wholesale" and real["text"] == TEXT
     assert real["recipients"][0] == {"phone_number": "+33610000001", "first_name": "Ada",
                                      "param1": "gold"}
@@ -247,9 +247,12 @@ def test_past_send_time_refused_unless_now(tmp_path):
     (refuse,) = campaign_actions(plan_workspace(ws).plan)
     assert refuse.op == "refuse" and "already passed" in refuse.reason
     workspace(tmp_path / "ws", send_at="now")
-    (send,) = sends(plan_workspace(ws).plan)
+    # `now` is held to the French SMS hours: the clock is pinned inside them.
+    tuesday = datetime(2030, 1, 8, 9, 0, tzinfo=UTC)
+    options = RunOptions(now=tuesday, clock=lambda: tuesday)
+    (send,) = sends(plan_workspace(ws, options=options).plan)
     assert send.send.send_at is None
-    assert apply_workspace(ws).result.ok
+    assert apply_workspace(ws, options=options).result.ok
     assert datetime.now(UTC).year >= 2026
 
 

@@ -19,7 +19,7 @@ from typing import Any
 from reconciler.kinds import vendor_block
 from reconciler.providers.connectly.client import ConnectlyClient
 from reconciler.sending.recipients import Channel, Recipient
-from reconciler.sending.sendonly import Estimate, Prepared, SendOnlyProvider, local_time
+from reconciler.sending.sendonly import Estimate, Prepared, SendOnlyProvider
 from reconciler.workspace import Resource
 
 DEFAULT_CONCURRENCY = 16
@@ -66,10 +66,9 @@ class ConnectlyProvider(SendOnlyProvider):
     async def estimate(self, r: Resource, prep: Prepared) -> Estimate:
         return Estimate(messages=len(prep.pending))
 
-    def entries(self, r: Resource, prep: Prepared, batch: list[Recipient]) -> list[dict]:
+    def entries(self, r: Resource, prep: Prepared, batch: list[Recipient],
+                scheduled: str | None) -> list[dict]:
         c, o = prep.content, self._options(r)
-        when = r.spec.send_time()
-        scheduled = local_time(when, r.spec.timezone) if when else None
         common = {**r.spec.variables, **(o.variables if o else {})}
         return [{"sender": c["sender"], "client": x.address, "campaignName": c["campaignName"],
                  "campaignVersion": c["campaignVersion"], "scheduledAt": scheduled,
@@ -82,8 +81,10 @@ class ConnectlyProvider(SendOnlyProvider):
         limiter = self.client.http.limiter
         return 1.0 / limiter.interval if limiter else None
 
-    async def send_batch(self, r: Resource, prep: Prepared, batch: list[Recipient]) -> str | None:
-        answer = await self.client.send_campaigns(self.entries(r, prep, batch), paced=True)
+    async def send_batch(self, r: Resource, prep: Prepared, batch: list[Recipient],
+                         send_at: str | None) -> str | None:
+        answer = await self.client.send_campaigns(self.entries(r, prep, batch, send_at),
+                                                  paced=True)
         data = answer.get("data") if isinstance(answer, dict) else None
         if isinstance(data, list) and data:
             first = data[0].get("id") if isinstance(data[0], dict) else None

@@ -329,7 +329,11 @@ class EmailCampaignsProvider(Provider):
                     "start", f"{live_start:%Y-%m-%d %H:%M} {obj.get('timezone')}",
                     f"{start} {IANA_TO_API[s.timezone]}", True))
         status = s.state or "active"
-        if obj.get("status") != status and "state" not in ignore:
+        # `active` asks for the send; a campaign the vendor has sent ("completed" and the
+        # like) has done it, so that is no change (else every later plan would refuse).
+        sent = obj.get("status") not in (*LIVE_STATUSES, "cancelled")
+        if obj.get("status") != status and "state" not in ignore and not (
+                status == "active" and sent):
             changes.append(FieldChange("status", obj.get("status"), status))
         if not changes:
             if work["adopt"]:

@@ -50,6 +50,10 @@ class CampaignOptions(BaseModel):
         description="Email only. Language of the unsubscribe mention the vendor adds, "
         "e.g. `fr` or `en`.")
 
+    def neutral_purpose(self) -> Literal["marketing", "transactional"]:
+        """`alert` is transactional, `wholesale` marketing (send windows apply to it)."""
+        return "transactional" if self.purpose == "alert" else "marketing"
+
     def fields_not_for(self, channel: Literal["sms", "email"]) -> list[str]:
         """Options set in the manifest that the given channel's endpoint does not take."""
         other = EMAIL_ONLY if channel == "sms" else SMS_ONLY

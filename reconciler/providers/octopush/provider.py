@@ -93,10 +93,9 @@ class OctopushProvider(SendOnlyProvider):
         o = self._options(r)
         return o.batch_size if o else 500
 
-    def payload(self, r: Resource, prep: Prepared, batch: list[Recipient]) -> dict[str, Any]:
+    def payload(self, r: Resource, prep: Prepared, batch: list[Recipient],
+                send_at: str | None) -> dict[str, Any]:
         c, o = prep.content, self._options(r)
-        when = r.spec.send_time()
-        send_at = local_time(when, r.spec.timezone) if when else None
         if prep.channel == "sms":
             recipients = [{"phone_number": x.address, **x.fields()} for x in batch]
             return {"text": c["text"], "sender": c["sender"], "send_at": send_at,
@@ -126,7 +125,9 @@ class OctopushProvider(SendOnlyProvider):
             if time.time() - sim["at"] < SIMULATION_TTL:
                 return self._scaled(sim, n)
         sample = prep.pending[:self.batch_size(r)]
-        body = self.payload(r, prep, sample) | {"simulation_mode": True}
+        when = r.spec.send_time() if r.spec.local_send is None else None
+        at = local_time(when, r.spec.timezone) if when else None
+        body = self.payload(r, prep, sample, at) | {"simulation_mode": True}
         try:
             answer = await self.client.send_sms_campaign(body)
         except ApiError as exc:
@@ -155,8 +156,9 @@ class OctopushProvider(SendOnlyProvider):
                                                  "frame, scaled (--vendor-estimate)")
 
     # send ---------------------------------------------------------------------------------
-    async def send_batch(self, r: Resource, prep: Prepared, batch: list[Recipient]) -> Receipt:
-        body = self.payload(r, prep, batch)
+    async def send_batch(self, r: Resource, prep: Prepared, batch: list[Recipient],
+                         send_at: str | None) -> Receipt:
+        body = self.payload(r, prep, batch, send_at)
         if prep.channel == "sms":
             answer = await self.client.send_sms_campaign(body)
             ticket = answer.get("sms_ticket")

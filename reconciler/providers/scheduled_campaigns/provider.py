@@ -131,7 +131,7 @@ class ScheduledCampaignsProvider(Provider):
         s = r.spec
         o = s.scheduled_campaigns
         return {"name": s.title or r.name, "domain": o.domain, "list": o.list,
-                "segments": sorted(set(o.segments)), "when": to_timestamp(s.send_at),
+                "segments": sorted(set(o.segments)), "when": to_timestamp(s.send_time() or s.send_at),
                 "event_callback": o.event_callback or None}
 
     @staticmethod
