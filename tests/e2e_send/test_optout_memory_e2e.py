@@ -55,7 +55,7 @@ def workspace(root, url: str):
               sender: acme
               contact_groups: [customers]
               opt_out_lists: [stop]
-              send_at: "2031-01-01T09:00:00+01:00"
+              send_at: "2031-01-07T09:00:00+01:00"
               timezone: Europe/Paris
               octopush: {purpose: wholesale}
             """,
@@ -82,7 +82,7 @@ def workspace(root, url: str):
               sender: wa-sender
               contact_groups: [wa-customers]
               opt_out_lists: [wa-stop]
-              send_at: "2031-01-01T09:00:00+01:00"
+              send_at: "2031-01-07T09:00:00+01:00"
               connectly: {campaign_version: "1"}
             """,
     })

@@ -191,7 +191,7 @@ spec:
   sender: acme
   contact_groups: [people]
   send_at: now
-  octopush: {purpose: wholesale, type: sms_premium}
+  octopush: {purpose: alert, type: sms_premium}  # transactional: any hour, not about windows
 """.lstrip()
 
 
