@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import shutil
+from pathlib import Path
+
 import pytest
 from conftest import run_cli
 
@@ -110,3 +113,22 @@ def test_init_writes_a_workspace_that_validates_and_plans(tmp_path):
     assert r.returncode == 0 and "SQLite" not in r.stderr and "campaignctl init" in r.stderr
     r = run_cli("init", "--ci", "github", str(tmp_path / "repo2"), "--action", "not pinned")
     assert r.returncode == 1 and "OWNER/REPO@REF" in r.stderr
+
+
+def test_init_and_env(tmp_path):
+    """`--env` names the environment the CI workflows use (all three); a new workspace has
+    none, so `init DIR --env` is refused, while CAMPAIGNCTL_ENV set for other commands is
+    no error there."""
+    r = run_cli("init", str(tmp_path / "new"), "--env", "staging")
+    assert r.returncode == 1 and "--env goes with --ci github" in r.stderr
+    assert not (tmp_path / "new").exists()
+    r = run_cli("init", str(tmp_path / "new"), env={"CAMPAIGNCTL_ENV": "staging"})
+    assert r.returncode == 0, r.stderr
+    repo = tmp_path / "repo"
+    shutil.copytree(Path(__file__).parent.parent / "campaigns", repo / "campaigns",
+                    ignore=shutil.ignore_patterns(".campaignctl"))
+    r = run_cli("init", "--ci", "github", str(repo), "--env", "staging")
+    assert r.returncode == 0, r.stderr
+    for name in ("plan", "apply", "drift"):
+        text = (repo / ".github" / "workflows" / f"campaignctl-{name}.yml").read_text()
+        assert "  CAMPAIGNCTL_WORKSPACE: campaigns\n  CAMPAIGNCTL_ENV: staging\n" in text
