@@ -551,13 +551,6 @@ def import_(account: str, directory: Path, ids: tuple[str, ...], kinds: tuple[st
 
 
 CI_TEMPLATES = ("campaignctl-plan.yml", "campaignctl-apply.yml", "campaignctl-drift.yml")
-#: The GitHub Action this repository ships (action.yml at its root). Generated workflows pin
-#: it to the release they were written by; `--action` pins a fork or a commit instead.
-ACTION_REPOSITORY = "campaignctl/campaignctl"
-
-
-def _default_action() -> str:
-    return f"{ACTION_REPOSITORY}@v{__version__}"
 
 
 @cli.command()
@@ -568,9 +561,10 @@ def _default_action() -> str:
 @click.option("--workspace", "workspace", default=None, metavar="PATH",
               help="With --ci: the workspace inside the repository (default: found from DIR).")
 @click.option("--action", "action", default=None, metavar="OWNER/REPO@REF",
-              help="With --ci: the campaignctl action the workflows use, pinned "
-                   "[default: the release that writes them]. Pin a commit SHA for the "
-                   "strongest guarantee.")
+              help="With --ci: the campaignctl GitHub Action the workflows run with your "
+                   "secrets, pinned to a commit SHA or a release tag. Required, unless this "
+                   "campaignctl was pip-installed from a GitHub repository (then: that "
+                   "commit).")
 @env_option
 def init(directory: Path, ci: str | None, workspace: str | None, action: str | None,
          environment: str | None) -> None:
@@ -584,9 +578,12 @@ def init(directory: Path, ci: str | None, workspace: str | None, action: str | N
         return
     from importlib import resources
 
-    action = action or _default_action()
-    if not re.fullmatch(r"[\w.-]+/[\w.-]+(/[\w./-]+)?@[\w./-]+", action):
-        _fail(f"--action {action!r}: expected OWNER/REPO@REF (a tag or a commit SHA)")
+    from reconciler.ci_action import ActionError, choose
+
+    try:
+        chosen = choose(action)
+    except ActionError as exc:
+        _fail(str(exc))
     if workspace is None:
         found = [d for d in (".", "campaigns") if (directory / d / "campaignctl.yaml").is_file()]
         workspace = found[0] if found else "."
@@ -603,7 +600,7 @@ def init(directory: Path, ci: str | None, workspace: str | None, action: str | N
         text = text.replace("CAMPAIGNCTL_WORKSPACE: campaigns",
                             f"CAMPAIGNCTL_WORKSPACE: {workspace}" + (
                                 f"\n  CAMPAIGNCTL_ENV: {environment}" if environment else ""))
-        text = text.replace("uses: CAMPAIGNCTL_ACTION", f"uses: {action}")
+        text = text.replace("uses: CAMPAIGNCTL_ACTION", f"uses: {chosen.reference}")
         (target / name).write_text(text)
         click.echo(f"wrote {target / name}")
     config = directory / workspace / "campaignctl.yaml"
@@ -616,7 +613,11 @@ def init(directory: Path, ci: str | None, workspace: str | None, action: str | N
                    "state, which a CI runner loses after each job; the workflows refuse it. "
                    "Set:\n  state:\n    backend: postgres\n    dsn: ${CAMPAIGNCTL_STATE_DSN}",
                    err=True)
-    click.echo(f"The workflows use the campaignctl action {action}. Next: add the "
+    if not chosen.pinned_to_commit:
+        click.echo(f"note: {chosen.reference} is pinned to a tag, which its owner can move; "
+                   "a full commit SHA cannot be moved.", err=True)
+    click.echo(f"The workflows use the campaignctl action {chosen.reference} "
+               f"({chosen.origin}). Next: add the "
                "repository secrets your campaignctl.yaml names (and CAMPAIGNCTL_STATE_DSN for "
                "the shared state), then open a pull request.")
 
@@ -640,8 +641,8 @@ def _init_workspace(directory: Path) -> None:
         (directory / name).write_text((source / template).read_text())
         click.echo(f"wrote {directory / name}")
     click.echo(f"Next: `campaignctl validate {directory}` and `campaignctl plan {directory}` "
-               "(the sandbox account needs no credentials); `campaignctl init --ci github` "
-               "for CI workflows.")
+               "(the sandbox account needs no credentials); `campaignctl init --ci github "
+               "--action OWNER/REPO@COMMIT_SHA` for CI workflows.")
 
 
 def _state_backend(workspace: Path, environment: str | None) -> str:

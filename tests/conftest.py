@@ -29,6 +29,8 @@ EXAMPLE = Path(__file__).parent.parent / "campaigns"
 #: The environment of the example workspace on real accounts, and the secrets it takes from
 #: the process environment, as ${VAR}s.
 EXAMPLE_ENV = "production"
+#: What a user passes to `init --ci github --action`: a fork of campaignctl, at a commit.
+PINNED_ACTION = "acme-org/campaignctl@3f6c1e0d9b8a7c6b5a4f3e2d1c0b9a8f7e6d5c4b"
 EXAMPLE_SECRETS = ("MAIL_API_TOKEN", "OCTOPUSH_API_LOGIN", "OCTOPUSH_API_KEY",
                    "CONNECTLY_API_KEY", "SCHED_API_KEY")
 

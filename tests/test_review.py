@@ -6,7 +6,7 @@ import shutil
 from pathlib import Path
 
 import pytest
-from conftest import run_cli
+from conftest import PINNED_ACTION, run_cli
 
 from reconciler.engine.actions import Action, FieldChange, SendSummary
 from reconciler.engine.plan import Plan
@@ -109,7 +109,7 @@ def test_init_writes_a_workspace_that_validates_and_plans(tmp_path):
     assert again.returncode == 1 and "not overwriting" in again.stderr
     # CI workflows for a repository without a workspace yet: no warning about a file that
     # does not exist, a pointer to `init` instead.
-    r = run_cli("init", "--ci", "github", str(tmp_path / "repo"))
+    r = run_cli("init", "--ci", "github", str(tmp_path / "repo"), "--action", PINNED_ACTION)
     assert r.returncode == 0 and "SQLite" not in r.stderr and "campaignctl init" in r.stderr
     r = run_cli("init", "--ci", "github", str(tmp_path / "repo2"), "--action", "not pinned")
     assert r.returncode == 1 and "OWNER/REPO@REF" in r.stderr
@@ -127,7 +127,8 @@ def test_init_and_env(tmp_path):
     repo = tmp_path / "repo"
     shutil.copytree(Path(__file__).parent.parent / "campaigns", repo / "campaigns",
                     ignore=shutil.ignore_patterns(".campaignctl"))
-    r = run_cli("init", "--ci", "github", str(repo), "--env", "staging")
+    r = run_cli("init", "--ci", "github", str(repo), "--env", "staging",
+                "--action", PINNED_ACTION)
     assert r.returncode == 0, r.stderr
     for name in ("plan", "apply", "drift"):
         text = (repo / ".github" / "workflows" / f"campaignctl-{name}.yml").read_text()

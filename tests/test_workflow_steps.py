@@ -19,12 +19,12 @@ import sysconfig
 from pathlib import Path
 
 import pytest
-from conftest import run_cli
+from conftest import PINNED_ACTION, run_cli
 from ruamel.yaml import YAML
 from test_workflows import _runner_checkout, workflow_env
 
 ROOT = Path(__file__).parent.parent
-ACTION = "campaignctl/campaignctl@v0.1.0"
+ACTION = PINNED_ACTION
 EXPR = re.compile(r"\$\{\{\s*([^}]*?)\s*\}\}")
 
 
@@ -102,7 +102,7 @@ def run_job(runner: Runner, workflow: Path, repo: Path, secrets: dict[str, str],
         uses = step.get("uses", "")
         if uses.startswith("actions/checkout"):
             continue  # the checkout is `repo`
-        if uses.startswith("campaignctl/"):
+        if uses == ACTION:  # the campaignctl action init was told to pin
             if not runner.installed:
                 runner.action(step, repo, env)
             continue

@@ -9,7 +9,7 @@ import shlex
 import shutil
 from pathlib import Path
 
-from conftest import example_on_real_accounts, run_cli
+from conftest import PINNED_ACTION, example_on_real_accounts, run_cli
 from ruamel.yaml import YAML
 
 ROOT = Path(__file__).parent.parent
@@ -119,7 +119,8 @@ def test_workflows_refuse_a_state_the_runner_would_lose(tmp_path):
     gone after the job and the next apply would create and send everything again."""
     repo = tmp_path / "repo"
     shutil.copytree(EXAMPLE, repo / "campaigns", ignore=shutil.ignore_patterns(".campaignctl"))
-    r = run_cli("init", "--ci", "github", "--env", "staging", str(repo))
+    r = run_cli("init", "--ci", "github", "--env", "staging", str(repo),
+                "--action", PINNED_ACTION)
     assert r.returncode == 0, r.stderr
     assert "uses the SQLite state" in r.stderr and "backend: postgres" in r.stderr
     plan_wf = load(repo / ".github" / "workflows" / "campaignctl-plan.yml")
@@ -133,8 +134,8 @@ def test_workflows_refuse_a_state_the_runner_would_lose(tmp_path):
 
 
 def test_init_refuses_to_overwrite(tmp_path):
-    assert run_cli("init", "--ci", "github", str(tmp_path)).returncode == 0
-    r = run_cli("init", "--ci", "github", str(tmp_path))
+    assert run_cli("init", "--ci", "github", str(tmp_path), "--action", PINNED_ACTION).returncode == 0
+    r = run_cli("init", "--ci", "github", str(tmp_path), "--action", PINNED_ACTION)
     assert r.returncode == 1 and "not overwriting" in r.stderr
 
 
@@ -144,7 +145,8 @@ def _runner_checkout(tmp_path: Path, runner: str, vendor_url: str) -> Path:
     URLs come from the environment, see ACCOUNTS), its state in PostgreSQL."""
     repo = tmp_path / runner
     example_on_real_accounts(repo / "campaigns", vendor_url, postgres=True)
-    assert run_cli("init", "--ci", "github", "--env", "production", str(repo)).returncode == 0
+    assert run_cli("init", "--ci", "github", "--env", "production", str(repo),
+                   "--action", PINNED_ACTION).returncode == 0
     return repo
 
 

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 from cli_inprocess import campaignctl as run_cli
-from conftest import write_workspace
+from conftest import PINNED_ACTION, write_workspace
 
 from reconciler.config import load_config
 from reconciler.errors import CampaignctlError
@@ -193,10 +193,11 @@ def test_cli_commands_take_env(tmp_path):
     r = run_cli("state", "migrate", str(ws), "--env", "staging")  # its default --from
     assert r.returncode == 1
     assert f"state is {ws}/.campaignctl/staging/state.db itself" in r.stderr
-    r = run_cli("init", "--ci", "github", str(tmp_path), "--workspace", "ws")
+    r = run_cli("init", "--ci", "github", str(tmp_path), "--workspace", "ws",
+                "--action", PINNED_ACTION)
     assert r.returncode == 1 and "(production, staging)" in r.stderr
     r = run_cli("init", "--ci", "github", str(tmp_path), "--workspace", "ws",
-                "--env", "production")
+                "--env", "production", "--action", PINNED_ACTION)
     assert r.returncode == 0 and "uses the SQLite state" not in r.stderr
     plan_wf = (tmp_path / ".github" / "workflows" / "campaignctl-plan.yml").read_text()
     assert "  CAMPAIGNCTL_WORKSPACE: ws\n  CAMPAIGNCTL_ENV: production\n" in plan_wf
