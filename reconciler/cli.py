@@ -10,8 +10,8 @@ from pathlib import Path
 
 import click
 
-from reconciler import __version__
-from reconciler.cli_options import env_option
+from reconciler import __version__, cli_options
+from reconciler.cli_options import add_output_options, configure_logging, env_option, output
 from reconciler.errors import CampaignctlError, ValidationFailed
 from reconciler.providers.base import RunOptions
 from reconciler.render.text import render_text, use_color
@@ -25,17 +25,20 @@ def _fail(message: str) -> None:
     sys.exit(EXIT_ERROR)
 
 
-_debug = False  # --debug: tracebacks of internal errors
-
-
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="campaignctl")
-@click.option("--debug", is_flag=True,
-              help="On an internal error, print the full traceback (for a bug report).")
-def cli(debug: bool) -> None:
-    """Campaigns as code: validate, plan and apply email and SMS campaigns."""
-    global _debug
-    _debug = debug or _debug
+def cli() -> None:
+    """Campaigns as code: validate, plan and apply email and SMS campaigns.
+
+    -q, -v and --debug go before or after the command name (`campaignctl -v plan`)."""
+    configure_logging(output())  # CAMPAIGNCTL_LOG, or the flags given so far
+
+
+def _reporter():
+    """Progress on stderr for this run: bars on a terminal, lines in CI, none with -q."""
+    from reconciler.render.progress import make_reporter
+
+    return make_reporter(quiet=output().quiet)
 
 
 @cli.command()
@@ -132,18 +135,24 @@ def plan(directory: Path, targets: tuple[str, ...], detailed_exitcode: bool, fmt
     outcome = plan_workspace(directory, list(targets),
                              options=RunOptions(show_contacts=show_contacts,
                                                 vendor_estimate=vendor_estimate),
-                             environment=environment)
+                             environment=environment, reporter=_reporter())
     existing, safety = _existing(directory, environment)
     found = [str(v) for v in violations(outcome.plan, existing, safety)]
     view = PlanView(outcome.plan, directory=str(directory.resolve()), safety=found,
                     show_contacts=show_contacts)
-    click.echo(_render(view, fmt, use_color() and fmt == "text"))
+    quiet = output().quiet
+    if quiet and fmt == "text":  # the summary, and what stops the plan
+        click.echo("\n".join([view.summary_line, *(f"Safety: {m}" for m in found),
+                              *([view.refused_line] if view.refused_line else [])]))
+    else:
+        click.echo(_render(view, fmt, use_color() and fmt == "text"))
     if out_file is not None:
         from reconciler.engine.saved import save_plan
 
         save_plan(outcome.plan, out_file, directory)
-        click.echo(f"Saved the plan to {out_file}; run `campaignctl apply {out_file}` to apply "
-                   "exactly these actions.", err=True)
+        if not quiet:
+            click.echo(f"Saved the plan to {out_file}; run `campaignctl apply {out_file}` to "
+                       "apply exactly these actions.", err=True)
     if view.refused:
         sys.exit(EXIT_ERROR)  # never 2: a refused action fails the plan, changes or not
     if detailed_exitcode and outcome.plan.has_changes:
@@ -185,7 +194,7 @@ def _apply(source: Path, targets: tuple[str, ...], auto_approve: bool, force: bo
            workspace_dir: Path | None, resend_unknown: bool, report: Path | None,
            environment: str | None) -> None:
     from reconciler.engine.safety import enforce
-    from reconciler.render.apply import Progress, summary_lines
+    from reconciler.render.apply import summary_lines
     from reconciler.render.view import PlanView
     from reconciler.run import apply_workspace
 
@@ -216,18 +225,20 @@ def _apply(source: Path, targets: tuple[str, ...], auto_approve: bool, force: bo
     else:
         directory = source
     existing, safety = _existing(directory, environment)
-    progress = Progress(0)
+    quiet = output().quiet
+    reporter = _reporter()
 
     def approve(plan) -> bool:
-        progress.total = len(plan.changes)
         if saved is not None:
             # The saved plan was reviewed; check_saved proved this plan is the same.
             enforce(plan, existing, safety, force)
-            click.echo(f"Applying the saved plan {source}: {len(plan.changes)} action(s).")
-            for note in plan.notes:
-                click.echo(f"Note: {note}")
+            if not quiet:
+                click.echo(f"Applying the saved plan {source}: {len(plan.changes)} action(s).")
+                for note in plan.notes:
+                    click.echo(f"Note: {note}")
             return True
-        click.echo(render_text(plan, color))
+        if not (quiet and auto_approve):  # what is confirmed is always shown
+            click.echo(render_text(plan, color))
         enforce(plan, existing, safety, force)
         if auto_approve:
             return True
@@ -236,11 +247,13 @@ def _apply(source: Path, targets: tuple[str, ...], auto_approve: bool, force: bo
                                    "(after reviewing the plan)")
         return click.confirm("Apply these changes?", default=False)
 
-    outcome = apply_workspace(directory, targets=list(targets), approve=approve,
-                              progress=progress, options=options, expected=saved,
-                              check=check_saved if saved is not None else None,
-                              environment=environment)
-    progress.close()
+    try:
+        outcome = apply_workspace(directory, targets=list(targets), approve=approve,
+                                  reporter=reporter, options=options, expected=saved,
+                                  check=check_saved if saved is not None else None,
+                                  environment=environment)
+    finally:
+        reporter.close()
     if report is not None:
         from reconciler.render.apply_report import apply_report
 
@@ -662,7 +675,12 @@ def _state_backend(workspace: Path, environment: str | None) -> str:
     return str(state.get("backend", "sqlite")) if isinstance(state, dict) else "sqlite"
 
 
+add_output_options(cli)
+
+
 def main(argv: list[str] | None = None) -> None:
+    cli_options.current = cli_options.Output()
+    add_output_options(cli)  # commands registered since import get them too
     try:
         cli.main(args=argv, prog_name="campaignctl", standalone_mode=False)
     except click.exceptions.Abort:
@@ -684,10 +702,11 @@ def main(argv: list[str] | None = None) -> None:
         where = f": {exc.filename}" if exc.filename else ""
         _fail(f"{exc.strerror or type(exc).__name__}{where}")
     except Exception as exc:  # a bug of ours: one line, the details on request
-        if _debug:
+        debug = cli_options.current.debug
+        if debug:
             import traceback
 
             traceback.print_exc()
         _fail(f"internal error ({type(exc).__name__}) in campaignctl {__version__}: this is "
               "a bug, please report it with the output of the same command run as "
-              "`campaignctl --debug ...`" + ("" if _debug else " (which shows the details)"))
+              "`campaignctl --debug ...`" + ("" if debug else " (which shows the details)"))

@@ -3,6 +3,10 @@ as ledger_cli.py can use them without importing the whole command line)."""
 
 from __future__ import annotations
 
+import logging
+import os
+import sys
+
 import click
 
 
@@ -12,3 +16,138 @@ def env_option(command):
         "--env", "environment", envvar="CAMPAIGNCTL_ENV", default=None, metavar="NAME",
         help="The environment of campaignctl.yaml (staging, production...) to use "
              "[env: CAMPAIGNCTL_ENV].")(command)
+
+
+# Verbosity -----------------------------------------------------------------------------
+# -q/--quiet, -v/--verbose and --debug work before or after the command name
+# (`campaignctl -v plan` and `campaignctl plan -v`); CAMPAIGNCTL_LOG sets the default.
+
+LEVELS = ("quiet", "normal", "verbose", "debug")
+ENV_LEVELS = {"quiet": "quiet", "error": "quiet", "normal": "normal", "warning": "normal",
+              "": "normal", "verbose": "verbose", "info": "verbose", "debug": "debug"}
+_KEY = "campaignctl.output"
+
+
+class Output:
+    """How much a run prints on stderr: quiet (errors and the summary), normal, verbose (the
+    request log), debug (the request log with sizes, and tracebacks of internal errors)."""
+
+    def __init__(self, level: str = "normal", explicit: bool = False):
+        self.level, self.explicit = level, explicit
+
+    @property
+    def quiet(self) -> bool:
+        return self.level == "quiet"
+
+    @property
+    def verbose(self) -> bool:
+        return LEVELS.index(self.level) >= LEVELS.index("verbose")
+
+    @property
+    def debug(self) -> bool:
+        return self.level == "debug"
+
+
+#: The current invocation's settings, for main()'s error handler (it runs after click's
+#: context is gone); main() resets it for every run.
+current = Output()
+
+
+def _from_env() -> Output:
+    raw = os.environ.get("CAMPAIGNCTL_LOG", "")
+    level = ENV_LEVELS.get(raw.strip().lower())
+    if level is None:
+        raise click.UsageError(f"CAMPAIGNCTL_LOG={raw!r}: expected debug, verbose, normal or "
+                               "quiet")
+    return Output(level)
+
+
+def output(ctx: click.Context | None = None) -> Output:
+    """This invocation's verbosity (flags given anywhere on the command line, else
+    CAMPAIGNCTL_LOG)."""
+    global current
+    ctx = ctx or click.get_current_context(silent=True)
+    if ctx is None:
+        return current
+    meta = ctx.find_root().meta
+    if _KEY not in meta:
+        meta[_KEY] = current = _from_env()
+    return meta[_KEY]
+
+
+def _flag(level: str):
+    def callback(ctx: click.Context, param: click.Parameter, value: bool) -> None:
+        if not value:
+            return
+        out = output(ctx)
+        if out.explicit and "quiet" in (out.level, level) and out.level != level:
+            raise click.UsageError("-q/--quiet goes with neither -v/--verbose nor --debug: "
+                                   "choose one")
+        if not out.explicit or LEVELS.index(level) > LEVELS.index(out.level):
+            out.level = level
+        out.explicit = True
+        configure_logging(out)
+    return callback
+
+
+def output_params() -> list[click.Option]:
+    return [
+        click.Option(["-q", "--quiet"], is_flag=True, expose_value=False,
+                     callback=_flag("quiet"),
+                     help="Print only errors and the summary (no progress, no notes)."),
+        click.Option(["-v", "--verbose"], is_flag=True, expose_value=False,
+                     callback=_flag("verbose"),
+                     help="Print a request log on stderr: method, path, status, time, "
+                          "retries (never a credential; contacts masked) "
+                          "[env: CAMPAIGNCTL_LOG=verbose]."),
+        click.Option(["--debug"], is_flag=True, expose_value=False, callback=_flag("debug"),
+                     help="-v with request sizes, and the full traceback of an internal "
+                          "error (for a bug report) [env: CAMPAIGNCTL_LOG=debug]."),
+    ]
+
+
+def add_output_options(command: click.Command) -> None:
+    """Give `command` and every command under it -q, -v and --debug (once)."""
+    names = {p.name for p in command.params}
+    command.params.extend(p for p in output_params() if p.name not in names)
+    for sub in getattr(command, "commands", {}).values():
+        add_output_options(sub)
+
+
+class _Stderr(logging.Handler):
+    """Writes to whatever sys.stderr is at the time (a live progress display redirects it
+    to print above its bars; tests capture it)."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        try:
+            sys.stderr.write(self.format(record) + "\n")
+            sys.stderr.flush()
+        except Exception:  # never let the log break a run
+            self.handleError(record)
+
+
+def configure_logging(out: Output) -> None:
+    """The `campaignctl` loggers print on stderr at -v (INFO) and --debug (DEBUG), and say
+    nothing otherwise. Only ours: httpx's own log would print full URLs."""
+    global current
+    current = out
+    logger = logging.getLogger("campaignctl")
+    for handler in list(logger.handlers):
+        logger.removeHandler(handler)
+    logger.propagate = False
+    if not out.verbose:
+        logger.addHandler(logging.NullHandler())
+        logger.setLevel(logging.WARNING)
+        return
+    handler = _Stderr()
+    fmt = "%(asctime)s.%(msecs)03d [%(name)s] %(message)s" if out.debug else \
+        "[%(name)s] %(message)s"
+    handler.setFormatter(_ShortNames(fmt, "%H:%M:%S"))
+    logger.addHandler(handler)
+    logger.setLevel(logging.DEBUG if out.debug else logging.INFO)
+
+
+class _ShortNames(logging.Formatter):
+    def format(self, record: logging.LogRecord) -> str:
+        record.name = record.name.removeprefix("campaignctl.")
+        return super().format(record)

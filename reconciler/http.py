@@ -8,22 +8,48 @@ Rules (see PRODUCT.md, "Never send twice"):
   (GET, PUT, DELETE, or a POST the caller marks idempotent). For any other write they
   raise OutcomeUnknown and the caller decides (read back, or record in the ledger).
 - Other 4xx raise ApiError with the vendor's own message.
+
+Every request and every retry decision goes to the `campaignctl.http` logger (the request
+log of `-v` / `--debug`): method, path, status, time. Never a header, never a body, and
+the path with the account's credentials replaced by **** and contact addresses masked
+(unless `show_contacts`).
 """
 
 from __future__ import annotations
 
 import asyncio
 import email.utils
+import io
+import logging
 import random
+import re
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Any
+from urllib.parse import quote
 
 import httpx
 
 from reconciler.errors import ApiError, NotSentError, OutcomeUnknown, RequestNotBuilt
+from reconciler.progress import Task
 
 IDEMPOTENT_METHODS = {"GET", "HEAD", "PUT", "DELETE", "OPTIONS"}
+log = logging.getLogger("campaignctl.http")
+#: Headers that carry no credential; every other header's value is redacted from the log.
+PLAIN_HEADERS = frozenset({"accept", "content-type", "user-agent", "accept-encoding"})
+_EMAIL = re.compile(r"[^/?&=#\s]+(?:@|%40)[^/?&=#\s]+", re.IGNORECASE)
+_PHONE = re.compile(r"(?:\+|%2B)\d{6,15}", re.IGNORECASE)
+
+
+def mask_contacts(text: str) -> str:
+    """Emails and E.164 phones (plain or percent-encoded) in a URL path, as <email> and
+    <phone>."""
+    return _PHONE.sub("<phone>", _EMAIL.sub("<email>", text))
+
+
+def _size(n: int) -> str:
+    return f"{n} B" if n < 1024 else (f"{n / 1024:.1f} KiB" if n < 1 << 20
+                                       else f"{n / (1 << 20):.1f} MiB")
 
 
 class RateLimiter:
@@ -72,6 +98,21 @@ def error_detail(response: httpx.Response) -> str:
     return str(body)[:300]
 
 
+class ProgressBody(io.BytesIO):
+    """A file body (an httpx multipart part) that reports how much of it has left: `items`
+    rows in `data`, counted in proportion to the bytes the transport has read. httpx seeks
+    it back to 0 before every try, so a retried upload counts again from the start."""
+
+    def __init__(self, data: bytes, items: int, task: Task):
+        super().__init__(data)
+        self.size, self.items, self.task = len(data), items, task
+
+    def read(self, n: int | None = -1) -> bytes:
+        chunk = super().read(n)
+        self.task.set(self.items * self.tell() // self.size if self.size else self.items)
+        return chunk
+
+
 class VendorHttp:
     """An httpx.AsyncClient bound to one vendor account."""
 
@@ -89,7 +130,11 @@ class VendorHttp:
         rate_limit: float | None = None,
         max_concurrency: int = 8,
         sleep: Callable[[float], Any] = asyncio.sleep,
+        redact: Iterable[str] = (),
+        show_contacts: bool = False,
     ):
+        """`redact`: credentials that travel in paths (never logged); those in headers
+        are found from `headers`. `show_contacts`: log paths with addresses unmasked."""
         self.vendor = vendor
         self.client = httpx.AsyncClient(
             base_url=base_url.rstrip("/"), headers=headers, transport=transport,
@@ -101,9 +146,49 @@ class VendorHttp:
         self.concurrency = asyncio.Semaphore(max_concurrency)
         self._sleep = sleep
         self.calls: list[tuple[str, str]] = []  # (method, path) of every request sent
+        #: called after every answered request (counts reads as they come)
+        self.on_response: Callable[[], None] | None = None
+        self._secrets = self._credentials(headers, redact)
+        self.show_contacts = show_contacts
+
+    @staticmethod
+    def _credentials(headers: dict[str, str], redact: Iterable[str]) -> list[str]:
+        found: set[str] = set()
+        values = [v for k, v in headers.items() if k.lower() not in PLAIN_HEADERS]
+        for value in [*values, *redact]:
+            for part in (value, *value.split()):
+                if len(part) >= 3:
+                    found |= {part, quote(part, safe=""), quote(part)}
+        return sorted(found, key=len, reverse=True)  # the whole value before its parts
+
+    def shown(self, path: str) -> str:
+        """`path` as the request log prints it: no credential, contacts masked."""
+        for secret in self._secrets:
+            path = path.replace(secret, "****")
+        return path if self.show_contacts else mask_contacts(path)
+
+    def _log(self, method: str, path: str, message: str, level: int = logging.INFO,
+             ) -> None:
+        if log.isEnabledFor(level):
+            log.log(level, "%s: %s %s %s", self.vendor, method, self.shown(path), message)
+
+    def _answered(self, method: str, path: str, response: httpx.Response,
+                  started: float) -> None:
+        if self.on_response is not None:
+            self.on_response()
+        if not log.isEnabledFor(logging.INFO):
+            return
+        took = f"{(time.monotonic() - started) * 1000:.0f} ms"
+        if log.isEnabledFor(logging.DEBUG):
+            sent = int(response.request.headers.get("content-length") or 0)
+            took += f", sent {_size(sent)}, received {_size(len(response.content))}"
+        self._log(method, path, f"{response.status_code} ({took})")
 
     async def aclose(self) -> None:
         await self.client.aclose()
+
+    def _tries(self, attempt: int) -> str:
+        return f"try {attempt + 1} of {self.max_retries + 1}"
 
     def _backoff(self, attempt: int) -> float:
         # Full jitter: spreads retries from concurrent workers apart.
@@ -130,13 +215,17 @@ class VendorHttp:
         while True:
             if self.limiter and not (paced and attempt == 0):
                 await self.limiter.wait()
+            started = time.monotonic()
             try:
                 async with self.concurrency:
                     self.calls.append((method, path))
+                    started = time.monotonic()
                     response = await self.client.request(method, path, **kwargs)
             except (httpx.LocalProtocolError, httpx.UnsupportedProtocol, httpx.InvalidURL,
                     UnicodeEncodeError) as exc:
                 # Refused before a byte left. Its text would quote the header: not shown.
+                self._log(method, path, f"not sent: the request could not be built "
+                                        f"({type(exc).__name__})")
                 raise RequestNotBuilt(
                     f"{self.vendor}: the request could not be built ({type(exc).__name__}); "
                     "check the account's base_url and credentials (a line break or a "
@@ -144,37 +233,65 @@ class VendorHttp:
             except (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout) as exc:
                 # Nothing reached the vendor: always safe to try again.
                 if attempt >= self.max_retries:
+                    self._log(method, path, f"{type(exc).__name__}, nothing sent; giving up "
+                                            f"after {attempt + 1} tries")
                     raise NotSentError(
                         f"{self.vendor}: cannot reach {self.client.base_url} "
                         f"({type(exc).__name__}); nothing was sent") from None
+                why = f"{type(exc).__name__}, nothing sent"
             except (httpx.ReadTimeout, httpx.WriteTimeout, httpx.RemoteProtocolError,
                     httpx.ReadError, httpx.WriteError) as exc:
                 if not safe:
+                    self._log(method, path, f"{type(exc).__name__} after the request left: "
+                                            "outcome unknown, not retried (not idempotent)",
+                              logging.WARNING)
                     raise OutcomeUnknown(self.vendor, method, path,
                                          type(exc).__name__) from None
                 if attempt >= self.max_retries:
+                    self._log(method, path, f"{type(exc).__name__}; giving up after "
+                                            f"{attempt + 1} tries")
                     raise ApiError(self.vendor, method, path, 0,
                                    f"no answer after {attempt + 1} tries "
                                    f"({type(exc).__name__})") from None
+                why = f"{type(exc).__name__} (idempotent)"
             else:
+                self._answered(method, path, response, started)
                 status = response.status_code
                 if status < 400:
                     return response
                 if status == 429:
                     if attempt >= self.max_retries:
+                        self._log(method, path, f"{status}, giving up after {attempt + 1} "
+                                                "tries")
                         raise ApiError(self.vendor, method, path, status,
                                        "rate limited; gave up after retries")
                     wait = retry_after_seconds(response)
-                    await self._sleep(wait if wait is not None else self._backoff(attempt))
+                    if wait is not None:
+                        self._log(method, path, f"{status}, waiting {wait:.1f} s "
+                                                f"(Retry-After; {self._tries(attempt + 1)})")
+                    else:
+                        wait = self._backoff(attempt)
+                        self._log(method, path, f"{status}, waiting {wait:.1f} s (backoff, "
+                                                f"no Retry-After; {self._tries(attempt + 1)})")
+                    await self._sleep(wait)
                     attempt += 1
                     continue
                 if status >= 500:
                     if not safe:
+                        self._log(method, path, f"{status} to a request that is not "
+                                                "idempotent: outcome unknown, not retried",
+                                  logging.WARNING)
                         raise OutcomeUnknown(self.vendor, method, path, f"HTTP {status}")
                     if attempt >= self.max_retries:
+                        self._log(method, path, f"{status}, giving up after {attempt + 1} "
+                                                "tries")
                         raise ApiError(self.vendor, method, path, status,
                                        error_detail(response))
+                    why = f"{status} (idempotent)"
                 else:
                     raise ApiError(self.vendor, method, path, status, error_detail(response))
-            await self._sleep(self._backoff(attempt))
+            wait = self._backoff(attempt)
+            self._log(method, path, f"{why}, retrying in {wait:.1f} s (backoff; "
+                                    f"{self._tries(attempt + 1)})")
+            await self._sleep(wait)
             attempt += 1

@@ -15,6 +15,7 @@ from reconciler.engine.planner import Session, build_plan, open_session, select_
 from reconciler.engine.safety import record_protected
 from reconciler.environments import record_store
 from reconciler.errors import ValidationFailed
+from reconciler.progress import NO_PROGRESS, Reporter
 from reconciler.providers.base import RunContext, RunOptions
 from reconciler.state.store import open_store
 from reconciler.validate import errors_of, validate_directory
@@ -38,23 +39,25 @@ class Outcome:
     drift: list[str] | None = None
 
 
-def _context(ws: Workspace, options: RunOptions | None) -> RunContext:
-    return RunContext(ws, open_store(ws.config), options or RunOptions())
+def _context(ws: Workspace, options: RunOptions | None,
+             reporter: Reporter | None = None) -> RunContext:
+    return RunContext(ws, open_store(ws.config), options or RunOptions(),
+                      reporter or NO_PROGRESS)
 
 
-async def _plan(ws: Workspace, targets, options) -> tuple[Session, Plan]:
-    session = open_session(_context(ws, options))
+async def _plan(ws: Workspace, targets, options, reporter) -> tuple[Session, Plan]:
+    session = open_session(_context(ws, options, reporter))
     plan = await build_plan(session, targets)
     return session, plan
 
 
 def plan_workspace(directory: Path, targets: list[str] | None = None,
                    options: RunOptions | None = None, environment: str | None = None,
-                   ) -> Outcome:
+                   reporter: Reporter | None = None) -> Outcome:
     ws = load_valid(directory, environment)
 
     async def go() -> Outcome:
-        session, plan = await _plan(ws, targets, options)
+        session, plan = await _plan(ws, targets, options, reporter)
         try:
             reads, writes = session.calls()
             return Outcome(plan, reads=reads, writes=writes)
@@ -69,14 +72,15 @@ def apply_workspace(directory: Path, *, targets: list[str] | None = None,
                     approve: Callable[[Plan], bool] = lambda plan: True,
                     expected: Plan | None = None,
                     check: Callable[[Plan, Plan], Plan] | None = None,
-                    progress=None, environment: str | None = None) -> Outcome:
+                    reporter: Reporter | None = None, environment: str | None = None,
+                    ) -> Outcome:
     """Plan afresh under the lock, let `check` compare it with a saved plan (it returns
     what to execute) or `approve` ask the user, execute, then plan again to report what
-    still differs."""
+    still differs. `reporter` is told how far the reads and the actions got."""
     ws = load_valid(directory, environment)
 
     async def go() -> Outcome:
-        ctx = _context(ws, options)
+        ctx = _context(ws, options, reporter)
         with ctx.store.locked():
             record_store(ctx.store, ws.config.environment)
             session = open_session(ctx)
@@ -91,7 +95,7 @@ def apply_workspace(directory: Path, *, targets: list[str] | None = None,
                 if not plan.has_changes or not approve(plan):
                     reads, writes = session.calls()
                     return Outcome(plan, None, reads, writes)
-                result = await execute_plan(session, plan, progress)
+                result = await execute_plan(session, plan)
                 record_protected(ctx.store, ws)
                 unfinished = {a.address for a in result.skipped}
                 unfinished |= {a.address for a, _ in result.failed}

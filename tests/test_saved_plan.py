@@ -88,7 +88,8 @@ def test_plan_save_apply_runs_exactly_the_saved_actions(ws):
 
     r = run_cli("apply", str(plan_file))  # no TTY, no --auto-approve: the plan was reviewed
     assert r.returncode == 0, r.stdout + r.stderr
-    done = {line.split("done: ", 1)[1] for line in r.stdout.splitlines() if "] done: " in line}
+    # Progress is on stderr (stdout holds the report): a numbered line per action in a log.
+    done = {line.split("done: ", 1)[1] for line in r.stderr.splitlines() if "] done: " in line}
     assert done == expected
     assert f"{len(expected)} done, 0 failed, 0 skipped" in r.stdout
 

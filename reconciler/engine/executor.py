@@ -4,7 +4,6 @@ and report what was done."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from reconciler.engine.actions import Action
@@ -39,29 +38,27 @@ def _stages(actions: list[Action]) -> list[list[Action]]:
     return stages
 
 
-async def execute_plan(session: Session, plan: Plan,
-                       progress: Callable[[str, Action, str | None], None] | None = None,
-                       ) -> ApplyResult:
+async def execute_plan(session: Session, plan: Plan) -> ApplyResult:
+    """Run the plan's changes; each start, finish and failure goes to the run's reporter."""
     result = ApplyResult()
     gate = asyncio.Semaphore(MAX_PARALLEL_ACTIONS)
+    progress = session.ctx.reporter
 
     async def run(action: Action) -> None:
         provider = session.providers[action.account]
         async with gate:
-            if progress:
-                progress("start", action, None)
+            progress.action("start", action)
             try:
                 await provider.execute(action, session.live[action.account])
             except CampaignctlError as exc:
                 result.failed.append((action, str(exc)))
-                if progress:
-                    progress("failed", action, str(exc))
+                progress.action("failed", action, str(exc))
                 return
             result.done.append(action)
-            if progress:
-                progress("done", action, None)
+            progress.action("done", action)
 
     pending = [a for a in plan.actions if a.is_change]
+    progress.actions(len(pending))
     for stage in _stages(pending):
         if result.failed:
             result.skipped.extend(stage)

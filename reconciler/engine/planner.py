@@ -85,7 +85,16 @@ async def build_plan(session: Session, targets: list[str] | None = None) -> Plan
             by_account.setdefault(r.provider, []).append(r)
 
     async def read(name: str) -> None:
-        session.live[name] = await session.providers[name].read(by_account[name])
+        provider = session.providers[name]
+        label = f"read {name} ({provider.account.type})"
+        with session.ctx.reporter.task(label, unit="requests") as task:
+            for client in provider.clients():
+                client.on_response = task.advance
+            try:
+                session.live[name] = await provider.read(by_account[name])
+            finally:
+                for client in provider.clients():
+                    client.on_response = None
 
     await asyncio.gather(*(read(n) for n in session.providers))
     actions: list[Action] = []

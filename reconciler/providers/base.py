@@ -18,6 +18,7 @@ from reconciler.config import Account
 from reconciler.engine.actions import Action
 from reconciler.errors import CampaignctlError
 from reconciler.http import VendorHttp
+from reconciler.progress import NO_PROGRESS, Reporter
 from reconciler.sandbox.transport import resolve, sandbox_dir
 from reconciler.state.store import Binding, Store
 from reconciler.workspace import Resource, Workspace
@@ -65,6 +66,8 @@ class RunContext:
     workspace: Workspace
     store: Store
     options: RunOptions = field(default_factory=RunOptions)
+    #: where long work reports how far it got (the CLI shows it; the default shows nothing)
+    reporter: Reporter = NO_PROGRESS
 
     @property
     def directory(self) -> Path:
@@ -86,6 +89,7 @@ class Provider:
                 if k in ("timeout", "max_concurrency", "rate_limit")}
         if self.transport is not None:
             opts["transport"] = self.transport
+        opts["show_contacts"] = self.ctx.options.show_contacts  # in the request log
         return opts
 
     def clients(self) -> list[VendorHttp]:

@@ -559,6 +559,9 @@ class SendOnlyProvider(Provider):
         window = InFlightWindow(self.concurrency, self.send_rate())
         queue = list(reversed(chunks))
         sent = [0, 0]  # batches, recipients
+        progress = self.ctx.reporter.task(f"send {r.address}",
+                                          total=sum(len(c) for _, c in chunks),
+                                          unit="recipients")
 
         async def worker() -> None:
             while queue and not failures:
@@ -571,8 +574,13 @@ class SendOnlyProvider(Provider):
                 else:
                     sent[0] += 1
                     sent[1] += len(chunk)
+                    progress.advance(len(chunk))
 
-        await asyncio.gather(*(worker() for _ in range(min(self.concurrency, len(chunks)))))
+        try:
+            await asyncio.gather(*(worker() for _ in range(min(self.concurrency,
+                                                                len(chunks)))))
+        finally:
+            progress.close(failed=bool(failures) or bool(queue))
         if failures:
             left = len(queue)
             raise SendFailed(

@@ -38,8 +38,10 @@ class ConnectlyClient:
         if not business_id:
             raise ValueError("connectly: business_id is empty")
         self.business_id = business_id
+        # The business id is a credential that travels in the path: the log shows ****.
         self.http = VendorHttp(VENDOR, base_url, {"X-API-Key": api_key.reveal()},
-                               transport=transport, rate_limit=rate_limit, **http_options)
+                               transport=transport, rate_limit=rate_limit,
+                               redact=[business_id], **http_options)
 
     @property
     def send_path(self) -> str:

@@ -23,7 +23,8 @@ from urllib.parse import quote, urlencode
 import httpx
 
 from reconciler.errors import ApiError, OutcomeUnknown
-from reconciler.http import VendorHttp
+from reconciler.http import ProgressBody, VendorHttp
+from reconciler.progress import Task
 from reconciler.providers.email_campaigns import csvio
 from reconciler.secrets import Secret
 
@@ -130,11 +131,13 @@ class EmailCampaignsClient:
     async def _delete(self, path: str, resource_id: str) -> None:
         await self._send("DELETE", _detail(path, resource_id), headers=JSON_HEADERS)
 
-    async def _upload(self, path: str, csv_body: bytes,
-                      fields: dict[str, str] | None = None) -> None:
+    async def _upload(self, path: str, csv_body: bytes, fields: dict[str, str] | None = None,
+                      rows: int = 0, progress: Task | None = None) -> None:
+        """POST a CSV file; `progress` is told how many of its `rows` have left."""
+        body: Any = csv_body if progress is None else ProgressBody(csv_body, rows, progress)
         await self._send(
             "POST", path, idempotent=True, data=fields or {},
-            files={"csv_file": ("contacts.csv", csv_body, "text/csv")})
+            files={"csv_file": ("contacts.csv", body, "text/csv")})
 
     # -- registered from addresses ----------------------------------------------------
 
@@ -172,11 +175,17 @@ class EmailCampaignsClient:
     async def delete_optout(self, optout_id: str) -> None:
         await self._delete("/email/optout/", optout_id)
 
-    async def bulk_add_optouts(self, emails: Iterable[str]) -> None:
-        await self._upload("/email/optout/bulk/add/", csvio.emails_csv(emails))
+    async def bulk_add_optouts(self, emails: Iterable[str],
+                               progress: Task | None = None) -> None:
+        emails = list(emails)
+        await self._upload("/email/optout/bulk/add/", csvio.emails_csv(emails),
+                           rows=len(emails), progress=progress)
 
-    async def bulk_delete_optouts(self, emails: Iterable[str]) -> None:
-        await self._upload("/email/optout/bulk/delete/", csvio.emails_csv(emails))
+    async def bulk_delete_optouts(self, emails: Iterable[str],
+                                  progress: Task | None = None) -> None:
+        emails = list(emails)
+        await self._upload("/email/optout/bulk/delete/", csvio.emails_csv(emails),
+                           rows=len(emails), progress=progress)
 
     # -- contact groups ---------------------------------------------------------------
 
@@ -211,19 +220,28 @@ class EmailCampaignsClient:
     async def delete_group(self, group_id: str) -> None:
         await self._delete("/email/contact/", group_id)
 
-    async def bulk_replace_contacts(self, group_id: str, contacts: Iterable[Any]) -> None:
+    async def bulk_replace_contacts(self, group_id: str, contacts: Iterable[Any],
+                                    progress: Task | None = None) -> None:
         """Overwrite ALL contacts of the group (an empty iterable empties it)."""
+        contacts = list(contacts)
         await self._upload(_detail("/email/contact/bulk/replace/", group_id),
-                           csvio.contacts_csv(contacts), self._contact_indexes())
+                           csvio.contacts_csv(contacts), self._contact_indexes(),
+                           rows=len(contacts), progress=progress)
 
-    async def bulk_update_contacts(self, group_id: str, contacts: Iterable[Any]) -> None:
+    async def bulk_update_contacts(self, group_id: str, contacts: Iterable[Any],
+                                   progress: Task | None = None) -> None:
         """Add contacts, or update the name of those whose email is already there."""
+        contacts = list(contacts)
         await self._upload(_detail("/email/contact/bulk/update/", group_id),
-                           csvio.contacts_csv(contacts), self._contact_indexes())
+                           csvio.contacts_csv(contacts), self._contact_indexes(),
+                           rows=len(contacts), progress=progress)
 
-    async def bulk_delete_contacts(self, group_id: str, emails: Iterable[str]) -> None:
+    async def bulk_delete_contacts(self, group_id: str, emails: Iterable[str],
+                                   progress: Task | None = None) -> None:
+        emails = list(emails)
         await self._upload(_detail("/email/contact/bulk/delete/", group_id),
-                           csvio.emails_csv(emails), {"email_index": "0"})
+                           csvio.emails_csv(emails), {"email_index": "0"},
+                           rows=len(emails), progress=progress)
 
     @staticmethod
     def _contact_indexes() -> dict[str, str]:

@@ -505,6 +505,10 @@ class EmailCampaignsProvider(Provider):
         self.bind_created(r.kind, r.name, live_id, self._bound_at_plan.get(r.address))
         self._ids[(r.kind, r.name)] = live_id
 
+    def _upload(self, r: Resource, rows: int, unit: str = "contacts", verb: str = "upload"):
+        """A progress task for one bulk CSV upload of `rows` rows."""
+        return self.ctx.reporter.task(f"{verb} {r.address}", total=rows, unit=unit)
+
     async def _exec_adopt(self, action, r, work, live) -> None:
         self._bind(r, work["id"])
 
@@ -534,7 +538,9 @@ class EmailCampaignsProvider(Provider):
                                   f"campaignctl cancelled {oid(obj)}: nobody gets it "
                                   "twice.") from None
         if r.kind == "ContactGroup" and work.get("contacts"):
-            await self.client.bulk_replace_contacts(oid(obj), _rows(self._desired_contacts(r)))
+            rows = _rows(self._desired_contacts(r))
+            with self._upload(r, len(rows)) as progress:
+                await self.client.bulk_replace_contacts(oid(obj), rows, progress)
         if r.kind == "Campaign" and desired["status"] != "active":
             await self.client.set_status(oid(obj), desired["status"])
 
@@ -569,9 +575,12 @@ class EmailCampaignsProvider(Provider):
             self._bind(r, work["id"])
         if r.kind == "OptOutList":
             if work["add"]:
-                await self.client.bulk_add_optouts(work["add"])
+                with self._upload(r, len(work["add"]), "opt-outs") as progress:
+                    await self.client.bulk_add_optouts(work["add"], progress)
             if work["remove"]:
-                await self.client.bulk_delete_optouts(work["remove"])
+                with self._upload(r, len(work["remove"]), "opt-ins",
+                                  "delete opt-outs") as progress:
+                    await self.client.bulk_delete_optouts(work["remove"], progress)
             return
         changed = {c.field for c in action.changes}
         desired = self._desired(r)
@@ -586,12 +595,18 @@ class EmailCampaignsProvider(Provider):
             if "tag" in changed:
                 await self.client.update_group_tag(work["id"], desired["tag"])
             if work.get("strategy") == "replace":
-                await self.client.bulk_replace_contacts(work["id"], _rows(work["contacts"]))
+                with self._upload(r, len(work["contacts"])) as progress:
+                    await self.client.bulk_replace_contacts(work["id"], _rows(work["contacts"]),
+                                                            progress)
             elif work.get("strategy") == "delta":
                 if work["upsert"]:
-                    await self.client.bulk_update_contacts(work["id"], _rows(work["upsert"]))
+                    with self._upload(r, len(work["upsert"])) as progress:
+                        await self.client.bulk_update_contacts(work["id"], _rows(work["upsert"]),
+                                                               progress)
                 if work["remove"]:
-                    await self.client.bulk_delete_contacts(work["id"], work["remove"])
+                    with self._upload(r, len(work["remove"]), verb="delete") as progress:
+                        await self.client.bulk_delete_contacts(work["id"], work["remove"],
+                                                               progress)
 
     async def _exec_replace(self, action, r, work, live) -> None:
         self.check_unbound(r.kind, r.name, work["id"])
