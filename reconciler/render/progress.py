@@ -11,6 +11,7 @@ import time
 from typing import IO, Any
 
 from reconciler.progress import NO_PROGRESS, Reporter, Task
+from reconciler.render.text import in_ci
 
 #: A running task's plain line is repeated at most this often (a CI log shows it is alive).
 PLAIN_EVERY = 5.0
@@ -18,7 +19,7 @@ PLAIN_EVERY = 5.0
 
 def live_terminal(stream: IO[str]) -> bool:
     """Bars only on an interactive terminal: not in CI, not on a dumb terminal."""
-    if os.environ.get("CI", "").strip().lower() in ("1", "true", "yes"):
+    if in_ci():
         return False
     if os.environ.get("TERM") == "dumb":
         return False
@@ -211,7 +212,7 @@ class TerminalReporter(Reporter):
     def actions(self, total: int) -> None:
         progress = self._start()
         self.open += 1
-        self.apply_task = progress.add_task("apply", total=total, unit="actions")
+        self.apply_task = progress.add_task("apply", total=total, unit="actions", rate=False)
 
     def action(self, event: str, action: Any, error: str | None = None) -> None:
         progress = self._start()
@@ -256,7 +257,7 @@ def _columns() -> tuple[type, type]:
 
         def render(self, task: Any) -> Text:
             elapsed = task.elapsed
-            if not elapsed or not task.completed:
+            if not elapsed or not task.completed or not task.fields.get("rate", True):
                 return Text("")
             return Text(f"{_count(task.completed / elapsed)} {task.fields.get('unit', '')}/s")
 

@@ -1,5 +1,5 @@
 """The plan as text for terminals: `+ ~ -/+ - >` symbols, field-level before/after, contacts
-as counts, colour only on a TTY and never when NO_COLOR is set."""
+as counts, colour only on a TTY and never when NO_COLOR or CI=true is set."""
 
 from __future__ import annotations
 
@@ -15,9 +15,15 @@ COLORS = {"create": "32", "update": "33", "replace": "35", "delete": "31", "tran
 IRREVERSIBLE = "! cannot be undone"
 
 
+def in_ci() -> bool:
+    """CI=true: output goes to a log, even on a pseudo-terminal: no colour, no live bars."""
+    return os.environ.get("CI", "").strip().lower() in ("1", "true", "yes")
+
+
 def use_color(stream=None) -> bool:
     stream = stream or sys.stdout
-    return "NO_COLOR" not in os.environ and hasattr(stream, "isatty") and stream.isatty()
+    return ("NO_COLOR" not in os.environ and not in_ci() and hasattr(stream, "isatty")
+            and stream.isatty())
 
 
 def _paint(text: str, code: str, color: bool) -> str:

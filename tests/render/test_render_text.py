@@ -47,7 +47,11 @@ def test_colour_only_when_asked_and_never_with_no_color(monkeypatch):
         def isatty(self):
             return True
     monkeypatch.delenv("NO_COLOR", raising=False)
+    monkeypatch.delenv("CI", raising=False)
     assert use_color(Tty())
+    monkeypatch.setenv("CI", "true")  # a CI log, even on a pseudo-terminal
+    assert not use_color(Tty())
+    monkeypatch.delenv("CI")
     monkeypatch.setenv("NO_COLOR", "1")
     assert not use_color(Tty())
 

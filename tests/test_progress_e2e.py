@@ -1,0 +1,153 @@
+"""Progress on long work, as a user sees it: a 50,000-contact upload and a 5,000-recipient
+send against the sandbox over real HTTP, on a (pseudo-)terminal, then the same run as a
+CI log (CI=true): contact- and recipient-level counts, and no control character in CI."""
+
+from __future__ import annotations
+
+import os
+import pty
+import re
+import select
+import shutil
+import sys
+import termios
+import time
+from pathlib import Path
+
+from conftest import write_workspace
+
+CONTACTS = 50_000
+RECIPIENTS = 5_000
+ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
+
+
+def progress_workspace(root: Path, url: str, title: str) -> Path:
+    write_workspace(root, {
+        "campaignctl.yaml": f"""
+            providers:
+              mail:
+                type: email-campaigns
+                base_url: {url}
+                token: ${{MAIL_TOKEN}}
+              sms:
+                type: octopush
+                base_url: {url}
+                api_login: login
+                api_key: ${{OCTOPUSH_KEY}}
+            """,
+        "groups.yaml": f"""
+            kind: ContactGroup
+            name: everyone
+            provider: mail
+            spec: {{title: "{title}", file: everyone.csv}}
+            """,
+        "sms.yaml": """
+            kind: Sender
+            name: acme
+            provider: sms
+            spec: {sms_id: ACME}
+            ---
+            kind: Message
+            name: promo
+            provider: sms
+            spec: {channel: sms, text: "Acme: 20% off this weekend. STOP au 36111"}
+            ---
+            kind: ContactGroup
+            name: customers
+            provider: sms
+            spec: {file: customers.csv}
+            ---
+            kind: Campaign
+            name: promo
+            provider: sms
+            spec:
+              message: promo
+              sender: acme
+              contact_groups: [customers]
+              send_at: "2031-01-07T09:00:00+01:00"
+              timezone: Europe/Paris
+              octopush: {purpose: wholesale, batch_size: 500}
+            """,
+    })
+    (root / "everyone.csv").write_text("email,first_name\n" + "".join(
+        f"user{i}@example.com,F{i}\n" for i in range(CONTACTS)))
+    (root / "customers.csv").write_text("phone,first_name\n" + "".join(
+        f"+336{10000000 + i:08d},F{i}\n" for i in range(RECIPIENTS)))
+    return root
+
+
+def on_terminal(*args: str, env: dict[str, str], timeout: float = 120) -> tuple[int, str]:
+    """Run `campaignctl ARGS` with stdin, stdout and stderr on a pseudo-terminal, as a
+    user at a terminal does; returns (exit code, everything the terminal received). The
+    terminal does not turn "\\n" into "\\r\\n", so every "\\r" seen is the program's."""
+    pid, fd = pty.fork()
+    if pid == 0:  # the child: its stdio is the terminal
+        attrs = termios.tcgetattr(1)
+        attrs[1] &= ~termios.ONLCR
+        termios.tcsetattr(1, termios.TCSANOW, attrs)
+        os.execve(sys.executable, [sys.executable, "-m", "reconciler", *args], env)
+    out = bytearray()
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        ready, _, _ = select.select([fd], [], [], 1)
+        if not ready:
+            continue
+        try:
+            data = os.read(fd, 65536)
+        except OSError:  # the child closed the terminal
+            break
+        if not data:
+            break
+        out.extend(data)
+    else:
+        os.kill(pid, 9)
+    _, status = os.waitpid(pid, 0)
+    os.close(fd)
+    return os.waitstatus_to_exitcode(status), out.decode("utf-8", "replace")
+
+
+def terminal_env(**extra: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if k not in ("CI", "NO_COLOR")}
+    return {**env, "TERM": "xterm-256color", "COLUMNS": "150", "LINES": "40",
+            "MAIL_TOKEN": "mail-token-progress", "OCTOPUSH_KEY": "octo-key-progress",
+            **extra}
+
+
+def test_a_50000_contact_apply_shows_contacts_and_recipients_on_a_terminal_and_plain_lines_in_ci(
+        tmp_path, sandbox_server):
+    tty_ws = progress_workspace(tmp_path / "tty", sandbox_server.url, "Everyone")
+    ci_ws = tmp_path / "ci"
+    shutil.copytree(tty_ws, ci_ws)
+    groups = ci_ws / "groups.yaml"  # a group of its own at the vendor: uploaded again
+    groups.write_text(groups.read_text().replace("Everyone", "Everyone (CI)"))
+
+    started = time.monotonic()
+    code, screen = on_terminal("apply", str(tty_ws), "--auto-approve", env=terminal_env())
+    assert code == 0, screen
+    text = ANSI.sub("", screen)
+    assert "\x1b[" in screen  # a live display, redrawn in place
+    # Contact by contact, not one step "1/1" for the upload:
+    assert re.search(r"upload ContactGroup/everyone .*50,000/50,000 contacts [\d,]+ contacts/s",
+                     text), text[-3000:]
+    assert re.search(r"send Campaign/promo .*5,000/5,000 recipients [\d,]+ recipients/s", text)
+    # Octopush's sender, message and group are local: two actions, each listed when done.
+    assert "done: create ContactGroup/everyone" in text and "done: send Campaign/promo" in text
+    assert "2/2 actions" in text
+    assert "Apply: 2 done, 0 failed, 0 skipped" in text
+
+    code, log = on_terminal("apply", str(ci_ws), "--auto-approve",
+                            env=terminal_env(CI="true"))
+    assert code == 0, log
+    assert "\x1b" not in log and "\r" not in log
+    control = [c for c in log if ord(c) < 32 and c not in "\n\t"]
+    assert not control
+    lines = log.splitlines()
+    assert any(re.fullmatch(r"upload ContactGroup/everyone: 50,000/50,000 contacts \(100%\) in "
+                            r"[\d.]+ s \([\d,]+ contacts/s\)", line) for line in lines), log
+    assert any(re.fullmatch(r"send Campaign/promo: 5,000/5,000 recipients \(100%\) in [\d.]+ s "
+                            r"\([\d,]+ recipients/s\)", line) for line in lines), log
+    # Groups before the campaigns that use them: the order is the plan's.
+    assert lines.index("[1/2] done: create ContactGroup/everyone") < lines.index(
+        "[2/2] done: send Campaign/promo")
+    assert "Apply: 2 done, 0 failed, 0 skipped" in log
+    assert time.monotonic() - started < 60
