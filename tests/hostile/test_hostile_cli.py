@@ -161,8 +161,10 @@ def test_an_internal_error_is_one_line_and_debug_shows_the_traceback(tmp_path, c
     err = capsys.readouterr().err
     assert exit_.value.code == 1 and "Traceback" not in err
     assert err.count("\n") == 1 and "internal error (KeyError)" in err and "--debug" in err
-    monkeypatch.setattr(cli, "_debug", False)
-    with pytest.raises(SystemExit):
-        main(["--debug", "validate", str(tmp_path)])
-    assert "Traceback" in capsys.readouterr().err
-    monkeypatch.setattr(cli, "_debug", False)
+    for args in (["--debug", "validate", str(tmp_path)], ["validate", str(tmp_path), "--debug"]):
+        with pytest.raises(SystemExit):
+            main(args)
+        assert "Traceback" in capsys.readouterr().err
+    with pytest.raises(SystemExit):  # each run starts without it
+        main(["validate", str(tmp_path)])
+    assert "Traceback" not in capsys.readouterr().err
