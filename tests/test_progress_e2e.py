@@ -130,6 +130,7 @@ def test_a_50000_contact_apply_shows_contacts_and_recipients_on_a_terminal_and_p
     assert re.search(r"upload ContactGroup/everyone .*50,000/50,000 contacts [\d,]+ contacts/s",
                      text), text[-3000:]
     assert re.search(r"send Campaign/promo .*5,000/5,000 recipients [\d,]+ recipients/s", text)
+    assert re.search(r"read mail \(email-campaigns\) .* \d+ requests?", text)  # reads too
     # Octopush's sender, message and group are local: two actions, each listed when done.
     assert "done: create ContactGroup/everyone" in text and "done: send Campaign/promo" in text
     assert "2/2 actions" in text
