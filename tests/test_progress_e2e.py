@@ -15,6 +15,7 @@ import time
 from pathlib import Path
 
 from conftest import write_workspace
+from e2e_send.send_helpers import sms_workspace
 
 CONTACTS = 50_000
 RECIPIENTS = 5_000
@@ -22,6 +23,8 @@ ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
 
 
 def progress_workspace(root: Path, url: str, title: str) -> Path:
+    """An Octopush SMS send to RECIPIENTS phones, and an email-campaigns group of CONTACTS."""
+    sms_workspace(root, url, RECIPIENTS)
     write_workspace(root, {
         "campaignctl.yaml": f"""
             providers:
@@ -41,38 +44,9 @@ def progress_workspace(root: Path, url: str, title: str) -> Path:
             provider: mail
             spec: {{title: "{title}", file: everyone.csv}}
             """,
-        "sms.yaml": """
-            kind: Sender
-            name: acme
-            provider: sms
-            spec: {sms_id: ACME}
-            ---
-            kind: Message
-            name: promo
-            provider: sms
-            spec: {channel: sms, text: "Acme: 20% off this weekend. STOP au 36111"}
-            ---
-            kind: ContactGroup
-            name: customers
-            provider: sms
-            spec: {file: customers.csv}
-            ---
-            kind: Campaign
-            name: promo
-            provider: sms
-            spec:
-              message: promo
-              sender: acme
-              contact_groups: [customers]
-              send_at: "2031-01-07T09:00:00+01:00"
-              timezone: Europe/Paris
-              octopush: {purpose: wholesale, batch_size: 500}
-            """,
     })
     (root / "everyone.csv").write_text("email,first_name\n" + "".join(
         f"user{i}@example.com,F{i}\n" for i in range(CONTACTS)))
-    (root / "customers.csv").write_text("phone,first_name\n" + "".join(
-        f"+336{10000000 + i:08d},F{i}\n" for i in range(RECIPIENTS)))
     return root
 
 
