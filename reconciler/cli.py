@@ -64,8 +64,10 @@ def validate(directory: Path, fmt: str, show_contacts: bool, environment: str | 
         if diagnostics:
             click.echo(render_github(diagnostics))
     else:
+        quiet = output().quiet  # -q: the errors and the verdict, no warnings
         for d in diagnostics:
-            click.echo(str(d), err=d.severity == "error")
+            if not quiet or d.severity == "error":
+                click.echo(str(d), err=d.severity == "error")
     if errors:
         if fmt == "text":
             click.echo(f"{len(errors)} error(s).", err=True)

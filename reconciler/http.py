@@ -37,6 +37,7 @@ IDEMPOTENT_METHODS = {"GET", "HEAD", "PUT", "DELETE", "OPTIONS"}
 log = logging.getLogger("campaignctl.http")
 #: Headers that carry no credential; every other header's value is redacted from the log.
 PLAIN_HEADERS = frozenset({"accept", "content-type", "user-agent", "accept-encoding"})
+AUTH_SCHEMES = frozenset({"token", "bearer", "basic"})  # the word before the credential
 _EMAIL = re.compile(r"[^/?&=#\s]+(?:@|%40)[^/?&=#\s]+", re.IGNORECASE)
 _PHONE = re.compile(r"(?:\+|%2B)\d{6,15}", re.IGNORECASE)
 
@@ -157,7 +158,7 @@ class VendorHttp:
         values = [v for k, v in headers.items() if k.lower() not in PLAIN_HEADERS]
         for value in [*values, *redact]:
             for part in (value, *value.split()):
-                if len(part) >= 3:
+                if len(part) >= 3 and part.lower() not in AUTH_SCHEMES:
                     found |= {part, quote(part, safe=""), quote(part)}
         return sorted(found, key=len, reverse=True)  # the whole value before its parts
 

@@ -148,3 +148,24 @@ def test_debug_shows_no_credential_and_no_contact_across_the_four_providers(
         assert value not in out, name
     shown = sorted(a for a in contacts if a in out or a.lower() in out.lower())
     assert not shown
+
+
+def test_quiet_validate_keeps_the_verdict_and_drops_the_notes(tmp_path):
+    long_text = "Acme spring sale: " + "twenty percent off everything " * 8 + "STOP 36111"
+    ws = write_workspace(tmp_path / "ws", {
+        "campaignctl.yaml": """
+            providers:
+              sms: {type: octopush, base_url: sandbox}
+            """,
+        "sms.yaml": f"""
+            kind: Message
+            name: long
+            provider: sms
+            spec: {{channel: sms, text: "{long_text}"}}
+            """,
+    })
+    normal = run_cli("validate", str(ws))
+    assert normal.returncode == 0 and "Message/long: SMS text needs 2 segments" in normal.stdout
+    quiet = run_cli("validate", str(ws), "-q")
+    assert quiet.returncode == 0, quiet.stderr
+    assert quiet.stdout == f"{ws}: valid.\n" and quiet.stderr == ""

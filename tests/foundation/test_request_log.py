@@ -125,3 +125,6 @@ def test_contact_addresses_in_a_path_are_masked_unless_asked():
     shown = VendorHttp("v", BASE, {"X-Key": "k-123456"}, show_contacts=True)
     assert shown.shown("/a?to=%2B33612345678&k=k-123456") == "/a?to=%2B33612345678&k=****"
     assert VendorHttp("v", BASE, {}).shown("/a?to=%2B33612345678") == "/a?to=<phone>"
+    # The scheme word is no secret: only the credential after it is hidden.
+    bearer = VendorHttp("v", BASE, {"Authorization": "Bearer abc-123"})
+    assert bearer.shown("/Bearer/abc-123") == "/Bearer/****"

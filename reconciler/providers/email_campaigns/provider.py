@@ -578,8 +578,7 @@ class EmailCampaignsProvider(Provider):
                 with self._upload(r, len(work["add"]), "opt-outs") as progress:
                     await self.client.bulk_add_optouts(work["add"], progress)
             if work["remove"]:
-                with self._upload(r, len(work["remove"]), "opt-ins",
-                                  "delete opt-outs") as progress:
+                with self._upload(r, len(work["remove"]), "opt-outs", "remove") as progress:
                     await self.client.bulk_delete_optouts(work["remove"], progress)
             return
         changed = {c.field for c in action.changes}
