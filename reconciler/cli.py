@@ -151,7 +151,7 @@ def plan(directory: Path, targets: tuple[str, ...], detailed_exitcode: bool, fmt
     if out_file is not None:
         from reconciler.engine.saved import save_plan
 
-        save_plan(outcome.plan, out_file, directory)
+        save_plan(outcome.plan, out_file, directory, found)
         if not quiet:
             click.echo(f"Saved the plan to {out_file}; run `campaignctl apply {out_file}` to "
                        "apply exactly these actions.", err=True)
@@ -159,6 +159,16 @@ def plan(directory: Path, targets: tuple[str, ...], detailed_exitcode: bool, fmt
         sys.exit(EXIT_ERROR)  # never 2: a refused action fails the plan, changes or not
     if detailed_exitcode and outcome.plan.has_changes:
         sys.exit(EXIT_CHANGES)
+
+
+@cli.command()
+@click.argument("planfile", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--format", "fmt", type=click.Choice(FORMATS), default="text", show_default=True)
+def show(planfile: Path, fmt: str) -> None:
+    """Print a saved plan (`plan -o FILE`) as `plan` did; no API call, no credentials."""
+    from reconciler.engine.saved import load_view
+
+    click.echo(_render(load_view(planfile), fmt, use_color() and fmt == "text"))
 
 
 @cli.command()

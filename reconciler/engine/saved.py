@@ -8,6 +8,7 @@ import json
 import os
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 from reconciler.engine.plan import Plan
 from reconciler.engine.review import compare_plans
@@ -23,9 +24,11 @@ class StalePlan(CampaignctlError):
 AGAIN = "Run `campaignctl plan` again and review the new plan."
 
 
-def save_plan(plan: Plan, path: Path, directory: Path) -> None:
-    """Write the plan file atomically (a CI job killed mid-write leaves no half file)."""
-    view = PlanView(plan, directory=str(Path(directory).resolve()))
+def save_plan(plan: Plan, path: Path, directory: Path, safety: list[str] = ()) -> None:
+    """Write the plan file atomically (a CI job killed mid-write leaves no half file).
+    `safety`: what the plan printed would stop apply without --force (shown again by
+    `campaignctl show`; apply checks the thresholds afresh)."""
+    view = PlanView(plan, directory=str(Path(directory).resolve()), safety=list(safety))
     text = json.dumps(plan_document(view), indent=2, default=str, ensure_ascii=False)
     path = Path(path)
     tmp = path.with_name(f".{path.name}.tmp")
@@ -33,15 +36,29 @@ def save_plan(plan: Plan, path: Path, directory: Path) -> None:
     os.replace(tmp, path)
 
 
-def load_plan(path: Path) -> tuple[Plan, str | None]:
+def _read_document(path: Path) -> Any:
     try:
-        doc = json.loads(Path(path).read_text())
+        return json.loads(Path(path).read_text())
     except (OSError, UnicodeDecodeError) as exc:
         raise CampaignctlError(f"{path}: cannot read the plan file ({exc})") from None
     except json.JSONDecodeError as exc:
         raise CampaignctlError(f"{path}: not a JSON plan file ({exc.msg} at line "
                                f"{exc.lineno})") from None
-    return plan_from_document(doc, str(path))
+
+
+def load_plan(path: Path) -> tuple[Plan, str | None]:
+    """(the saved plan, its workspace directory); refuses a damaged or edited file."""
+    return plan_from_document(_read_document(path), str(path))
+
+
+def load_view(path: Path) -> PlanView:
+    """The saved plan as `plan` printed it (`campaignctl show`): read from the file alone,
+    no API, no credentials; refused like `apply FILE` when its checksum does not match."""
+    doc = _read_document(path)
+    plan, directory = plan_from_document(doc, str(path))
+    safety = doc.get("safety")
+    return PlanView(plan, directory=directory,
+                    safety=[str(s) for s in safety] if isinstance(safety, list) else [])
 
 
 def passed_send_times(plan: Plan, now: datetime) -> list[str]:
