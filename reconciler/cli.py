@@ -503,6 +503,15 @@ def _register_state_commands() -> None:
 _register_state_commands()
 
 
+def _register_commands() -> None:
+    from reconciler.completion import completion
+
+    cli.add_command(completion)
+
+
+_register_commands()
+
+
 @cli.group()
 def sandbox() -> None:
     """The built-in emulator of the vendor APIs."""
