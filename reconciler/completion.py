@@ -11,10 +11,6 @@ SHELLS = ("bash", "zsh", "fish")
 PROG_NAME = "campaignctl"
 COMPLETE_VAR = "_CAMPAIGNCTL_COMPLETE"  # what click reads for the prog name campaignctl
 
-HOW = {"bash": 'eval "$(campaignctl completion bash)"   # in ~/.bashrc',
-       "zsh": 'eval "$(campaignctl completion zsh)"    # in ~/.zshrc',
-       "fish": "campaignctl completion fish > ~/.config/fish/completions/campaignctl.fish"}
-
 
 def completion_script(cli: click.Command, shell: str) -> str:
     completion = get_completion_class(shell)
