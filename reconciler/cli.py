@@ -505,8 +505,10 @@ _register_state_commands()
 
 def _register_commands() -> None:
     from reconciler.completion import completion
+    from reconciler.fmt_cli import fmt
 
     cli.add_command(completion)
+    cli.add_command(fmt)
 
 
 _register_commands()

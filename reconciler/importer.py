@@ -32,12 +32,13 @@ from fnmatch import fnmatch
 from pathlib import Path
 from typing import Any
 
-from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from ruamel.yaml.scalarstring import LiteralScalarString
 
 from reconciler.contacts import FIELDS
 from reconciler.errors import CampaignctlError
+from reconciler.fmt import format_text, manifest_yaml
+from reconciler.kinds import ENVELOPE_ORDER
 from reconciler.providers.base import ImportedResource, RunContext, RunOptions
 from reconciler.providers.catalog import VENDORS
 from reconciler.run import load_valid
@@ -130,17 +131,16 @@ def _yaml_value(value: Any) -> Any:
 def render_documents(docs: list[dict[str, Any]], folder: Path) -> str:
     """One YAML document per manifest, each with its editor schema line (paths relative
     to `folder`, the one the file is written to)."""
-    yaml = YAML()
-    yaml.default_flow_style = False
-    yaml.width = 100
+    yaml = manifest_yaml()
     parts = []
     for doc in docs:
         buf = io.StringIO()
-        yaml.dump(_yaml_value(doc), buf)
+        ordered = {k: doc[k] for k in ENVELOPE_ORDER if k in doc}
+        yaml.dump(_yaml_value(ordered | doc), buf)
         ref = schema_reference(folder, doc["kind"]) or f"schemas/{doc['kind'].lower()}.schema.json"
         header = f"# yaml-language-server: $schema={ref}"
         parts.append(f"{header}\n{buf.getvalue()}")
-    return "---\n".join(parts)
+    return format_text("---\n".join(parts))  # what `campaignctl fmt` would write
 
 
 def _target_path(directory: Path, account: str, out: str | None) -> Path:

@@ -58,6 +58,10 @@ class Lifecycle(Strict):
                            "`campaignctl state mv`)")
 
 
+#: The envelope's keys in the order manifests are written (`import`) and formatted (`fmt`).
+ENVELOPE_ORDER = ("kind", "name", "provider", "for_each", "lifecycle", "spec")
+
+
 class Envelope(Strict):
     """One YAML document: kind, name, provider account and the kind's spec."""
 

@@ -1,0 +1,43 @@
+"""`campaignctl fmt [DIR] [--check]` (the layout itself is in reconciler/fmt.py)."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+
+from reconciler.fmt import format_directory
+from reconciler.render.words import plural, word
+
+
+@click.command("fmt")
+@click.argument("directory", default=".", type=click.Path(file_okay=False, path_type=Path))
+@click.option("--check", is_flag=True,
+              help="Change nothing: list the files that are not formatted and exit 1 if any "
+                   "(for pre-commit and CI).")
+def fmt(directory: Path, check: bool) -> None:
+    """Rewrite the workspace's YAML files in the canonical layout (comments kept).
+
+    Envelope keys in order (kind, name, provider, for_each, lifecycle, spec), two-space
+    indentation, double quotes. Prints each file it changed (--check: would change)."""
+    if not directory.is_dir():
+        raise click.UsageError(f"{directory}: no such directory")
+    outcome = format_directory(directory, check=check)
+    for path in outcome.changed:
+        click.echo(str(path))
+    for problem in outcome.problems:
+        click.echo(str(problem), err=True)
+    if check and outcome.changed:
+        click.echo(f"{plural(len(outcome.changed), 'file')} not formatted; run `campaignctl fmt "
+                   f"{directory}` to format {word(len(outcome.changed), 'it')}.",
+                   err=True)
+    elif outcome.changed:
+        click.echo(f"formatted {plural(len(outcome.changed), 'file')} of {outcome.checked}.", err=True)
+    elif outcome.checked and not outcome.problems:
+        click.echo(f"{plural(outcome.checked, 'file')} already formatted.", err=True)
+    if outcome.problems:
+        click.echo(f"{plural(len({p.location.path for p in outcome.problems}), 'file')} not "
+                   "formatted: not valid YAML (see above).", err=True)
+    if outcome.problems or (check and outcome.changed):
+        sys.exit(1)

@@ -1,0 +1,29 @@
+"""Counted nouns for every message: `plural(1, "batch")` is "1 batch", `plural(3, "batch")`
+"3 batches". One place, so no output says "1 batches" or "2 action(s)"."""
+
+from __future__ import annotations
+
+_IRREGULAR = {"entry": "entries", "batch": "batches", "is": "are", "was": "were",
+              "matches": "match", "it": "them", "this": "these", "its": "their",
+              "metadata entry": "metadata entries", "person": "people"}
+
+
+def plural_of(word: str) -> str:
+    if word in _IRREGULAR:
+        return _IRREGULAR[word]
+    if word.endswith(("s", "x", "ch", "sh")):
+        return word + "es"
+    if word.endswith("y") and word[-2:-1] not in "aeiou":
+        return word[:-1] + "ies"
+    return word + "s"
+
+
+def word(n: int, singular: str, plural: str | None = None) -> str:
+    """The word alone, as `n` asks: word(2, "is") -> "are"."""
+    return singular if n == 1 else (plural or plural_of(singular))
+
+
+def plural(n: int, singular: str, plural: str | None = None) -> str:
+    """`n` and its noun: plural(1, "message") -> "1 message", plural(0, "batch") ->
+    "0 batches"."""
+    return f"{n} {word(n, singular, plural)}"
