@@ -97,6 +97,10 @@ def test_an_account_imported_into_an_empty_workspace_plans_clean(tmp_path, sandb
     text = (ws / "imported-mail.yaml").read_text()
     assert "completed: already sent and frozen" in out
     assert "lifecycle:\n  ignore_changes: [state]" in text
+    # written in the layout `campaignctl fmt` keeps: a fmt after import changes nothing
+    from reconciler.fmt import format_text
+    assert format_text(text) == text
+    assert text.index("kind: Campaign\nname: last-week\nprovider: mail\nlifecycle:") > 0
     # every $schema line points at a file that exists, relative to the manifest
     refs = {line.split("$schema=")[1] for line in text.splitlines() if "$schema=" in line}
     assert refs and all((ws / r).is_file() for r in refs), refs
