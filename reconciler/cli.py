@@ -16,6 +16,7 @@ from reconciler.errors import CampaignctlError, ValidationFailed
 from reconciler.providers.base import RunOptions
 from reconciler.render.text import render_text, use_color
 from reconciler.validate import errors_of, validate_directory
+from reconciler.words import plural, word
 
 EXIT_OK, EXIT_ERROR, EXIT_CHANGES = 0, 1, 2
 
@@ -70,7 +71,7 @@ def validate(directory: Path, fmt: str, show_contacts: bool, environment: str | 
                 click.echo(str(d), err=d.severity == "error")
     if errors:
         if fmt == "text":
-            click.echo(f"{len(errors)} error(s).", err=True)
+            click.echo(f"{plural(len(errors), 'error')}.", err=True)
         sys.exit(EXIT_ERROR)
     if fmt == "text":
         click.echo(f"{directory}: valid" + (f" (environment {environment})." if environment
@@ -245,7 +246,7 @@ def _apply(source: Path, targets: tuple[str, ...], auto_approve: bool, force: bo
             # The saved plan was reviewed; check_saved proved this plan is the same.
             enforce(plan, existing, safety, force)
             if not quiet:
-                click.echo(f"Applying the saved plan {source}: {len(plan.changes)} action(s).")
+                click.echo(f"Applying the saved plan {source}: {plural(len(plan.changes), 'action')}.")
                 for note in plan.notes:
                     click.echo(f"Note: {note}")
             return True
@@ -283,7 +284,8 @@ def _apply(source: Path, targets: tuple[str, ...], auto_approve: bool, force: bo
     plan_command = f"campaignctl plan {directory}" + (f" --env {environment}"
                                                       if environment else "")
     out, err = summary_lines(outcome.result, outcome.writes, outcome.reads, outcome.drift,
-                             plan_command, refused)
+                             plan_command, refused, read_back=outcome.read_back,
+                             targets=targets)
     click.echo("\n" + "\n".join(out))
     for line in err:
         click.echo(line, err=True)
@@ -488,9 +490,11 @@ def state_migrate(directory: Path, source: Path | None, environment: str | None)
     finally:
         old.close()
         target.close()
-    click.echo(f"copied {moved.bindings} binding(s), {moved.meta} metadata entr(ies), "
-               f"{moved.batches} send-ledger batch(es) ({moved.recipients} recipient(s)) and "
-               f"{moved.optouts} remembered opt-out(s) from {source} into {target.where}. {source} is left as it was: keep it "
+    click.echo(f"copied {plural(moved.bindings, 'binding')}, "
+               f"{plural(moved.meta, 'metadata entry')}, "
+               f"{plural(moved.batches, 'send-ledger batch')} "
+               f"({plural(moved.recipients, 'recipient')}) and "
+               f"{plural(moved.optouts, 'remembered opt-out')} from {source} into {target.where}. {source} is left as it was: keep it "
                "until a plan against the new state shows what you expect.")
 
 
@@ -627,7 +631,7 @@ def init(directory: Path, ci: str | None, workspace: str | None, action: str | N
     target = directory / ".github" / "workflows"
     existing = [target / name for name in CI_TEMPLATES if (target / name).exists()]
     if existing:
-        _fail(f"{', '.join(map(str, existing))} already exist(s); not overwriting (remove "
+        _fail(f"{', '.join(map(str, existing))} already {word(len(existing), 'exists', 'exist')}; not overwriting (remove "
               "or rename first)")
     target.mkdir(parents=True, exist_ok=True)
     source = resources.files("reconciler") / "templates" / ci
@@ -670,7 +674,7 @@ def _init_workspace(directory: Path) -> None:
     files = {name: name for name in WORKSPACE_TEMPLATE} | {".gitignore": "gitignore"}
     existing = [directory / n for n in files if (directory / n).exists()]
     if existing:
-        _fail(f"{', '.join(map(str, existing))} already exist(s); not overwriting (init a "
+        _fail(f"{', '.join(map(str, existing))} already {word(len(existing), 'exists', 'exist')}; not overwriting (init a "
               "new directory, or remove them first)")
     directory.mkdir(parents=True, exist_ok=True)
     for name, template in files.items():

@@ -8,7 +8,7 @@ from pathlib import Path
 import click
 
 from reconciler.fmt import format_directory
-from reconciler.render.words import plural, word
+from reconciler.words import plural, word
 
 
 @click.command("fmt")

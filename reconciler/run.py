@@ -37,6 +37,7 @@ class Outcome:
     reads: int = 0
     writes: int = 0
     drift: list[str] | None = None
+    read_back: int = 0  # vendor reads of the read-back after apply (0: nothing readable)
 
 
 def _context(ws: Workspace, options: RunOptions | None,
@@ -112,10 +113,11 @@ def apply_workspace(directory: Path, *, targets: list[str] | None = None,
             after = open_session(ctx, touched)
             try:
                 again = await build_plan(after, targets)
+                read_back = after.calls()[0]
             finally:
                 await after.aclose()
             # Drift a saved plan left alone (not reviewed) is no read-back failure.
             drift = ([a.address for a in again.changes if a.address not in plan.left_alone]
                      if result.ok else None)
-            return Outcome(plan, result, reads, writes, drift)
+            return Outcome(plan, result, reads, writes, drift, read_back)
     return asyncio.run(go())

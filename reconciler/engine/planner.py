@@ -76,6 +76,25 @@ def insecure_http_warnings(session: Session) -> list[Action]:
             for name, p in session.providers.items() if p.account.insecure_http]
 
 
+def note_send_times(actions: list[Action], ws: Workspace) -> None:
+    """A Campaign action that does not carry its send time (a title update, a state
+    transition) gets the manifest's, so no plan calls a scheduled campaign unscheduled."""
+    from datetime import datetime
+
+    from reconciler.render.view import SEND_TIME_FIELDS
+
+    for a in actions:
+        if a.kind != "Campaign" or a.send or a.op in ("delete", "refuse", "warn") \
+                or any(c.field in SEND_TIME_FIELDS for c in a.changes):
+            continue
+        r = ws.get("Campaign", a.name)
+        when = getattr(r.spec, "send_at", None) if r is not None else None
+        if isinstance(when, datetime):
+            a.data["manifest_send_at"] = when.isoformat()
+        elif when is not None:
+            a.data["manifest_send_at"] = when if isinstance(when, str) else when.describe()
+
+
 async def build_plan(session: Session, targets: list[str] | None = None) -> Plan:
     ws = session.ctx.workspace
     chosen = select_targets(ws, targets) if targets else None
@@ -111,6 +130,7 @@ async def build_plan(session: Session, targets: list[str] | None = None) -> Plan
     actions = protect(actions, ws, recorded_protected(session.ctx.store))
     actions += insecure_http_warnings(session)
     actions = enforce_windows(actions, ws, session.ctx.options.now)
+    note_send_times(actions, ws)
     digests = ManifestDigests(ws)
     label_origins(actions, digests, recorded(session.ctx.store))
     return Plan(

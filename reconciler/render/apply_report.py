@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from reconciler.engine.executor import ApplyResult
 from reconciler.render.markdown import MAX_CHARS, SECTION_BUDGET, _bounded
+from reconciler.words import plural
 
 APPLY_MARKER = "<!-- campaignctl-apply -->"
 
@@ -36,11 +37,11 @@ def apply_report(result: ApplyResult | None, *, error: str | None = None,
     else:
         unknown = sum(1 for _, e in result.failed if _unknown(e))
         out += [f"**{len(result.done)} done, {len(result.failed)} failed ({unknown} with an "
-                f"unknown outcome), {len(result.skipped)} skipped**; {writes} write call(s), "
-                f"{reads} read call(s).", ""]
+                f"unknown outcome), {len(result.skipped)} skipped**; {plural(writes, 'write call')}, "
+                f"{plural(reads, 'read call')}.", ""]
     budget = max(max_chars - sum(len(x) + 1 for x in out) - 200, 1000) // 2
     if notes:
-        out += _bounded([f"- {n}" for n in notes], min(budget, SECTION_BUDGET), "note(s)")
+        out += _bounded([f"- {n}" for n in notes], min(budget, SECTION_BUDGET), "note")
         out.append("")
     if result is not None:
         rows = ([f"- FAILED `{a.op} {a.address}`: {e}" for a, e in result.failed]
@@ -49,6 +50,6 @@ def apply_report(result: ApplyResult | None, *, error: str | None = None,
                 + [f"- done `{a.op} {a.address}`" for a in result.done])
         if rows:
             out += ["<details><summary>Details</summary>", ""]
-            out += _bounded(rows, budget, "action(s)")
+            out += _bounded(rows, budget, "action")
             out += ["", "</details>"]
     return "\n".join(out).rstrip() + "\n"

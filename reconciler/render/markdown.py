@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from reconciler.engine.plan import Plan
 from reconciler.render.view import CONTACTS_NOTE, OP_LABELS, ActionView, PlanView
+from reconciler.words import plural, word
 
 MAX_CHARS = 60_000  # GitHub allows 65,536 per comment; keep room for the marker and footer
 COMMENT_MARKER = "<!-- campaignctl-plan -->"
@@ -15,7 +16,8 @@ MAX_NAMES = 50
 
 
 def _bounded(rows: list[str], budget: int, what: str) -> list[str]:
-    """Whole rows up to `budget` characters, then a note (after the table, never inside)."""
+    """Whole rows up to `budget` characters, then a note (after the table, never inside).
+    `what`: the noun of one row ("campaign")."""
     out: list[str] = []
     used = 0
     for row in rows:
@@ -24,7 +26,7 @@ def _bounded(rows: list[str], budget: int, what: str) -> list[str]:
         out.append(row)
         used += len(row) + 1
     if len(out) < len(rows):
-        out += ["", f"_... and {len(rows) - len(out)} more {what}: see the details below or "
+        out += ["", f"_... and {len(rows) - len(out)} more {word(len(rows) - len(out), what)}: see the details below or "
                     "the plan.json artifact._"]
     return out
 
@@ -56,10 +58,10 @@ def _header(view: PlanView) -> list[str]:
     if view.campaigns:
         out += ["| campaign | change | send time | recipients | estimate | irreversible |",
                 "|---|---|---|---|---|---|"]
-        rows = [f"| {_code(c.address)} | {c.op} | {_cell(c.send_at or 'not scheduled')}"
+        rows = [f"| {_code(c.address)} | {c.op} | {_cell(c.send_text)}"
                 f" | {_cell(c.recipients_text)} | {_cell(c.cost_text)} | "
                 f"{'**yes**' if c.irreversible else 'no'} |" for c in view.campaigns]
-        out += _bounded(rows, SECTION_BUDGET, "campaign(s)")
+        out += _bounded(rows, SECTION_BUDGET, "campaign")
         out.append("")
     if view.irreversible:
         names = [_code(r.address) for r in view.irreversible]
@@ -77,7 +79,7 @@ def _header(view: PlanView) -> list[str]:
     if view.refused:
         out += ["**Refused:**", ""]
         out += _bounded([f"- {_code(r.address)}: {_cell(r.action.reason)}"
-                         for r in view.refused], SECTION_BUDGET, "refused action(s)")
+                         for r in view.refused], SECTION_BUDGET, "refused action")
         out.append("")
     for message in view.safety:
         out += [f":no_entry: **Safety:** {_cell(message)}", ""]
@@ -110,7 +112,7 @@ def render_markdown(plan: Plan | PlanView, max_chars: int = MAX_CHARS) -> str:
     tail = f"\n:no_entry: **{refused}**\n" if refused else ""
     if not view.rows:
         return head.rstrip() + "\n" + tail
-    open_tag = f"<details><summary>Details: {len(view.rows)} action(s)</summary>\n\n"
+    open_tag = f"<details><summary>Details: {plural(len(view.rows), 'action')}</summary>\n\n"
     close_tag = "\n\n</details>\n"
     budget = (max_chars - len(head) - len(open_tag) - len(close_tag) - len(tail)
               - _TRUNCATION_RESERVE)
@@ -125,7 +127,7 @@ def render_markdown(plan: Plan | PlanView, max_chars: int = MAX_CHARS) -> str:
     body = "\n".join(blocks)
     left = len(view.rows) - len(blocks)
     if left:
-        body += (f"\n\n_... {left} more action(s) not shown: the comment would exceed "
+        body += (f"\n\n_... {left} more {word(left, 'action')} not shown: the comment would exceed "
                  f"{max_chars:,} characters. Run `campaignctl plan` or open the plan.json "
                  "artifact for the full plan._")
     return head + "\n" + open_tag + body + close_tag + tail

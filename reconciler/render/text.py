@@ -55,8 +55,8 @@ def render_text(plan: Plan | PlanView, color: bool = False) -> str:
         out.append("\nCampaigns:")
         for c in view.campaigns:
             mark = f"  ({IRREVERSIBLE})" if c.irreversible else ""
-            out.append(f"  {c.address}: send {c.send_at or 'not scheduled'}; recipients "
-                       f"{c.recipients_text}; estimate {c.cost_text}{mark}")
+            out.append(f"  {c.address}: {c.send_phrase}; recipients "
+                       f"{c.recipients_text}; {c.estimate_text}{mark}")
     if view.irreversible:
         names = ", ".join(r.address for r in view.irreversible)
         out.append(_paint(f"\nIrreversible: {names}", "31;1", color))

@@ -16,13 +16,14 @@ from reconciler.engine.actions import (
     SetChange,
 )
 from reconciler.engine.plan import Plan
+from reconciler.words import plural
 
 # Display order of operations, in summaries and tables.
 OP_ORDER = ("create", "update", "replace", "delete", "transition", "send", "adopt", "refuse",
             "warn")
 OP_LABELS = {"create": "to create", "update": "to update", "replace": "to replace",
              "delete": "to delete", "transition": "to transition", "send": "to send",
-             "adopt": "to adopt", "refuse": "refused", "warn": "warning(s)"}
+             "adopt": "to adopt", "refuse": "refused", "warn": "warnings"}
 # FieldChange names that carry a scheduled send time (vendor-neutral spellings).
 SEND_TIME_FIELDS = ("send_at", "start", "schedule", "scheduled_at", "send_time")
 CONTACTS_NOTE = ("contact addresses are not stored in plans (they would leak into CI logs and "
@@ -49,6 +50,22 @@ class CampaignView:
     unknown: int = 0  # recipients whose send outcome is unknown (never resent on a guess)
 
     @property
+    def send_text(self) -> str:
+        """When it sends, as a reviewer reads it: "not scheduled" only when the manifest
+        has no send time; a campaign listed for its unknown outcomes sends nothing new."""
+        if self.send_at:
+            return self.send_at
+        return "nothing new to send" if self.op == "warn" else "not scheduled"
+
+    @property
+    def send_phrase(self) -> str:
+        return f"send {self.send_at}" if self.send_at else self.send_text
+
+    @property
+    def estimate_text(self) -> str:
+        return f"estimate {self.cost_text}" if self.estimated else "no estimate"
+
+    @property
     def recipients_text(self) -> str:
         if self.recipients is None:
             return "not computed"
@@ -60,12 +77,16 @@ class CampaignView:
         return out
 
     @property
+    def estimated(self) -> bool:
+        return self.estimated_messages is not None or self.estimated_cost is not None
+
+    @property
     def cost_text(self) -> str:
-        if self.estimated_messages is None and self.estimated_cost is None:
+        if not self.estimated:
             return "not estimated"
         parts = []
         if self.estimated_messages is not None:
-            parts.append(f"{self.estimated_messages} messages")
+            parts.append(plural(self.estimated_messages, "message"))
         if self.estimated_cost is not None:
             parts.append(f"{self.estimated_cost:.2f} {self.currency or ''}".rstrip())
         return ", ".join(parts)
@@ -162,7 +183,7 @@ def set_lines(s: SetChange) -> list[str]:
 def send_lines(s: SendSummary) -> list[str]:
     when = f"at {s.send_at}" if s.send_at else "now"
     tz = f" ({s.timezone})" if s.timezone else ""
-    lines = [f"recipients: {s.recipients} in {s.batches} batches, {when}{tz}"]
+    lines = [f"recipients: {s.recipients} in {plural(s.batches, 'batch')}, {when}{tz}"]
     if s.suppressed:
         lines.append(f"suppressed by opt-outs: {s.suppressed}")
     if s.already_sent:
@@ -221,7 +242,7 @@ def window_lines(data: dict[str, Any]) -> list[str]:
                 if w.get("estimated_cost") is not None else "")
         late = " (late: next allowed time)" if w.get("late") else ""
         lines.append(f"wave {w['zone']}: {w['local']} local = {w['utc']}, "
-                     f"{w['recipients']} recipient(s){cost}{late}")
+                     f"{plural(w['recipients'], 'recipient')}{cost}{late}")
     for warning in data.get("window_warnings") or []:
         lines.append(f"warning: {warning}")
     return lines
@@ -275,6 +296,7 @@ def _campaign(a: Action) -> CampaignView | None:
                 send_at = str(c.after)
     elif send_at is None:
         send_at = "now"
+    send_at = send_at or a.data.get("manifest_send_at")  # unchanged, as the manifest says
     return CampaignView(
         address=a.address, account=a.account, op=a.op, send_at=send_at, timezone=timezone,
         recipients=s.recipients if s else None, suppressed=s.suppressed if s else None,
@@ -380,10 +402,11 @@ class PlanView:
         if not self.has_changes and not self.refused:
             if self.unknown:
                 # Never "matches": nobody knows whether those people got the message.
-                return (f"No changes. The outcome of {self.unknown} recipient(s) is unknown "
+                return (f"No changes. The outcome of {plural(self.unknown, 'recipient')} is unknown "
                         "(see the warnings): the live state may not match the manifests.")
             return "No changes. The live state matches the manifests."
-        parts = [f"{n} {OP_LABELS[op]}" for op, n in self.counts.items() if n]
+        parts = [plural(n, "warning") if op == "warn" else f"{n} {OP_LABELS[op]}"
+                 for op, n in self.counts.items() if n]
         return f"Plan: {', '.join(parts)}."
 
     @property
@@ -393,5 +416,5 @@ class PlanView:
             return None
         n = len(self.refused)
         reasons = "; ".join(f"{r.address}: {r.action.reason}" for r in self.refused)
-        return (f"Refused: {n} action{'s' if n > 1 else ''} will not be applied, so this "
+        return (f"Refused: {plural(n, 'action')} will not be applied, so this "
                 f"plan fails (exit 1). {reasons}")

@@ -57,6 +57,7 @@ from reconciler.state.ledger import (
     identity_of,
 )
 from reconciler.state.optouts import OptOutMemory
+from reconciler.words import plural, word
 from reconciler.workspace import Resource
 
 CHANNEL_ADDRESS = {"sms": "phone", "email": "email", "whatsapp": "phone"}
@@ -326,8 +327,9 @@ class SendOnlyProvider(Provider):
         add, remove, kept = lst.add, lst.remove, lst.kept
         if not add and not remove:
             return []
-        note = (f"{kept} opt-out(s) recorded earlier are no longer in the manifest and stay "
-                "in force" if kept else "")
+        note = (f"{plural(kept, 'opt-out')} recorded earlier {word(kept, 'is', 'are')} no "
+                f"longer in the manifest and {word(kept, 'stays', 'stay')} in force"
+                if kept else "")
         sets = [SetChange("opt-outs", add=len(add), remove=len(remove), kept_live=kept,
                           total_after=len(lst.in_force), irreversible=bool(remove), note=note)]
         reason = ("opt-outs to remember in the state store (this vendor keeps none: "

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 from reconciler.errors import CampaignctlError
 from reconciler.state.store import Store
+from reconciler.words import plural
 
 
 @dataclass
@@ -86,9 +87,10 @@ def move(store: Store, kind: str, old: str, new: str) -> Moved:
 
 
 def describe(m: Moved) -> str:
-    parts = [f"{m.bindings} binding(s)"] if m.bindings or not m.total else []
+    parts = [plural(m.bindings, "binding")] if m.bindings or not m.total else []
     if m.batches:
-        parts.append(f"{m.batches} send-ledger batch(es) ({m.recipients} recipient(s))")
+        parts.append(f"{plural(m.batches, 'send-ledger batch')} "
+                     f"({plural(m.recipients, 'recipient')})")
     if m.optouts:
-        parts.append(f"{m.optouts} remembered opt-out(s)")
+        parts.append(plural(m.optouts, "remembered opt-out"))
     return ", ".join(parts)

@@ -131,7 +131,7 @@ def test_restored_old_optout_csv_never_resubscribes_and_opt_in_does(
     config.write_text(config.read_text() + STATE)
     env = {"CAMPAIGNCTL_STATE_DSN": postgres_dsn}
     moved = run_cli("state", "migrate", str(ws), env=env)
-    assert moved.returncode == 0 and "6 remembered opt-out(s)" in moved.stdout, moved.stdout
+    assert moved.returncode == 0 and "6 remembered opt-outs" in moved.stdout, moved.stdout
 
     # Someone restores last month's opt-out CSV (without P), and a new customer arrives.
     write_people(ws, "stop.csv", old_stop)

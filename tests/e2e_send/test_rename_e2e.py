@@ -39,7 +39,7 @@ def test_renamed_campaign_is_refused_until_state_mv(tmp_path, sandbox_server):
 
     moved = run_cli("state", "mv", "Campaign/promo", "Campaign/promo-2027", str(ws))
     assert moved.returncode == 0, moved.stderr
-    assert "2 send-ledger batch(es) (300 recipient(s))" in moved.stdout
+    assert "2 send-ledger batches (300 recipients)" in moved.stdout
     after = run_cli("plan", str(ws), "--detailed-exitcode")
     assert after.returncode == 0 and "No changes" in after.stdout, after.stdout
     twice = run_cli("state", "mv", "Campaign/promo", "Campaign/promo-2027", str(ws))

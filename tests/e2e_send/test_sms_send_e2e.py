@@ -27,7 +27,7 @@ def test_10000_then_300_more_each_recipient_exactly_once(tmp_path, sandbox_serve
     write_csv(ws / "customers.csv", phones(10_300))
     plan = run_cli("plan", str(ws), "--detailed-exitcode")
     assert plan.returncode == 2, plan.stderr
-    assert "recipients: 300 in 1 batches" in plan.stdout
+    assert "recipients: 300 in 1 batch," in plan.stdout
     assert "already sent: 10000" in plan.stdout
     applied = run_cli("apply", str(ws), "--auto-approve")
     assert applied.returncode == 0, applied.stdout + applied.stderr

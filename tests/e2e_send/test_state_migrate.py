@@ -30,7 +30,7 @@ def test_migrate_moves_the_send_ledger_so_nothing_is_sent_again(
 
     moved = run_cli("state", "migrate", str(ws), env=env)
     assert moved.returncode == 0, moved.stderr
-    assert "3 send-ledger batch(es) (1200 recipient(s))" in moved.stdout
+    assert "3 send-ledger batches (1200 recipients)" in moved.stdout
     assert "postgresql://campaignctl@127.0.0.1:" in moved.stdout
     password = postgres_dsn.split(":")[2].split("@")[0]
     assert password not in moved.stdout + moved.stderr

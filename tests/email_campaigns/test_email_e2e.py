@@ -316,6 +316,8 @@ def test_live_opt_outs_are_kept_and_removed_only_by_opt_in(tmp_path, sandbox_ser
     optouts.write_text(optouts.read_text() + "  opt_in:\n    - walked.away@example.com\n")
     plan = cli("plan", str(ws))
     assert "opt-outs: +0 -1" in plan.stdout and "cannot be undone" in plan.stdout
+    # no-thanks stays; walked.away, opted in now, is not counted among those kept
+    assert "1 opt-out recorded live is not in the manifest and stays" in plan.stdout
     clear_journal(sandbox_server)
     apply(ws)
     assert writes(sandbox_server) == [("POST", "/email/optout/bulk/delete/")]

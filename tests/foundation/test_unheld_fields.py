@@ -76,4 +76,4 @@ def test_fields_the_provider_cannot_hold_are_errors(tmp_path):
     ]
     for want in expected:
         assert any(line.startswith(want) for line in lines), (want, r.stderr)
-    assert r.stderr.rstrip().endswith("4 error(s).")
+    assert r.stderr.rstrip().endswith("4 errors.")

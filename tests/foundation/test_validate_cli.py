@@ -131,7 +131,7 @@ def test_ten_mistakes_in_three_files_are_all_reported_with_positions(tmp_path):
     for (path, line, col, msg), (fpath, fline, fcol, fmsg) in zip(expected, found, strict=True):
         assert (fpath, fline, fcol) == (path, line, col), fmsg
         assert fmsg.startswith(msg), (fmsg, msg)
-    assert result.stderr.rstrip().endswith("10 error(s).")
+    assert result.stderr.rstrip().endswith("10 errors.")
 
 
 def test_vendor_rule_mistakes_point_at_their_values(tmp_path):

@@ -34,7 +34,8 @@ def every_kind_plan(targets: list[str] | None = None) -> Plan:
                "no longer in the manifests; campaigns cannot be deleted, so it is cancelled, "
                "for good (it is scheduled to send)", irreversible=True, cancels_send=True),
         Action("transition", "Campaign", "winter", "sched", "desired state is SCHEDULED",
-               path=["DRAFT", "SCHEDULED"]),
+               path=["DRAFT", "SCHEDULED"],
+               data={"manifest_send_at": "2030-01-15T09:00:00+01:00"}),
         Action("send", "Campaign", "flash-sms", "sms", "not sent yet", irreversible=True,
                send=SendSummary(recipients=1200, batches=3, send_at="2027-04-01T10:00:00+02:00",
                                 timezone="Europe/Paris", suppressed=15,

@@ -39,8 +39,8 @@ def test_2000_action_plan_fits_a_comment_with_summary_intact():
     assert len(md) < MAX_CHARS
     assert "**Plan: 2000 to create.**" in md
     assert "| create (to create) | 2000 |" in md
-    assert "more action(s) not shown" in md
-    assert "more campaign(s)" in md
+    assert "more actions not shown" in md
+    assert "more campaigns" in md
     assert _tables_whole(md)
     assert md.count("<details>") == md.count("</details>") == 1
     assert md.count("```") % 2 == 0  # no code block cut in half
@@ -51,4 +51,4 @@ def test_truncation_drops_whole_actions_only():
     assert len(md) < 20_000
     shown = md.count("- **+ create**")
     assert 0 < shown < 300
-    assert f"{300 - shown} more action(s) not shown" in md
+    assert f"{300 - shown} more actions not shown" in md

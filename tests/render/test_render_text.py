@@ -59,7 +59,7 @@ def test_colour_only_when_asked_and_never_with_no_color(monkeypatch):
 def test_partial_plan_says_so():
     text = render_text(every_kind_plan(targets=["Campaign/spring-sale"]))
     assert text.startswith("Partial plan: only Campaign/spring-sale")
-    assert "refused, 1 warning(s).\n(partial plan)\nRefused: 1 action" in text
+    assert "refused, 1 warning.\n(partial plan)\nRefused: 1 action" in text
 
 
 def test_show_contacts_is_honest_about_addresses():
@@ -78,8 +78,8 @@ def test_unknown_outcomes_are_counted_per_campaign_and_never_called_a_match():
                   data={"unknown_recipients": 300, "unknown_batches": 3})
     view = PlanView(Plan(actions=[warn], live_fingerprint="0" * 64, workspace_digest="0" * 64))
     text = render_text(view)
-    assert "matches" not in text and "outcome of 300 recipient(s) is unknown" in text
-    assert "Campaign/launch: send not scheduled; recipients 0; outcome unknown for 300" in text
+    assert "matches" not in text and "outcome of 300 recipients is unknown" in text
+    assert "Campaign/launch: nothing new to send; recipients 0; outcome unknown for 300" in text
     assert "outcome unknown for 300 (not resent)" in render_markdown(view)
     import json
     (row,) = json.loads(render_json(view))["campaigns"]

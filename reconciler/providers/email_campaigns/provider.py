@@ -26,6 +26,7 @@ from reconciler.providers.email_campaigns import importing
 from reconciler.providers.email_campaigns.client import EmailCampaignsClient, oid, ref
 from reconciler.providers.email_campaigns.timezones import IANA_TO_API, from_api, to_api
 from reconciler.state.store import Binding
+from reconciler.words import plural, word
 from reconciler.workspace import Resource
 
 LIVE_STATUSES = ("active", "paused")  # anything else has started, ended or was cancelled
@@ -248,15 +249,17 @@ class EmailCampaignsProvider(Provider):
             wanted = {a for a in r.iter_addresses() if "@" in a}
             add = sorted(wanted - set(live.optouts))
             remove = sorted(a for a in r.spec.opt_in if a in live.optouts and a not in wanted)
-            kept = len(set(live.optouts) - listed)
+            # What stays: live opt-outs the manifests do not list, less those opted in now.
+            kept = len(set(live.optouts) - listed - set(remove))
             self._work[r.address] = {"add": add, "remove": remove}
             if not add and not remove:
                 continue
             sets = [SetChange("opt-outs", add=len(add), remove=len(remove), kept_live=kept,
                               total_after=len(set(live.optouts) | set(add)) - len(remove),
                               irreversible=bool(remove),
-                              note=(f"{kept} opt-outs recorded live are not in the manifest "
-                                    "and stay") if kept else "")]
+                              note=(f"{plural(kept, 'opt-out')} recorded live "
+                                    f"{word(kept, 'is', 'are')} not in the manifest and "
+                                    f"{word(kept, 'stays', 'stay')}") if kept else "")]
             actions.append(self.action(
                 "update", r, reason="opt-outs to record" + (" and explicit opt-ins" if remove else ""),
                 sets=sets, irreversible=bool(remove)))
