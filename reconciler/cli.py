@@ -122,7 +122,8 @@ def store_config(directory: Path, environment: str | None = None):
 @click.option("-o", "--out", "out_file", type=click.Path(dir_okay=False, path_type=Path),
               help="Save the plan to FILE (JSON) for `campaignctl apply FILE`.")
 @click.option("--show-contacts", is_flag=True,
-              help="Contacts are shown as counts; plans never store addresses (says so).")
+              help="List each send's recipients (addresses); a plan file (-o) never "
+                   "holds them.")
 @click.option("--vendor-estimate", is_flag=True,
               help="Price SMS sends with the vendor's simulation: SENDS one frame of "
                    "recipients' phone numbers to the vendor (default: a local estimate).")
@@ -142,7 +143,7 @@ def plan(directory: Path, targets: tuple[str, ...], detailed_exitcode: bool, fmt
     existing, safety = _existing(directory, environment)
     found = [str(v) for v in violations(outcome.plan, existing, safety)]
     view = PlanView(outcome.plan, directory=str(directory.resolve()), safety=found,
-                    show_contacts=show_contacts)
+                    show_contacts=show_contacts, contacts=outcome.contacts)
     quiet = output().quiet
     if quiet and fmt == "text":  # the summary, and what stops the plan
         click.echo("\n".join([view.summary_line, *(f"Safety: {m}" for m in found),

@@ -37,6 +37,8 @@ class Outcome:
     reads: int = 0
     writes: int = 0
     drift: list[str] | None = None
+    # plan --show-contacts: each send's recipients, for the terminal (never saved)
+    contacts: dict[str, list[str]] | None = None
     read_back: int = 0  # vendor reads of the read-back after apply (0: nothing readable)
 
 
@@ -61,7 +63,12 @@ def plan_workspace(directory: Path, targets: list[str] | None = None,
         session, plan = await _plan(ws, targets, options, reporter)
         try:
             reads, writes = session.calls()
-            return Outcome(plan, reads=reads, writes=writes)
+            contacts = None
+            if session.ctx.options.show_contacts:
+                contacts = {a.address: found for a in plan.changes
+                            if a.account in session.providers and (found := session.providers[
+                                a.account].planned_recipients(a)) is not None}
+            return Outcome(plan, reads=reads, writes=writes, contacts=contacts)
         finally:
             await session.aclose()
             session.ctx.store.close()

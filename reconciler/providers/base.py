@@ -83,6 +83,7 @@ class Provider:
         self.store = ctx.store
         self.base_url, self.transport = resolve(
             account.base_url, sandbox_dir(ctx.directory, ctx.workspace.config.environment))
+        self.recipients_of: dict[str, list[str]] = {}  # address -> planned recipients
 
     def http_options(self) -> dict[str, Any]:
         opts = {k: v for k, v in self.account.options.items()
@@ -104,6 +105,13 @@ class Provider:
 
     def diff(self, resources: list[Resource], live: Any) -> list[Action]:
         raise NotImplementedError
+
+    def planned_recipients(self, action: Action) -> list[str] | None:
+        """The addresses a send this diff planned would reach (`plan --show-contacts`, on
+        the terminal only: never in an action, a plan file or a log); None when the vendor
+        picks them (a list or segment of its own). Diffs fill `recipients_of` only when
+        the run shows contacts."""
+        return self.recipients_of.get(action.address)
 
     async def execute(self, action: Action, live: Any) -> None:
         raise NotImplementedError

@@ -46,6 +46,8 @@ def plan_document(view: PlanView) -> dict[str, Any]:
         },
         "campaigns": [c.to_dict() for c in view.campaigns],
         "safety": list(view.safety),
+        # plan --show-contacts on a terminal only: save_plan's view never has them
+        **({"contacts": dict(view.contacts)} if view.show_contacts and view.contacts else {}),
         "actions": [_action(row.action, row.irreversible, row.template) for row in view.rows],
     }
 

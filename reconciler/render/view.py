@@ -26,9 +26,9 @@ OP_LABELS = {"create": "to create", "update": "to update", "replace": "to replac
              "adopt": "to adopt", "refuse": "refused", "warn": "warnings"}
 # FieldChange names that carry a scheduled send time (vendor-neutral spellings).
 SEND_TIME_FIELDS = ("send_at", "start", "schedule", "scheduled_at", "send_time")
-CONTACTS_NOTE = ("contact addresses are not stored in plans (they would leak into CI logs and "
-                 "plan files); the plan shows counts. Read the manifests or CSV files for the "
-                 "addresses.")
+CONTACTS_NOTE = ("contacts shown because of --show-contacts: each send lists its recipients. "
+                 "A plan file (-o) never holds them, only counts; a scheduled-campaigns send "
+                 "goes to the vendor's own list and segments, which campaignctl cannot list.")
 
 
 @dataclass
@@ -104,6 +104,7 @@ class CampaignView:
 class ActionView:
     action: Action
     template: str | None = None  # the for_each template that produced it, e.g. Campaign/x[fr]
+    recipients: list[str] | None = None  # addresses, only with --show-contacts
 
     @property
     def op(self) -> str:
@@ -154,6 +155,10 @@ class ActionView:
         lines.extend(window_lines(a.data))
         if a.depends_on:
             lines.append(f"after: {', '.join(a.depends_on)}")
+        if self.recipients is not None:
+            lines.append(f"recipients ({plural(len(self.recipients), 'address', 'addresses')}, "
+                         "--show-contacts):")
+            lines.extend(f"  {address}" for address in self.recipients)
         return lines
 
 
@@ -312,9 +317,11 @@ class PlanView:
     directory: str | None = None
     safety: list[str] = field(default_factory=list)  # what would stop apply without --force
     show_contacts: bool = False
+    contacts: dict[str, list[str]] | None = None  # per send, with show_contacts (not saved)
 
     def __post_init__(self) -> None:
-        self.rows = [ActionView(a, self.plan.templates.get(a.address))
+        shown = (self.contacts or {}) if self.show_contacts else {}
+        self.rows = [ActionView(a, self.plan.templates.get(a.address), shown.get(a.address))
                      for a in self.plan.actions]
         self.campaigns = [c for c in map(_campaign, self.plan.actions) if c is not None]
         self._add_unknown()

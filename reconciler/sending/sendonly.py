@@ -444,6 +444,8 @@ class SendOnlyProvider(Provider):
             for w in gate.waves:
                 if est.cost is not None and prep.pending:
                     w.cost = round(est.cost * w.recipients / len(prep.pending), 4)
+        if self.ctx.options.show_contacts:
+            self.recipients_of[r.address] = [x.address for x in prep.pending]
         summary = SendSummary(
             recipients=len(prep.pending), batches=batch_total,
             send_at=send_at, timezone=spec.timezone if not gate.waves else "each recipient's own",

@@ -62,9 +62,22 @@ def test_partial_plan_says_so():
     assert "refused, 1 warning.\n(partial plan)\nRefused: 1 action" in text
 
 
-def test_show_contacts_is_honest_about_addresses():
-    text = render_text(PlanView(every_kind_plan(), show_contacts=True))
-    assert "contact addresses are not stored in plans" in text
+def test_show_contacts_lists_each_sends_recipients_in_every_format_only_when_asked():
+    # Changed with the fix of `--show-contacts` (it used to print only a note).
+    from reconciler.render.json import plan_document
+    from reconciler.render.markdown import render_markdown
+
+    contacts = {"Campaign/flash-sms": ["+33612345678", "+33698765432"]}
+    view = PlanView(every_kind_plan(), show_contacts=True, contacts=contacts)
+    text = render_text(view)
+    assert ("    recipients (2 addresses, --show-contacts):\n      +33612345678\n"
+            "      +33698765432\n") in text
+    assert "A plan file (-o) never holds them" in text
+    assert "    +33698765432\n" in render_markdown(view)
+    assert plan_document(view)["contacts"] == contacts
+    hidden = PlanView(every_kind_plan(), contacts=contacts)  # not asked: counts only
+    assert "+336" not in render_text(hidden) + render_markdown(hidden)
+    assert "contacts" not in plan_document(hidden)
 
 
 def test_unknown_outcomes_are_counted_per_campaign_and_never_called_a_match():

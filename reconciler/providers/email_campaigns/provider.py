@@ -385,6 +385,9 @@ class EmailCampaignsProvider(Provider):
                 self._suppressed[key] = sum(1 for e in self._desired_contacts(group)
                                             if e in optouts)
             suppressed = self._suppressed[key]
+        if self.ctx.options.show_contacts and group is not None:
+            self.recipients_of[r.address] = [e for e in self._desired_contacts(group)
+                                             if e not in optouts]
         when = r.spec.send_time().astimezone(ZoneInfo(r.spec.timezone))
         return SendSummary(recipients=total - suppressed, batches=1,
                            send_at=when.isoformat(), timezone=r.spec.timezone,
