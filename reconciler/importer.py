@@ -44,6 +44,7 @@ from reconciler.providers.catalog import VENDORS
 from reconciler.run import load_valid
 from reconciler.state.store import Binding, open_store
 from reconciler.validate import errors_of, validate_directory
+from reconciler.words import plural
 from reconciler.workspace import KIND_ORDER, Workspace
 
 MAX_NAME = 64
@@ -73,7 +74,7 @@ class ImportOutcome:
         if self.dry_run:
             out.append("Dry run: nothing was written or bound.")
         elif self.path is not None:
-            out.append(f"bound {len(self.written)} resource(s). Run `campaignctl plan` to "
+            out.append(f"bound {plural(len(self.written), 'resource')}. Run `campaignctl plan` to "
                        "check: it should show no changes for them.")
         elif not self.written and not self.settled:
             out.append("Nothing imported." if self.skipped else
@@ -253,7 +254,7 @@ async def _import(ws: Workspace, ctx: RunContext, account: str, req: ImportReque
             item.rows = [row for row in item.rows if row["email"] not in held_optouts]
             if not item.rows:
                 continue
-            item.note = f"{len(item.rows)} opt-out(s) the workspace does not list"
+            item.note = f"{plural(len(item.rows), 'opt-out')} the workspace does not list"
         settle = next((key for key in pending if key[0] == item.kind and ws.get(*key) and
                        (ws.get(*key).spec.title or key[1]) == item.title), None)
         if settle is not None:
@@ -295,8 +296,8 @@ async def _import(ws: Workspace, ctx: RunContext, account: str, req: ImportReque
         raise CampaignctlError(f"{existing[0]} already exists; not overwriting it (move it, "
                                "choose another --out folder, or --force); nothing imported")
     if docs:
-        outcome.files = [(path, f"{len(docs)} manifest(s)")] + [
-            (p, f"{len(rows)} row(s)") for p, rows in files.items()]
+        outcome.files = [(path, f"{plural(len(docs), 'manifest')}")] + [
+            (p, f"{plural(len(rows), 'row')}") for p, rows in files.items()]
         outcome.path = path
     if req.dry_run:
         return outcome

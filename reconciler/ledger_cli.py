@@ -24,6 +24,7 @@ from reconciler.contacts import Contact, CsvProblem, read_csv
 from reconciler.errors import CampaignctlError
 from reconciler.state.ledger import REJECTED, SENT, Batch, LedgerError, SendLedger
 from reconciler.state.store import lock_holder
+from reconciler.words import plural
 
 
 def when(ts: float) -> str:
@@ -51,7 +52,7 @@ def batch_row(b: Batch, cost: float | None = None) -> dict:
 
 
 def batch_line(b: Batch, cost: float | None = None) -> str:
-    parts = [f"batch {b.id}", b.status, f"{b.recipients} recipient(s)",
+    parts = [f"batch {b.id}", b.status, f"{plural(b.recipients, 'recipient')}",
              f"requested {when(b.created_at)}"]
     if b.ticket:
         parts.append(f"ticket {b.ticket}")
@@ -71,7 +72,7 @@ def ledger_lines(store, account: str, campaign: str) -> list[str]:
     total = ledger.costs(account, campaign)
     lines = [f"address: Campaign/{campaign}", f"account: {account} (send ledger)",
              f"sent: {len(cl.sent)}", f"unknown: {len(cl.unknown)}",
-             f"rejected: {rejected} (in {len(cl.rejected_batches)} batch(es); free to send "
+             f"rejected: {rejected} (in {plural(len(cl.rejected_batches), 'batch')}; free to send "
              "again)"]
     if total:
         lines.append(f"cost: {total[0]:g} {total[1] or ''}".rstrip())
@@ -105,15 +106,15 @@ def ledger_unknown(directory: Path, fmt: str, environment: str | None) -> None:
         return
     for row in rows:
         click.echo(f"batch {row['batch']}: Campaign/{row['campaign']} on {row['account']} "
-                   f"({row['vendor']}), {row['recipients']} recipient(s), {row['status']}")
+                   f"({row['vendor']}), {plural(row['recipients'], 'recipient')}, {row['status']}")
         click.echo(f"  requested at {row['requested_at']} (last update {row['updated_at']})"
                    + (f", ticket {row['ticket']}" if row["ticket"] else ", no ticket"))
         if row["note"]:
             click.echo(f"  why unknown: {row['note']}")
-        click.echo(f"  check with {row['vendor']}: was a send of {row['recipients']} "
-                   f"recipient(s) accepted on account {row['account']} around "
+        click.echo(f"  check with {row['vendor']}: was a send of {plural(row['recipients'], 'recipient')} "
+                   f"accepted on account {row['account']} around "
                    f"{row['requested_at']}?")
-    click.echo(f"{len(rows)} batch(es). When you know: `campaignctl state ledger settle "
+    click.echo(f"{plural(len(rows), 'batch')}. When you know: `campaignctl state ledger settle "
                "BATCH --sent` (they received it: never sent again) or `--not-sent` (the "
                "next apply sends to them).")
 
@@ -139,10 +140,10 @@ def ledger_settle(batch: int, directory: Path, outcome: str | None,
             except LedgerError as exc:
                 raise CampaignctlError(str(exc)) from None
     if b.status == SENT:
-        click.echo(f"batch {batch} (Campaign/{b.campaign}, {b.recipients} recipient(s)) "
+        click.echo(f"batch {batch} (Campaign/{b.campaign}, {plural(b.recipients, 'recipient')}) "
                    "settled as sent: they are never sent this campaign again.")
     else:
-        click.echo(f"batch {batch} (Campaign/{b.campaign}, {b.recipients} recipient(s)) "
+        click.echo(f"batch {batch} (Campaign/{b.campaign}, {plural(b.recipients, 'recipient')}) "
                    "settled as not sent: the next plan sends to them.")
 
 
@@ -187,7 +188,7 @@ def ledger_import(address: str, file: Path, directory: Path, environment: str | 
                 else:
                     skipped += 1
         if problems:
-            raise CampaignctlError("\n".join(problems[:20]) + f"\n{len(problems)} problem(s) "
+            raise CampaignctlError("\n".join(problems[:20]) + f"\n{plural(len(problems), 'problem')} "
                                    f"in {file}; nothing was recorded")
         with store.locked():
             batch_id, n = SendLedger(store).record_sent(
@@ -195,10 +196,10 @@ def ledger_import(address: str, file: Path, directory: Path, environment: str | 
                 f"sent before campaignctl; recorded from {file.name}")
         cl = SendLedger(store).campaign(r.provider, r.name)
     held = len(set(recipients)) - n
-    msg = (f"recorded {n} recipient(s) of {address} as sent (batch {batch_id})" if batch_id
+    msg = (f"recorded {plural(n, 'recipient')} of {address} as sent (batch {batch_id})" if batch_id
            else f"nothing new to record for {address}")
     extra = [f"{held} already in the ledger" if held else "",
-             f"{skipped} row(s) without a{'n email' if channel == 'email' else ' phone'} "
+             f"{plural(skipped, 'row')} without a{'n email' if channel == 'email' else ' phone'} "
              "skipped" if skipped else ""]
     extra = [e for e in extra if e]
     click.echo(msg + (f" ({'; '.join(extra)})" if extra else "") +

@@ -99,7 +99,7 @@ def test_reviewed_plan_survives_a_normal_day(tmp_path, sandbox_server, postgres_
     reviewed_commit = checkout(tmp_path, "checkout-3", sandbox_server.url, branch=True)
     r = cli("apply", str(plan_file), "--workspace", str(reviewed_commit))
     assert r.returncode == 0, r.stdout + r.stderr
-    assert ("Note: Campaign/summer-sale: sending to 4 recipient(s), not the reviewed 5: "
+    assert ("Note: Campaign/summer-sale: sending to 4 recipients, not the reviewed 5: "
             "1 opted out since the plan was saved") in r.stdout
     assert "Note: ContactGroup/vip: changed outside campaignctl since the plan was saved" \
         in r.stdout and "left alone" in r.stdout

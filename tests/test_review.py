@@ -39,7 +39,7 @@ def test_the_same_actions_apply():
 def test_an_audience_shrunk_by_opt_outs_is_still_the_reviewed_send():
     review = compare_plans(plan(send(5, 0)), plan(send(4, 1)))
     assert not review.problems
-    assert review.notes == ["Campaign/sale: sending to 4 recipient(s), not the reviewed 5: "
+    assert review.notes == ["Campaign/sale: sending to 4 recipients, not the reviewed 5: "
                             "1 opted out since the plan was saved"]
     assert review.run[0].send.recipients == 4
 

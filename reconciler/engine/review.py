@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 
 from reconciler.engine.actions import ORIGIN_LABELS, Action, FieldChange, SendSummary
 from reconciler.engine.plan import Plan
+from reconciler.words import plural
 
 Key = tuple[str, str, str]  # account, kind, name
 
@@ -87,7 +88,7 @@ def _send_problems(address: str, old: SendSummary, new: SendSummary,
         opted_out = new.suppressed - old.suppressed
         if (new.recipients < old.recipients and opted_out == old.recipients - new.recipients
                 and not out):
-            note = (f"{address}: sending to {_n(new.recipients)} recipient(s), not the "
+            note = (f"{address}: sending to {plural(_n(new.recipients), 'recipient')}, not the "
                     f"reviewed {_n(old.recipients)}: {_n(opted_out)} opted out since the plan "
                     "was saved")
         else:

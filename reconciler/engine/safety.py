@@ -13,6 +13,7 @@ from reconciler.config import SafetyConfig
 from reconciler.engine.actions import Action
 from reconciler.engine.plan import Plan
 from reconciler.errors import CampaignctlError
+from reconciler.words import plural
 
 PROTECTED_META = "lifecycle.prevent_destroy"  # addresses last applied with the flag set
 DESTRUCTIVE = ("delete", "replace")
@@ -36,7 +37,7 @@ class Violation:
 
     def __str__(self) -> str:
         if self.setting == "max_cancel_scheduled":
-            return (f"plan {self.verb} {self.count} campaign(s) scheduled to send, which cannot "
+            return (f"plan {self.verb} {plural(self.count, 'campaign')} scheduled to send, which cannot "
                     f"be undone; safety.{self.setting} is {self.limit:g}. Re-run with --force "
                     "to allow it.")
         return (f"plan {self.verb} {self.count} of {self.existing} managed resources "

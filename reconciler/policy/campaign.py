@@ -20,6 +20,7 @@ from reconciler.policy.settings import Policy
 from reconciler.policy.where import Place, place_of
 from reconciler.policy.windows import Breach, breaches, first_allowed
 from reconciler.providers.catalog import VENDORS
+from reconciler.words import plural, word
 
 SKIPPED_STATES = ("draft", "paused", "cancelled")  # nothing is sent in these
 
@@ -134,7 +135,7 @@ class Gate:
 
 def _breach_text(what: str, found: list[Breach]) -> str:
     total = sum(b.recipients for b in found)
-    return (f"{what} is outside the send window for {total} recipient(s): "
+    return (f"{what} is outside the send window for {plural(total, 'recipient')}: "
             + "; ".join(b.describe() for b in found))
 
 
@@ -166,7 +167,7 @@ def _check_waves(gate: Gate, policy: Policy, local: LocalSendAt, places: Counter
                  channel: str, now: dt.datetime | None) -> None:
     unknown = sum(n for p, n in places.items() if not p.zones)
     if unknown:
-        gate.refusal = (f"{unknown} recipient(s) have no known time zone, so their local "
+        gate.refusal = (f"{plural(unknown, 'recipient')} {word(unknown, 'has', 'have')} no known time zone, so their local "
                         f"{local.local} cannot be placed: add a `timezone` column or set the "
                         "campaign's `timezone`")
         return
@@ -176,7 +177,7 @@ def _check_waves(gate: Gate, policy: Policy, local: LocalSendAt, places: Counter
         if now is not None and w.send_at <= now:
             if local.late != "send-next-window":
                 problems.append(f"wave {w.zone}: {w.send_at.isoformat()} has already passed "
-                                f"({w.recipients} recipient(s)); a wave is never sent late "
+                                f"({plural(w.recipients, 'recipient')}); a wave is never sent late "
                                 "unless the manifest says `late: send-next-window`")
                 continue
             nxt = first_allowed(policy, w.places, channel, gate.purpose, _next_minute(now))

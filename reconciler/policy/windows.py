@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from reconciler.policy.pack import DAYS, Rule
 from reconciler.policy.settings import Policy
 from reconciler.policy.where import Place
+from reconciler.words import plural
 
 SEARCH_DAYS = 10  # the longest closure (a weekend with holidays) is far shorter
 
@@ -27,12 +28,12 @@ class Breach:
 
     def describe(self) -> str:
         if self.rule is None:
-            return (f"{self.recipients} recipient(s) with no known time zone (no `timezone` "
+            return (f"{plural(self.recipients, 'recipient')} with no known time zone (no `timezone` "
                     "column, a number without a zone, and no campaign `timezone`)")
         first = (f"; first allowed time {_in_zone(self.first_allowed, self.zone).isoformat()}"
                  if self.first_allowed else "; no allowed time in the next "
                                             f"{SEARCH_DAYS} days")
-        return (f"rule {self.rule.name} closed for {self.recipients} recipient(s) in "
+        return (f"rule {self.rule.name} closed for {plural(self.recipients, 'recipient')} in "
                 f"{self.zone} at {self.local} (window {self.rule.describe()}){first}; "
                 f"source: {self.rule.citation}")
 

@@ -361,7 +361,8 @@ class SendOnlyProvider(Provider):
                 changes += _segment_change(before, prep.content)
             return [self.action(
                 "refuse", r, changes=changes,
-                reason=f"content changed after {len(cl.holding)} recipient(s) were sent or may "
+                reason=f"content changed after {plural(len(cl.holding), 'recipient')} "
+                       f"{word(len(cl.holding), 'was', 'were')} sent or may "
                        "have been: a sent campaign's identity (" + ", ".join(prep.content)
                        + ") is immutable. Revert the change, or make a new Campaign (a new "
                        "name) for the new content")]
@@ -374,21 +375,22 @@ class SendOnlyProvider(Provider):
                               for b in bs})
             out.append(self.action(
                 "warn", r,
-                reason=f"outcome unknown for {len(cl.unknown)} recipient(s) in {len(bs)} "
-                       f"batch(es) (last at {_ago(last)}: {'; '.join(reasons)[:200]}); they "
+                reason=f"outcome unknown for {plural(len(cl.unknown), 'recipient')} in "
+                       f"{plural(len(bs), 'batch')} (last at {_ago(last)}: {'; '.join(reasons)[:200]}); they "
                        "are NOT resent. Check with the vendor, then `apply --resend-unknown` "
                        "to send them again",
                 data={"unknown_recipients": len(cl.unknown), "unknown_batches": len(bs)}))
         removed = len(cl.holding - addresses)
         notes = []
         if removed:
-            notes.append(f"{removed} recipient(s) no longer in the audience were already sent: "
+            notes.append(f"{plural(removed, 'recipient')} no longer in the audience "
+                         f"{word(removed, 'was', 'were')} already sent: "
                          "cannot be recalled")
         if aud.kept:
             notes.append(f"{aud.kept} of the suppressed only by opt-outs no longer in the "
                          "manifests, kept from the state store (`opt_in:` removes one)")
         if aud.no_address:
-            notes.append(f"{aud.no_address} contact(s) without a "
+            notes.append(f"{plural(aud.no_address, 'contact')} without a "
                          f"{CHANNEL_ADDRESS[prep.channel]} skipped")
         if not prep.pending:
             if removed:
@@ -413,7 +415,7 @@ class SendOnlyProvider(Provider):
             return out + [self.action(
                 "refuse", r,
                 reason=f"send time {when.isoformat()} has already passed with "
-                       f"{len(prep.pending)} recipient(s) not sent; set `send_at: now` (or a "
+                       f"{plural(len(prep.pending), 'recipient')} not sent; set `send_at: now` (or a "
                        "future time) to send them")]
         # 5. send windows in each recipient's own time (reconciler/policy).
         gate = self._window_gate(r, prep.channel, prep.pending, self.ctx.options.now)
@@ -425,7 +427,7 @@ class SendOnlyProvider(Provider):
         est = prep.estimate or Estimate()
         if unknown_here and self.ctx.options.resend_unknown:
             again = len(unknown_here & {x.address for x in prep.pending})
-            notes.insert(0, f"--resend-unknown: {again} recipient(s) whose outcome was "
+            notes.insert(0, f"--resend-unknown: {plural(again, 'recipient')} whose outcome was "
                             "unknown are sent AGAIN")
         if cl.batches and cl.batches[-1].status == "rejected":
             notes.append(f"the last attempt was rejected: {cl.batches[-1].error}")
@@ -433,7 +435,7 @@ class SendOnlyProvider(Provider):
             notes.append(est.note)
         first = not cl.holding
         reason = ("not sent yet" if first else
-                  f"{len(prep.pending)} new recipient(s) since the last send") + (
+                  f"{plural(len(prep.pending), 'new recipient')} since the last send") + (
                       f" ({'; '.join(notes)})" if notes else "")
         send_at = local_time(when, spec.timezone) if when else None
         batch_total = batch_count(len(prep.pending), size)
@@ -495,7 +497,7 @@ class SendOnlyProvider(Provider):
             overlap = len(cl.holding & pending)
             if overlap:
                 return (f"Campaign/{name}, no longer in the manifests, already sent this same "
-                        f"content to {overlap} of the {len(pending)} recipient(s) this plan "
+                        f"content to {overlap} of the {plural(len(pending), 'recipient')} this plan "
                         f"would send to. If {r.address} is that campaign renamed, run "
                         f"`campaignctl state mv Campaign/{name} {r.address}` (its send ledger "
                         "moves with it, and only new recipients are sent). If it really is a "
@@ -589,9 +591,9 @@ class SendOnlyProvider(Provider):
             left = len(queue)
             raise SendFailed(
                 f"{r.address}: {failures[0]}"
-                + (f" (+{len(failures) - 1} more failed batch(es))" if len(failures) > 1 else "")
-                + f". Sent {sent[0]} batch(es) ({sent[1]} recipients) before stopping; "
-                f"{left} batch(es) not attempted. The send ledger is up to date: run "
+                + (f" (+{len(failures) - 1} more failed {word(len(failures) - 1, 'batch')})" if len(failures) > 1 else "")
+                + f". Sent {plural(sent[0], 'batch')} ({sent[1]} recipients) before stopping; "
+                f"{plural(left, 'batch')} not attempted. The send ledger is up to date: run "
                 "`campaignctl plan` to see what is left")
 
     async def _one_batch(self, r: Resource, prep: Prepared, chunk: list[Recipient],

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 
 from reconciler.errors import CampaignctlError
 from reconciler.state.store import Store, lock_holder
+from reconciler.words import plural
 
 LEDGER_COLUMNS = ("account, campaign, identity, status, recipients, ticket, error, "
                   "created_at, updated_at")
@@ -39,8 +40,8 @@ def migrate(source: Store, target: Store) -> Moved:
             bindings, batches, optouts = held(target)
             if bindings or batches or optouts:
                 raise CampaignctlError(
-                    f"the target state already holds {bindings} binding(s), {batches} "
-                    f"ledger batch(es) and {optouts} opt-out(s); refusing to mix two states. Migrate into an empty one "
+                    f"the target state already holds {plural(bindings, 'binding')}, "
+                    f"{plural(batches, 'ledger batch')} and {plural(optouts, 'opt-out')}; refusing to mix two states. Migrate into an empty one "
                     "(another database, or another `state.schema`).")
             with target.transaction():
                 return _copy(source, target)

@@ -28,14 +28,14 @@ def test_a_lost_response_is_listed_settled_and_never_resent(tmp_path, sandbox_se
     httpx.delete(sandbox_server.url + "/_sandbox/faults")
 
     listed = ok(run_cli("state", "ledger", "unknown", str(ws)))
-    assert "batch 1: Campaign/promo on sms (octopush), 200 recipient(s)" in listed
+    assert "batch 1: Campaign/promo on sms (octopush), 200 recipients" in listed
     assert "requested at 20" in listed and "check with octopush" in listed
     data = json.loads(ok(run_cli("state", "ledger", "unknown", str(ws), "--format", "json")))
     assert [b["batch"] for b in data["unknown_batches"]] == [1]
     shown = ok(run_cli("state", "show", "Campaign/promo", str(ws)))
-    assert "unknown: 200" in shown and "batch 1, unknown, 200 recipient(s)" in shown
+    assert "unknown: 200" in shown and "batch 1, unknown, 200 recipients" in shown
     plan = ok(run_cli("plan", str(ws)))
-    assert "outcome unknown for 200 recipient(s)" in plan
+    assert "outcome unknown for 200 recipients" in plan
 
     bad = run_cli("state", "ledger", "settle", "7", str(ws), "--sent")
     assert bad.returncode == 1 and "no batch 7" in bad.stderr
@@ -44,7 +44,7 @@ def test_a_lost_response_is_listed_settled_and_never_resent(tmp_path, sandbox_se
     assert again.returncode == 1 and "not unknown" in again.stderr
     assert "No batch has an unknown outcome" in ok(run_cli("state", "ledger", "unknown", str(ws)))
     plan = ok(run_cli("plan", str(ws)))
-    assert "outcome unknown" not in plan and "200 new recipient(s)" in plan
+    assert "outcome unknown" not in plan and "200 new recipients" in plan
     ok(run_cli("apply", str(ws), "--auto-approve"))
     final = run_cli("plan", str(ws), "--detailed-exitcode")
     assert final.returncode == 0, final.stdout + final.stderr
@@ -59,7 +59,7 @@ def test_sends_made_before_campaignctl_are_never_sent_again(tmp_path, sandbox_se
     (tmp_path / "earlier.csv").write_text("phone\n+33610000000\n+33 6 10 00 00 01\n")
     out = ok(run_cli("state", "ledger", "import", "Campaign/promo", str(tmp_path / "earlier.csv"),
                      str(ws)))
-    assert "recorded 2 recipient(s) of Campaign/promo as sent" in out
+    assert "recorded 2 recipients of Campaign/promo as sent" in out
     same = ok(run_cli("state", "ledger", "import", "Campaign/promo",
                       str(tmp_path / "earlier.csv"), str(ws)))
     assert "nothing new to record" in same

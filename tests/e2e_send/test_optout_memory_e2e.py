@@ -143,7 +143,7 @@ def test_restored_old_optout_csv_never_resubscribes_and_opt_in_does(
         assert (send["recipients"], send["suppressed"]) == (1, 1), plan[address]
         assert "1 of the suppressed only by opt-outs no longer in the manifests" in \
             plan[address]["reason"]
-    assert "1 new recipient(s)" in plan["Campaign/launch"]["reason"]
+    assert "1 new recipient" in plan["Campaign/launch"]["reason"]
     assert run_cli("apply", str(ws), "--auto-approve", env=env).returncode == 0
     assert received(sandbox_server, "octopush", P) == 0
     assert received(sandbox_server, "connectly", P) == 0

@@ -102,11 +102,11 @@ def test_plan_summary_audience_and_local_estimate(tmp_path):
     assert (s.recipients, s.batches, s.suppressed) == (2, 1, 1)
     assert s.send_at == "2031-01-07T09:00:00+01:00" and s.timezone == "Europe/Paris"
     assert (s.estimated_messages, s.estimated_cost, s.currency) == (2, 0.09, "EUR")
-    assert s.estimate_basis == ("local estimate: 1 segment(s) x 2 recipient(s) x price per "
+    assert s.estimate_basis == ("local estimate: 1 segment x 2 recipients x price per "
                                 "segment (FR 0.045 x 2 EUR)")
     journal = ws / ".campaignctl" / "sandbox" / "requests.jsonl"
     assert not journal.exists() or "sms-campaign" not in journal.read_text()  # no request
-    assert send.irreversible and "1 contact(s) without a phone skipped" in send.reason
+    assert send.irreversible and "1 contact without a phone skipped" in send.reason
     # Sender, Message and ContactGroup are local; the opt-outs are remembered in the state.
     assert [a.address for a in plan.actions] == ["OptOutList/stop", "Campaign/promo"]
     assert plan.actions[0].op == "update" and plan.actions[0].sets[0].add == 1
@@ -217,7 +217,7 @@ def test_lost_response_is_unknown_never_resent_unless_asked(tmp_path):
     plan = plan_workspace(ws).plan
     assert not plan.has_changes
     (warn,) = plan.actions
-    assert warn.op == "warn" and "outcome unknown for 2 recipient(s)" in warn.reason
+    assert warn.op == "warn" and "outcome unknown for 2 recipients" in warn.reason
     assert "--resend-unknown" in warn.reason
     again = apply_workspace(ws)
     assert again.result is None  # nothing to do: unknown is not resent
@@ -238,7 +238,7 @@ def test_content_change_after_send_refused_and_removed_recipients_reported(tmp_p
     assert refuse.changes[0].field == "text"
     workspace(tmp_path / "ws", optouts=("+33610000002", "+33610000001"))
     (warn,) = campaign_actions(plan_workspace(ws).plan)
-    assert warn.op == "warn" and "1 recipient(s) no longer in the audience were already sent: "\
+    assert warn.op == "warn" and "1 recipient no longer in the audience was already sent: "\
         "cannot be recalled" in warn.reason
 
 

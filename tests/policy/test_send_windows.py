@@ -74,7 +74,7 @@ def test_marketing_sms_at_2030_paris_on_a_tuesday_is_refused_with_rule_and_sourc
     ws = sms_workspace(tmp_path, [PARIS, PARIS_2], "2027-03-23T20:30:00+01:00")  # a Tuesday
     [msg] = errors(ws)
     assert "m.yaml:" in msg and "Campaign/promo" in msg
-    assert "rule fr-commercial-sms closed for 2 recipient(s) in Europe/Paris" in msg
+    assert "rule fr-commercial-sms closed for 2 recipients in Europe/Paris" in msg
     assert "Tue 2027-03-23 20:30" in msg and "Mon-Sat 08:00-20:00, Sun closed" in msg
     assert PACK_CNIL in msg  # its source
     assert "first allowed time 2027-03-24T08:00:00+01:00" in msg
@@ -84,7 +84,7 @@ def test_the_same_on_a_french_public_holiday_is_refused(tmp_path):
     # 14 July 2027 is a Wednesday: 10:00 is inside the weekday hours, but a holiday.
     ws = sms_workspace(tmp_path, [PARIS], "2027-07-14T10:00:00+02:00")
     [msg] = errors(ws)
-    assert "rule fr-commercial-sms closed for 1 recipient(s) in Europe/Paris" in msg
+    assert "rule fr-commercial-sms closed for 1 recipient in Europe/Paris" in msg
     assert "closed on public holidays" in msg and PACK_CNIL in msg
     assert "first allowed time 2027-07-15T08:00:00+02:00" in msg
     # the day before is fine
@@ -103,7 +103,7 @@ def test_us_send_at_0900_new_york_refused_because_of_los_angeles_with_their_coun
                        "2027-03-23T09:00:00-04:00")
     [msg] = errors(ws)
     assert "send time 2027-03-23T09:00:00-04:00 is outside the send window for 2 " in msg
-    assert "rule us-tcpa closed for 2 recipient(s) in America/Los_Angeles" in msg
+    assert "rule us-tcpa closed for 2 recipients in America/Los_Angeles" in msg
     assert "06:00" in msg and TCPA in msg
     assert "first allowed time 2027-03-23T08:00:00-07:00" in msg
     assert "America/New_York" not in msg  # New York is inside the window
@@ -112,7 +112,7 @@ def test_us_send_at_0900_new_york_refused_because_of_los_angeles_with_their_coun
 def test_florida_at_2030_eastern_refused_while_new_york_passes(tmp_path):
     ws = sms_workspace(tmp_path, [NEW_YORK, FLORIDA], "2027-03-23T20:30:00-04:00")
     [msg] = errors(ws)
-    assert "rule us-fl-ftsa closed for 1 recipient(s) in America/New_York" in msg
+    assert "rule us-fl-ftsa closed for 1 recipient in America/New_York" in msg
     assert "501.616" in msg and "us-tcpa" not in msg
     sms_workspace(tmp_path, [NEW_YORK], "2027-03-23T20:30:00-04:00")
     assert errors(tmp_path) == []
@@ -133,7 +133,7 @@ def test_florida_at_2030_eastern_refused_while_new_york_passes(tmp_path):
 def test_each_state_rule_refuses_what_only_it_forbids(tmp_path, phone, send_at, rule):
     ws = sms_workspace(tmp_path, [phone], send_at)
     [msg] = errors(ws)
-    assert f"rule {rule} closed for 1 recipient(s)" in msg
+    assert f"rule {rule} closed for 1 recipient" in msg
 
 
 @pytest.mark.parametrize("phone,send_at", [
@@ -150,14 +150,14 @@ def test_a_number_in_two_zones_must_be_inside_the_window_in_both(tmp_path):
     # 08:30 in Boise is 07:30 in Los Angeles: area code 208 covers both zones.
     ws = sms_workspace(tmp_path, [IDAHO], "2027-03-23T08:30:00-06:00")
     [msg] = errors(ws)
-    assert "rule us-tcpa closed for 1 recipient(s) in America/Boise + America/Los_Angeles" in msg
+    assert "rule us-tcpa closed for 1 recipient in America/Boise + America/Los_Angeles" in msg
 
 
 def test_the_contacts_timezone_column_wins_over_the_number(tmp_path):
     write_workspace(tmp_path, {"people.csv": f"phone,timezone\n{NEW_YORK},America/Los_Angeles\n"})
     ws = sms_workspace(tmp_path, [], "2027-03-23T09:00:00-04:00")
     [msg] = errors(ws)
-    assert "rule us-tcpa closed for 1 recipient(s) in America/Los_Angeles" in msg
+    assert "rule us-tcpa closed for 1 recipient in America/Los_Angeles" in msg
     (ws / "people.csv").write_text(f"phone,timezone\n{NEW_YORK},Mars/Olympus\n")
     [msg] = errors(ws)
     assert "people.csv:2" in msg and "unknown time zone 'Mars/Olympus'" in msg
@@ -174,7 +174,7 @@ def test_a_workspace_rule_is_stricter_and_a_waiver_is_printed_in_the_plan(tmp_pa
             """
     ws = sms_workspace(tmp_path, [NEW_YORK], "2027-03-23T19:30:00-04:00", config=config)
     [msg] = errors(ws)
-    assert "rule acme-evenings closed for 1 recipient(s)" in msg
+    assert "rule acme-evenings closed for 1 recipient" in msg
     assert "workspace policy (campaignctl.yaml)" in msg
 
     waived = """

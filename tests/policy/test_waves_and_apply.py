@@ -176,7 +176,7 @@ policy:
     ws = email_workspace(tmp_path, "email\na@x.example\n", config)
     workspace, diagnostics = validate_directory(ws)
     [msg] = [d.message for d in errors_of(diagnostics)]
-    assert "rule acme-email-mornings closed for 1 recipient(s) in America/New_York" in msg
+    assert "rule acme-email-mornings closed for 1 recipient in America/New_York" in msg
     # the plan step holds it too (a saved plan, an audience changed since validate)
     create = Action("create", "Campaign", "hello", "mail", "not in the account yet")
     [refused] = enforce_windows([create], workspace, at("2027-03-01T00:00:00+00:00"))

@@ -40,7 +40,7 @@ def every_kind_plan(targets: list[str] | None = None) -> Plan:
                send=SendSummary(recipients=1200, batches=3, send_at="2027-04-01T10:00:00+02:00",
                                 timezone="Europe/Paris", suppressed=15,
                                 estimated_messages=2400, estimated_cost=96.0, currency="EUR",
-                                estimate_basis="local estimate: 2 segment(s) x 1200 recipient(s) "
+                                estimate_basis="local estimate: 2 segments x 1200 recipients "
                                                "x 0.04 EUR (FR)"),
                content={"channel": "sms", "sender": "ACME", "segments": 2, "encoding": "GSM-7",
                         "text": "Hi {first_name}, flash sale today only: 30% off. STOP 36111",

@@ -87,7 +87,7 @@ def test_unknown_outcomes_are_counted_per_campaign_and_never_called_a_match():
     from reconciler.render.markdown import render_markdown
 
     warn = Action(op="warn", kind="Campaign", name="launch", account="wa",
-                  reason="outcome unknown for 300 recipient(s) in 3 batch(es)",
+                  reason="outcome unknown for 300 recipients in 3 batches",
                   data={"unknown_recipients": 300, "unknown_batches": 3})
     view = PlanView(Plan(actions=[warn], live_fingerprint="0" * 64, workspace_digest="0" * 64))
     text = render_text(view)

@@ -16,6 +16,7 @@ from typing import Any
 from reconciler.providers.base import ImportedResource
 from reconciler.providers.email_campaigns.client import oid
 from reconciler.providers.email_campaigns.timezones import API_TO_IANA, from_api
+from reconciler.words import plural
 
 ANY_OPTOUT_LIST = "*"  # a ref to the account's opt-out list, whatever its manifest name
 
@@ -55,7 +56,7 @@ def group(obj: dict) -> ImportedResource:
             rows.append({"email": c["email"].lower(), **name_fields(c.get("name") or "")})
     tag = obj.get("tag") or ""
     return ImportedResource("ContactGroup", oid(obj), tag or "group", {"title": tag},
-                            rows=rows, note=f"{len(rows)} contact(s)")
+                            rows=rows, note=f"{plural(len(rows), 'contact')}")
 
 
 def optouts(items: list[dict], account: str) -> ImportedResource | None:
@@ -64,7 +65,7 @@ def optouts(items: list[dict], account: str) -> ImportedResource | None:
         return None
     return ImportedResource("OptOutList", ANY_OPTOUT_LIST, f"{account}-opt-outs", {},
                             rows=[{"email": e} for e in emails],
-                            note=f"{len(emails)} opt-out(s)")
+                            note=f"{plural(len(emails), 'opt-out')}")
 
 
 def campaign(obj: dict) -> ImportedResource | None:

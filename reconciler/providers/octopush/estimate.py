@@ -15,6 +15,7 @@ from phonenumbers import COUNTRY_CODE_TO_REGION_CODE
 from reconciler.sending.recipients import Recipient
 from reconciler.sending.sendonly import Estimate
 from reconciler.sms import segments
+from reconciler.words import plural, word
 
 CURRENCY = "EUR"
 
@@ -39,7 +40,7 @@ def local_estimate(text: str, pending: list[Recipient], prices: dict[str, Any] |
     per = segments(text).segments
     n = len(pending)
     messages = per * n
-    basis = f"local estimate: {per} segment(s) x {n:,} recipient(s)"
+    basis = f"local estimate: {plural(per, 'segment')} x {n:,} {word(n, 'recipient')}"
     if not prices:
         return Estimate(messages=messages,
                         basis=basis + "; no cost: set sms_prices for this account in "
