@@ -26,6 +26,15 @@ def write_workspace(root: Path, files: dict[str, str]) -> Path:
 
 
 EXAMPLE = Path(__file__).parent.parent / "campaigns"
+GOLDEN = Path(__file__).parent / "golden"
+
+
+def check_golden(name: str, text: str) -> None:
+    """`text` equals tests/golden/NAME; UPDATE_GOLDEN=1 rewrites the file instead."""
+    path = GOLDEN / name
+    if os.environ.get("UPDATE_GOLDEN"):
+        path.write_text(text)
+    assert text == path.read_text(), f"{name} changed; UPDATE_GOLDEN=1 rewrites it"
 #: The environment of the example workspace on real accounts, and the secrets it takes from
 #: the process environment, as ${VAR}s.
 EXAMPLE_ENV = "production"

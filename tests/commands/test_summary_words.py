@@ -3,11 +3,9 @@
 
 from __future__ import annotations
 
-import os
 import shutil
-from pathlib import Path
 
-from conftest import EXAMPLE, run_cli
+from conftest import EXAMPLE, check_golden, run_cli
 
 from reconciler.engine.actions import Action, FieldChange, SendSummary
 from reconciler.engine.executor import ApplyResult
@@ -19,15 +17,6 @@ from reconciler.render.markdown import render_markdown
 from reconciler.render.text import render_text
 from reconciler.render.view import PlanView
 from reconciler.words import plural
-
-GOLDEN = Path(__file__).parent.parent / "golden"
-
-
-def check_golden(name: str, text: str) -> None:
-    path = GOLDEN / name
-    if os.environ.get("UPDATE_GOLDEN"):
-        path.write_text(text)
-    assert text == path.read_text(), f"{name} changed; UPDATE_GOLDEN=1 rewrites it"
 
 
 def send(name: str, recipients: int, batches: int, messages: int | None) -> Action:

@@ -6,8 +6,8 @@ import json
 
 import jsonschema
 import pytest
+from conftest import check_golden
 from plans import every_kind_plan
-from test_render_text import check_golden
 
 from reconciler.engine.plan import PLAN_FORMAT_VERSION
 from reconciler.errors import CampaignctlError

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+from conftest import check_golden
 from plans import big_plan, every_kind_plan
-from test_render_text import check_golden
 
 from reconciler.render.markdown import COMMENT_MARKER, MAX_CHARS, render_markdown
 

@@ -2,22 +2,11 @@
 
 from __future__ import annotations
 
-import os
-from pathlib import Path
-
+from conftest import check_golden
 from plans import every_kind_plan
 
 from reconciler.render.text import render_text, use_color
 from reconciler.render.view import PlanView
-
-GOLDEN = Path(__file__).parent.parent / "golden"
-
-
-def check_golden(name: str, text: str) -> None:
-    path = GOLDEN / name
-    if os.environ.get("UPDATE_GOLDEN"):
-        path.write_text(text)
-    assert text == path.read_text(), f"{name} changed; UPDATE_GOLDEN=1 rewrites it"
 
 
 def test_text_golden_every_kind_of_action():
