@@ -28,10 +28,11 @@ from ruamel.yaml.error import CommentMark, MarkedYAMLError, YAMLError
 from ruamel.yaml.scalarstring import DoubleQuotedScalarString, SingleQuotedScalarString
 from ruamel.yaml.tokens import CommentToken
 
+from reconciler import workspace_files
 from reconciler.config import CONFIG_FILE
 from reconciler.errors import Diagnostic, Location
 from reconciler.kinds import ENVELOPE_ORDER
-from reconciler.yamlsource import decode_utf8, parse_text, plain
+from reconciler.yamlsource import MAX_FILE_BYTES, decode_utf8, parse_text, plain
 
 WIDTH = 4096  # never re-wrap a long line: a manifest's text is the author's
 
@@ -213,13 +214,14 @@ def yaml_files(directory: Path) -> list[Path]:
     return ([config] if config.is_file() else []) + manifest_files(directory)
 
 
-def format_file(path: Path, name: str) -> tuple[str | None, str | None, list[Diagnostic]]:
+def format_file(path: Path, name: str, root: Path | None = None,
+                ) -> tuple[str | None, str | None, list[Diagnostic]]:
     """(the file's text, its canonical text, problems); (None, None, problems) when the file
-    cannot be read as YAML."""
+    cannot be read as YAML, or (with `root`) is not a regular file inside that workspace."""
     try:
-        data = path.read_bytes()
-    except OSError as exc:
-        return None, None, [Diagnostic(Location(name), f"cannot read it ({exc.strerror})")]
+        data = workspace_files.read_bytes(path, root or path.parent, MAX_FILE_BYTES)
+    except workspace_files.FileRefused as exc:
+        return None, None, [Diagnostic(Location(name), str(exc))]
     text, bad = decode_utf8(data)
     if text is None:
         return None, None, [Diagnostic(Location(name, *bad), "not UTF-8 text (an invalid byte "
@@ -249,7 +251,7 @@ def format_directory(directory: Path, check: bool = False) -> FormatOutcome:
     outcome = FormatOutcome()
     for path in yaml_files(directory):
         name = _display(path, directory)
-        text, formatted, problems = format_file(path, name)
+        text, formatted, problems = format_file(path, name, directory)
         outcome.problems += problems
         if text is None or formatted is None:
             continue
@@ -258,7 +260,8 @@ def format_directory(directory: Path, check: bool = False) -> FormatOutcome:
             continue
         outcome.changed.append(Path(name))
         if not check:
-            tmp = path.with_name(f".{path.name}.fmt.tmp")
+            real = path.resolve()  # a link inside the workspace stays a link
+            tmp = real.with_name(f".{real.name}.fmt.tmp")
             tmp.write_text(formatted, encoding="utf-8")
-            os.replace(tmp, path)
+            os.replace(tmp, real)
     return outcome

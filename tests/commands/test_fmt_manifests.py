@@ -157,6 +157,13 @@ def test_bad_yaml_is_refused_at_file_line_col_and_the_rest_is_formatted(tmp_path
         assert "Traceback" not in r.stderr
     assert (ws / "broken.yaml").read_bytes() == broken
     assert (ws / "good.yaml").read_text() == textwrap.dedent(CANONICAL).lstrip("\n")
+    # a link out of the workspace is neither read nor rewritten (as validate refuses it)
+    outside = tmp_path / "outside.yaml"
+    outside.write_text(MESSY)
+    (ws / "link.yaml").symlink_to(outside)
+    r = campaignctl("fmt", str(ws))
+    assert f"{ws}/link.yaml: a symbolic link to outside the workspace; not read" in r.stderr
+    assert outside.read_text() == MESSY and (ws / "link.yaml").is_symlink()
     missing = campaignctl("fmt", str(tmp_path / "nowhere"))
     assert missing.exit_code != 0 and "no such directory" in missing.stderr
 
