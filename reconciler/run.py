@@ -126,5 +126,5 @@ def apply_workspace(directory: Path, *, targets: list[str] | None = None,
             # Drift a saved plan left alone (not reviewed) is no read-back failure.
             drift = ([a.address for a in again.changes if a.address not in plan.left_alone]
                      if result.ok else None)
-            return Outcome(plan, result, reads, writes, drift, read_back)
+            return Outcome(plan, result, reads, writes, drift, read_back=read_back)
     return asyncio.run(go())

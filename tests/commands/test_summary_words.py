@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import re
 import shutil
 
 from conftest import EXAMPLE, check_golden, run_cli
@@ -116,6 +117,14 @@ def test_what_a_user_reads_after_a_targeted_send_only_apply(tmp_path):
                          "Campaign/spring-sale-sms` should now show no changes; this apply "
                          "touched only Campaign/spring-sale-sms and what it depends on: run "
                          f"`campaignctl plan {ws} --env staging` for the rest of the workspace.")
+
+    # The rest: email-campaigns and scheduled-campaigns are read back over their APIs.
+    r = run_cli("apply", str(ws), "--auto-approve", env=env)
+    assert r.returncode == 0, r.stderr
+    lines = r.stdout.strip().splitlines()
+    assert re.fullmatch(r"Read-back: every object apply touched matches its manifest "
+                        r"\([2-9]\d* read calls\)\.", lines[-2]), lines[-2]
+    assert lines[-1] == f"Next: `campaignctl plan {ws} --env staging` should now show no changes."
 
 
 def test_a_campaign_whose_send_time_does_not_change_shows_the_manifests():
