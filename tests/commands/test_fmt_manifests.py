@@ -193,8 +193,9 @@ def _mangle(path: Path) -> None:
 
 
 def test_the_example_workspace_is_formatted_and_fmt_restores_it(tmp_path):
-    check = campaignctl("fmt", "--check", str(EXAMPLE))
-    assert check.exit_code == 0, check.stdout + check.stderr
+    for written in (EXAMPLE, REPO / "reconciler" / "templates" / "workspace"):  # and `init`'s
+        check = campaignctl("fmt", "--check", str(written))
+        assert check.exit_code == 0, check.stdout + check.stderr
 
     ws = tmp_path / "campaigns"
     shutil.copytree(EXAMPLE, ws, ignore=shutil.ignore_patterns(".campaignctl"))
