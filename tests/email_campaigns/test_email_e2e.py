@@ -304,7 +304,7 @@ def test_live_opt_outs_are_kept_and_removed_only_by_opt_in(tmp_path, sandbox_ser
     plan = cli("plan", str(ws))
     assert "~ update OptOutList/unsubscribed" in plan.stdout
     assert "opt-outs: +1 -0" in plan.stdout
-    assert "opt-outs recorded live are not in the manifest and stay" in plan.stdout
+    assert "1 opt-out recorded live is not in the manifest and stays" in plan.stdout
     apply(ws)
     emails = {o["email"].lower() for o in api(sandbox_server, "GET", "/email/optout/").json()}
     assert {"walked.away@example.com", "late.comer@example.com"} <= emails
