@@ -69,7 +69,7 @@ def check_output(name: str, code: int, output: str) -> None:
     if case.position:
         assert POSITIONED.search(output), output
     for line in output.splitlines():  # one `where: message` line per problem
-        assert re.match(r"^\S+(:\d+:\d+)?: \S|^\d+ error\(s\)\.$", line), line
+        assert re.match(r"^\S+(:\d+:\d+)?: \S|^\d+ errors?\.$", line), line
 
 
 @pytest.mark.parametrize("command", ["validate", "plan", "apply"])
