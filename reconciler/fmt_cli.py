@@ -7,6 +7,7 @@ from pathlib import Path
 
 import click
 
+from reconciler.cli_options import env_option
 from reconciler.fmt import format_directory
 from reconciler.words import plural, word
 
@@ -16,11 +17,13 @@ from reconciler.words import plural, word
 @click.option("--check", is_flag=True,
               help="Change nothing: list the files that are not formatted and exit 1 if any "
                    "(for pre-commit and CI).")
-def fmt(directory: Path, check: bool) -> None:
+@env_option
+def fmt(directory: Path, check: bool, environment: str | None) -> None:
     """Rewrite the workspace's YAML files in the canonical layout (comments kept).
 
     Envelope keys in order (kind, name, provider, for_each, lifecycle, spec), two-space
-    indentation, double quotes. Prints each file it changed (--check: would change)."""
+    indentation, double quotes. Prints each file it changed (--check: would change).
+    The files are the same for every environment: --env changes nothing here."""
     if not directory.is_dir():
         raise click.UsageError(f"{directory}: no such directory")
     outcome = format_directory(directory, check=check)

@@ -217,4 +217,5 @@ def test_every_workspace_command_takes_env():
 
     without = sorted(name for name, command in commands(cli)
                      if not any(p.name == "environment" for p in command.params))
-    assert without == ["sandbox serve", "schema"]  # neither reads a workspace
+    # none reads a workspace (show reads a plan file, which names its environment)
+    assert without == ["completion", "sandbox serve", "schema", "show"]
