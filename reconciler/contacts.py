@@ -228,48 +228,67 @@ class CsvProblem(NamedTuple):
     shown: str | None = None  # with the address, for --show-contacts
 
 
+class _Columns(NamedTuple):
+    """Where each field is in a CSV's rows (-1: no such column)."""
+    index: list[int]
+    width: int
+
+    def get(self, field: str) -> int:
+        return self.index[FIELDS.index(field)]
+
+
+def _columns(reader: Iterator[list[str]]) -> _Columns | CsvProblem:
+    """The header row, checked: the column layout, or what is wrong with it."""
+    try:
+        header = next(reader)
+    except StopIteration:
+        return CsvProblem(1, 1, "empty CSV: expected a header row")
+    except (csv.Error, UnicodeDecodeError) as exc:
+        return CsvProblem(1, 1, f"unreadable CSV: {exc}")
+    columns = [h.strip().lower() for h in header]
+    unknown = [c for c in columns if c not in FIELDS]
+    if unknown or not ({"email", "phone"} & set(columns)):
+        msg = (f"unknown column(s) {', '.join(header_names(columns, unknown))}" if unknown
+               else "needs an `email` or `phone` column")
+        return CsvProblem(1, 1, f"{msg}; columns are {', '.join(FIELDS)}")
+    return _Columns([columns.index(f) if f in columns else -1 for f in FIELDS], len(columns))
+
+
+def _row_problem(row: list[str], width: int) -> str | None:
+    """Why a row with no email and no phone, or the wrong width, is wrong (None: a blank
+    row, skipped)."""
+    if not row or all(not c.strip() for c in row):
+        return None
+    if len(row) != width:
+        return f"expected {width} columns, got {len(row)}"
+    return "a contact needs an email or a phone"
+
+
 def read_csv(path: Path) -> Iterator[tuple[int, Contact | CsvProblem]]:
     """(line number, Contact or problem) for each row; the header is checked first."""
     with open_csv(path) as fh:
         reader = csv.reader(bounded_lines(fh))
-        try:
-            header = next(reader)
-        except StopIteration:
-            yield 1, CsvProblem(1, 1, "empty CSV: expected a header row")
-            return
-        except (csv.Error, UnicodeDecodeError) as exc:
-            yield 1, CsvProblem(1, 1, f"unreadable CSV: {exc}")
-            return
-        columns = [h.strip().lower() for h in header]
-        unknown = [c for c in columns if c not in FIELDS]
-        if unknown or not ({"email", "phone"} & set(columns)):
-            msg = (f"unknown column(s) {', '.join(header_names(columns, unknown))}" if unknown
-                   else "needs an `email` or `phone` column")
-            yield 1, CsvProblem(1, 1, f"{msg}; columns are {', '.join(FIELDS)}")
+        cols = _columns(reader)
+        if isinstance(cols, CsvProblem):
+            yield 1, cols
             return
         # Fast row path: each field by its column index, straight into the tuple.
-        index = [columns.index(f) if f in columns else -1 for f in FIELDS]
-        ie, ip = index[0], index[1]
-        rest = [(n, i) for n, i in enumerate(index) if n > 1 and i >= 0]
-        width = len(columns)
+        ie, ip = cols.index[0], cols.index[1]
+        rest = [(n, i) for n, i in enumerate(cols.index) if n > 1 and i >= 0]
+        width = cols.width
         new = tuple.__new__
         try:
             for row in reader:
-                if len(row) != width:
-                    if not row or all(not c.strip() for c in row):
-                        continue
-                    yield reader.line_num, CsvProblem(reader.line_num, 1,
-                                                      f"expected {width} columns, got {len(row)}")
-                    continue
-                values: list[str | None] = [None] * len(FIELDS)
-                for n, i in rest:
-                    values[n] = row[i].strip() or None
-                email = row[ie].strip() if ie >= 0 else ""
-                phone = row[ip].strip() if ip >= 0 else ""
-                if not email and not phone:
-                    if any(v is not None for v in values) or any(c.strip() for c in row):
-                        yield reader.line_num, CsvProblem(reader.line_num, 1,
-                                                          "a contact needs an email or a phone")
+                if len(row) == width:
+                    values: list[str | None] = [None] * len(FIELDS)
+                    for n, i in rest:
+                        values[n] = row[i].strip() or None
+                    email = row[ie].strip() if ie >= 0 else ""
+                    phone = row[ip].strip() if ip >= 0 else ""
+                if len(row) != width or (not email and not phone):
+                    problem = _row_problem(row, width)
+                    if problem is not None:
+                        yield reader.line_num, CsvProblem(reader.line_num, 1, problem)
                     continue
                 try:
                     values[0] = normalize_email(email) if email else None
@@ -283,6 +302,55 @@ def read_csv(path: Path) -> Iterator[tuple[int, Contact | CsvProblem]]:
                 yield reader.line_num, new(Contact, values)
         except (csv.Error, UnicodeDecodeError) as exc:
             yield reader.line_num, CsvProblem(reader.line_num, 1, f"unreadable CSV: {exc}")
+
+
+def scan_csv(path: Path, emails: EmailSet, problem: Callable[[CsvProblem], None]) -> None:
+    """read_csv's checks on every row, for a summary only: each valid row's email and name
+    go into `emails`, each problem to `problem`, and no Contact is built (this is the pass
+    every validate and plan makes over every CSV)."""
+    with open_csv(path) as fh:
+        reader = csv.reader(bounded_lines(fh))
+        cols = _columns(reader)
+        if isinstance(cols, CsvProblem):
+            problem(cols)
+            return
+        ie, ip, i1, i2, iz = (cols.get(f) for f in ("email", "phone", "first_name",
+                                                     "last_name", "timezone"))
+        width = cols.width
+        seen, digest = emails.seen, 0
+        norm_email, norm_phone = normalize_email, normalize_phone
+        try:
+            for row in reader:
+                if len(row) == width:
+                    email = row[ie].strip() if ie >= 0 else ""
+                    phone = row[ip].strip() if ip >= 0 else ""
+                    if email or phone:
+                        try:
+                            email = norm_email(email) if email else ""
+                            if phone:
+                                norm_phone(phone)
+                            if iz >= 0 and (zone := row[iz].strip()):
+                                normalize_zone(zone)
+                        except ContactError as exc:
+                            line = reader.line_num
+                            problem(CsvProblem(line, 1, f"row {line}: {exc.message}",
+                                               exc.shown))
+                            continue
+                        if email and email not in seen:
+                            seen.add(email)
+                            first = row[i1].strip() if i1 >= 0 else ""
+                            last = row[i2].strip() if i2 >= 0 else ""
+                            digest += hash((email, f"{first} {last}" if first and last
+                                            else first or last))
+                        continue
+                reason = _row_problem(row, width)
+                if reason is not None:
+                    problem(CsvProblem(reader.line_num, 1, reason))
+        except (csv.Error, UnicodeDecodeError) as exc:
+            problem(CsvProblem(reader.line_num, 1, f"unreadable CSV: {exc}"))
+        finally:
+            emails.count = len(seen)
+            emails.digest = (emails.digest + digest) & _MASK
 
 
 _MASK = (1 << 64) - 1

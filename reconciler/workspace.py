@@ -12,7 +12,7 @@ from pydantic import BaseModel, ValidationError
 
 from reconciler import workspace_files
 from reconciler.config import CONFIG_FILE, WorkspaceConfig, load_config
-from reconciler.contacts import Contact, ContactError, CsvProblem, EmailSet, read_csv
+from reconciler.contacts import Contact, ContactError, CsvProblem, EmailSet, read_csv, scan_csv
 from reconciler.errors import Diagnostic, Location
 from reconciler.foreach import Template, expand
 from reconciler.kinds import Envelope, Lifecycle, spec_model
@@ -82,14 +82,12 @@ class Resource:
                     emails.add(c.email, c.name)
             path = self.csv_path()
             if path is not None and path.exists():  # opening words why it is not a file
-                for _, row in read_csv(path):
-                    if isinstance(row, CsvProblem):
-                        if len(out.problems) < MAX_CSV_PROBLEMS:
-                            out.problems.append(row)
-                        else:
-                            out.extra += 1
-                    elif row.email:
-                        emails.add(row.email, row.name)
+                def problem(p: CsvProblem) -> None:
+                    if len(out.problems) < MAX_CSV_PROBLEMS:
+                        out.problems.append(p)
+                    else:
+                        out.extra += 1
+                scan_csv(path, emails, problem)
             out.emails = emails.summary()
             self._scan = out
         return self._scan
