@@ -13,6 +13,7 @@ import csv
 import errno
 import fcntl
 import io
+import itertools
 import os
 import stat
 from collections.abc import Iterator
@@ -145,8 +146,12 @@ def open_csv(path: Path) -> IO[str]:
 def bounded_lines(fh: IO[str], limit: int = MAX_CSV_LINE) -> Iterator[str]:
     """The lines of `fh` (split as `open(newline="")` splits them), none longer than
     `limit` characters: a one-line file of a gigabyte is refused at its first `limit`
-    characters instead of filling memory. Read in chunks of `limit` and split in C, so the
-    bound costs next to nothing per row."""
+    characters instead of filling memory. Read in chunks of `limit`, split in C and
+    chained in C, so the bound costs nothing per row."""
+    return itertools.chain.from_iterable(_bounded_chunks(fh, limit))
+
+
+def _bounded_chunks(fh: IO[str], limit: int) -> Iterator[list[str]]:
     carry, read = "", fh.read
     while chunk := read(limit):
         lines = io.StringIO(carry + chunk if carry else chunk, newline="").readlines()
@@ -155,9 +160,9 @@ def bounded_lines(fh: IO[str], limit: int = MAX_CSV_LINE) -> Iterator[str]:
             raise csv.Error(f"a line longer than {limit:,} characters (the limit for a CSV "
                             "row)")
         carry = lines.pop() if not lines[-1].endswith("\n") else ""
-        yield from lines
+        yield lines
     if carry:
-        yield carry
+        yield [carry]
 
 
 def header_names(columns: list[str], unknown: list[str]) -> list[str]:

@@ -261,6 +261,26 @@ def test_csv_groups_in_sync_in_another_order_and_case_make_no_write(tmp_path):
     assert writes == []
 
 
+@pytest.mark.parametrize("extra", [
+    [],  # the usual shape
+    [{"name": "no email"}, {"email": None}, {"email": ""}, "not an object"],  # odd entries
+])
+def test_a_live_duplicate_keeps_its_first_entry_as_the_vendor_does(tmp_path, extra):
+    # The live list holds al@ twice (case differs): the first entry is the one that counts.
+    live_a = [{"email": "Al@Example.com", "name": "Al X"}, *extra,
+              {"email": "al@example.com", "name": "Someone else"},
+              {"email": "bo@example.com"}]
+    groups = [{"$_id": oid("g1"), "tag": "A", "contacts": live_a},
+              {"$_id": oid("g2"), "tag": "B", "contacts": []}]
+    files = {"a.csv": "email,first_name,last_name\nal@example.com,Al,X\nbo@example.com,,\n",
+             "b.csv": "email\n"}
+    assert csv_run(tmp_path, groups, files) == []
+    files["a.csv"] = "email,first_name\nal@example.com,Someone else\nbo@example.com,\n"
+    writes = csv_run(tmp_path, groups, files)
+    assert shape(writes) == ["POST /email/contact/bulk/update/?_id=g1"]
+    assert "Someone else" in uploaded(writes[0]) and "bo@" not in uploaded(writes[0])
+
+
 def test_a_renamed_and_a_removed_contact_move_only_those_rows(tmp_path):
     rows = "".join(f"u{i}@example.com,U{i}\n" for i in range(50))
     live_rows = [{"email": f"u{i}@example.com", "name": f"U{i}"} for i in range(50)]

@@ -651,11 +651,14 @@ def _day_of(stamp: str) -> date | None:
 def _compact_group(group: dict, expected: dict[tuple[str, Any], Any]) -> dict:
     """A live group without its contact list: their summary, and the email->name map only
     when it differs from what the manifests want (the diff then needs every entry)."""
-    names: dict[str, str] = {}
-    for c in group.get("contacts") or []:
-        email = c.get("email") if isinstance(c, dict) else None
-        if email:
-            names.setdefault(email.lower(), c.get("name") or "")
+    contacts = group.get("contacts") or []
+    try:
+        # The usual shape in one comprehension; walked backwards so that the first entry
+        # of an email is the one kept, as the vendor keeps it.
+        names = {c["email"].lower(): c.get("name") or "" for c in reversed(contacts)}
+        names.pop("", None)
+    except (KeyError, TypeError, AttributeError):
+        names = _group_names(contacts)
     out = {k: v for k, v in group.items() if k != "contacts"}
     out["contact_summary"] = summary = summarize(names)
     try:
@@ -665,8 +668,20 @@ def _compact_group(group: dict, expected: dict[tuple[str, Any], Any]) -> dict:
     want = expected.get(("id", gid))
     if want is None and gid not in expected[("bound", None)]:
         want = expected.get(("tag", group.get("tag")))
-    out["contact_names"] = None if want == summary else names
+    # The diff walks the differing map in the vendor's order.
+    out["contact_names"] = None if want == summary else _group_names(contacts)
     return out
+
+
+def _group_names(contacts: list) -> dict[str, str]:
+    """A live group's email->name map in the vendor's order (first entry of an email kept),
+    whatever shape its entries have."""
+    names: dict[str, str] = {}
+    for c in contacts:
+        email = c.get("email") if isinstance(c, dict) else None
+        if email:
+            names.setdefault(email.lower(), c.get("name") or "")
+    return names
 
 
 def _rows(contacts: dict[str, str]) -> list[dict[str, str]]:
