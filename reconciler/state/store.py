@@ -284,6 +284,17 @@ class SqliteStore(Store):
         self.db.execute("PRAGMA synchronous=FULL")
         self.db.executescript(SCHEMA)
 
+    def thread_writer(self) -> SqliteStore:
+        """A second connection to this state for writes made from a worker thread (the send
+        ledger's group commits, so their fsync does not stall the event loop): it never
+        shares a transaction with this connection, and SQLite serialises the two."""
+        other = object.__new__(SqliteStore)
+        other.path, other.where, other._held, other._lock_files = self.path, self.where, set(), {}
+        other.db = sqlite3.connect(self.path, timeout=30, isolation_level=None,
+                                   check_same_thread=False)
+        other.db.execute("PRAGMA synchronous=FULL")
+        return other
+
     @staticmethod
     def holds_state(path: Path) -> bool:
         """Whether the file is a campaignctl state (checked read-only: nothing is created)."""
