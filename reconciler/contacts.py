@@ -304,10 +304,12 @@ def read_csv(path: Path) -> Iterator[tuple[int, Contact | CsvProblem]]:
             yield reader.line_num, CsvProblem(reader.line_num, 1, f"unreadable CSV: {exc}")
 
 
-def scan_csv(path: Path, emails: EmailSet, problem: Callable[[CsvProblem], None]) -> None:
+def scan_csv(path: Path, emails: EmailSet | None, problem: Callable[[CsvProblem], None],
+             ) -> None:
     """read_csv's checks on every row, for a summary only: each valid row's email and name
-    go into `emails`, each problem to `problem`, and no Contact is built (this is the pass
-    every validate and plan makes over every CSV)."""
+    go into `emails` (None: checks only, as `validate` needs), each problem to `problem`,
+    and no Contact is built (this is the pass every validate and plan makes over every
+    CSV)."""
     with open_csv(path) as fh:
         reader = csv.reader(bounded_lines(fh))
         cols = _columns(reader)
@@ -317,7 +319,8 @@ def scan_csv(path: Path, emails: EmailSet, problem: Callable[[CsvProblem], None]
         ie, ip, i1, i2, iz = (cols.get(f) for f in ("email", "phone", "first_name",
                                                      "last_name", "timezone"))
         width = cols.width
-        seen, digest = emails.seen, 0
+        keep = emails is not None
+        seen, digest = emails.seen if keep else set(), 0
         norm_email, norm_phone = normalize_email, normalize_phone
         try:
             for row in reader:
@@ -336,7 +339,7 @@ def scan_csv(path: Path, emails: EmailSet, problem: Callable[[CsvProblem], None]
                             problem(CsvProblem(line, 1, f"row {line}: {exc.message}",
                                                exc.shown))
                             continue
-                        if email and email not in seen:
+                        if keep and email and email not in seen:
                             seen.add(email)
                             first = row[i1].strip() if i1 >= 0 else ""
                             last = row[i2].strip() if i2 >= 0 else ""
@@ -349,8 +352,9 @@ def scan_csv(path: Path, emails: EmailSet, problem: Callable[[CsvProblem], None]
         except (csv.Error, UnicodeDecodeError) as exc:
             problem(CsvProblem(reader.line_num, 1, f"unreadable CSV: {exc}"))
         finally:
-            emails.count = len(seen)
-            emails.digest = (emails.digest + digest) & _MASK
+            if keep:
+                emails.count = len(seen)
+                emails.digest = (emails.digest + digest) & _MASK
 
 
 _MASK = (1 << 64) - 1

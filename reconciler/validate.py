@@ -92,7 +92,8 @@ def check_account(ws: Workspace, r: Resource) -> list[Diagnostic]:
     return out
 
 
-def check_csv(r: Resource, show_contacts: bool = False) -> list[Diagnostic]:
+def check_csv(r: Resource, show_contacts: bool = False, summary: bool = True,
+              ) -> list[Diagnostic]:
     try:
         path = r.csv_path()
     except FileRefused as exc:
@@ -103,7 +104,7 @@ def check_csv(r: Resource, show_contacts: bool = False) -> list[Diagnostic]:
         return [Diagnostic(r.locate("file"), f"{r.address}: CSV file {shown(r.spec.file)} not "
                                              f"found next to the manifest")]
     try:
-        scan = r.scan()
+        scan = r.scan(summary)  # the summary is for the diff: plan and apply
     except FileRefused as exc:
         return [Diagnostic(r.locate("file"), f"{r.address}: {exc}")]
     display = str(Path(r.doc.path).parent / r.spec.file)
@@ -127,13 +128,14 @@ def sms_notes(r: Resource) -> list[Diagnostic]:
                        f"({count.encoding}, {count.units} units)", severity="note")]
 
 
-def validate_workspace(ws: Workspace, show_contacts: bool = False) -> list[Diagnostic]:
+def validate_workspace(ws: Workspace, show_contacts: bool = False, summaries: bool = True,
+                       ) -> list[Diagnostic]:
     out: list[Diagnostic] = []
     for r in ws.ordered():
         out += check_account(ws, r)
         out += check_references(ws, r)
         out += check_same_account(ws, r)
-        out += check_csv(r, show_contacts)
+        out += check_csv(r, show_contacts, summaries)
         out += sms_notes(r)
         out += validate_campaign(ws, r)
         account = ws.config.accounts.get(r.provider)
@@ -152,7 +154,7 @@ def validate_directory(directory: Path, env: dict[str, str] | None = None,
     ws, diagnostics = load_workspace(directory, env, environment, offline=offline,
                                      show_contacts=show_contacts)
     if ws is not None:
-        diagnostics += validate_workspace(ws, show_contacts)
+        diagnostics += validate_workspace(ws, show_contacts, summaries=not offline)
     return ws, sorted(diagnostics, key=lambda d: (d.location.path, d.location.line,
                                                   d.location.col))
 

@@ -29,6 +29,7 @@ class CsvScan:
     problems: list[CsvProblem] = field(default_factory=list)
     extra: int = 0  # problems beyond MAX_CSV_PROBLEMS
     emails: tuple[int, int] = (0, 0)  # EmailSet.summary() of the contacts with an email
+    summarized: bool = True  # False: checked only (`validate`), `emails` not computed
 
 
 @dataclass
@@ -70,11 +71,12 @@ class Resource:
         return [workspace_files.confined(n, self.directory, self.root or self.directory)
                 for n in names if n]
 
-    def scan(self) -> CsvScan:
+    def scan(self, summary: bool = True) -> CsvScan:
         """One pass over the inline contacts and the CSV, done once per command: the CSV's
-        problems (for validate) and the email->name set's summary (for the diff)."""
-        if self._scan is None:
-            out = CsvScan()
+        problems (for validate) and the email->name set's summary (for the diff; `summary`
+        False: the problems only)."""
+        if self._scan is None or (summary and not self._scan.summarized):
+            out = CsvScan(summarized=summary)
             emails = EmailSet()
             for entry in getattr(self.spec, "contacts", []):
                 c = entry.contact()
@@ -87,7 +89,7 @@ class Resource:
                         out.problems.append(p)
                     else:
                         out.extra += 1
-                scan_csv(path, emails, problem)
+                scan_csv(path, emails if summary else None, problem)
             out.emails = emails.summary()
             self._scan = out
         return self._scan

@@ -122,3 +122,20 @@ def test_validate_json(tmp_path):
         "message": "row 3: invalid phone number: not a valid number"}
     r = run_cli("validate", str(EXAMPLE), "--format", "json", "--env", "staging")
     assert r.returncode == 0 and json.loads(r.stdout)["valid"] is True
+
+
+def test_validate_checks_rows_without_the_summary_that_plan_then_computes(tmp_path):
+    from reconciler.workspace import load_workspace
+
+    ws_dir = write_workspace(tmp_path / "ws", {
+        "campaignctl.yaml": "providers:\n  mail: {type: email-campaigns, base_url: sandbox}\n",
+        "g.yaml": "kind: ContactGroup\nname: g\nprovider: mail\nspec: {title: G, file: g.csv}\n",
+        "g.csv": "email\na@example.com\nnot-an-email\nb@example.com\n"})
+    ws, _ = load_workspace(ws_dir)
+    group = ws.get("ContactGroup", "g")
+    checked = group.scan(summary=False)
+    assert [p.line for p in checked.problems] == [3] and not checked.summarized
+    full = group.scan()
+    assert full.summarized and full.emails[0] == 2
+    assert [p.line for p in full.problems] == [3]
+    assert group.scan(summary=False) is full  # one pass per command once summarized
