@@ -13,7 +13,7 @@ scheduled-campaigns campaigns read by id), served by the sandbox over real HTTP 
   and a second apply with nothing to do: peak RSS and the write count of each;
 - `campaignctl plan` with nothing to change, and the reference client: the same
   unavoidable reads (5 listings, one GET per scheduled campaign) with httpx, the same CSV
-  parsing (csv module, column indexes, one compiled email check, an email->name map per
+  parsing (csv module, column indexes, validate's own email check, an email->name map per
   group) and the comparison. Walls, their ratio, peak RSS of each, request counts.
 
 `--before DIR` runs the same steps with the code in DIR too (e.g. `git archive main`
@@ -45,7 +45,6 @@ sys.path.insert(0, str(ROOT / "benchmarks"))
 import plan_scale  # noqa: E402
 
 SCHEDULED = 200  # scheduled-campaigns campaigns: one GET each (the API has no listing)
-EMAIL_RE = re.compile(r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~.-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+")
 
 
 # -- the workspace ----------------------------------------------------------------------------
@@ -142,18 +141,20 @@ def reference(ws: Path, url: str) -> int:
         "SELECT remote_id FROM bindings WHERE account = 'sched' AND kind = 'Campaign'")]
     db.close()
 
+    # The same email check as validate's (syntax, domain), as validate_memory's reference.
+    from reconciler.contacts import ContactError, normalize_email
+
     def parse(file: str) -> dict[str, str]:
         out: dict[str, str] = {}
         with open(ws / file, newline="", encoding="utf-8-sig") as fh:
             reader = csv.reader(fh)
             cols = [h.strip().lower() for h in next(reader)]
             ie, i1, i2 = cols.index("email"), cols.index("first_name"), cols.index("last_name")
-            match = EMAIL_RE.fullmatch
             for row in reader:
-                email = row[ie].strip()
-                if not match(email):
-                    raise SystemExit(f"bad email {email!r}")
-                email = email.lower()
+                try:
+                    email = normalize_email(row[ie])
+                except ContactError:
+                    raise SystemExit(f"bad email in {file}") from None
                 if email not in out:
                     out[email] = f"{row[i1].strip()} {row[i2].strip()}".strip()
         return out
