@@ -52,6 +52,9 @@ def send(code: Path | None, recipients: int, latency: float, tmp: Path) -> dict:
         server.post("/_sandbox/faults", {"rules": [
             {"kind": "latency", "seconds": latency}]}).raise_for_status()
         ws = sms_workspace(tmp / "ws", server.url, recipients, send_at="now")
+        # An alert (transactional) send: the send windows would refuse marketing at night.
+        manifest = ws / "sms.yaml"
+        manifest.write_text(manifest.read_text().replace("purpose: wholesale", "purpose: alert"))
         rtt = one_frame_round_trip(server.url)
         httpx.delete(server.url + "/_sandbox/requests")
         start = time.perf_counter()
