@@ -70,6 +70,14 @@ def _scrub(detail: str, value: str) -> str:
     return detail
 
 
+#: The shape of every address the checks below accept, as JSON Schema patterns (ECMA-262 and
+#: Python alike): the schemas for editors carry them, and the checks apply them first, so the
+#: two cannot disagree on what they test. email-validator and phonenumbers check the rest.
+EMAIL_SHAPE = r"^\s*[^\s@]+@[^\s@]+\.[^\s@]+\s*$"
+PHONE_SHAPE = r"^\s*\+[0-9][0-9 ().-]*[0-9]\s*$"  # E.164: + country code, digits, separators
+ADDRESS_SHAPE = rf"(?:{EMAIL_SHAPE})|(?:{PHONE_SHAPE})"  # an opt-out entry
+_EMAIL_SHAPE, _PHONE_SHAPE = re.compile(EMAIL_SHAPE), re.compile(PHONE_SHAPE)
+
 # The plain ASCII dot-atom local part almost every address has (RFC 5322 atext).
 _ATOM_LOCAL = re.compile(r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(?:\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*")
 
@@ -95,6 +103,8 @@ def normalize_email(value: str) -> str:
         result = validate_email(text, check_deliverability=False)
     except EmailNotValidError as exc:
         raise ContactError(f"invalid email: {printable(_scrub(str(exc), text))}", text) from None
+    if not _EMAIL_SHAPE.fullmatch(text):
+        raise ContactError("invalid email: expected name@domain.tld", text)
     return result.normalized.lower()
 
 
@@ -103,7 +113,7 @@ def normalize_phone(value: str) -> str:
     raw = value.strip()
     if raw[1:].isdigit() and raw.isascii() and raw[:1] == "+" and _valid_e164_digits(raw):
         return raw  # already canonical: the full parse below would give the same string
-    if not raw.startswith("+"):
+    if not _PHONE_SHAPE.fullmatch(raw):
         raise ContactError("invalid phone number: not in E.164 format (+<country><number>)",
                            raw)
     try:

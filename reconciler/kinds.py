@@ -18,6 +18,7 @@ from pydantic import (
     Field,
     ValidationError,
     ValidatorFunctionWrapHandler,
+    WithJsonSchema,
     WrapValidator,
     create_model,
     field_validator,
@@ -25,6 +26,9 @@ from pydantic import (
 )
 
 from reconciler.contacts import (
+    ADDRESS_SHAPE,
+    EMAIL_SHAPE,
+    PHONE_SHAPE,
     Contact,
     ContactError,
     normalize_address,
@@ -32,12 +36,21 @@ from reconciler.contacts import (
     normalize_phone,
     normalize_zone,
 )
-from reconciler.policy.zones import known_zone
+from reconciler.policy.zones import known_zone, zone_names
 from reconciler.providers.catalog import VENDORS, vendor_options
 
+# The rules below are written once and used twice: by the validators, and by the JSON
+# Schemas for editors (reconciler/schema.py), as patterns, lengths and enums.
 NAME_PATTERN = r"^[a-z0-9]([a-z0-9._-]{0,62}[a-z0-9])?$"
-SMS_SENDER = re.compile(r"^[A-Za-z0-9]{3,11}$")
+SMS_SENDER_PATTERN = r"^[A-Za-z0-9]{3,11}$"
+SMS_SENDER = re.compile(SMS_SENDER_PATTERN)
 SMS_MAX_CHARS = 1224
+#: A send time as written: ISO 8601 date and time with its UTC offset (or Z)
+SEND_TIME_PATTERN = (r"^[0-9]{4}-[0-9]{2}-[0-9]{2}[Tt ][0-9]{2}:[0-9]{2}(:[0-9]{2}([.,][0-9]+)?)?"
+                     r"([Zz]|[+-][0-9]{2}:?[0-9]{2})$")
+SEND_TIME = re.compile(SEND_TIME_PATTERN)
+LOCAL_TIME_PATTERN = r"^([01][0-9]|2[0-3]):[0-5][0-9]$"
+DATE_PATTERN = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$"
 MIN_TIME = datetime(1970, 1, 2, tzinfo=UTC)
 MAX_TIME = datetime(9998, 12, 31, tzinfo=UTC)
 
@@ -80,12 +93,30 @@ def _phone(v: str | None) -> str | None:
     return normalize_phone(v) if v is not None else None
 
 
+def one_of_fields(fields: tuple[str, ...]) -> dict[str, Any]:
+    """The schema of "at least one of these fields, non-empty"."""
+    return {"anyOf": [{"required": [f], "properties": {f: {"type": "string", "minLength": 1}}}
+                      for f in fields]}
+
+
+#: one time zone name: the same list validate checks (the tzdata package's)
+ZONE_SCHEMA = WithJsonSchema({"type": "string", "enum": list(zone_names()),
+                              "description": "An IANA time zone, e.g. Europe/Paris"})
+Zone = Annotated[str, ZONE_SCHEMA]
+ADDRESSES = ("email", "sms_id", "phone")  # a sender has at least one
+CONTACT_ADDRESSES = ("email", "phone")  # and so does a contact
+
+
 class SenderSpec(Strict):
     description: str | None = Field(None, description="A friendly name for the sender")
-    email: str | None = Field(None, description="From address for email")
+    email: str | None = Field(None, description="From address for email",
+                              json_schema_extra={"pattern": EMAIL_SHAPE})
     name: str | None = Field(None, description="Display name shown with the from address")
-    sms_id: str | None = Field(None, description="Alphanumeric SMS sender, 3-11 letters/digits")
-    phone: str | None = Field(None, description="Sender phone number in E.164 (WhatsApp/SMS)")
+    sms_id: str | None = Field(None, description="Alphanumeric SMS sender, 3-11 letters/digits",
+                               json_schema_extra={"pattern": SMS_SENDER_PATTERN})
+    phone: str | None = Field(None, description="Sender phone number in E.164 (WhatsApp/SMS)",
+                              json_schema_extra={"pattern": PHONE_SHAPE})
+    model_config = ConfigDict(json_schema_extra=lambda s: s.update(one_of_fields(ADDRESSES)))
 
     _v_email = field_validator("email")(classmethod(lambda cls, v: _email(v)))
     _v_phone = field_validator("phone")(classmethod(lambda cls, v: _phone(v)))
@@ -93,20 +124,24 @@ class SenderSpec(Strict):
     @field_validator("sms_id")
     @classmethod
     def _sms_id(cls, v: str | None) -> str | None:
-        if v is not None and not SMS_SENDER.match(v):
+        if v is not None and not SMS_SENDER.fullmatch(v):
             raise ValueError(f"SMS sender {v!r} must be 3 to 11 letters or digits (a-z, A-Z, 0-9)")
         return v
 
     @model_validator(mode="after")
     def _one_address(self) -> SenderSpec:
-        if not (self.email or self.sms_id or self.phone):
+        if not any(getattr(self, f) for f in ADDRESSES):
             raise ValueError("a sender needs an email, an sms_id or a phone")
         return self
 
 
 class ContactEntry(Strict):
-    email: str | None = None
-    phone: str | None = None
+    model_config = ConfigDict(
+        json_schema_extra=lambda s: s.update(one_of_fields(CONTACT_ADDRESSES)))
+
+    email: str | None = Field(None, json_schema_extra={"pattern": EMAIL_SHAPE})
+    phone: str | None = Field(None, description="E.164, e.g. +33612345678",
+                              json_schema_extra={"pattern": PHONE_SHAPE})
     first_name: str | None = None
     last_name: str | None = None
     param1: str | None = None
@@ -114,7 +149,7 @@ class ContactEntry(Strict):
     param3: str | None = None
     param4: str | None = None
     param5: str | None = None
-    timezone: str | None = Field(None, description="The contact's IANA time zone (send windows "
+    timezone: Zone | None = Field(None, description="The contact's IANA time zone (send windows "
                                                    "and local-time sends); default: from the "
                                                    "phone number, else the campaign's")
 
@@ -125,7 +160,7 @@ class ContactEntry(Strict):
 
     @model_validator(mode="after")
     def _addressable(self) -> ContactEntry:
-        if not (self.email or self.phone):
+        if not any(getattr(self, f) for f in CONTACT_ADDRESSES):
             raise ValueError("a contact needs an email or a phone")
         return self
 
@@ -142,12 +177,15 @@ class ContactGroupSpec(Strict):
 
 
 class OptOutListSpec(Strict):
-    entries: list[str] = Field(default_factory=list, description="Emails or E.164 phone numbers")
+    entries: list[str] = Field(default_factory=list, description="Emails or E.164 phone numbers",
+                               json_schema_extra={"items": {"type": "string",
+                                                            "pattern": ADDRESS_SHAPE}})
     file: str | None = Field(None, description="CSV next to the manifest with an email or phone column")
     opt_in: list[str] = Field(
         default_factory=list,
         description="Addresses explicitly re-subscribed: removed from the live list. Opt-outs "
-                    "recorded live are otherwise never removed.")
+                    "recorded live are otherwise never removed.",
+        json_schema_extra={"items": {"type": "string", "pattern": ADDRESS_SHAPE}})
 
     @field_validator("entries", "opt_in")
     @classmethod
@@ -161,7 +199,34 @@ class OptOutListSpec(Strict):
         return out
 
 
+#: the fields each channel's content takes (the other channel's are refused)
+CHANNEL_FIELDS = {"email": ("subject", "body", "body_file", "template"), "sms": ("text",)}
+EMAIL_BODY = ("body", "body_file", "template")  # an email has one of these...
+EMAIL_BODY_EXCLUSIVE = ("body", "body_file")  # ...and not both of these
+
+
+def _channel_schema(schema: dict[str, Any]) -> None:
+    """MessageSpec._channel_fields as JSON Schema conditions, from the same tables."""
+    rules = []
+    for channel, own in CHANNEL_FIELDS.items():
+        others = [f for c, fs in CHANNEL_FIELDS.items() if c != channel for f in fs]
+        then: dict[str, Any] = {"properties": {f: {"type": "null"} for f in others}}
+        if channel == "email":
+            then["required"] = ["subject"]
+            then["properties"]["subject"] = {"type": "string", "minLength": 1}
+            then["anyOf"] = one_of_fields(EMAIL_BODY)["anyOf"]
+            then["not"] = {"required": list(EMAIL_BODY_EXCLUSIVE)}
+        else:
+            then["required"] = list(own)
+            then["properties"]["text"] = {"type": "string", "minLength": 1}
+        rules.append({"if": {"properties": {"channel": {"const": channel}},
+                             "required": ["channel"]}, "then": then})
+    schema["allOf"] = rules
+
+
 class MessageSpec(Strict):
+    model_config = ConfigDict(json_schema_extra=_channel_schema)
+
     channel: Literal["email", "sms"]
     subject: str | None = Field(None, description="Email subject")
     body: str | None = Field(None, description="Email body")
@@ -170,21 +235,22 @@ class MessageSpec(Strict):
                           "workspace), e.g. messages/spring-fr.html")
     body_format: Literal["plain_text", "html"] = "plain_text"
     template: str | None = Field(None, description="A vendor-side template name (email)")
-    text: str | None = Field(None, description="SMS text, 1 to 1224 characters")
+    text: str | None = Field(None, description=f"SMS text, 1 to {SMS_MAX_CHARS} characters",
+                             json_schema_extra={"maxLength": SMS_MAX_CHARS})
 
     @model_validator(mode="after")
     def _channel_fields(self) -> MessageSpec:
         if self.channel == "email":
-            if self.text is not None:
+            if any(getattr(self, f) is not None for f in CHANNEL_FIELDS["sms"]):
                 raise ValueError("`text` is for SMS; an email message has subject and body")
             if not self.subject:
                 raise ValueError("an email message needs a subject")
-            if self.body is not None and self.body_file is not None:
+            if all(getattr(self, f) is not None for f in EMAIL_BODY_EXCLUSIVE):
                 raise ValueError("`body` and `body_file` both give the body: keep one")
-            if not (self.body or self.body_file or self.template):
+            if not any(getattr(self, f) for f in EMAIL_BODY):
                 raise ValueError("an email message needs a body, a body_file or a template")
         else:
-            if (self.subject, self.body, self.body_file, self.template) != (None,) * 4:
+            if any(getattr(self, f) is not None for f in CHANNEL_FIELDS["email"]):
                 raise ValueError("an SMS message has `text` only (no subject, body or template)")
             if not self.text:
                 raise ValueError("an SMS message needs text")
@@ -204,12 +270,21 @@ class LocalSendAt(Strict):
     "10:30", date: 2027-03-20}`). Send-only accounts send one wave per zone; accounts that
     schedule one time per campaign use the campaign's `timezone`."""
 
-    local: str = Field(pattern=r"^([01][0-9]|2[0-3]):[0-5][0-9]$",
+    local: str = Field(pattern=LOCAL_TIME_PATTERN,
                        description="Wall-clock time HH:MM in each recipient's zone")
-    date: _dt.date = Field(description="The calendar day, YYYY-MM-DD, in each recipient's zone")
+    date: Annotated[_dt.date, WithJsonSchema({"type": "string", "pattern": DATE_PATTERN})] = Field(
+        description="The calendar day, YYYY-MM-DD, in each recipient's zone")
     late: Literal["refuse", "send-next-window"] = Field(
         "refuse", description="A wave whose time has passed at apply: `refuse` (default) or "
                               "`send-next-window` (at the next time the send window allows)")
+
+    @field_validator("date", mode="before")
+    @classmethod
+    def _written_as_a_date(cls, v: Any) -> Any:
+        # pydantic would take a number as a Unix time and a datetime string as its day
+        if isinstance(v, _dt.date) or (isinstance(v, str) and re.fullmatch(DATE_PATTERN, v)):
+            return v
+        raise ValueError(f"{v!r} is not a date: write YYYY-MM-DD")
 
     @field_validator("date")
     @classmethod
@@ -245,14 +320,18 @@ def _send_at(value: Any, handler: ValidatorFunctionWrapHandler) -> Any:
                                  for e in exc.errors())
             raise ValueError(f"local send time: {problems} (write e.g. "
                              '{local: "10:30", date: 2027-03-20})') from None
-    try:
-        parsed = handler(value)
-    except ValidationError:
-        pass
-    else:
-        if isinstance(parsed, datetime):
-            check_time_range(parsed)
-        return parsed
+    # Only what SEND_TIME_PATTERN (the schema's) accepts reaches pydantic: not a number it
+    # would take as a Unix time, nor another of the forms it parses.
+    if value is None or value == "now" or isinstance(value, datetime) or (
+            isinstance(value, str) and SEND_TIME.fullmatch(value)):
+        try:
+            parsed = handler(value)
+        except ValidationError:
+            pass
+        else:
+            if isinstance(parsed, datetime):
+                check_time_range(parsed)
+            return parsed
     try:
         parsed = datetime.fromisoformat(str(value).replace(" ", "T", 1))
     except ValueError:
@@ -277,7 +356,10 @@ def check_time_range(when: datetime) -> None:
                          f"{MIN_TIME:%Y-%m-%d} and {MAX_TIME:%Y-%m-%d} (UTC)")
 
 
-SendAt = Annotated[AwareDatetime | Literal["now"] | LocalSendAt | None, WrapValidator(_send_at)]
+SendTime = Annotated[AwareDatetime, WithJsonSchema({
+    "type": "string", "pattern": SEND_TIME_PATTERN,
+    "description": "ISO 8601 with a UTC offset, e.g. 2027-03-20T09:00:00-04:00"})]
+SendAt = Annotated[SendTime | Literal["now"] | LocalSendAt | None, WrapValidator(_send_at)]
 
 
 class CampaignSpec(Strict):
@@ -292,7 +374,7 @@ class CampaignSpec(Strict):
     purpose: Literal["marketing", "transactional"] | None = Field(
         None, description="What the campaign is for: send windows apply to `marketing` "
                           "(the default). Octopush takes it from its own `purpose`.")
-    timezone: str | None = Field(None, description="IANA time zone of the recipients, e.g. Europe/Paris")
+    timezone: Zone | None = Field(None, description="IANA time zone of the recipients, e.g. Europe/Paris")
     state: Literal["draft", "scheduled", "ready", "active", "paused", "cancelled"] | None = Field(
         None, description="Desired state (which ones apply depends on the provider)")
     variables: dict[str, str] = Field(default_factory=dict, description="Personalisation variables")
@@ -342,6 +424,20 @@ def spec_model(kind: str) -> type[Strict]:
     if not fields:
         return base
     return create_model(base.__name__, __base__=base, __module__=__name__, **fields)
+
+
+def ignorable_fields(kind: str, vendor_type: str | None = None) -> list[str]:
+    """What `lifecycle.ignore_changes` may name on a `kind` held by `vendor_type` (any vendor
+    when None, as the schema for editors cannot know the account): the spec's fields, the
+    vendor block's as `vendor.field`, and the vendor's own name for a planned field."""
+    names = list(BASE_SPECS[kind].model_fields)
+    for vtype, model in vendor_options(kind).items():
+        if vendor_type in (None, vtype):
+            names += [vtype, *(f"{vtype}.{f}" for f in model.model_fields)]
+    for vtype, vendor in VENDORS.items():
+        if vendor_type in (None, vtype):
+            names += vendor.plan_fields.get(kind, ())
+    return sorted(set(names))
 
 
 def vendor_block(spec: BaseModel, vendor_type: str) -> Any:

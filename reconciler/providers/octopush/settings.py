@@ -12,6 +12,16 @@ from typing import Any
 from phonenumbers import SUPPORTED_REGIONS
 
 _REGION = re.compile(r"^[A-Z]{2}$")
+#: the same rules for the schema of campaignctl.yaml (editors)
+SCHEMA = {
+    "sms_prices": {
+        "type": "object", "description": "Price per SMS segment (EUR) by destination country; "
+                                         "`default` for the others",
+        "propertyNames": {"enum": [*sorted(SUPPORTED_REGIONS), "default"]},
+        "additionalProperties": {"type": "number", "minimum": 0}},
+    "vendor_estimate": {"type": "boolean",
+                        "description": "true: plan asks the vendor's simulation for the cost"},
+}
 
 
 def check(values: dict[str, Any]) -> list[tuple[str, tuple]]:

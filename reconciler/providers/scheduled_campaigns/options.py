@@ -15,6 +15,7 @@ set: a reordered list in the manifest must not plan a change.
 
 from __future__ import annotations
 
+import re
 from typing import Annotated
 from urllib.parse import urlsplit
 
@@ -23,6 +24,8 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 VendorId = Annotated[int, Field(strict=True, gt=0)]  # strict: `true` or "12" is a mistake
 # The model has a field named `list`, which shadows the builtin inside the class body.
 VendorIds = list[VendorId]
+#: an absolute http(s) URL with a host and no whitespace (the schema for editors holds it too)
+CALLBACK_URL_PATTERN = r"^[Hh][Tt][Tt][Pp][Ss]?://[^\s/?#]+([/?#][^\s]*)?$"
 
 
 def check_callback_url(value: str) -> str:
@@ -41,6 +44,8 @@ def check_callback_url(value: str) -> str:
         raise ValueError("event_callback must be an http:// or https:// URL")
     if not parts.hostname:
         raise ValueError("event_callback must name a host, e.g. https://hooks.example.com/cb")
+    if not re.fullmatch(CALLBACK_URL_PATTERN, value):
+        raise ValueError("event_callback must be an http:// or https:// URL")
     return value
 
 
@@ -62,7 +67,8 @@ class CampaignOptions(BaseModel):
         default=None,
         description="Optional http(s) URL the vendor POSTs message events to (submitted, "
                     "delivered, bounced, opened, clicked). Its query string is forwarded "
-                    "unchanged.")
+                    "unchanged.",
+        json_schema_extra={"pattern": CALLBACK_URL_PATTERN})
 
     @field_validator("segments")
     @classmethod
