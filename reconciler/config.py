@@ -24,15 +24,23 @@ from reconciler.yamlsource import SourceDoc, load_file, plain
 
 CONFIG_FILE = "campaignctl.yaml"
 _VAR = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
-#: a password written into a DSN: postgresql://user:PASSWORD@host or password=...
-_DSN_PASSWORD = re.compile(r"://[^/@:]*:[^/@]+@|\bpassword\s*=")
+#: a password written into a DSN: postgresql://user:PASSWORD@host (a ${VAR} password is
+#: fine) or password=... (the schema for editors holds the same pattern)
+DSN_PASSWORD_PATTERN = (r"://[^/@:]*:(?!\$\{[A-Za-z_][A-Za-z0-9_]*\}@)[^/@]+@"
+                        r"|\bpassword\s*=")
+_DSN_PASSWORD = re.compile(DSN_PASSWORD_PATTERN)
+#: a provider credential as it must be written: from the environment, ${VAR} (the schema
+#: for editors holds the same pattern)
+CREDENTIAL_PATTERN = r"^\s*(\$\{[A-Za-z_][A-Za-z0-9_]*\}\s*)+$"
+_CREDENTIAL = re.compile(CREDENTIAL_PATTERN)
 
 
 class StateConfig(BaseModel):
     model_config = ConfigDict(extra="forbid")
     backend: Literal["sqlite", "postgres"] = "sqlite"
     path: str = Field(".campaignctl/state.db", description="SQLite file, relative to the workspace")
-    dsn: str | None = Field(None, description="PostgreSQL DSN, e.g. ${CAMPAIGNCTL_STATE_DSN}")
+    dsn: str | None = Field(None, description="PostgreSQL DSN, e.g. ${CAMPAIGNCTL_STATE_DSN}",
+                            json_schema_extra={"not": {"pattern": DSN_PASSWORD_PATTERN}})
     schema_: str = Field(
         "campaignctl", alias="schema", pattern=r"^[a-z_][a-z0-9_]{0,62}$",
         description="PostgreSQL schema holding this workspace's state: one per workspace "
@@ -139,7 +147,9 @@ def load_config(directory: Path, env: dict[str, str] | None = None,
         return None, errors
     if len(docs) != 1 or not isinstance(docs[0].data, dict):
         return None, [Diagnostic(Location(display, 1, 1), "expected one YAML mapping")]
+    secrets_written = written_secrets(docs[0])  # every environment's, whichever is chosen
     doc, errors = environments.select(docs[0], environment)
+    errors = secrets_written + errors
     if doc is None:
         return None, errors
     written = plain(doc.data)
@@ -158,11 +168,6 @@ def load_config(directory: Path, env: dict[str, str] | None = None,
             accounts[name] = acc
     if parsed.state.backend == "postgres" and not parsed.state.dsn:
         errors.append(Diagnostic(doc.locate(("state",)), "state.backend postgres needs a dsn"))
-    written_dsn = (written.get("state") or {}).get("dsn")  # before ${VAR} expansion
-    if isinstance(written_dsn, str) and _DSN_PASSWORD.search(_VAR.sub("", written_dsn)):
-        errors.append(Diagnostic(doc.locate(("state", "dsn")),
-                                 "state.dsn holds a password: take it from the environment, "
-                                 "e.g. dsn: ${CAMPAIGNCTL_STATE_DSN}"))
     policy, problems = build_policy(parsed.policy)
     errors += [Diagnostic(doc.locate(loc), message) for loc, message in problems]
     if errors:
@@ -177,7 +182,43 @@ def load_config(directory: Path, env: dict[str, str] | None = None,
                            variables, policy), []
 
 
-_VAR_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+VAR_NAME_PATTERN = r"^[A-Za-z_][A-Za-z0-9_]*$"
+_VAR_NAME = re.compile(VAR_NAME_PATTERN)
+
+
+def written_secrets(doc: SourceDoc) -> list[Diagnostic]:
+    """Secrets written into campaignctl.yaml itself (as written, before ${VAR} expansion), at
+    the top level and in every environment: a password in a DSN, a literal credential."""
+    data = doc.data if isinstance(doc.data, dict) else {}
+    envs = data.get("environments")
+    blocks = [((), data), *((("environments", name), body) for name, body in
+                            (envs.items() if isinstance(envs, dict) else ())
+                            if isinstance(body, dict))]
+    top = data.get("providers") if isinstance(data.get("providers"), dict) else {}
+    out = []
+    for at, block in blocks:
+        state = block.get("state")
+        dsn = state.get("dsn") if isinstance(state, dict) else None
+        if isinstance(dsn, str) and _DSN_PASSWORD.search(dsn):
+            out.append(Diagnostic(doc.locate((*at, "state", "dsn")),
+                                  "state.dsn holds a password: take it from the environment, "
+                                  "e.g. dsn: ${CAMPAIGNCTL_STATE_DSN}"))
+        accounts = block.get("providers")
+        for name, body in (accounts.items() if isinstance(accounts, dict) else ()):
+            vendor = VENDORS.get(_get(top.get(name), "type"))
+            for key in vendor.credentials if vendor and isinstance(body, dict) else ():
+                value = body.get(key)
+                if value is not None and not _CREDENTIAL.fullmatch(str(value)):
+                    var = re.sub(r"[^A-Z0-9]+", "_", f"{name}_{key}".upper())
+                    out.append(Diagnostic(doc.locate((*at, "providers", name, key)), (
+                        f"provider {name}: `{key}` is written into {CONFIG_FILE}: take it "
+                        f"from the environment, e.g. {key}: ${{{var}}} (credentials never "
+                        "live in the repository)")))
+    return out
+
+
+def _get(value: Any, key: str) -> Any:
+    return value.get(key) if isinstance(value, dict) else None
 
 
 def _variables(value: Any, doc: SourceDoc, errors: list[Diagnostic]) -> dict[str, Any]:
@@ -269,20 +310,37 @@ def _account(name: str, body: Any, doc: SourceDoc, errors: list[Diagnostic]) -> 
     return Account(name, vtype, base_url, creds, options, doc.locate(loc), insecure)
 
 
-def _number(low: float, high: float, integer: bool = False):
-    def check(value: Any) -> str | None:
-        kinds = (int,) if integer else (int, float)
+@dataclass(frozen=True)
+class NumberSetting:
+    """A number an account setting holds, from `low` to `high`: checked before any use, and
+    written into the schema for editors."""
+
+    low: float
+    high: float
+    integer: bool = False
+    description: str = ""
+
+    def __call__(self, value: Any) -> str | None:
+        kinds = (int,) if self.integer else (int, float)
         if isinstance(value, bool) or not isinstance(value, kinds) or not (
-                low <= value <= high):
-            what = "a whole number" if integer else "a number"
-            return f"must be {what} from {low:g} to {high:g}"
+                self.low <= value <= self.high):
+            what = "a whole number" if self.integer else "a number"
+            return f"must be {what} from {self.low:g} to {self.high:g}"
         return None
-    return check
+
+    def schema(self) -> dict[str, Any]:
+        return {"type": "integer" if self.integer else "number", "minimum": self.low,
+                "maximum": self.high, "description": self.description}
 
 
 #: the HTTP settings an account may hold, each with its check (before any use)
-HTTP_SETTINGS = {"timeout": _number(0.1, 3600), "max_concurrency": _number(1, 256, True),
-                 "rate_limit": _number(0.01, 100_000)}
+HTTP_SETTINGS = {
+    "timeout": NumberSetting(0.1, 3600, description="Seconds to wait for a response"),
+    "max_concurrency": NumberSetting(1, 256, True, "Requests in flight at once"),
+    "rate_limit": NumberSetting(0.01, 100_000, description="Requests per second at most"),
+}
+#: what base_url holds: `sandbox`, an http(s) URL, or a ${VAR} giving either
+BASE_URL_PATTERN = r"^(sandbox|[Hh][Tt][Tt][Pp][Ss]?://[^\s/]+\S*|.*\$\{[A-Za-z_][A-Za-z0-9_]*\}.*)$"
 _LOOPBACK = re.compile(r"^(localhost|127(\.\d{1,3}){3}|\[::1\])$", re.I)
 
 
@@ -294,7 +352,8 @@ def check_base_url(base_url: Any, allow_insecure: Any) -> tuple[str | None, bool
         return "allow_insecure_http must be true or false", False
     if base_url == "sandbox":
         return None, False
-    if not isinstance(base_url, str) or not base_url.isprintable() or " " in base_url:
+    if not isinstance(base_url, str) or not base_url.isprintable() or not re.fullmatch(
+            BASE_URL_PATTERN, base_url):
         return "base_url must be `sandbox` or an https:// URL", False
     scheme, sep, rest = base_url.partition("://")
     netloc = rest.split("/", 1)[0].rsplit("@", 1)[-1]

@@ -7,7 +7,9 @@ import importlib
 from collections.abc import Callable
 from pathlib import Path
 
+from reconciler.contacts import Contact, read_csv
 from reconciler.errors import Diagnostic, Location
+from reconciler.kinds import ignorable_fields
 from reconciler.policy.campaign import validate_campaign
 from reconciler.providers.catalog import VENDORS
 from reconciler.workspace import Resource, Workspace, load_workspace
@@ -116,6 +118,47 @@ def check_csv(r: Resource, show_contacts: bool = False, summary: bool = True,
     return out
 
 
+def check_ignore_changes(ws: Workspace, r: Resource) -> list[Diagnostic]:
+    """Each `lifecycle.ignore_changes` entry names a field of the kind (a typo would silently
+    ignore nothing)."""
+    account = ws.config.accounts.get(r.provider)
+    vendor_type = account.type if account else None
+    known = ignorable_fields(r.kind, vendor_type)
+    on = f" on a {vendor_type} account" if vendor_type else ""
+    return [Diagnostic(r.doc.locate(("lifecycle", "ignore_changes", i)), (
+                f"{r.address}: ignore_changes: {shown(str(name))} is not a field of a "
+                f"{r.kind}{on} (fields: {', '.join(known)})"))
+            for i, name in enumerate(r.lifecycle.ignore_changes) if name not in known]
+
+
+def check_opt_in(r: Resource, show_contacts: bool = False) -> list[Diagnostic]:
+    """An address both opted out (under `entries` or in the CSV) and re-subscribed (under
+    `opt_in`) says two things at once: which one is meant is for a person to decide. The
+    address is named by where it is written; shown only with --show-contacts."""
+    if r.kind != "OptOutList" or not r.spec.opt_in:
+        return []
+    opt_in: dict[str, int] = {}
+    for i, address in enumerate(r.spec.opt_in):
+        opt_in.setdefault(address, i)
+    both: list[tuple[int, str, str]] = []  # (opt_in index, where else, address)
+    for j, address in enumerate(r.spec.entries):
+        if address in opt_in:
+            both.append((opt_in[address], f"entries (entry {j})", address))
+    try:
+        path = r.csv_path()
+    except FileRefused:
+        path = None  # reported by check_csv
+    if path is not None and path.is_file():
+        for line, row in read_csv(path):
+            if isinstance(row, Contact) and row.key in opt_in:
+                both.append((opt_in[row.key], f"{r.spec.file} (row {line})", row.key))
+    return [Diagnostic(r.locate("opt_in", i), (
+                f"{r.address}: opt_in entry {i} is also opted out in {where}: an address "
+                "cannot be both re-subscribed and opted out; keep one"
+                + (f" [{shown(address)}]" if show_contacts else "")))
+            for i, where, address in sorted(both)]
+
+
 def sms_notes(r: Resource) -> list[Diagnostic]:
     if r.kind != "Message" or r.spec.channel != "sms":
         return []
@@ -136,6 +179,8 @@ def validate_workspace(ws: Workspace, show_contacts: bool = False, summaries: bo
         out += check_references(ws, r)
         out += check_same_account(ws, r)
         out += check_csv(r, show_contacts, summaries)
+        out += check_ignore_changes(ws, r)
+        out += check_opt_in(r, show_contacts)
         out += sms_notes(r)
         out += validate_campaign(ws, r)
         account = ws.config.accounts.get(r.provider)

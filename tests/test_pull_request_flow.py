@@ -18,7 +18,7 @@ from datetime import datetime
 from pathlib import Path
 
 import httpx
-from conftest import EXAMPLE_ENV, EXAMPLE_SECRETS, example_on_real_accounts, run_cli
+from conftest import EXAMPLE_ENV, EXAMPLE_IDS, EXAMPLE_SECRETS, example_on_real_accounts, run_cli
 
 from reconciler.providers.email_campaigns.client import oid
 
@@ -59,7 +59,7 @@ def api(server, method: str, path: str, **kw) -> httpx.Response:
 
 
 def test_reviewed_plan_survives_a_normal_day(tmp_path, sandbox_server, postgres_dsn):
-    env = {**dict.fromkeys(EXAMPLE_SECRETS, TOKEN), "CAMPAIGNCTL_STATE_DSN": postgres_dsn,
+    env = {**dict.fromkeys(EXAMPLE_SECRETS, TOKEN), **EXAMPLE_IDS, "CAMPAIGNCTL_STATE_DSN": postgres_dsn,
            "CAMPAIGNCTL_ENV": EXAMPLE_ENV}
 
     def cli(*args: str):

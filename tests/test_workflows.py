@@ -9,7 +9,7 @@ import shlex
 import shutil
 from pathlib import Path
 
-from conftest import PINNED_ACTION, example_on_real_accounts, run_cli
+from conftest import EXAMPLE_IDS, PINNED_ACTION, example_on_real_accounts, run_cli
 from ruamel.yaml import YAML
 
 ROOT = Path(__file__).parent.parent
@@ -152,8 +152,7 @@ def _runner_checkout(tmp_path: Path, runner: str, vendor_url: str) -> Path:
 
 def accounts(vendor_url: str) -> dict[str, str]:
     """The production accounts' URLs and ids (not secrets), as a runner's env: lines set."""
-    return {f"{v}_API_URL": vendor_url for v in ("MAIL", "OCTOPUSH", "CONNECTLY", "SCHED")} | {
-        "CONNECTLY_BUSINESS_ID": "biz-1"}
+    return {f"{v}_API_URL": vendor_url for v in ("MAIL", "OCTOPUSH", "CONNECTLY", "SCHED")} | EXAMPLE_IDS
 
 
 def test_reviewed_plan_applies_on_another_runner_with_postgres_state(

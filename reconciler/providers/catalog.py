@@ -27,6 +27,9 @@ class VendorType:
     waves: bool = False
     # Account settings of this vendor in campaignctl.yaml, checked by `<package>.settings`.
     settings: tuple[str, ...] = ()
+    # kind -> the plan's own field names that `lifecycle.ignore_changes` may name besides
+    # the manifest's (where the vendor's name for a field differs)
+    plan_fields: dict[str, tuple[str, ...]] = field(default_factory=dict)
 
     def check_settings(self, values: dict[str, Any]) -> list[tuple[str, tuple]]:
         """(problem, path under the account) for each bad vendor setting."""
@@ -34,6 +37,12 @@ class VendorType:
             return []
         module = importlib.import_module(f"{self.package}.settings")
         return module.check({k: v for k, v in values.items() if k in self.settings})
+
+    def settings_schema(self) -> dict[str, Any]:
+        """setting -> its JSON Schema, from the same module that checks it."""
+        if not self.settings:
+            return {}
+        return importlib.import_module(f"{self.package}.settings").SCHEMA
 
     @property
     def options_key(self) -> str:
@@ -58,10 +67,15 @@ class VendorType:
 VENDORS: dict[str, VendorType] = {
     v.type: v
     for v in (
-        VendorType("email-campaigns", "reconciler.providers.email_campaigns", ("token",)),
+        VendorType("email-campaigns", "reconciler.providers.email_campaigns", ("token",),
+                   plan_fields={"ContactGroup": ("tag",),
+                                "Message": ("description", "email_message"),
+                                "Campaign": ("contact_group",)}),
         VendorType(
             "scheduled-campaigns", "reconciler.providers.scheduled_campaigns", ("api_key",),
-            kinds=("Campaign",), options={"Campaign": "options:CampaignOptions"}),
+            kinds=("Campaign",), options={"Campaign": "options:CampaignOptions"},
+            plan_fields={"Campaign": ("name", "when", "domain", "list", "segments",
+                                      "event_callback")}),
         VendorType(
             "octopush", "reconciler.providers.octopush", ("api_login", "api_key"),
             options={"Campaign": "options:CampaignOptions"}, waves=True,

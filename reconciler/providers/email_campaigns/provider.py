@@ -55,6 +55,20 @@ def _ref_id(value: Any) -> str | None:
     return value.get("$oid") if isinstance(value, dict) else None
 
 
+# manifest field -> the plan field it fills, where the names differ: `ignore_changes` may
+# name either (the catalog's plan_fields lists the plan's names)
+PLAN_FIELD = {"ContactGroup": {"title": "tag"},
+              "Message": {"subject": "description", "body": "email_message",
+                          "body_file": "email_message"},
+              "Campaign": {"contact_groups": "contact_group"}}
+
+
+def _ignored(r: Resource) -> set[str]:
+    names = set(r.lifecycle.ignore_changes)
+    renames = PLAN_FIELD.get(r.kind, {})
+    return names | {renames[n] for n in names if n in renames}
+
+
 class EmailCampaignsProvider(Provider):
     vendor = "email-campaigns"
 
@@ -197,8 +211,7 @@ class EmailCampaignsProvider(Provider):
             return [self.action("create", r, reason=reason, sets=sets,
                                 changes=[FieldChange(k, None, v) for k, v in desired.items()])]
         obj = live.of(r.kind)[live_id]
-        changes = field_changes(self._live_fields(r.kind, obj), desired,
-                                ignore=r.lifecycle.ignore_changes)
+        changes = field_changes(self._live_fields(r.kind, obj), desired, ignore=_ignored(r))
         sets = []
         if r.kind == "ContactGroup" and "contacts" not in r.lifecycle.ignore_changes:
             sets = self._diff_contacts(r, obj, work)
@@ -315,7 +328,7 @@ class EmailCampaignsProvider(Provider):
         obj = live.campaigns[live_id]
         live_start = from_api(obj.get("start_date", ""), obj.get("timezone", ""))
         started = obj.get("status") not in LIVE_STATUSES or live_start <= now
-        ignore = set(r.lifecycle.ignore_changes)
+        ignore = _ignored(r)
         changes: list[FieldChange] = []
         name = s.title or r.name
         if obj.get("name") != name and "title" not in ignore:
