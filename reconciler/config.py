@@ -205,7 +205,8 @@ def written_secrets(doc: SourceDoc) -> list[Diagnostic]:
                                   "e.g. dsn: ${CAMPAIGNCTL_STATE_DSN}"))
         accounts = block.get("providers")
         for name, body in (accounts.items() if isinstance(accounts, dict) else ()):
-            vendor = VENDORS.get(_get(top.get(name), "type"))
+            vtype = _get(top.get(name), "type")
+            vendor = VENDORS.get(vtype) if isinstance(vtype, str) else None
             for key in vendor.credentials if vendor and isinstance(body, dict) else ():
                 value = body.get(key)
                 if value is not None and not _CREDENTIAL.fullmatch(str(value)):

@@ -320,10 +320,11 @@ def _send_at(value: Any, handler: ValidatorFunctionWrapHandler) -> Any:
                                  for e in exc.errors())
             raise ValueError(f"local send time: {problems} (write e.g. "
                              '{local: "10:30", date: 2027-03-20})') from None
-    # Only what SEND_TIME_PATTERN (the schema's) accepts reaches pydantic: not a number it
-    # would take as a Unix time, nor another of the forms it parses.
+    # Only what the schema accepts reaches pydantic: SEND_TIME_PATTERN, or a Unix time as a
+    # whole number (not a float, a bool or a string of digits, which pydantic would take).
     if value is None or value == "now" or isinstance(value, datetime) or (
-            isinstance(value, str) and SEND_TIME.fullmatch(value)):
+            isinstance(value, str) and SEND_TIME.fullmatch(value)) or (
+            isinstance(value, int) and not isinstance(value, bool)):
         try:
             parsed = handler(value)
         except ValidationError:
@@ -356,9 +357,11 @@ def check_time_range(when: datetime) -> None:
                          f"{MIN_TIME:%Y-%m-%d} and {MAX_TIME:%Y-%m-%d} (UTC)")
 
 
-SendTime = Annotated[AwareDatetime, WithJsonSchema({
-    "type": "string", "pattern": SEND_TIME_PATTERN,
-    "description": "ISO 8601 with a UTC offset, e.g. 2027-03-20T09:00:00-04:00"})]
+SendTime = Annotated[AwareDatetime, WithJsonSchema({"anyOf": [
+    {"type": "string", "pattern": SEND_TIME_PATTERN,
+     "description": "ISO 8601 with a UTC offset, e.g. 2027-03-20T09:00:00-04:00"},
+    {"type": "integer", "minimum": int(MIN_TIME.timestamp()),
+     "maximum": int(MAX_TIME.timestamp()), "description": "A Unix time (seconds)"}]})]
 SendAt = Annotated[SendTime | Literal["now"] | LocalSendAt | None, WrapValidator(_send_at)]
 
 

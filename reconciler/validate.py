@@ -124,7 +124,8 @@ def check_ignore_changes(ws: Workspace, r: Resource) -> list[Diagnostic]:
     account = ws.config.accounts.get(r.provider)
     vendor_type = account.type if account else None
     known = ignorable_fields(r.kind, vendor_type)
-    on = f" on a {vendor_type} account" if vendor_type else ""
+    article = "an" if vendor_type and vendor_type[0] in "aeiou" else "a"
+    on = f" on {article} {vendor_type} account" if vendor_type else ""
     return [Diagnostic(r.doc.locate(("lifecycle", "ignore_changes", i)), (
                 f"{r.address}: ignore_changes: {shown(str(name))} is not a field of a "
                 f"{r.kind}{on} (fields: {', '.join(known)})"))

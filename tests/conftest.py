@@ -14,6 +14,15 @@ from pathlib import Path
 import httpx
 import pytest
 
+#: The credentials test workspaces take from the environment, as real ones do (validate
+#: refuses a credential written into campaignctl.yaml); set for the whole run.
+TEST_CREDENTIALS = {
+    "TEST_TOKEN": "test-token", "TEST_LOGIN": "login", "TEST_KEY": "key", "TEST_KEY_1": "key-1",
+    "TEST_KEY_2": "key-2", "TEST_KEY_123": "key-123", "TEST_BUSINESS": "acme",
+    "TEST_SCHED_KEY": "sk-test-123", "TEST_STATUS_TOKEN": "t0k",
+}
+os.environ.update(TEST_CREDENTIALS)
+
 
 def write_workspace(root: Path, files: dict[str, str]) -> Path:
     """Write files (dedented) under root; returns root."""

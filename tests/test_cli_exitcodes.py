@@ -17,7 +17,7 @@ providers:
   mail:
     type: email-campaigns
     base_url: {url}
-    token: test-token
+    token: ${{TEST_TOKEN}}
 """
 SENDER = """
 kind: Sender

@@ -155,7 +155,7 @@ def test_filters_force_and_missing_references(tmp_path, sandbox_server, monkeypa
 def test_send_only_accounts_say_they_cannot_be_imported(tmp_path):
     ws = write_workspace(tmp_path / "ws", {"campaignctl.yaml": """
         providers:
-          sms: {type: octopush, base_url: sandbox, api_login: a, api_key: b}
+          sms: {type: octopush, base_url: sandbox}
         """})
     result = run_cli("import", "sms", str(ws))
     assert result.returncode == 1

@@ -52,7 +52,7 @@ spec:
 def test_email_status_reads_the_results_of_the_campaign_window(tmp_path):
     ws_dir = write_workspace(tmp_path / "ws", {
         "campaignctl.yaml": f"providers:\n  mail: {{type: email-campaigns, base_url: {API}, "
-                            "token: t0k}\n", "m.yaml": MANIFESTS})
+                            "token: '${TEST_STATUS_TOKEN}'}\n", "m.yaml": MANIFESTS})
     ws, _ = load_workspace(ws_dir)
     store = open_store(ws.config)
     store.put_binding(Binding("mail", "Campaign", "launch", CID))
@@ -83,7 +83,7 @@ def test_email_status_reads_the_results_of_the_campaign_window(tmp_path):
 def test_the_receiver_stores_documented_callbacks_and_refuses_others(tmp_path):
     ws_dir = write_workspace(tmp_path / "ws", {
         "campaignctl.yaml": "providers:\n  sched: {type: scheduled-campaigns, base_url: "
-                            "sandbox, api_key: k}\n"})
+                            "sandbox}\n"})
     form = {"Content-Type": "application/x-www-form-urlencoded"}
     with TestClient(receiver_app(ws_dir)) as client:
         ok = client.post("/sched/news?team=crm", headers=form,

@@ -26,8 +26,8 @@ def workspace(root, url, n, batch_size=50, version="1", extra=""):
               wa:
                 type: connectly
                 base_url: {url}
-                business_id: acme
-                api_key: key
+                business_id: ${{TEST_BUSINESS}}
+                api_key: ${{TEST_KEY}}
             """,
         "wa.yaml": f"""
             kind: Sender

@@ -26,8 +26,8 @@ def sms_workspace(root: Path, url: str, n: int, batch_size: int = 500,
               sms:
                 type: octopush
                 base_url: {url}
-                api_login: login
-                api_key: key-123
+                api_login: ${{TEST_LOGIN}}
+                api_key: ${{TEST_KEY_123}}
             """,
         "sms.yaml": f"""
             kind: Sender

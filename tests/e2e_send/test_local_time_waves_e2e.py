@@ -19,8 +19,8 @@ def workspace(root, url):
     write_workspace(root, {
         "campaignctl.yaml": f"""
             providers:
-              sms: {{type: octopush, base_url: {url}, api_login: l, api_key: k}}
-              wa: {{type: connectly, base_url: {url}, business_id: acme, api_key: k}}
+              sms: {{type: octopush, base_url: {url}, api_login: "${{TEST_LOGIN}}", api_key: "${{TEST_KEY}}"}}
+              wa: {{type: connectly, base_url: {url}, business_id: "${{TEST_BUSINESS}}", api_key: "${{TEST_KEY}}"}}
             """,
         "sms.yaml": """
             kind: Message

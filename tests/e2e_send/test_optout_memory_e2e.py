@@ -23,8 +23,8 @@ def workspace(root, url: str):
     write_workspace(root, {
         "campaignctl.yaml": f"""
             providers:
-              sms: {{type: octopush, base_url: "{url}", api_login: login, api_key: key-1}}
-              wa: {{type: connectly, base_url: "{url}", business_id: acme, api_key: key-2}}
+              sms: {{type: octopush, base_url: "{url}", api_login: "${{TEST_LOGIN}}", api_key: "${{TEST_KEY_1}}"}}
+              wa: {{type: connectly, base_url: "{url}", business_id: "${{TEST_BUSINESS}}", api_key: "${{TEST_KEY_2}}"}}
             """,
         "sms.yaml": """
             kind: Sender

@@ -144,6 +144,23 @@ def test_update_message_is_one_put(tmp_path):
     assert json.loads(writes[0].content) == {"description": "Hi", "email_message": "BODY"}
 
 
+def test_ignore_changes_by_the_manifest_field_names_writes_nothing(tmp_path):
+    """The vendor calls a message's body `email_message` and a group's title `tag`; the
+    manifest's own names (which validate accepts) are honoured, as the plan's are."""
+    drifted = live(body="EDITED IN THE DASHBOARD")
+    drifted["/email/contact/"][0]["tag"] = "Renamed live"
+    manifests = MANIFESTS.replace(
+        "spec: {channel: email, subject: Hi, body: BODY}",
+        "spec: {channel: email, subject: Hi, body: BODY}\nlifecycle: {ignore_changes: [body]}",
+    ).replace("first_name: Ada}]}", "first_name: Ada}]}\nlifecycle: {ignore_changes: [title]}")
+    assert run(tmp_path, drifted, manifests, bindings=BOUND) == []
+    by_plan_name = manifests.replace("[body]", "[email_message]").replace("[title]", "[tag]")
+    assert run(tmp_path / "again", drifted, by_plan_name, bindings=BOUND) == []
+    # without it, the drift is planned and written back
+    assert shape(run(tmp_path / "not-ignored", live(body="EDITED IN THE DASHBOARD"),
+                     bindings=BOUND)) == ["PUT /email/message/?_id=m1"]
+
+
 def test_campaign_sender_change_is_cancel_then_create(tmp_path):
     lists = live(campaign_sender="s-old")
     lists["/email/senderid/"].append({"$_id": oid("s-old"), "email": "old@acme.example"})
@@ -176,7 +193,7 @@ def _bound_meanwhile(tmp_path, when: str) -> tuple[list, list[httpx.Request], st
     failures, the writes, and the binding left."""
     ws_dir = write_workspace(tmp_path / "ws", {
         "campaignctl.yaml": f"providers:\n  mail: {{type: email-campaigns, base_url: '{API}', "
-                            "token: tok}\n",
+                            "token: '${TEST_TOKEN}'}\n",
         "m.yaml": MANIFESTS})
     ws, _ = load_workspace(ws_dir)
     store = open_store(ws.config)

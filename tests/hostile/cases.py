@@ -210,7 +210,7 @@ def case_symlink_manifest_out(ws: Path) -> None:
 def case_http_base_url(ws: Path) -> None:
     path = ws / "campaignctl.yaml"
     text, count = re.subn(r"(type: email-campaigns\n    base_url: )\S+(\n    token: .*)?",
-                          r"\1http://api.example.com\n    token: x", path.read_text())
+                          r"\1http://api.example.com\n    token: ${TEST_TOKEN}", path.read_text())
     assert count == 1
     path.write_text(text)
 

@@ -22,8 +22,8 @@ def whatsapp(root, send_at, phones=(PARIS, NEW_YORK)):
     write_workspace(root, {
         "campaignctl.yaml": """
             providers:
-              wa: {type: connectly, base_url: "https://connectly.invalid", business_id: b,
-                   api_key: k}
+              wa: {type: connectly, base_url: "https://connectly.invalid", business_id: "${TEST_BUSINESS}",
+                   api_key: "${TEST_KEY}"}
             """,
         "wa.yaml": f"""
             kind: Sender

@@ -17,7 +17,7 @@ def config(url: str) -> str:
       sched:
         type: scheduled-campaigns
         base_url: {url}
-        api_key: sk-e2e
+        api_key: ${{TEST_SCHED_KEY}}
     """
 
 

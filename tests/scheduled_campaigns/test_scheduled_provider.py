@@ -26,7 +26,7 @@ providers:
   sched:
     type: scheduled-campaigns
     base_url: {URL}
-    api_key: sk-test-123
+    api_key: ${{TEST_SCHED_KEY}}
 """
 
 

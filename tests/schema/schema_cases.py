@@ -171,7 +171,8 @@ INVALID = [
                                 "spec: {channel: fax, text: Hi}\n"),
     # Campaign (every provider)
     ("send-at-without-offset", _campaign("mail", **{**MAIL, "send_at": "2027-03-22T10:00:00"})),
-    ("send-at-unix-time", _campaign("sms", **{**SMS, "send_at": "1805000000"})),
+    ("send-at-date-only", _campaign("sms", **{**SMS, "send_at": "2027-03-22"})),
+    ("send-at-unix-time-as-text", _campaign("sms", **{**SMS, "send_at": "'1805000000'"})),
     ("send-at-not-a-time", _campaign("sms", **{**SMS, "send_at": "tomorrow"})),
     ("send-at-local-hour-25", _campaign("sms", **{**SMS, "send_at":
                                                   '{local: "25:00", date: 2027-03-22}'})),
