@@ -326,7 +326,7 @@ def render(directory: Path, environment: str | None) -> None:
 @cli.command()
 @click.option("--out", "out_dir", default="schemas", type=click.Path(path_type=Path))
 def schema(out_dir: Path) -> None:
-    """Write one JSON Schema per kind (for editors) to schemas/."""
+    """Write the JSON Schemas for editors to schemas/: one per kind, and campaignctl.yaml's."""
     from reconciler.schema import write_schemas
 
     for path in write_schemas(out_dir):
