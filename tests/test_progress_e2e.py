@@ -35,7 +35,7 @@ def progress_workspace(root: Path, url: str, title: str) -> Path:
               sms:
                 type: octopush
                 base_url: {url}
-                api_login: login
+                api_login: ${{TEST_LOGIN}}
                 api_key: ${{OCTOPUSH_KEY}}
             """,
         "groups.yaml": f"""
