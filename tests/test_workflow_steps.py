@@ -19,7 +19,7 @@ import sysconfig
 from pathlib import Path
 
 import pytest
-from conftest import PINNED_ACTION, run_cli
+from conftest import EXAMPLE_IDS, PINNED_ACTION, run_cli
 from ruamel.yaml import YAML
 from test_workflows import _runner_checkout, workflow_env
 
@@ -132,7 +132,8 @@ def test_generated_workflows_run_step_by_step_in_a_fresh_venv(
         tmp_path, sandbox_server, postgres_dsn):
     secrets = {"CAMPAIGNCTL_STATE_DSN": postgres_dsn, "MAIL_API_TOKEN": "mail-token-1",
                "OCTOPUSH_API_LOGIN": "ops@example.com", "OCTOPUSH_API_KEY": "octo-key-1",
-               "CONNECTLY_API_KEY": "conn-key-1", "SCHED_API_KEY": "sched-key-1"}
+               "CONNECTLY_API_KEY": "conn-key-1", "SCHED_API_KEY": "sched-key-1",
+               **EXAMPLE_IDS}  # campaignctl.yaml holds no credential: the repo's secrets do
     runner = Runner(tmp_path)
     first = _runner_checkout(tmp_path, "runner-1", sandbox_server.url)
     workflows = first / ".github" / "workflows"

@@ -50,7 +50,7 @@ def test_example_workspace_validates_with_no_credential(tmp_path):
     # The missing secret is reported where it is needed: plan (and apply).
     r = run_without_secrets("plan", str(ws), "--env", EXAMPLE_ENV)
     assert r.returncode == 1
-    assert f"{ws}/campaignctl.yaml:42:16: environment variable MAIL_API_TOKEN is not set" \
+    assert f"{ws}/campaignctl.yaml:43:16: environment variable MAIL_API_TOKEN is not set" \
         in r.stderr, r.stderr
     assert "Traceback" not in r.stderr
 
