@@ -19,7 +19,7 @@ import pytest
 TEST_CREDENTIALS = {
     "TEST_TOKEN": "test-token", "TEST_LOGIN": "login", "TEST_KEY": "key", "TEST_KEY_1": "key-1",
     "TEST_KEY_2": "key-2", "TEST_KEY_123": "key-123", "TEST_BUSINESS": "acme",
-    "TEST_SCHED_KEY": "sk-test-123", "TEST_STATUS_TOKEN": "t0k",
+    "TEST_SCHED_KEY": "sk-test-123", "TEST_STATUS_TOKEN": "t0k", "TEST_BUSINESS_E2E": "biz-e2e",
 }
 os.environ.update(TEST_CREDENTIALS)
 

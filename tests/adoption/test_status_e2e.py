@@ -30,7 +30,7 @@ def example(tmp_path: Path, url: str, callback: str) -> Path:
     config = ws / "campaignctl.yaml"
     text = re.sub(r"\$\{[A-Z]+_API_URL\}", url, config.read_text())
     text = re.sub(r"\$\{(MAIL_API_TOKEN|[A-Z]+_API_KEY|OCTOPUSH_API_LOGIN)\}", "${TOK}", text)
-    config.write_text(text.replace("${CONNECTLY_BUSINESS_ID}", "biz-e2e"))
+    config.write_text(text.replace("${CONNECTLY_BUSINESS_ID}", "${TEST_BUSINESS_E2E}"))
     sched = (ws / "scheduled.yaml").read_text()
     sched = sched.replace("state: scheduled", "state: ready").replace(
         "https://hooks.example.com/campaign-events?team=crm", callback)

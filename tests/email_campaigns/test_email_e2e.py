@@ -48,7 +48,7 @@ def make_full_example(tmp_path: Path, server) -> Path:
     config = ws / "campaignctl.yaml"
     text = re.sub(r"\$\{[A-Z]+_API_URL\}", server.url, config.read_text())
     text = re.sub(r"\$\{(MAIL_API_TOKEN|[A-Z]+_API_KEY|OCTOPUSH_API_LOGIN)\}", "${MAIL_TOKEN}",
-                  text).replace("${CONNECTLY_BUSINESS_ID}", "biz-e2e")
+                  text).replace("${CONNECTLY_BUSINESS_ID}", "${TEST_BUSINESS_E2E}")
     config.write_text(text)
     return ws
 
