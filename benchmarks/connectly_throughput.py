@@ -50,8 +50,8 @@ def workspace(root: Path, url: str, n: int, batch_size: int, state: str) -> Path
               wa:
                 type: connectly
                 base_url: {url}
-                business_id: acme
-                api_key: bench-key
+                business_id: ${{TEST_BUSINESS}}
+                api_key: ${{TEST_KEY}}
             """,
         "wa.yaml": f"""
             kind: Sender

@@ -44,6 +44,8 @@ sys.path.insert(0, str(ROOT / "benchmarks"))
 
 import plan_scale  # noqa: E402
 
+os.environ.setdefault("BENCH_KEY", "bench")  # campaignctl.yaml takes credentials as ${VAR}
+
 SCHEDULED = 200  # scheduled-campaigns campaigns: one GET each (the API has no listing)
 
 
@@ -62,8 +64,8 @@ def generate(ws: Path, url: str, resources: int, contacts: int) -> dict[str, int
         fh.write("---\n" + "---\n".join(docs))
     (ws / "campaignctl.yaml").write_text(
         "providers:\n"
-        f"  mail: {{type: email-campaigns, base_url: '{url}', token: bench}}\n"
-        f"  sched: {{type: scheduled-campaigns, base_url: '{url}', api_key: bench}}\n"
+        f"  mail: {{type: email-campaigns, base_url: '{url}', token: '${{BENCH_KEY}}'}}\n"
+        f"  sched: {{type: scheduled-campaigns, base_url: '{url}', api_key: '${{BENCH_KEY}}'}}\n"
         "safety: {max_delete_percent: 100, max_update_percent: 100}\n")
     groups = (resources - SCHEDULED) // 5
     return {"resources": made["resources"] + SCHEDULED, "contacts": made["contacts"],
