@@ -124,7 +124,7 @@ class FastVendor:
     """A stub Connectly: admission by the emulator's exact sliding window, then `latency`."""
 
     def __init__(self, latency: float):
-        from reconciler.providers.connectly.emulator import RATE_LIMIT, WINDOW, SlidingWindow
+        from reconciler.sandbox.connectly import RATE_LIMIT, WINDOW, SlidingWindow
 
         self.window = SlidingWindow(RATE_LIMIT, WINDOW)
         self.latency = latency

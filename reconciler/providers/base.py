@@ -82,7 +82,8 @@ class Provider:
         self.ctx = ctx
         self.store = ctx.store
         self.base_url, self.transport = resolve(
-            account.base_url, sandbox_dir(ctx.directory, ctx.workspace.config.environment))
+            account.base_url, sandbox_dir(ctx.directory, ctx.workspace.config.environment),
+            account.type, {k: v.reveal() for k, v in account.credentials.items()})
         self.recipients_of: dict[str, list[str]] = {}  # address -> planned recipients
 
     def http_options(self) -> dict[str, Any]:

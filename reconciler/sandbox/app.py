@@ -1,8 +1,10 @@
-"""One ASGI app serving every vendor emulator, the sandbox clock and fault injection."""
+"""One ASGI app serving every vendor emulator, the sandbox clock, its accounts and fault
+injection."""
 
 from __future__ import annotations
 
 import importlib
+from collections.abc import Iterable
 from pathlib import Path
 
 from starlette.applications import Starlette
@@ -11,14 +13,18 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
+from reconciler.sandbox.accounts import Accounts
 from reconciler.sandbox.clock import SandboxClock
+from reconciler.sandbox.faults import FaultMiddleware
 
-# Each module exposes create_routes(data_dir: Path, clock: SandboxClock) -> list[BaseRoute].
+# One module per vendor API, each written from that vendor's doc alone. Each exposes
+# VENDOR (its type name), CREDENTIALS (see accounts.py) and
+# create_routes(data_dir, clock, accounts) -> list[BaseRoute].
 EMULATORS = [
-    "reconciler.providers.email_campaigns.emulator",
-    "reconciler.providers.scheduled_campaigns.emulator",
-    "reconciler.providers.octopush.emulator",
-    "reconciler.providers.connectly.emulator",
+    "reconciler.sandbox.email_campaigns",
+    "reconciler.sandbox.scheduled_campaigns",
+    "reconciler.sandbox.octopush",
+    "reconciler.sandbox.connectly",
 ]
 
 
@@ -39,22 +45,15 @@ def _clock_routes(clock: SandboxClock) -> list[Route]:
     ]
 
 
-def build_app(data_dir: Path):
+def build_app(data_dir: Path, accounts: Iterable[tuple[str, dict[str, str]]] = ()):
+    """The sandbox over `data_dir`. `accounts`: (vendor type, credentials) accepted besides
+    the built-in and the registered ones (the in-process sandbox: the workspace's account)."""
     data_dir = Path(data_dir)
     data_dir.mkdir(parents=True, exist_ok=True)
     clock = SandboxClock(data_dir)
-    routes: list = _clock_routes(clock)
-    for name in EMULATORS:
-        try:
-            module = importlib.import_module(name)
-        except ModuleNotFoundError as exc:
-            if exc.name == name:  # emulator not written yet
-                continue
-            raise
-        routes.extend(module.create_routes(data_dir, clock))
-    app = Starlette(routes=routes)
-    try:
-        from reconciler.sandbox.faults import FaultMiddleware
-    except ModuleNotFoundError:
-        return app
-    return FaultMiddleware(app, data_dir)
+    modules = [importlib.import_module(name) for name in EMULATORS]
+    registry = Accounts(data_dir, {m.VENDOR: m.CREDENTIALS for m in modules}, accounts)
+    routes: list = _clock_routes(clock) + registry.routes()
+    for module in modules:
+        routes.extend(module.create_routes(data_dir, clock, registry))
+    return FaultMiddleware(Starlette(routes=routes), data_dir)

@@ -16,11 +16,15 @@ def sandbox_dir(workspace_dir: Path, environment: str | None = None) -> Path:
     return (base / environment if environment else base) / "sandbox"
 
 
-def resolve(base_url: str, data_dir: Path) -> tuple[str, httpx.AsyncBaseTransport | None]:
+def resolve(base_url: str, data_dir: Path, vendor: str = "",
+            credentials: dict[str, str] | None = None,
+            ) -> tuple[str, httpx.AsyncBaseTransport | None]:
     """(url, transport) for an account. `base_url: sandbox` runs the emulator in-process,
-    persisted in `data_dir` (the workspace's `sandbox_dir`)."""
+    persisted in `data_dir` (the workspace's `sandbox_dir`); it accepts the account's own
+    `credentials` (and the sandbox's built-in and registered accounts), nothing else."""
     if base_url != SANDBOX:
         return base_url, None
     from reconciler.sandbox.app import build_app
 
-    return SANDBOX_URL, httpx.ASGITransport(app=build_app(data_dir))
+    accounts = [(vendor, credentials)] if credentials else []
+    return SANDBOX_URL, httpx.ASGITransport(app=build_app(data_dir, accounts))

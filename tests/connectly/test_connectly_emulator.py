@@ -22,7 +22,9 @@ def entry(i: int = 0, **overrides) -> dict:
 
 @pytest.fixture
 def transport(tmp_path):
-    return httpx.ASGITransport(app=build_app(tmp_path))
+    return httpx.ASGITransport(app=build_app(tmp_path, [
+        ("connectly", {"business_id": BUSINESS, "api_key": "k"}),
+        ("connectly", {"business_id": "other", "api_key": "k"})]))
 
 
 def send(transport, entries, key="k", **options):
@@ -91,7 +93,7 @@ def test_body_must_be_a_non_empty_array_and_key_required(transport):
 def test_more_than_200_requests_per_second_get_429_and_nothing_accepted(transport, monkeypatch):
     # Freeze the emulator's clock: all 250 requests fall in one window however slow the
     # machine is (a timing-dependent test would be flaky on a loaded CI runner).
-    from reconciler.providers.connectly import emulator
+    from reconciler.sandbox import connectly as emulator
     frozen = time.monotonic()
     monkeypatch.setattr(emulator.SlidingWindow, "clock", staticmethod(lambda: frozen))
 
@@ -113,7 +115,7 @@ def test_more_than_200_requests_per_second_get_429_and_nothing_accepted(transpor
 
 def test_client_retries_429_after_retry_after(transport, monkeypatch):
     # The emulator's window runs on a fake clock that only the client's waiting moves.
-    from reconciler.providers.connectly import emulator
+    from reconciler.sandbox import connectly as emulator
     now = [time.monotonic()]
     monkeypatch.setattr(emulator.SlidingWindow, "clock", staticmethod(lambda: now[0]))
     waits = []

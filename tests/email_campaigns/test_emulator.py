@@ -40,7 +40,7 @@ class Sandbox:
 
 def run(tmp_path: Path, test) -> None:
     async def main():
-        app = build_app(tmp_path)
+        app = build_app(tmp_path, [("email-campaigns", {"token": "sandbox-token"})])
         client = EmailCampaignsClient(URL, Secret("sandbox-token"),
                                       transport=httpx.ASGITransport(app=app), max_retries=0)
         raw = httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url=URL)

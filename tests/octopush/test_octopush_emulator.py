@@ -6,7 +6,7 @@ import pytest
 
 from reconciler.errors import ApiError
 from reconciler.providers.octopush.client import OctopushClient
-from reconciler.providers.octopush.emulator import SMS_PRICE, START_CREDIT
+from reconciler.sandbox.octopush import SMS_PRICE, START_CREDIT
 from reconciler.sandbox.app import build_app
 from reconciler.secrets import Secret
 
@@ -30,7 +30,8 @@ def email(**overrides) -> dict:
 
 @pytest.fixture
 def sandbox(tmp_path):
-    transport = httpx.ASGITransport(app=build_app(tmp_path))
+    transport = httpx.ASGITransport(app=build_app(tmp_path, [
+        ("octopush", {"api_login": "me", "api_key": "k"})]))
 
     def call(coro_fn, login="me", key="k"):
         async def main():

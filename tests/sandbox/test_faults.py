@@ -14,6 +14,7 @@ from reconciler.sandbox.app import build_app
 from reconciler.secrets import Secret
 
 URL = "http://sandbox.invalid"
+ACCOUNTS = [("octopush", {"api_login": "login", "api_key": "key-123456"})]
 SMS_PATH = "/v1/public/sms-campaign/send"
 PAYLOAD = {"text": "Promo STOP au 30101", "purpose": "wholesale",
            "recipients": [{"phone_number": "+33612345678"}, {"phone_number": "+33698765432"}]}
@@ -68,7 +69,7 @@ class Sandbox:
 
 @pytest.fixture
 def sandbox(tmp_path):
-    return Sandbox(httpx.ASGITransport(app=build_app(tmp_path)))
+    return Sandbox(httpx.ASGITransport(app=build_app(tmp_path, ACCOUNTS)))
 
 
 def test_control_routes_validate_persist_and_clear(tmp_path, sandbox):
@@ -78,7 +79,7 @@ def test_control_routes_validate_persist_and_clear(tmp_path, sandbox):
                        json={"rules": [rule("error_500", probability=2)]}).status_code == 400
     sandbox.faults(rule("error_500"), seed=3)
     # A new app on the same data dir (the next CLI run) sees the same faults.
-    other = Sandbox(httpx.ASGITransport(app=build_app(tmp_path)))
+    other = Sandbox(httpx.ASGITransport(app=build_app(tmp_path, ACCOUNTS)))
     assert other.raw("GET", "/_sandbox/faults").json()["rules"][0]["kind"] == "error_500"
     assert isinstance(other.send()[0], OutcomeUnknown)
     assert sandbox.fired()["error_500"] == 1
@@ -150,13 +151,13 @@ def test_rules_match_path_and_method_and_respect_times(sandbox):
 
 def test_seeded_probability_is_reproducible(tmp_path):
     def pattern(seed):
-        box = Sandbox(httpx.ASGITransport(app=build_app(tmp_path)))
+        box = Sandbox(httpx.ASGITransport(app=build_app(tmp_path, ACCOUNTS)))
         box.faults(rule("error_500", probability=0.5), seed=seed)
         sim = {**PAYLOAD, "simulation_mode": True}
         out = []
         for i in range(16):
             if i == 8:  # a new app half-way (next CLI run) continues the same sequence
-                box = Sandbox(httpx.ASGITransport(app=build_app(tmp_path)))
+                box = Sandbox(httpx.ASGITransport(app=build_app(tmp_path, ACCOUNTS)))
             out.append(isinstance(box.send(sim)[0], OutcomeUnknown))
         return out
 
@@ -203,7 +204,7 @@ def served(app):
 
 
 def test_faults_over_real_http(tmp_path):
-    with served(build_app(tmp_path)) as url:
+    with served(build_app(tmp_path, ACCOUNTS)) as url:
         box = Sandbox(url=url)
 
         box.faults(rule("drop_before"))

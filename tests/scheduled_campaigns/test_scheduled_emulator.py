@@ -46,7 +46,8 @@ class Sandbox:
 
 def run(tmp_path, fn):
     async def main():
-        transport = httpx.ASGITransport(app=build_app(tmp_path))
+        transport = httpx.ASGITransport(app=build_app(tmp_path, [
+            ("scheduled-campaigns", {"api_key": KEY})]))
         client = ScheduledCampaignsClient(URL, Secret(KEY), transport=transport, max_retries=0)
         raw = httpx.AsyncClient(transport=transport, base_url=URL)
         try:

@@ -7,7 +7,8 @@ Choices where the doc is silent (a real account may differ):
 - Success (200): {"data": [{"id": "<uuid>", "client": "+33...", "campaignName": "...",
   "status": "accepted"}, ...]}, one item per entry, in request order.
 - Errors use the gRPC-gateway shape {"code": N, "message": "...", "details": []}:
-  401 code 16 (no X-API-Key), 400 code 3 (invalid body; the message names the entry and
+  401 code 16 (no X-API-Key, or a key that is not the business's: see
+  reconciler/sandbox/accounts.py), 400 code 3 (invalid body; the message names the entry and
   field), 429 code 8. A request is validated as a whole: one bad entry rejects all.
 - `sender` and `client` must be E.164 phone numbers, `scheduledAt` an ISO 8601 date-time
   with a UTC offset, `variables` an object of strings; at most 1000 entries per request.
@@ -36,8 +37,12 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
+from reconciler.sandbox.accounts import Accounts
 from reconciler.sandbox.clock import SandboxClock
 from reconciler.sandbox.deliveries import DeliveryLog
+
+VENDOR = "connectly"
+CREDENTIALS = ("business_id", "api_key")
 
 RATE_LIMIT = 200  # requests per second per business (documented)
 WINDOW = 1.0
@@ -114,7 +119,8 @@ def _validate(i: int, entry: Any) -> tuple[str, str, str | None]:
     return client, f"{name}@{version}" if version else name, scheduled
 
 
-def create_routes(data_dir: Path, clock: SandboxClock) -> list[BaseRoute]:
+def create_routes(data_dir: Path, clock: SandboxClock, accounts: Accounts,
+                  ) -> list[BaseRoute]:
     log = DeliveryLog(Path(data_dir) / "connectly" / "deliveries.db")
     limiter = SlidingWindow(RATE_LIMIT, WINDOW)
 
@@ -126,10 +132,13 @@ def create_routes(data_dir: Path, clock: SandboxClock) -> list[BaseRoute]:
                 {"code": 8, "message": "Too Many Requests: limit is 200 requests per second",
                  "details": []}, 429, headers={"Retry-After": "1"})
         try:
-            if not request.headers.get("x-api-key", "").strip():
+            key = request.headers.get("x-api-key", "").strip()
+            if not key:
                 raise Invalid("missing X-API-Key header", 401, 16)
             if not business.strip():
                 raise Invalid("businessId is empty")
+            if accounts.open(VENDOR, business, key) is None:
+                raise Invalid("invalid X-API-Key for this business", 401, 16)
             try:
                 body = json.loads(await request.body())
             except ValueError:

@@ -1,7 +1,11 @@
 """Sandbox emulator of the scheduled-campaigns API (see api-docs/scheduled-campaign-api.txt).
 
 Endpoints: `GET|PUT|DELETE /campaign/{id}` and `POST /campaign`, form-encoded bodies
-(`segments[]` repeated), `Authorization: Bearer <any non-empty key>` (401 otherwise).
+(`segments[]` repeated), `Authorization: Bearer <api key>`: 401 without one and for a key
+no sandbox account holds (reconciler/sandbox/accounts.py). Each key is an account: its
+campaigns are invisible to every other key (a GET of another account's id is a 404).
+Written from the doc alone (its state diagram, its `when` and `event_callback` fields),
+sharing no code with the scheduled-campaigns client.
 
 Response shape (the vendor doc gives none): every endpoint answers one JSON campaign
     {"id": int, "name": str, "domain": int, "list": int, "segments": [int, ...],
@@ -17,7 +21,8 @@ state can never point at someone else's campaign); `segments[]` keep the order s
 repeats; a PUT without `segments[]` targets all contacts (the doc: "If none, campaign sends
 to all contacts"; the strictest reading, so a client that leaves them out is caught);
 `event_callback=` (empty) on PUT clears it; a POST creates in DRAFT unless `state`
-says SCHEDULED or READY; one store for all keys.
+says SCHEDULED or READY; ids are unique across accounts; `when` as an ISO 8601 string
+must carry an offset (a naive time would be read in the sandbox's zone, a guess).
 
 Time is evaluated lazily on each request from the sandbox clock: a READY campaign whose
 `when` has passed is SENDING, and DONE once 60 sandbox seconds past `when`. ERROR is only
@@ -49,7 +54,8 @@ import threading
 from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from urllib.parse import parse_qsl, urlencode
+from datetime import datetime
+from urllib.parse import parse_qsl, urlencode, urlsplit
 
 import httpx
 from starlette.background import BackgroundTask
@@ -58,10 +64,20 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import BaseRoute, Route
 
-from reconciler.providers.scheduled_campaigns import states
-from reconciler.providers.scheduled_campaigns.options import check_callback_url
-from reconciler.providers.scheduled_campaigns.when import to_timestamp
+from reconciler.sandbox.accounts import Accounts
 from reconciler.sandbox.clock import SandboxClock
+
+VENDOR = "scheduled-campaigns"
+CREDENTIALS = ("api_key",)
+
+# The doc's diagram: DRAFT ⮂ SCHEDULED ⮂ READY ⇒ SENDING ⇒ (DONE | ERROR). A client may
+# take a two-way edge, one per request; the one-way edges are the vendor's (time and
+# delivery), and nothing leaves SENDING, DONE or ERROR at a client's request.
+STATES = ("DRAFT", "SCHEDULED", "READY", "SENDING", "DONE", "ERROR")
+TWO_WAY = {("DRAFT", "SCHEDULED"), ("SCHEDULED", "READY")}
+CLIENT_MOVES = TWO_WAY | {(b, a) for a, b in TWO_WAY}
+LAUNCHED = {"SENDING", "DONE", "ERROR"}
+CREATABLE = {"DRAFT", "SCHEDULED", "READY"}
 
 SEND_SECONDS = 60  # how long a sandbox send takes, from `when` to DONE
 POST_FIELDS = {"name", "domain", "list", "segments[]", "state", "when", "event_callback"}
@@ -71,7 +87,7 @@ COLUMNS = ("id", "name", "domain", "list", "segments", "state", "when", "event_c
 
 SCHEMA = """CREATE TABLE IF NOT EXISTS campaigns (
     id INTEGER PRIMARY KEY AUTOINCREMENT,  -- AUTOINCREMENT: deleted ids are never reused
-    name TEXT NOT NULL, domain INTEGER NOT NULL, list INTEGER NOT NULL,
+    account TEXT NOT NULL, name TEXT NOT NULL, domain INTEGER NOT NULL, list INTEGER NOT NULL,
     segments TEXT NOT NULL, state TEXT NOT NULL, "when" INTEGER NOT NULL,
     event_callback TEXT, created INTEGER NOT NULL, updated INTEGER NOT NULL);
 CREATE TABLE IF NOT EXISTS lists (id INTEGER PRIMARY KEY, emails TEXT NOT NULL,
@@ -93,7 +109,7 @@ class Store:
     def __init__(self, data_dir: Path, clock: SandboxClock):
         folder = Path(data_dir) / "scheduled-campaigns"
         folder.mkdir(parents=True, exist_ok=True)
-        self.path, self.clock = folder / "campaigns.db", clock
+        self.path, self.clock = folder / "accounts.db", clock
         with self.tx() as conn:
             for statement in SCHEMA.split(";"):
                 conn.execute(statement)
@@ -184,9 +200,10 @@ class Store:
         finally:
             self._delivering.release()
 
-    def find(self, conn: sqlite3.Connection, campaign_id: int) -> dict:
+    def find(self, conn: sqlite3.Connection, campaign_id: int, account: str | None) -> dict:
+        """The campaign, if `account` holds it (None: any account, for the test hooks)."""
         row = conn.execute("SELECT * FROM campaigns WHERE id = ?", (campaign_id,)).fetchone()
-        if row is None:
+        if row is None or account is not None and row["account"] != account:
             raise Reject(404, f"campaign {campaign_id} not found")
         return _as_json(row)
 
@@ -195,6 +212,40 @@ def _as_json(row: sqlite3.Row) -> dict:
     campaign = {name: row[name] for name in COLUMNS}
     campaign["segments"] = json.loads(campaign["segments"])
     return campaign
+
+
+MAX_WHEN = 253402300799  # 9999-12-31T23:59:59Z
+
+
+def to_timestamp(value: str) -> int:
+    """`when`: "Unix timestamp (int) or ISO 8601 string"; whole seconds are kept."""
+    text = value.strip()
+    if text.isascii() and text.isdigit():
+        if int(text) > MAX_WHEN:
+            raise Reject(400, f"when {value!r} is out of range for a Unix timestamp")
+        return int(text)
+    try:
+        parsed = datetime.fromisoformat(text)
+    except ValueError:
+        raise Reject(400, f"when {value!r} is neither a Unix timestamp nor an ISO 8601 "
+                          "time") from None
+    if parsed.utcoffset() is None:
+        raise Reject(400, f"when {value!r} has no time zone (add an offset or Z)")
+    return max(0, int(parsed.timestamp()))
+
+
+def callback_url(value: str) -> str:
+    """An absolute http(s) URL, kept as given (its query string is forwarded unchanged)."""
+    if any(c.isspace() or ord(c) < 32 for c in value):
+        raise Reject(400, "event_callback must be a URL without spaces or control characters")
+    try:
+        parts = urlsplit(value)
+        _ = parts.port
+    except ValueError as exc:
+        raise Reject(400, f"event_callback is not a valid URL: {exc}") from None
+    if parts.scheme.lower() not in ("http", "https") or not parts.hostname:
+        raise Reject(400, "event_callback must be an absolute http:// or https:// URL")
+    return value
 
 
 def _id(name: str, value: str) -> int:
@@ -227,19 +278,13 @@ def _parse(pairs: list[tuple[str, str]], allowed: set[str]) -> dict:
         elif key in ("domain", "list"):
             fields[key] = _id(key, value)
         elif key == "state":
-            if value not in states.STATES:
-                raise Reject(400, f"state must be one of {', '.join(states.STATES)}")
+            if value not in STATES:
+                raise Reject(400, f"state must be one of {', '.join(STATES)}")
             fields[key] = value
         elif key == "when":
-            try:
-                fields[key] = to_timestamp(value)
-            except ValueError as exc:
-                raise Reject(400, str(exc)) from None
+            fields[key] = to_timestamp(value)
         elif key == "event_callback":
-            try:
-                fields[key] = check_callback_url(value) if value else None
-            except ValueError as exc:
-                raise Reject(400, str(exc)) from None
+            fields[key] = callback_url(value) if value else None
     return fields
 
 
@@ -257,21 +302,29 @@ async def _form(request: Request) -> list[tuple[str, str]]:
         raise Reject(400, "malformed form body") from None
 
 
-Handler = Callable[[Request, Store, sqlite3.Connection], Awaitable[dict]]
+# (request, store, connection, account: None for the test hooks) -> the JSON answer
+Handler = Callable[[Request, Store, sqlite3.Connection, str | None], Awaitable[dict]]
 
 
-def _endpoint(store: Store, handler: Handler, *, auth: bool = True):
+def _endpoint(store: Store, handler: Handler, accounts: Accounts | None):
+    """`accounts` None: a test hook, no key needed and every account visible."""
     async def endpoint(request: Request) -> JSONResponse:
-        auth_header = request.headers.get("authorization", "")
-        scheme, _, key = auth_header.partition(" ")
-        if auth and (scheme.lower() != "bearer" or not key.strip()):
-            return JSONResponse({"message": "missing or invalid Bearer API key"}, 401,
-                                headers={"WWW-Authenticate": "Bearer"})
+        account = None
+        if accounts is not None:
+            scheme, _, key = request.headers.get("authorization", "").partition(" ")
+            key = key.strip()
+            if scheme.lower() != "bearer" or not key:
+                return JSONResponse({"message": "missing or invalid Bearer API key"}, 401,
+                                    headers={"WWW-Authenticate": "Bearer"})
+            account = accounts.open(VENDOR, key, key)
+            if account is None:
+                return JSONResponse({"message": "invalid API key"}, 401,
+                                    headers={"WWW-Authenticate": "Bearer"})
         await request.body()  # read (and cache) before taking the database lock
         try:
             with store.tx() as conn:
                 store.advance(conn)
-                result = await handler(request, store, conn)
+                result = await handler(request, store, conn, account)
         except Reject as exc:
             return JSONResponse({"message": exc.message}, exc.status)
         if store.pending_callbacks():
@@ -282,42 +335,45 @@ def _endpoint(store: Store, handler: Handler, *, auth: bool = True):
 
 
 def _frozen_check(campaign: dict, action: str) -> None:
-    if campaign["state"] in states.FROZEN:
+    if campaign["state"] in LAUNCHED:
         raise Reject(409, f"campaign {campaign['id']} is {campaign['state']}: a launched "
                           f"campaign cannot be {action}")
 
 
-async def _get(request: Request, store: Store, conn: sqlite3.Connection) -> dict:
-    return store.find(conn, request.path_params["campaign_id"])
+async def _get(request: Request, store: Store, conn: sqlite3.Connection,
+               account: str | None) -> dict:
+    return store.find(conn, request.path_params["campaign_id"], account)
 
 
-async def _create(request: Request, store: Store, conn: sqlite3.Connection) -> dict:
+async def _create(request: Request, store: Store, conn: sqlite3.Connection,
+                  account: str | None) -> dict:
     fields = _parse(await _form(request), POST_FIELDS)
     missing = [k for k in ("name", "domain", "list", "when") if k not in fields]
     if missing:
         raise Reject(400, f"missing required parameter(s): {', '.join(missing)}")
-    state = fields.get("state", states.DRAFT)
-    if state not in states.DESIRABLE:
+    state = fields.get("state", "DRAFT")
+    if state not in CREATABLE:
         raise Reject(400, "a campaign is created as DRAFT, SCHEDULED or READY")
     now = store.now()
     cursor = conn.execute(
-        'INSERT INTO campaigns (name, domain, list, segments, state, "when", event_callback,'
-        ' created, updated) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)',
-        (fields["name"], fields["domain"], fields["list"],
+        'INSERT INTO campaigns (account, name, domain, list, segments, state, "when", '
+        'event_callback, created, updated) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
+        (account, fields["name"], fields["domain"], fields["list"],
          json.dumps(fields.get("segments", [])), state, fields["when"],
          fields.get("event_callback"), now, now))
     store.advance(conn)  # READY with a past `when` starts sending at once
-    return store.find(conn, cursor.lastrowid)
+    return store.find(conn, cursor.lastrowid, account)
 
 
-async def _update(request: Request, store: Store, conn: sqlite3.Connection) -> dict:
-    campaign = store.find(conn, request.path_params["campaign_id"])
+async def _update(request: Request, store: Store, conn: sqlite3.Connection,
+                  account: str | None) -> dict:
+    campaign = store.find(conn, request.path_params["campaign_id"], account)
     fields = _parse(await _form(request), PUT_FIELDS)
     fields.setdefault("segments", [])  # none: the campaign sends to all contacts
     _frozen_check(campaign, "changed")
     src, dst = campaign["state"], fields.get("state", campaign["state"])
-    if src != dst and not states.can_request(src, dst):
-        allowed = " or ".join(states.next_states(src))
+    if src != dst and (src, dst) not in CLIENT_MOVES:
+        allowed = " or ".join(d for d in STATES if (src, d) in CLIENT_MOVES)
         raise Reject(409, f"campaign {campaign['id']} cannot move from {src} to {dst} in "
                           f"one request; from {src} it may move to {allowed}")
     changes = {k: v for k, v in fields.items() if campaign[k] != v}
@@ -329,35 +385,39 @@ async def _update(request: Request, store: Store, conn: sqlite3.Connection) -> d
         conn.execute(f"UPDATE campaigns SET {assignments} WHERE id = ?",
                      (*changes.values(), campaign["id"]))
         store.advance(conn)
-    return store.find(conn, campaign["id"])
+    return store.find(conn, campaign["id"], account)
 
 
-async def _delete(request: Request, store: Store, conn: sqlite3.Connection) -> dict:
-    campaign = store.find(conn, request.path_params["campaign_id"])
+async def _delete(request: Request, store: Store, conn: sqlite3.Connection,
+                  account: str | None) -> dict:
+    campaign = store.find(conn, request.path_params["campaign_id"], account)
     _frozen_check(campaign, "deleted")
     conn.execute("DELETE FROM campaigns WHERE id = ?", (campaign["id"],))
     return campaign
 
 
-async def _list_all(request: Request, store: Store, conn: sqlite3.Connection) -> dict:
+async def _list_all(request: Request, store: Store, conn: sqlite3.Connection,
+                    account: str | None) -> dict:
     rows = conn.execute("SELECT * FROM campaigns ORDER BY id").fetchall()
     return {"campaigns": [_as_json(r) for r in rows]}
 
 
-async def _force_state(request: Request, store: Store, conn: sqlite3.Connection) -> dict:
-    campaign = store.find(conn, request.path_params["campaign_id"])
+async def _force_state(request: Request, store: Store, conn: sqlite3.Connection,
+                       account: str | None) -> dict:
+    campaign = store.find(conn, request.path_params["campaign_id"], account)
     try:
         state = (await request.json())["state"]
     except (ValueError, KeyError, TypeError):
         raise Reject(400, 'body must be JSON {"state": "<STATE>"}') from None
-    if state not in states.STATES:
-        raise Reject(400, f"state must be one of {', '.join(states.STATES)}")
+    if state not in STATES:
+        raise Reject(400, f"state must be one of {', '.join(STATES)}")
     conn.execute("UPDATE campaigns SET state = ?, updated = ? WHERE id = ?",
                  (state, store.now(), campaign["id"]))
-    return store.find(conn, campaign["id"])
+    return store.find(conn, campaign["id"], account)
 
 
-async def _set_list(request: Request, store: Store, conn: sqlite3.Connection) -> dict:
+async def _set_list(request: Request, store: Store, conn: sqlite3.Connection,
+                    account: str | None) -> dict:
     try:
         body = await request.json()
         lists = {k: [str(v) for v in body.get(k, [])] for k in ("emails", "telephones", "bounce")}
@@ -369,7 +429,8 @@ async def _set_list(request: Request, store: Store, conn: sqlite3.Connection) ->
     return {"list": request.path_params["list_id"], **lists}
 
 
-async def _callbacks(request: Request, store: Store, conn: sqlite3.Connection) -> dict:
+async def _callbacks(request: Request, store: Store, conn: sqlite3.Connection,
+                     account: str | None) -> dict:
     rows = conn.execute("SELECT * FROM outbox ORDER BY id").fetchall()
     return {"callbacks": [{"url": r["url"], "event": r["event"], "when": r["when"],
                            "emails": json.loads(r["emails"]),
@@ -378,21 +439,22 @@ async def _callbacks(request: Request, store: Store, conn: sqlite3.Connection) -
                           for r in rows]}
 
 
-def create_routes(data_dir: Path, clock: SandboxClock) -> list[BaseRoute]:
+def create_routes(data_dir: Path, clock: SandboxClock, accounts: Accounts,
+                  ) -> list[BaseRoute]:
     store = Store(data_dir, clock)
     clock.listeners.append(store.deliver_callbacks)
     one = "/campaign/{campaign_id:int}"
     hooks = "/_sandbox/scheduled-campaigns/campaigns"
     return [
-        Route("/campaign", _endpoint(store, _create), methods=["POST"]),
-        Route(one, _endpoint(store, _get), methods=["GET"]),
-        Route(one, _endpoint(store, _update), methods=["PUT"]),
-        Route(one, _endpoint(store, _delete), methods=["DELETE"]),
-        Route(hooks, _endpoint(store, _list_all, auth=False), methods=["GET"]),
-        Route(hooks + "/{campaign_id:int}/state", _endpoint(store, _force_state, auth=False),
+        Route("/campaign", _endpoint(store, _create, accounts), methods=["POST"]),
+        Route(one, _endpoint(store, _get, accounts), methods=["GET"]),
+        Route(one, _endpoint(store, _update, accounts), methods=["PUT"]),
+        Route(one, _endpoint(store, _delete, accounts), methods=["DELETE"]),
+        Route(hooks, _endpoint(store, _list_all, None), methods=["GET"]),
+        Route(hooks + "/{campaign_id:int}/state", _endpoint(store, _force_state, None),
               methods=["POST"]),
         Route("/_sandbox/scheduled-campaigns/lists/{list_id:int}",
-              _endpoint(store, _set_list, auth=False), methods=["POST"]),
+              _endpoint(store, _set_list, None), methods=["POST"]),
         Route("/_sandbox/scheduled-campaigns/callbacks",
-              _endpoint(store, _callbacks, auth=False), methods=["GET"]),
+              _endpoint(store, _callbacks, None), methods=["GET"]),
     ]

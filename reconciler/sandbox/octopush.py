@@ -6,6 +6,11 @@ the STOP rule (code 121) for marketing SMS, and the documented success bodies. W
 real API "fixes" bad input silently, the emulator rejects it instead, so client bugs show
 up in tests rather than as a surprising real send. Error codes other than 121 are ours.
 
+Accounts: the `api-login` header names the account and `api-key` must be one of its keys
+(reconciler/sandbox/accounts.py); a missing header or a wrong key is a 401 Unauthorized
+with the documented error shape. Each login has its own credit. Written from the doc and
+3GPP TS 23.038 alone (its own SMS segment count), sharing no code with the client.
+
 Every delivered recipient is committed to sqlite (data_dir/octopush/deliveries.db) before
 the response goes out, and GET /_sandbox/octopush/deliveries summarises them so tests can
 prove "never sent twice". simulation_mode (SMS only, as documented) validates and prices
@@ -28,9 +33,12 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
+from reconciler.sandbox.accounts import Accounts
 from reconciler.sandbox.clock import SandboxClock
 from reconciler.sandbox.deliveries import DeliveryLog
-from reconciler.sms import segments
+
+VENDOR = "octopush"
+CREDENTIALS = ("api_login", "api_key")
 
 # Prices (EUR) and the credit every sandbox account starts with. Our choice: the docs
 # give none. The credit covers a 100,000-contact premium campaign several times.
@@ -48,6 +56,32 @@ E_SUBJECT, E_FROM, E_CONTENT = 130, 131, 132
 
 SENDER_RE = re.compile(r"[a-zA-Z0-9]{3,11}")
 PHONE_RE = re.compile(r"\+[0-9]{8,15}")
+
+
+# 3GPP TS 23.038: the GSM 7-bit default alphabet (one septet each; ESC 0x1B left out) and
+# its extension table (ESC + code: two septets each). Anything else makes the whole text
+# UCS-2, counted in UTF-16 code units.
+GSM_BASIC = set(
+    "@£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞÆæßÉ !\"#¤%&'()*+,-./0123456789:;<=>?"
+    "¡ABCDEFGHIJKLMNOPQRSTUVWXYZÄÖÑÜ§¿abcdefghijklmnopqrstuvwxyzäöñüà")
+GSM_EXTENDED = set("\f^{}\\[~]|€")
+
+
+def sms_needed(text: str) -> int:
+    """SMS billed for one recipient: 160 septets (70 UCS-2 units) fit one; a longer text
+    goes in parts of 153 (67), never splitting an escape pair or a surrogate pair."""
+    if all(c in GSM_BASIC or c in GSM_EXTENDED for c in text):
+        sizes, single, part = [2 if c in GSM_EXTENDED else 1 for c in text], 160, 153
+    else:
+        sizes, single, part = [2 if ord(c) > 0xFFFF else 1 for c in text], 70, 67
+    if sum(sizes) <= single:
+        return 1
+    parts, used = 1, 0
+    for size in sizes:
+        if used + size > part:
+            parts, used = parts + 1, 0
+        used += size
+    return parts
 
 
 class Invalid(Exception):
@@ -166,13 +200,17 @@ def validate_email_send(body: dict[str, Any]) -> dict[str, Any]:
     return {"subject": subject, "emails": emails, "send_at": _send_at(body)}
 
 
-def create_routes(data_dir: Path, clock: SandboxClock) -> list[BaseRoute]:
+def create_routes(data_dir: Path, clock: SandboxClock, accounts: Accounts,
+                  ) -> list[BaseRoute]:
     log = DeliveryLog(Path(data_dir) / "octopush" / "deliveries.db")
 
     async def parse(request: Request) -> tuple[str, dict[str, Any]]:
         login = request.headers.get("api-login", "").strip()
-        if not login or not request.headers.get("api-key", "").strip():
+        key = request.headers.get("api-key", "").strip()
+        if not login or not key:
             raise Invalid(E_AUTH, "Missing api-login or api-key header.", 401)
+        if accounts.open(VENDOR, login, key) is None:
+            raise Invalid(E_AUTH, "Unauthorized: wrong api-login or api-key.", 401)
         try:
             body = json.loads(await request.body())
         except ValueError:
@@ -207,7 +245,7 @@ def create_routes(data_dir: Path, clock: SandboxClock) -> list[BaseRoute]:
             login, body = await parse(request)
             sms = validate_sms(body)
             contacts = len(sms["phones"])
-            needed = segments(sms["text"]).segments * contacts
+            needed = sms_needed(sms["text"]) * contacts
             cost = round(needed * SMS_PRICE[sms["type"]], 8)
             ticket = f"sms_{uuid.uuid4().hex[:13]}"
             residual = deliver(login, "sms", ticket, sms["text"], sms["phones"],

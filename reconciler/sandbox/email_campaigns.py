@@ -4,14 +4,31 @@ Strict on purpose: whatever the doc does not allow (unknown or missing fields, w
 types, bad emails, missing trailing slash, a method the doc does not list) is refused the
 way a real API would, so client bugs show up here rather than against the vendor.
 
-State lives in SQLite under `<data_dir>/email-campaigns/` and every write is committed
-before its response is built, so it survives a restart and a response lost in transit.
+Written from the doc alone: it shares no code with the email-campaigns client, so a
+misreading of the doc on either side shows up as a failing test.
+
+Accounts: `Authorization: Token <token>`; a missing header is a 401 and so is a token no
+sandbox account holds (see reconciler/sandbox/accounts.py). Each token is an account of
+its own, with its own store: one account never sees another's objects.
+
+State lives in SQLite under `<data_dir>/email-campaigns/<account>/` and every write is
+committed before its response is built, so it survives a restart and a response lost in
+transit.
+
+CSV files: the doc asks for a header row on bulk update ("The CSV file should contain a
+header row that identifies the various columns present"), so a bulk update whose first
+row is a contact is refused. The other CSV endpoints do not say: their first row is a
+header unless its email column holds an email address, in which case it is a contact
+(never silently dropped).
 Time is the sandbox clock, evaluated lazily: at the start of each request, active
 campaigns whose start has passed are sent (results recorded, status "completed").
 """
 
 from __future__ import annotations
 
+import csv
+import io
+import itertools
 import json
 import os
 import re
@@ -32,8 +49,11 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
-from reconciler.providers.email_campaigns import csvio
+from reconciler.sandbox.accounts import Accounts
 from reconciler.sandbox.clock import SandboxClock
+
+VENDOR = "email-campaigns"
+CREDENTIALS = ("token",)
 
 TIMEZONES = ("EST5EDT", "CST6CDT", "MST7MDT", "PST8PDT")
 STATUSES = ("active", "paused", "cancelled")
@@ -193,28 +213,52 @@ def form_index(values: dict[str, Any], key: str) -> int:
     return int(values[key])
 
 
-def csv_emails(data: bytes, email_index: int, name_index: int | None = None,
-               ) -> dict[str, str]:
-    """{lowercased email: name} from an uploaded file; one bad row refuses the file."""
+def csv_rows(data: bytes) -> Iterator[tuple[int, list[str]]]:
+    """(line number, cells) of each non-blank row of an uploaded file."""
     try:
-        header, rows = csvio.read_csv(data)
-        for key, col in (("email_index", email_index), ("name_index", name_index)):
-            if col is not None and col >= len(header):
-                raise Reject(400, f"{key} {col} is out of range: the header row has "
-                                  f"{len(header)} column(s)")
-        found: dict[str, str] = {}
-        for line, cells in rows:
-            needed = max(email_index, name_index or 0)
-            if needed >= len(cells):
-                raise Reject(400, f"csv_file line {line}: no column {needed}")
-            address = cells[email_index]
-            error = email_error(address)
-            if error:  # the address itself is not echoed: contact data stays out of logs
-                raise Reject(400, f"csv_file line {line}: invalid email address")
-            found[address.lower()] = cells[name_index] if name_index is not None else ""
-        return found
-    except ValueError as exc:
-        raise Reject(400, str(exc)) from None
+        text = data.decode("utf-8-sig")  # spreadsheet exports often start with a BOM
+    except UnicodeDecodeError:
+        raise Reject(400, "csv_file is not UTF-8 text") from None
+    reader = csv.reader(io.StringIO(text, newline=""))
+    try:
+        for cells in reader:
+            if cells and any(c.strip() for c in cells):
+                yield reader.line_num, cells
+    except csv.Error as exc:
+        raise Reject(400, f"csv_file line {reader.line_num}: {exc}") from None
+
+
+def csv_emails(data: bytes, email_index: int, name_index: int | None = None, *,
+               header_required: bool = False) -> dict[str, str]:
+    """{lowercased email: name} from an uploaded file; one bad row refuses the file.
+
+    The first row is the header, unless it holds an email address in the email column:
+    then it is a contact (refused where the doc requires a header row)."""
+    rows = csv_rows(data)
+    first = next(rows, None)
+    if first is None:
+        raise Reject(400, "csv_file is empty" + (
+            ": bulk update needs a header row naming the columns" if header_required else ""))
+    line, header = first
+    for key, col in (("email_index", email_index), ("name_index", name_index)):
+        if col is not None and col >= len(header):
+            raise Reject(400, f"{key} {col} is out of range: the first row has "
+                              f"{len(header)} column(s)")
+    if email_error(header[email_index]) is None:
+        if header_required:
+            raise Reject(400, f"csv_file line {line} is a contact, not a header row: bulk "
+                              "update needs a header row naming the columns")
+        rows = itertools.chain([first], rows)
+    found: dict[str, str] = {}
+    needed = max(email_index, name_index or 0)
+    for line, cells in rows:
+        if needed >= len(cells):
+            raise Reject(400, f"csv_file line {line}: no column {needed}")
+        address = cells[email_index]
+        if email_error(address):  # the address itself is not echoed: contact data stays out
+            raise Reject(400, f"csv_file line {line}: invalid email address")
+        found[address.lower()] = cells[name_index] if name_index is not None else ""
+    return found
 
 
 # -- storage -----------------------------------------------------------------------------
@@ -365,9 +409,26 @@ KINDS = [
 SENDERS, OPTOUTS, GROUPS, MESSAGES = KINDS
 
 
+PATHS = (*(k.path for k in KINDS), "/email/optout/bulk/add/", "/email/optout/bulk/delete/",
+         "/email/contact/bulk/replace/", "/email/contact/bulk/update/",
+         "/email/contact/bulk/delete/", "/email/campaign/", "/email/result/filter/")
+
+
 class Api:
+    """The API of one account, over its own store."""
+
     def __init__(self, store: Store):
         self.store = store
+        self.handlers: dict[str, Callable[[Request], Any]] = {
+            **{k.path: self.crud(k) for k in KINDS},
+            "/email/optout/bulk/add/": self.optouts_bulk("add"),
+            "/email/optout/bulk/delete/": self.optouts_bulk("delete"),
+            "/email/contact/bulk/replace/": self.contacts_bulk("replace"),
+            "/email/contact/bulk/update/": self.contacts_bulk("update"),
+            "/email/contact/bulk/delete/": self.contacts_bulk("delete"),
+            "/email/campaign/": self.campaigns,
+            "/email/result/filter/": self.results,
+        }
 
     def ref(self, value: str) -> dict[str, str]:
         return {"$oid": value}
@@ -469,7 +530,8 @@ class Api:
             fields = {"email_index", "csv_file"} | ({"name_index"} if names else set())
             form = await form_body(request, fields, fields)
             found = csv_emails(form["csv_file"], form_index(form, "email_index"),
-                               form_index(form, "name_index") if names else None)
+                               form_index(form, "name_index") if names else None,
+                               header_required=mode == "update")
             with self.store.tx() as db:
                 self.fetch(db, GROUPS, gid)
                 if mode == "replace":
@@ -630,13 +692,15 @@ class Api:
             bodies = [r[0] for r in db.execute(sql + " ORDER BY rowid", args)]
         return Response("[" + ",".join(bodies) + "]", media_type="application/json")
 
-    async def stats(self, request: Request) -> Response:
-        tables = {"senders": "senders", "groups": "contact_groups", "contacts": "contacts",
-                  "messages": "messages", "campaigns": "campaigns", "optouts": "optouts",
-                  "results": "results"}
+    def counts(self) -> dict[str, int]:
         with self.store.tx() as db:
-            return JSONResponse({name: db.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
-                                 for name, table in tables.items()})
+            return {name: db.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
+                    for name, table in STATS.items()}
+
+
+STATS = {"senders": "senders", "groups": "contact_groups", "contacts": "contacts",
+         "messages": "messages", "campaigns": "campaigns", "optouts": "optouts",
+         "results": "results"}
 
 
 def dict_of(selector: str, variants: dict[str, dict[str, Check]]) -> Check:
@@ -649,26 +713,55 @@ def dict_of(selector: str, variants: dict[str, dict[str, Check]]) -> Check:
     return check
 
 
-def authorized(request: Request) -> bool:
-    scheme, _, token = request.headers.get("authorization", "").partition(" ")
-    return scheme == "Token" and bool(token.strip())
+class Tenants:
+    """One store (and API) per account, opened on first use."""
+
+    def __init__(self, directory: Path, clock: SandboxClock, accounts: Accounts):
+        self.directory, self.clock, self.accounts = directory, clock, accounts
+        self.apis: dict[str, Api] = {}
+        self._lock = threading.Lock()
+
+    def api(self, account: str) -> Api:
+        with self._lock:
+            if account not in self.apis:
+                self.apis[account] = Api(Store(self.directory / account, self.clock))
+            return self.apis[account]
+
+    def account(self, request: Request) -> str | None:
+        """The account the request's token opens; None when it has no token at all."""
+        scheme, _, token = request.headers.get("authorization", "").partition(" ")
+        token = token.strip()
+        if scheme != "Token" or not token:
+            return None
+        return self.accounts.open(VENDOR, token, token) or ""
+
+    def endpoint(self, path: str) -> Callable[[Request], Any]:
+        """Authentication first, then the account's handler; Reject becomes {"message"}."""
+        async def wrapped(request: Request) -> Response:
+            account = self.account(request)
+            if account is None:
+                return JSONResponse({"message": "Authentication credentials were not "
+                                     "provided (expected 'Authorization: Token <token>')"},
+                                    status_code=401)
+            if not account:
+                return JSONResponse({"message": "Invalid token."}, status_code=401)
+            try:
+                return await self.api(account).handlers.get(path, unknown)(request)
+            except Reject as exc:
+                return JSONResponse({"message": exc.message}, status_code=exc.status)
+        return wrapped
+
+    async def stats(self, request: Request) -> Response:
+        """Counts over every account of the sandbox (a test hook, not the vendor's)."""
+        totals = dict.fromkeys(STATS, 0)
+        if self.directory.is_dir():
+            for folder in sorted(p for p in self.directory.iterdir() if p.is_dir()):
+                for name, n in self.api(folder.name).counts().items():
+                    totals[name] += n
+        return JSONResponse(totals)
 
 
-def endpoint(handler: Callable[[Request], Any]) -> Callable[[Request], Any]:
-    """Authentication first, then the handler; Reject becomes {"message": ...}."""
-    async def wrapped(request: Request) -> Response:
-        if not authorized(request):
-            return JSONResponse({"message": "Authentication credentials were not provided "
-                                            "(expected 'Authorization: Token <token>')"},
-                                status_code=401)
-        try:
-            return await handler(request)
-        except Reject as exc:
-            return JSONResponse({"message": exc.message}, status_code=exc.status)
-    return wrapped
-
-
-async def unknown_endpoint(request: Request) -> Response:
+async def unknown(request: Request) -> Response:
     # Also catches a missing trailing slash, which Starlette would otherwise redirect.
     raise Reject(404, f"no such endpoint: {request.url.path} (paths end with '/')")
 
@@ -677,20 +770,12 @@ async def unknown_endpoint(request: Request) -> Response:
 ALL_METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
 
 
-def create_routes(data_dir: Path, clock: SandboxClock) -> list[BaseRoute]:
-    api = Api(Store(Path(data_dir) / "email-campaigns", clock))
-    handlers: list[tuple[str, Callable[[Request], Any]]] = [
-        *((k.path, api.crud(k)) for k in KINDS),
-        ("/email/optout/bulk/add/", api.optouts_bulk("add")),
-        ("/email/optout/bulk/delete/", api.optouts_bulk("delete")),
-        ("/email/contact/bulk/replace/", api.contacts_bulk("replace")),
-        ("/email/contact/bulk/update/", api.contacts_bulk("update")),
-        ("/email/contact/bulk/delete/", api.contacts_bulk("delete")),
-        ("/email/campaign/", api.campaigns),
-        ("/email/result/filter/", api.results),
-        ("/email/{rest:path}", unknown_endpoint),  # last: only what nothing else matched
-    ]
-    routes: list[BaseRoute] = [Route(path, endpoint(handler), methods=ALL_METHODS)
-                               for path, handler in handlers]
-    routes.append(Route("/_sandbox/email-campaigns/stats", api.stats, methods=["GET"]))
+def create_routes(data_dir: Path, clock: SandboxClock, accounts: Accounts,
+                  ) -> list[BaseRoute]:
+    tenants = Tenants(Path(data_dir) / VENDOR, clock, accounts)
+    routes: list[BaseRoute] = [Route(path, tenants.endpoint(path), methods=ALL_METHODS)
+                               for path in PATHS]
+    # last: only what nothing else matched
+    routes.append(Route("/email/{rest:path}", tenants.endpoint(""), methods=ALL_METHODS))
+    routes.append(Route("/_sandbox/email-campaigns/stats", tenants.stats, methods=["GET"]))
     return routes
