@@ -89,6 +89,8 @@ def free_port() -> int:
 
 
 class SandboxServer:
+    running: dict[str, SandboxServer] = {}  # url -> server, for sandbox_accounts()
+
     def __init__(self, data_dir: Path):
         self.data_dir = data_dir
         self.port = free_port()
@@ -104,6 +106,7 @@ class SandboxServer:
         while time.monotonic() < deadline:
             try:
                 httpx.get(f"{self.url}/_sandbox/clock", timeout=1)
+                SandboxServer.running[self.url] = self
                 return self
             except httpx.TransportError:
                 if self.proc.poll() is not None:
@@ -112,6 +115,7 @@ class SandboxServer:
         raise RuntimeError("sandbox did not start")
 
     def stop(self) -> None:
+        SandboxServer.running.pop(self.url, None)
         if self.proc and self.proc.poll() is None:
             self.proc.terminate()
             try:
@@ -122,8 +126,30 @@ class SandboxServer:
     def get(self, path: str) -> httpx.Response:
         return httpx.get(self.url + path, timeout=30)
 
+    def add_account(self, vendor: str, **credentials: str) -> None:
+        """Create a vendor account in the sandbox (it refuses credentials it does not hold)."""
+        r = self.post("/_sandbox/accounts", {"vendor": vendor, "credentials": credentials})
+        assert r.status_code == 201, r.text
+
     def post(self, path: str, json: object) -> httpx.Response:
         return httpx.post(self.url + path, json=json, timeout=30)
+
+
+def sandbox_accounts(ws: Path, env: dict[str, str] | None = None,
+                     environment: str | None = None) -> Path:
+    """Create, at each running sandbox server the workspace's campaignctl.yaml points to,
+    the accounts it configures, with their credentials (as a team's admin creates them at
+    a real vendor: the sandbox refuses credentials it does not hold). Returns ws."""
+    from reconciler.config import load_config
+
+    config, errors = load_config(ws, {**os.environ, **(env or {})}, environment)
+    assert config is not None and not errors, errors
+    for account in config.accounts.values():
+        for url, server in SandboxServer.running.items():
+            if account.base_url.startswith(url):
+                server.add_account(account.type, **{k: v.reveal() for k, v in
+                                                    account.credentials.items()})
+    return ws
 
 
 @pytest.fixture

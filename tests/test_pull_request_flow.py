@@ -18,7 +18,14 @@ from datetime import datetime
 from pathlib import Path
 
 import httpx
-from conftest import EXAMPLE_ENV, EXAMPLE_IDS, EXAMPLE_SECRETS, example_on_real_accounts, run_cli
+from conftest import (
+    EXAMPLE_ENV,
+    EXAMPLE_IDS,
+    EXAMPLE_SECRETS,
+    example_on_real_accounts,
+    run_cli,
+    sandbox_accounts,
+)
 
 from reconciler.providers.email_campaigns.client import oid
 
@@ -69,6 +76,7 @@ def test_reviewed_plan_survives_a_normal_day(tmp_path, sandbox_server, postgres_
 
     # main is applied; the pull request adds Campaign/summer-sale and saves its plan.
     main = checkout(tmp_path, "checkout-1", sandbox_server.url)
+    sandbox_accounts(main, env, EXAMPLE_ENV)
     assert cli("apply", str(main), "--auto-approve").returncode == 0
     branch = checkout(tmp_path, "checkout-1b", sandbox_server.url, branch=True)
     plan_file = tmp_path / "plan.json"

@@ -57,7 +57,9 @@ def rename_sender_behind_the_back(ws: Path) -> None:
 
     async def go() -> None:
         transport = httpx.ASGITransport(app=build_app(ws / ".campaignctl" / "staging" / "sandbox"))
-        async with EmailCampaignsClient(SANDBOX_URL, Secret("t"), transport=transport) as c:
+        # The staging account configures no token: it is the sandbox's built-in account.
+        async with EmailCampaignsClient(SANDBOX_URL, Secret("sandbox"),
+                                        transport=transport) as c:
             await c.update_sender(sender_id, "Renamed in the dashboard", "news@acme.example")
     asyncio.run(go())
 

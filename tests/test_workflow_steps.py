@@ -19,7 +19,7 @@ import sysconfig
 from pathlib import Path
 
 import pytest
-from conftest import EXAMPLE_IDS, PINNED_ACTION, run_cli
+from conftest import EXAMPLE_IDS, PINNED_ACTION, run_cli, sandbox_accounts
 from ruamel.yaml import YAML
 from test_workflows import _runner_checkout, workflow_env
 
@@ -136,6 +136,7 @@ def test_generated_workflows_run_step_by_step_in_a_fresh_venv(
                **EXAMPLE_IDS}  # campaignctl.yaml holds no credential: the repo's secrets do
     runner = Runner(tmp_path)
     first = _runner_checkout(tmp_path, "runner-1", sandbox_server.url)
+    sandbox_accounts(first / "campaigns", secrets, "production")
     workflows = first / ".github" / "workflows"
     for name in ("plan", "apply", "drift"):
         assert f"uses: {ACTION}" in (workflows / f"campaignctl-{name}.yml").read_text()

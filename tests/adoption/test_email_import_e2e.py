@@ -17,10 +17,13 @@ TOKEN = "imp0rt-t0ken"
 WRITES = ("POST", "PUT", "DELETE", "PATCH")
 
 
-def seed(url: str, contacts: int) -> dict[str, str]:
-    """Live objects of every kind, as a dashboard would have made them."""
+def seed(server, contacts: int) -> dict[str, str]:
+    """The vendor account, and live objects of every kind, as a dashboard would have made
+    them."""
+    server.add_account("email-campaigns", token=TOKEN)
+
     async def go() -> dict[str, str]:
-        async with EmailCampaignsClient(url, Secret(TOKEN)) as c:
+        async with EmailCampaignsClient(server.url, Secret(TOKEN)) as c:
             news = await c.create_sender("Acme News", "news@acme.example")
             await c.create_sender("Support desk", "support@acme.example")
             await c.bulk_add_optouts(["gone@example.com", "Stop@Example.org"])
@@ -79,7 +82,7 @@ def writes(server) -> list:
 
 
 def test_an_account_imported_into_an_empty_workspace_plans_clean(tmp_path, sandbox_server, monkeypatch):
-    ids = seed(sandbox_server.url, 10_000)
+    ids = seed(sandbox_server, 10_000)
     monkeypatch.setenv("MAIL_TOKEN", TOKEN)
     ws = write_workspace(tmp_path / "ws", {"campaignctl.yaml": config(sandbox_server.url)})
     dry = ok(run_cli("import", "mail", str(ws), "--dry-run"))
@@ -127,7 +130,7 @@ def test_an_account_imported_into_an_empty_workspace_plans_clean(tmp_path, sandb
 
 
 def test_filters_force_and_missing_references(tmp_path, sandbox_server, monkeypatch):
-    seed(sandbox_server.url, 5)
+    seed(sandbox_server, 5)
     monkeypatch.setenv("MAIL_TOKEN", TOKEN)
     ws = write_workspace(tmp_path / "ws", {"campaignctl.yaml": config(sandbox_server.url)})
     only = ok(run_cli("import", "mail", str(ws), "--kind", "Campaign"))
@@ -165,7 +168,7 @@ def test_send_only_accounts_say_they_cannot_be_imported(tmp_path):
 
 def test_an_unbound_manifest_with_the_same_key_is_not_imported_twice(tmp_path, sandbox_server,
                                                                      monkeypatch):
-    seed(sandbox_server.url, 5)
+    seed(sandbox_server, 5)
     monkeypatch.setenv("MAIL_TOKEN", TOKEN)
     ws = write_workspace(tmp_path / "ws", {
         "campaignctl.yaml": config(sandbox_server.url),

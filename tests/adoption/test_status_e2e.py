@@ -16,7 +16,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import httpx
-from conftest import free_port, run_cli
+from conftest import free_port, run_cli, sandbox_accounts
 
 ROOT = Path(__file__).resolve().parents[2]
 TOKEN = "st4tus-t0ken"
@@ -35,7 +35,7 @@ def example(tmp_path: Path, url: str, callback: str) -> Path:
     sched = sched.replace("state: scheduled", "state: ready").replace(
         "https://hooks.example.com/campaign-events?team=crm", callback)
     (ws / "scheduled.yaml").write_text(sched)
-    return ws
+    return sandbox_accounts(ws, {"TOK": TOKEN}, "production")
 
 
 def ok(result) -> str:

@@ -5,7 +5,7 @@ import json
 
 import httpx
 import pytest
-from conftest import run_cli, write_workspace
+from conftest import run_cli, sandbox_accounts, write_workspace
 
 import reconciler.providers.base as base
 from reconciler.run import apply_workspace, plan_workspace
@@ -61,7 +61,7 @@ def workspace(root, url, n, batch_size=50, version="1", extra=""):
     })
     (root / "all.csv").write_text("phone,first_name\n" + "".join(
         f"{p},N{i}\n" for i, p in enumerate(phones(n))))
-    return root
+    return sandbox_accounts(root)
 
 
 def test_5000_recipients_over_http_without_a_single_429(tmp_path, sandbox_server):
@@ -103,7 +103,7 @@ def vendor(monkeypatch):
     def install(statuses):
         v = Vendor(statuses)
         t = v.transport()
-        monkeypatch.setattr(base, "resolve", lambda url, directory: (url, t))
+        monkeypatch.setattr(base, "resolve", lambda url, *_: (url, t))
         return v
     return install
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import sqlite3
 from pathlib import Path
 
-from conftest import write_workspace
+from conftest import sandbox_accounts, write_workspace
 
 TEXT = "Acme: 20% off this weekend. STOP au 36111"
 
@@ -58,7 +58,7 @@ def sms_workspace(root: Path, url: str, n: int, batch_size: int = 500,
             """,
     })
     write_csv(root / "customers.csv", phones(n))
-    return root
+    return sandbox_accounts(root)
 
 
 LEDGER_COUNTS = ("SELECT b.status, count(*) FROM ledger_recipients l JOIN ledger_batches b "

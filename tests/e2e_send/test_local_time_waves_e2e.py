@@ -3,7 +3,7 @@ recipient zone is one wave, sent with its own send_at (Octopush) / scheduledAt
 (Connectly) at the same wall-clock time; a second apply sends nothing."""
 
 import httpx
-from conftest import run_cli, write_workspace
+from conftest import run_cli, sandbox_accounts, write_workspace
 
 SMS_PATH = "/v1/public/sms-campaign/send"
 WA_PATH = "/v1/businesses/acme/send/campaigns"
@@ -64,7 +64,7 @@ def workspace(root, url):
             """,
         "people.csv": csv,
     })
-    return root
+    return sandbox_accounts(root)
 
 
 def test_four_zones_make_four_waves_each_at_the_local_wall_time(tmp_path, sandbox_server):

@@ -7,7 +7,7 @@ from __future__ import annotations
 import json
 import sqlite3
 
-from conftest import run_cli, write_workspace
+from conftest import run_cli, sandbox_accounts, write_workspace
 from send_helpers import phones as numbers
 from send_helpers import write_csv
 
@@ -86,7 +86,7 @@ def workspace(root, url: str):
               connectly: {campaign_version: "1"}
             """,
     })
-    return root
+    return sandbox_accounts(root)
 
 
 def received(sandbox_server, vendor: str, phone: str) -> int:

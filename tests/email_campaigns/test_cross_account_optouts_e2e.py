@@ -32,6 +32,7 @@ def test_optout_list_on_another_account_is_refused_and_counted_suppressions_are_
         config = ws / "campaignctl.yaml"
         config.write_text(config.read_text() + "  mail-eu:\n    type: email-campaigns\n"
                           f"    base_url: {other.url}\n    token: ${{MAIL_TOKEN}}\n")
+        other.add_account("email-campaigns", token=TOKEN)
         optouts = ws / "optouts.yaml"
         optouts.write_text(optouts.read_text().replace("provider: mail", "provider: mail-eu"))
 

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import httpx
 import pytest
-from conftest import run_cli
+from conftest import run_cli, sandbox_accounts
 
 ROOT = Path(__file__).resolve().parents[2]
 TOKEN = "e2e-t0ken-d0-not-print"
@@ -37,7 +37,7 @@ def make_workspace(tmp_path: Path, server) -> Path:
     (ws / "campaignctl.yaml").write_text(
         "providers:\n  mail:\n    type: email-campaigns\n"
         f"    base_url: {server.url}\n    token: ${{MAIL_TOKEN}}\n")
-    return ws
+    return sandbox_accounts(ws, {"MAIL_TOKEN": TOKEN})
 
 
 def make_full_example(tmp_path: Path, server) -> Path:
@@ -50,7 +50,7 @@ def make_full_example(tmp_path: Path, server) -> Path:
     text = re.sub(r"\$\{(MAIL_API_TOKEN|[A-Z]+_API_KEY|OCTOPUSH_API_LOGIN)\}", "${MAIL_TOKEN}",
                   text).replace("${CONNECTLY_BUSINESS_ID}", "${TEST_BUSINESS_E2E}")
     config.write_text(text)
-    return ws
+    return sandbox_accounts(ws, {"MAIL_TOKEN": TOKEN}, "production")
 
 
 def cli(*args: str) -> subprocess.CompletedProcess:

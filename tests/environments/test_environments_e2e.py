@@ -13,7 +13,7 @@ from pathlib import Path
 
 import httpx
 import pytest
-from conftest import run_cli
+from conftest import run_cli, sandbox_accounts
 
 from reconciler.sandbox.app import build_app
 from reconciler.sandbox.transport import SANDBOX_URL
@@ -73,6 +73,7 @@ def test_readme_main_command_runs_the_example_in_staging(example):
 def test_staging_sends_production_still_plans_the_full_send_and_refuses_staging_plans(
         example, sandbox_server):
     prod = production_env(sandbox_server.url)
+    sandbox_accounts(example, prod, "production")
     # Review staging's plan, then try it on production: refused before any call.
     r = run_cli("plan", str(example), "--env", "staging", "-o", str(example / "staging.json"))
     assert r.returncode == 0, r.stderr

@@ -6,8 +6,8 @@ import pytest
 
 from reconciler.errors import ApiError
 from reconciler.providers.octopush.client import OctopushClient
-from reconciler.sandbox.octopush import SMS_PRICE, START_CREDIT
 from reconciler.sandbox.app import build_app
+from reconciler.sandbox.octopush import SMS_PRICE, START_CREDIT
 from reconciler.secrets import Secret
 
 URL = "http://sandbox.invalid"

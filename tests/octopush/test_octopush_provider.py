@@ -124,7 +124,7 @@ def test_payload_personalisation_and_iso_send_at(tmp_path, monkeypatch):
         return httpx.Response(200, json={"sms_ticket": "sms_x", "number_of_contacts": n,
                                          "total_cost": 0.05 * n, "number_of_sms_needed": n})
     t = httpx.MockTransport(handle)
-    monkeypatch.setattr(base, "resolve", lambda url, d: (url, t))
+    monkeypatch.setattr(base, "resolve", lambda url, *_: (url, t))
     ws = workspace(tmp_path / "ws", url="https://octopush.invalid")
     assert plan_workspace(ws).plan.has_changes and bodies == []  # plan sends no contact
     assert apply_workspace(ws).result.ok
@@ -147,7 +147,7 @@ def rejecting(monkeypatch, status, body, simulate_ok=True):
                                              "total_cost": 0.1, "number_of_sms_needed": 2})
         return httpx.Response(status, json=body)
     t = httpx.MockTransport(handle)
-    monkeypatch.setattr(base, "resolve", lambda url, d: (url, t))
+    monkeypatch.setattr(base, "resolve", lambda url, *_: (url, t))
     return calls
 
 

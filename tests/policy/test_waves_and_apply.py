@@ -60,7 +60,7 @@ def vendor(monkeypatch):
             {"id": f"i{k}", "client": e["client"], "status": "accepted"}
             for k, e in enumerate(body)]})
     transport = httpx.MockTransport(handle)
-    monkeypatch.setattr(base, "resolve", lambda url, directory: (url, transport))
+    monkeypatch.setattr(base, "resolve", lambda url, *_: (url, transport))
     return bodies
 
 

@@ -6,9 +6,18 @@ from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 
 import httpx
+import pytest
 from conftest import run_cli, write_workspace
 
 REPO = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture(autouse=True)
+def _account(request):
+    """The vendor account the workspaces below use, created at the served sandbox."""
+    if "sandbox_server" in request.fixturenames:
+        request.getfixturevalue("sandbox_server").add_account("scheduled-campaigns",
+                                                              api_key="sk-e2e")
 
 
 def config(url: str) -> str:
@@ -134,7 +143,7 @@ def test_a_campaign_deleted_behind_our_back_is_reported_as_drift(tmp_path, sandb
     ok(run_cli("apply", str(ws), "--auto-approve"), "1 done")
     [live] = campaigns(sandbox_server)
     gone = httpx.delete(f"{sandbox_server.url}/campaign/{live['id']}",
-                        headers={"Authorization": "Bearer someone-else"}, timeout=30)
+                        headers={"Authorization": "Bearer sk-e2e"}, timeout=30)
     assert gone.status_code == 200
     ok(run_cli("plan", str(ws)), "+ create Campaign/launch", "deleted outside campaignctl",
        "DRAFT > SCHEDULED")
@@ -150,7 +159,7 @@ def test_import_adopts_campaigns_and_the_next_plan_is_clean(tmp_path, sandbox_se
     for name, extra in (("Black Friday!", "&segments[]=9&segments[]=2&state=SCHEDULED"),
                         ("Black Friday!", "")):
         r = httpx.post(f"{sandbox_server.url}/campaign", timeout=30,
-                       headers={"Authorization": "Bearer x",
+                       headers={"Authorization": "Bearer sk-e2e",
                                 "Content-Type": "application/x-www-form-urlencoded"},
                        content=f"name={name}&domain=4&list=12&when={at}{extra}")
         assert r.status_code == 200, r.text
