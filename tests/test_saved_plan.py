@@ -195,7 +195,7 @@ def test_apply_of_a_plan_whose_send_time_passed_refuses(ws):
     plan_file = ws.parent / "plan.json"
     assert run_cli("plan", str(ws), "-o", str(plan_file)).returncode == 0
     doc = json.loads(plan_file.read_text())
-    from reconciler.render.json import plan_from_document
+    from reconciler.engine.saved import plan_from_document
     plan, _ = plan_from_document(doc)
     campaign = next(a for a in plan.actions if a.kind == "Campaign" and a.changes)
     change = next(c for c in campaign.changes if c.field in ("start", "send_at"))

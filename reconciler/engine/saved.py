@@ -1,20 +1,111 @@
-"""Saved plans: `plan -o FILE` writes the JSON plan document; `apply FILE` executes exactly
-the reviewed actions, or refuses (exit 1, nothing written) when what was reviewed no longer
-holds: the workspace changed, a fresh plan does something else, or a send time passed."""
+"""Saved plans: the plan document, and the checks that bind `apply FILE` to it.
+
+The document is the documented, versioned format (docs/plans.md, `plan.schema.json` here):
+`plan -o FILE` saves it and `plan --format json` prints it (render/json.py). Field names
+are stable within a `format_version`; a change that would break a reader bumps it.
+`apply FILE` executes exactly the reviewed actions, or refuses (exit 1, nothing written)
+when what was reviewed no longer holds: the workspace changed, a fresh plan does
+something else, or a send time passed."""
 
 from __future__ import annotations
 
 import json
 import os
 from datetime import datetime
+from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from reconciler.engine.plan import Plan
+from reconciler.engine.actions import ORIGIN_LABELS, Action
+from reconciler.engine.plan import PLAN_FORMAT_VERSION, Plan
 from reconciler.engine.review import compare_plans
+from reconciler.engine.summary import OP_ORDER, PlanView, scheduled_times
 from reconciler.errors import CampaignctlError
-from reconciler.render.json import plan_document, plan_from_document
-from reconciler.render.view import PlanView, scheduled_times
+
+DOCUMENT_KIND = "campaignctl-plan"
+
+
+def plan_document(view: PlanView) -> dict[str, Any]:
+    plan = view.plan
+    counts = view.counts
+    return {
+        "format_version": PLAN_FORMAT_VERSION,
+        "kind": DOCUMENT_KIND,
+        "created_at": plan.created_at,
+        "workspace": {"directory": view.directory, "digest": plan.workspace_digest},
+        "environment": plan.environment,
+        "live_fingerprint": plan.live_fingerprint,
+        "checksum": plan.checksum,
+        "partial": view.partial,
+        "targets": list(plan.targets),
+        "accounts": dict(sorted(plan.accounts.items())),
+        **({"policy": dict(plan.policy)} if plan.policy else {}),  # send-window pack
+        "summary": {
+            **{op: counts[op] for op in OP_ORDER},
+            "changes": view.changes,
+            "irreversible": len(view.irreversible),
+            "drift": len(view.drift),
+            "has_changes": view.has_changes,
+            "text": view.summary_line,
+            "refused": [{"address": r.address, "account": r.action.account,
+                         "reason": r.action.reason} for r in view.refused],
+            "refused_text": view.refused_line,
+        },
+        "campaigns": [c.to_dict() for c in view.campaigns],
+        "safety": list(view.safety),
+        # plan --show-contacts on a terminal only: save_plan's view never has them
+        **({"contacts": dict(view.contacts)} if view.show_contacts and view.contacts else {}),
+        "actions": [_action(row.action, row.irreversible, row.template) for row in view.rows],
+    }
+
+
+def _action(a: Action, irreversible: bool, template: str | None) -> dict[str, Any]:
+    d = a.to_dict()
+    # `irreversible` is the effective mark (a send, or a set removal that cannot be
+    # undone); `irreversible_declared` is the provider's own flag, kept for the checksum.
+    return {"address": a.address, "symbol": a.symbol, **d,
+            "irreversible": irreversible, "irreversible_declared": a.irreversible,
+            "origin_label": ORIGIN_LABELS[a.origin], "template": template}
+
+
+def plan_from_document(doc: Any, source: str = "plan file") -> tuple[Plan, str | None]:
+    """(Plan, workspace directory) from a saved document; refuses other versions and files
+    whose actions do not match their own checksum (edited or truncated by hand)."""
+    if not isinstance(doc, dict) or doc.get("kind") != DOCUMENT_KIND:
+        raise CampaignctlError(f"{source}: not a campaignctl plan file")
+    version = doc.get("format_version")
+    if version != PLAN_FORMAT_VERSION:
+        raise CampaignctlError(f"{source}: plan format_version {version!r} is not supported "
+                               f"(this campaignctl reads {PLAN_FORMAT_VERSION}); plan again")
+    try:
+        actions = [Action.from_dict({k: v for k, v in a.items() if k in _ACTION_FIELDS}
+                                    | {"irreversible": a["irreversible_declared"]})
+                   for a in doc["actions"]]
+        workspace = doc["workspace"]
+        plan = Plan(actions=actions, live_fingerprint=doc["live_fingerprint"],
+                    workspace_digest=workspace["digest"], created_at=doc["created_at"],
+                    targets=list(doc.get("targets") or []),
+                    accounts=dict(doc.get("accounts") or {}),
+                    environment=doc.get("environment"),
+                    templates={a["address"]: a["template"] for a in doc["actions"]
+                               if a.get("template")},
+                    policy=dict(doc.get("policy") or {}))
+    except (KeyError, TypeError, ValueError) as exc:
+        raise CampaignctlError(f"{source}: malformed plan file ({exc})") from None
+    if plan.checksum != doc.get("checksum"):
+        raise CampaignctlError(f"{source}: its actions do not match its checksum (the file "
+                               "was edited or damaged); plan again")
+    return plan, workspace.get("directory")
+
+
+_ACTION_FIELDS = ("op", "kind", "name", "account", "reason", "changes", "sets", "path", "send",
+                  "depends_on", "data", "cancels_send", "origin", "content")
+
+
+def load_schema() -> dict[str, Any]:
+    """The JSON Schema of this format, shipped in the package."""
+    text = resources.files("reconciler.engine").joinpath("plan.schema.json").read_text()
+    return json.loads(text)
 
 
 class StalePlan(CampaignctlError):

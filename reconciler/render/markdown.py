@@ -5,7 +5,7 @@ dropped from the end of the details with a note (a table is never cut in the mid
 from __future__ import annotations
 
 from reconciler.engine.plan import Plan
-from reconciler.render.view import CONTACTS_NOTE, OP_LABELS, ActionView, PlanView
+from reconciler.render.view import CONTACTS_NOTE, OP_LABELS, ActionView, PlanView, detail_lines
 from reconciler.words import plural, word
 
 MAX_CHARS = 60_000  # GitHub allows 65,536 per comment; keep room for the marker and footer
@@ -96,7 +96,7 @@ def _action_block(row: ActionView) -> str:
     origin = f" _[{row.origin_label}]_" if row.origin_label else ""
     lines = [f"- **{verb}** {_code(row.address)} ({_cell(row.action.account)}){origin}"
              f": {_cell(row.action.reason)}{mark}"]
-    details = row.detail_lines()
+    details = detail_lines(row)
     if details:
         lines.append("  ```")
         lines += [f"  {d.replace('```', chr(39) * 3)}" for d in details]

@@ -8,7 +8,7 @@ import sys
 
 from reconciler.engine.actions import Action
 from reconciler.engine.plan import Plan
-from reconciler.render.view import CONTACTS_NOTE, ActionView, PlanView
+from reconciler.render.view import CONTACTS_NOTE, ActionView, PlanView, detail_lines
 
 COLORS = {"create": "32", "update": "33", "replace": "35", "delete": "31", "transition": "36",
           "send": "34", "refuse": "31;1", "adopt": "32", "warn": "33"}
@@ -36,7 +36,7 @@ def action_lines(a: Action | ActionView, color: bool = False) -> list[str]:
     if row.origin_label:
         head += f" [{row.origin_label}]"
     lines = [f"{head}: {row.action.reason}"]
-    lines += [f"    {line}" for line in row.detail_lines()]
+    lines += [f"    {line}" for line in detail_lines(row)]
     if row.irreversible:
         lines.append("    " + _paint(IRREVERSIBLE, "31;1", color))
     return lines

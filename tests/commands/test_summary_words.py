@@ -11,9 +11,9 @@ from conftest import EXAMPLE, check_golden, run_cli
 from reconciler.engine.actions import Action, FieldChange, SendSummary
 from reconciler.engine.executor import ApplyResult
 from reconciler.engine.plan import Plan
+from reconciler.engine.saved import plan_document
 from reconciler.render.apply import summary_lines
 from reconciler.render.apply_report import apply_report
-from reconciler.render.json import plan_document
 from reconciler.render.markdown import render_markdown
 from reconciler.render.text import render_text
 from reconciler.render.view import PlanView

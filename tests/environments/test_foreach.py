@@ -12,7 +12,7 @@ import pytest
 from cli_inprocess import campaignctl as run_cli
 from conftest import write_workspace
 
-from reconciler.render.json import plan_document
+from reconciler.engine.saved import plan_document
 from reconciler.render.text import render_text
 from reconciler.render.view import PlanView
 from reconciler.run import apply_workspace, plan_workspace

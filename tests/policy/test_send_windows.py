@@ -248,7 +248,7 @@ def test_the_plan_document_carries_the_pack_version_and_validates(tmp_path):
 
     import jsonschema
 
-    from reconciler.render.json import load_schema, plan_document
+    from reconciler.engine.saved import load_schema, plan_document
     from reconciler.render.view import PlanView
 
     config = """

@@ -10,8 +10,9 @@ from conftest import check_golden
 from plans import every_kind_plan
 
 from reconciler.engine.plan import PLAN_FORMAT_VERSION
+from reconciler.engine.saved import load_schema, plan_document, plan_from_document
 from reconciler.errors import CampaignctlError
-from reconciler.render.json import load_schema, plan_document, plan_from_document, render_json
+from reconciler.render.json import render_json
 from reconciler.render.view import PlanView
 
 

@@ -53,7 +53,7 @@ def test_partial_plan_says_so():
 
 def test_show_contacts_lists_each_sends_recipients_in_every_format_only_when_asked():
     # Changed with the fix of `--show-contacts` (it used to print only a note).
-    from reconciler.render.json import plan_document
+    from reconciler.engine.saved import plan_document
     from reconciler.render.markdown import render_markdown
 
     contacts = {"Campaign/flash-sms": ["+33612345678", "+33698765432"]}
