@@ -85,7 +85,7 @@ def workspace(root: Path, url: str, n: int, batch_size: int, state: str) -> Path
 def in_flight(ws: Path) -> dict:
     """Most batches (and recipients) in flight at once, from the ledger's timestamps."""
     from reconciler.config import load_config
-    from reconciler.state.store import open_store
+    from reconciler.state.backend import open_store
 
     config, _ = load_config(ws)
     store = open_store(config)

@@ -69,10 +69,9 @@ def parse_event(body: bytes, content_type: str) -> tuple[str, float, list[str], 
 def build_app(directory: Path, environment: str | None = None) -> Starlette:
     """The receiver for the workspace at `directory` (its campaignctl.yaml names the state
     store and the accounts) in `environment`."""
-    from reconciler.cli import store_config
-    from reconciler.state.store import open_store
+    from reconciler.state.backend import open_store, workspace_config
 
-    config = store_config(directory, environment)
+    config = workspace_config(directory, environment)
     accounts = {name for name, acc in config.accounts.items()
                 if acc.type == "scheduled-campaigns"}
     store = open_store(config)

@@ -103,12 +103,9 @@ def _existing(directory: Path, environment: str | None) -> tuple[int, object]:
 
 
 def store_config(directory: Path, environment: str | None = None):
-    from reconciler.config import load_config
+    from reconciler.state.backend import workspace_config
 
-    config, errors = load_config(directory, environment=environment)
-    if config is None:
-        raise ValidationFailed(errors)
-    return config
+    return workspace_config(directory, environment)
 
 
 @cli.command()
@@ -339,13 +336,9 @@ def state() -> None:
 
 
 def _store(directory: Path, environment: str | None):
-    from reconciler.config import load_config
-    from reconciler.state.store import open_store
+    from reconciler.state.backend import open_workspace_store
 
-    config, errors = load_config(directory, environment=environment)
-    if config is None:
-        raise ValidationFailed(errors)
-    return open_store(config)
+    return open_workspace_store(directory, environment)
 
 
 def _bound(store, address: str) -> list:

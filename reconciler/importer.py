@@ -42,7 +42,8 @@ from reconciler.kinds import ENVELOPE_ORDER
 from reconciler.providers.base import ImportedResource, RunContext, RunOptions
 from reconciler.providers.catalog import VENDORS
 from reconciler.run import load_valid
-from reconciler.state.store import Binding, open_store
+from reconciler.state.backend import open_store
+from reconciler.state.store import Binding
 from reconciler.validate import errors_of, validate_directory
 from reconciler.words import plural
 from reconciler.workspace import KIND_ORDER, Workspace

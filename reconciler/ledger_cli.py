@@ -32,17 +32,17 @@ def when(ts: float) -> str:
 
 
 def _store(directory: Path, environment: str | None):
-    from reconciler.cli import _store as open_workspace_store
+    from reconciler.state.backend import open_workspace_store
 
     return open_workspace_store(directory, environment)
 
 
 def _vendors(directory: Path, environment: str | None) -> dict[str, str]:
     """account name -> vendor type, from campaignctl.yaml."""
-    from reconciler.cli import store_config
+    from reconciler.state.backend import workspace_config
 
     return {name: acc.type
-            for name, acc in store_config(directory, environment).accounts.items()}
+            for name, acc in workspace_config(directory, environment).accounts.items()}
 
 
 def batch_row(b: Batch, cost: float | None = None) -> dict:
@@ -160,8 +160,8 @@ def ledger_import(address: str, file: Path, directory: Path, environment: str | 
     from reconciler.run import load_valid
     from reconciler.sending.recipients import address_of
     from reconciler.sending.sendonly import SendOnlyProvider
+    from reconciler.state.backend import open_store
     from reconciler.state.ledger import identity_of
-    from reconciler.state.store import open_store
 
     kind, _, name = address.partition("/")
     ws = load_valid(directory, environment)

@@ -17,7 +17,7 @@ from reconciler.environments import record_store
 from reconciler.errors import ValidationFailed
 from reconciler.progress import NO_PROGRESS, Reporter
 from reconciler.providers.base import RunContext, RunOptions
-from reconciler.state.store import open_store
+from reconciler.state.backend import open_store
 from reconciler.validate import errors_of, validate_directory
 from reconciler.workspace import Workspace
 

@@ -18,7 +18,7 @@ from reconciler.errors import CampaignctlError
 from reconciler.providers.base import RunContext, RunOptions
 from reconciler.providers.catalog import VENDORS
 from reconciler.run import load_valid
-from reconciler.state.store import open_store
+from reconciler.state.backend import open_store
 
 STATUS_FORMAT_VERSION = 1
 COLUMNS = ("campaign", "provider", "state", "send at", "planned", "sent", "rejected",

@@ -347,39 +347,3 @@ class SqliteStore(Store):
         if f is not None:
             fcntl.flock(f, fcntl.LOCK_UN)
             f.close()
-
-
-#: Set (to anything but "" / 0 / false) by the shipped CI workflows: their runners are
-#: thrown away after each job, so a SQLite state would be lost and the next apply would
-#: create and send again. With it set, only a shared backend is accepted.
-REQUIRE_SHARED = "CAMPAIGNCTL_REQUIRE_SHARED_STATE"
-
-
-def open_store(config) -> Store:
-    """The workspace's state store (config: reconciler.config.WorkspaceConfig)."""
-    if config.state.backend == "postgres":
-        from reconciler.state.postgres import PostgresStore
-
-        return _of_environment(PostgresStore(config.state.dsn, schema=config.state.schema_),
-                               config)
-    if os.environ.get(REQUIRE_SHARED, "").lower() not in ("", "0", "false", "no"):
-        raise CampaignctlError(
-            f"{REQUIRE_SHARED} is set (as in the campaignctl CI workflows) but the state "
-            f"backend is SQLite, which this runner loses after the job: the next apply would "
-            "create and send everything again. Set in campaignctl.yaml:\n"
-            "  state:\n    backend: postgres\n    dsn: ${CAMPAIGNCTL_STATE_DSN}")
-    path = Path(config.state.path)
-    if not path.is_absolute():
-        path = config.directory / path
-    return _of_environment(SqliteStore(path), config)
-
-
-def _of_environment(store: Store, config) -> Store:
-    from reconciler.environments import check_store
-
-    try:
-        check_store(store, getattr(config, "environment", None))
-    except CampaignctlError:
-        store.close()
-        raise
-    return store

@@ -15,8 +15,9 @@ from reconciler.callbacks import build_app as receiver_app
 from reconciler.providers.base import RunContext, RunOptions
 from reconciler.providers.email_campaigns.provider import EmailCampaignsProvider
 from reconciler.sandbox.app import build_app as sandbox_app
+from reconciler.state.backend import open_store
 from reconciler.state.events import CallbackEvents
-from reconciler.state.store import Binding, open_store
+from reconciler.state.store import Binding
 from reconciler.workspace import load_workspace
 
 API = "https://api.test"

@@ -15,7 +15,8 @@ from conftest import write_workspace
 from reconciler.engine.executor import execute_plan
 from reconciler.engine.planner import build_plan, open_session
 from reconciler.providers.base import RunContext, RunOptions
-from reconciler.state.store import Binding, open_store
+from reconciler.state.backend import open_store
+from reconciler.state.store import Binding
 from reconciler.workspace import load_workspace
 
 API = "https://api.test"

@@ -13,7 +13,7 @@ from conftest import PINNED_ACTION, write_workspace
 from reconciler.config import load_config
 from reconciler.errors import CampaignctlError
 from reconciler.run import apply_workspace, plan_workspace
-from reconciler.state.store import open_store
+from reconciler.state.backend import open_store
 from reconciler.validate import errors_of, validate_directory
 
 CONFIG = """

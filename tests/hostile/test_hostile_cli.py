@@ -136,7 +136,7 @@ def test_plain_http_to_a_remote_host_needs_allow_insecure_http_and_is_a_plan_war
     from reconciler.engine.planner import insecure_http_warnings, open_session
     from reconciler.providers.base import RunContext, RunOptions
     from reconciler.run import load_valid
-    from reconciler.state.store import open_store
+    from reconciler.state.backend import open_store
 
     loaded = load_valid(ws)
     session = open_session(RunContext(loaded, open_store(loaded.config), RunOptions()))

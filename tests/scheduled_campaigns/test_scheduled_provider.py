@@ -15,7 +15,8 @@ from reconciler.engine.executor import execute_plan
 from reconciler.engine.planner import build_plan, open_session
 from reconciler.providers.base import RunContext, RunOptions
 from reconciler.run import load_valid
-from reconciler.state.store import Binding, open_store
+from reconciler.state.backend import open_store
+from reconciler.state.store import Binding
 from reconciler.validate import errors_of, validate_directory
 
 URL = "https://api.vendor.example"
