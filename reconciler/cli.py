@@ -12,8 +12,9 @@ import click
 
 from reconciler import __version__, cli_options
 from reconciler.cli_options import add_output_options, configure_logging, env_option, output
+from reconciler.engine.contract import RunOptions
 from reconciler.errors import CampaignctlError, ValidationFailed
-from reconciler.providers.base import RunOptions
+from reconciler.providers import catalog  # noqa: F401  (installs the vendor catalog)
 from reconciler.render.text import render_text, use_color
 from reconciler.validate import errors_of, validate_directory
 from reconciler.words import plural, word

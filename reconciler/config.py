@@ -18,8 +18,8 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from reconciler import environments
 from reconciler.errors import Diagnostic, Location
 from reconciler.policy.settings import Policy, PolicyConfig, build_policy
-from reconciler.providers.catalog import VENDORS
 from reconciler.secrets import Secret
+from reconciler.vendors import installed
 from reconciler.yamlsource import SourceDoc, load_file, plain
 
 CONFIG_FILE = "campaignctl.yaml"
@@ -206,7 +206,7 @@ def written_secrets(doc: SourceDoc) -> list[Diagnostic]:
         accounts = block.get("providers")
         for name, body in (accounts.items() if isinstance(accounts, dict) else ()):
             vtype = _get(top.get(name), "type")
-            vendor = VENDORS.get(vtype) if isinstance(vtype, str) else None
+            vendor = installed().get(vtype) if isinstance(vtype, str) else None
             for key in vendor.credentials if vendor and isinstance(body, dict) else ():
                 value = body.get(key)
                 if value is not None and not _CREDENTIAL.fullmatch(str(value)):
@@ -260,13 +260,14 @@ def _account(name: str, body: Any, doc: SourceDoc, errors: list[Diagnostic]) -> 
         errors.append(Diagnostic(doc.locate(loc), f"provider {name}: expected a mapping"))
         return None
     vtype = body.get("type")
-    if not isinstance(vtype, str) or vtype not in VENDORS:
+    catalog = installed()
+    if not isinstance(vtype, str) or vtype not in catalog:
         shown = repr(vtype) if isinstance(vtype, str) else f"(a {type(vtype).__name__})"
         errors.append(Diagnostic(
             doc.locate((*loc, "type")),
-            f"provider {name}: unknown type {shown} (expected one of {', '.join(VENDORS)})"))
+            f"provider {name}: unknown type {shown} (expected one of {', '.join(catalog)})"))
         return None
-    vendor = VENDORS[vtype]
+    vendor = catalog[vtype]
     base_url = body.get("base_url")
     if isinstance(base_url, str) and _VAR.search(base_url):
         # Only offline (validate) keeps a ${VAR} as written: the URL is not known here, and

@@ -37,7 +37,7 @@ from reconciler.contacts import (
     normalize_zone,
 )
 from reconciler.policy.zones import known_zone, zone_names
-from reconciler.providers.catalog import VENDORS, vendor_options
+from reconciler.vendors import installed, vendor_options
 
 # The rules below are written once and used twice: by the validators, and by the JSON
 # Schemas for editors (reconciler/schema.py), as patterns, lengths and enums.
@@ -421,7 +421,7 @@ def spec_model(kind: str) -> type[Strict]:
     base = BASE_SPECS[kind]
     fields: dict[str, Any] = {}
     for vtype, model in vendor_options(kind).items():
-        key = VENDORS[vtype].options_key
+        key = installed()[vtype].options_key
         fields[key] = (model | None, Field(None, alias=vtype,
                                             description=f"Options for `{vtype}` accounts"))
     if not fields:
@@ -437,11 +437,11 @@ def ignorable_fields(kind: str, vendor_type: str | None = None) -> list[str]:
     for vtype, model in vendor_options(kind).items():
         if vendor_type in (None, vtype):
             names += [vtype, *(f"{vtype}.{f}" for f in model.model_fields)]
-    for vtype, vendor in VENDORS.items():
+    for vtype, vendor in installed().items():
         if vendor_type in (None, vtype):
             names += vendor.plan_fields.get(kind, ())
     return sorted(set(names))
 
 
 def vendor_block(spec: BaseModel, vendor_type: str) -> Any:
-    return getattr(spec, VENDORS[vendor_type].options_key, None)
+    return getattr(spec, installed()[vendor_type].options_key, None)

@@ -8,6 +8,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from reconciler.engine.contract import RunContext, RunOptions
 from reconciler.engine.executor import ApplyResult, execute_plan
 from reconciler.engine.origin import record_applied
 from reconciler.engine.plan import Plan
@@ -16,8 +17,9 @@ from reconciler.engine.safety import record_protected
 from reconciler.environments import record_store
 from reconciler.errors import ValidationFailed
 from reconciler.progress import NO_PROGRESS, Reporter
-from reconciler.providers.base import RunContext, RunOptions
+from reconciler.providers.catalog import provider_factories
 from reconciler.state.backend import open_store
+from reconciler.state.store import Store
 from reconciler.validate import errors_of, validate_directory
 from reconciler.workspace import Workspace
 
@@ -42,10 +44,19 @@ class Outcome:
     read_back: int = 0  # vendor reads of the read-back after apply (0: nothing readable)
 
 
+def run_context(ws: Workspace, store: Store | None = None,
+                options: RunOptions | None = None,
+                reporter: Reporter | None = None) -> RunContext:
+    """The run's context (the workspace's store unless given); the pipeline hands the
+    engine the vendor catalog here."""
+    return RunContext(ws, store if store is not None else open_store(ws.config),
+                      options or RunOptions(), reporter or NO_PROGRESS,
+                      vendors=provider_factories())
+
+
 def _context(ws: Workspace, options: RunOptions | None,
              reporter: Reporter | None = None) -> RunContext:
-    return RunContext(ws, open_store(ws.config), options or RunOptions(),
-                      reporter or NO_PROGRESS)
+    return run_context(ws, None, options, reporter)
 
 
 async def _plan(ws: Workspace, targets, options, reporter) -> tuple[Session, Plan]:

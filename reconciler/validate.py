@@ -3,7 +3,6 @@ own rules. Every problem is collected; nothing stops at the first."""
 
 from __future__ import annotations
 
-import importlib
 from collections.abc import Callable
 from pathlib import Path
 
@@ -11,7 +10,7 @@ from reconciler.contacts import Contact, read_csv
 from reconciler.errors import Diagnostic, Location
 from reconciler.kinds import ignorable_fields
 from reconciler.policy.campaign import validate_campaign
-from reconciler.providers.catalog import VENDORS
+from reconciler.vendors import installed
 from reconciler.workspace import Resource, Workspace, load_workspace
 from reconciler.workspace_files import FileRefused, shown
 
@@ -23,11 +22,7 @@ REFERENCES: dict[str, tuple[tuple[str, str], ...]] = {
 
 
 def vendor_rules(vendor_type: str) -> Callable[[Resource, Workspace], list[Diagnostic]] | None:
-    try:
-        module = importlib.import_module(f"{VENDORS[vendor_type].package}.rules")
-    except ModuleNotFoundError:
-        return None
-    return module.check
+    return installed()[vendor_type].rules()
 
 
 def check_references(ws: Workspace, r: Resource) -> list[Diagnostic]:
@@ -57,7 +52,7 @@ def check_same_account(ws: Workspace, r: Resource) -> list[Diagnostic]:
         return []
     out = []
     for field, kind in REFERENCES["Campaign"]:
-        if kind not in VENDORS[account.type].kinds:
+        if kind not in installed()[account.type].kinds:
             continue  # the vendor's own rules refuse the field itself
         value = getattr(r.spec, field)
         names = value if isinstance(value, list) else [value] if value else []
@@ -82,13 +77,14 @@ def check_account(ws: Workspace, r: Resource) -> list[Diagnostic]:
         known = ", ".join(sorted(ws.config.accounts)) or "none"
         return [Diagnostic(where, f"{r.address}: provider account {r.provider!r} is not in "
                                   f"campaignctl.yaml (accounts: {known})")]
-    vendor = VENDORS[account.type]
+    catalog = installed()
+    vendor = catalog[account.type]
     if r.kind not in vendor.kinds:
         return [Diagnostic(where, f"{r.address}: a {account.type} account cannot hold a "
                                   f"{r.kind} (it holds: {', '.join(vendor.kinds)})")]
     out = []
-    for vtype in VENDORS:
-        if vtype != account.type and getattr(r.spec, VENDORS[vtype].options_key, None):
+    for vtype, other in catalog.items():
+        if vtype != account.type and getattr(r.spec, other.options_key, None):
             out.append(Diagnostic(r.locate(vtype), f"{r.address}: `{vtype}` options do not "
                                                     f"apply to a {account.type} account"))
     return out

@@ -14,6 +14,10 @@ from pathlib import Path
 import httpx
 import pytest
 
+# The pipeline (reconciler.run, the CLI) installs the vendor catalog; tests that load
+# workspaces or models directly need it too.
+import reconciler.providers.catalog  # noqa: F401
+
 #: The credentials test workspaces take from the environment, as real ones do (validate
 #: refuses a credential written into campaignctl.yaml); set for the whole run.
 TEST_CREDENTIALS = {

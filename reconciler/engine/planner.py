@@ -7,13 +7,12 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from reconciler.engine.actions import Action
+from reconciler.engine.contract import Provider, RunContext
 from reconciler.engine.origin import ManifestDigests, closure, label_origins, recorded
 from reconciler.engine.plan import Plan, digest, order_actions
 from reconciler.engine.safety import protect, recorded_protected
 from reconciler.errors import CampaignctlError
 from reconciler.policy.enforce import enforce_windows
-from reconciler.providers.base import Provider, RunContext
-from reconciler.providers.catalog import VENDORS
 from reconciler.workspace import Resource, Workspace
 
 
@@ -57,13 +56,16 @@ def select_targets(ws: Workspace, targets: list[str]) -> set[tuple[str, str]]:
 
 
 def open_session(ctx: RunContext, accounts: set[str] | None = None) -> Session:
-    """Providers for every account, or only for `accounts` (an apply's read-back)."""
+    """Providers for every account, or only for `accounts` (an apply's read-back), made by
+    the vendor catalog the pipeline put in `ctx.vendors`."""
     session = Session(ctx)
     for name, account in ctx.workspace.config.accounts.items():
         if accounts is not None and name not in accounts:
             continue
-        cls = VENDORS[account.type].provider_class()
-        session.providers[name] = cls(account, ctx)
+        if account.type not in ctx.vendors:
+            raise CampaignctlError(f"account {name!r}: no provider for vendor type "
+                                   f"{account.type!r} in this run")
+        session.providers[name] = ctx.vendors[account.type](account, ctx)
     return session
 
 

@@ -19,7 +19,7 @@ from reconciler.kinds import LocalSendAt, vendor_block
 from reconciler.policy.settings import Policy
 from reconciler.policy.where import Place, place_of
 from reconciler.policy.windows import Breach, breaches, first_allowed
-from reconciler.providers.catalog import VENDORS
+from reconciler.vendors import installed
 from reconciler.words import plural, word
 
 SKIPPED_STATES = ("draft", "paused", "cancelled")  # nothing is sent in these
@@ -30,12 +30,12 @@ def campaign_channel(ws, r) -> str:
     if message is not None:
         return message.spec.channel
     account = ws.config.accounts.get(r.provider)
-    vendor = VENDORS.get(account.type) if account else None
+    vendor = installed().get(account.type) if account else None
     return (vendor.channel if vendor else None) or "email"
 
 
 def vendor_purpose(r) -> str | None:
-    for vtype in VENDORS:
+    for vtype in installed():
         block = vendor_block(r.spec, vtype)
         if block is not None and hasattr(block, "neutral_purpose"):
             return block.neutral_purpose()
@@ -50,7 +50,7 @@ def campaign_purpose(r) -> str:
 
 def sends_in_waves(ws, r) -> bool:
     account = ws.config.accounts.get(r.provider)
-    return bool(account and VENDORS[account.type].waves)
+    return bool(account and installed()[account.type].waves)
 
 
 def recipient_place(recipient, channel: str, campaign_zone: str | None) -> Place:

@@ -1,80 +1,31 @@
-"""The provider contract. A vendor module fills four hooks; the engine knows nothing else.
-
-    read(resources)      -> live snapshot (API reads, or our own ledger for send-only APIs)
-    fingerprint(live)    -> small JSON-able digest input: a saved plan is refused if it moved
-    diff(resources, live)-> [Action]   (pure: no I/O)
-    execute(action, live)-> performs one action (vendor calls + state writes)
-"""
+"""What every vendor's provider shares, implementing the engine's contract
+(engine/contract.py): its account's HTTP transport (the network, or the in-process
+sandbox), default hooks, and the binding helpers a create needs."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass, field
-from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
 from reconciler.config import Account
 from reconciler.engine.actions import Action
+from reconciler.engine.contract import (
+    BindingConflict,
+    ImportedResource,
+    RunContext,
+    RunOptions,
+)
 from reconciler.errors import CampaignctlError
 from reconciler.http import VendorHttp
-from reconciler.progress import NO_PROGRESS, Reporter
 from reconciler.sandbox.transport import resolve, sandbox_dir
-from reconciler.state.store import Binding, Store
-from reconciler.workspace import Resource, Workspace
+from reconciler.state.store import Binding
+from reconciler.workspace import Resource
 
-
-class BindingConflict(CampaignctlError):
-    """A create for a manifest that is bound to another live object: refused, so that
-    object is never orphaned (it would go on sending with nobody managing it)."""
-
-
-@dataclass
-class RunOptions:
-    resend_unknown: bool = False
-    show_contacts: bool = False
-    vendor_estimate: bool = False  # plan --vendor-estimate: ask the vendor (sends contacts)
-    now: datetime = field(default_factory=lambda: datetime.now(UTC))
-    # The time at apply, read when a send is about to go (tests pin it).
-    clock: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
-
-
-@dataclass
-class ImportedResource:
-    """A live object `campaignctl import` adopts: the manifest to write and the id to bind.
-
-    `title` is the vendor's own name (the importer derives a unique manifest name from it);
-    `spec` is the manifest's spec as plain YAML-able data (vendor block under its key)."""
-
-    kind: str
-    remote_id: str
-    title: str
-    spec: dict[str, Any]
-    note: str = ""  # shown to the user, e.g. "DONE: frozen, kept for the record"
-    #: spec key -> (kind, live id) of the objects it references; the importer writes the
-    #: manifest name bound to (or imported for) that id. A list value for list keys.
-    refs: dict[str, tuple[str, str]] = field(default_factory=dict)
-    #: rows for a CSV written next to the manifest (the spec's `file:` names it).
-    rows: list[dict[str, str]] | None = None
-    lifecycle: dict[str, Any] = field(default_factory=dict)
-    #: a workspace manifest (KIND/NAME) the next plan binds this object to (adopt)
-    held_by: str | None = None
-
-
-@dataclass
-class RunContext:
-    workspace: Workspace
-    store: Store
-    options: RunOptions = field(default_factory=RunOptions)
-    #: where long work reports how far it got (the CLI shows it; the default shows nothing)
-    reporter: Reporter = NO_PROGRESS
-
-    @property
-    def directory(self) -> Path:
-        return self.workspace.directory
+__all__ = ["BindingConflict", "ImportedResource", "Provider", "RunContext", "RunOptions"]
 
 
 class Provider:
+    """The base class of every vendor's provider (an engine.contract.Provider)."""
+
     vendor: str = ""
 
     def __init__(self, account: Account, ctx: RunContext):

@@ -1,15 +1,20 @@
 """The one list of vendor types: what each is called in campaignctl.yaml, which
-credentials it takes, which kinds it can hold, and where its code lives. The engine and
-the manifest models know vendors only through this table."""
+credentials it takes, which kinds it can hold, and where its code lives. A fifth vendor is
+one folder under providers/ and one line here.
+
+Loading this module installs the catalog for the neutral models (reconciler/vendors.py);
+the pipeline (reconciler/run.py) hands `provider_factories()` to the engine. Neither the
+engine nor the models import a vendor's code: what they need comes through here."""
 
 from __future__ import annotations
 
 import importlib
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from functools import cache
 from typing import Any
 
-ALL_KINDS = ("Sender", "OptOutList", "ContactGroup", "Message", "Campaign")
+from reconciler import vendors
+from reconciler.vendors import ALL_KINDS
 
 
 @dataclass(frozen=True)
@@ -59,6 +64,13 @@ class VendorType:
         except ModuleNotFoundError:
             return None
 
+    def rules(self) -> Callable[..., list] | None:
+        try:
+            module = importlib.import_module(f"{self.package}.rules")
+        except ModuleNotFoundError:
+            return None
+        return module.check
+
     def provider_class(self) -> Any:
         module = importlib.import_module(f"{self.package}.provider")
         return module.PROVIDER
@@ -87,12 +99,20 @@ VENDORS: dict[str, VendorType] = {
 }
 
 
-@cache
-def vendor_options(kind: str) -> dict[str, Any]:
-    """vendor type -> pydantic model of its block in manifests of this kind."""
-    out = {}
-    for vendor in VENDORS.values():
-        model = vendor.option_model(kind)
-        if model is not None:
-            out[vendor.type] = model
-    return out
+def provider_factories() -> dict[str, Callable[..., Any]]:
+    """vendor type -> its Provider class (called as cls(account, ctx)), loaded on first use:
+    what the pipeline hands the engine."""
+    return {t: _Lazy(v) for t, v in VENDORS.items()}
+
+
+class _Lazy:
+    """A provider class imported only when an account of that vendor is used."""
+
+    def __init__(self, vendor: VendorType):
+        self.vendor = vendor
+
+    def __call__(self, account: Any, ctx: Any) -> Any:
+        return self.vendor.provider_class()(account, ctx)
+
+
+vendors.install(VENDORS)

@@ -12,7 +12,7 @@ from conftest import write_workspace
 from starlette.testclient import TestClient
 
 from reconciler.callbacks import build_app as receiver_app
-from reconciler.providers.base import RunContext, RunOptions
+from reconciler.engine.contract import RunContext, RunOptions
 from reconciler.providers.email_campaigns.provider import EmailCampaignsProvider
 from reconciler.sandbox.app import build_app as sandbox_app
 from reconciler.state.backend import open_store

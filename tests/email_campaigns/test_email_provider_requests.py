@@ -12,9 +12,10 @@ import pytest
 import respx
 from conftest import write_workspace
 
+from reconciler.engine.contract import RunOptions
 from reconciler.engine.executor import execute_plan
 from reconciler.engine.planner import build_plan, open_session
-from reconciler.providers.base import RunContext, RunOptions
+from reconciler.run import run_context
 from reconciler.state.backend import open_store
 from reconciler.state.store import Binding
 from reconciler.workspace import load_workspace
@@ -90,7 +91,7 @@ def run(tmp_path, lists: dict[str, list], manifests: str = MANIFESTS,
         mock.delete(path__regex=r".*").respond(204)
 
         async def go():
-            session = open_session(RunContext(ws, store, RunOptions(now=NOW)))
+            session = open_session(run_context(ws, store, RunOptions(now=NOW)))
             try:
                 plan = await build_plan(session)
                 result = await execute_plan(session, plan)
@@ -213,7 +214,7 @@ def _bound_meanwhile(tmp_path, when: str) -> tuple[list, list[httpx.Request], st
         mock.put(path__regex=r".*").respond(204)
 
         async def go():
-            session = open_session(RunContext(ws, store, RunOptions(now=NOW)))
+            session = open_session(run_context(ws, store, RunOptions(now=NOW)))
             try:
                 plan = await build_plan(session)
                 assert [a.address for a in plan.changes] == ["Campaign/launch"]

@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 
 from conftest import write_workspace
 
-from reconciler.providers.base import RunOptions
+from reconciler.engine.contract import RunOptions
 from reconciler.run import apply_workspace
 
 FILES = {

@@ -133,13 +133,15 @@ def test_plain_http_to_a_remote_host_needs_allow_insecure_http_and_is_a_plan_war
     config.write_text(config.read_text().replace(
         "base_url: http://api.example.com", "base_url: http://api.example.com\n"
                                             "    allow_insecure_http: true"))
+    from reconciler.engine.contract import RunContext, RunOptions
     from reconciler.engine.planner import insecure_http_warnings, open_session
-    from reconciler.providers.base import RunContext, RunOptions
+    from reconciler.providers.catalog import provider_factories
     from reconciler.run import load_valid
     from reconciler.state.backend import open_store
 
     loaded = load_valid(ws)
-    session = open_session(RunContext(loaded, open_store(loaded.config), RunOptions()))
+    session = open_session(RunContext(loaded, open_store(loaded.config), RunOptions(),
+                                      vendors=provider_factories()))
     try:
         warnings = insecure_http_warnings(session)
     finally:

@@ -9,7 +9,7 @@ import pytest
 from conftest import run_cli, write_workspace
 
 import reconciler.providers.base as base
-from reconciler.providers.base import RunOptions
+from reconciler.engine.contract import RunOptions
 from reconciler.run import apply_workspace, plan_workspace
 from reconciler.state.ledger import SendLedger
 from reconciler.state.store import SqliteStore

@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 import pytest
 from conftest import write_workspace
 
-from reconciler.providers.base import RunOptions
+from reconciler.engine.contract import RunOptions
 from reconciler.run import plan_workspace
 from reconciler.validate import errors_of, validate_directory
 

@@ -10,8 +10,8 @@ from conftest import write_workspace
 
 import reconciler.providers.base as base
 from reconciler.engine.actions import Action
+from reconciler.engine.contract import RunOptions
 from reconciler.policy.enforce import enforce_windows
-from reconciler.providers.base import RunOptions
 from reconciler.run import apply_workspace, plan_workspace
 from reconciler.validate import errors_of, validate_directory
 

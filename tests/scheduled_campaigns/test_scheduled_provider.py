@@ -11,10 +11,10 @@ import pytest
 import respx
 from conftest import write_workspace
 
+from reconciler.engine.contract import RunContext, RunOptions
 from reconciler.engine.executor import execute_plan
 from reconciler.engine.planner import build_plan, open_session
-from reconciler.providers.base import RunContext, RunOptions
-from reconciler.run import load_valid
+from reconciler.run import load_valid, run_context
 from reconciler.state.backend import open_store
 from reconciler.state.store import Binding
 from reconciler.validate import errors_of, validate_directory
@@ -67,7 +67,7 @@ class Harness:
 
     def plan(self, now=NOW):
         async def go():
-            session = open_session(RunContext(self.ws, self.store, RunOptions(now=now)))
+            session = open_session(run_context(self.ws, self.store, RunOptions(now=now)))
             try:
                 return await build_plan(session)
             finally:
@@ -76,7 +76,7 @@ class Harness:
 
     def apply(self, now=NOW):
         async def go():
-            session = open_session(RunContext(self.ws, self.store, RunOptions(now=now)))
+            session = open_session(run_context(self.ws, self.store, RunOptions(now=now)))
             try:
                 plan = await build_plan(session)
                 return plan, await execute_plan(session, plan)
@@ -453,7 +453,7 @@ def test_a_create_for_a_campaign_bound_meanwhile_is_refused_before_the_post(tmp_
     post = api.post("/campaign").respond(200, json=live(cid=8))
 
     async def go():
-        session = open_session(RunContext(h.ws, h.store, RunOptions(now=NOW)))
+        session = open_session(run_context(h.ws, h.store, RunOptions(now=NOW)))
         try:
             plan = await build_plan(session)
             h.store.put_binding(Binding("sched", "Campaign", "launch", "7"))  # another run

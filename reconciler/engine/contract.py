@@ -1,0 +1,110 @@
+"""The provider contract: what the engine asks of every vendor, and what it hands them.
+
+A provider (reconciler/providers/<vendor>/provider.py) fills four hooks; the engine
+knows nothing else of it:
+
+    read(resources)      -> live snapshot (API reads, or our own ledger for send-only APIs)
+    fingerprint(live)    -> small JSON-able digest input: a saved plan is refused if it moved
+    diff(resources, live)-> [Action]   (pure: no I/O; engine/actions.py)
+    execute(action, live)-> performs one action (vendor calls + state writes)
+
+The pipeline (reconciler/run.py) hands the engine the vendor catalog in the RunContext:
+vendor type -> a factory making a provider for an account.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, Protocol
+
+from reconciler.config import Account
+from reconciler.engine.actions import Action
+from reconciler.errors import CampaignctlError
+from reconciler.progress import NO_PROGRESS, Reporter
+from reconciler.state.store import Store
+from reconciler.workspace import Resource, Workspace
+
+
+class BindingConflict(CampaignctlError):
+    """A create for a manifest that is bound to another live object: refused, so that
+    object is never orphaned (it would go on sending with nobody managing it)."""
+
+
+@dataclass
+class RunOptions:
+    resend_unknown: bool = False
+    show_contacts: bool = False
+    vendor_estimate: bool = False  # plan --vendor-estimate: ask the vendor (sends contacts)
+    now: datetime = field(default_factory=lambda: datetime.now(UTC))
+    # The time at apply, read when a send is about to go (tests pin it).
+    clock: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
+
+
+@dataclass
+class ImportedResource:
+    """A live object `campaignctl import` adopts: the manifest to write and the id to bind.
+
+    `title` is the vendor's own name (the importer derives a unique manifest name from it);
+    `spec` is the manifest's spec as plain YAML-able data (vendor block under its key)."""
+
+    kind: str
+    remote_id: str
+    title: str
+    spec: dict[str, Any]
+    note: str = ""  # shown to the user, e.g. "DONE: frozen, kept for the record"
+    #: spec key -> (kind, live id) of the objects it references; the importer writes the
+    #: manifest name bound to (or imported for) that id. A list value for list keys.
+    refs: dict[str, tuple[str, str]] = field(default_factory=dict)
+    #: rows for a CSV written next to the manifest (the spec's `file:` names it).
+    rows: list[dict[str, str]] | None = None
+    lifecycle: dict[str, Any] = field(default_factory=dict)
+    #: a workspace manifest (KIND/NAME) the next plan binds this object to (adopt)
+    held_by: str | None = None
+
+
+@dataclass
+class RunContext:
+    workspace: Workspace
+    store: Store
+    options: RunOptions = field(default_factory=RunOptions)
+    #: where long work reports how far it got (the CLI shows it; the default shows nothing)
+    reporter: Reporter = NO_PROGRESS
+    #: the vendor catalog, handed in by the pipeline: vendor type -> ProviderFactory
+    vendors: Mapping[str, ProviderFactory] = field(default_factory=dict)
+
+    @property
+    def directory(self) -> Path:
+        return self.workspace.directory
+
+
+class Provider(Protocol):
+    """One account's vendor, as the engine drives it."""
+
+    account: Account
+
+    def clients(self) -> list[Any]:
+        """The HTTP layers it used (for call counts: each has .calls and .write_calls)."""
+
+    async def read(self, resources: list[Resource]) -> Any: ...
+
+    def fingerprint(self, live: Any) -> Any: ...
+
+    def diff(self, resources: list[Resource], live: Any) -> list[Action]: ...
+
+    async def execute(self, action: Action, live: Any) -> None: ...
+
+    async def import_resources(self, ids: list[str]) -> list[ImportedResource]:
+        """Fetch live objects to adopt (`campaignctl import`); no writes, no bindings."""
+
+    async def campaign_status(self, campaigns: list[Resource], details: bool = False,
+                              show_contacts: bool = False) -> list[Any]:
+        """`campaignctl status`: one CampaignStatus per Campaign manifest (reads only)."""
+
+    async def aclose(self) -> None: ...
+
+
+#: vendor type -> makes the provider of one account: factory(account, ctx)
+ProviderFactory = Callable[[Account, "RunContext"], Provider]
