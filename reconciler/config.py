@@ -283,7 +283,7 @@ def _account(name: str, body: Any, doc: SourceDoc, errors: list[Diagnostic]) -> 
     for key in vendor.credentials:
         value = body.get(key)
         if value is None and base_url == "sandbox":
-            value = "sandbox"  # the emulator accepts any non-empty credential
+            value = "sandbox"  # the sandbox's built-in account (reconciler/sandbox/accounts.py)
         if isinstance(value, str):
             value = value.strip()  # a secret pasted with its trailing newline
         if not isinstance(value, str) or not value:
