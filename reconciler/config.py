@@ -283,7 +283,9 @@ def _account(name: str, body: Any, doc: SourceDoc, errors: list[Diagnostic]) -> 
     for key in vendor.credentials:
         value = body.get(key)
         if value is None and base_url == "sandbox":
-            value = "sandbox"  # the sandbox's built-in account (reconciler/sandbox/accounts.py)
+            # The in-process sandbox accepts the account's own credentials; one of its own
+            # per account keeps two accounts' objects apart (sandbox/accounts.py).
+            value = f"sandbox-{name}"
         if isinstance(value, str):
             value = value.strip()  # a secret pasted with its trailing newline
         if not isinstance(value, str) or not value:

@@ -56,9 +56,11 @@ def rename_sender_behind_the_back(ws: Path) -> None:
                      if (kind, name) == ("Sender", "newsletter"))
 
     async def go() -> None:
-        transport = httpx.ASGITransport(app=build_app(ws / ".campaignctl" / "staging" / "sandbox"))
-        # The staging account configures no token: it is the sandbox's built-in account.
-        async with EmailCampaignsClient(SANDBOX_URL, Secret("sandbox"),
+        transport = httpx.ASGITransport(app=build_app(
+            ws / ".campaignctl" / "staging" / "sandbox",
+            [("email-campaigns", {"token": "sandbox-mail"})]))
+        # The staging account configures no token: the sandbox knows it as `sandbox-mail`.
+        async with EmailCampaignsClient(SANDBOX_URL, Secret("sandbox-mail"),
                                         transport=transport) as c:
             await c.update_sender(sender_id, "Renamed in the dashboard", "news@acme.example")
     asyncio.run(go())

@@ -116,7 +116,7 @@ class open_store_for:
 
 
 def test_the_sandbox_posts_events_as_the_doc_says_when_its_clock_moves(tmp_path):
-    client = TestClient(sandbox_app(tmp_path / "sbx"))
+    client = TestClient(sandbox_app(tmp_path / "sbx", [("scheduled-campaigns", {"api_key": "k"})]))
     client.post("/_sandbox/scheduled-campaigns/lists/12", json={
         "emails": ["a@x.org", "b@x.org"], "telephones": ["+33611111111"], "bounce": ["b@x.org"]})
     made = client.post("/campaign", headers={"Authorization": "Bearer k"}, data={

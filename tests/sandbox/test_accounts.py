@@ -143,3 +143,28 @@ def test_the_in_process_sandbox_accepts_the_accounts_own_credentials_only(tmp_pa
             return [(await c.get("/email/senderid/", headers={"Authorization": f"Token {t}"})
                      ).status_code for t in ("mine", "someone-elses")]
     assert asyncio.run(main()) == [200, 401]
+
+
+def test_two_sandbox_accounts_in_one_workspace_hold_their_own_objects(tmp_path):
+    from environments.cli_inprocess import campaignctl
+
+    ws = tmp_path / "ws"
+    ws.mkdir()
+    (ws / "campaignctl.yaml").write_text(
+        "providers:\n  mail: {type: email-campaigns, base_url: sandbox}\n"
+        "  mail-eu: {type: email-campaigns, base_url: sandbox}\n")
+    (ws / "senders.yaml").write_text("".join(
+        f"---\nkind: Sender\nname: news-{acct}\nprovider: {acct}\n"
+        f"spec: {{description: News {acct}, email: news@acme.example}}\n"
+        for acct in ("mail", "mail-eu")))
+    applied = campaignctl("apply", str(ws), "--auto-approve")
+    assert applied.returncode == 0, applied.stdout + applied.stderr
+    again = campaignctl("plan", str(ws), "--detailed-exitcode")
+    assert again.returncode == 0, again.stdout + again.stderr
+
+    app = build_app(ws / ".campaignctl" / "sandbox",
+                    [("email-campaigns", {"token": f"sandbox-{a}"}) for a in ("mail", "mail-eu")])
+    seen = call(app, *[("GET", "/email/senderid/", {
+        "headers": {"Authorization": f"Token sandbox-{a}"}}) for a in ("mail", "mail-eu")])
+    assert [[s["description"] for s in r.json()] for r in seen] == [["News mail"],
+                                                                   ["News mail-eu"]]
