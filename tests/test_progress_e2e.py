@@ -14,7 +14,7 @@ import termios
 import time
 from pathlib import Path
 
-from conftest import write_workspace
+from conftest import sandbox_accounts, write_workspace
 from e2e_send.send_helpers import sms_workspace
 
 CONTACTS = 50_000
@@ -47,7 +47,7 @@ def progress_workspace(root: Path, url: str, title: str) -> Path:
     })
     (root / "everyone.csv").write_text("email,first_name\n" + "".join(
         f"user{i}@example.com,F{i}\n" for i in range(CONTACTS)))
-    return root
+    return sandbox_accounts(root, terminal_env())
 
 
 def on_terminal(*args: str, env: dict[str, str], timeout: float = 120) -> tuple[int, str]:

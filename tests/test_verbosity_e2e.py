@@ -10,6 +10,7 @@ from conftest import (
     EXAMPLE_SECRETS,
     example_on_real_accounts,
     run_cli,
+    sandbox_accounts,
     write_workspace,
 )
 
@@ -19,7 +20,7 @@ TOKEN = "mail-token-Verbose-7788"
 
 
 def mail_workspace(root, url):
-    return write_workspace(root, {
+    write_workspace(root, {
         "campaignctl.yaml": f"""
             providers:
               mail:
@@ -34,6 +35,7 @@ def mail_workspace(root, url):
             spec: {email: news@acme.example, description: News}
             """,
     })
+    return sandbox_accounts(root, ENV)
 
 
 ENV = {"MAIL_TOKEN": TOKEN}
@@ -128,6 +130,7 @@ def test_debug_shows_no_credential_and_no_contact_across_the_four_providers(
         (*EXAMPLE_SECRETS, "CONNECTLY_BUSINESS_ID"))}
     for name, value in secrets.items():
         monkeypatch.setenv(name, value)
+    sandbox_accounts(ws, secrets, EXAMPLE_ENV)
     contacts = contact_addresses(ws, EXAMPLE_ENV)
     assert len(contacts) > 10 and any("@" in a for a in contacts) and any(
         a.startswith("+") for a in contacts)
