@@ -155,7 +155,7 @@ def ledger_settle(batch: int, directory: Path, outcome: str | None,
 def ledger_import(address: str, file: Path, directory: Path, environment: str | None) -> None:
     """Record recipients a campaign was sent to before campaignctl (a CSV with an `email`
     or `phone` column), so it never sends that campaign to them again."""
-    from reconciler.providers.base import RunContext, RunOptions
+    from reconciler.engine.contract import RunContext, RunOptions
     from reconciler.providers.catalog import VENDORS
     from reconciler.run import load_valid
     from reconciler.sending.recipients import address_of

@@ -14,8 +14,8 @@ import json
 from pathlib import Path
 
 from reconciler.campaign_status import CampaignStatus
+from reconciler.engine.contract import RunContext, RunOptions
 from reconciler.errors import CampaignctlError
-from reconciler.providers.base import RunContext, RunOptions
 from reconciler.providers.catalog import VENDORS
 from reconciler.run import load_valid
 from reconciler.state.backend import open_store

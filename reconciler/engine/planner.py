@@ -83,7 +83,7 @@ def note_send_times(actions: list[Action], ws: Workspace) -> None:
     transition) gets the manifest's, so no plan calls a scheduled campaign unscheduled."""
     from datetime import datetime
 
-    from reconciler.render.view import SEND_TIME_FIELDS
+    from reconciler.engine.summary import SEND_TIME_FIELDS
 
     for a in actions:
         if a.kind != "Campaign" or a.send or a.op in ("delete", "refuse", "warn") \
