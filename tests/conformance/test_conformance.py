@@ -9,7 +9,7 @@ from pathlib import Path
 import httpx
 import pytest
 from environments.cli_inprocess import campaignctl
-from vendors import STEPS, VENDORS, Vendor, future
+from vendors import STEPS, VENDORS, Vendor, env_of, future
 
 WRITES = ("POST", "PUT", "DELETE", "PATCH")
 
@@ -28,8 +28,8 @@ class Workspace:
         self.configure(vendor.credentials)
 
     def configure(self, credentials: dict[str, str]) -> None:
-        (self.root / "campaignctl.yaml").write_text(self.vendor.config(self.server.url,
-                                                                       credentials))
+        (self.root / "campaignctl.yaml").write_text(self.vendor.config(self.server.url))
+        self.env = {"NO_COLOR": "1", **env_of(credentials)}
 
     def step(self, name: str) -> None:
         for old in self.root.glob("*"):
@@ -39,7 +39,7 @@ class Workspace:
             (self.root / file).write_text(text.replace("{when}", self.when).lstrip())
 
     def run(self, *args: str):
-        result = campaignctl(*args, str(self.root), env={"NO_COLOR": "1"})
+        result = campaignctl(*args, str(self.root), env=self.env)
         out = result.stdout + result.stderr
         assert "Traceback" not in out, out
         for secret in self.vendor.credentials.values():

@@ -35,12 +35,21 @@ class Vendor:
     no_change: tuple[str, ...] = ()
     settings: dict[str, Any] = field(default_factory=dict)
 
-    def config(self, url: str, credentials: dict[str, str] | None = None) -> str:
-        creds = credentials or self.credentials
+    def config(self, url: str) -> str:
+        """campaignctl.yaml: the credentials come from the environment (env_of)."""
+        creds = {k: f"${{{env_name(k)}}}" for k in self.credentials}
         body = {"type": self.type, "base_url": url, **creds, **self.settings}
         inline = ", ".join(f"{k}: {v!r}" if isinstance(v, str) else f"{k}: {v}"
                            for k, v in body.items())
         return f"providers:\n  acct: {{{inline}}}\n"
+
+
+def env_name(credential: str) -> str:
+    return f"CONFORMANCE_{credential.upper()}"
+
+
+def env_of(credentials: dict[str, str]) -> dict[str, str]:
+    return {env_name(k): v for k, v in credentials.items()}
 
 
 def _auth_get(server, vendor: Vendor, path: str) -> Any:
