@@ -136,7 +136,7 @@ def test_generated_workflows_run_step_by_step_in_a_fresh_venv(
                **EXAMPLE_IDS}  # campaignctl.yaml holds no credential: the repo's secrets do
     runner = Runner(tmp_path)
     first = _runner_checkout(tmp_path, "runner-1", sandbox_server.url)
-    sandbox_accounts(first / "campaigns", secrets, "production")
+    sandbox_accounts(first / "campaigns", {**secrets, **EXAMPLE_IDS}, "production")
     workflows = first / ".github" / "workflows"
     for name in ("plan", "apply", "drift"):
         assert f"uses: {ACTION}" in (workflows / f"campaignctl-{name}.yml").read_text()

@@ -183,7 +183,7 @@ def test_reviewed_plan_applies_on_another_runner_with_postgres_state(
     # Pull request, runner 1: validate, plan (exit 2: changes); a Markdown comment and the
     # plan.json artifact.
     first = _runner_checkout(tmp_path, "runner-1", sandbox_server.url)
-    sandbox_accounts(first / "campaigns", secrets, "production")
+    sandbox_accounts(first / "campaigns", {**secrets, **EXAMPLE_IDS}, "production")
     assert job(first, "plan") == [0, 2], outputs
     comment = (first / "plan.md").read_text()
     assert comment.startswith("<!-- campaignctl-plan -->") and "send" in comment

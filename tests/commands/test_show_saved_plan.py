@@ -9,7 +9,14 @@ import os
 import shutil
 
 import pytest
-from conftest import EXAMPLE_ENV, EXAMPLE_SECRETS, example_on_real_accounts, run_cli
+from conftest import (
+    EXAMPLE_ENV,
+    EXAMPLE_IDS,
+    EXAMPLE_SECRETS,
+    example_on_real_accounts,
+    run_cli,
+    sandbox_accounts,
+)
 
 from reconciler.engine.actions import Action
 from reconciler.engine.plan import Plan
@@ -26,6 +33,8 @@ def saved_plans(tmp_path, sandbox_server):
     ws = example_on_real_accounts(tmp_path / "ws", sandbox_server.url)
     secrets = {name: f"secret-{name.lower()}-0123456789" for name in EXAMPLE_SECRETS}
     secrets["CAMPAIGNCTL_ENV"] = EXAMPLE_ENV
+    secrets.update(EXAMPLE_IDS)
+    sandbox_accounts(ws, secrets, EXAMPLE_ENV)
     out = {}
     for fmt in FORMATS:
         plan_file = tmp_path / f"plan-{fmt}.json"

@@ -1,6 +1,7 @@
 """End to end: the real CLI against the sandbox's scheduled-campaigns API over real HTTP.
 Write calls are counted from the sandbox's request journal (GET /_sandbox/requests)."""
 
+import os
 import shutil
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
@@ -17,7 +18,7 @@ def _account(request):
     """The vendor account the workspaces below use, created at the served sandbox."""
     if "sandbox_server" in request.fixturenames:
         request.getfixturevalue("sandbox_server").add_account("scheduled-campaigns",
-                                                              api_key="sk-e2e")
+                                                              api_key=os.environ["TEST_SCHED_KEY"])
 
 
 def config(url: str) -> str:
@@ -143,7 +144,8 @@ def test_a_campaign_deleted_behind_our_back_is_reported_as_drift(tmp_path, sandb
     ok(run_cli("apply", str(ws), "--auto-approve"), "1 done")
     [live] = campaigns(sandbox_server)
     gone = httpx.delete(f"{sandbox_server.url}/campaign/{live['id']}",
-                        headers={"Authorization": "Bearer sk-e2e"}, timeout=30)
+                        headers={"Authorization": f"Bearer {os.environ['TEST_SCHED_KEY']}"},
+                        timeout=30)
     assert gone.status_code == 200
     ok(run_cli("plan", str(ws)), "+ create Campaign/launch", "deleted outside campaignctl",
        "DRAFT > SCHEDULED")
@@ -159,7 +161,7 @@ def test_import_adopts_campaigns_and_the_next_plan_is_clean(tmp_path, sandbox_se
     for name, extra in (("Black Friday!", "&segments[]=9&segments[]=2&state=SCHEDULED"),
                         ("Black Friday!", "")):
         r = httpx.post(f"{sandbox_server.url}/campaign", timeout=30,
-                       headers={"Authorization": "Bearer sk-e2e",
+                       headers={"Authorization": f"Bearer {os.environ['TEST_SCHED_KEY']}",
                                 "Content-Type": "application/x-www-form-urlencoded"},
                        content=f"name={name}&domain=4&list=12&when={at}{extra}")
         assert r.status_code == 200, r.text
