@@ -76,7 +76,19 @@ class PostgresServer:
                    "-c fsync=off -c max_connections=200")
         self._run(str(self.bindir / "pg_ctl"), "-D", str(self.data),
                   "-l", str(self.root / "server.log"), "-w", "-t", "60", "-o", options, "start")
+        self._stop_when_gone(os.getpid())
         return self
+
+    def _stop_when_gone(self, owner: int) -> None:
+        """pg_ctl detaches the server: if the test run is killed (a timeout, Ctrl-C twice)
+        before stop(), nothing would stop it. A watcher shuts it down (SIGQUIT: immediate
+        shutdown) and removes its files once the owning process is gone."""
+        pidfile = self.data / "postmaster.pid"
+        script = (f"while kill -0 {owner} 2>/dev/null; do sleep 1; done; "
+                  f"pid=$(head -n 1 '{pidfile}' 2>/dev/null) && kill -QUIT \"$pid\"; "
+                  f"sleep 2; rm -rf '{self.root}'")
+        subprocess.Popen(["sh", "-c", script], start_new_session=True, stdin=subprocess.DEVNULL,
+                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
     def stop(self) -> None:
         if (self.data / "postmaster.pid").exists():
