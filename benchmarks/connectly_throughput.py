@@ -33,7 +33,7 @@ import httpx
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests"))
 
-from conftest import SandboxServer, run_cli, write_workspace  # noqa: E402
+from conftest import SandboxServer, run_cli, sandbox_accounts, write_workspace  # noqa: E402
 from pgstate import state_backend, state_config  # noqa: E402
 
 LIMIT = 200.0
@@ -79,7 +79,7 @@ def workspace(root: Path, url: str, n: int, batch_size: int, state: str) -> Path
         config.write(state_config(state))
     (root / "everyone.csv").write_text(
         "phone,first_name\n" + "".join(f"{p},Friend{i}\n" for i, p in enumerate(phones(n))))
-    return root
+    return sandbox_accounts(root)  # the sandbox holds the account, as a vendor would
 
 
 def in_flight(ws: Path) -> dict:

@@ -44,7 +44,9 @@ sys.path.insert(0, str(ROOT / "benchmarks"))
 
 import plan_scale  # noqa: E402
 
-os.environ.setdefault("BENCH_KEY", "bench")  # campaignctl.yaml takes credentials as ${VAR}
+#: campaignctl.yaml takes credentials as ${VAR}; `sandbox serve` holds one built-in account
+#: per vendor whose every credential is "sandbox" (any other is the vendor's 401).
+os.environ.setdefault("BENCH_KEY", "sandbox")
 
 SCHEDULED = 200  # scheduled-campaigns campaigns: one GET each (the API has no listing)
 
