@@ -168,9 +168,22 @@ def sms_notes(r: Resource) -> list[Diagnostic]:
                        f"({count.encoding}, {count.units} units)", severity="note")]
 
 
+def keep_audience_rows(ws: Workspace) -> None:
+    """Contacts and opt-outs of accounts that build audiences from them keep their rows
+    after the one pass that checks them (the plan, the send-window check and the read-back
+    use them again)."""
+    catalog = installed()
+    for r in ws.resources.values():
+        account = ws.config.accounts.get(r.provider)
+        if r.kind in ("ContactGroup", "OptOutList") and account is not None \
+                and account.type in catalog and catalog[account.type].local_audience:
+            r.keep_rows = True
+
+
 def validate_workspace(ws: Workspace, show_contacts: bool = False, summaries: bool = True,
                        ) -> list[Diagnostic]:
     out: list[Diagnostic] = []
+    keep_audience_rows(ws)
     for r in ws.ordered():
         out += check_account(ws, r)
         out += check_references(ws, r)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -45,7 +45,12 @@ class Resource:
     directory: Path  # the manifest's folder (CSV files are relative to it)
     root: Path | None = None  # the workspace directory, which named files cannot leave
     template: Template | None = None  # the for_each document it was expanded from
+    # Set for the contacts of a send-only account, whose every plan builds audiences from
+    # them: the CSV's valid rows are then kept after its one pass (validate's), not read
+    # again by the plan, the send-window check or an apply's read-back.
+    keep_rows: bool = False
     _scan: CsvScan | None = field(default=None, repr=False, compare=False)
+    _rows: list[Contact] | None = field(default=None, repr=False, compare=False)
 
     @property
     def address(self) -> str:
@@ -74,7 +79,7 @@ class Resource:
     def scan(self, summary: bool = True) -> CsvScan:
         """One pass over the inline contacts and the CSV, done once per command: the CSV's
         problems (for validate) and the email->name set's summary (for the diff; `summary`
-        False: the problems only)."""
+        False: the problems only). With `keep_rows`, the same pass keeps the valid rows."""
         if self._scan is None or (summary and not self._scan.summarized):
             out = CsvScan(summarized=summary)
             emails = EmailSet()
@@ -89,30 +94,56 @@ class Resource:
                         out.problems.append(p)
                     else:
                         out.extra += 1
-                scan_csv(path, emails if summary else None, problem)
+                if self.keep_rows:
+                    if self._rows is None:
+                        self._rows = _kept_rows(path, problem)
+                    else:  # kept by an earlier pass that reported its problems already
+                        out.problems, out.extra = self._scan.problems, self._scan.extra
+                    if summary:
+                        for c in self._rows:
+                            if c.email:
+                                emails.add(c.email, c.name)
+                else:
+                    scan_csv(path, emails if summary else None, problem)
             out.emails = emails.summary()
             self._scan = out
         return self._scan
 
-    def iter_contacts(self) -> Iterator[Contact]:
-        """Inline contacts, then the CSV's rows, streamed (rows with problems are skipped:
-        validation reports them)."""
-        for entry in getattr(self.spec, "contacts", []):
-            yield entry.contact()
+    def csv_contacts(self) -> Iterator[Contact]:
+        """The CSV's valid rows (rows with problems are skipped: validation reports them):
+        the kept ones, or streamed from the file."""
+        if self.keep_rows:
+            self.scan(summary=False)
+            yield from self._rows or ()
+            return
         path = self.csv_path()
         if path is not None and path.is_file():
             for _, row in read_csv(path):
                 if isinstance(row, Contact):
                     yield row
 
+    def iter_contacts(self) -> Iterator[Contact]:
+        """Inline contacts, then the CSV's rows, streamed (rows with problems are skipped:
+        validation reports them)."""
+        for entry in getattr(self.spec, "contacts", []):
+            yield entry.contact()
+        yield from self.csv_contacts()
+
     def iter_addresses(self) -> Iterator[str]:
         """Opt-out list entries: inline, then the CSV (email or phone column)."""
         yield from getattr(self.spec, "entries", [])
-        path = self.csv_path()
-        if path is not None and path.is_file():
-            for _, row in read_csv(path):
-                if isinstance(row, Contact):
-                    yield row.key
+        for row in self.csv_contacts():
+            yield row.key
+
+
+def _kept_rows(path: Path, problem: Callable[[CsvProblem], None]) -> list[Contact]:
+    rows = []
+    for _, row in read_csv(path):
+        if isinstance(row, Contact):
+            rows.append(row)
+        else:
+            problem(row)
+    return rows
 
 
 @dataclass
@@ -123,6 +154,9 @@ class Workspace:
     # Every (kind, name) a document declared, even one whose spec did not parse: a
     # reference to it is not "dangling" (its own error is reported once, where it is).
     declared: set[tuple[str, str]] = field(default_factory=set)
+    # What is derived from the manifests once per command and reused (they do not change
+    # under a command), e.g. a send-only campaign's deduplicated recipients.
+    memo: dict[Any, Any] = field(default_factory=dict, repr=False, compare=False)
 
     def get(self, kind: str, name: str) -> Resource | None:
         return self.resources.get((kind, name))

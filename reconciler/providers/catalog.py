@@ -30,6 +30,9 @@ class VendorType:
     # Sends one request per batch with its own send time: a local-time campaign goes out
     # in one wave per recipient zone. Others schedule one time for the whole campaign.
     waves: bool = False
+    # The vendor holds no contacts: each plan builds every campaign's audience from its
+    # contact groups and opt-out lists, whose rows are then kept after their one pass.
+    local_audience: bool = False
     # Account settings of this vendor in campaignctl.yaml, checked by `<package>.settings`.
     settings: tuple[str, ...] = ()
     # kind -> the plan's own field names that `lifecycle.ignore_changes` may name besides
@@ -91,10 +94,11 @@ VENDORS: dict[str, VendorType] = {
         VendorType(
             "octopush", "reconciler.providers.octopush", ("api_login", "api_key"),
             options={"Campaign": "options:CampaignOptions"}, waves=True,
-            settings=("sms_prices", "vendor_estimate")),
+            local_audience=True, settings=("sms_prices", "vendor_estimate")),
         VendorType(
             "connectly", "reconciler.providers.connectly", ("business_id", "api_key"),
-            options={"Campaign": "options:CampaignOptions"}, channel="whatsapp", waves=True),
+            options={"Campaign": "options:CampaignOptions"}, channel="whatsapp", waves=True,
+            local_audience=True),
     )
 }
 

@@ -1,25 +1,27 @@
 """The audience of a send: the campaign's contact groups, deduplicated by the channel's
 address (phone for SMS and WhatsApp, email for email), minus everyone on its opt-out lists.
 
-Contacts are streamed from the manifests and CSVs; only the audience itself (one small
-tuple per recipient) is kept. The first occurrence of an address wins (its name and
-params personalise the message); later ones are counted as duplicates.
+The contacts of a send-only account are parsed once per command (their rows are kept
+after validation's pass), and each campaign's deduplicated recipients are built once and
+reused by the plan, the send-window check and an apply's read-back; other contacts are
+streamed. The first occurrence of an address wins (its name and params personalise the
+message); later ones are counted as duplicates.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Literal, TypeVar
 
-from reconciler.contacts import Contact, read_csv
+from reconciler.contacts import Contact
 from reconciler.workspace import Resource, Workspace
 
 Channel = Literal["sms", "email", "whatsapp"]
 T = TypeVar("T")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Recipient:
     address: str  # E.164 phone or lower-case email: the ledger's key
     contact: Contact
@@ -54,11 +56,8 @@ def opt_out_addresses(lists: Sequence[Resource]) -> set[str]:
     out: set[str] = set()
     for r in lists:
         out.update(getattr(r.spec, "entries", []))
-        path = r.csv_path()
-        if path is not None and path.is_file():
-            for _, row in read_csv(path):
-                if isinstance(row, Contact):
-                    out.update(a for a in (row.email, row.phone) if a)
+        for row in r.csv_contacts():
+            out.update(a for a in (row.email, row.phone) if a)
     return out
 
 
@@ -75,6 +74,11 @@ def iter_audience(groups: Sequence[Resource], blocked: set[str], channel: Channe
                   audience: Audience, listed: set[str] | None = None) -> Iterator[Recipient]:
     """The recipients one by one (nothing kept but the addresses seen); the skipped ones
     are counted on `audience`."""
+    return _unblocked(_deduplicated(groups, channel, audience), blocked, audience, listed)
+
+
+def _deduplicated(groups: Sequence[Resource], channel: Channel, audience: Audience,
+                  ) -> Iterator[Recipient]:
     seen: set[str] = set()
     for group in groups:
         for contact in group.iter_contacts():
@@ -86,12 +90,38 @@ def iter_audience(groups: Sequence[Resource], blocked: set[str], channel: Channe
                 audience.duplicates += 1
                 continue
             seen.add(address)
-            if address in blocked:
-                audience.suppressed += 1
-                if listed is not None and address not in listed:
-                    audience.kept += 1
-                continue
             yield Recipient(address, contact)
+
+
+def _unblocked(recipients: Iterable[Recipient], blocked: set[str], audience: Audience,
+               listed: set[str] | None) -> Iterator[Recipient]:
+    for x in recipients:
+        if x.address in blocked:
+            audience.suppressed += 1
+            if listed is not None and x.address not in listed:
+                audience.kept += 1
+            continue
+        yield x
+
+
+def _candidates(ws: Workspace, groups: Sequence[Resource], channel: Channel,
+                audience: Audience) -> Iterable[Recipient]:
+    """The groups' contacts deduplicated by the channel's address, before any opt-out.
+    When every group keeps its rows (a send-only account's, held for the command anyway)
+    they are built once per command and reused: by the plan, the send-window check and
+    an apply's read-back. Only the opt-out filter runs each time: an apply can change
+    the opt-outs in force. Other groups are streamed (a million rows are never held)."""
+    if not groups or not all(g.keep_rows for g in groups):
+        return _deduplicated(groups, channel, audience)
+    key = ("deduplicated", tuple(g.name for g in groups), channel)
+    if key not in ws.memo:
+        counts = Audience()
+        ws.memo[key] = (list(_deduplicated(groups, channel, counts)),
+                        counts.no_address, counts.duplicates)
+    found, no_address, duplicates = ws.memo[key]
+    audience.no_address += no_address
+    audience.duplicates += duplicates
+    return found
 
 
 def _sources(ws: Workspace, campaign: Resource, in_force: dict[str, set[str]] | None
@@ -111,14 +141,19 @@ def campaign_audience(ws: Workspace, campaign: Resource, channel: Channel,
     """`in_force`: list name -> every opt-out of that list in force (listed or remembered);
     a list missing from it counts with what its manifest lists."""
     groups, blocked, listed = _sources(ws, campaign, in_force)
-    return build_audience(groups, blocked, channel, listed)
+    audience = Audience()
+    audience.recipients.extend(_unblocked(_candidates(ws, groups, channel, audience),
+                                          blocked, audience, listed))
+    return audience
 
 
 def campaign_recipients(ws: Workspace, campaign: Resource, channel: Channel
                         ) -> Iterator[Recipient]:
-    """The campaign's audience streamed, for counting (a million rows are never held)."""
+    """The campaign's audience one by one, for counting (nothing more is held than what
+    `_candidates` keeps)."""
     groups, blocked, _ = _sources(ws, campaign, None)
-    return iter_audience(groups, blocked, channel, Audience())
+    audience = Audience()
+    return _unblocked(_candidates(ws, groups, channel, audience), blocked, audience, None)
 
 
 def batches(items: Sequence[T], size: int) -> Iterator[list[T]]:
