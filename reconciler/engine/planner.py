@@ -1,4 +1,6 @@
-"""read live -> diff -> plan, for every account at once (reads run in parallel)."""
+"""read live -> diff -> plan, for every account at once: the reads run in parallel, each
+account is diffed as soon as its own reads are in, and the manifests are digested while the
+reads are in flight."""
 
 from __future__ import annotations
 
@@ -105,35 +107,39 @@ async def build_plan(session: Session, targets: list[str] | None = None) -> Plan
         if chosen is None or (r.kind, r.name) in chosen:
             by_account.setdefault(r.provider, []).append(r)
 
-    async def read(name: str) -> None:
+    found: dict[str, list[Action]] = {}
+    fingerprints = {}
+
+    async def read_and_diff(name: str) -> None:
         provider = session.providers[name]
         label = f"read {name} ({provider.account.type})"
         with session.ctx.reporter.task(label, unit="requests") as task:
             for client in provider.clients():
                 client.on_response = task.advance
             try:
-                session.live[name] = await provider.read(by_account[name])
+                live = session.live[name] = await provider.read(by_account[name])
             finally:
                 for client in provider.clients():
                     client.on_response = None
-
-    await asyncio.gather(*(read(n) for n in session.providers))
-    actions: list[Action] = []
-    fingerprints = {}
-    for name, provider in session.providers.items():
-        live = session.live[name]
-        found = provider.diff(by_account[name], live)
+        # Diffed as soon as its own reads are in, while other accounts' are in flight.
+        actions = provider.diff(by_account[name], live)
         if chosen is not None:
             # A partial plan never deletes what was not targeted.
-            found = [a for a in found if (a.kind, a.name) in chosen]
-        actions += found
+            actions = [a for a in actions if (a.kind, a.name) in chosen]
+        found[name] = actions
         fingerprints[name] = provider.fingerprint(live)
+
+    # The manifests' digests (every CSV hashed) are local work: a worker thread does them
+    # while the reads are in flight. The reads start only now, after validation, so that
+    # invalid input never reaches a vendor.
+    digests, *_ = await asyncio.gather(asyncio.to_thread(ManifestDigests, ws),
+                                       *(read_and_diff(n) for n in session.providers))
+    actions: list[Action] = [a for name in session.providers for a in found[name]]
     # One place for every vendor: protected resources are never deleted or replaced.
     actions = protect(actions, ws, recorded_protected(session.ctx.store))
     actions += insecure_http_warnings(session)
     actions = enforce_windows(actions, ws, session.ctx.options.now)
     note_send_times(actions, ws)
-    digests = ManifestDigests(ws)
     label_origins(actions, digests, recorded(session.ctx.store))
     return Plan(
         actions=order_actions(actions),
