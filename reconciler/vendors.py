@@ -18,7 +18,7 @@ class Vendor(Protocol):
     kinds: tuple[str, ...]
     channel: str | None  # of a campaign with no Message (its content lives at the vendor)
     waves: bool  # one request per batch with its own send time (local-time waves)
-    local_audience: bool  # holds no contacts: plans build audiences from the manifests'
+    local_audience: bool  # holds no contacts: plans build audiences from our CSVs
     settings: tuple[str, ...]  # account settings of this vendor in campaignctl.yaml
     #: kind -> the vendor's own names of fields a plan diffs (lifecycle.ignore_changes)
     plan_fields: dict[str, tuple[str, ...]]
