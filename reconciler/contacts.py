@@ -274,9 +274,10 @@ def _row_problem(row: list[str], width: int) -> str | None:
     return "a contact needs an email or a phone"
 
 
-def read_csv(path: Path) -> Iterator[tuple[int, Contact | CsvProblem]]:
-    """(line number, Contact or problem) for each row; the header is checked first."""
-    with open_csv(path) as fh:
+def read_csv(path: Path, sha256: Any = None) -> Iterator[tuple[int, Contact | CsvProblem]]:
+    """(line number, Contact or problem) for each row; the header is checked first.
+    `sha256`: a hashlib object fed the bytes read (see open_csv)."""
+    with open_csv(path, sha256) as fh:
         reader = csv.reader(bounded_lines(fh))
         cols = _columns(reader)
         if isinstance(cols, CsvProblem):
@@ -315,12 +316,12 @@ def read_csv(path: Path) -> Iterator[tuple[int, Contact | CsvProblem]]:
 
 
 def scan_csv(path: Path, emails: EmailSet | None, problem: Callable[[CsvProblem], None],
-             ) -> None:
+             sha256: Any = None) -> None:
     """read_csv's checks on every row, for a summary only: each valid row's email and name
     go into `emails` (None: checks only, as `validate` needs), each problem to `problem`,
     and no Contact is built (this is the pass every validate and plan makes over every
-    CSV)."""
-    with open_csv(path) as fh:
+    CSV). `sha256`: as read_csv's."""
+    with open_csv(path, sha256) as fh:
         reader = csv.reader(bounded_lines(fh))
         cols = _columns(reader)
         if isinstance(cols, CsvProblem):

@@ -8,6 +8,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from reconciler.checked_csv import deferrable, record_clean
 from reconciler.engine.contract import RunContext, RunOptions
 from reconciler.engine.executor import ApplyResult, execute_plan
 from reconciler.engine.origin import record_applied
@@ -15,21 +16,49 @@ from reconciler.engine.plan import Plan
 from reconciler.engine.planner import Session, build_plan, open_session, select_targets
 from reconciler.engine.safety import record_protected
 from reconciler.environments import record_store
-from reconciler.errors import ValidationFailed
+from reconciler.errors import CampaignctlError, ValidationFailed
 from reconciler.progress import NO_PROGRESS, Reporter
 from reconciler.providers.catalog import provider_factories
 from reconciler.state.backend import open_store
 from reconciler.state.store import Store
-from reconciler.validate import errors_of, validate_directory
-from reconciler.workspace import Workspace
+from reconciler.validate import errors_of, in_file_order, validate_directory, validate_workspace
+from reconciler.workspace import Workspace, load_workspace
 
 
 def load_valid(directory: Path, environment: str | None = None) -> Workspace:
     ws, diagnostics = validate_directory(directory, environment=environment)
+    return _valid(ws, diagnostics)
+
+
+def _valid(ws: Workspace | None, diagnostics: list) -> Workspace:
     errors = errors_of(diagnostics)
     if errors or ws is None:
         raise ValidationFailed(errors or diagnostics)
     return ws
+
+
+def load_for_run(directory: Path, environment: str | None = None,
+                 ) -> tuple[Workspace, Store | None]:
+    """plan and apply: the workspace validated, and its state store. The rows of CSVs the
+    store records as checked clean (the same bytes, the same checking code) are left in
+    `ws.unchecked`, for the plan to check while its reads are in flight (checked_csv);
+    every other CSV is checked here, before any vendor call."""
+    ws, diagnostics = load_workspace(directory, environment=environment)
+    store = None
+    if ws is not None and not errors_of(diagnostics):
+        try:
+            store = open_store(ws.config)
+        except CampaignctlError:
+            store = None  # every row is checked now; the run reports the store when it opens it
+    try:
+        if ws is not None:
+            diagnostics += validate_workspace(
+                ws, defer=deferrable(ws, store) if store is not None else None)
+        return _valid(ws, in_file_order(diagnostics)), store
+    except BaseException:
+        if store is not None:
+            store.close()
+        raise
 
 
 @dataclass
@@ -54,13 +83,8 @@ def run_context(ws: Workspace, store: Store | None = None,
                       vendors=provider_factories())
 
 
-def _context(ws: Workspace, options: RunOptions | None,
-             reporter: Reporter | None = None) -> RunContext:
-    return run_context(ws, None, options, reporter)
-
-
-async def _plan(ws: Workspace, targets, options, reporter) -> tuple[Session, Plan]:
-    session = open_session(_context(ws, options, reporter))
+async def _plan(ws: Workspace, store, targets, options, reporter) -> tuple[Session, Plan]:
+    session = open_session(run_context(ws, store, options, reporter))
     plan = await build_plan(session, targets)
     return session, plan
 
@@ -68,10 +92,10 @@ async def _plan(ws: Workspace, targets, options, reporter) -> tuple[Session, Pla
 def plan_workspace(directory: Path, targets: list[str] | None = None,
                    options: RunOptions | None = None, environment: str | None = None,
                    reporter: Reporter | None = None) -> Outcome:
-    ws = load_valid(directory, environment)
+    ws, store = load_for_run(directory, environment)
 
     async def go() -> Outcome:
-        session, plan = await _plan(ws, targets, options, reporter)
+        session, plan = await _plan(ws, store, targets, options, reporter)
         try:
             reads, writes = session.calls()
             contacts = None
@@ -96,15 +120,16 @@ def apply_workspace(directory: Path, *, targets: list[str] | None = None,
     """Plan afresh under the lock, let `check` compare it with a saved plan (it returns
     what to execute) or `approve` ask the user, execute, then plan again to report what
     still differs. `reporter` is told how far the reads and the actions got."""
-    ws = load_valid(directory, environment)
+    ws, store = load_for_run(directory, environment)
 
     async def go() -> Outcome:
-        ctx = _context(ws, options, reporter)
+        ctx = run_context(ws, store, options, reporter)
         with ctx.store.locked():
             record_store(ctx.store, ws.config.environment)
             session = open_session(ctx)
             try:
                 plan = await build_plan(session, targets)
+                record_clean(ctx.store, ws)  # every row is checked now
                 if check is not None and expected is not None:
                     plan = check(expected, plan)
                 chosen = select_targets(ws, targets) if targets else None

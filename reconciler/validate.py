@@ -7,7 +7,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from reconciler.contacts import Contact, read_csv
-from reconciler.errors import Diagnostic, Location
+from reconciler.errors import Diagnostic, Location, ValidationFailed
 from reconciler.kinds import ignorable_fields
 from reconciler.policy.campaign import validate_campaign
 from reconciler.vendors import installed
@@ -181,14 +181,20 @@ def keep_audience_rows(ws: Workspace) -> None:
 
 
 def validate_workspace(ws: Workspace, show_contacts: bool = False, summaries: bool = True,
-                       ) -> list[Diagnostic]:
+                       defer: Callable[[Resource], bool] | None = None) -> list[Diagnostic]:
+    """Every problem of the workspace. `defer` (plan and apply): which resources' CSV rows
+    may be checked later, by check_deferred while the reads are in flight; they are put in
+    `ws.unchecked` (see checked_csv: only files whose bytes are known clean)."""
     out: list[Diagnostic] = []
     keep_audience_rows(ws)
     for r in ws.ordered():
         out += check_account(ws, r)
         out += check_references(ws, r)
         out += check_same_account(ws, r)
-        out += check_csv(r, show_contacts, summaries)
+        if defer is not None and defer(r):
+            ws.unchecked.append(r)
+        else:
+            out += check_csv(r, show_contacts, summaries)
         out += check_ignore_changes(ws, r)
         out += check_opt_in(r, show_contacts)
         out += sms_notes(r)
@@ -198,6 +204,15 @@ def validate_workspace(ws: Workspace, show_contacts: bool = False, summaries: bo
         if rules is not None:
             out += rules(r, ws)
     return out
+
+
+def check_deferred(ws: Workspace) -> None:
+    """The CSV checks validate_workspace left for later (run in a worker thread while the
+    reads are in flight): ValidationFailed if one finds a problem."""
+    unchecked, ws.unchecked = ws.unchecked, []
+    errors = errors_of([d for r in unchecked for d in check_csv(r)])
+    if errors:
+        raise ValidationFailed(in_file_order(errors))
 
 
 def validate_directory(directory: Path, env: dict[str, str] | None = None,
@@ -210,8 +225,12 @@ def validate_directory(directory: Path, env: dict[str, str] | None = None,
                                      show_contacts=show_contacts)
     if ws is not None:
         diagnostics += validate_workspace(ws, show_contacts, summaries=not offline)
-    return ws, sorted(diagnostics, key=lambda d: (d.location.path, d.location.line,
-                                                  d.location.col))
+    return ws, in_file_order(diagnostics)
+
+
+def in_file_order(diagnostics: list[Diagnostic]) -> list[Diagnostic]:
+    return sorted(diagnostics, key=lambda d: (d.location.path, d.location.line,
+                                              d.location.col))
 
 
 def errors_of(diagnostics: list[Diagnostic]) -> list[Diagnostic]:

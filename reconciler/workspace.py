@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import os
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -30,6 +31,11 @@ class CsvScan:
     extra: int = 0  # problems beyond MAX_CSV_PROBLEMS
     emails: tuple[int, int] = (0, 0)  # EmailSet.summary() of the contacts with an email
     summarized: bool = True  # False: checked only (`validate`), `emails` not computed
+    sha256: str | None = None  # of the CSV bytes this pass checked (None: no CSV)
+
+    @property
+    def clean(self) -> bool:
+        return not self.problems and not self.extra
 
 
 @dataclass
@@ -94,20 +100,30 @@ class Resource:
                         out.problems.append(p)
                     else:
                         out.extra += 1
+                sha256 = hashlib.sha256()
                 if self.keep_rows:
                     if self._rows is None:
-                        self._rows = _kept_rows(path, problem)
+                        self._rows = _kept_rows(path, problem, sha256)
+                        out.sha256 = sha256.hexdigest()
                     else:  # kept by an earlier pass that reported its problems already
                         out.problems, out.extra = self._scan.problems, self._scan.extra
+                        out.sha256 = self._scan.sha256
                     if summary:
                         for c in self._rows:
                             if c.email:
                                 emails.add(c.email, c.name)
                 else:
-                    scan_csv(path, emails if summary else None, problem)
+                    scan_csv(path, emails if summary else None, problem, sha256)
+                    out.sha256 = sha256.hexdigest()
             out.emails = emails.summary()
             self._scan = out
         return self._scan
+
+    def clean_csv_digest(self) -> str | None:
+        """The SHA-256 of its CSV if this command checked every row of it and found no
+        problem (None otherwise: no CSV, not checked yet, or a problem)."""
+        scan = self._scan
+        return scan.sha256 if scan is not None and scan.clean else None
 
     def csv_contacts(self) -> Iterator[Contact]:
         """The CSV's valid rows (rows with problems are skipped: validation reports them):
@@ -136,9 +152,10 @@ class Resource:
             yield row.key
 
 
-def _kept_rows(path: Path, problem: Callable[[CsvProblem], None]) -> list[Contact]:
+def _kept_rows(path: Path, problem: Callable[[CsvProblem], None], sha256: Any,
+               ) -> list[Contact]:
     rows = []
-    for _, row in read_csv(path):
+    for _, row in read_csv(path, sha256):
         if isinstance(row, Contact):
             rows.append(row)
         else:
@@ -157,6 +174,9 @@ class Workspace:
     # What is derived from the manifests once per command and reused (they do not change
     # under a command), e.g. a send-only campaign's deduplicated recipients.
     memo: dict[Any, Any] = field(default_factory=dict, repr=False, compare=False)
+    # Resources whose CSV rows are still to be checked (validate_workspace's `defer`): the
+    # plan checks them while its reads are in flight, before any diff.
+    unchecked: list[Resource] = field(default_factory=list, repr=False, compare=False)
 
     def get(self, kind: str, name: str) -> Resource | None:
         return self.resources.get((kind, name))

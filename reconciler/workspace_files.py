@@ -12,13 +12,14 @@ from __future__ import annotations
 import csv
 import errno
 import fcntl
+import hashlib
 import io
 import itertools
 import os
 import stat
 from collections.abc import Iterator
 from pathlib import Path
-from typing import IO
+from typing import IO, Any
 
 from reconciler.errors import CampaignctlError
 
@@ -120,6 +121,15 @@ def open_regular(path: Path, max_bytes: int, what: str = "file") -> IO[bytes]:
         raise
 
 
+def file_sha256(path: Path) -> str:
+    """The SHA-256 of a file's content (a regular file within MAX_CSV_BYTES)."""
+    h = hashlib.sha256()
+    with open_regular(path, MAX_CSV_BYTES, "CSV file") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
 def read_bytes(path: Path, root: Path, max_bytes: int) -> bytes:
     """A workspace file found by walking it (a manifest, campaignctl.yaml): refused when it
     resolves outside `root`, is not a regular file, or is larger than `max_bytes`."""
@@ -137,10 +147,34 @@ def read_bytes(path: Path, root: Path, max_bytes: int) -> bytes:
     return data
 
 
-def open_csv(path: Path) -> IO[str]:
-    """A CSV named by a manifest (already `confined`), as text for `csv.reader`."""
-    return io.TextIOWrapper(open_regular(path, MAX_CSV_BYTES, "CSV file"),
-                            encoding="utf-8-sig", newline="")
+def open_csv(path: Path, sha256: Any = None) -> IO[str]:
+    """A CSV named by a manifest (already `confined`), as text for `csv.reader`. With
+    `sha256` (a hashlib object), every byte read is hashed on the way: the digest is then
+    that of the very bytes the reader saw."""
+    binary = open_regular(path, MAX_CSV_BYTES, "CSV file")
+    if sha256 is not None:
+        binary = io.BufferedReader(_Hashing(binary, sha256), 1 << 20)
+    return io.TextIOWrapper(binary, encoding="utf-8-sig", newline="")
+
+
+class _Hashing(io.RawIOBase):
+    """A binary stream that hashes what is read from it."""
+
+    def __init__(self, source: IO[bytes], sha256: Any):
+        self.source, self.sha256 = source, sha256
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        n = self.source.readinto(buffer)
+        if n:
+            self.sha256.update(memoryview(buffer)[:n])
+        return n
+
+    def close(self) -> None:
+        self.source.close()
+        super().close()
 
 
 def bounded_lines(fh: IO[str], limit: int = MAX_CSV_LINE) -> Iterator[str]:

@@ -10,10 +10,15 @@ knows nothing else of it:
 
 The pipeline (reconciler/run.py) hands the engine the vendor catalog in the RunContext:
 vendor type -> a factory making a provider for an account.
+
+A read that needs the manifests' contacts or opt-outs (their rows, or a summary of them)
+awaits `ctx.checks_done()` first: some CSVs may still be being checked while the reads are
+in flight (reconciler/checked_csv.py). The engine awaits it before every diff.
 """
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -74,10 +79,20 @@ class RunContext:
     reporter: Reporter = NO_PROGRESS
     #: the vendor catalog, handed in by the pipeline: vendor type -> ProviderFactory
     vendors: Mapping[str, ProviderFactory] = field(default_factory=dict)
+    #: the CSV checks left for the plan (workspace.unchecked), running in a worker thread
+    #: while the reads are in flight: see checks_done
+    pending_checks: asyncio.Future | None = None
 
     @property
     def directory(self) -> Path:
         return self.workspace.directory
+
+    async def checks_done(self) -> None:
+        """Wait until every CSV row is checked; ValidationFailed if a check found a problem.
+        Whatever uses a resource's CSV rows (a diff, a read that needs the manifests'
+        contacts) awaits this first."""
+        if self.pending_checks is not None:
+            await self.pending_checks
 
 
 class Provider(Protocol):

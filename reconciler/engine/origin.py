@@ -9,27 +9,17 @@ it undoes a live change. A resource never applied, or edited since, moved in the
 
 from __future__ import annotations
 
-import hashlib
 import json
 from collections.abc import Iterable
-from pathlib import Path
 from typing import Any
 
 from reconciler.engine.actions import Action
 from reconciler.engine.plan import digest
 from reconciler.validate import REFERENCES
 from reconciler.workspace import Resource, Workspace
-from reconciler.workspace_files import MAX_CSV_BYTES, open_regular
+from reconciler.workspace_files import file_sha256
 
 APPLIED_META = "applied.manifests"  # {"account:KIND/NAME": digest at the last apply}
-
-
-def file_sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with open_regular(path, MAX_CSV_BYTES, "CSV file") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
 
 
 def manifest_item(r: Resource) -> list[Any]:

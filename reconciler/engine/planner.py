@@ -15,6 +15,7 @@ from reconciler.engine.plan import Plan, digest, order_actions
 from reconciler.engine.safety import protect, recorded_protected
 from reconciler.errors import CampaignctlError
 from reconciler.policy.enforce import enforce_windows
+from reconciler.validate import check_deferred
 from reconciler.workspace import Resource, Workspace
 
 
@@ -99,6 +100,16 @@ def note_send_times(actions: list[Action], ws: Workspace) -> None:
             a.data["manifest_send_at"] = when if isinstance(when, str) else when.describe()
 
 
+def start_deferred_checks(ctx: RunContext) -> None:
+    """The CSV rows validation left for now (their bytes are known clean: checked_csv) are
+    checked in a worker thread while the reads are in flight; ctx.checks_done() waits."""
+    if ctx.workspace.unchecked and ctx.pending_checks is None:
+        checks = asyncio.ensure_future(asyncio.to_thread(check_deferred, ctx.workspace))
+        # Awaited before every diff; retrieved here too, for a plan a read error ends first.
+        checks.add_done_callback(lambda f: f.cancelled() or f.exception())
+        ctx.pending_checks = checks
+
+
 async def build_plan(session: Session, targets: list[str] | None = None) -> Plan:
     ws = session.ctx.workspace
     chosen = select_targets(ws, targets) if targets else None
@@ -109,6 +120,7 @@ async def build_plan(session: Session, targets: list[str] | None = None) -> Plan
 
     found: dict[str, list[Action]] = {}
     fingerprints = {}
+    start_deferred_checks(session.ctx)
 
     async def read_and_diff(name: str) -> None:
         provider = session.providers[name]
@@ -121,7 +133,9 @@ async def build_plan(session: Session, targets: list[str] | None = None) -> Plan
             finally:
                 for client in provider.clients():
                     client.on_response = None
-        # Diffed as soon as its own reads are in, while other accounts' are in flight.
+        # Diffed as soon as its own reads are in (and every CSV row is checked), while
+        # other accounts' reads are in flight.
+        await session.ctx.checks_done()
         actions = provider.diff(by_account[name], live)
         if chosen is not None:
             # A partial plan never deletes what was not targeted.
@@ -131,9 +145,10 @@ async def build_plan(session: Session, targets: list[str] | None = None) -> Plan
 
     # The manifests' digests (every CSV hashed) are local work: a worker thread does them
     # while the reads are in flight. The reads start only now, after validation, so that
-    # invalid input never reaches a vendor.
+    # invalid input never reaches a vendor (only rows known clean are checked meanwhile).
     digests, *_ = await asyncio.gather(asyncio.to_thread(ManifestDigests, ws),
                                        *(read_and_diff(n) for n in session.providers))
+    await session.ctx.checks_done()  # also with no account to read
     actions: list[Action] = [a for name in session.providers for a in found[name]]
     # One place for every vendor: protected resources are never deleted or replaced.
     actions = protect(actions, ws, recorded_protected(session.ctx.store))

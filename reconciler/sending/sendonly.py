@@ -283,6 +283,7 @@ class SendOnlyProvider(Provider):
 
     # read ---------------------------------------------------------------------------------
     async def read(self, resources: list[Resource]) -> SendLive:
+        await self.ctx.checks_done()  # the audiences below are built from the CSV rows
         live = SendLive(campaigns=self.ledger.account(self.account.name))
         ws = self.ctx.workspace
         live.optouts = self._opt_out_lists(resources)

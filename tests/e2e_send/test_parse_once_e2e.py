@@ -101,9 +101,9 @@ def parses(monkeypatch) -> Counter:
     seen: Counter = Counter()
     real = reconciler.contacts.open_csv
 
-    def counted(path):
+    def counted(path, *args):
         seen[Path(path).name] += 1
-        return real(path)
+        return real(path, *args)
 
     monkeypatch.setattr(reconciler.contacts, "open_csv", counted)
     return seen

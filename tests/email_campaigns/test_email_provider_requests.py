@@ -332,6 +332,10 @@ def test_groups_holding_each_others_contacts_are_both_corrected(tmp_path):
     assert "b3@example.com" in sent["g2"] and "a3@" not in sent["g2"]
 
 
+async def as_dicts():
+    return dict  # each group as decoded
+
+
 def test_an_unreadable_group_listing_is_a_clear_api_error(tmp_path):
     from reconciler.errors import ApiError
     from reconciler.providers.email_campaigns.client import EmailCampaignsClient
@@ -339,7 +343,7 @@ def test_an_unreadable_group_listing_is_a_clear_api_error(tmp_path):
 
     async def go():
         async with EmailCampaignsClient(API, Secret("tok")) as client:
-            return await client.list_groups_each(dict)
+            return await client.list_groups_each(as_dicts)
 
     for body in (b'{"not": "a list"}', b'[{"$_id": {"$oid": "g1"}, "contacts": [{"em'):
         with respx.mock(base_url=API) as mock:
@@ -359,7 +363,7 @@ def test_group_listing_decoded_a_few_bytes_at_a_time_gives_the_same_groups(monke
 
     async def go():
         async with module.EmailCampaignsClient(API, module.Secret("tok")) as client:
-            return await client.list_groups_each(dict)
+            return await client.list_groups_each(as_dicts)
 
     with respx.mock(base_url=API) as mock:
         mock.get("/email/contact/").respond(200, content=body)

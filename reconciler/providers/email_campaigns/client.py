@@ -15,7 +15,7 @@ from __future__ import annotations
 import codecs
 import json
 import re
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Awaitable, Callable, Iterable, Iterator
 from datetime import date
 from typing import Any, TypeVar
 from urllib.parse import quote, urlencode
@@ -192,14 +192,18 @@ class EmailCampaignsClient:
     async def list_groups(self) -> list[dict[str, Any]]:
         return await self._list("/email/contact/")
 
-    async def list_groups_each(self, compact: Callable[[dict[str, Any]], T]) -> list[T]:
+    async def list_groups_each(self, compactor: Callable[[], Awaitable[Callable[
+            [dict[str, Any]], T]]]) -> list[T]:
         """GET the groups, each decoded on its own and handed to `compact` as it is read,
-        so a listing holding a million contacts is never one million dicts at once."""
+        so a listing holding a million contacts is never one million dicts at once.
+        `compactor` gives `compact` once the body is in (what it compares with may still
+        be in the making while the request is in flight)."""
         path = "/email/contact/"
         response = await self._send("GET", path, headers=JSON_HEADERS)
         status = response.status_code
         body = response.content
         del response
+        compact = await compactor()
         try:
             return [compact(g) for g in _each_item(body) if isinstance(g, dict)]
         except ValueError:  # not UTF-8, not JSON, or not a list

@@ -89,10 +89,16 @@ class EmailCampaignsProvider(Provider):
         live = EmailLive()
         if not resources and not self.store.bindings(self.account.name):
             return live  # nothing managed here: no calls
-        expected = self._expected_contacts(resources)
+        async def compactor():
+            # The manifests' contact summaries: some CSVs may be checked while the listing
+            # is in flight.
+            await self.ctx.checks_done()
+            expected = self._expected_contacts(resources)
+            return lambda g: _compact_group(g, expected)
+
         senders, optouts, groups, messages, campaigns = await asyncio.gather(
             self.client.list_senders(), self.client.list_optouts(),
-            self.client.list_groups_each(lambda g: _compact_group(g, expected)),
+            self.client.list_groups_each(compactor),
             self.client.list_messages(), self.client.list_campaigns())
         live.senders, live.groups = _by_id(senders), _by_id(groups)
         live.messages, live.campaigns = _by_id(messages), _by_id(campaigns)
