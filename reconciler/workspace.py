@@ -31,7 +31,7 @@ class CsvScan:
     extra: int = 0  # problems beyond MAX_CSV_PROBLEMS
     emails: tuple[int, int] = (0, 0)  # EmailSet.summary() of the contacts with an email
     summarized: bool = True  # False: checked only (`validate`), `emails` not computed
-    sha256: str | None = None  # of the CSV bytes this pass checked (None: no CSV)
+    sha256: str | None = None  # of the CSV bytes this pass checked (None: no CSV, or `validate`)
 
     @property
     def clean(self) -> bool:
@@ -100,11 +100,13 @@ class Resource:
                         out.problems.append(p)
                     else:
                         out.extra += 1
-                sha256 = hashlib.sha256()
+                # The digest, for the record an apply keeps (checked_csv), is of the very
+                # bytes checked; `validate` (no summary) keeps no record.
+                sha256 = hashlib.sha256() if summary else None
                 if self.keep_rows:
                     if self._rows is None:
                         self._rows = _kept_rows(path, problem, sha256)
-                        out.sha256 = sha256.hexdigest()
+                        out.sha256 = sha256.hexdigest() if sha256 else None
                     else:  # kept by an earlier pass that reported its problems already
                         out.problems, out.extra = self._scan.problems, self._scan.extra
                         out.sha256 = self._scan.sha256
@@ -114,7 +116,7 @@ class Resource:
                                 emails.add(c.email, c.name)
                 else:
                     scan_csv(path, emails if summary else None, problem, sha256)
-                    out.sha256 = sha256.hexdigest()
+                    out.sha256 = sha256.hexdigest() if sha256 else None
             out.emails = emails.summary()
             self._scan = out
         return self._scan

@@ -86,6 +86,21 @@ def run_cli(*args: str, cwd: Path | None = None, env: dict[str, str] | None = No
                           stdin=subprocess.DEVNULL)
 
 
+def cli_in_process(capsys, *args: str) -> tuple[int, str]:
+    """(exit code, stdout + stderr) of the console script's entry point run in this process
+    (its error handling and exit codes, as a user's shell sees them), for tests that observe
+    the process from inside (monkeypatched counters)."""
+    from reconciler.cli import main
+
+    try:
+        main(list(args))
+        code = 0
+    except SystemExit as exit_:
+        code = exit_.code
+    out = capsys.readouterr()
+    return code, out.out + out.err
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))

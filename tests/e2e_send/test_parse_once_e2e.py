@@ -11,11 +11,11 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
+from conftest import cli_in_process as run
 from conftest import sandbox_accounts, write_workspace
 from send_helpers import phones, write_csv
 
 import reconciler.contacts
-from reconciler.cli import main
 
 SEND_AT = "2031-01-07T09:00:00+01:00"  # a Tuesday morning in Paris: inside the window
 CSVS = ("sms-people.csv", "sms-stop.csv", "wa-people.csv", "wa-stop.csv")
@@ -107,16 +107,6 @@ def parses(monkeypatch) -> Counter:
 
     monkeypatch.setattr(reconciler.contacts, "open_csv", counted)
     return seen
-
-
-def run(capsys, *args: str) -> tuple[int, str]:
-    try:
-        main(list(args))
-        code = 0
-    except SystemExit as exit_:
-        code = exit_.code
-    out = capsys.readouterr()
-    return code, out.out + out.err
 
 
 @pytest.mark.parametrize("command", [["validate"], ["plan"], ["apply", "--auto-approve"]])

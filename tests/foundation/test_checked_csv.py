@@ -17,11 +17,11 @@ from pathlib import Path
 
 import httpx
 import pytest
+from conftest import cli_in_process as run
 from conftest import sandbox_accounts, write_workspace
 
 import reconciler.contacts
 from reconciler import checked_csv
-from reconciler.cli import main
 from reconciler.state.store import SqliteStore
 from reconciler.workspace_files import file_sha256, open_csv
 
@@ -106,16 +106,6 @@ def observed(monkeypatch) -> Observed:
     monkeypatch.setattr(reconciler.contacts, "open_csv", opening)
     monkeypatch.setattr(httpx.AsyncClient, "send", sending)
     return seen
-
-
-def run(capsys, *args: str) -> tuple[int, str]:
-    try:
-        main(list(args))
-        code = 0
-    except SystemExit as exit_:
-        code = exit_.code
-    out = capsys.readouterr()
-    return code, out.out + out.err
 
 
 def applied(ws: Path, capsys, observed: Observed) -> None:
