@@ -316,11 +316,12 @@ def read_csv(path: Path, sha256: Any = None) -> Iterator[tuple[int, Contact | Cs
 
 
 def scan_csv(path: Path, emails: EmailSet | None, problem: Callable[[CsvProblem], None],
-             sha256: Any = None) -> None:
+             sha256: Any = None, addresses: list[str] | None = None) -> None:
     """read_csv's checks on every row, for a summary only: each valid row's email and name
     go into `emails` (None: checks only, as `validate` needs), each problem to `problem`,
     and no Contact is built (this is the pass every validate and plan makes over every
-    CSV). `sha256`: as read_csv's."""
+    CSV). `sha256`: as read_csv's. `addresses`: each valid row's email and phone are
+    appended (an opt-out list's: a row with both opts out both)."""
     with open_csv(path, sha256) as fh:
         reader = csv.reader(bounded_lines(fh))
         cols = _columns(reader)
@@ -342,7 +343,7 @@ def scan_csv(path: Path, emails: EmailSet | None, problem: Callable[[CsvProblem]
                         try:
                             email = norm_email(email) if email else ""
                             if phone:
-                                norm_phone(phone)
+                                phone = norm_phone(phone)
                             if iz >= 0 and (zone := row[iz].strip()):
                                 normalize_zone(zone)
                         except ContactError as exc:
@@ -350,6 +351,11 @@ def scan_csv(path: Path, emails: EmailSet | None, problem: Callable[[CsvProblem]
                             problem(CsvProblem(line, 1, f"row {line}: {exc.message}",
                                                exc.shown))
                             continue
+                        if addresses is not None:
+                            if email:
+                                addresses.append(email)
+                            if phone:
+                                addresses.append(phone)
                         if keep and email and email not in seen:
                             seen.add(email)
                             first = row[i1].strip() if i1 >= 0 else ""

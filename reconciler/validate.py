@@ -145,7 +145,8 @@ def check_opt_in(r: Resource, show_contacts: bool = False) -> list[Diagnostic]:
         path = r.csv_path()
     except FileRefused:
         path = None  # reported by check_csv
-    if path is not None and path.is_file():
+    if path is not None and path.is_file() and any(a in opt_in for a in r.csv_addresses()):
+        # Only then is the file read again, for the rows to name.
         for line, row in read_csv(path):
             if isinstance(row, Contact) and row.key in opt_in:
                 both.append((opt_in[row.key], f"{r.spec.file} (row {line})", row.key))

@@ -57,6 +57,9 @@ class Resource:
     keep_rows: bool = False
     _scan: CsvScan | None = field(default=None, repr=False, compare=False)
     _rows: list[Contact] | None = field(default=None, repr=False, compare=False)
+    # An opt-out list's CSV addresses (each valid row's email and phone), kept by its one
+    # pass when its rows are not: the diff and every campaign's audience use them again.
+    _addresses: list[str] | None = field(default=None, repr=False, compare=False)
 
     @property
     def address(self) -> str:
@@ -115,8 +118,10 @@ class Resource:
                             if c.email:
                                 emails.add(c.email, c.name)
                 else:
-                    scan_csv(path, emails if summary else None, problem, sha256)
+                    addresses: list[str] | None = [] if self.kind == "OptOutList" else None
+                    scan_csv(path, emails if summary else None, problem, sha256, addresses)
                     out.sha256 = sha256.hexdigest() if sha256 else None
+                    self._addresses = addresses
             out.emails = emails.summary()
             self._scan = out
         return self._scan
@@ -148,10 +153,22 @@ class Resource:
         yield from self.csv_contacts()
 
     def iter_addresses(self) -> Iterator[str]:
-        """Opt-out list entries: inline, then the CSV (email or phone column)."""
+        """Opt-out list entries: inline, then the CSV's."""
         yield from getattr(self.spec, "entries", [])
+        yield from self.csv_addresses()
+
+    def csv_addresses(self) -> Iterator[str]:
+        """An opt-out list's CSV addresses: each valid row's email and phone (a row with
+        both opts out both), from the command's one pass over the file."""
+        if self.kind == "OptOutList" and not self.keep_rows:
+            self.scan(summary=False)
+            yield from self._addresses or ()
+            return
         for row in self.csv_contacts():
-            yield row.key
+            if row.email:
+                yield row.email
+            if row.phone:
+                yield row.phone
 
 
 def _kept_rows(path: Path, problem: Callable[[CsvProblem], None], sha256: Any,

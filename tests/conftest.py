@@ -9,6 +9,7 @@ import subprocess
 import sys
 import textwrap
 import time
+from collections import Counter
 from pathlib import Path
 
 import httpx
@@ -99,6 +100,22 @@ def cli_in_process(capsys, *args: str) -> tuple[int, str]:
         code = exit_.code
     out = capsys.readouterr()
     return code, out.out + out.err
+
+
+@pytest.fixture
+def csv_opens(monkeypatch) -> Counter:
+    """File name -> how many times the CSV parser opened it (in this process)."""
+    import reconciler.contacts
+
+    seen: Counter = Counter()
+    real = reconciler.contacts.open_csv
+
+    def counted(path, *args):
+        seen[Path(path).name] += 1
+        return real(path, *args)
+
+    monkeypatch.setattr(reconciler.contacts, "open_csv", counted)
+    return seen
 
 
 def free_port() -> int:

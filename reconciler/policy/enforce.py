@@ -9,6 +9,7 @@ audience that spans several zones is warned about: one time cannot be local to a
 from __future__ import annotations
 
 import datetime as dt
+from collections import Counter
 
 from reconciler.engine.actions import Action
 from reconciler.policy.campaign import (
@@ -37,8 +38,14 @@ def enforce_windows(actions: list[Action], ws, now: dt.datetime) -> list[Action]
                 mine and not changing):  # refused or frozen by its provider already
             continue
         channel = campaign_channel(ws, r)
-        places = count_places(campaign_recipients(ws, r, channel), channel,
-                              r.spec.timezone)
+        # Where its recipients are: the same for every campaign of the same groups, lists
+        # and zone, counted once per command (the groups' rows are read for it).
+        key = ("places", tuple(r.spec.contact_groups), tuple(r.spec.opt_out_lists), channel,
+               r.spec.timezone)
+        if key not in ws.memo:
+            ws.memo[key] = count_places(campaign_recipients(ws, r, channel), channel,
+                                        r.spec.timezone)
+        places = Counter(ws.memo[key])
         gate = check_send(policy, r, places, channel, now, waves=False)
         account = changing[0].account if changing else r.provider
         if gate.refusal:

@@ -55,9 +55,7 @@ def opt_out_addresses(lists: Sequence[Resource]) -> set[str]:
     CSV row (a row with both opts out both)."""
     out: set[str] = set()
     for r in lists:
-        out.update(getattr(r.spec, "entries", []))
-        for row in r.csv_contacts():
-            out.update(a for a in (row.email, row.phone) if a)
+        out.update(r.iter_addresses())
     return out
 
 

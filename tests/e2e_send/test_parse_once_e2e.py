@@ -7,15 +7,12 @@ the CSV parser's file opening counted."""
 
 from __future__ import annotations
 
-from collections import Counter
 from pathlib import Path
 
 import pytest
 from conftest import cli_in_process as run
 from conftest import sandbox_accounts, write_workspace
 from send_helpers import phones, write_csv
-
-import reconciler.contacts
 
 SEND_AT = "2031-01-07T09:00:00+01:00"  # a Tuesday morning in Paris: inside the window
 CSVS = ("sms-people.csv", "sms-stop.csv", "wa-people.csv", "wa-stop.csv")
@@ -95,37 +92,23 @@ def workspace(root: Path, url: str) -> Path:
     return sandbox_accounts(root)
 
 
-@pytest.fixture
-def parses(monkeypatch) -> Counter:
-    """File name -> how many times the CSV parser opened it."""
-    seen: Counter = Counter()
-    real = reconciler.contacts.open_csv
-
-    def counted(path, *args):
-        seen[Path(path).name] += 1
-        return real(path, *args)
-
-    monkeypatch.setattr(reconciler.contacts, "open_csv", counted)
-    return seen
-
-
 @pytest.mark.parametrize("command", [["validate"], ["plan"], ["apply", "--auto-approve"]])
 def test_each_send_only_csv_is_parsed_once_per_command(tmp_path, sandbox_server, capsys,
-                                                       parses, command):
+                                                       csv_opens, command):
     ws = workspace(tmp_path / "ws", sandbox_server.url)
     code, out = run(capsys, command[0], str(ws), *command[1:])
     assert code == 0, out
-    assert {name: parses[name] for name in CSVS} == {name: 1 for name in CSVS}, out
+    assert {name: csv_opens[name] for name in CSVS} == {name: 1 for name in CSVS}, out
     if command[0] == "apply":  # both sent to everyone not opted out, then nothing is left
         assert "Apply: 4 done, 0 failed, 0 skipped" in out, out
         assert out.count("37/37 recipients (100%)") == 2, out
-        parses.clear()
+        csv_opens.clear()
         code, out = run(capsys, "plan", str(ws), "--detailed-exitcode")
         assert code == 0, out
-        assert {name: parses[name] for name in CSVS} == {name: 1 for name in CSVS}, out
+        assert {name: csv_opens[name] for name in CSVS} == {name: 1 for name in CSVS}, out
 
 
-def test_reused_recipients_still_meet_the_opt_outs_in_force_each_time(tmp_path, parses):
+def test_reused_recipients_still_meet_the_opt_outs_in_force_each_time(tmp_path, csv_opens):
     """The deduplicated recipients are built once, but the opt-out filter runs on every
     use: an apply's read-back sees the opt-outs the apply recorded."""
     import reconciler.providers.catalog  # noqa: F401  (installs the vendors)
@@ -140,4 +123,4 @@ def test_reused_recipients_still_meet_the_opt_outs_in_force_each_time(tmp_path, 
     assert (len(first.recipients), first.suppressed, first.kept) == (37, 3, 0)
     assert (len(again.recipients), again.suppressed, again.kept) == (36, 4, 1)
     assert late in first.addresses and late not in again.addresses
-    assert parses["sms-people.csv"] == 1 and parses["sms-stop.csv"] == 1
+    assert csv_opens["sms-people.csv"] == 1 and csv_opens["sms-stop.csv"] == 1
