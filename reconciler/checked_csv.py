@@ -27,7 +27,7 @@ from pathlib import Path
 from reconciler import contacts, workspace, workspace_files
 from reconciler.policy import zones
 from reconciler.workspace import Resource, Workspace
-from reconciler.workspace_files import FileRefused, file_sha256
+from reconciler.workspace_files import FileRefused
 
 CHECKED_META = "checked.csv"  # {"checker": checker_key(), "files": [sha256, ...]}
 
@@ -47,18 +47,6 @@ def checker_key() -> str:
         except metadata.PackageNotFoundError:
             h.update(f"{name} missing".encode())
     return h.hexdigest()
-
-
-def _digest(ws: Workspace, path: Path) -> str | None:
-    """The file's SHA-256, once per command (None: not a regular file within the limit;
-    validation says why)."""
-    key = ("sha256", path)
-    if key not in ws.memo:
-        try:
-            ws.memo[key] = file_sha256(path)
-        except (FileRefused, OSError):
-            ws.memo[key] = None
-    return ws.memo[key]
 
 
 def _csv_file(r: Resource) -> Path | None:
@@ -83,15 +71,18 @@ def known_clean(store) -> set[str]:
 
 def deferrable(ws: Workspace, store) -> Callable[[Resource], bool]:
     """Whether a resource's CSV may be checked while the reads are in flight: its bytes are
-    recorded as clean. An opt-out list with `opt_in` entries is not (that check compares
-    the manifest with the file, and the manifest may have changed)."""
+    recorded as clean. An opt-out list with `opt_in` entries is not: the opt-in check,
+    which compares the manifest with the file before any read, needs its rows then."""
     clean = known_clean(store)
 
     def defer(r: Resource) -> bool:
         if not clean or (r.kind == "OptOutList" and r.spec.opt_in):
             return False
         path = _csv_file(r)
-        return path is not None and _digest(ws, path) in clean
+        try:
+            return path is not None and ws.file_digest(path) in clean
+        except (FileRefused, OSError):
+            return False  # checked now, and validation says why
     return defer
 
 

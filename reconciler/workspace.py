@@ -200,6 +200,15 @@ class Workspace:
     def get(self, kind: str, name: str) -> Resource | None:
         return self.resources.get((kind, name))
 
+    def file_digest(self, path: Path) -> str:
+        """The SHA-256 of a file a manifest names, hashed once per command (FileRefused as
+        workspace_files.file_sha256): the plan, the record of what was applied and the
+        read-back all digest the same bytes."""
+        key = ("sha256", path)
+        if key not in self.memo:
+            self.memo[key] = workspace_files.file_sha256(path)
+        return self.memo[key]
+
     def of_kind(self, kind: str) -> list[Resource]:
         return [r for (k, _), r in self.resources.items() if k == kind]
 

@@ -17,16 +17,15 @@ from reconciler.engine.actions import Action
 from reconciler.engine.plan import digest
 from reconciler.validate import REFERENCES
 from reconciler.workspace import Resource, Workspace
-from reconciler.workspace_files import file_sha256
 
 APPLIED_META = "applied.manifests"  # {"account:KIND/NAME": digest at the last apply}
 
 
-def manifest_item(r: Resource) -> list[Any]:
+def manifest_item(r: Resource, ws: Workspace) -> list[Any]:
     """What one manifest says: spec, lifecycle and the content (not mtime: a CI checkout
     of the same commit gives the same item) of the files it names (CSV, message body)."""
     spec = r.spec.model_dump(mode="json", by_alias=True)
-    files = [file_sha256(f) if f.is_file() else None for f in r.files()]
+    files = [ws.file_digest(f) if f.is_file() else None for f in r.files()]
     return [r.address, r.provider, spec, r.lifecycle.model_dump(), *(files or [None])]
 
 
@@ -59,7 +58,7 @@ class ManifestDigests:
 
     def __init__(self, ws: Workspace):
         self.ws = ws
-        self.items = {(r.kind, r.name): manifest_item(r) for r in ws.ordered()}
+        self.items = {(r.kind, r.name): manifest_item(r, ws) for r in ws.ordered()}
         # Each item serialised once, however many campaigns reference it.
         self.item_digests = {k: digest(item) for k, item in self.items.items()}
 
