@@ -11,7 +11,13 @@ from pathlib import Path
 import click
 
 from reconciler import __version__, cli_options
-from reconciler.cli_options import add_output_options, configure_logging, env_option, output
+from reconciler.cli_options import (
+    ResendCount,
+    add_output_options,
+    configure_logging,
+    env_option,
+    output,
+)
 from reconciler.engine.contract import RunOptions
 from reconciler.errors import CampaignctlError, ValidationFailed
 from reconciler.providers import catalog  # noqa: F401  (installs the vendor catalog)
@@ -157,7 +163,7 @@ def plan(directory: Path, targets: tuple[str, ...], detailed_exitcode: bool, fmt
                        "apply exactly these actions.", err=True)
     if view.refused:
         sys.exit(EXIT_ERROR)  # never 2: a refused action fails the plan, changes or not
-    if detailed_exitcode and outcome.plan.has_changes:
+    if detailed_exitcode and view.outstanding:  # changes, or unknown outcomes to decide
         sys.exit(EXIT_CHANGES)
 
 
@@ -181,14 +187,16 @@ def show(planfile: Path, fmt: str) -> None:
               help="Allow a plan beyond the safety thresholds in campaignctl.yaml.")
 @click.option("--workspace", "workspace_dir", type=click.Path(file_okay=False, path_type=Path),
               help="With a PLANFILE: the workspace, when it moved since the plan was saved.")
-@click.option("--resend-unknown", is_flag=True,
-              help="Send again batches whose outcome is unknown (a reviewed decision).")
+@click.option("--resend-unknown", "resend_unknown", type=ResendCount(), is_flag=False,
+              flag_value=ResendCount.MISSING, default=None, metavar="COUNT",
+              help="Send again the COUNT recipients whose outcome is unknown, as the plan "
+                   "counts them (a reviewed decision; another number sends nothing).")
 @click.option("--report", "report", type=click.Path(dir_okay=False, path_type=Path),
               help="Also write the result as Markdown (done, failed, unknown; counts) to "
                    "FILE, for a pull-request comment.")
 @env_option
 def apply(source: Path, targets: tuple[str, ...], auto_approve: bool, force: bool,
-          workspace_dir: Path | None, resend_unknown: bool, report: Path | None,
+          workspace_dir: Path | None, resend_unknown: int | None, report: Path | None,
           environment: str | None) -> None:
     """Apply a fresh plan of DIR (asks to confirm), or exactly a saved PLANFILE."""
     try:
@@ -203,7 +211,7 @@ def apply(source: Path, targets: tuple[str, ...], auto_approve: bool, force: boo
 
 
 def _apply(source: Path, targets: tuple[str, ...], auto_approve: bool, force: bool,
-           workspace_dir: Path | None, resend_unknown: bool, report: Path | None,
+           workspace_dir: Path | None, resend_unknown: int | None, report: Path | None,
            environment: str | None) -> None:
     from reconciler.engine.safety import enforce
     from reconciler.render.apply import summary_lines
@@ -211,7 +219,9 @@ def _apply(source: Path, targets: tuple[str, ...], auto_approve: bool, force: bo
     from reconciler.run import apply_workspace
 
     color = use_color()
-    options = RunOptions(resend_unknown=resend_unknown)
+    options = RunOptions(resend_unknown=resend_unknown is not None,
+                         resend_expected=None if resend_unknown == ResendCount.MISSING
+                         else resend_unknown)
     saved = None
     if source.is_file():
         from reconciler.engine.saved import (

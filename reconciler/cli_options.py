@@ -151,3 +151,21 @@ class _ShortNames(logging.Formatter):
     def format(self, record: logging.LogRecord) -> str:
         record.name = record.name.removeprefix("campaignctl.")
         return super().format(record)
+
+
+class ResendCount(click.ParamType):
+    """`apply --resend-unknown=COUNT`: the number of recipients whose outcome is unknown
+    that the operator decided to send again. Given without a number, the option still
+    parses (as MISSING) so the apply can say how many the plan would resend."""
+
+    name = "count"
+    MISSING = -1
+
+    def convert(self, value, param, ctx):
+        if isinstance(value, int):
+            return value
+        text = str(value).strip()
+        if text.isdigit():
+            return int(text)
+        self.fail(f"expected the number of recipients to send again, as the plan counts "
+                  f"them (e.g. --resend-unknown=609), not {text!r}", param, ctx)

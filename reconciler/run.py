@@ -14,7 +14,7 @@ from reconciler.engine.executor import ApplyResult, execute_plan
 from reconciler.engine.origin import record_applied
 from reconciler.engine.plan import Plan
 from reconciler.engine.planner import Session, build_plan, open_session, select_targets
-from reconciler.engine.safety import record_protected
+from reconciler.engine.safety import check_resend, record_protected
 from reconciler.environments import record_store
 from reconciler.errors import CampaignctlError, ValidationFailed
 from reconciler.progress import NO_PROGRESS, Reporter
@@ -130,6 +130,8 @@ def apply_workspace(directory: Path, *, targets: list[str] | None = None,
             try:
                 plan = await build_plan(session, targets)
                 record_clean(ctx.store, ws)  # every row is checked now
+                if ctx.options.resend_unknown:
+                    check_resend(plan, ctx.options.resend_expected)
                 if check is not None and expected is not None:
                     plan = check(expected, plan)
                 chosen = select_targets(ws, targets) if targets else None

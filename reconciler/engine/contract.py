@@ -41,6 +41,9 @@ class BindingConflict(CampaignctlError):
 @dataclass
 class RunOptions:
     resend_unknown: bool = False
+    # apply --resend-unknown=COUNT: how many the operator decided to resend; an apply that
+    # would resend another number sends nothing (engine.safety.check_resend).
+    resend_expected: int | None = None
     show_contacts: bool = False
     vendor_estimate: bool = False  # plan --vendor-estimate: ask the vendor (sends contacts)
     now: datetime = field(default_factory=lambda: datetime.now(UTC))

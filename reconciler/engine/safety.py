@@ -73,6 +73,35 @@ def enforce(plan: Plan, existing: int, config: SafetyConfig, force: bool) -> Non
         raise UnsafePlan("unsafe plan, nothing was changed: " + " ".join(map(str, found)))
 
 
+def resending(plan: Plan) -> dict[str, int]:
+    """Per campaign, the recipients whose outcome was unknown that this plan sends again
+    (a plan made with `--resend-unknown`)."""
+    return {a.address: n for a in plan.actions
+            if a.op == "send" and (n := a.data.get("resend_unknown", 0))}
+
+
+def check_resend(plan: Plan, expected: int | None) -> None:
+    """`apply --resend-unknown=COUNT`: resending people who may already have the message is
+    an operator's decision about a number, so the plan must resend exactly the COUNT they
+    were shown, or nothing is sent (with or without --auto-approve)."""
+    found = resending(plan)
+    total = sum(found.values())
+    each = ", ".join(f"{address}: {n}" for address, n in sorted(found.items()))
+    would = (f"this plan would send {plural(total, 'recipient')} whose outcome is unknown "
+             f"again ({each})" if total else
+             "this plan would send no recipient whose outcome is unknown again")
+    if expected is None:
+        raise CampaignctlError(
+            f"--resend-unknown needs the number of recipients you decided to send again: "
+            f"{would}. Nothing was sent. Check with the vendor first (`campaignctl state "
+            f"ledger unknown`), then re-run with --resend-unknown={total}.")
+    if total != expected:
+        raise CampaignctlError(
+            f"--resend-unknown={expected}, but {would}; nothing was sent. The count changed "
+            "since it was read (a batch settled or resent, recipients opted out or left the "
+            f"audience): review the plan, then re-run with --resend-unknown={total}.")
+
+
 def _key(account: str, kind: str, name: str) -> str:
     return f"{account}:{kind}/{name}"
 

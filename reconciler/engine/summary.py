@@ -227,6 +227,26 @@ class PlanView:
         return sum(c.unknown for c in self.campaigns)
 
     @property
+    def outstanding(self) -> bool:
+        """Something is left to do or decide: changes, or recipients whose outcome is
+        unknown (`plan --detailed-exitcode` exits 2 for either: a drift job stays red
+        until someone settles or resends them)."""
+        return self.has_changes or self.unknown > 0
+
+    @property
+    def unknown_line(self) -> str | None:
+        """How many recipients' outcome is unknown, per campaign, and the two ways out."""
+        if not self.unknown:
+            return None
+        each = ", ".join(f"{c.address}: {c.unknown}" for c in self.campaigns if c.unknown)
+        resend = sum(a.data.get("resend_recipients", 0) for a in self.plan.actions
+                     if a.op == "warn")
+        again = (f" or resend them (`apply --resend-unknown={resend}`)" if resend else "")
+        return (f"The outcome of {plural(self.unknown, 'recipient')} is unknown ({each}): "
+                "check with the vendor, then settle them (`campaignctl state ledger "
+                f"settle`){again}.")
+
+    @property
     def counts(self) -> dict[str, int]:
         raw = self.plan.counts()
         return {op: raw.get(op, 0) for op in OP_ORDER}
@@ -286,12 +306,12 @@ class PlanView:
         if not self.has_changes and not self.refused:
             if self.unknown:
                 # Never "matches": nobody knows whether those people got the message.
-                return (f"No changes. The outcome of {plural(self.unknown, 'recipient')} is unknown "
-                        "(see the warnings): the live state may not match the manifests.")
+                return (f"No changes. {self.unknown_line} Until then the live state may not "
+                        "match the manifests.")
             return "No changes. The live state matches the manifests."
         parts = [plural(n, "warning") if op == "warn" else f"{n} {OP_LABELS[op]}"
                  for op, n in self.counts.items() if n]
-        return f"Plan: {', '.join(parts)}."
+        return f"Plan: {', '.join(parts)}." + (f" {self.unknown_line}" if self.unknown else "")
 
     @property
     def refused_line(self) -> str | None:

@@ -400,9 +400,12 @@ class SendOnlyProvider(Provider):
                 "warn", r,
                 reason=f"outcome unknown for {plural(len(cl.unknown), 'recipient')} in "
                        f"{plural(len(bs), 'batch')} (last at {_ago(last)}: {'; '.join(reasons)[:200]}); they "
-                       "are NOT resent. Check with the vendor, then `apply --resend-unknown` "
-                       "to send them again",
-                data={"unknown_recipients": len(cl.unknown), "unknown_batches": len(bs)}))
+                       "are NOT resent. Check with the vendor, then record its answer "
+                       "(`campaignctl state ledger settle`), or send them again with "
+                       "`apply --resend-unknown=COUNT` (the plan's count to resend)",
+                data={"unknown_recipients": len(cl.unknown), "unknown_batches": len(bs),
+                      # those still in the audience: what --resend-unknown would send
+                      "resend_recipients": len(unknown_here)}))
         removed = len(cl.holding - addresses)
         notes = []
         if removed:
@@ -448,6 +451,7 @@ class SendOnlyProvider(Provider):
                                       data=gate.data(policy))]
         size = self.batch_size(r)
         est = prep.estimate or Estimate()
+        again = 0
         if unknown_here and self.ctx.options.resend_unknown:
             again = len(unknown_here & {x.address for x in prep.pending})
             notes.insert(0, f"--resend-unknown: {plural(again, 'recipient')} whose outcome was "
@@ -484,7 +488,8 @@ class SendOnlyProvider(Provider):
             depends_on=[f"{k}/{n}" for k, n in self._refs(r)],
             data={"identity": prep.identity, "channel": prep.channel, "batch_size": size,
                   "no_address": aud.no_address, "duplicates": aud.duplicates,
-                  "removed_after_send": removed, **gate.data(policy)}))
+                  "removed_after_send": removed,
+                  **({"resend_unknown": again} if again else {}), **gate.data(policy)}))
         return out
 
     def _window_gate(self, r: Resource, channel: Channel, recipients: list[Recipient],

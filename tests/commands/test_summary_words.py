@@ -40,7 +40,7 @@ ONE = plan_of(
     Action("transition", "Campaign", "draft", "sched", "desired state is DRAFT",
            path=["SCHEDULED", "DRAFT"]),
     Action("warn", "Campaign", "lost", "wa", "outcome unknown for 1 recipient in 1 batch",
-           data={"unknown_recipients": 1}),
+           data={"unknown_recipients": 1, "resend_recipients": 1}),
     Action("refuse", "Campaign", "late", "sms", "send time has already passed"))
 MANY = plan_of(send("a", 2, 2, 2), send("b", 1200, 3, 2400),
                Action("warn", "Account", "x", "x", "plain http"),

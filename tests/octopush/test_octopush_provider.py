@@ -10,6 +10,7 @@ from conftest import run_cli, write_workspace
 
 import reconciler.providers.base as base
 from reconciler.engine.contract import RunOptions
+from reconciler.errors import CampaignctlError
 from reconciler.run import apply_workspace, plan_workspace
 from reconciler.state.ledger import SendLedger
 from reconciler.state.store import SqliteStore
@@ -218,12 +219,18 @@ def test_lost_response_is_unknown_never_resent_unless_asked(tmp_path):
     assert not plan.has_changes
     (warn,) = plan.actions
     assert warn.op == "warn" and "outcome unknown for 2 recipients" in warn.reason
-    assert "--resend-unknown" in warn.reason
+    assert "--resend-unknown=COUNT" in warn.reason and warn.data["resend_recipients"] == 2
     again = apply_workspace(ws)
     assert again.result is None  # nothing to do: unknown is not resent
     opts = RunOptions(resend_unknown=True)
     (send,) = sends(plan_workspace(ws, options=opts).plan)
     assert send.send.recipients == 2 and "sent AGAIN" in send.reason
+    # The library, like the CLI, resends only the count the caller decided on.
+    for expected in (None, 1, 3):
+        with pytest.raises(CampaignctlError, match="(?i)nothing was sent"):
+            apply_workspace(ws, options=RunOptions(resend_unknown=True, resend_expected=expected))
+        assert [b.status for b in ledger_view(ws).batches] == ["unknown"]
+    opts = RunOptions(resend_unknown=True, resend_expected=2)
     assert apply_workspace(ws, options=opts).result.ok
     assert [b.status for b in ledger_view(ws).batches] == ["resent", "sent"]
     assert not plan_workspace(ws).plan.actions
