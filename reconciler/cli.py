@@ -282,6 +282,8 @@ def _apply(source: Path, targets: tuple[str, ...], auto_approve: bool, force: bo
         report.write_text(apply_report(outcome.result, notes=outcome.plan.notes,
                                        writes=outcome.writes, reads=outcome.reads))
     refused = PlanView(outcome.plan).refused_line
+    if outcome.lineage_recorded:
+        click.echo(outcome.lineage_recorded, err=True)
     if outcome.result is None:
         if not outcome.plan.has_changes:
             click.echo(render_text(outcome.plan, color))
@@ -476,37 +478,22 @@ def state_unlock(lock_id: str, directory: Path, environment: str | None) -> None
 def state_migrate(directory: Path, source: Path | None, environment: str | None) -> None:
     """Copy a SQLite state (bindings, send ledger, opt-outs) into the backend campaignctl.yaml names.
 
-    All or nothing; the target must be empty. The SQLite file is left as it was."""
+    All or nothing, into an empty target; the lineage goes with it, and the SQLite file is
+    then marked as migrated (plan and apply refuse it). Running it again says it is done."""
     from reconciler.environments import default_state_path
-    from reconciler.state.migrate import migrate
-    from reconciler.state.store import SqliteStore
+    from reconciler.state.migrate import migrate_workspace
 
     source = source or directory / default_state_path(environment)
-    if not source.is_file():
-        _fail(f"{source}: no SQLite state to migrate")
-    if not SqliteStore.holds_state(source):
-        _fail(f"{source} is not a campaignctl SQLite state")
-    target = _store(directory, environment)
-    if isinstance(target, SqliteStore) and target.path.resolve() == source.resolve():
-        _fail(f"campaignctl.yaml's state is {source} itself: set state.backend first")
-    old = SqliteStore(source)
-    try:
-        moved = migrate(old, target)
-    finally:
-        old.close()
-        target.close()
-    click.echo(f"copied {plural(moved.bindings, 'binding')}, "
-               f"{plural(moved.meta, 'metadata entry')}, "
-               f"{plural(moved.batches, 'send-ledger batch')} "
-               f"({plural(moved.recipients, 'recipient')}) and "
-               f"{plural(moved.optouts, 'remembered opt-out')} from {source} into {target.where}. {source} is left as it was: keep it "
-               "until a plan against the new state shows what you expect.")
+    for line in migrate_workspace(directory, source, environment):
+        click.echo(line)
 
 
 def _register_state_commands() -> None:
     from reconciler.ledger_cli import ledger
+    from reconciler.lineage_cli import lineage
 
     state.add_command(ledger)
+    state.add_command(lineage)
 
 
 _register_state_commands()
@@ -685,6 +672,9 @@ def _init_workspace(directory: Path) -> None:
     for name, template in files.items():
         (directory / name).write_text((source / template).read_text())
         click.echo(f"wrote {directory / name}")
+    from reconciler.state.lineage import start_workspace
+
+    click.echo(f"wrote {start_workspace(directory)}: the lineage of its state, commit it")
     click.echo(f"Next: `campaignctl validate {directory}` and `campaignctl plan {directory}` "
                "(the sandbox account needs no credentials); `campaignctl init --ci github "
                "--action OWNER/REPO@COMMIT_SHA` for CI workflows.")

@@ -19,6 +19,7 @@ from reconciler.environments import record_store
 from reconciler.errors import CampaignctlError, ValidationFailed
 from reconciler.progress import NO_PROGRESS, Reporter
 from reconciler.providers.catalog import provider_factories
+from reconciler.state import lineage
 from reconciler.state.backend import open_store
 from reconciler.state.store import Store
 from reconciler.validate import errors_of, in_file_order, validate_directory, validate_workspace
@@ -71,16 +72,23 @@ class Outcome:
     # plan --show-contacts: each send's recipients, for the terminal (never saved)
     contacts: dict[str, list[str]] | None = None
     read_back: int = 0  # vendor reads of the read-back after apply (0: nothing readable)
+    lineage_recorded: str | None = None  # the apply recorded the state's lineage: say so
 
 
 def run_context(ws: Workspace, store: Store | None = None,
                 options: RunOptions | None = None,
                 reporter: Reporter | None = None) -> RunContext:
-    """The run's context (the workspace's store unless given); the pipeline hands the
-    engine the vendor catalog here."""
-    return RunContext(ws, store if store is not None else open_store(ws.config),
-                      options or RunOptions(), reporter or NO_PROGRESS,
-                      vendors=provider_factories())
+    """The run's context (the workspace's store unless given), refused unless the store
+    is the workspace's own (its lineage); the pipeline hands the engine the vendor catalog
+    here."""
+    store = store if store is not None else open_store(ws.config)
+    try:
+        verdict = lineage.check(store, ws.config)
+    except CampaignctlError:
+        store.close()
+        raise
+    return RunContext(ws, store, options or RunOptions(), reporter or NO_PROGRESS,
+                      vendors=provider_factories(), unrecorded_state=verdict.warning)
 
 
 async def _plan(ws: Workspace, store, targets, options, reporter) -> tuple[Session, Plan]:
@@ -129,6 +137,7 @@ def apply_workspace(directory: Path, *, targets: list[str] | None = None,
             session = open_session(ctx)
             try:
                 plan = await build_plan(session, targets)
+                recorded = lineage.record(ctx.store, ws.config)  # evidence checked: ours
                 record_clean(ctx.store, ws)  # every row is checked now
                 if ctx.options.resend_unknown:
                     check_resend(plan, ctx.options.resend_expected)
@@ -140,7 +149,7 @@ def apply_workspace(directory: Path, *, targets: list[str] | None = None,
                     record_applied(ctx.store, ws, only=chosen, not_applied=set(plan.left_alone))
                 if not plan.has_changes or not approve(plan):
                     reads, writes = session.calls()
-                    return Outcome(plan, None, reads, writes)
+                    return Outcome(plan, None, reads, writes, lineage_recorded=recorded)
                 result = await execute_plan(session, plan)
                 record_protected(ctx.store, ws)
                 unfinished = {a.address for a in result.skipped}
@@ -164,5 +173,6 @@ def apply_workspace(directory: Path, *, targets: list[str] | None = None,
             # Drift a saved plan left alone (not reviewed) is no read-back failure.
             drift = ([a.address for a in again.changes if a.address not in plan.left_alone]
                      if result.ok else None)
-            return Outcome(plan, result, reads, writes, drift, read_back=read_back)
+            return Outcome(plan, result, reads, writes, drift, read_back=read_back,
+                           lineage_recorded=recorded)
     return asyncio.run(go())

@@ -64,7 +64,7 @@ def example_on_real_accounts(ws: Path, base_url: str, *, postgres: bool = False)
     """Copy the example workspace to ws; its production environment (EXAMPLE_ENV) has its
     accounts at base_url and every credential a ${VAR} (EXAMPLE_SECRETS); with `postgres`,
     its state in ${CAMPAIGNCTL_STATE_DSN}."""
-    shutil.copytree(EXAMPLE, ws, ignore=shutil.ignore_patterns(".campaignctl"))
+    shutil.copytree(EXAMPLE, ws, ignore=shutil.ignore_patterns(".campaignctl", "campaignctl.lineage"))
     config = ws / "campaignctl.yaml"
     text = config.read_text()
     for vendor in ("MAIL", "OCTOPUSH", "CONNECTLY", "SCHED"):

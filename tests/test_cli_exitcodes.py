@@ -81,7 +81,7 @@ def test_vendor_4xx_exits_1(tmp_path, sandbox_server):
 
 def test_every_format_prints_and_partial_is_said(tmp_path):
     ws = tmp_path / "example"
-    shutil.copytree(EXAMPLE, ws, ignore=shutil.ignore_patterns(".campaignctl"))
+    shutil.copytree(EXAMPLE, ws, ignore=shutil.ignore_patterns(".campaignctl", "campaignctl.lineage"))
     target = "Campaign/spring-sale"
     for fmt, needle in (("text", "Partial plan: only Campaign/spring-sale"),
                         ("markdown", "**Partial plan: only Campaign/spring-sale"),

@@ -17,7 +17,7 @@ CONTACTS = ("ada@example.com", "ann@example.com", "+33612345678", "+14155550123"
 def test_sends_show_their_content_in_every_format(tmp_path, monkeypatch):
     monkeypatch.setenv("CAMPAIGNCTL_ENV", "staging")  # the example's sandbox environment
     ws = tmp_path / "ws"
-    shutil.copytree(EXAMPLE, ws, ignore=shutil.ignore_patterns(".campaignctl"))
+    shutil.copytree(EXAMPLE, ws, ignore=shutil.ignore_patterns(".campaignctl", "campaignctl.lineage"))
     sms = ws / "sms.yaml"
     sms.write_text(sms.read_text().replace('text: "Acme spring sale:', 'text: "Hi {first_name}! Acme spring sale:'))
     r = run_cli("plan", str(ws), "--format", "json")

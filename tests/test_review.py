@@ -126,7 +126,7 @@ def test_init_and_env(tmp_path):
     assert r.returncode == 0, r.stderr
     repo = tmp_path / "repo"
     shutil.copytree(Path(__file__).parent.parent / "campaigns", repo / "campaigns",
-                    ignore=shutil.ignore_patterns(".campaignctl"))
+                    ignore=shutil.ignore_patterns(".campaignctl", "campaignctl.lineage"))
     r = run_cli("init", "--ci", "github", str(repo), "--env", "staging",
                 "--action", PINNED_ACTION)
     assert r.returncode == 0, r.stderr

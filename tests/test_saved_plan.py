@@ -30,7 +30,7 @@ def ws(tmp_path, monkeypatch) -> Path:
     """The example workspace in its staging environment (the in-process sandbox)."""
     monkeypatch.setenv("CAMPAIGNCTL_ENV", "staging")
     target = tmp_path / "ws"
-    shutil.copytree(EXAMPLE, target, ignore=shutil.ignore_patterns(".campaignctl"))
+    shutil.copytree(EXAMPLE, target, ignore=shutil.ignore_patterns(".campaignctl", "campaignctl.lineage"))
     return target
 
 

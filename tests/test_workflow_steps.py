@@ -173,7 +173,7 @@ def test_generated_workflows_run_step_by_step_in_a_fresh_venv(
 def test_a_failed_apply_still_reports_on_the_pull_request(tmp_path):
     """A refused saved plan writes a `failed` report, so the PR hears about it."""
     ws = tmp_path / "ws"
-    shutil.copytree(ROOT / "campaigns", ws, ignore=shutil.ignore_patterns(".campaignctl"))
+    shutil.copytree(ROOT / "campaigns", ws, ignore=shutil.ignore_patterns(".campaignctl", "campaignctl.lineage"))
     assert run_cli("plan", str(ws), "--env", "staging",
                    "-o", str(tmp_path / "plan.json")).returncode == 0
     (ws / "senders.yaml").write_text((ws / "senders.yaml").read_text().replace(

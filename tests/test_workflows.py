@@ -118,7 +118,7 @@ def test_workflows_refuse_a_state_the_runner_would_lose(tmp_path):
     """The example workspace keeps its state in SQLite: on a throwaway runner it would be
     gone after the job and the next apply would create and send everything again."""
     repo = tmp_path / "repo"
-    shutil.copytree(EXAMPLE, repo / "campaigns", ignore=shutil.ignore_patterns(".campaignctl"))
+    shutil.copytree(EXAMPLE, repo / "campaigns", ignore=shutil.ignore_patterns(".campaignctl", "campaignctl.lineage"))
     r = run_cli("init", "--ci", "github", "--env", "staging", str(repo),
                 "--action", PINNED_ACTION)
     assert r.returncode == 0, r.stderr

@@ -85,6 +85,9 @@ class RunContext:
     #: the CSV checks left for the plan (workspace.unchecked), running in a worker thread
     #: while the reads are in flight: see checks_done
     pending_checks: asyncio.Future | None = None
+    #: set when the workspace records no lineage for this state yet (state/lineage.py):
+    #: the plan says so, and stops where a vendor shows sends the state knows nothing of
+    unrecorded_state: str | None = None
 
     @property
     def directory(self) -> Path:
@@ -120,6 +123,10 @@ class Provider(Protocol):
     async def campaign_status(self, campaigns: list[Resource], details: bool = False,
                               show_contacts: bool = False) -> list[Any]:
         """`campaignctl status`: one CampaignStatus per Campaign manifest (reads only)."""
+
+    def evidence(self, live: Any) -> str | None:
+        """What the account visibly holds already (sends, campaigns), read from `live`,
+        for a state that records nothing of it; None when the vendor cannot show it."""
 
     async def aclose(self) -> None: ...
 

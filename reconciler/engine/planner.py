@@ -10,6 +10,7 @@ from typing import Any
 
 from reconciler.engine.actions import Action
 from reconciler.engine.contract import Provider, RunContext
+from reconciler.engine.evidence import check_evidence
 from reconciler.engine.origin import ManifestDigests, closure, label_origins, recorded
 from reconciler.engine.plan import Plan, digest, order_actions
 from reconciler.engine.safety import protect, recorded_protected
@@ -149,10 +150,14 @@ async def build_plan(session: Session, targets: list[str] | None = None) -> Plan
     digests, *_ = await asyncio.gather(asyncio.to_thread(ManifestDigests, ws),
                                        *(read_and_diff(n) for n in session.providers))
     await session.ctx.checks_done()  # also with no account to read
+    if session.ctx.unrecorded_state:
+        check_evidence(session)
     actions: list[Action] = [a for name in session.providers for a in found[name]]
     # One place for every vendor: protected resources are never deleted or replaced.
     actions = protect(actions, ws, recorded_protected(session.ctx.store))
     actions += insecure_http_warnings(session)
+    if session.ctx.unrecorded_state:
+        actions.append(Action("warn", "State", "lineage", "", reason=session.ctx.unrecorded_state))
     actions = enforce_windows(actions, ws, session.ctx.options.now)
     note_send_times(actions, ws)
     label_origins(actions, digests, recorded(session.ctx.store))

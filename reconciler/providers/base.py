@@ -78,6 +78,11 @@ class Provider:
         manifest (reads only). `details` adds batches/events; `show_contacts` recipients."""
         return []
 
+    def evidence(self, live: Any) -> str | None:
+        """What the account visibly holds already (a vendor that can show it overrides
+        this); None: nothing seen, or a send-only vendor (the lineage is its guard)."""
+        return None
+
     async def aclose(self) -> None:
         for c in self.clients():
             await c.aclose()

@@ -2,14 +2,31 @@
 PostgreSQL, when a workspace moves to CI). Bindings, the send ledger and the remembered
 opt-outs of send-only accounts are what stop a second create, a second send and a
 re-subscription, so they move whole or not at all: one transaction on the target, both
-stores locked, and the target must hold no state yet."""
+stores locked, and the target must hold no state yet. The copy carries the lineage (the
+same history goes on in the target); the source is then marked migrated (to where, when),
+and plan and apply refuse it from then on (state/lineage.py)."""
 
 from __future__ import annotations
 
+import json
+from contextlib import closing
 from dataclasses import dataclass
+from pathlib import Path
 
 from reconciler.errors import CampaignctlError
-from reconciler.state.store import Store, lock_holder
+from reconciler.state.backend import open_store
+from reconciler.state.lineage import (
+    LINEAGE_FILE,
+    LINEAGE_META,
+    MIGRATED_META,
+    LineageFile,
+    describe_held,
+    migrated_to,
+    now_text,
+    record,
+)
+from reconciler.state.lineage import held as held_records
+from reconciler.state.store import SqliteStore, Store, lock_holder
 from reconciler.words import plural
 
 LEDGER_COLUMNS = ("account, campaign, identity, status, recipients, ticket, error, "
@@ -23,12 +40,56 @@ class Moved:
     batches: int
     recipients: int
     optouts: int = 0
+    protections: int = 0
+    lineage: str = ""
+    #: the target already held this very copy (a second migrate): nothing was copied
+    already: bool = False
 
 
-def held(store: Store) -> tuple[int, int, int]:
-    """(bindings, ledger batches, remembered opt-outs) a store holds."""
-    return tuple(store.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
-                 for table in ("bindings", "ledger_batches", "optouts"))
+def migrate_workspace(directory: Path, source_path: Path, environment: str | None,
+                      ) -> list[str]:
+    """`campaignctl state migrate`: the SQLite state at source_path into the store
+    campaignctl.yaml names; the lines to print."""
+    from reconciler.state.backend import workspace_config
+
+    if not source_path.is_file():
+        raise CampaignctlError(f"{source_path}: no SQLite state to migrate")
+    if not SqliteStore.holds_state(source_path):
+        raise CampaignctlError(f"{source_path} is not a campaignctl SQLite state")
+    config = workspace_config(directory, environment)
+    target = open_store(config)
+    try:
+        if isinstance(target, SqliteStore) and target.path.resolve() == source_path.resolve():
+            raise CampaignctlError(f"campaignctl.yaml's state is {source_path} itself: set "
+                                   "state.backend first")
+        with closing(SqliteStore(source_path)) as source:
+            recorded = LineageFile(config.directory).get(environment)
+            lineage = source.get_meta(LINEAGE_META)
+            if recorded is not None and lineage != recorded:
+                raise CampaignctlError(
+                    f"{source_path} has lineage {lineage or 'none'}, but this workspace "
+                    f"applies with lineage {recorded} ({LINEAGE_FILE}): it is not this "
+                    "workspace's state; nothing was copied")
+            moved = migrate(source, target)
+        noted = record(target, config)
+    finally:
+        target.close()
+    return describe(moved, source_path, target.where) + ([noted] if noted else [])
+
+
+def describe(moved: Moved, source: Path, where: str) -> list[str]:
+    held = (f"{plural(moved.bindings, 'binding')}, "
+            f"{plural(moved.batches, 'send-ledger batch')} "
+            f"({plural(moved.recipients, 'recipient')}), "
+            f"{plural(moved.optouts, 'remembered opt-out')}, "
+            f"{plural(moved.protections, 'protection')} and "
+            f"{plural(moved.meta, 'record')} of metadata")
+    if moved.already:
+        return [f"already done: {where} holds the state of {source} (lineage "
+                f"{moved.lineage}: {held}); nothing copied. {source} is marked as migrated."]
+    return [f"copied {held} from {source} into {where}, in one transaction.",
+            f"lineage {moved.lineage}: the same history goes on in {where}. {source} is "
+            "marked as migrated: plan and apply refuse it from now on (keep it as a record)."]
 
 
 def migrate(source: Store, target: Store) -> Moved:
@@ -37,25 +98,57 @@ def migrate(source: Store, target: Store) -> Moved:
     try:
         target.acquire_lock(holder)
         try:
-            bindings, batches, optouts = held(target)
-            if bindings or batches or optouts:
+            lineage = source.give_lineage()  # a state made before lineages gets one now
+            if target.get_meta(LINEAGE_META) == lineage:
+                # The same history: a migrate already copied it (its one transaction
+                # committed), perhaps killed before it could mark the source.
+                _mark_migrated(source, target, lineage)
+                return _already(target, lineage)
+            moved = migrated_to(source)
+            if moved is not None:
                 raise CampaignctlError(
-                    f"the target state already holds {plural(bindings, 'binding')}, "
-                    f"{plural(batches, 'ledger batch')} and {plural(optouts, 'opt-out')}; refusing to mix two states. Migrate into an empty one "
+                    f"{source.where} was already migrated to {moved.get('to')} on "
+                    f"{moved.get('at')} (lineage {moved.get('lineage')}); nothing to copy "
+                    f"again into {target.where}")
+            there = held_records(target)
+            if not there.empty:
+                raise CampaignctlError(
+                    f"the target state at {target.where} already holds {describe_held(there)} "
+                    f"of another history (lineage {target.get_meta(LINEAGE_META) or 'none'}, "
+                    f"not {lineage}); refusing to mix two states. Migrate into an empty one "
                     "(another database, or another `state.schema`).")
             with target.transaction():
-                return _copy(source, target)
+                copied = _copy(source, target)
+            _mark_migrated(source, target, lineage)
+            copied.lineage = lineage
+            return copied
         finally:
             target.release_lock()
     finally:
         source.release_lock()
 
 
+def _mark_migrated(source: Store, target: Store, lineage: str) -> None:
+    if migrated_to(source) is None:
+        source.set_meta(MIGRATED_META, json.dumps(
+            {"to": target.where, "at": now_text(), "lineage": lineage}))
+
+
+def _already(target: Store, lineage: str) -> Moved:
+    h = held_records(target)
+    meta = target.execute("SELECT count(*) FROM meta").fetchone()[0]
+    return Moved(h.bindings, meta, h.batches, h.recipients, h.optouts, h.protections,
+                 lineage, already=True)
+
+
 def _copy(source: Store, target: Store) -> Moved:
     bindings = source.execute("SELECT account, kind, name, remote_id, digest, data, "
                               "updated_at FROM bindings").fetchall()
     target.insert_rows("bindings", bindings)
-    meta = source.execute("SELECT key, value FROM meta").fetchall()
+    # The whole meta table, lineage included (the target's own, given at its creation, goes:
+    # this is the same history); never the source's mark of a migration.
+    meta = source.execute("SELECT key, value FROM meta WHERE key <> ?",
+                          (MIGRATED_META,)).fetchall()
     for key, value in meta:
         target.set_meta(key, value)
     new_id: dict[int, int] = {}
@@ -79,4 +172,5 @@ def _copy(source: Store, target: Store) -> Moved:
     optouts = source.execute("SELECT account, list, address, recorded_at FROM optouts"
                              ).fetchall()
     target.insert_rows("optouts", optouts)
-    return Moved(len(bindings), len(meta), len(new_id), len(recipients), len(optouts))
+    return Moved(len(bindings), len(meta), len(new_id), len(recipients), len(optouts),
+                 held_records(target).protections)

@@ -109,6 +109,8 @@ class PostgresStore(Store):
             self.conn.execute("INSERT INTO meta VALUES ('schema_version', %s) "
                               "ON CONFLICT (key) DO UPDATE SET value=excluded.value",
                               (SCHEMA_VERSION,))
+            if "meta" in missing:  # a new state starts a new history (same transaction)
+                self.give_lineage()
 
     def execute(self, query: str, args: Sequence[Any] = ()) -> psycopg.Cursor:
         return self._guard(self.conn.execute, _placeholders(query), args)

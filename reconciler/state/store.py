@@ -24,6 +24,7 @@ import os
 import socket
 import sqlite3
 import time
+import uuid
 from collections.abc import Iterator, Sequence
 from contextlib import AbstractContextManager, closing, contextmanager
 from dataclasses import dataclass
@@ -65,6 +66,9 @@ CREATE TABLE IF NOT EXISTS optouts (
 #: Every table SCHEMA creates; a store missing one (made by an older version) gets it.
 TABLES = ("bindings", "locks", "meta", "ledger_batches", "ledger_recipients", "ledger_costs",
           "callback_events", "optouts")
+#: meta key: the lineage (history) a state belongs to, given when the state is created
+#: (reconciler/state/lineage.py says what checks it)
+LINEAGE_META = "lineage"
 
 
 class LockedError(CampaignctlError):
@@ -263,6 +267,12 @@ class Store:
         self.execute("INSERT INTO meta VALUES (?,?) ON CONFLICT(key) DO UPDATE SET "
                      "value=excluded.value", (key, value))
 
+    def give_lineage(self) -> str:
+        """The state's lineage, given now (a new random id) if it has none yet."""
+        self.execute("INSERT INTO meta VALUES (?,?) ON CONFLICT(key) DO NOTHING",
+                     (LINEAGE_META, str(uuid.uuid4())))
+        return self.get_meta(LINEAGE_META)
+
 
 class SqliteStore(Store):
     """SQLite state at `.campaignctl/state.db`; WAL + synchronous=FULL so a ledger write
@@ -282,7 +292,10 @@ class SqliteStore(Store):
                                   check_same_thread=False)
         self.db.execute("PRAGMA journal_mode=WAL")
         self.db.execute("PRAGMA synchronous=FULL")
+        created = self.db.execute("SELECT 1 FROM sqlite_master WHERE name='meta'").fetchone() is None
         self.db.executescript(SCHEMA)
+        if created:  # a new state starts a new history
+            self.give_lineage()
 
     def thread_writer(self) -> SqliteStore:
         """A second connection to this state for writes made from a worker thread (the send

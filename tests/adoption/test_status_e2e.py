@@ -25,7 +25,7 @@ LIST_EMAILS = ["a@example.com", "b@example.com", "c@example.com"]
 
 def example(tmp_path: Path, url: str, callback: str) -> Path:
     ws = tmp_path / "example"
-    shutil.copytree(ROOT / "campaigns", ws, ignore=shutil.ignore_patterns(".campaignctl"))
+    shutil.copytree(ROOT / "campaigns", ws, ignore=shutil.ignore_patterns(".campaignctl", "campaignctl.lineage"))
     # Its production environment, every account at the served sandbox.
     config = ws / "campaignctl.yaml"
     text = re.sub(r"\$\{[A-Z]+_API_URL\}", url, config.read_text())

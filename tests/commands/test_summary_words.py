@@ -102,7 +102,7 @@ def test_what_a_user_reads_after_a_targeted_send_only_apply(tmp_path):
     """An SMS send alone: nothing can be read back from Octopush, and the rest of the
     workspace is still to apply, so neither "matches" nor "no changes" is claimed."""
     ws = tmp_path / "campaigns"
-    shutil.copytree(EXAMPLE, ws, ignore=shutil.ignore_patterns(".campaignctl"))
+    shutil.copytree(EXAMPLE, ws, ignore=shutil.ignore_patterns(".campaignctl", "campaignctl.lineage"))
     env = {"CAMPAIGNCTL_ENV": "staging"}
     r = run_cli("apply", str(ws), "--target", "Campaign/spring-sale-sms", "--auto-approve",
                 env=env)
@@ -145,7 +145,7 @@ def test_a_campaign_whose_send_time_does_not_change_shows_the_manifests():
 
 def test_plan_show_contacts_lists_the_recipients_and_the_plan_file_holds_none(tmp_path):
     ws = tmp_path / "campaigns"
-    shutil.copytree(EXAMPLE, ws, ignore=shutil.ignore_patterns(".campaignctl"))
+    shutil.copytree(EXAMPLE, ws, ignore=shutil.ignore_patterns(".campaignctl", "campaignctl.lineage"))
     plan_file = tmp_path / "plan.json"
     r = run_cli("plan", str(ws), "--show-contacts", "-o", str(plan_file),
                 env={"CAMPAIGNCTL_ENV": "staging"})

@@ -32,7 +32,7 @@ def test_a_run_killed_mid_send_never_causes_a_second_send(tmp_path, sandbox_serv
 
     def checkout(name: str):
         return shutil.copytree(first, tmp_path / name,
-                               ignore=shutil.ignore_patterns(".campaignctl"))
+                               ignore=shutil.ignore_patterns(".campaignctl", "campaignctl.lineage"))
 
     # Every send is slow, so the kill lands in the middle of the campaign.
     rules = [{"path_prefix": SMS_PATH, "kind": "latency", "probability": 1.0, "seconds": 0.5}]

@@ -2,8 +2,9 @@
 429, dropped connections, responses lost after the send was committed) and SIGKILL of the
 CLI between and during batches, mixed with what operators do every week: `state unlock`
 after a killed run, restoring an old opt-out CSV, renaming the Campaign manifest followed
-by `state mv`, and two applies started at once. Then plain applies (no --resend-unknown)
-until the plan converges.
+by `state mv`, two applies started at once, a `state migrate` into PostgreSQL killed at a
+random point of its run (then finished), and the state swapped for an empty one for a
+round (then put back). Then plain applies (no --resend-unknown) until the plan converges.
 
 Invariants checked against the sandbox's own delivery log:
 - no recipient received the campaign twice;
@@ -32,7 +33,11 @@ from send_helpers import ledger_counts, phones, sms_workspace, write_csv
 SMS_PATH = "/v1/public/sms-campaign/send"
 START, GROWTH, BATCH = 600, 400, 200
 ROUNDS, BUDGET = 10, 35.0  # seconds of rounds before converging
-OPERATOR_ACTIONS = ("csv_restore", "rename", "concurrent_apply")
+OPERATOR_ACTIONS = ("csv_restore", "rename", "concurrent_apply", "killed_migrate",
+                    "swapped_state")
+STATE = "state:\n  backend: postgres\n  dsn: ${CAMPAIGNCTL_STATE_DSN}\n"
+#: where the state lives: the SQLite file until the migrate finishes, then PostgreSQL
+STATE_DSN: dict[str, str | None] = {"dsn": None}
 
 
 def start_apply(ws):
@@ -58,7 +63,14 @@ def rename_campaign(ws, old: str, new: str) -> None:
 
 
 def column(path, sql: str) -> set[str]:
-    """One column of a SQLite file (empty before the file exists)."""
+    """One column of a SQLite file (empty before the file exists), or of the PostgreSQL
+    state once the workspace moved there."""
+    if STATE_DSN["dsn"] and path.name == "state.db":
+        import psycopg
+
+        with psycopg.connect(STATE_DSN["dsn"]) as conn:
+            conn.execute("SET search_path TO campaignctl")
+            return {r[0] for r in conn.execute(sql)}
     if not path.is_file():
         return set()
     db = sqlite3.connect(path)
@@ -94,20 +106,58 @@ def delivered_to(sandbox_server) -> set[str]:
                   "SELECT DISTINCT recipient FROM deliveries")
 
 
+def swap_state(ws, tmp_path):
+    """Put an empty state where the workspace's is (SQLite: the file moved away;
+    PostgreSQL: a schema-name typo); returns what puts it back."""
+    config = ws / "campaignctl.yaml"
+    if STATE_DSN["dsn"]:
+        text = config.read_text()
+        config.write_text(text + "  schema: campaignctl_typo\n")
+        return lambda: config.write_text(text)
+    aside = tmp_path / "aside"
+    aside.mkdir(exist_ok=True)
+    state = ws / ".campaignctl"
+    files = [f for f in state.glob("state.db*") if not f.name.endswith(".lock")]
+    for f in files:
+        f.rename(aside / f.name)
+
+    def back() -> None:
+        for f in state.glob("state.db*"):
+            if not f.name.endswith(".lock"):
+                f.unlink()
+        for f in files:
+            (aside / f.name).rename(f)
+    return back
+
+
+def killed_migrate(ws, rng) -> int:
+    """`state migrate` SIGKILLed just before a random statement of its run (or, now and
+    then, run to its end): its return code."""
+    from test_lineage_e2e import killed_migrate as run
+
+    return run(ws, {}, rng.randrange(0, 60)).returncode
+
+
 def test_random_faults_sigkill_and_operator_actions_never_send_twice(tmp_path,
-                                                                     sandbox_server):
+                                                                     sandbox_server,
+                                                                     postgres_dsn,
+                                                                     monkeypatch):
+    monkeypatch.setenv("CAMPAIGNCTL_STATE_DSN", postgres_dsn)
+    monkeypatch.setitem(STATE_DSN, "dsn", None)
     ws = sms_workspace(tmp_path / "ws", sandbox_server.url, START, batch_size=BATCH)
     with_opt_out_list(ws)
     total, name, versions = START, "promo", [[]]
     rng = random.Random(20261202)
     fired: dict[str, int] = {}
-    done = {a: 0 for a in ("unlock", "rename_refused", "lock_refused", *OPERATOR_ACTIONS)}
+    done = {a: 0 for a in ("unlock", "rename_refused", "lock_refused", "state_refused",
+                           *OPERATOR_ACTIONS)}
+    swapped = None
     kills = runs = mid_batch = rounds = 0
     ever_applied: set[str] = set()  # opt-outs some apply recorded
     resubscribed: set[str] = set()  # delivered after their opt-out was recorded: never
     began = time.monotonic()
     for round_ in range(ROUNDS):
-        if time.monotonic() - began > BUDGET and rounds >= 5:
+        if time.monotonic() - began > BUDGET and rounds >= 2 + len(OPERATOR_ACTIONS):
             break
         rounds += 1
         rules = [
@@ -125,9 +175,10 @@ def test_random_faults_sigkill_and_operator_actions_never_send_twice(tmp_path,
             write_csv(ws / "customers.csv", phones(total))
             versions.append(versions[-1] + rng.sample(new, 5))
             write_csv(ws / "stop.csv", versions[-1])
-        # Each operator action once (rounds 2-4), then drawn at random.
-        action = (None if round_ < 2 else OPERATOR_ACTIONS[round_ - 2] if round_ < 5
-                  else rng.choice((None, *OPERATOR_ACTIONS)))
+        # Each operator action once (rounds 2-6), then drawn at random (a migrate once).
+        action = (None if round_ < 2 else OPERATOR_ACTIONS[round_ - 2]
+                  if round_ < 2 + len(OPERATOR_ACTIONS)
+                  else rng.choice((None, *OPERATOR_ACTIONS[:3], "swapped_state")))
         if action == "csv_restore":  # an old opt-out CSV comes back from a backup
             write_csv(ws / "stop.csv", versions[rng.randrange(len(versions) - 1)])
         elif action == "rename":
@@ -139,9 +190,15 @@ def test_random_faults_sigkill_and_operator_actions_never_send_twice(tmp_path,
                 done["rename_refused"] += 1
             moved = run_cli("state", "mv", f"Campaign/{name}", f"Campaign/{new_name}", str(ws))
             # Nothing to move when every earlier run was killed before its first batch.
-            assert moved.returncode == 0 or (not ledger_counts(ws) and "is not in the state"
+            assert moved.returncode == 0 or (not ledger_counts(ws, STATE_DSN["dsn"]) and "is not in the state"
                                              in moved.stderr), moved.stderr
             name = new_name
+        elif action == "killed_migrate":  # the CI job's apply follows, with no word
+            config = ws / "campaignctl.yaml"
+            config.write_text(config.read_text() + STATE)
+            assert killed_migrate(ws, rng) in (0, -signal.SIGKILL)
+        elif action == "swapped_state":  # a new empty state: a deleted file, a typo
+            swapped = swap_state(ws, tmp_path)
         applied_before, delivered_before = remembered(ws), delivered_to(sandbox_server)
         procs = [start_apply(ws)]
         if action == "concurrent_apply":
@@ -149,20 +206,32 @@ def test_random_faults_sigkill_and_operator_actions_never_send_twice(tmp_path,
         if action:
             done[action] += 1
         runs += len(procs)
-        if round_ and rng.random() < 0.75:  # kill it: before, between or during a batch
+        state_action = action in ("killed_migrate", "swapped_state")
+        if round_ and not state_action and rng.random() < 0.75:
+            # kill it: before, between or during a batch
             # At a point of its progress (not after a delay, which a faster apply outruns).
             kills += kill_once_held(procs[0], ws, rng.randrange(0, GROWTH + 1))
         for proc in procs:
             proc.wait(120)
         codes = [p.returncode for p in procs]
         done["lock_refused"] += len(procs) == 2 and 1 in codes
-        counts = ledger_counts(ws)
+        counts = ledger_counts(ws, STATE_DSN["dsn"])
         mid_batch += codes[0] == -signal.SIGKILL and "in_flight" in counts
         ever_applied |= remembered(ws)
         resubscribed |= (delivered_to(sandbox_server) - delivered_before) & applied_before
         print(f"round {round_}: {action or '-'}, rc {codes}, ledger {counts}")
         for kind, n in sandbox_server.get("/_sandbox/faults").json()["fired"].items():
             fired[kind] = fired.get(kind, 0) + n
+        if state_action and codes[0] == 1:  # refused: an empty or foreign state
+            done["state_refused"] += 1
+            assert delivered_to(sandbox_server) == delivered_before
+        if action == "killed_migrate":  # the operator finishes the move
+            moved = run_cli("state", "migrate", str(ws))
+            assert moved.returncode == 0, moved.stderr
+            STATE_DSN["dsn"] = postgres_dsn
+        if swapped is not None:
+            swapped()  # the right state back
+            swapped = None
         if -signal.SIGKILL in codes:
             # What an operator does after a killed run (its SQLite lock row stays behind).
             run_cli("state", "unlock", str(ws))
@@ -188,7 +257,7 @@ def test_random_faults_sigkill_and_operator_actions_never_send_twice(tmp_path,
     assert delivered["total"] == delivered["distinct_recipients"]
     assert not resubscribed
     in_force = set(versions[-1]) | ever_applied
-    counts = ledger_counts(ws)
+    counts = ledger_counts(ws, STATE_DSN["dsn"])
     sent = counts.get("sent", 0)
     unknown = counts.get("unknown", 0) + counts.get("in_flight", 0)
     held = holding(ws)
@@ -209,3 +278,4 @@ def test_random_faults_sigkill_and_operator_actions_never_send_twice(tmp_path,
           f"{len(ever_applied)} (none delivered after), in {time.monotonic() - began:.0f}s")
     assert sum(fired.values()) >= 8 and kills >= 2 and fired["lose_response"] >= 1
     assert all(done[a] for a in OPERATOR_ACTIONS) and done["unlock"] >= 1
+    assert done["state_refused"] >= 1

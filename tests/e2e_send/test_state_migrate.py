@@ -24,13 +24,16 @@ def test_migrate_moves_the_send_ledger_so_nothing_is_sent_again(
     config = ws / "campaignctl.yaml"
     config.write_text(config.read_text() + STATE)
     env = {"CAMPAIGNCTL_STATE_DSN": postgres_dsn}
-    # Switching the backend alone would forget the ledger: the plan would send again.
+    # Switching the backend alone would forget the ledger: the empty state is refused.
+    lineage = (ws / "campaignctl.lineage").read_text().split()[-1]
     before = run_cli("plan", str(ws), "--detailed-exitcode", env=env)
-    assert before.returncode == 2 and "recipients: 1200" in before.stdout
+    assert before.returncode == 1 and "is empty" in before.stderr, before.stdout + before.stderr
+    assert lineage in before.stderr and "state migrate" in before.stderr
 
     moved = run_cli("state", "migrate", str(ws), env=env)
     assert moved.returncode == 0, moved.stderr
     assert "3 send-ledger batches (1200 recipients)" in moved.stdout
+    assert f"lineage {lineage}" in moved.stdout and "marked as migrated" in moved.stdout
     assert "postgresql://campaignctl@127.0.0.1:" in moved.stdout
     password = postgres_dsn.split(":")[2].split("@")[0]
     assert password not in moved.stdout + moved.stderr
@@ -40,9 +43,16 @@ def test_migrate_moves_the_send_ledger_so_nothing_is_sent_again(
     assert run_cli("apply", str(ws), "--auto-approve", env=env).returncode == 0
     assert sandbox_server.get("/_sandbox/octopush/deliveries").json()["total"] == delivered
 
-    # A second migrate would mix two states: refused, nothing written.
+    # A second migrate finds its own copy: done already, nothing written.
     again = run_cli("state", "migrate", str(ws), env=env)
-    assert again.returncode == 1 and "refusing to mix two states" in again.stderr
+    assert again.returncode == 0 and "already done" in again.stdout, again.stderr
+    assert "1200 recipients" in again.stdout
+    # The SQLite source refuses to apply from now on, naming where it went.
+    config.write_text(config.read_text().replace(STATE, ""))
+    old = run_cli("apply", str(ws), "--auto-approve")
+    assert old.returncode == 1 and "was migrated to postgresql://" in old.stderr, old.stderr
+    assert sandbox_server.get("/_sandbox/octopush/deliveries").json()["total"] == delivered
+    config.write_text(config.read_text() + STATE)
     # A file that is not a state is refused without being touched.
     other = ws / "customers.csv"
     before = other.read_bytes()

@@ -44,7 +44,7 @@ def make_full_example(tmp_path: Path, server) -> Path:
     """The whole example workspace; its production environment's accounts at the served
     sandbox (URLs written in, credentials from ${MAIL_TOKEN})."""
     ws = tmp_path / "example"
-    shutil.copytree(ROOT / "campaigns", ws, ignore=shutil.ignore_patterns(".campaignctl"))
+    shutil.copytree(ROOT / "campaigns", ws, ignore=shutil.ignore_patterns(".campaignctl", "campaignctl.lineage"))
     config = ws / "campaignctl.yaml"
     text = re.sub(r"\$\{[A-Z]+_API_URL\}", server.url, config.read_text())
     text = re.sub(r"\$\{(MAIL_API_TOKEN|[A-Z]+_API_KEY|OCTOPUSH_API_LOGIN)\}", "${MAIL_TOKEN}",

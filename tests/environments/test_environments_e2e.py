@@ -52,7 +52,7 @@ def readme_main_command() -> list[list[str]]:
 @pytest.fixture
 def example(tmp_path) -> Path:
     ws = tmp_path / "campaigns"
-    shutil.copytree(ROOT / "campaigns", ws, ignore=shutil.ignore_patterns(".campaignctl"))
+    shutil.copytree(ROOT / "campaigns", ws, ignore=shutil.ignore_patterns(".campaignctl", "campaignctl.lineage"))
     return ws
 
 

@@ -68,7 +68,7 @@ vars:
 
 
 def copy_example(dest: Path) -> Path:
-    shutil.copytree(EXAMPLE, dest, ignore=shutil.ignore_patterns(".campaignctl"))
+    shutil.copytree(EXAMPLE, dest, ignore=shutil.ignore_patterns(".campaignctl", "campaignctl.lineage"))
     (dest / "campaignctl.yaml").write_text(SINGLE_ENVIRONMENT_CONFIG)
     return dest
 

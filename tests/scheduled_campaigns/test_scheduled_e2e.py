@@ -190,7 +190,7 @@ def test_import_adopts_campaigns_and_the_next_plan_is_clean(tmp_path, sandbox_se
 
 def test_example_workspace_applies_then_plans_clean(tmp_path):
     ws = tmp_path / "campaigns"
-    shutil.copytree(REPO / "campaigns", ws, ignore=shutil.ignore_patterns(".campaignctl"))
+    shutil.copytree(REPO / "campaigns", ws, ignore=shutil.ignore_patterns(".campaignctl", "campaignctl.lineage"))
     staging = {"CAMPAIGNCTL_ENV": "staging"}
     ok(run_cli("validate", str(ws), env=staging))
     ok(run_cli("plan", str(ws), env=staging), "+ create Campaign/winter-newsletter",

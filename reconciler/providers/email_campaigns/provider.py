@@ -106,6 +106,16 @@ class EmailCampaignsProvider(Provider):
         live.read = True
         return live
 
+    def evidence(self, live: EmailLive) -> str | None:
+        """Campaigns the account holds (launched or not): a state that knows none of them
+        may have lost the history that made them."""
+        if not live.campaigns:
+            return None
+        launched = sum(1 for c in live.campaigns.values()
+                       if c.get("status") not in (*LIVE_STATUSES, "cancelled"))
+        return (f"{plural(len(live.campaigns), 'campaign')} live at the vendor "
+                f"({launched} sending or sent)")
+
     def fingerprint(self, live: EmailLive) -> Any:
         def stamp(items: dict[str, dict]) -> list:
             return sorted([i, o.get("modified_on"), o.get("status"),
