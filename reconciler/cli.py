@@ -495,8 +495,10 @@ def state_migrate(directory: Path, source: Path | None, environment: str | None)
 
 def _register_state_commands() -> None:
     from reconciler.ledger_cli import ledger
+    from reconciler.pins_cli import pin
 
     state.add_command(ledger)
+    state.add_command(pin)
 
 
 _register_state_commands()
