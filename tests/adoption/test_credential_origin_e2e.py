@@ -144,3 +144,14 @@ def test_pins_are_per_environment_and_the_sandbox_is_exempt(tmp_path, sandbox_se
         production.close()
     r = cli(ws, "state", "pin", "nope", str(ws), "--env", EXAMPLE_ENV)
     assert r.returncode == 1 and "no provider account 'nope'" in r.stderr
+
+
+def test_the_generated_plan_workflow_says_how_the_pins_protect_it(tmp_path):
+    from conftest import PINNED_ACTION
+
+    r = run_cli("init", str(tmp_path), "--ci", "github", "--workspace", ".", "--action",
+                PINNED_ACTION)
+    assert r.returncode == 0, r.stderr
+    plan = (tmp_path / ".github" / "workflows" / "campaignctl-plan.yml").read_text()
+    assert "base_url makes this plan fail before any request" in plan
+    assert "campaignctl state pin ACCOUNT" in plan
