@@ -491,9 +491,11 @@ def state_migrate(directory: Path, source: Path | None, environment: str | None)
 def _register_state_commands() -> None:
     from reconciler.ledger_cli import ledger
     from reconciler.lineage_cli import lineage
+    from reconciler.pins_cli import pin
 
     state.add_command(ledger)
     state.add_command(lineage)
+    state.add_command(pin)
 
 
 _register_state_commands()

@@ -19,7 +19,9 @@ from reconciler import environments
 from reconciler.errors import Diagnostic, Location
 from reconciler.policy.settings import Policy, PolicyConfig, build_policy
 from reconciler.secrets import Secret
+from reconciler.state.location import state_file
 from reconciler.vendors import installed
+from reconciler.workspace_files import FileRefused
 from reconciler.yamlsource import SourceDoc, load_file, plain
 
 CONFIG_FILE = "campaignctl.yaml"
@@ -178,8 +180,23 @@ def load_config(directory: Path, env: dict[str, str] | None = None,
             k: v for k, v in (("path", environments.default_state_path(environment)),
                               ("schema_", environments.default_state_schema(environment)))
             if k not in state.model_fields_set})
+    if problem := _state_path_problem(state, Path(directory)):
+        return None, [Diagnostic(doc.locate(("state", "path")), problem)]
     return WorkspaceConfig(Path(directory), accounts, state, parsed.safety, environment,
                            variables, policy), []
+
+
+def _state_path_problem(state: StateConfig, directory: Path) -> str | None:
+    """Why a SQLite `state.path` is refused (outside the workspace, a workspace file, a
+    folder, a device...: reconciler/state/location.py), checked before anything is created.
+    A ${VAR} kept as written (validate, offline) is checked once plan or apply expands it."""
+    if state.backend != "sqlite" or _VAR.search(state.path):
+        return None
+    try:
+        state_file(state.path, directory)
+    except FileRefused as exc:
+        return f"state.path: {exc}"
+    return None
 
 
 VAR_NAME_PATTERN = r"^[A-Za-z_][A-Za-z0-9_]*$"

@@ -43,6 +43,7 @@ from reconciler.providers.base import ImportedResource, RunContext, RunOptions
 from reconciler.providers.catalog import VENDORS
 from reconciler.run import load_valid
 from reconciler.state.backend import open_store
+from reconciler.state.pins import check_origins
 from reconciler.state.store import Binding
 from reconciler.validate import errors_of, validate_directory
 from reconciler.words import plural
@@ -223,6 +224,7 @@ async def _import(ws: Workspace, ctx: RunContext, account: str, req: ImportReque
     if already:
         raise CampaignctlError(f"already managed on account {account!r}: "
                                f"{', '.join(already)}; nothing imported")
+    check_origins(store, ws.config, [account])
     provider = VENDORS[acc.type].provider_class()(acc, ctx)
     try:
         found: list[ImportedResource] = await provider.import_resources(req.ids)

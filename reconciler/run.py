@@ -21,6 +21,7 @@ from reconciler.progress import NO_PROGRESS, Reporter
 from reconciler.providers.catalog import provider_factories
 from reconciler.state import lineage
 from reconciler.state.backend import open_store
+from reconciler.state.pins import pin_first_origins
 from reconciler.state.store import Store
 from reconciler.validate import errors_of, in_file_order, validate_directory, validate_workspace
 from reconciler.workspace import Workspace, load_workspace
@@ -135,6 +136,7 @@ def apply_workspace(directory: Path, *, targets: list[str] | None = None,
         with ctx.store.locked():
             record_store(ctx.store, ws.config.environment)
             session = open_session(ctx)
+            pin_first_origins(ctx.store, ws.config)  # before the apply's first request
             try:
                 plan = await build_plan(session, targets)
                 recorded = lineage.record(ctx.store, ws.config)  # evidence checked: ours

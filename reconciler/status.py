@@ -19,6 +19,7 @@ from reconciler.errors import CampaignctlError
 from reconciler.providers.catalog import VENDORS
 from reconciler.run import load_valid
 from reconciler.state.backend import open_store
+from reconciler.state.pins import check_origins
 
 STATUS_FORMAT_VERSION = 1
 COLUMNS = ("campaign", "provider", "state", "send at", "planned", "sent", "rejected",
@@ -45,6 +46,7 @@ def collect(directory: Path, target: str | None = None,
         by_account: dict[str, list] = {}
         for r in campaigns:
             by_account.setdefault(r.provider, []).append(r)
+        check_origins(ctx.store, ws.config, by_account)
         providers = [VENDORS[ws.config.accounts[a].type].provider_class()(
             ws.config.accounts[a], ctx) for a in by_account]
         try:

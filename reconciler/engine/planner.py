@@ -16,6 +16,7 @@ from reconciler.engine.plan import Plan, digest, order_actions
 from reconciler.engine.safety import protect, recorded_protected
 from reconciler.errors import CampaignctlError
 from reconciler.policy.enforce import enforce_windows
+from reconciler.state.pins import check_origins
 from reconciler.validate import check_deferred
 from reconciler.workspace import Resource, Workspace
 
@@ -61,7 +62,9 @@ def select_targets(ws: Workspace, targets: list[str]) -> set[tuple[str, str]]:
 
 def open_session(ctx: RunContext, accounts: set[str] | None = None) -> Session:
     """Providers for every account, or only for `accounts` (an apply's read-back), made by
-    the vendor catalog the pipeline put in `ctx.vendors`."""
+    the vendor catalog the pipeline put in `ctx.vendors`. Refused before any provider is
+    made when an account's base_url left the origin its credentials are pinned to."""
+    check_origins(ctx.store, ctx.workspace.config, accounts)
     session = Session(ctx)
     for name, account in ctx.workspace.config.accounts.items():
         if accounts is not None and name not in accounts:

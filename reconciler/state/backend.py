@@ -8,7 +8,9 @@ import os
 from pathlib import Path
 
 from reconciler.errors import CampaignctlError, ValidationFailed
+from reconciler.state.location import state_file
 from reconciler.state.store import SqliteStore, Store
+from reconciler.workspace_files import FileRefused
 
 
 def workspace_config(directory: Path, environment: str | None = None):
@@ -47,9 +49,10 @@ def open_store(config) -> Store:
             f"backend is SQLite, which this runner loses after the job: the next apply would "
             "create and send everything again. Set in campaignctl.yaml:\n"
             "  state:\n    backend: postgres\n    dsn: ${CAMPAIGNCTL_STATE_DSN}")
-    path = Path(config.state.path)
-    if not path.is_absolute():
-        path = config.directory / path
+    try:  # load_config refused it already, at its line; this holds for API callers too
+        path = state_file(config.state.path, Path(config.directory))
+    except FileRefused as exc:
+        raise CampaignctlError(f"state.path: {exc}") from None
     return _of_environment(SqliteStore(path), config)
 
 

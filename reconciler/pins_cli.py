@@ -1,0 +1,42 @@
+"""`campaignctl state pin ACCOUNT [DIR]`: move an account's credential pin
+(reconciler/state/pins.py) to the origin its base_url has now. The operator's explicit,
+reviewed step after a base_url really moved: plan and apply refuse until it is taken."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from reconciler.cli_options import env_option
+
+
+@click.command("pin")
+@click.argument("account")
+@click.argument("directory", default=".", type=click.Path(file_okay=False, path_type=Path))
+@env_option
+def pin(account: str, directory: Path, environment: str | None) -> None:
+    """Allow ACCOUNT's credentials to be sent to the origin of its base_url now.
+
+    Plan, apply, status and import send an account's credentials only to the origin
+    (scheme, host, port) an apply first sent them to. Before running this, review the
+    change to base_url (campaignctl.yaml, and the variable that sets it, in this
+    environment): in a pull request it may send the credentials to someone else's server."""
+    from reconciler.state.backend import open_store, workspace_config
+    from reconciler.state.pins import repin
+
+    config = workspace_config(directory, environment)
+    store = open_store(config)
+    try:
+        with store.locked():
+            old, new = repin(store, config, account)
+    finally:
+        store.close()
+    if new is None:
+        click.echo(f"account {account}: base_url is sandbox (the built-in emulator), which "
+                   "needs no pin" + (f"; its pin to {old} is kept" if old else ""))
+    elif old == new:
+        click.echo(f"account {account}: already pinned to {new}")
+    else:
+        click.echo(f"account {account}: credentials pinned to {new}"
+                   + (f" (was {old})" if old else ""))
