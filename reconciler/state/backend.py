@@ -8,6 +8,7 @@ import os
 from pathlib import Path
 
 from reconciler.errors import CampaignctlError, ValidationFailed
+from reconciler.state.scrub import scrub_credentials
 from reconciler.state.store import SqliteStore, Store
 
 
@@ -58,6 +59,7 @@ def _of_environment(store: Store, config) -> Store:
 
     try:
         check_store(store, getattr(config, "environment", None))
+        scrub_credentials(store)  # config's credentials are the run's (reconciler.secrets)
     except CampaignctlError:
         store.close()
         raise

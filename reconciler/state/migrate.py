@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from reconciler.errors import CampaignctlError
+from reconciler.state.scrub import scrub_credentials
 from reconciler.state.store import Store, lock_holder
 from reconciler.words import plural
 
@@ -79,4 +80,5 @@ def _copy(source: Store, target: Store) -> Moved:
     optouts = source.execute("SELECT account, list, address, recorded_at FROM optouts"
                              ).fetchall()
     target.insert_rows("optouts", optouts)
+    scrub_credentials(target)  # rows an older version stored with a credential in them
     return Moved(len(bindings), len(meta), len(new_id), len(recipients), len(optouts))
