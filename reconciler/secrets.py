@@ -137,12 +137,45 @@ def redact_optional(text: str | None) -> str | None:
     return None if text is None else redact(text)
 
 
+class _RedactingBinary:
+    """The bytes side of a RedactingStream (click writes bytes to `buffer`): masked too."""
+
+    def __init__(self, raw: IO[bytes]):
+        self._raw = raw
+
+    def write(self, data: bytes) -> int:
+        if run:
+            data = run.mask(bytes(data).decode("utf-8", "surrogateescape")).encode(
+                "utf-8", "surrogateescape")
+        self._raw.write(data)
+        return len(data)
+
+    def flush(self) -> None:
+        self._raw.flush()
+
+    def writable(self) -> bool:
+        return True
+
+    def readable(self) -> bool:
+        return False
+
+    def seekable(self) -> bool:
+        return False
+
+    @property
+    def closed(self) -> bool:
+        return self._raw.closed
+
+
 class RedactingStream:
     """A text stream (the CLI's stdout or stderr) that masks the run's credentials in
-    every write. It has no `buffer`, so nothing can write around it."""
+    every write; its `buffer`, if the stream has one, masks what is written as bytes."""
 
     def __init__(self, stream: IO[str]):
         self._stream = stream
+        raw = getattr(stream, "buffer", None)
+        if raw is not None:
+            self.buffer = _RedactingBinary(raw)
 
     def write(self, text: str) -> int:
         self._stream.write(run.mask(text) if run else text)

@@ -96,10 +96,12 @@ def test_the_streams_are_restored_and_each_command_starts_with_no_credential(cap
         assert isinstance(sys.stdout, RedactingStream)
         Secret("CANARY-one-run")
         print("CANARY-one-run")
+        sys.stdout.buffer.write(b"bytes CANARY-one-run\n")  # click writes bytes there
+        sys.stdout.flush()
     with redacted_output():
         print("CANARY-one-run")  # another command: that credential is not this run's
     assert sys.stdout is before
-    assert capsys.readouterr().out == "****\nCANARY-one-run\n"
+    assert capsys.readouterr().out == "****\nbytes ****\nCANARY-one-run\n"
 
 
 @pytest.mark.parametrize("backend", ["sqlite", "postgres"])
