@@ -22,6 +22,7 @@ from reconciler.engine.contract import RunOptions
 from reconciler.errors import CampaignctlError, ValidationFailed
 from reconciler.providers import catalog  # noqa: F401  (installs the vendor catalog)
 from reconciler.render.text import render_text, use_color
+from reconciler.secrets import redacted_output
 from reconciler.validate import errors_of, validate_directory
 from reconciler.words import plural, word
 
@@ -705,6 +706,12 @@ add_output_options(cli)
 def main(argv: list[str] | None = None) -> None:
     cli_options.current = cli_options.Output()
     add_output_options(cli)  # commands registered since import get them too
+    # Everything printed passes the run's credentials' mask (reconciler.secrets).
+    with redacted_output():
+        _main(argv)
+
+
+def _main(argv: list[str] | None) -> None:
     try:
         cli.main(args=argv, prog_name="campaignctl", standalone_mode=False)
     except click.exceptions.Abort:

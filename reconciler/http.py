@@ -12,7 +12,10 @@ Rules (see PRODUCT.md, "Never send twice"):
 Every request and every retry decision goes to the `campaignctl.http` logger (the request
 log of `-v` / `--debug`): method, path, status, time. Never a header, never a body, and
 the path with the account's credentials replaced by **** and contact addresses masked
-(unless `show_contacts`).
+(unless `show_contacts`). The errors raised here name the path and quote the vendor's
+words with the account's credentials masked too (reconciler.secrets): a vendor or a
+gateway that echoes the request (headers, query, body) into its error cannot carry a
+credential into a message, a log or the send ledger.
 """
 
 from __future__ import annotations
@@ -26,18 +29,17 @@ import re
 import time
 from collections.abc import Callable, Iterable
 from typing import Any
-from urllib.parse import quote
 
 import httpx
 
 from reconciler.errors import ApiError, NotSentError, OutcomeUnknown, RequestNotBuilt
 from reconciler.progress import Task
+from reconciler.secrets import Redactor
 
 IDEMPOTENT_METHODS = {"GET", "HEAD", "PUT", "DELETE", "OPTIONS"}
 log = logging.getLogger("campaignctl.http")
 #: Headers that carry no credential; every other header's value is redacted from the log.
 PLAIN_HEADERS = frozenset({"accept", "content-type", "user-agent", "accept-encoding"})
-AUTH_SCHEMES = frozenset({"token", "bearer", "basic"})  # the word before the credential
 _EMAIL = re.compile(r"[^/?&=#\s]+(?:@|%40)[^/?&=#\s]+", re.IGNORECASE)
 _PHONE = re.compile(r"(?:\+|%2B)\d{6,15}", re.IGNORECASE)
 
@@ -84,19 +86,21 @@ def retry_after_seconds(response: httpx.Response) -> float | None:
         return max(0.0, parsed.timestamp() - time.time())
 
 
-def error_detail(response: httpx.Response) -> str:
-    """The vendor's own words for an error, without echoing request data."""
+def error_detail(response: httpx.Response, redactor: Redactor | None = None) -> str:
+    """The vendor's own words for an error, with `redactor`'s credentials masked (before it
+    is cut short, so no part of one is left)."""
+    mask = redactor.mask if redactor is not None else str
     try:
         body = response.json()
     except ValueError:
-        text = response.text.strip()
+        text = mask(response.text.strip())
         return text[:300] if text else response.reason_phrase
     if isinstance(body, dict):
         for key in ("message", "detail", "error", "errors"):
             if key in body:
-                msg = str(body[key])
-                return f"{msg} (code {body['code']})" if "code" in body else msg
-    return str(body)[:300]
+                msg = mask(str(body[key]))
+                return f"{msg} (code {mask(str(body['code']))})" if "code" in body else msg
+    return mask(str(body))[:300]
 
 
 class ProgressBody(io.BytesIO):
@@ -149,24 +153,24 @@ class VendorHttp:
         self.calls: list[tuple[str, str]] = []  # (method, path) of every request sent
         #: called after every answered request (counts reads as they come)
         self.on_response: Callable[[], None] | None = None
-        self._secrets = self._credentials(headers, redact)
+        #: this account's credentials: its headers but the plain ones, and `redact`
+        self.redactor = Redactor(redact)
+        for name, value in headers.items():
+            if name.lower() not in PLAIN_HEADERS:
+                self.redactor.add_header(value)
         self.show_contacts = show_contacts
-
-    @staticmethod
-    def _credentials(headers: dict[str, str], redact: Iterable[str]) -> list[str]:
-        found: set[str] = set()
-        values = [v for k, v in headers.items() if k.lower() not in PLAIN_HEADERS]
-        for value in [*values, *redact]:
-            for part in (value, *value.split()):
-                if len(part) >= 3 and part.lower() not in AUTH_SCHEMES:
-                    found |= {part, quote(part, safe=""), quote(part)}
-        return sorted(found, key=len, reverse=True)  # the whole value before its parts
 
     def shown(self, path: str) -> str:
         """`path` as the request log prints it: no credential, contacts masked."""
-        for secret in self._secrets:
-            path = path.replace(secret, "****")
+        path = self.redactor.mask(path)
         return path if self.show_contacts else mask_contacts(path)
+
+    def _api_error(self, method: str, path: str, status: int, detail: str) -> ApiError:
+        mask = self.redactor.mask
+        return ApiError(self.vendor, method, mask(path), status, mask(detail))
+
+    def _outcome_unknown(self, method: str, path: str, reason: str) -> OutcomeUnknown:
+        return OutcomeUnknown(self.vendor, method, self.redactor.mask(path), reason)
 
     def _log(self, method: str, path: str, message: str, level: int = logging.INFO,
              ) -> None:
@@ -237,7 +241,8 @@ class VendorHttp:
                     self._log(method, path, f"{type(exc).__name__}, nothing sent; giving up "
                                             f"after {attempt + 1} tries")
                     raise NotSentError(
-                        f"{self.vendor}: cannot reach {self.client.base_url} "
+                        f"{self.vendor}: cannot reach "
+                        f"{self.redactor.mask(str(self.client.base_url))} "
                         f"({type(exc).__name__}); nothing was sent") from None
                 why = f"{type(exc).__name__}, nothing sent"
             except (httpx.ReadTimeout, httpx.WriteTimeout, httpx.RemoteProtocolError,
@@ -246,14 +251,13 @@ class VendorHttp:
                     self._log(method, path, f"{type(exc).__name__} after the request left: "
                                             "outcome unknown, not retried (not idempotent)",
                               logging.WARNING)
-                    raise OutcomeUnknown(self.vendor, method, path,
-                                         type(exc).__name__) from None
+                    raise self._outcome_unknown(method, path, type(exc).__name__) from None
                 if attempt >= self.max_retries:
                     self._log(method, path, f"{type(exc).__name__}; giving up after "
                                             f"{attempt + 1} tries")
-                    raise ApiError(self.vendor, method, path, 0,
-                                   f"no answer after {attempt + 1} tries "
-                                   f"({type(exc).__name__})") from None
+                    raise self._api_error(method, path, 0,
+                                          f"no answer after {attempt + 1} tries "
+                                          f"({type(exc).__name__})") from None
                 why = f"{type(exc).__name__} (idempotent)"
             else:
                 self._answered(method, path, response, started)
@@ -264,8 +268,8 @@ class VendorHttp:
                     if attempt >= self.max_retries:
                         self._log(method, path, f"{status}, giving up after {attempt + 1} "
                                                 "tries")
-                        raise ApiError(self.vendor, method, path, status,
-                                       "rate limited; gave up after retries")
+                        raise self._api_error(method, path, status,
+                                              "rate limited; gave up after retries")
                     wait = retry_after_seconds(response)
                     if wait is not None:
                         self._log(method, path, f"{status}, waiting {wait:.1f} s "
@@ -282,15 +286,16 @@ class VendorHttp:
                         self._log(method, path, f"{status} to a request that is not "
                                                 "idempotent: outcome unknown, not retried",
                                   logging.WARNING)
-                        raise OutcomeUnknown(self.vendor, method, path, f"HTTP {status}")
+                        raise self._outcome_unknown(method, path, f"HTTP {status}")
                     if attempt >= self.max_retries:
                         self._log(method, path, f"{status}, giving up after {attempt + 1} "
                                                 "tries")
-                        raise ApiError(self.vendor, method, path, status,
-                                       error_detail(response))
+                        raise self._api_error(method, path, status,
+                                              error_detail(response, self.redactor))
                     why = f"{status} (idempotent)"
                 else:
-                    raise ApiError(self.vendor, method, path, status, error_detail(response))
+                    raise self._api_error(method, path, status,
+                                          error_detail(response, self.redactor))
             wait = self._backoff(attempt)
             self._log(method, path, f"{why}, retrying in {wait:.1f} s (backoff; "
                                     f"{self._tries(attempt + 1)})")

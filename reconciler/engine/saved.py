@@ -21,6 +21,7 @@ from reconciler.engine.plan import PLAN_FORMAT_VERSION, Plan
 from reconciler.engine.review import compare_plans
 from reconciler.engine.summary import OP_ORDER, PlanView, scheduled_times
 from reconciler.errors import CampaignctlError
+from reconciler.secrets import redact
 
 DOCUMENT_KIND = "campaignctl-plan"
 
@@ -120,7 +121,8 @@ def save_plan(plan: Plan, path: Path, directory: Path, safety: list[str] = ()) -
     `safety`: what the plan printed would stop apply without --force (shown again by
     `campaignctl show`; apply checks the thresholds afresh)."""
     view = PlanView(plan, directory=str(Path(directory).resolve()), safety=list(safety))
-    text = json.dumps(plan_document(view), indent=2, default=str, ensure_ascii=False)
+    # A live value or a reason quoting a credential is masked (reconciler.secrets).
+    text = redact(json.dumps(plan_document(view), indent=2, default=str, ensure_ascii=False))
     path = Path(path)
     tmp = path.with_name(f".{path.name}.tmp")
     tmp.write_text(text + "\n")

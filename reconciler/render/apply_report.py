@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from reconciler.engine.executor import ApplyResult
 from reconciler.render.markdown import MAX_CHARS, SECTION_BUDGET, _bounded
+from reconciler.secrets import redact
 from reconciler.words import plural
 
 APPLY_MARKER = "<!-- campaignctl-apply -->"
@@ -31,6 +32,9 @@ def apply_report(result: ApplyResult | None, *, error: str | None = None,
                  notes: list[str] = (), writes: int = 0, reads: int = 0,
                  max_chars: int = MAX_CHARS) -> str:
     status = apply_status(result, error)
+    # Masked before any text is cut to its budget, so no part of a credential is left.
+    error = redact(error) if error is not None else None
+    notes = [redact(n) for n in notes]
     out = [APPLY_MARKER, f"## campaignctl apply: {TITLES[status]}", ""]
     if result is None:
         out += [f"**Nothing was changed:** {error}" if error else "**No changes.**", ""]
@@ -44,7 +48,7 @@ def apply_report(result: ApplyResult | None, *, error: str | None = None,
         out += _bounded([f"- {n}" for n in notes], min(budget, SECTION_BUDGET), "note")
         out.append("")
     if result is not None:
-        rows = ([f"- FAILED `{a.op} {a.address}`: {e}" for a, e in result.failed]
+        rows = ([f"- FAILED `{a.op} {a.address}`: {redact(str(e))}" for a, e in result.failed]
                 + [f"- skipped `{a.op} {a.address}` (an earlier action failed)"
                    for a in result.skipped]
                 + [f"- done `{a.op} {a.address}`" for a in result.done])

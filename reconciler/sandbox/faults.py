@@ -18,6 +18,10 @@ A rule: {"path_prefix": "/v1/...", "method": "POST" (optional), "kind": ..., "pr
   rate_limit_429  not processed; 429 with Retry-After: 1
   drop_before     not processed; the client sees a broken connection
   lose_response   processed and committed by the emulator; then a broken connection
+  error           not processed; the rule's `status` (400-599), e.g. 401, 403, 409, 422
+With `"echo": true`, an error, error_500 or rate_limit_429 answer quotes the whole request
+in its message (method, path and query, every header, the body), as a careless gateway or
+vendor does: what a client must never print or store back.
 Rules are tried in order; the first non-latency rule that fires decides.
 
 Everything lives in data_dir (faults.json, requests.jsonl) because the in-process sandbox
@@ -43,7 +47,8 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-KINDS = ("latency", "error_500", "rate_limit_429", "drop_before", "lose_response")
+KINDS = ("latency", "error_500", "rate_limit_429", "drop_before", "lose_response", "error")
+ECHO_BODY = 4096  # characters of the request body an echoing error quotes
 _lock = threading.Lock()  # the CLI sandbox server and tests may share a process
 
 
@@ -52,10 +57,13 @@ class FaultRule(BaseModel):
 
     path_prefix: str = "/"
     method: str | None = None
-    kind: Literal["latency", "error_500", "rate_limit_429", "drop_before", "lose_response"]
+    kind: Literal["latency", "error_500", "rate_limit_429", "drop_before", "lose_response",
+                  "error"]
     probability: float = Field(1.0, ge=0, le=1)
     times: int | None = Field(None, ge=0)
     seconds: float = Field(0.0, ge=0, le=600)
+    status: int = Field(400, ge=400, le=599)  # kind "error" only
+    echo: bool = False
 
 
 def _matches(rule: dict[str, Any], method: str, path: str) -> bool:
@@ -90,8 +98,9 @@ class FaultMiddleware:
         tmp.write_text(json.dumps(state, indent=1))
         os.replace(tmp, self.faults_file)  # atomic: a reader never sees half a file
 
-    def _choose(self, method: str, path: str) -> tuple[float, str | None]:
-        """(latency seconds, fault kind or None) for one request; records what fired."""
+    def _choose(self, method: str, path: str) -> tuple[float, dict[str, Any] | None]:
+        """(latency seconds, the fault rule that fired or None) for one request; records
+        what fired."""
         with _lock:
             state = self._load()
             if not state or not state.get("rules"):
@@ -112,7 +121,7 @@ class FaultMiddleware:
                 if rule["kind"] == "latency":
                     delay += rule["seconds"]
                     continue
-                kind = rule["kind"]
+                kind = rule
                 break
             if changed:
                 self._save(state)
@@ -197,7 +206,8 @@ class FaultMiddleware:
             return
 
         form, receive = await _read_form(scope, receive)
-        delay, kind = self._choose(method, path)
+        delay, fired = self._choose(method, path)
+        kind = fired["kind"] if fired else None
         if delay:
             await asyncio.sleep(delay)
         status: int | None = None
@@ -209,12 +219,14 @@ class FaultMiddleware:
             if kind != "lose_response":
                 await send(message)
 
-        if kind in ("error_500", "rate_limit_429"):
-            code = 500 if kind == "error_500" else 429
+        if kind in ("error_500", "rate_limit_429", "error"):
+            code = {"error_500": 500, "rate_limit_429": 429}.get(kind) or fired["status"]
             headers = {"Retry-After": "1"} if code == 429 else None
-            response = JSONResponse(
-                {"code": code, "message": f"sandbox fault injection: {kind}"}, code,
-                headers=headers)
+            message = f"sandbox fault injection: {kind}" + (f" {code}" if kind == "error" else "")
+            if fired.get("echo"):
+                message += "; you sent: " + await _echo(scope, receive, form)
+            response = JSONResponse({"code": code, "message": message}, code,
+                                    headers=headers)
             self._journal(method, path, code, kind, delay, form)
             await response(scope, receive, send)
             return
@@ -263,6 +275,28 @@ async def _read_form(scope: dict, receive: Any) -> tuple[list[tuple[str, str]] |
 
     form = parse_qsl(body.decode("utf-8", "replace"), keep_blank_values=True)
     return form, replay
+
+
+async def _echo(scope: dict, receive: Any, form: list[tuple[str, str]] | None) -> str:
+    """The request as a careless error message quotes it: request line, every header
+    (`name: value ; ...`), the body (form fields decoded)."""
+    query = scope.get("query_string", b"").decode("latin-1")
+    line = f"{scope['method']} {scope.get('raw_path', b'').decode('latin-1') or scope['path']}"
+    headers = " ; ".join(f"{k.decode('latin-1')}: {v.decode('latin-1')}"
+                         for k, v in scope.get("headers") or [])
+    if form is not None:
+        body = "&".join(f"{k}={v}" for k, v in form)
+    else:
+        chunks, more = [], True
+        while more:
+            message = await receive()
+            if message["type"] != "http.request":
+                break
+            chunks.append(message.get("body", b""))
+            more = message.get("more_body", False)
+        body = b"".join(chunks).decode("utf-8", "replace")
+    return (f"{line}{'?' + query if query and '?' not in line else ''} headers: {headers} "
+            f"body: {body[:ECHO_BODY]}")
 
 
 MAX_JOURNAL_BODY = 64 << 20  # bodies larger than this are not read for `schedule`

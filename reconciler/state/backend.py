@@ -9,6 +9,7 @@ from pathlib import Path
 
 from reconciler.errors import CampaignctlError, ValidationFailed
 from reconciler.state.location import state_file
+from reconciler.state.scrub import scrub_credentials
 from reconciler.state.store import SqliteStore, Store
 from reconciler.workspace_files import FileRefused
 
@@ -61,6 +62,7 @@ def _of_environment(store: Store, config) -> Store:
 
     try:
         check_store(store, getattr(config, "environment", None))
+        scrub_credentials(store)  # config's credentials are the run's (reconciler.secrets)
     except CampaignctlError:
         store.close()
         raise

@@ -42,6 +42,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
+from reconciler.secrets import redact_optional
 from reconciler.state.store import Store
 
 IN_FLIGHT, SENT, REJECTED, NOT_SENT, UNKNOWN, RESENT = (
@@ -315,6 +316,8 @@ class SendLedger:
     @staticmethod
     def _set(db, batch_id: int, status: str, ticket: str | None = None,
              error: str | None = None) -> None:
+        # Every error text the ledger keeps is written here, with no credential in it.
+        error = redact_optional(error)
         db.execute("UPDATE ledger_batches SET status=?, ticket=coalesce(?, ticket), "
                    "error=?, updated_at=? WHERE id=?",
                    (status, ticket, error, time.time(), batch_id))

@@ -26,6 +26,7 @@ from reconciler.state.lineage import (
     record,
 )
 from reconciler.state.lineage import held as held_records
+from reconciler.state.scrub import scrub_credentials
 from reconciler.state.store import SqliteStore, Store, lock_holder
 from reconciler.words import plural
 
@@ -172,5 +173,6 @@ def _copy(source: Store, target: Store) -> Moved:
     optouts = source.execute("SELECT account, list, address, recorded_at FROM optouts"
                              ).fetchall()
     target.insert_rows("optouts", optouts)
+    scrub_credentials(target)  # rows an older version stored with a credential in them
     return Moved(len(bindings), len(meta), len(new_id), len(recipients), len(optouts),
                  held_records(target).protections)

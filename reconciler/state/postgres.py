@@ -17,6 +17,7 @@ ledger batch it leaves `in_flight` is read as unknown next time and never sent a
 from __future__ import annotations
 
 import hashlib
+import os
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
@@ -61,8 +62,9 @@ class PostgresStore(Store):
             raise StateUnavailable(
                 f"state.dsn is not a valid PostgreSQL connection string: {_first_line(exc)}"
             ) from None
-        self._secrets = [Secret(dsn)] + ([Secret(str(params["password"]))]
-                                         if params.get("password") else [])
+        # The DSN, its password and libpq's PGPASSWORD: masked in every output of the run.
+        passwords = [params.get("password"), os.environ.get("PGPASSWORD")]
+        self._secrets = [Secret(dsn)] + [Secret(str(p)) for p in passwords if p]
         self.where = (f"postgresql://{params.get('user') or ''}"
                       f"{'@' if params.get('user') else ''}{params.get('host') or 'localhost'}"
                       f"{':' + str(params['port']) if params.get('port') else ''}"
