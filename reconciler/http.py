@@ -40,7 +40,8 @@ IDEMPOTENT_METHODS = {"GET", "HEAD", "PUT", "DELETE", "OPTIONS"}
 log = logging.getLogger("campaignctl.http")
 #: Headers that carry no credential; every other header's value is redacted from the log.
 PLAIN_HEADERS = frozenset({"accept", "content-type", "user-agent", "accept-encoding"})
-_EMAIL = re.compile(r"[^/?&=#\s]+(?:@|%40)[^/?&=#\s]+", re.IGNORECASE)
+_EMAIL = re.compile(r"[^/?&=#\s()<>\[\]\"',;]+(?:@|%40)[^/?&=#\s()<>\[\]\"',;]+",
+                    re.IGNORECASE)
 _PHONE = re.compile(r"(?:\+|%2B)\d{6,15}", re.IGNORECASE)
 
 
@@ -86,10 +87,17 @@ def retry_after_seconds(response: httpx.Response) -> float | None:
         return max(0.0, parsed.timestamp() - time.time())
 
 
-def error_detail(response: httpx.Response, redactor: Redactor | None = None) -> str:
+def error_detail(response: httpx.Response, redactor: Redactor | None = None,
+                 show_contacts: bool = False) -> str:
     """The vendor's own words for an error, with `redactor`'s credentials masked (before it
-    is cut short, so no part of one is left)."""
-    mask = redactor.mask if redactor is not None else str
+    is cut short, so no part of one is left), and the emails and phone numbers a vendor
+    echoes (a rejected batch quotes its recipients) masked unless contacts were asked for:
+    the text is printed, logged and stored in the send ledger."""
+    credentials = redactor.mask if redactor is not None else str
+
+    def mask(text: str) -> str:
+        text = credentials(text)
+        return text if show_contacts else mask_contacts(text)
     try:
         body = response.json()
     except ValueError:
@@ -291,11 +299,13 @@ class VendorHttp:
                         self._log(method, path, f"{status}, giving up after {attempt + 1} "
                                                 "tries")
                         raise self._api_error(method, path, status,
-                                              error_detail(response, self.redactor))
+                                              error_detail(response, self.redactor,
+                                                           self.show_contacts))
                     why = f"{status} (idempotent)"
                 else:
                     raise self._api_error(method, path, status,
-                                          error_detail(response, self.redactor))
+                                          error_detail(response, self.redactor,
+                                                       self.show_contacts))
             wait = self._backoff(attempt)
             self._log(method, path, f"{why}, retrying in {wait:.1f} s (backoff; "
                                     f"{self._tries(attempt + 1)})")

@@ -177,3 +177,21 @@ def test_state_migrate_leaves_no_credential_in_the_target(tmp_path, capsys, monk
     with psycopg.connect(postgres_dsn) as conn:
         errors = [r[0] for r in conn.execute("SELECT error FROM campaignctl.ledger_batches")]
     assert errors == ["api-key: ****"]
+
+
+@respx.mock
+def test_a_rejected_batch_that_quotes_its_recipients_prints_no_contact():
+    """A vendor 400 that echoes the batch's phone numbers and emails: the error printed,
+    logged and stored in the send ledger says <phone> and <email>, never the addresses."""
+    biz = "biz-7"
+    respx.post(f"{BASE}/v1/businesses/{biz}/send/campaigns").mock(
+        return_value=httpx.Response(400, json={
+            "message": "invalid recipients: +14155550123, +33612345678 (ann@example.com)"}))
+    client = ConnectlyClient(BASE, biz, Secret("k-0123456789"))
+    with pytest.raises(ApiError) as caught:
+        asyncio.run(client.send_campaigns([{"sender": "+14155550100",
+                                            "client": "+14155550123",
+                                            "campaignName": "spring"}]))
+    text = str(caught.value)
+    assert "HTTP 400" in text and "invalid recipients: <phone>, <phone> (<email>)" in text
+    assert "4155550123" not in text and "ann@" not in text
