@@ -89,7 +89,8 @@ def run_context(ws: Workspace, store: Store | None = None,
         store.close()
         raise
     return RunContext(ws, store, options or RunOptions(), reporter or NO_PROGRESS,
-                      vendors=provider_factories(), unrecorded_state=verdict.warning)
+                      vendors=provider_factories(), unrecorded_state=verdict.warning,
+                      lineage_note=verdict.warning if verdict.history else None)
 
 
 async def _plan(ws: Workspace, store, targets, options, reporter) -> tuple[Session, Plan]:

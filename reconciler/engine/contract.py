@@ -86,8 +86,10 @@ class RunContext:
     #: while the reads are in flight: see checks_done
     pending_checks: asyncio.Future | None = None
     #: set when the workspace records no lineage for this state yet (state/lineage.py):
-    #: the plan says so, and stops where a vendor shows sends the state knows nothing of
+    #: the plan stops where a vendor shows sends the state knows nothing of, and says so
+    #: when the state already has history (an upgraded workspace; a new one just records it)
     unrecorded_state: str | None = None
+    lineage_note: str | None = None
 
     @property
     def directory(self) -> Path:

@@ -159,8 +159,8 @@ async def build_plan(session: Session, targets: list[str] | None = None) -> Plan
     # One place for every vendor: protected resources are never deleted or replaced.
     actions = protect(actions, ws, recorded_protected(session.ctx.store))
     actions += insecure_http_warnings(session)
-    if session.ctx.unrecorded_state:
-        actions.append(Action("warn", "State", "lineage", "", reason=session.ctx.unrecorded_state))
+    if session.ctx.lineage_note:
+        actions.append(Action("warn", "State", "lineage", "", reason=session.ctx.lineage_note))
     actions = enforce_windows(actions, ws, session.ctx.options.now)
     note_send_times(actions, ws)
     label_origins(actions, digests, recorded(session.ctx.store))

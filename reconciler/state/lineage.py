@@ -167,6 +167,7 @@ class Verdict:
     state: str | None  # the state's lineage (None: made before lineages)
     recorded: str | None  # the workspace's record for this environment
     environment: str | None
+    history: bool = False  # the state holds records (not a new workspace's first state)
 
     @property
     def warning(self) -> str | None:
@@ -205,6 +206,7 @@ def check(store: Store, config) -> Verdict:
         raise _refusal(store, held(store), state, recorded, environment)
     if recorded is None:
         _refuse_left_behind(store, config)
+        return Verdict(state, recorded, environment, history=not held(store).empty)
     return Verdict(state, recorded, environment)
 
 
