@@ -71,7 +71,7 @@ def test_plan_file_holds_no_secrets(ws):
     config.write_text(config.read_text().replace(
         "mail: {base_url: sandbox}", "mail: {base_url: sandbox, token: \"${MAIL_TOKEN}\"}", 1))
     secret = "s3cr3t-token-value-0123456789"
-    r = run_cli("plan", str(ws), "-o", str(ws / "plan.json"), env={"MAIL_TOKEN": secret})
+    r = run_cli("--debug", "plan", str(ws), "-o", str(ws / "plan.json"), env={"MAIL_TOKEN": secret})
     assert r.returncode == 0, r.stderr
     text = (ws / "plan.json").read_text()
     assert secret not in text and secret not in r.stdout + r.stderr
