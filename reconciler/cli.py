@@ -156,9 +156,9 @@ def plan(directory: Path, targets: tuple[str, ...], detailed_exitcode: bool, fmt
     else:
         click.echo(_render(view, fmt, use_color() and fmt == "text"))
     if out_file is not None:
-        from reconciler.engine.saved import save_plan
+        from reconciler.saved_plans import save_signed
 
-        save_plan(outcome.plan, out_file, directory, found)
+        save_signed(outcome.plan, out_file, directory, environment, found)
         if not quiet:
             click.echo(f"Saved the plan to {out_file}; run `campaignctl apply {out_file}` to "
                        "apply exactly these actions.", err=True)
@@ -171,11 +171,23 @@ def plan(directory: Path, targets: tuple[str, ...], detailed_exitcode: bool, fmt
 @cli.command()
 @click.argument("planfile", type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--format", "fmt", type=click.Choice(FORMATS), default="text", show_default=True)
-def show(planfile: Path, fmt: str) -> None:
-    """Print a saved plan (`plan -o FILE`) as `plan` did; no API call, no credentials."""
-    from reconciler.engine.saved import load_view
+@click.option("--workspace", "workspace_dir", type=click.Path(file_okay=False, path_type=Path),
+              help="Verify the plan's signature with this workspace's state (else it is "
+                   "shown flagged UNVERIFIED).")
+@env_option
+def show(planfile: Path, fmt: str, workspace_dir: Path | None, environment: str | None) -> None:
+    """Print a saved plan (`plan -o FILE`) as `plan` did; no API call, no credentials.
+    The first line says whether its signature verified (JSON: on stderr)."""
+    from reconciler.saved_plans import show_saved
 
-    click.echo(_render(load_view(planfile), fmt, use_color() and fmt == "text"))
+    view, verdict, verified = show_saved(planfile, workspace_dir, environment)
+    if fmt == "json":
+        click.echo(verdict, err=True)
+        click.echo(_render(view, fmt, False))
+    else:
+        click.echo(verdict + "\n\n" + _render(view, fmt, use_color() and fmt == "text"))
+    if workspace_dir is not None and not verified:
+        sys.exit(EXIT_ERROR)
 
 
 @cli.command()
@@ -225,24 +237,15 @@ def _apply(source: Path, targets: tuple[str, ...], auto_approve: bool, force: bo
                          else resend_unknown)
     saved = None
     if source.is_file():
-        from reconciler.engine.saved import (
-            check_environment,
-            check_not_expired,
-            check_saved,
-            load_plan,
-        )
+        from reconciler.engine.saved import check_not_expired, check_saved
+        from reconciler.saved_plans import open_for_apply
 
         if targets:
             raise CampaignctlError("--target applies to a directory; a saved plan already "
                                    "holds its targets")
-        saved, saved_dir = load_plan(source)
-        directory = workspace_dir or (Path(saved_dir) if saved_dir else None)
-        if directory is None or not directory.is_dir():
-            raise CampaignctlError(f"the workspace {saved_dir} named in {source} does not "
-                                   "exist here; pass --workspace DIR")
-        # Without --env the plan's own environment: what was reviewed is what is applied.
-        environment = environment or saved.environment
-        check_environment(saved, environment, source)
+        # Verified against the state's key before anything else: 0 vendor calls otherwise.
+        verified, directory, environment = open_for_apply(source, workspace_dir, environment)
+        saved = verified.plan
         check_not_expired(saved, options.now)
         targets = tuple(saved.targets)
     else:

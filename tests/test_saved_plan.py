@@ -71,14 +71,23 @@ def test_plan_file_holds_no_secrets(ws):
     config.write_text(config.read_text().replace(
         "mail: {base_url: sandbox}", "mail: {base_url: sandbox, token: \"${MAIL_TOKEN}\"}", 1))
     secret = "s3cr3t-token-value-0123456789"
-    r = run_cli("plan", str(ws), "-o", str(ws / "plan.json"), env={"MAIL_TOKEN": secret})
+    r = run_cli("--debug", "plan", str(ws), "-o", str(ws / "plan.json"), env={"MAIL_TOKEN": secret})
     assert r.returncode == 0, r.stderr
     text = (ws / "plan.json").read_text()
     assert secret not in text and secret not in r.stdout + r.stderr
     doc = json.loads(text)
     assert doc["workspace"]["directory"] == str(ws.resolve())
-    for key in ("format_version", "live_fingerprint", "checksum", "created_at", "actions"):
+    for key in ("format_version", "live_fingerprint", "signature", "created_at", "actions"):
         assert key in doc
+    # Nor the state's plan signing key: only a digest of it names it.
+    from reconciler.engine.signing import META_KEY
+    store = SqliteStore(ws / ".campaignctl" / "staging" / "state.db")
+    try:
+        key = store.get_meta(META_KEY)
+    finally:
+        store.close()
+    assert key and key not in text and key not in r.stdout + r.stderr
+    assert doc["signature"]["key_id"] not in key
 
 
 def test_plan_save_apply_runs_exactly_the_saved_actions(ws):
@@ -168,7 +177,7 @@ def test_edited_plan_file_refuses(ws):
     plan_file.write_text(json.dumps(doc))
     before = len(writes(ws))
     r = run_cli("apply", str(plan_file))
-    assert r.returncode == 1 and "checksum" in r.stderr
+    assert r.returncode == 1 and "was edited after it was saved" in r.stderr
     assert len(writes(ws)) == before
 
 
@@ -202,8 +211,9 @@ def test_apply_of_a_plan_whose_send_time_passed_refuses(ws):
     campaign = next(a for a in plan.actions if a.kind == "Campaign" and a.changes)
     change = next(c for c in campaign.changes if c.field in ("start", "send_at"))
     change.after = "2020-01-01T09:00:00+00:00"
-    from reconciler.engine.saved import save_plan
-    save_plan(plan, plan_file, ws)
+    # Re-signed with the state's key, as only the plan job could.
+    from reconciler.saved_plans import save_signed
+    save_signed(plan, plan_file, ws, "staging", [])
     before = len(writes(ws))
     r = run_cli("apply", str(plan_file))
     assert r.returncode == 1

@@ -1,5 +1,6 @@
-"""A Plan: ordered actions, the live-state fingerprint they were computed from, and a
-checksum that binds `apply PLANFILE` to exactly what was reviewed."""
+"""A Plan: ordered actions, the live-state fingerprint they were computed from, and what
+they were planned for (workspace digest, environment, targets). A saved plan is bound to
+its reviewed content by a keyed signature (engine/signing.py)."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ from typing import Any
 from reconciler.engine.actions import Action
 
 KIND_ORDER = ("Sender", "OptOutList", "ContactGroup", "Message", "Campaign")
-PLAN_FORMAT_VERSION = 1
+PLAN_FORMAT_VERSION = 2  # 2: signed with the state's key (engine/signing.py)
 
 
 def canonical(obj: Any) -> str:
@@ -46,7 +47,7 @@ class Plan:
     templates: dict[str, str] = field(default_factory=dict)  # address -> for_each template
     policy: dict[str, Any] = field(default_factory=dict)  # send-window pack version, waivers
     # What apply of a saved plan says about the fresh plan it executes (smaller audiences,
-    # drift left alone). Not part of the document or the checksum.
+    # drift left alone). Not part of the document.
     notes: list[str] = field(default_factory=list, compare=False)
     left_alone: list[str] = field(default_factory=list, compare=False)  # addresses
 
@@ -57,10 +58,6 @@ class Plan:
     @property
     def has_changes(self) -> bool:
         return bool(self.changes)
-
-    @property
-    def checksum(self) -> str:
-        return digest([a.to_dict() for a in self.actions])
 
     def counts(self) -> dict[str, int]:
         out: dict[str, int] = {}

@@ -1,16 +1,18 @@
 """Saved plans: the plan document, and the checks that bind `apply FILE` to it.
 
 The document is the documented, versioned format (docs/plans.md, `plan.schema.json` here):
-`plan -o FILE` saves it and `plan --format json` prints it (render/json.py). Field names
+`plan -o FILE` saves it, signed with the state's key (engine/signing.py: the MAC covers the
+whole document), and `plan --format json` prints it unsigned (render/json.py). Field names
 are stable within a `format_version`; a change that would break a reader bumps it.
 `apply FILE` executes exactly the reviewed actions, or refuses (exit 1, nothing written)
-when what was reviewed no longer holds: the workspace changed, a fresh plan does
-something else, or a send time passed."""
+when the file does not verify against the state, or when what was reviewed no longer
+holds: the workspace changed, a fresh plan does something else, or a send time passed."""
 
 from __future__ import annotations
 
 import json
 import os
+from dataclasses import dataclass
 from datetime import datetime
 from importlib import resources
 from pathlib import Path
@@ -19,6 +21,7 @@ from typing import Any
 from reconciler.engine.actions import ORIGIN_LABELS, Action
 from reconciler.engine.plan import PLAN_FORMAT_VERSION, Plan
 from reconciler.engine.review import compare_plans
+from reconciler.engine.signing import SIGNATURE_FIELD, PlanKey, signature, verify
 from reconciler.engine.summary import OP_ORDER, PlanView, scheduled_times
 from reconciler.errors import CampaignctlError
 from reconciler.secrets import redact
@@ -36,7 +39,6 @@ def plan_document(view: PlanView) -> dict[str, Any]:
         "workspace": {"directory": view.directory, "digest": plan.workspace_digest},
         "environment": plan.environment,
         "live_fingerprint": plan.live_fingerprint,
-        "checksum": plan.checksum,
         "partial": view.partial,
         "targets": list(plan.targets),
         "accounts": dict(sorted(plan.accounts.items())),
@@ -63,21 +65,25 @@ def plan_document(view: PlanView) -> dict[str, Any]:
 def _action(a: Action, irreversible: bool, template: str | None) -> dict[str, Any]:
     d = a.to_dict()
     # `irreversible` is the effective mark (a send, or a set removal that cannot be
-    # undone); `irreversible_declared` is the provider's own flag, kept for the checksum.
+    # undone); `irreversible_declared` is the provider's own flag, what apply compares.
     return {"address": a.address, "symbol": a.symbol, **d,
             "irreversible": irreversible, "irreversible_declared": a.irreversible,
             "origin_label": ORIGIN_LABELS[a.origin], "template": template}
 
 
 def plan_from_document(doc: Any, source: str = "plan file") -> tuple[Plan, str | None]:
-    """(Plan, workspace directory) from a saved document; refuses other versions and files
-    whose actions do not match their own checksum (edited or truncated by hand)."""
+    """(Plan, workspace directory) from a saved document, NOT verified (`verify_saved`
+    does that); refuses other versions and malformed documents."""
     if not isinstance(doc, dict) or doc.get("kind") != DOCUMENT_KIND:
         raise CampaignctlError(f"{source}: not a campaignctl plan file")
     version = doc.get("format_version")
     if version != PLAN_FORMAT_VERSION:
-        raise CampaignctlError(f"{source}: plan format_version {version!r} is not supported "
-                               f"(this campaignctl reads {PLAN_FORMAT_VERSION}); plan again")
+        older = isinstance(version, int) and version < PLAN_FORMAT_VERSION
+        raise CampaignctlError(
+            f"{source}: plan format_version {version!r} is not supported (this campaignctl "
+            f"reads {PLAN_FORMAT_VERSION}" + (", whose plans are signed with the state's key"
+                                             if older else "")
+            + "); nothing was changed. Plan again: `campaignctl plan -o FILE`")
     try:
         actions = [Action.from_dict({k: v for k, v in a.items() if k in _ACTION_FIELDS}
                                     | {"irreversible": a["irreversible_declared"]})
@@ -91,12 +97,12 @@ def plan_from_document(doc: Any, source: str = "plan file") -> tuple[Plan, str |
                     templates={a["address"]: a["template"] for a in doc["actions"]
                                if a.get("template")},
                     policy=dict(doc.get("policy") or {}))
-    except (KeyError, TypeError, ValueError) as exc:
-        raise CampaignctlError(f"{source}: malformed plan file ({exc})") from None
-    if plan.checksum != doc.get("checksum"):
-        raise CampaignctlError(f"{source}: its actions do not match its checksum (the file "
-                               "was edited or damaged); plan again")
-    return plan, workspace.get("directory")
+    except (KeyError, TypeError, ValueError, AttributeError) as exc:
+        raise CampaignctlError(f"{source}: malformed plan file ({exc!r})") from None
+    directory = workspace.get("directory")
+    if directory is not None and not isinstance(directory, str):
+        raise CampaignctlError(f"{source}: malformed plan file (workspace.directory)")
+    return plan, directory
 
 
 _ACTION_FIELDS = ("op", "kind", "name", "account", "reason", "changes", "sets", "path", "send",
@@ -116,42 +122,81 @@ class StalePlan(CampaignctlError):
 AGAIN = "Run `campaignctl plan` again and review the new plan."
 
 
-def save_plan(plan: Plan, path: Path, directory: Path, safety: list[str] = ()) -> None:
-    """Write the plan file atomically (a CI job killed mid-write leaves no half file).
-    `safety`: what the plan printed would stop apply without --force (shown again by
-    `campaignctl show`; apply checks the thresholds afresh)."""
+def save_plan(plan: Plan, path: Path, directory: Path, safety: list[str] = (), *,
+              key: PlanKey) -> None:
+    """Write the plan file atomically (a CI job killed mid-write leaves no half file),
+    signed with the state's `key`. `safety`: what the plan printed would stop apply without
+    --force (shown again by `campaignctl show`; apply checks the thresholds afresh)."""
     view = PlanView(plan, directory=str(Path(directory).resolve()), safety=list(safety))
-    # A live value or a reason quoting a credential is masked (reconciler.secrets).
-    text = redact(json.dumps(plan_document(view), indent=2, default=str, ensure_ascii=False))
+    # Signed as a reader will parse it (str() of dates, floats as JSON gives them back),
+    # after masking any live value or reason that quotes a credential (reconciler.secrets).
+    doc = json.loads(redact(json.dumps(plan_document(view), default=str)))
+    doc[SIGNATURE_FIELD] = signature(doc, key)
+    text = json.dumps(doc, indent=2, ensure_ascii=False)
     path = Path(path)
     tmp = path.with_name(f".{path.name}.tmp")
     tmp.write_text(text + "\n")
     os.replace(tmp, path)
 
 
-def _read_document(path: Path) -> Any:
+def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    # JSON readers disagree on which of two equal keys wins: a plan never has one.
+    out: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in out:
+            raise ValueError(f"the key {key!r} appears twice in one object")
+        out[key] = value
+    return out
+
+
+def _no_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not a JSON number")
+
+
+def read_document(path: Path) -> Any:
     try:
-        return json.loads(Path(path).read_text())
+        return json.loads(Path(path).read_text(), object_pairs_hook=_unique_keys,
+                          parse_constant=_no_constant)
     except (OSError, UnicodeDecodeError) as exc:
         raise CampaignctlError(f"{path}: cannot read the plan file ({exc})") from None
     except json.JSONDecodeError as exc:
         raise CampaignctlError(f"{path}: not a JSON plan file ({exc.msg} at line "
                                f"{exc.lineno})") from None
+    except (ValueError, RecursionError) as exc:
+        raise CampaignctlError(f"{path}: not a valid plan file ({exc})") from None
 
 
-def load_plan(path: Path) -> tuple[Plan, str | None]:
-    """(the saved plan, its workspace directory); refuses a damaged or edited file."""
-    return plan_from_document(_read_document(path), str(path))
+@dataclass
+class SavedPlan:
+    """A plan file as read, before (`verify`) and after its signature is checked."""
+
+    source: str
+    document: dict[str, Any]
+    plan: Plan
+    directory: str | None  # the workspace it names (not to be trusted before `verify`)
+
+    @property
+    def key_id(self) -> str | None:
+        sig = self.document.get(SIGNATURE_FIELD)
+        return sig.get("key_id") if isinstance(sig, dict) else None
+
+    def verify(self, key: PlanKey | None, state: str) -> None:
+        """UnverifiedPlan unless the whole document is as `key`'s state signed it."""
+        verify(self.document, key, self.source, state)
+
+    def view(self) -> PlanView:
+        """The saved plan as `plan` printed it (`campaignctl show`)."""
+        safety = self.document.get("safety")
+        return PlanView(self.plan, directory=self.directory,
+                        safety=[str(s) for s in safety] if isinstance(safety, list) else [])
 
 
-def load_view(path: Path) -> PlanView:
-    """The saved plan as `plan` printed it (`campaignctl show`): read from the file alone,
-    no API, no credentials; refused like `apply FILE` when its checksum does not match."""
-    doc = _read_document(path)
+def read_saved(path: Path) -> SavedPlan:
+    """The plan file at `path`, parsed; refuses a damaged or old-format file. Its signature
+    is checked by `SavedPlan.verify`, against the key of the state it is applied with."""
+    doc = read_document(path)
     plan, directory = plan_from_document(doc, str(path))
-    safety = doc.get("safety")
-    return PlanView(plan, directory=directory,
-                    safety=[str(s) for s in safety] if isinstance(safety, list) else [])
+    return SavedPlan(str(path), doc, plan, directory)
 
 
 def passed_send_times(plan: Plan, now: datetime) -> list[str]:

@@ -8,6 +8,7 @@ import sys
 
 from reconciler.engine.actions import Action
 from reconciler.engine.plan import Plan
+from reconciler.render.escape import printable
 from reconciler.render.view import CONTACTS_NOTE, ActionView, PlanView, detail_lines
 
 COLORS = {"create": "32", "update": "33", "replace": "35", "delete": "31", "transition": "36",
@@ -32,10 +33,10 @@ def _paint(text: str, code: str, color: bool) -> str:
 
 def action_lines(a: Action | ActionView, color: bool = False) -> list[str]:
     row = a if isinstance(a, ActionView) else ActionView(a)
-    head = _paint(row.headline, COLORS.get(row.op, "0"), color)
+    head = _paint(printable(row.headline), COLORS.get(row.op, "0"), color)
     if row.origin_label:
         head += f" [{row.origin_label}]"
-    lines = [f"{head}: {row.action.reason}"]
+    lines = [f"{head}: {printable(row.action.reason)}"]
     lines += [f"    {line}" for line in detail_lines(row)]
     if row.irreversible:
         lines.append("    " + _paint(IRREVERSIBLE, "31;1", color))
@@ -44,35 +45,35 @@ def action_lines(a: Action | ActionView, color: bool = False) -> list[str]:
 
 def render_text(plan: Plan | PlanView, color: bool = False) -> str:
     view = plan if isinstance(plan, PlanView) else PlanView(plan)
-    out: list[str] = []
+    out: list[str] = []  # "\n" only between lines: every value goes through printable()
     if view.environment_note:
-        out.append(_paint(view.environment_note, "1", color) + "\n")
+        out.append(_paint(printable(view.environment_note), "1", color) + "\n")
     if view.partial_note:
-        out.append(_paint(view.partial_note, "33", color) + "\n")
+        out.append(_paint(printable(view.partial_note), "33", color) + "\n")
     for row in view.rows:
         out.extend(action_lines(row, color))
     if view.campaigns:
         out.append("\nCampaigns:")
         for c in view.campaigns:
             mark = f"  ({IRREVERSIBLE})" if c.irreversible else ""
-            out.append(f"  {c.address}: {c.send_phrase}; recipients "
-                       f"{c.recipients_text}; {c.estimate_text}{mark}")
+            out.append(printable(f"  {c.address}: {c.send_phrase}; recipients "
+                                 f"{c.recipients_text}; {c.estimate_text}{mark}"))
     if view.irreversible:
-        names = ", ".join(r.address for r in view.irreversible)
+        names = printable(", ".join(r.address for r in view.irreversible))
         out.append(_paint(f"\nIrreversible: {names}", "31;1", color))
     if view.drift:
-        names = ", ".join(r.address for r in view.drift)
+        names = printable(", ".join(r.address for r in view.drift))
         out.append(_paint(f"\nChanged outside campaignctl (drift, reverted by this plan): "
                           f"{names}", "33", color))
     for message in view.safety:
-        out.append(_paint(f"\nSafety: {message}", "31;1", color))
+        out.append(_paint(f"\nSafety: {printable(message)}", "31;1", color))
     if view.policy_lines and (view.campaigns or view.refused):
-        out.append("\n" + "\n".join(view.policy_lines))
+        out.append("\n" + "\n".join(printable(line) for line in view.policy_lines))
     if view.show_contacts:
         out.append(f"\nNote: {CONTACTS_NOTE}")
-    out.append(("\n" if view.rows else "") + view.summary_line)
+    out.append(("\n" if view.rows else "") + printable(view.summary_line))
     if view.partial:
         out.append("(partial plan)")
     if view.refused_line:
-        out.append(_paint(view.refused_line, "31;1", color))
+        out.append(_paint(printable(view.refused_line), "31;1", color))
     return "\n".join(out)

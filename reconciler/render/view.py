@@ -14,6 +14,7 @@ from reconciler.engine.summary import (
     PlanView,
     scheduled_times,
 )
+from reconciler.render.escape import printable
 from reconciler.words import plural
 
 __all__ = ["CONTACTS_NOTE", "OP_LABELS", "OP_ORDER", "ActionView", "CampaignView", "PlanView",
@@ -25,7 +26,7 @@ CONTACTS_NOTE = ("contacts shown because of --show-contacts: each send lists its
 
 
 def detail_lines(row: ActionView) -> list[str]:
-    """An action's field-level details, shared by text and Markdown."""
+    """An action's field-level details, shared by text and Markdown; each a single line."""
     a = row.action
     lines = [f"from template {row.template}"] if row.template else []
     if a.path:
@@ -45,7 +46,7 @@ def detail_lines(row: ActionView) -> list[str]:
         lines.append(f"recipients ({plural(len(row.recipients), 'address', 'addresses')}, "
                      "--show-contacts):")
         lines.extend(f"  {address}" for address in row.recipients)
-    return lines
+    return [printable(line) for line in lines]  # one line each, whatever the values hold
 
 
 def short(value: Any, limit: int = 60) -> str:

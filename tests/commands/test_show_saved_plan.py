@@ -1,6 +1,7 @@
 """`campaignctl show PLANFILE`: a saved plan printed as `plan` printed it, in every format,
-from the file alone (no API, no credentials, not even the workspace); a damaged file is
-refused with a clear message."""
+from the file alone (no API, no credentials, not even the workspace), under a first line
+that says its signature was not checked; a damaged file is refused with a clear message.
+Verification against the state (`--workspace`): tests/hostile/test_plan_tampering.py."""
 
 from __future__ import annotations
 
@@ -20,7 +21,8 @@ from conftest import (
 
 from reconciler.engine.actions import Action
 from reconciler.engine.plan import Plan
-from reconciler.engine.saved import load_view, save_plan
+from reconciler.engine.saved import read_saved, save_plan
+from reconciler.engine.signing import PlanKey
 from reconciler.render.text import render_text
 
 FORMATS = ("text", "json", "markdown")
@@ -62,21 +64,32 @@ def test_show_prints_what_plan_printed_in_every_format_and_refuses_a_damaged_fil
                     env={**no_secrets_env(), "HTTPS_PROXY": "http://127.0.0.1:9",
                          "HTTP_PROXY": "http://127.0.0.1:9"})
         assert r.returncode == 0, r.stderr
-        assert r.stdout == printed, fmt
+        # Unverified (no state to check its signature with): said first, then the plan.
+        banner = f"UNVERIFIED PLAN: its signature was not checked, and anyone can edit a " \
+                 f"plan file. To verify it against the state that signed it: campaignctl " \
+                 f"show {plan_file} --workspace DIR [--env NAME]"
+        if fmt == "json":  # stdout stays a JSON document; the verdict is stderr's first line
+            assert r.stdout == printed and r.stderr.splitlines()[0] == banner
+        else:
+            assert r.stdout == f"{banner}\n\n{printed}", fmt
         assert not any(s in r.stdout + r.stderr for s in secrets.values() if s.startswith("secret"))
     # Text by default.
     r = run_cli("show", str(plans["text"][1]), cwd=tmp_path)
-    assert r.returncode == 0 and r.stdout == plans["text"][0]
+    assert r.returncode == 0 and r.stdout.split("\n\n", 1)[1] == plans["text"][0]
 
-    # A damaged file is refused, never rendered (one fixture run: planning is slow).
+    # An edited file without its state to check it: shown, never as if it were verified.
     doc = json.loads(plans["json"][1].read_text())
     doc["actions"][0]["reason"] = "edited by hand"
     damaged = tmp_path / "damaged.json"
     damaged.write_text(json.dumps(doc))
     r = run_cli("show", str(damaged))
-    assert r.returncode == 1
-    assert "do not match its checksum (the file was edited or damaged)" in r.stderr
-    assert "Traceback" not in r.stderr and r.stdout == ""
+    assert r.returncode == 0 and r.stdout.startswith("UNVERIFIED PLAN: ")
+    doc["format_version"] = 1
+    damaged.write_text(json.dumps(doc))
+    r = run_cli("show", str(damaged))
+    assert r.returncode == 1 and r.stdout == ""
+    assert "format_version 1 is not supported" in r.stderr and "Plan again" in r.stderr
+    assert "Traceback" not in r.stderr
 
     truncated = tmp_path / "truncated.json"
     truncated.write_text(plans["json"][1].read_text()[:200])
@@ -92,6 +105,6 @@ def test_show_repeats_the_safety_stop_the_plan_printed(tmp_path):
     plan = Plan(actions=[Action("delete", "Message", "old", "mail", "no longer in the manifests")],
                 live_fingerprint="f" * 64, workspace_digest="d" * 64)
     message = "the plan deletes 2 of 4 managed resources (50%), above max_delete_percent 25"
-    save_plan(plan, tmp_path / "p.json", tmp_path, [message])
-    text = render_text(load_view(tmp_path / "p.json"))
+    save_plan(plan, tmp_path / "p.json", tmp_path, [message], key=PlanKey(b"k" * 32))
+    text = render_text(read_saved(tmp_path / "p.json").view())
     assert f"Safety: {message}" in text
