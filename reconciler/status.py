@@ -17,6 +17,7 @@ from reconciler.campaign_status import CampaignStatus
 from reconciler.engine.contract import RunContext, RunOptions
 from reconciler.errors import CampaignctlError
 from reconciler.providers.catalog import VENDORS
+from reconciler.render.escape import markdown_text, printable
 from reconciler.run import load_valid
 from reconciler.state.backend import open_store
 from reconciler.state.pins import check_origins
@@ -104,15 +105,16 @@ def render_text(statuses: list[CampaignStatus]) -> str:
 
 
 def render_markdown(statuses: list[CampaignStatus]) -> str:
-    def esc(text: str) -> str:
-        return text.replace("|", "\\|")
+    def esc(text: str) -> str:  # as written: never HTML, a link or a cell break
+        return markdown_text(text).replace("|", "\\|")
 
     out = ["| " + " | ".join(COLUMNS) + " |", "|" + "---|" * len(COLUMNS)]
     out += ["| " + " | ".join(esc(c) for c in cells(s)) + " |" for s in statuses]
     for s in statuses:
         if s.details or s.contacts or s.note:
             out += ["", f"**Campaign/{esc(s.name)}**", "", "```",
-                    *(line.strip() for line in _detail_lines(s)), "```"]
+                    *(printable(line.strip()).replace("```", "'''")
+                      for line in _detail_lines(s)), "```"]
     return "\n".join(out)
 
 

@@ -5,6 +5,7 @@ comment limit (lists are cut between items, with a count of what was left out)."
 from __future__ import annotations
 
 from reconciler.engine.executor import ApplyResult
+from reconciler.render.escape import markdown_text
 from reconciler.render.markdown import MAX_CHARS, SECTION_BUDGET, _bounded
 from reconciler.secrets import redact
 from reconciler.words import plural
@@ -33,8 +34,9 @@ def apply_report(result: ApplyResult | None, *, error: str | None = None,
                  max_chars: int = MAX_CHARS) -> str:
     status = apply_status(result, error)
     # Masked before any text is cut to its budget, so no part of a credential is left.
-    error = redact(error) if error is not None else None
-    notes = [redact(n) for n in notes]
+    # Vendor and manifest text shown as written, never rendered as HTML or links.
+    error = markdown_text(redact(error)) if error is not None else None
+    notes = [markdown_text(redact(n)) for n in notes]
     out = [APPLY_MARKER, f"## campaignctl apply: {TITLES[status]}", ""]
     if result is None:
         out += [f"**Nothing was changed:** {error}" if error else "**No changes.**", ""]
@@ -48,7 +50,7 @@ def apply_report(result: ApplyResult | None, *, error: str | None = None,
         out += _bounded([f"- {n}" for n in notes], min(budget, SECTION_BUDGET), "note")
         out.append("")
     if result is not None:
-        rows = ([f"- FAILED `{a.op} {a.address}`: {redact(str(e))}" for a, e in result.failed]
+        rows = ([f"- FAILED `{a.op} {a.address}`: {markdown_text(redact(str(e)))}" for a, e in result.failed]
                 + [f"- skipped `{a.op} {a.address}` (an earlier action failed)"
                    for a in result.skipped]
                 + [f"- done `{a.op} {a.address}`" for a in result.done])

@@ -5,7 +5,7 @@ dropped from the end of the details with a note (a table is never cut in the mid
 from __future__ import annotations
 
 from reconciler.engine.plan import Plan
-from reconciler.render.escape import printable
+from reconciler.render.escape import markdown_text, printable
 from reconciler.render.view import CONTACTS_NOTE, OP_LABELS, ActionView, PlanView, detail_lines
 from reconciler.words import plural, word
 
@@ -34,7 +34,7 @@ def _bounded(rows: list[str], budget: int, what: str) -> list[str]:
 
 def _cell(text: object) -> str:
     """A value safe inside a table cell: one line, pipes escaped, bounded."""
-    s = printable(text).replace("|", "\\|")
+    s = markdown_text(text).replace("|", "\\|")
     return s if len(s) <= 120 else s[:117] + "..."
 
 
@@ -46,10 +46,10 @@ def _code(text: object) -> str:
 def _header(view: PlanView) -> list[str]:
     out = [COMMENT_MARKER, "## campaignctl plan", ""]
     if view.environment_note:
-        out += [f"**{printable(view.environment_note)}**", ""]
+        out += [f"**{markdown_text(view.environment_note)}**", ""]
     if view.partial_note:
-        out += [f"> **{printable(view.partial_note)}**", ""]
-    out.append(f"**{printable(view.summary_line)}**")
+        out += [f"> **{markdown_text(view.partial_note)}**", ""]
+    out.append(f"**{markdown_text(view.summary_line)}**")
     out.append("")
     counts = {op: n for op, n in view.counts.items() if n}
     if counts:
@@ -109,7 +109,7 @@ def render_markdown(plan: Plan | PlanView, max_chars: int = MAX_CHARS) -> str:
     view = plan if isinstance(plan, PlanView) else PlanView(plan)
     head = "\n".join(_header(view))
     # Refusals fail the plan: say so last, where a reader (and a CI log) ends.
-    refused = printable(view.refused_line or "")
+    refused = markdown_text(view.refused_line or "")
     tail = f"\n:no_entry: **{refused}**\n" if refused else ""
     if not view.rows:
         return head.rstrip() + "\n" + tail
