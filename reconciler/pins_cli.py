@@ -22,7 +22,7 @@ def pin(account: str, directory: Path, environment: str | None) -> None:
     Plan, apply, status and import send an account's credentials, and each credential
     value whatever account holds it, only to the origin (scheme, host, port) an apply
     first sent them to. This pins the account and each of its credential values to its
-    base_url's origin. Review the change first (campaignctl.yaml, and the variables it
+    base_url's origin (a value keeps the origins it had). Review the change first (campaignctl.yaml, and the variables it
     reads, in this environment: a base_url, a new or renamed account, a credential taken
     from another account): in a pull request it may send the credentials to someone
     else's server."""
@@ -41,8 +41,8 @@ def pin(account: str, directory: Path, environment: str | None) -> None:
                    "needs no pin" + (f"; its pin to {old} is kept" if old else ""))
         return
     # the values that came from another account (another origin than the account's own)
-    came = "".join(f"; its `{key}` was pinned to {origin}" for key, origin in moved.items()
-                   if origin != old)
+    came = "".join(f"; its `{key}` was pinned to {', '.join(origins)}"
+                   for key, origins in moved.items() if origins != [old])
     if old == new and not came:
         click.echo(f"account {account}: already pinned to {new}")
     else:

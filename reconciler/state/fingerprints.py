@@ -6,8 +6,9 @@ own base_url. So an apply also pins each credential value to the origin it was s
 under a keyed fingerprint: HMAC-SHA256 of the value with a random salt of this state
 (meta key `credential_salt`, made on first use). Never the value, never a plain hash: a
 copy of the fingerprints alone cannot confirm a guessed token. Each record is the meta key
-`credential_fingerprint:<hex>`, its value the origin and the account and credential key
-that pinned it; the meta table is copied whole by `state migrate`, salt included, so the
+`credential_fingerprint:<hex>`, its value the origins the value may go to, each with the
+account and credential key that pinned it there (usually one; a value a vendor accepts at
+two origins, e.g. two regions, is pinned to each by `state pin`); the meta table is copied whole by `state migrate`, salt included, so the
 fingerprints stay valid in the new state.
 """
 
@@ -50,19 +51,21 @@ def fingerprint(salt: bytes, value: str) -> str:
     return hmac.new(salt, value.encode(), hashlib.sha256).hexdigest()
 
 
-def credential_pins(store) -> dict[str, CredentialPin]:
-    """fingerprint -> its pin, in this state."""
+def credential_pins(store) -> dict[str, list[CredentialPin]]:
+    """fingerprint -> its pins (one per origin), in this state."""
     rows = store.execute("SELECT key, value FROM meta WHERE key LIKE ?",
                          (META_PREFIX + "%",)).fetchall()
     found = {}
     for key, value in rows:
         try:
-            found[key[len(META_PREFIX):]] = CredentialPin(**json.loads(value))
-        except (ValueError, TypeError):
+            found[key[len(META_PREFIX):]] = [CredentialPin(**pin) for pin in
+                                             json.loads(value)["origins"]]
+        except (ValueError, TypeError, KeyError):
             raise CampaignctlError(f"the state's meta key {key[:len(META_PREFIX) + 12]}... is "
                                    "not a credential pin record (was the state edited?)") from None
     return found
 
 
-def record(store, fp: str, pin: CredentialPin) -> None:
-    store.set_meta(META_PREFIX + fp, json.dumps(asdict(pin), sort_keys=True))
+def record(store, fp: str, pins: list[CredentialPin]) -> None:
+    store.set_meta(META_PREFIX + fp, json.dumps({"origins": [asdict(p) for p in pins]},
+                                                sort_keys=True))

@@ -12,9 +12,10 @@ request's campaignctl.yaml, which must not be able to choose one). `base_url: sa
 (the in-process emulator) sends nothing anywhere and is exempt; a loopback URL is not.
 
 The credential values are pinned too (reconciler/state/fingerprints.py: a keyed fingerprint
-of each value -> the origin), so a new or renamed account, or a credential moved to another
-account, cannot carry a pinned credential to a new origin; and one credential value goes to
-one origin only, also between the accounts of one campaignctl.yaml. A sandbox account's
+of each value -> its origin), so a new or renamed account, or a credential moved to another
+account, cannot carry a pinned credential to a new origin; a value not pinned yet may not go
+to two origins through two accounts of one campaignctl.yaml either (`state pin` allows a
+value at a second origin, e.g. a vendor's second region, explicitly). A sandbox account's
 credentials are neither pinned nor checked: whatever they are, they never leave the process.
 """
 
@@ -80,7 +81,8 @@ def _sent(config, names: Iterable[str]) -> Iterable[tuple[str, str, str, str]]:
 
 def _shared(config, names: Iterable[str]) -> dict[tuple[str, str], str]:
     """An account of `names` sharing one credential value with another account (of the whole
-    campaignctl.yaml) at another origin: each origin would get what the other holds."""
+    campaignctl.yaml) at another origin, with no pin for it: each origin would get what the
+    other holds, and nothing says either is the one it was meant for."""
     by_value: dict[str, list[tuple[str, str, str]]] = {}
     for name, key, value, origin in _sent(config, config.accounts):
         by_value.setdefault(value, []).append((name, key, origin))
@@ -91,30 +93,32 @@ def _shared(config, names: Iterable[str]) -> dict[tuple[str, str], str]:
                 problems[name, key] = (
                     f"account {name}: its `{key}` is also account {other}'s `{other_key}`, "
                     f"which goes to {other_origin}, while base_url points to {origin}. Nothing "
-                    f"was sent to {origin}. One credential goes to one origin only: review "
-                    "campaignctl.yaml (an account added, renamed or given another account's "
-                    "credential), and give each origin its own credential")
+                    f"was sent to {origin}. Review campaignctl.yaml (an account added, renamed "
+                    "or given another account's credential); if the vendor really takes this "
+                    "credential at both origins, pin each account with:\n  "
+                    f"{pin_command(name, config)}\n  {pin_command(other, config)}")
                 break
     return problems
 
 
 def _credential_problems(store, config, names: list[str]) -> dict[tuple[str, str], str]:
     """(account, key) -> why: a credential value of an account of `names` is pinned to
-    another origin, or, with no pin, goes to another origin with another account too."""
+    other origins only, or, with no pin, goes to another origin with another account too."""
     salt = salt_of(store)  # None: no apply recorded a credential in this state yet
     recorded = credential_pins(store) if salt is not None else {}
     unpinned: set[tuple[str, str]] = set()
     problems = {}
     for name, key, value, origin in _sent(config, names):
-        pin = recorded.get(fingerprint(salt, value)) if salt is not None else None
-        if pin is None:
+        pinned = recorded.get(fingerprint(salt, value)) if salt is not None else None
+        if not pinned:
             unpinned.add((name, key))
-        elif pin.origin != origin:
-            by = "" if (pin.account, pin.key) == (name, key) else \
-                f" as account {pin.account}'s `{pin.key}`"
+        elif origin not in {p.origin for p in pinned}:
+            where = ", ".join(p.origin + ("" if (p.account, p.key) == (name, key) else
+                                          f" as account {p.account}'s `{p.key}`")
+                              for p in pinned)
             problems[name, key] = (
-                f"account {name}: its `{key}` has only been sent to {pin.origin} (pinned by "
-                f"an apply{by}), but base_url points to {origin}. Nothing was sent to "
+                f"account {name}: its `{key}` has only been sent to {where} (pinned by an "
+                f"apply or state pin), but base_url points to {origin}. Nothing was sent to "
                 f"{origin}. Review the change in campaignctl.yaml (or the variables it reads): "
                 "an account added or renamed, a credential moved between accounts, a base_url "
                 f"changed; if it is intended, pin the new origin with:\n  "
@@ -150,10 +154,10 @@ def check_origins(store, config, accounts: Iterable[str] | None = None) -> None:
         raise OriginChanged("\n".join(lines))
 
 
-def _pin_credentials(store, config, name: str, *, move: bool) -> dict[str, str]:
+def _pin_credentials(store, config, name: str, *, add: bool) -> dict[str, list[str]]:
     """Pin account `name`'s credential values to its origin: those with no pin yet (an
-    apply), or all of them (`move`: `state pin`). Returns key -> the other origin a value
-    was pinned to before."""
+    apply), or all of them (`add`: `state pin`, which adds the origin to a value's pins; the
+    pins it had stay). Returns key -> the other origins a value was pinned to before."""
     sent = list(_sent(config, [name]))
     if not sent:
         return {}
@@ -162,12 +166,13 @@ def _pin_credentials(store, config, name: str, *, move: bool) -> dict[str, str]:
     moved = {}
     for _, key, value, origin in sent:
         fp = fingerprint(salt, value)
-        pin = recorded.get(fp)
-        if pin is not None and (pin.origin == origin or not move):
+        pinned = recorded.get(fp, [])
+        if pinned and (origin in {p.origin for p in pinned} or not add):
             continue
-        if pin is not None:
-            moved[key] = pin.origin
-        record(store, fp, CredentialPin(origin, name, key))
+        if pinned:
+            moved[key] = [p.origin for p in pinned]
+        record(store, fp, [*pinned, CredentialPin(origin, name, key)])
+        recorded[fp] = [*pinned, CredentialPin(origin, name, key)]
     return moved
 
 
@@ -183,23 +188,22 @@ def pin_first_origins(store, config) -> dict[str, str]:
         if origin is not None and name not in recorded:
             store.set_meta(META_PREFIX + name, origin)
             added[name] = origin
-        _pin_credentials(store, config, name, move=False)
+        _pin_credentials(store, config, name, add=False)
     return added
 
 
-def repin(store, config, account: str) -> tuple[str | None, str | None, dict[str, str]]:
+def repin(store, config, account: str
+          ) -> tuple[str | None, str | None, dict[str, list[str]]]:
     """`state pin ACCOUNT`: pin the account, and each of its credential values, to its
-    base_url's origin now; (old account pin, new, {credential key: the other origin its
+    base_url's origin now; (old account pin, new, {credential key: the other origins its
     value was pinned to}). new is None for a sandbox account (nothing to pin: it sends
-    nothing anywhere). Refused when another account sends one of its credential values
-    to another origin (the pin would only move the refusal to that account)."""
+    nothing anywhere). A value keeps the origins it was pinned to before (each was
+    reviewed): a value one vendor takes at two origins, its regions, is allowed at both."""
     if account not in config.accounts:
         known = ", ".join(sorted(config.accounts)) or "none"
         raise CampaignctlError(f"no provider account {account!r} in campaignctl.yaml "
                                f"(accounts: {known})")
-    if problems := _shared(config, [account]):
-        raise CampaignctlError("\n".join(problems.values()) + "; nothing was pinned")
     old, new = pins(store).get(account), origin_of(config.accounts[account].base_url)
     if new is not None and new != old:
         store.set_meta(META_PREFIX + account, new)
-    return old, new, _pin_credentials(store, config, account, move=True)
+    return old, new, _pin_credentials(store, config, account, add=True)

@@ -15,6 +15,7 @@ from reconciler.errors import CampaignctlError
 from reconciler.secrets import Secret
 from reconciler.state.fingerprints import (
     SALT_KEY,
+    CredentialPin,
     credential_pins,
     fingerprint,
     salt_of,
@@ -66,7 +67,7 @@ def test_the_state_keeps_a_keyed_fingerprint_never_the_value_or_its_hash(tmp_pat
     for plain in (hashlib.sha256(TOKEN.encode()), hashlib.sha1(TOKEN.encode()),
                   hashlib.md5(TOKEN.encode())):
         assert plain.hexdigest() not in text and plain.hexdigest()[:16] not in text
-    [(fp, pin)] = credential_pins(store).items()
+    [(fp, [pin])] = credential_pins(store).items()
     assert fp not in (TOKEN, hashlib.sha256(TOKEN.encode()).hexdigest())
     assert (pin.origin, pin.account, pin.key) == (A_ORIGIN, "mail", "token")
     assert len(bytes.fromhex(kept[SALT_KEY])) == 32
@@ -108,8 +109,9 @@ def test_a_new_account_reusing_a_pinned_credential_elsewhere_is_refused(tmp_path
     both = config(tmp_path, account("mail", A, TOKEN), account("evil", B, TOKEN))
     message = refused(store, both)
     assert message == (
-        f"account evil: its `token` has only been sent to {A_ORIGIN} (pinned by an apply as "
-        f"account mail's `token`), but base_url points to {B_ORIGIN}. Nothing was sent to "
+        f"account evil: its `token` has only been sent to {A_ORIGIN} as account mail's "
+        f"`token` (pinned by an apply or state pin), but base_url points to {B_ORIGIN}. "
+        f"Nothing was sent to "
         f"{B_ORIGIN}. Review the change in campaignctl.yaml (or the variables it reads): an "
         "account added or renamed, a credential moved between accounts, a base_url changed; "
         "if it is intended, pin the new origin with:\n"
@@ -137,24 +139,39 @@ def test_a_credential_moved_to_an_account_of_another_type_and_origin_is_refused(
                              vtype="scheduled-campaigns"))
     message = refused(store, swapped)
     assert message.startswith(
-        f"account sched: its `api_key` has only been sent to {A_ORIGIN} (pinned by an apply "
-        "as account mail's `token`), but base_url points to https://s.example.com:443.")
+        f"account sched: its `api_key` has only been sent to {A_ORIGIN} as account mail's "
+        "`token` (pinned by an apply or state pin), but base_url points to "
+        "https://s.example.com:443.")
     # an octopush login too: every credential key is pinned, the identity ones included
     login = config(tmp_path, account("sms", B, TOKEN, "sms-key", vtype="octopush"))
     assert "account sms: its `api_login` has only been sent to" in refused(store, login)
 
 
-def test_one_value_for_two_origins_in_one_workspace_is_refused_with_no_pin(tmp_path, store):
-    """Before any apply (or with `mail` kept unpinned), the workspace itself would send one
-    credential to two origins."""
-    both = config(tmp_path, account("mail", A, TOKEN), account("evil", B, TOKEN))
-    message = refused(store, both, ["evil"])
+def test_one_value_for_two_origins_needs_a_pin_at_each(tmp_path, store):
+    """Before any apply (or a state whose pins predate the fingerprints), the workspace
+    itself would send one credential to two origins: refused until an operator pins each
+    (a vendor that takes one token in two regions), then allowed at those two only."""
+    both = config(tmp_path, account("mail", A, TOKEN), account("mail-eu", B, TOKEN))
+    message = refused(store, both, ["mail-eu"])
     assert message.startswith(
-        f"account evil: its `token` is also account mail's `token`, which goes to {A_ORIGIN}, "
-        f"while base_url points to {B_ORIGIN}. Nothing was sent to {B_ORIGIN}.")
-    with pytest.raises(CampaignctlError, match="nothing was pinned"):
-        repin(store, both, "evil")
+        f"account mail-eu: its `token` is also account mail's `token`, which goes to "
+        f"{A_ORIGIN}, while base_url points to {B_ORIGIN}. Nothing was sent to {B_ORIGIN}.")
+    assert message.endswith(f"pin each account with:\n  campaignctl state pin mail-eu "
+                            f"{tmp_path} --env production\n  campaignctl state pin mail "
+                            f"{tmp_path} --env production")
+    assert "account mail: its `token` is also account mail-eu's" in refused(store, both)
     assert meta(store) == {}
+    assert repin(store, both, "mail-eu") == (None, B_ORIGIN, {})
+    assert "account mail: its `token` has only been sent to " + B_ORIGIN in refused(store, both)
+    assert repin(store, both, "mail") == (None, A_ORIGIN, {"token": [B_ORIGIN]})
+    check_origins(store, both)
+    [pinned] = credential_pins(store).values()
+    assert sorted(p.origin for p in pinned) == [A_ORIGIN, B_ORIGIN]
+    third = config(tmp_path, account("mail", A, TOKEN), account("evil", "https://c.example",
+                                                                TOKEN))
+    assert (f"account evil: its `token` has only been sent to {B_ORIGIN} as account "
+            f"mail-eu's `token`, {A_ORIGIN} as account mail's `token` (pinned") in refused(
+        store, third)
     # the same value for two accounts on one origin is fine (two vendors behind one host)
     check_origins(store, config(tmp_path, account("mail", A, TOKEN),
                                 account("sched", A + ":443/s", TOKEN,
@@ -167,20 +184,22 @@ def test_a_sandbox_account_is_neither_pinned_nor_checked(tmp_path, store):
     check_origins(store, config(tmp_path, account("mail", A, TOKEN),
                                 account("local", "sandbox", TOKEN)))
     pin_first_origins(store, config(tmp_path, account("local", "sandbox", "sandbox-only")))
-    assert [p.account for p in credential_pins(store).values()] == ["mail"]
+    assert [p.account for pinned in credential_pins(store).values() for p in pinned] == \
+        ["mail"]
 
 
-def test_state_pin_moves_the_account_and_its_values_and_old_values_stay(tmp_path, store):
+def test_state_pin_takes_the_account_and_its_values_and_old_values_stay(tmp_path, store):
     pin_first_origins(store, config(tmp_path, account("mail", A, TOKEN)))
     # the token is rotated, then the account really moves to B with its new token
     pin_first_origins(store, config(tmp_path, account("mail", A, "rotated-2")))
     moved = config(tmp_path, account("mail", B, "rotated-2"))
     refused(store, moved)
-    assert repin(store, moved, "mail") == (A_ORIGIN, B_ORIGIN, {"token": A_ORIGIN})
+    assert repin(store, moved, "mail") == (A_ORIGIN, B_ORIGIN, {"token": [A_ORIGIN]})
     check_origins(store, moved)
     assert pins(store) == {"mail": B_ORIGIN}
-    by_origin = sorted((p.origin, p.account) for p in credential_pins(store).values())
-    assert by_origin == [(A_ORIGIN, "mail"), (B_ORIGIN, "mail")]
+    by_value = sorted(sorted(p.origin for p in pinned)
+                      for pinned in credential_pins(store).values())
+    assert by_value == [[A_ORIGIN], [A_ORIGIN, B_ORIGIN]]  # TOKEN; rotated-2
     # the old token is still pinned to A: at B it is refused (under any account)
     assert "its `token` has only been sent to " + A_ORIGIN in refused(
         store, config(tmp_path, account("mail", B, TOKEN)))
@@ -191,7 +210,7 @@ def test_a_state_with_account_pins_only_gets_fingerprints_on_its_next_apply(tmp_
     cfg = config(tmp_path, account("mail", A, TOKEN))
     check_origins(store, cfg)
     assert pin_first_origins(store, cfg) == {}
-    assert [(p.origin, p.key) for p in credential_pins(store).values()] == [(A_ORIGIN, "token")]
+    assert list(credential_pins(store).values()) == [[CredentialPin(A_ORIGIN, "mail", "token")]]
     refused(store, config(tmp_path, account("mail", A, "x"), account("evil", B, TOKEN)))
 
 
