@@ -1,6 +1,7 @@
-"""`campaignctl state pin ACCOUNT [DIR]`: move an account's credential pin
-(reconciler/state/pins.py) to the origin its base_url has now. The operator's explicit,
-reviewed step after a base_url really moved: plan and apply refuse until it is taken."""
+"""`campaignctl state pin ACCOUNT [DIR]`: move an account's credential pin, and the pins of
+its credential values (reconciler/state/pins.py), to the origin its base_url has now. The
+operator's explicit, reviewed step after a base_url really moved, or a credential really
+moved to another account: plan and apply refuse until it is taken."""
 
 from __future__ import annotations
 
@@ -18,10 +19,13 @@ from reconciler.cli_options import env_option
 def pin(account: str, directory: Path, environment: str | None) -> None:
     """Allow ACCOUNT's credentials to be sent to the origin of its base_url now.
 
-    Plan, apply, status and import send an account's credentials only to the origin
-    (scheme, host, port) an apply first sent them to. Before running this, review the
-    change to base_url (campaignctl.yaml, and the variable that sets it, in this
-    environment): in a pull request it may send the credentials to someone else's server."""
+    Plan, apply, status and import send an account's credentials, and each credential
+    value whatever account holds it, only to the origin (scheme, host, port) an apply
+    first sent them to. This pins the account and each of its credential values to its
+    base_url's origin (a value keeps the origins it had). Review the change first (campaignctl.yaml, and the variables it
+    reads, in this environment: a base_url, a new or renamed account, a credential taken
+    from another account): in a pull request it may send the credentials to someone
+    else's server."""
     from reconciler.state.backend import open_store, workspace_config
     from reconciler.state.pins import repin
 
@@ -29,14 +33,18 @@ def pin(account: str, directory: Path, environment: str | None) -> None:
     store = open_store(config)
     try:
         with store.locked():
-            old, new = repin(store, config, account)
+            old, new, moved = repin(store, config, account)
     finally:
         store.close()
     if new is None:
         click.echo(f"account {account}: base_url is sandbox (the built-in emulator), which "
                    "needs no pin" + (f"; its pin to {old} is kept" if old else ""))
-    elif old == new:
+        return
+    # the values that came from another account (another origin than the account's own)
+    came = "".join(f"; its `{key}` was pinned to {', '.join(origins)}"
+                   for key, origins in moved.items() if origins != [old])
+    if old == new and not came:
         click.echo(f"account {account}: already pinned to {new}")
     else:
         click.echo(f"account {account}: credentials pinned to {new}"
-                   + (f" (was {old})" if old else ""))
+                   + (f" (was {old})" if old and old != new else "") + came)

@@ -153,5 +153,7 @@ def test_the_generated_plan_workflow_says_how_the_pins_protect_it(tmp_path):
                 PINNED_ACTION)
     assert r.returncode == 0, r.stderr
     plan = (tmp_path / ".github" / "workflows" / "campaignctl-plan.yml").read_text()
-    assert "base_url makes this plan fail before any request" in plan
+    assert "a pull request that changes a base_url, or adds or renames\n      # an account " \
+        "to reuse a secret below with its own base_url, makes this plan fail\n      # before " \
+        "any request" in plan
     assert "campaignctl state pin ACCOUNT" in plan

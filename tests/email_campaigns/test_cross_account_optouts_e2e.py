@@ -13,10 +13,11 @@ from conftest import SandboxServer, run_cli
 from test_email_e2e import TOKEN, make_workspace
 
 START = "2027-03-20T13:00:00+00:00"  # the example campaign's send time, in UTC
+EU_TOKEN = TOKEN + "-eu"  # an account of its own (one token at two origins needs a pin each)
 
 
 def cli(*args):
-    out = run_cli(*args, env={"MAIL_TOKEN": TOKEN})
+    out = run_cli(*args, env={"MAIL_TOKEN": TOKEN, "MAIL_EU_TOKEN": EU_TOKEN})
     assert "Traceback" not in out.stderr, out.stderr
     return out
 
@@ -31,8 +32,8 @@ def test_optout_list_on_another_account_is_refused_and_counted_suppressions_are_
             "former.customer@example.com,Former,Customer\n")
         config = ws / "campaignctl.yaml"
         config.write_text(config.read_text() + "  mail-eu:\n    type: email-campaigns\n"
-                          f"    base_url: {other.url}\n    token: ${{MAIL_TOKEN}}\n")
-        other.add_account("email-campaigns", token=TOKEN)
+                          f"    base_url: {other.url}\n    token: ${{MAIL_EU_TOKEN}}\n")
+        other.add_account("email-campaigns", token=EU_TOKEN)
         optouts = ws / "optouts.yaml"
         optouts.write_text(optouts.read_text().replace("provider: mail", "provider: mail-eu"))
 

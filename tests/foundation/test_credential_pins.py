@@ -70,7 +70,7 @@ def test_another_origin_is_refused_with_the_old_the_new_and_the_command(tmp_path
     assert "sched" not in str(err.value) and "account new" not in str(err.value)
     check_origins(store, moved, ["sched", "new"])  # only the accounts asked about
     assert repin(store, moved, "mail") == ("https://a.example.com:443",
-                                           "https://evil.example.net:443")
+                                           "https://evil.example.net:443", {})
     check_origins(store, moved)
     with pytest.raises(CampaignctlError, match="no provider account 'nope'"):
         repin(store, moved, "nope")
@@ -80,7 +80,7 @@ def test_a_moved_sandbox_account_keeps_its_pin(tmp_path, store):
     pin_first_origins(store, config(tmp_path, mail="https://a.example.com"))
     to_sandbox = config(tmp_path, mail="sandbox")
     check_origins(store, to_sandbox)  # the sandbox sends nothing anywhere
-    assert repin(store, to_sandbox, "mail") == ("https://a.example.com:443", None)
+    assert repin(store, to_sandbox, "mail") == ("https://a.example.com:443", None, {})
     with pytest.raises(OriginChanged):
         check_origins(store, config(tmp_path, mail="https://b.example.com"))
 
