@@ -14,7 +14,6 @@ from reconciler import __version__, cli_options
 from reconciler.cli_options import add_output_options, configure_logging, env_option, output
 from reconciler.engine.contract import RunOptions
 from reconciler.errors import CampaignctlError, ValidationFailed
-from reconciler.providers import catalog  # noqa: F401  (installs the vendor catalog)
 from reconciler.render.text import render_text, use_color
 from reconciler.validate import errors_of, validate_directory
 from reconciler.words import plural, word
@@ -404,8 +403,8 @@ def state_mv(source: str, destination: str, directory: Path, environment: str | 
     Rename the manifest, then run this, so the next plan sees the same resource instead
     of a new one to create or send again. One transaction, under the apply lock."""
     from reconciler.kinds import NAME_PATTERN
-    from reconciler.providers.catalog import ALL_KINDS
     from reconciler.state.move import describe, move
+    from reconciler.vendors import ALL_KINDS
 
     (kind, old), (new_kind, new) = (a.partition("/")[::2] for a in (source, destination))
     if kind not in ALL_KINDS or not old or not new:

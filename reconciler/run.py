@@ -18,10 +18,10 @@ from reconciler.engine.safety import record_protected
 from reconciler.environments import record_store
 from reconciler.errors import CampaignctlError, ValidationFailed
 from reconciler.progress import NO_PROGRESS, Reporter
-from reconciler.providers.catalog import provider_factories
 from reconciler.state.backend import open_store
 from reconciler.state.store import Store
 from reconciler.validate import errors_of, in_file_order, validate_directory, validate_workspace
+from reconciler.vendors import provider_factories
 from reconciler.workspace import Workspace, load_workspace
 
 
