@@ -3,6 +3,7 @@ over real HTTP on 127.0.0.1 by a child process, for end-to-end tests."""
 
 from __future__ import annotations
 
+import os
 import socket
 import subprocess
 import sys
@@ -21,8 +22,10 @@ def free_port() -> int:
 class SandboxServer:
     running: dict[str, SandboxServer] = {}  # url -> server (tests' sandbox_accounts())
 
-    def __init__(self, data_dir: Path):
+    def __init__(self, data_dir: Path, env: dict[str, str] | None = None):
+        """`env`: set for the server process besides this one's (PYTHONPATH...)."""
         self.data_dir = data_dir
+        self.env = {**os.environ, **(env or {})}
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.proc: subprocess.Popen | None = None
@@ -31,7 +34,8 @@ class SandboxServer:
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "reconciler", "sandbox", "serve", "--port", str(self.port),
              "--data-dir", str(self.data_dir)],
-            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL)
+            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL,
+            env=self.env)
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
             try:
