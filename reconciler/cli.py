@@ -527,7 +527,9 @@ def sandbox_serve(host: str, port: int, data_dir: Path) -> None:
     import uvicorn
 
     from reconciler.sandbox.app import build_app
+    from reconciler.vendors import installed
 
+    installed()  # a plug-in that cannot be used: one clear error before serving
     click.echo(f"sandbox serving on http://{host}:{port} (data in {data_dir})")
     # Injected faults raise inside the app by design; uvicorn would log each as a crash.
     uvicorn.run(build_app(data_dir), host=host, port=port, log_level="critical")
