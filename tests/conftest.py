@@ -14,6 +14,9 @@ import pytest
 
 from reconciler.testing.sandbox import SandboxServer, free_port  # noqa: F401  (tests use both)
 
+#: A vendor package's own tests: tests/plugins runs them with that package installed.
+collect_ignore = ["plugins/acme_sms_pkg"]
+
 #: The credentials test workspaces take from the environment, as real ones do (validate
 #: refuses a credential written into campaignctl.yaml); set for the whole run.
 TEST_CREDENTIALS = {
