@@ -69,7 +69,6 @@ def parse_event(body: bytes, content_type: str) -> tuple[str, float, list[str], 
 def build_app(directory: Path, environment: str | None = None) -> Starlette:
     """The receiver for the workspace at `directory` (its campaignctl.yaml names the state
     store and the accounts) in `environment`."""
-    from reconciler.providers import catalog  # noqa: F401  (installs the vendor catalog)
     from reconciler.state.backend import open_store, workspace_config
 
     config = workspace_config(directory, environment)

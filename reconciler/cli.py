@@ -20,7 +20,6 @@ from reconciler.cli_options import (
 )
 from reconciler.engine.contract import RunOptions
 from reconciler.errors import CampaignctlError, ValidationFailed
-from reconciler.providers import catalog  # noqa: F401  (installs the vendor catalog)
 from reconciler.render.text import render_text, use_color
 from reconciler.secrets import redacted_output
 from reconciler.validate import errors_of, validate_directory
@@ -420,8 +419,8 @@ def state_mv(source: str, destination: str, directory: Path, environment: str | 
     Rename the manifest, then run this, so the next plan sees the same resource instead
     of a new one to create or send again. One transaction, under the apply lock."""
     from reconciler.kinds import NAME_PATTERN
-    from reconciler.providers.catalog import ALL_KINDS
     from reconciler.state.move import describe, move
+    from reconciler.vendors import ALL_KINDS
 
     (kind, old), (new_kind, new) = (a.partition("/")[::2] for a in (source, destination))
     if kind not in ALL_KINDS or not old or not new:
@@ -531,7 +530,9 @@ def sandbox_serve(host: str, port: int, data_dir: Path) -> None:
     import uvicorn
 
     from reconciler.sandbox.app import build_app
+    from reconciler.vendors import installed
 
+    installed()  # a plug-in that cannot be used: one clear error before serving
     click.echo(f"sandbox serving on http://{host}:{port} (data in {data_dir})")
     # Injected faults raise inside the app by design; uvicorn would log each as a crash.
     uvicorn.run(build_app(data_dir), host=host, port=port, log_level="critical")

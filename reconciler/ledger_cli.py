@@ -156,12 +156,12 @@ def ledger_import(address: str, file: Path, directory: Path, environment: str | 
     """Record recipients a campaign was sent to before campaignctl (a CSV with an `email`
     or `phone` column), so it never sends that campaign to them again."""
     from reconciler.engine.contract import RunContext, RunOptions
-    from reconciler.providers.catalog import VENDORS
     from reconciler.run import load_valid
     from reconciler.sending.recipients import address_of
     from reconciler.sending.sendonly import SendOnlyProvider
     from reconciler.state.backend import open_store
     from reconciler.state.ledger import identity_of
+    from reconciler.vendors import installed
 
     kind, _, name = address.partition("/")
     ws = load_valid(directory, environment)
@@ -171,7 +171,7 @@ def ledger_import(address: str, file: Path, directory: Path, environment: str | 
                                "records sends of a campaign its manifests describe)")
     acc = ws.config.accounts[r.provider]
     with closing(open_store(ws.config)) as store:
-        provider = VENDORS[acc.type].provider_class()(acc, RunContext(ws, store, RunOptions()))
+        provider = installed()[acc.type].provider(acc, RunContext(ws, store, RunOptions()))
         if not isinstance(provider, SendOnlyProvider):
             raise CampaignctlError(f"{address} is on {acc.type} account {r.provider!r}, whose "
                                    "API reports what it sent; the ledger is for send-only "

@@ -18,12 +18,12 @@ from reconciler.engine.safety import check_resend, record_protected
 from reconciler.environments import record_store
 from reconciler.errors import CampaignctlError, ValidationFailed
 from reconciler.progress import NO_PROGRESS, Reporter
-from reconciler.providers.catalog import provider_factories
 from reconciler.state import lineage
 from reconciler.state.backend import open_store
 from reconciler.state.pins import pin_first_origins
 from reconciler.state.store import Store
 from reconciler.validate import errors_of, in_file_order, validate_directory, validate_workspace
+from reconciler.vendors import provider_factories
 from reconciler.workspace import Workspace, load_workspace
 
 

@@ -13,8 +13,8 @@ from pydantic import create_model
 
 from reconciler import config, environments
 from reconciler.kinds import Envelope, Lifecycle, ignorable_fields, spec_model
-from reconciler.providers.catalog import VENDORS
 from reconciler.variables import REFERENCE
+from reconciler.vendors import installed
 from reconciler.workspace import KIND_ORDER
 
 DRAFT = "https://json-schema.org/draft/2020-12/schema"
@@ -78,11 +78,12 @@ def _named(schema: dict[str, Any], file: str, title: str) -> dict[str, Any]:
 def _account(vendor_type: str | None) -> dict[str, Any]:
     """The settings of an account of `vendor_type` (any type's, for an environment's block,
     which names no type)."""
-    vendors = [VENDORS[vendor_type]] if vendor_type else list(VENDORS.values())
+    catalog = installed()
+    vendors = [catalog[vendor_type]] if vendor_type else list(catalog.values())
     credential = {"type": "string", "pattern": config.CREDENTIAL_PATTERN,
                   "description": "From the environment: ${VAR}"}
     props: dict[str, Any] = {
-        "type": {"enum": list(VENDORS)} if vendor_type is None else {"const": vendor_type},
+        "type": {"enum": list(catalog)} if vendor_type is None else {"const": vendor_type},
         "base_url": {"type": "string", "pattern": config.BASE_URL_PATTERN,
                      "description": "`sandbox` (the built-in emulator) or an https:// URL"},
         "allow_insecure_http": {"type": "boolean", "description": "Allow plain http:// to a "
@@ -91,18 +92,19 @@ def _account(vendor_type: str | None) -> dict[str, Any]:
     }
     for v in vendors:
         props.update({k: credential for k in v.credentials})
-        props.update(v.settings_schema())
+        props.update(v.settings_schema)
     return {"type": "object", "properties": props, "additionalProperties": False}
 
 
 def config_schema() -> dict[str, Any]:
     models = config.ConfigFile.model_json_schema(by_alias=True)
     defs = models["$defs"]
+    catalog = installed()
     defs["Account"] = {
         "type": "object", "required": ["type"],
-        "properties": {"type": {"enum": list(VENDORS), "description": "The vendor type"}},
+        "properties": {"type": {"enum": list(catalog), "description": "The vendor type"}},
         "allOf": [{"if": {"properties": {"type": {"const": t}}, "required": ["type"]},
-                   "then": _account(t)} for t in VENDORS]}
+                   "then": _account(t)} for t in catalog]}
     defs["AccountOverride"] = _account(None)
     variables = {"type": "object", "description": "Values for ${var.NAME} in manifests",
                  "propertyNames": {"pattern": config.VAR_NAME_PATTERN}}

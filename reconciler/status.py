@@ -16,11 +16,11 @@ from pathlib import Path
 from reconciler.campaign_status import CampaignStatus
 from reconciler.engine.contract import RunContext, RunOptions
 from reconciler.errors import CampaignctlError
-from reconciler.providers.catalog import VENDORS
 from reconciler.render.escape import markdown_text, printable
 from reconciler.run import load_valid
 from reconciler.state.backend import open_store
 from reconciler.state.pins import check_origins
+from reconciler.vendors import installed
 
 STATUS_FORMAT_VERSION = 1
 COLUMNS = ("campaign", "provider", "state", "send at", "planned", "sent", "rejected",
@@ -48,7 +48,7 @@ def collect(directory: Path, target: str | None = None,
         for r in campaigns:
             by_account.setdefault(r.provider, []).append(r)
         check_origins(ctx.store, ws.config, by_account)
-        providers = [VENDORS[ws.config.accounts[a].type].provider_class()(
+        providers = [installed()[ws.config.accounts[a].type].provider(
             ws.config.accounts[a], ctx) for a in by_account]
         try:
             found = await asyncio.gather(*(

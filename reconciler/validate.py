@@ -22,7 +22,7 @@ REFERENCES: dict[str, tuple[tuple[str, str], ...]] = {
 
 
 def vendor_rules(vendor_type: str) -> Callable[[Resource, Workspace], list[Diagnostic]] | None:
-    return installed()[vendor_type].rules()
+    return installed()[vendor_type].rules
 
 
 def check_references(ws: Workspace, r: Resource) -> list[Diagnostic]:

@@ -4,20 +4,18 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import textwrap
-import time
 from collections import Counter
 from pathlib import Path
 
-import httpx
 import pytest
 
-# The pipeline (reconciler.run, the CLI) installs the vendor catalog; tests that load
-# workspaces or models directly need it too.
-import reconciler.providers.catalog  # noqa: F401
+from reconciler.testing.sandbox import SandboxServer, free_port  # noqa: F401  (tests use both)
+
+#: A vendor package's own tests: tests/plugins runs them with that package installed.
+collect_ignore = ["plugins/acme_sms_pkg"]
 
 #: The credentials test workspaces take from the environment, as real ones do (validate
 #: refuses a credential written into campaignctl.yaml); set for the whole run.
@@ -116,59 +114,6 @@ def csv_opens(monkeypatch) -> Counter:
 
     monkeypatch.setattr(reconciler.contacts, "open_csv", counted)
     return seen
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-class SandboxServer:
-    running: dict[str, SandboxServer] = {}  # url -> server, for sandbox_accounts()
-
-    def __init__(self, data_dir: Path):
-        self.data_dir = data_dir
-        self.port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        self.proc: subprocess.Popen | None = None
-
-    def start(self) -> SandboxServer:
-        self.proc = subprocess.Popen(
-            [sys.executable, "-m", "reconciler", "sandbox", "serve", "--port", str(self.port),
-             "--data-dir", str(self.data_dir)],
-            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL)
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            try:
-                httpx.get(f"{self.url}/_sandbox/clock", timeout=1)
-                SandboxServer.running[self.url] = self
-                return self
-            except httpx.TransportError:
-                if self.proc.poll() is not None:
-                    raise RuntimeError(self.proc.stderr.read().decode()) from None
-                time.sleep(0.1)
-        raise RuntimeError("sandbox did not start")
-
-    def stop(self) -> None:
-        SandboxServer.running.pop(self.url, None)
-        if self.proc and self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-
-    def get(self, path: str) -> httpx.Response:
-        return httpx.get(self.url + path, timeout=30)
-
-    def add_account(self, vendor: str, **credentials: str) -> None:
-        """Create a vendor account in the sandbox (it refuses credentials it does not hold)."""
-        r = self.post("/_sandbox/accounts", {"vendor": vendor, "credentials": credentials})
-        assert r.status_code == 201, r.text
-
-    def post(self, path: str, json: object) -> httpx.Response:
-        return httpx.post(self.url + path, json=json, timeout=30)
 
 
 def sandbox_accounts(ws: Path, env: dict[str, str] | None = None,

@@ -119,6 +119,11 @@ class Provider(Protocol):
 
     async def execute(self, action: Action, live: Any) -> None: ...
 
+    def planned_recipients(self, action: Action) -> list[str] | None:
+        """Optional (providers/base.py has the default): the addresses a send the last diff
+        planned would reach, for `plan --show-contacts` on the terminal only; None when the
+        vendor picks them (a list or segment of its own) or the run does not show contacts."""
+
     async def import_resources(self, ids: list[str]) -> list[ImportedResource]:
         """Fetch live objects to adopt (`campaignctl import`); no writes, no bindings."""
 

@@ -1,9 +1,9 @@
-"""One ASGI app serving every vendor emulator, the sandbox clock, its accounts and fault
-injection."""
+"""One ASGI app serving every vendor emulator (each installed plug-in's: emulators.py),
+the sandbox clock, its accounts and fault injection. The four built-in emulators live here,
+one module per vendor API, each written from that vendor's doc alone."""
 
 from __future__ import annotations
 
-import importlib
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -15,17 +15,8 @@ from starlette.routing import Route
 
 from reconciler.sandbox.accounts import Accounts
 from reconciler.sandbox.clock import SandboxClock
+from reconciler.sandbox.emulators import declared
 from reconciler.sandbox.faults import FaultMiddleware
-
-# One module per vendor API, each written from that vendor's doc alone. Each exposes
-# VENDOR (its type name), CREDENTIALS (see accounts.py) and
-# create_routes(data_dir, clock, accounts) -> list[BaseRoute].
-EMULATORS = [
-    "reconciler.sandbox.email_campaigns",
-    "reconciler.sandbox.scheduled_campaigns",
-    "reconciler.sandbox.octopush",
-    "reconciler.sandbox.connectly",
-]
 
 
 def _clock_routes(clock: SandboxClock) -> list[Route]:
@@ -51,9 +42,9 @@ def build_app(data_dir: Path, accounts: Iterable[tuple[str, dict[str, str]]] = (
     data_dir = Path(data_dir)
     data_dir.mkdir(parents=True, exist_ok=True)
     clock = SandboxClock(data_dir)
-    modules = [importlib.import_module(name) for name in EMULATORS]
-    registry = Accounts(data_dir, {m.VENDOR: m.CREDENTIALS for m in modules}, accounts)
+    emulators = declared()
+    registry = Accounts(data_dir, {t: m.CREDENTIALS for t, m in emulators.items()}, accounts)
     routes: list = _clock_routes(clock) + registry.routes()
-    for module in modules:
+    for module in emulators.values():
         routes.extend(module.create_routes(data_dir, clock, registry))
     return FaultMiddleware(Starlette(routes=routes), data_dir)

@@ -288,11 +288,11 @@ BY_NAME = {c.name: c for c in CASES}
 def point_at(ws: Path, base_url: str) -> None:
     """Every `base_url: sandbox` account of the example at `base_url`, with credentials, so
     a test can see whether any request left (a listener that must stay silent)."""
-    from reconciler.providers.catalog import VENDORS
+    from reconciler.vendors import installed
 
     path = ws / "campaignctl.yaml"
     text = path.read_text()
-    for vtype, vendor in VENDORS.items():
+    for vtype, vendor in installed().items():
         creds = "".join(f"\n    {key}: ${{CANARY_VARIABLE}}" for key in vendor.credentials)
         text = text.replace(f"type: {vtype}\n    base_url: sandbox",
                             f"type: {vtype}\n    base_url: {base_url}{creds}")

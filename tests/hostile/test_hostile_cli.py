@@ -135,9 +135,9 @@ def test_plain_http_to_a_remote_host_needs_allow_insecure_http_and_is_a_plan_war
                                             "    allow_insecure_http: true"))
     from reconciler.engine.contract import RunContext, RunOptions
     from reconciler.engine.planner import insecure_http_warnings, open_session
-    from reconciler.providers.catalog import provider_factories
     from reconciler.run import load_valid
     from reconciler.state.backend import open_store
+    from reconciler.vendors import provider_factories
 
     loaded = load_valid(ws)
     session = open_session(RunContext(loaded, open_store(loaded.config), RunOptions(),

@@ -398,10 +398,10 @@ def test_import_resources_gets_the_ids_and_maps_them_to_manifests(tmp_path, api)
     api.get("/campaign/12").respond(200, json=live(12, name="Spring!", segments=[]))
     api.get("/campaign/13").respond(200, json=live(13, state="DONE",
                                                    callback="https://h.example/x"))
-    from reconciler.providers.scheduled_campaigns.provider import PROVIDER
+    from reconciler.providers.scheduled_campaigns.provider import ScheduledCampaignsProvider
 
     async def go():
-        p = PROVIDER(h.ws.config.accounts["sched"], RunContext(h.ws, h.store))
+        p = ScheduledCampaignsProvider(h.ws.config.accounts["sched"], RunContext(h.ws, h.store))
         try:
             return await p.import_resources(["12", "13"])
         finally:

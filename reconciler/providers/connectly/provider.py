@@ -90,6 +90,3 @@ class ConnectlyProvider(SendOnlyProvider):
             first = data[0].get("id") if isinstance(data[0], dict) else None
             return f"{first} (+{len(data) - 1})" if first else None
         return None
-
-
-PROVIDER = ConnectlyProvider

@@ -715,6 +715,3 @@ def _group_names(contacts: list) -> dict[str, str]:
 
 def _rows(contacts: dict[str, str]) -> list[dict[str, str]]:
     return [{"email": e, "name": n} for e, n in contacts.items()]
-
-
-PROVIDER = EmailCampaignsProvider

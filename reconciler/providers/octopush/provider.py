@@ -174,6 +174,3 @@ def _cost(value: Any) -> float | None:
         return float(value) if value is not None and not isinstance(value, bool) else None
     except (TypeError, ValueError):
         return None
-
-
-PROVIDER = OctopushProvider

@@ -449,6 +449,3 @@ def _as_id(value: str, what: str) -> int:
         raise CampaignctlError(f"scheduled-campaigns: {what}: campaign id {value!r} is not a "
                                "positive integer")
     return int(text)
-
-
-PROVIDER = ScheduledCampaignsProvider

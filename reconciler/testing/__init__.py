@@ -1,0 +1,3 @@
+"""What a vendor plug-in's tests use, shipped with the package: the sandbox served over
+real HTTP (`sandbox.py`), the CLI run in this process (`cli.py`) and the conformance suite
+every vendor passes (`conformance.py`, a pytest plugin registered under `pytest11`)."""

@@ -1,0 +1,1 @@
+"""campaignctl vendor plug-in for the Acme SMS API (a test package)."""
