@@ -336,7 +336,8 @@ class SendOnlyProvider(Provider):
         return out
 
     # diff ---------------------------------------------------------------------------------
-    def diff(self, resources: list[Resource], live: SendLive) -> list[Action]:
+    def diff(self, resources: list[Resource], live: SendLive,
+             matches: dict | None = None) -> list[Action]:
         actions: list[Action] = []
         for r in resources:
             if r.kind == "OptOutList" and r.name in live.optouts:

@@ -1,9 +1,11 @@
 """email-campaigns: map the API's objects to the neutral kinds, diff, and apply.
 
-Identity: every object we create is bound in the state store (account, kind, name) -> id.
-An unbound live object with the same natural key (sender email, group tag, message
-subject+body, campaign name) is adopted instead of created again, which is also how an
-apply killed between a POST and its binding converges without duplicates.
+Identity is the engine's (engine/identity.py): this module declares the natural keys
+(sender email, group tag, message subject+body, campaign name while it can still send) and
+the engine matches manifests to live objects. An unbound live object with a manifest's key
+is adopted instead of created again, which is also how an apply killed between a POST and
+its binding converges without duplicates, and how an object deleted and re-created in the
+dashboard stays one object.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from reconciler.contacts import summarize
 from reconciler.engine.actions import Action, FieldChange, SendSummary, SetChange
 from reconciler.engine.content import send_content
 from reconciler.engine.diff import field_changes, keyed_diff
+from reconciler.engine.identity import LiveObject, Match, resolve
 from reconciler.errors import ApiError, CampaignctlError, OutcomeUnknown
 from reconciler.providers.base import BindingConflict, ImportedResource, Provider
 from reconciler.providers.email_campaigns import importing
@@ -31,6 +34,8 @@ from reconciler.workspace import Resource
 
 LIVE_STATUSES = ("active", "paused")  # anything else has started, ended or was cancelled
 LIST_KINDS = ("Sender", "ContactGroup", "Message", "Campaign")
+KEY_LABELS = {"Sender": "email address", "ContactGroup": "title",
+              "Message": "subject and body", "Campaign": "name", "OptOutList": "entries"}
 
 
 @dataclass
@@ -79,6 +84,7 @@ class EmailCampaignsProvider(Provider):
         self._ids: dict[tuple[str, str], str] = {}  # (kind, name) -> live id, found by diff
         self._work: dict[str, dict[str, Any]] = {}  # address -> what execute needs
         self._bound_at_plan: dict[str, str | None] = {}  # address -> remote id bound then
+        self._matches: dict[tuple[str, str], Match] = {}  # the engine's, for this diff
         self._suppressed: dict[tuple, int] = {}  # (group, opt-out lists) -> opted-out contacts
 
     def clients(self):
@@ -87,7 +93,7 @@ class EmailCampaignsProvider(Provider):
     # read -------------------------------------------------------------------------------
     async def read(self, resources: list[Resource]) -> EmailLive:
         live = EmailLive()
-        if not resources and not self.store.bindings(self.account.name):
+        if not resources and not self.bindings:
             return live  # nothing managed here: no calls
         async def compactor():
             # The manifests' contact summaries: some CSVs may be checked while the listing
@@ -118,8 +124,7 @@ class EmailCampaignsProvider(Provider):
         the tag an unbound one would be adopted by: a live group whose contacts match needs
         only its summary kept."""
         out: dict[tuple[str, Any], Any] = {}
-        bound = {b.name: b.remote_id for b in self.store.bindings(self.account.name)
-                 if b.kind == "ContactGroup"}
+        bound = {b.name: b.remote_id for b in self.bindings.of_kind("ContactGroup")}
         for r in resources:
             if r.kind != "ContactGroup" or "contacts" in r.lifecycle.ignore_changes:
                 continue
@@ -144,22 +149,14 @@ class EmailCampaignsProvider(Provider):
             return None  # a cancelled/finished campaign is never adopted
         return obj.get("name")
 
-    def _find(self, r: Resource, live: EmailLive, desired: dict) -> tuple[str | None, str]:
-        """(live id, how): by binding, else an unbound live object with the same natural key."""
-        binding = self.store.get_binding(self.account.name, r.kind, r.name)
-        objects = live.of(r.kind)
-        self._bound_at_plan[r.address] = binding.remote_id if binding else None
-        if binding is not None:
-            if binding.remote_id in objects:
-                return binding.remote_id, "bound"
-            return None, "gone"
-        bound = {b.remote_id for b in self.store.bindings(self.account.name)}
-        want = self._natural_key(r.kind, desired)
-        if want:
-            for i, obj in objects.items():
-                if i not in bound and self._natural_key(r.kind, obj) == want:
-                    return i, "adopt"
-        return None, "new"
+    def natural_key(self, r: Resource) -> Any:
+        return self._natural_key(r.kind, self._desired(r)) if r.kind in LIST_KINDS else None
+
+    def live_objects(self, live: EmailLive) -> list[LiveObject]:
+        # A cancelled campaign is this API's form of deleted (campaigns have no DELETE).
+        return [LiveObject(kind, i, self._natural_key(kind, obj),
+                           retired=kind == "Campaign" and obj.get("status") == "cancelled")
+                for kind in LIST_KINDS for i, obj in live.of(kind).items()]
 
     # desired ------------------------------------------------------------------------------
     def _desired(self, r: Resource) -> dict[str, Any]:
@@ -182,7 +179,9 @@ class EmailCampaignsProvider(Provider):
         return {"name": obj.get("name"), "status": obj.get("status")}
 
     # diff -----------------------------------------------------------------------------------
-    def diff(self, resources: list[Resource], live: EmailLive) -> list[Action]:
+    def diff(self, resources: list[Resource], live: EmailLive,
+             matches: dict[tuple[str, str], Match]) -> list[Action]:
+        self._matches = matches
         actions: list[Action] = []
         optout_resources = [r for r in resources if r.kind == "OptOutList"]
         for r in resources:
@@ -191,23 +190,27 @@ class EmailCampaignsProvider(Provider):
             actions += self._diff_one(r, live)
         actions += self._diff_optouts(optout_resources, live)
         present = {(r.kind, r.name) for r in resources}
-        for b in self.store.bindings(self.account.name):
+        for b in self.bindings:
             if (b.kind, b.name) not in present:
                 actions += self._diff_orphan(b, live)
         return actions
 
     def _diff_one(self, r: Resource, live: EmailLive) -> list[Action]:
         desired = self._desired(r)
-        live_id, how = self._find(r, live, desired)
-        work: dict[str, Any] = {"id": live_id, "adopt": how == "adopt"}
+        match = self._matches[(r.kind, r.name)]
+        live_id, how = match.remote_id, match.how
+        bound = self.bindings.get(r.kind, r.name)
+        self._bound_at_plan[r.address] = bound.remote_id if bound else None
+        work: dict[str, Any] = {"id": live_id, "adopt": how == "adopt",
+                                "replaces": match.previous if how == "adopt" else None}
+        work["reason"] = match.reason(KEY_LABELS[r.kind])
         self._work[r.address] = work
         if live_id is not None:
             self._ids[(r.kind, r.name)] = live_id
         if r.kind == "Campaign":
             return self._diff_campaign(r, live, live_id, how, work)
         if live_id is None:
-            reason = ("bound object was deleted outside campaignctl; recreating"
-                      if how == "gone" else "not in the account")
+            reason = work["reason"]
             sets = []
             if r.kind == "ContactGroup":
                 # Counted from the validation pass; the rows are read again only to upload.
@@ -226,7 +229,7 @@ class EmailCampaignsProvider(Provider):
             return [self.action("update", r, reason="differs from the manifest",
                                 changes=changes, sets=sets, data={"adopt": work["adopt"]})]
         if work["adopt"]:
-            return [self.action("adopt", r, reason=f"found live as id {live_id}; binding it")]
+            return [self.action("adopt", r, reason=work["reason"])]
         return []
 
     # contacts ------------------------------------------------------------------------------
@@ -296,16 +299,16 @@ class EmailCampaignsProvider(Provider):
             return None
         if (kind, name) in self._ids:
             return self._ids[(kind, name)]
-        b = self.store.get_binding(self.account.name, kind, name)
+        b = self.bindings.get(kind, name)
         return b.remote_id if b else None
 
     def _name_of(self, kind: str, live_id: str | None) -> str:
         for (k, n), i in self._ids.items():
             if k == kind and i == live_id:
                 return n
-        for b in self.store.bindings(self.account.name):
-            if b.kind == kind and b.remote_id == live_id:
-                return b.name
+        owner = self.bindings.owner(kind, live_id)  # also an id it was bound to before
+        if owner is not None:
+            return owner
         return f"id {live_id}" if live_id else "none"
 
     def _diff_campaign(self, r: Resource, live: EmailLive, live_id: str | None, how: str,
@@ -319,8 +322,7 @@ class EmailCampaignsProvider(Provider):
             if when <= now:
                 return [self.action("refuse", r, reason=f"send time {when.isoformat()} has "
                                     "already passed; set a future send_at")]
-            reason = ("bound campaign was deleted outside campaignctl; recreating"
-                      if how == "gone" else "not in the account")
+            reason = work["reason"]
             refs = self._campaign_refs(r)
             return [self.action(
                 "create", r, reason=reason, irreversible=False,
@@ -342,7 +344,8 @@ class EmailCampaignsProvider(Provider):
         for key, (kind, ref_name) in self._campaign_refs(r).items():
             have = _ref_id(obj.get(f"{key}_id"))
             want = self._ref_live_id(kind, ref_name)
-            if have != want and key not in ignore:
+            # An id the manifest was bound to before a re-adoption is the same reference.
+            if have != want and self._name_of(kind, have) != ref_name and key not in ignore:
                 changes.append(FieldChange(key, f"{kind}/{self._name_of(kind, have)}",
                                            f"{kind}/{ref_name}", True))
         if live_start != when or obj.get("timezone", "") != IANA_TO_API[s.timezone]:
@@ -359,7 +362,7 @@ class EmailCampaignsProvider(Provider):
             changes.append(FieldChange("status", obj.get("status"), status))
         if not changes:
             if work["adopt"]:
-                return [self.action("adopt", r, reason=f"found live as id {live_id}; binding it")]
+                return [self.action("adopt", r, reason=work["reason"])]
             return []
         if started:
             why = (f"campaign is {obj.get('status')}" if obj.get("status") not in LIVE_STATUSES
@@ -454,7 +457,7 @@ class EmailCampaignsProvider(Provider):
 
     async def _status(self, r: Resource, live: EmailLive, details: bool,
                       show_contacts: bool) -> CampaignStatus:
-        b = self.store.get_binding(self.account.name, r.kind, r.name)
+        b = self.bindings.get(r.kind, r.name)
         obj = live.campaigns.get(b.remote_id) if b else None
         planned = self._audience(r, live).recipients
         out = CampaignStatus(self.account.name, self.vendor, r.name, "not created",
@@ -498,17 +501,18 @@ class EmailCampaignsProvider(Provider):
         objects = {oid(o): (kind, o) for kind, listed in (
             ("Sender", senders), ("ContactGroup", groups), ("Message", messages),
             ("Campaign", campaigns)) for o in listed}
-        bound = {(b.kind, b.name) for b in self.store.bindings(self.account.name)}
-        adopting = {}  # (kind, natural key) -> the unbound manifest that plan adopts it for
-        for r in self.ctx.workspace.for_account(self.account.name):
-            if r.kind in LIST_KINDS and (r.kind, r.name) not in bound:
-                key = self._natural_key(r.kind, self._desired(r))
-                if key:
-                    adopting.setdefault((r.kind, key), r.address)
+        # The manifests the next plan adopts these for: the engine's rule, as plan applies it.
+        live = EmailLive(senders=_by_id(senders), groups=_by_id(groups),
+                         messages=_by_id(messages), campaigns=_by_id(campaigns))
+        manifests = [r for r in self.ctx.workspace.for_account(self.account.name)
+                     if r.kind in LIST_KINDS]
+        matches = resolve([(r.kind, r.name, self.natural_key(r)) for r in manifests],
+                          self.live_objects(live), self.bindings)
+        adopting = {(kind, m.remote_id): f"{kind}/{name}"
+                    for (kind, name), m in matches.items() if m.how == "adopt"}
         for item in items:
-            kind, obj = objects.get(item.remote_id, (None, None))
-            if obj is not None:
-                item.held_by = adopting.get((kind, self._natural_key(kind, obj)))
+            kind, _ = objects.get(item.remote_id, (None, None))
+            item.held_by = adopting.get((kind, item.remote_id))
         if ids:
             known = {i.remote_id for i in items}
             missing = [i for i in ids if i not in known]
@@ -527,7 +531,9 @@ class EmailCampaignsProvider(Provider):
 
     def _bind(self, r: Resource, live_id: str) -> None:
         """Bind a created or adopted object; a binding written since the plan is kept."""
-        self.bind_created(r.kind, r.name, live_id, self._bound_at_plan.get(r.address))
+        work = self._work.get(r.address, {})
+        self.bindings.bind(r.kind, r.name, live_id, self._bound_at_plan.get(r.address),
+                           replaces=work.get("replaces") if live_id == work.get("id") else None)
         self._ids[(r.kind, r.name)] = live_id
 
     def _upload(self, r: Resource, rows: int, unit: str = "contacts", verb: str = "upload"):
@@ -539,7 +545,7 @@ class EmailCampaignsProvider(Provider):
 
     async def _exec_create(self, action, r, work, live) -> None:
         desired = self._desired(r)
-        self.check_unbound(r.kind, r.name, self._bound_at_plan.get(r.address))
+        self.bindings.check_unbound(r.kind, r.name, self._bound_at_plan.get(r.address))
         try:
             if r.kind == "Sender":
                 obj = await self.client.create_sender(desired["description"], desired["email"])
@@ -573,7 +579,7 @@ class EmailCampaignsProvider(Provider):
         """A create whose response was lost: look before doing anything else."""
         lists = {"Sender": self.client.list_senders, "ContactGroup": self.client.list_groups,
                  "Message": self.client.list_messages, "Campaign": self.client.list_campaigns}
-        bound = {b.remote_id for b in self.store.bindings(self.account.name)}
+        bound = self.bindings.ids()
         want = self._natural_key(r.kind, desired | ({"status": "active"} if r.kind == "Campaign" else {}))
         for obj in await lists[r.kind]():
             if oid(obj) not in bound and self._natural_key(r.kind, obj) == want:
@@ -633,9 +639,9 @@ class EmailCampaignsProvider(Provider):
                                                                progress)
 
     async def _exec_replace(self, action, r, work, live) -> None:
-        self.check_unbound(r.kind, r.name, work["id"])
+        self.bindings.check_unbound(r.kind, r.name, work["id"])
         await self.client.set_status(work["id"], "cancelled")
-        self.store.remove_binding(self.account.name, r.kind, r.name)
+        self.bindings.unbind(r.kind, r.name)
         self._bound_at_plan[r.address] = None
         await self._exec_create(action, r, work, live)
 
@@ -654,7 +660,7 @@ class EmailCampaignsProvider(Provider):
             except ApiError as exc:
                 if exc.status != 404:
                     raise
-        self.store.remove_binding(self.account.name, action.kind, action.name)
+        self.bindings.unbind(action.kind, action.name)
 
 
 REJECTED_DISPOSITIONS = ("bounced", "rejected", "failed", "invalid", "dropped")
