@@ -57,6 +57,7 @@ from reconciler.state.ledger import (
     identity_of,
 )
 from reconciler.state.optouts import OptOutMemory
+from reconciler.state.records import SENT_CONTENT
 from reconciler.words import plural, word
 from reconciler.workspace import Resource
 
@@ -368,7 +369,7 @@ class SendOnlyProvider(Provider):
         return json.loads(raw) if raw else None
 
     def _content_key(self, campaign: str, identity: str) -> str:
-        return f"ledger-content:{self.account.name}:{campaign}:{identity}"
+        return SENT_CONTENT.key(self.account.name, campaign, identity)
 
     def _diff_campaign(self, r: Resource, cl: CampaignLedger, prep: Prepared,
                        ledgers: dict[str, CampaignLedger]) -> list[Action]:

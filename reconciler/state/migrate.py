@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from reconciler.errors import CampaignctlError
+from reconciler.state.records import meta_rows
 from reconciler.state.store import Store, lock_holder
 from reconciler.words import plural
 
@@ -55,7 +56,7 @@ def _copy(source: Store, target: Store) -> Moved:
     bindings = source.execute("SELECT account, kind, name, remote_id, digest, data, "
                               "updated_at FROM bindings").fetchall()
     target.insert_rows("bindings", bindings)
-    meta = source.execute("SELECT key, value FROM meta").fetchall()
+    meta = meta_rows(source)  # every typed record (state/records.py), and any other key
     for key, value in meta:
         target.set_meta(key, value)
     new_id: dict[int, int] = {}
