@@ -7,6 +7,9 @@
   re-created outside campaignctl (then the binding remembers the id it replaces, so what
   still names the old id, a sent campaign, is not taken for a change).
 - A bound object that disappeared is re-created only when no unbound live object has its key.
+- A manifest with none of these whose key matches a live object bound to a manifest no
+  longer in the workspace is that manifest renamed: the plan says so (`= adopt`, "renamed
+  from"), and apply moves its state as `campaignctl state mv` would (`Bindings.rename`).
 
 A vendor declares its natural keys (`natural_key(resource)`, `live_objects(live)`); the
 engine reads the bindings once per account (`Bindings`), resolves the matches before the
@@ -23,7 +26,7 @@ from typing import Any, Literal
 from reconciler.errors import CampaignctlError
 from reconciler.state.store import Binding, Store
 
-How = Literal["bound", "adopt", "gone", "new"]
+How = Literal["bound", "adopt", "rename", "gone", "new"]
 #: binding data key: the live ids this manifest was bound to before a re-adoption
 FORMER_IDS = "former_ids"
 
@@ -35,14 +38,16 @@ class BindingConflict(CampaignctlError):
 
 @dataclass(frozen=True)
 class LiveObject:
-    """A live object as identity sees it. `key` None: it has no natural key, or it may
-    never be adopted (a cancelled campaign); `retired`: still listed, but the vendor's form
-    of deleted (a cancelled campaign), so a live object with its key takes its place."""
+    """A live object as identity sees it. `key` None: it has no natural key; `adoptable`
+    False: it is never adopted unbound (a campaign that has sent), though a renamed manifest
+    still finds it; `retired`: still listed, but the vendor's form of deleted (a cancelled
+    campaign), so a live object with its key takes its place."""
 
     kind: str
     remote_id: str
     key: Any = None
     retired: bool = False
+    adoptable: bool = True
 
 
 @dataclass(frozen=True)
@@ -52,9 +57,13 @@ class Match:
 
     remote_id: str | None
     how: How
-    previous: str | None = None
+    previous: str | None = None  # the id it replaces; for a rename, the old manifest name
 
-    def reason(self, key_label: str = "natural key") -> str:
+    def reason(self, key_label: str = "natural key", kind: str = "", name: str = "") -> str:
+        if self.how == "rename":
+            return (f"renamed from {kind}/{self.previous} (live id {self.remote_id}, same "
+                    f"{key_label}): its state moves to the new name, as `campaignctl state "
+                    f"mv {kind}/{self.previous} {kind}/{name}` would")
         if self.how == "adopt" and self.previous is not None:
             return (f"bound id {self.previous} was deleted outside campaignctl; live id "
                     f"{self.remote_id} has the same {key_label}: binding it")
@@ -129,23 +138,44 @@ class Bindings:
         self._by_key[(kind, name)] = Binding(self.account, kind, name, remote_id,
                                              data=data or None)
 
+    def rename(self, kind: str, old: str, new: str) -> None:
+        """A manifest renamed (a `rename` match): everything the state holds under the old
+        name moves to the new one, in one transaction (the caller holds the apply lock)."""
+        from reconciler.state.move import move_records
+
+        with self._store.transaction() as db:
+            move_records(db, kind, old, new)
+        self._by_key = {(b.kind, b.name): b for b in self._store.bindings(self.account)}
+
     def unbind(self, kind: str, name: str) -> None:
         self._store.remove_binding(self.account, kind, name)
         self._by_key.pop((kind, name), None)
 
 
 def resolve(wanted: Iterable[tuple[str, str, Any]], live: Iterable[LiveObject],
-            bindings: Bindings) -> dict[tuple[str, str], Match]:
+            bindings: Bindings, present: set[tuple[str, str]] | None = None,
+            ) -> dict[tuple[str, str], Match]:
     """(kind, name) -> Match for each manifest `(kind, name, natural key or None)`, in
     manifest order: each unbound live object is adopted by one manifest at most (the first
-    listed live object of a key wins, as the vendor lists them)."""
+    listed live object of a key wins, as the vendor lists them). `present`: every manifest
+    of the account (a partial plan resolves only some), so only a binding whose manifest
+    is gone can be a rename's."""
+    wanted = list(wanted)
     objects: dict[tuple[str, str], LiveObject] = {}
     by_key: dict[tuple[str, Any], list[str]] = {}
     bound = bindings.ids()
     for o in live:
         objects[(o.kind, o.remote_id)] = o
-        if o.key is not None and not o.retired and o.remote_id not in bound:
+        if o.key is not None and not o.retired and o.adoptable and o.remote_id not in bound:
             by_key.setdefault((o.kind, o.key), []).append(o.remote_id)
+    # Bindings of manifests no longer in the workspace, by their live object's key.
+    present = present if present is not None else {(kind, name) for kind, name, _ in wanted}
+    orphans: dict[tuple[str, Any], list[Binding]] = {}
+    for b in bindings:
+        o = objects.get((b.kind, b.remote_id))
+        if (b.kind, b.name) not in present and o is not None and o.key is not None \
+                and not o.retired:
+            orphans.setdefault((b.kind, o.key), []).append(b)
     taken: set[str] = set()
 
     def unbound_with(kind: str, key: Any) -> str | None:
@@ -171,6 +201,9 @@ def resolve(wanted: Iterable[tuple[str, str, Any]], live: Iterable[LiveObject],
             out[(kind, name)] = Match(b.remote_id, "bound")
         elif b is not None:
             out[(kind, name)] = Match(None, "gone", b.remote_id)
+        elif renamed := [o for o in orphans.get((kind, key), ()) if o.remote_id not in taken]:
+            taken.add(renamed[0].remote_id)
+            out[(kind, name)] = Match(renamed[0].remote_id, "rename", renamed[0].name)
         else:
             out[(kind, name)] = Match(None, "new")
     return out

@@ -107,9 +107,10 @@ def match_identities(ctx: RunContext, provider: Provider, resources: list[Resour
     """The engine's identity rule (engine/identity.py) for a vendor with natural keys."""
     if not hasattr(provider, "live_objects"):
         return {}
+    account = provider.account.name
     wanted = [(r.kind, r.name, provider.natural_key(r)) for r in resources]
-    return resolve(wanted, provider.live_objects(live),
-                   ctx.bindings(provider.account.name))
+    present = {(r.kind, r.name) for r in ctx.workspace.for_account(account)}
+    return resolve(wanted, provider.live_objects(live), ctx.bindings(account), present)
 
 
 def start_deferred_checks(ctx: RunContext) -> None:

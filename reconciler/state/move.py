@@ -70,9 +70,15 @@ def move(store: Store, kind: str, old: str, new: str) -> Moved:
                                    + (", no send ledger" if kind == "Campaign" else "")
                                    + (", no remembered opt-outs" if kind == "OptOutList" else "")
                                    + ")")
-        for record in RECORDS:
-            record.move(db, kind, old, new)
+        move_records(db, kind, old, new)
         return moved
+
+
+def move_records(db: Store, kind: str, old: str, new: str) -> None:
+    """Every record the state keeps per resource, from KIND/OLD to KIND/NEW (inside the
+    caller's transaction and lock)."""
+    for record in RECORDS:
+        record.move(db, kind, old, new)
 
 
 def describe(m: Moved) -> str:

@@ -214,3 +214,49 @@ def test_first_plan_and_recreated_object_agree(tmp_path, sandbox_server):
     assert oid(sender) in first.stdout
     apply("--auto-approve", str(ws))
     assert stats(sandbox_server)["senders"] == 1
+
+
+def rename_in(ws: Path, old: str, new: str, *files: str) -> None:
+    for name in files:
+        path = ws / name
+        path.write_text(path.read_text().replace(old, new))
+
+
+def test_sent_campaign_renamed_is_recognised_and_its_state_moves(tmp_path, sandbox_server):
+    """Renaming a sent campaign's manifest (its title kept) is the same campaign: no second
+    send planned, no refusal of the old one; apply moves its state as `state mv` would."""
+    ws = workspace(tmp_path, sandbox_server)
+    apply("--auto-approve", str(ws))
+    now = sandbox_server.get("/_sandbox/clock").json()["timestamp"]
+    start = datetime.fromisoformat("2027-03-20T13:00:00+00:00").timestamp()
+    sandbox_server.post("/_sandbox/clock", {"advance_seconds": start - now + 3600})
+    (sent,) = live_campaigns(sandbox_server)
+    rename_in(ws, "name: spring-sale\n", "name: spring-sale-2027\n", "campaigns.yaml")
+
+    plan = cli("plan", "--detailed-exitcode", str(ws))
+    assert plan.returncode == 2, plan.stdout + plan.stderr
+    assert_adopts_only(plan, "Campaign/spring-sale-2027")
+    assert "renamed from Campaign/spring-sale (live id " in plan.stdout
+    assert "as `campaignctl state mv Campaign/spring-sale Campaign/spring-sale-2027` would" \
+        in plan.stdout
+    assert "- delete" not in plan.stdout
+    apply("--auto-approve", str(ws))
+    assert [oid(c) for c in live_campaigns(sandbox_server)] == [oid(sent)]
+    shown = cli("state", "show", "Campaign/spring-sale-2027", str(ws))
+    assert oid(sent) in shown.stdout, shown.stdout + shown.stderr
+    again = cli("plan", "--detailed-exitcode", str(ws))
+    assert again.returncode == 0 and "No changes." in again.stdout, again.stdout
+
+
+def test_renamed_sender_is_the_same_sender_not_a_second_one(tmp_path, sandbox_server):
+    ws = workspace(tmp_path, sandbox_server)
+    apply("--auto-approve", str(ws))
+    rename_in(ws, "newsletter\n", "news\n", "senders.yaml", "campaigns.yaml")
+    plan = cli("plan", "--detailed-exitcode", str(ws))
+    assert plan.returncode == 2, plan.stdout + plan.stderr
+    assert_adopts_only(plan, "Sender/news")
+    assert "renamed from Sender/newsletter" in plan.stdout and "- delete" not in plan.stdout
+    apply("--auto-approve", str(ws))
+    assert stats(sandbox_server)["senders"] == 1
+    again = cli("plan", "--detailed-exitcode", str(ws))
+    assert again.returncode == 0 and "No changes." in again.stdout, again.stdout

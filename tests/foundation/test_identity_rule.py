@@ -52,7 +52,8 @@ def test_bound_adopted_gone_and_new(store):
 def test_one_live_object_is_adopted_by_one_manifest_and_a_bound_one_never(store):
     b = bindings(store, ("Sender", "news", "s1"))
     live = [LiveObject("Sender", "s1", "a@x"), LiveObject("Sender", "s2", "a@x")]
-    found = resolve([("Sender", "one", "a@x"), ("Sender", "two", "a@x")], live, b)
+    found = resolve([("Sender", "one", "a@x"), ("Sender", "two", "a@x")], live, b,
+                    present={("Sender", "news"), ("Sender", "one"), ("Sender", "two")})
     assert found[("Sender", "one")] == Match("s2", "adopt")
     assert found[("Sender", "two")] == Match(None, "new")  # s1 is news's, s2 is one's
 
@@ -77,3 +78,20 @@ def test_a_re_adoption_remembers_the_id_it_replaced_and_never_overwrites(store):
     with pytest.raises(BindingConflict, match="bound meanwhile to live id s2"):
         again.bind("Sender", "news", "s3", expected="s1")
     assert Bindings(store, "mail").get("Sender", "news").remote_id == "s2"
+
+
+def test_a_manifest_renamed_takes_its_old_binding_only_when_the_old_one_is_gone(store):
+    b = bindings(store, ("Campaign", "sale", "c1"), ("Campaign", "kept", "c2"))
+    live = [LiveObject("Campaign", "c1", "Sale", adoptable=False),  # sent: never adopted
+            LiveObject("Campaign", "c2", "Kept")]
+    found = resolve([("Campaign", "sale-2027", "Sale"), ("Campaign", "kept-2", "Kept")],
+                    live, b, present={("Campaign", "sale-2027"), ("Campaign", "kept-2"),
+                                      ("Campaign", "kept")})
+    assert found[("Campaign", "sale-2027")] == Match("c1", "rename", previous="sale")
+    assert "renamed from Campaign/sale (live id c1" in \
+        found[("Campaign", "sale-2027")].reason("name", "Campaign")
+    # Campaign/kept is still a manifest (not targeted by this plan): not a rename.
+    assert found[("Campaign", "kept-2")] == Match(None, "new")
+    b.rename("Campaign", "sale", "sale-2027")
+    assert Bindings(store, "mail").get("Campaign", "sale-2027").remote_id == "c1"
+    assert b.get("Campaign", "sale") is None

@@ -94,7 +94,7 @@ class CampaignDiff:
                 status == "active" and sent):
             changes.append(FieldChange("status", obj.get("status"), status))
         if not changes:
-            if work["adopt"]:
+            if work["adopt"] or work["rename"]:
                 return [self.action("adopt", r, reason=work["reason"])]
             return []
         if started:

@@ -116,8 +116,11 @@ class EmailCampaignsProvider(CampaignDiff, EmailExecute, EmailStatus, Provider):
 
     def live_objects(self, live: EmailLive) -> list[LiveObject]:
         # A cancelled campaign is this API's form of deleted (campaigns have no DELETE).
-        return [LiveObject(kind, i, self._natural_key(kind, obj),
-                           retired=kind == "Campaign" and obj.get("status") == "cancelled")
+        # A sent campaign is never adopted unbound, but a renamed manifest finds it.
+        return [LiveObject(kind, i, obj.get("name") if kind == "Campaign"
+                           else self._natural_key(kind, obj),
+                           retired=kind == "Campaign" and obj.get("status") == "cancelled",
+                           adoptable=self._natural_key(kind, obj) is not None)
                 for kind in LIST_KINDS for i, obj in live.of(kind).items()]
 
     # desired ------------------------------------------------------------------------------
@@ -152,8 +155,9 @@ class EmailCampaignsProvider(CampaignDiff, EmailExecute, EmailStatus, Provider):
             actions += self._diff_one(r, live)
         actions += self._diff_optouts(optout_resources, live)
         present = {(r.kind, r.name) for r in resources}
+        renamed = {(kind, m.previous) for (kind, _), m in matches.items() if m.how == "rename"}
         for b in self.bindings:
-            if (b.kind, b.name) not in present:
+            if (b.kind, b.name) not in present and (b.kind, b.name) not in renamed:
                 actions += self._diff_orphan(b, live)
         return actions
 
@@ -164,8 +168,17 @@ class EmailCampaignsProvider(CampaignDiff, EmailExecute, EmailStatus, Provider):
         bound = self.bindings.get(r.kind, r.name)
         self._bound_at_plan[r.address] = bound.remote_id if bound else None
         work: dict[str, Any] = {"id": live_id, "adopt": how == "adopt",
-                                "replaces": match.previous if how == "adopt" else None}
-        work["reason"] = match.reason(KEY_LABELS[r.kind])
+                                "replaces": match.previous if how == "adopt" else None,
+                                "rename": match.previous if how == "rename" else None}
+        work["reason"] = match.reason(KEY_LABELS[r.kind], r.kind, r.name)
+        actions = self._diff_matched(r, live, live_id, how, work, desired)
+        if work["rename"]:
+            for a in actions:  # the engine moves the state first (engine/executor.py)
+                a.data["moved_from"] = work["rename"]
+        return actions
+
+    def _diff_matched(self, r: Resource, live: EmailLive, live_id: str | None, how: str,
+                      work: dict[str, Any], desired: dict[str, Any]) -> list[Action]:
         self._work[r.address] = work
         if live_id is not None:
             self._ids[(r.kind, r.name)] = live_id
@@ -190,7 +203,7 @@ class EmailCampaignsProvider(CampaignDiff, EmailExecute, EmailStatus, Provider):
         if changes or sets:
             return [self.action("update", r, reason="differs from the manifest",
                                 changes=changes, sets=sets, data={"adopt": work["adopt"]})]
-        if work["adopt"]:
+        if work["adopt"] or work["rename"]:
             return [self.action("adopt", r, reason=work["reason"])]
         return []
 
@@ -272,7 +285,7 @@ class EmailCampaignsProvider(CampaignDiff, EmailExecute, EmailStatus, Provider):
         matches = resolve([(r.kind, r.name, self.natural_key(r)) for r in manifests],
                           self.live_objects(live), self.bindings)
         adopting = {(kind, m.remote_id): f"{kind}/{name}"
-                    for (kind, name), m in matches.items() if m.how == "adopt"}
+                    for (kind, name), m in matches.items() if m.how in ("adopt", "rename")}
         for item in items:
             kind, _ = objects.get(item.remote_id, (None, None))
             item.held_by = adopting.get((kind, item.remote_id))
