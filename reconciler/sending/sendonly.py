@@ -217,6 +217,12 @@ class SendOnlyProvider(Provider):
     def content(self, r: Resource) -> dict[str, Any]:
         raise NotImplementedError
 
+    def named_after(self, r: Resource, name: str) -> dict[str, Any]:
+        """The content fields this vendor derives from the manifest's name, as they would
+        be under `name` (Connectly's campaignName when `campaign_name` is left out): a
+        rename that changes only these keeps its content."""
+        return {}
+
     def batch_size(self, r: Resource) -> int:
         raise NotImplementedError
 
@@ -293,9 +299,9 @@ class SendOnlyProvider(Provider):
             if r.kind != "Campaign":
                 continue
             channel = self.channel(r)
-            content = self.content(r)
-            audience = campaign_audience(ws, r, channel, in_force)
             cl = live.ledger(r.name)
+            content = self._as_sent(r, self.content(r), cl)
+            audience = campaign_audience(ws, r, channel, in_force)
             skip = cl.sent if self.ctx.options.resend_unknown else cl.holding
             prep = Prepared(channel, content, identity_of(content), audience,
                             [x for x in audience.recipients if x.address not in skip])
@@ -367,6 +373,20 @@ class SendOnlyProvider(Provider):
     def _stored_content(self, campaign: str, identity: str) -> dict[str, Any] | None:
         raw = self.store.get_meta(self._content_key(campaign, identity))
         return json.loads(raw) if raw else None
+
+    def _as_sent(self, r: Resource, content: dict[str, Any], cl: CampaignLedger,
+                 ) -> dict[str, Any]:
+        """The content a renamed campaign (its state moved by `state mv`) was sent with,
+        when it differs only in what the vendor derives from the manifest's name: the
+        campaign keeps going out as it did (never a second send under a new name)."""
+        derived = self.named_after(r, r.name)
+        if not derived or not cl.identities:
+            return content
+        for identity in sorted(cl.identities):
+            sent = self._stored_content(r.name, identity)
+            if sent and {**content, **{k: sent.get(k) for k in derived}} == sent:
+                return sent
+        return content
 
     def _content_key(self, campaign: str, identity: str) -> str:
         return SENT_CONTENT.key(self.account.name, campaign, identity)
@@ -517,7 +537,10 @@ class SendOnlyProvider(Provider):
         present = {c.name for c in self.ctx.workspace.of_kind("Campaign")}
         pending = {x.address for x in prep.pending}
         for name, cl in sorted(ledgers.items()):
-            if name in present or prep.identity not in cl.identities:
+            # Also the same content sent under the old name, where the vendor names the
+            # content after the manifest (Connectly's default campaignName).
+            same = {prep.identity, identity_of({**prep.content, **self.named_after(r, name)})}
+            if name in present or not same & cl.identities:
                 continue
             overlap = len(cl.holding & pending)
             if overlap:
