@@ -30,7 +30,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from reconciler.config import Account
 from reconciler.engine.actions import Action
@@ -38,6 +38,9 @@ from reconciler.engine.identity import BindingConflict, Bindings, LiveObject, Ma
 from reconciler.progress import NO_PROGRESS, Reporter
 from reconciler.state.store import Store
 from reconciler.workspace import Resource, Workspace
+
+if TYPE_CHECKING:
+    from reconciler.engine.account_state import AccountState
 
 
 @dataclass
@@ -92,6 +95,12 @@ class RunContext:
         if account not in self.bindings_read:
             self.bindings_read[account] = Bindings(self.store, account)
         return self.bindings_read[account]
+
+    def account_state(self, account: str) -> AccountState:
+        """What a provider holds of the state (engine/account_state.py), never the Store."""
+        from reconciler.engine.account_state import AccountState
+
+        return AccountState(self.store, account, self.bindings(account))
 
     @property
     def directory(self) -> Path:

@@ -31,8 +31,10 @@ class Provider:
     def __init__(self, account: Account, ctx: RunContext):
         self.account = account
         self.ctx = ctx
-        self.store = ctx.store
-        self.bindings = ctx.bindings(account.name)  # the engine's: engine/identity.py
+        # Its account's state through typed methods (engine/account_state.py), never the
+        # raw store; the bindings are the engine's (engine/identity.py).
+        self.state = ctx.account_state(account.name)
+        self.bindings = self.state.bindings
         self.base_url, self.transport = resolve(
             account.base_url, sandbox_dir(ctx.directory, ctx.workspace.config.environment),
             account.type, {k: v.reveal() for k, v in account.credentials.items()})

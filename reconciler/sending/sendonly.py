@@ -24,7 +24,6 @@ A vendor module fills: `channel(r)`, `content(r)` (what identifies the content s
 from __future__ import annotations
 
 import asyncio
-import json
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -56,8 +55,6 @@ from reconciler.state.ledger import (
     SendLedger,
     identity_of,
 )
-from reconciler.state.optouts import OptOutMemory
-from reconciler.state.records import SENT_CONTENT
 from reconciler.words import plural, word
 from reconciler.workspace import Resource
 
@@ -207,8 +204,8 @@ class SendOnlyProvider(Provider):
 
     def __init__(self, account, ctx):
         super().__init__(account, ctx)
-        self.ledger = SendLedger(self.store)
-        self.optouts = OptOutMemory(self.store)
+        self.ledger = self.state.ledger
+        self.optouts = self.state.optouts
 
     # vendor hooks -----------------------------------------------------------------------
     def channel(self, r: Resource) -> Channel:
@@ -371,8 +368,7 @@ class SendOnlyProvider(Provider):
                             data={"add": len(add), "remove": len(remove)})]
 
     def _stored_content(self, campaign: str, identity: str) -> dict[str, Any] | None:
-        raw = self.store.get_meta(self._content_key(campaign, identity))
-        return json.loads(raw) if raw else None
+        return self.state.sent_content(campaign, identity)
 
     def _as_sent(self, r: Resource, content: dict[str, Any], cl: CampaignLedger,
                  ) -> dict[str, Any]:
@@ -387,9 +383,6 @@ class SendOnlyProvider(Provider):
             if sent and {**content, **{k: sent.get(k) for k in derived}} == sent:
                 return sent
         return content
-
-    def _content_key(self, campaign: str, identity: str) -> str:
-        return SENT_CONTENT.key(self.account.name, campaign, identity)
 
     def _diff_campaign(self, r: Resource, cl: CampaignLedger, prep: Prepared,
                        ledgers: dict[str, CampaignLedger]) -> list[Action]:
@@ -594,9 +587,7 @@ class SendOnlyProvider(Provider):
             raise SendFailed(f"{action.address}: the ledger changed since the plan "
                              f"({len(todo)} to send, the plan said {action.send.recipients}); "
                              "plan again")
-        key = self._content_key(r.name, prep.identity)
-        if self.store.get_meta(key) is None:
-            self.store.set_meta(key, json.dumps(prep.content, sort_keys=True))
+        self.state.record_sent_content(r.name, prep.identity, prep.content)
         # Checked again now: a `now` send, or a wave, whose window closed since the plan.
         gate = self._window_gate(r, prep.channel, todo, self.ctx.options.clock())
         if gate.refusal:

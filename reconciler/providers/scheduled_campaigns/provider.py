@@ -34,7 +34,6 @@ from reconciler.providers.scheduled_campaigns.client import (
     forces_replace,
 )
 from reconciler.providers.scheduled_campaigns.when import to_iso, to_timestamp
-from reconciler.state.events import CallbackEvents
 from reconciler.state.store import Binding
 from reconciler.workspace import Resource
 
@@ -373,7 +372,7 @@ class ScheduledCampaignsProvider(Provider):
         vendor called back with (`campaignctl callbacks serve` stores them): distinct
         recipients per event. The audience is the vendor's list, so `planned` is unknown."""
         live = await self.read(campaigns)
-        events = CallbackEvents(self.store)
+        events = self.state.events
         out = []
         for r in campaigns:
             obj = live.campaigns.get(r.name)
