@@ -5,8 +5,15 @@ knows nothing else of it:
 
     read(resources)      -> live snapshot (API reads, or our own ledger for send-only APIs)
     fingerprint(live)    -> small JSON-able digest input: a saved plan is refused if it moved
-    diff(resources, live)-> [Action]   (pure: no I/O; engine/actions.py)
-    execute(action, live)-> performs one action (vendor calls + state writes)
+    diff(resources, live, matches) -> [Action]   (pure: no I/O; engine/actions.py)
+    execute(action, live)-> performs one action (vendor calls; bindings through
+                            `self.bindings`, the engine's engine/identity.Bindings)
+
+Identity is the engine's (engine/identity.py): a vendor whose objects have a natural key
+declares `natural_key(resource)` and `live_objects(live)`, and the engine hands `diff` the
+match of every manifest (bound, adopt, gone, new), one rule for every vendor. Providers read
+and write bindings only through `ctx.bindings(account)`, which the engine reads once per
+session.
 
 The pipeline (reconciler/run.py) hands the engine the vendor catalog in the RunContext:
 vendor type -> a factory making a provider for an account.
@@ -23,19 +30,17 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from reconciler.config import Account
 from reconciler.engine.actions import Action
-from reconciler.errors import CampaignctlError
+from reconciler.engine.identity import BindingConflict, Bindings, LiveObject, Match
 from reconciler.progress import NO_PROGRESS, Reporter
 from reconciler.state.store import Store
 from reconciler.workspace import Resource, Workspace
 
-
-class BindingConflict(CampaignctlError):
-    """A create for a manifest that is bound to another live object: refused, so that
-    object is never orphaned (it would go on sending with nobody managing it)."""
+if TYPE_CHECKING:
+    from reconciler.engine.account_state import AccountState
 
 
 @dataclass
@@ -90,6 +95,20 @@ class RunContext:
     #: when the state already has history (an upgraded workspace; a new one just records it)
     unrecorded_state: str | None = None
     lineage_note: str | None = None
+    #: account -> its bindings, read once per session (engine/planner.open_session)
+    bindings_read: dict[str, Bindings] = field(default_factory=dict)
+
+    def bindings(self, account: str) -> Bindings:
+        """The account's bindings: the only way a provider reads or writes them."""
+        if account not in self.bindings_read:
+            self.bindings_read[account] = Bindings(self.store, account)
+        return self.bindings_read[account]
+
+    def account_state(self, account: str) -> AccountState:
+        """What a provider holds of the state (engine/account_state.py), never the Store."""
+        from reconciler.engine.account_state import AccountState
+
+        return AccountState(self.store, account, self.bindings(account))
 
     @property
     def directory(self) -> Path:
@@ -115,7 +134,10 @@ class Provider(Protocol):
 
     def fingerprint(self, live: Any) -> Any: ...
 
-    def diff(self, resources: list[Resource], live: Any) -> list[Action]: ...
+    def diff(self, resources: list[Resource], live: Any,
+             matches: Mapping[tuple[str, str], Match]) -> list[Action]:
+        """`matches`: (kind, name) -> the live object the engine found for each manifest
+        (empty for a vendor that declares no `live_objects`)."""
 
     async def execute(self, action: Action, live: Any) -> None: ...
 
@@ -136,6 +158,19 @@ class Provider(Protocol):
         for a state that records nothing of it; None when the vendor cannot show it."""
 
     async def aclose(self) -> None: ...
+
+
+class HasNaturalKeys(Protocol):
+    """What a vendor whose live objects have natural keys adds to Provider."""
+
+    def natural_key(self, resource: Resource) -> Any:
+        """The key a live object of this manifest would have (None: none)."""
+
+    def live_objects(self, live: Any) -> list[LiveObject]: ...
+
+
+__all__ = ["BindingConflict", "Bindings", "HasNaturalKeys", "ImportedResource", "LiveObject",
+           "Match", "Provider", "ProviderFactory", "RunContext", "RunOptions"]
 
 
 #: vendor type -> makes the provider of one account: factory(account, ctx)

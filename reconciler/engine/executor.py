@@ -49,7 +49,12 @@ async def execute_plan(session: Session, plan: Plan) -> ApplyResult:
         async with gate:
             progress.action("start", action)
             try:
-                await provider.execute(action, session.live[action.account])
+                if action.data.get("moved_from"):
+                    # A renamed manifest: the engine moves its state first (identity.py).
+                    session.ctx.bindings(action.account).rename(
+                        action.kind, action.data["moved_from"], action.name)
+                if action.op != "adopt" or not action.data.get("moved_from"):
+                    await provider.execute(action, session.live[action.account])
             except CampaignctlError as exc:
                 result.failed.append((action, str(exc)))
                 progress.action("failed", action, str(exc))

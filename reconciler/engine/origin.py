@@ -9,16 +9,14 @@ it undoes a live change. A resource never applied, or edited since, moved in the
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable
 from typing import Any
 
 from reconciler.engine.actions import Action
 from reconciler.engine.plan import digest
+from reconciler.state.records import APPLIED  # {"account:KIND/NAME": digest at the last apply}
 from reconciler.validate import REFERENCES
 from reconciler.workspace import Resource, Workspace
-
-APPLIED_META = "applied.manifests"  # {"account:KIND/NAME": digest at the last apply}
 
 
 def manifest_item(r: Resource, ws: Workspace) -> list[Any]:
@@ -67,16 +65,19 @@ class ManifestDigests:
         return digest([self.items[(r.kind, r.name)] for r in self.ws.ordered()])
 
     def of(self, r: Resource) -> str:
-        keys = sorted(closure(self.ws, [(r.kind, r.name)]))
-        return digest([self.item_digests[k] for k in keys])
+        """The resource's own manifest without its name (a rename moved by `state mv` is
+        the same resource), and every manifest it references, with theirs."""
+        own = (r.kind, r.name)
+        keys = sorted(closure(self.ws, [own]) - {own})
+        return digest([digest(manifest_item(r, self.ws)[1:]),
+                       *(self.item_digests[k] for k in keys)])
 
     def all(self) -> dict[str, str]:
         return {_key(r.provider, r.address): self.of(r) for r in self.ws.ordered()}
 
 
 def recorded(store) -> dict[str, str]:
-    raw = store.get_meta(APPLIED_META)
-    return json.loads(raw) if raw else {}
+    return APPLIED.read(store)
 
 
 def label_origins(actions: list[Action], digests: ManifestDigests,
@@ -110,4 +111,4 @@ def record_applied(store, ws: Workspace, *, only: set[tuple[str, str]] | None = 
         kept[key] = digests.of(r)
     if only is None:
         kept = {k: v for k, v in kept.items() if k in present}
-    store.set_meta(APPLIED_META, json.dumps(kept, sort_keys=True))
+    APPLIED.write(store, kept)

@@ -11,6 +11,7 @@ from typing import Any
 from reconciler.engine.actions import Action
 from reconciler.engine.contract import Provider, RunContext
 from reconciler.engine.evidence import check_evidence
+from reconciler.engine.identity import Match, resolve
 from reconciler.engine.origin import ManifestDigests, closure, label_origins, recorded
 from reconciler.engine.plan import Plan, digest, order_actions
 from reconciler.engine.safety import protect, recorded_protected
@@ -66,6 +67,7 @@ def open_session(ctx: RunContext, accounts: set[str] | None = None) -> Session:
     made when an account's base_url left the origin its credentials are pinned to."""
     check_origins(ctx.store, ctx.workspace.config, accounts)
     session = Session(ctx)
+    ctx.bindings_read.clear()  # each session reads the bindings once (apply: under the lock)
     for name, account in ctx.workspace.config.accounts.items():
         if accounts is not None and name not in accounts:
             continue
@@ -104,6 +106,17 @@ def note_send_times(actions: list[Action], ws: Workspace) -> None:
             a.data["manifest_send_at"] = when if isinstance(when, str) else when.describe()
 
 
+def match_identities(ctx: RunContext, provider: Provider, resources: list[Resource],
+                     live: Any) -> dict[tuple[str, str], Match]:
+    """The engine's identity rule (engine/identity.py) for a vendor with natural keys."""
+    if not hasattr(provider, "live_objects"):
+        return {}
+    account = provider.account.name
+    wanted = [(r.kind, r.name, provider.natural_key(r)) for r in resources]
+    present = {(r.kind, r.name) for r in ctx.workspace.for_account(account)}
+    return resolve(wanted, provider.live_objects(live), ctx.bindings(account), present)
+
+
 def start_deferred_checks(ctx: RunContext) -> None:
     """The CSV rows validation left for now (their bytes are known clean: checked_csv) are
     checked in a worker thread while the reads are in flight; ctx.checks_done() waits."""
@@ -140,7 +153,8 @@ async def build_plan(session: Session, targets: list[str] | None = None) -> Plan
         # Diffed as soon as its own reads are in (and every CSV row is checked), while
         # other accounts' reads are in flight.
         await session.ctx.checks_done()
-        actions = provider.diff(by_account[name], live)
+        actions = provider.diff(by_account[name], live,
+                                match_identities(session.ctx, provider, by_account[name], live))
         if chosen is not None:
             # A partial plan never deletes what was not targeted.
             actions = [a for a in actions if (a.kind, a.name) in chosen]

@@ -9,6 +9,10 @@ made at apply time and says, field by field, where apply would now do something 
   send; it goes to fewer people, and a note says so;
 - a fresh action on an object no reviewed action touches or depends on (drift of an
   unrelated object): left alone, with a note; the next plan shows it;
+- a fresh adopt of an object a reviewed action depends on (it was deleted and re-created
+  with the same natural key outside campaignctl, engine/identity.py): run with the reviewed
+  actions, with a note; it writes nothing at the vendor, and the object matches its
+  manifest field for field (else it would be an update);
 - anything else (a group that grew, a send time that moved, an action that appeared on
   something a reviewed action depends on, one that disappeared): a problem line.
 """
@@ -30,6 +34,7 @@ class Review:
     problems: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     left_alone: list[str] = field(default_factory=list)
+    adopted: set[Key] = field(default_factory=set)  # fresh adopts run with the reviewed
 
 
 def _key(a: Action) -> Key:
@@ -169,6 +174,11 @@ def compare_plans(reviewed: Plan, fresh: Plan) -> Review:
             if new.op == "refuse" and new.address in relied:
                 review.problems.append(f"{new.address}: refused now ({new.reason})")
             continue
+        elif new.address in relied and new.op == "adopt":
+            review.adopted.add(key)
+            review.notes.append(f"{new.address}: {new.reason} (re-created outside "
+                                "campaignctl since the plan was saved; the same object for "
+                                "the reviewed actions)")
         elif new.address in relied:
             review.problems.append(f"{new.address}: apply would now also {new.op} it "
                                    f"({ORIGIN_LABELS[new.origin]}: {new.reason}); a reviewed "
@@ -179,6 +189,6 @@ def compare_plans(reviewed: Plan, fresh: Plan) -> Review:
                                 f"was saved ({new.op}: {new.reason}); not in the reviewed "
                                 "plan, left alone. Run `campaignctl plan` to review it")
     # Warnings on reviewed objects stay with them (e.g. outcomes unknown).
-    review.run = [a for a in fresh.actions if _key(a) in wanted_keys
+    review.run = [a for a in fresh.actions if _key(a) in wanted_keys | review.adopted
                   and (a.is_change or a.op == "warn")]
     return review

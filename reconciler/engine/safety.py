@@ -6,16 +6,16 @@ refused action."""
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, replace
 
 from reconciler.config import SafetyConfig
 from reconciler.engine.actions import Action
 from reconciler.engine.plan import Plan
 from reconciler.errors import CampaignctlError
+from reconciler.state.records import PROTECTED
 from reconciler.words import plural
 
-PROTECTED_META = "lifecycle.prevent_destroy"  # addresses last applied with the flag set
+PROTECTED_META = PROTECTED.key  # addresses last applied with the flag set
 DESTRUCTIVE = ("delete", "replace")
 
 
@@ -107,8 +107,7 @@ def _key(account: str, kind: str, name: str) -> str:
 
 
 def recorded_protected(store) -> set[str]:
-    raw = store.get_meta(PROTECTED_META)
-    return set(json.loads(raw)) if raw else set()
+    return PROTECTED.read(store)
 
 
 def record_protected(store, workspace) -> None:
@@ -118,7 +117,7 @@ def record_protected(store, workspace) -> None:
     flagged = {_key(r.provider, r.kind, r.name) for r in workspace.ordered()
                if r.lifecycle.prevent_destroy}
     kept = {k for k in recorded_protected(store) if k not in present}
-    store.set_meta(PROTECTED_META, json.dumps(sorted(flagged | kept)))
+    PROTECTED.write(store, flagged | kept)
 
 
 def protect(actions: list[Action], workspace, recorded: set[str] | None = None) -> list[Action]:

@@ -1,6 +1,6 @@
 """What every vendor's provider shares, implementing the engine's contract
 (engine/contract.py): its account's HTTP transport (the network, or the in-process
-sandbox), default hooks, and the binding helpers a create needs."""
+sandbox), default hooks, and the engine's bindings of its account (`self.bindings`, engine/identity.Bindings)."""
 
 from __future__ import annotations
 
@@ -11,13 +11,13 @@ from reconciler.engine.actions import Action
 from reconciler.engine.contract import (
     BindingConflict,
     ImportedResource,
+    Match,
     RunContext,
     RunOptions,
 )
 from reconciler.errors import CampaignctlError
 from reconciler.http import VendorHttp
 from reconciler.sandbox.transport import resolve, sandbox_dir
-from reconciler.state.store import Binding
 from reconciler.workspace import Resource
 
 __all__ = ["BindingConflict", "ImportedResource", "Provider", "RunContext", "RunOptions"]
@@ -31,7 +31,10 @@ class Provider:
     def __init__(self, account: Account, ctx: RunContext):
         self.account = account
         self.ctx = ctx
-        self.store = ctx.store
+        # Its account's state through typed methods (engine/account_state.py), never the
+        # raw store; the bindings are the engine's (engine/identity.py).
+        self.state = ctx.account_state(account.name)
+        self.bindings = self.state.bindings
         self.base_url, self.transport = resolve(
             account.base_url, sandbox_dir(ctx.directory, ctx.workspace.config.environment),
             account.type, {k: v.reveal() for k, v in account.credentials.items()})
@@ -55,7 +58,8 @@ class Provider:
     def fingerprint(self, live: Any) -> Any:
         return None
 
-    def diff(self, resources: list[Resource], live: Any) -> list[Action]:
+    def diff(self, resources: list[Resource], live: Any,
+             matches: dict[tuple[str, str], Match]) -> list[Action]:
         raise NotImplementedError
 
     def planned_recipients(self, action: Action) -> list[str] | None:
@@ -88,29 +92,6 @@ class Provider:
             await c.aclose()
 
     # helpers for vendor modules -----------------------------------------------------------
-    def check_unbound(self, kind: str, name: str, expected: str | None) -> None:
-        """Before a create's first call: refuse if the manifest was bound, since the plan
-        was made (e.g. by another apply), to something other than `expected`."""
-        current = self.store.get_binding(self.account.name, kind, name)
-        if current is not None and current.remote_id != expected:
-            raise BindingConflict(
-                f"{kind}/{name} is already bound to live id {current.remote_id} on account "
-                f"{self.account.name!r} (bound since this plan was made, by another run): "
-                f"refusing to create a second one, which would orphan {current.remote_id}. "
-                "Nothing was created. Run `campaignctl plan` again.")
-
-    def bind_created(self, kind: str, name: str, remote_id: str, expected: str | None,
-                     data: dict[str, Any] | None = None) -> None:
-        """Bind what a create made; never overwrites a binding written meanwhile."""
-        found = self.store.bind_created(
-            Binding(self.account.name, kind, name, remote_id, data=data), expected)
-        if found is not None:
-            raise BindingConflict(
-                f"{kind}/{name}: created id {remote_id} on account {self.account.name!r}, "
-                f"but the manifest was bound meanwhile to live id {found.remote_id}; that "
-                f"binding is kept (overwriting it would orphan {found.remote_id}) and "
-                f"{remote_id} is not bound (remove it at the vendor if it is not wanted).")
-
     def action(self, op: str, r_or_kind: Resource | str, name: str | None = None,
                reason: str = "", **kw: Any) -> Action:
         if isinstance(r_or_kind, str):

@@ -24,7 +24,6 @@ A vendor module fills: `channel(r)`, `content(r)` (what identifies the content s
 from __future__ import annotations
 
 import asyncio
-import json
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -56,7 +55,6 @@ from reconciler.state.ledger import (
     SendLedger,
     identity_of,
 )
-from reconciler.state.optouts import OptOutMemory
 from reconciler.words import plural, word
 from reconciler.workspace import Resource
 
@@ -206,8 +204,8 @@ class SendOnlyProvider(Provider):
 
     def __init__(self, account, ctx):
         super().__init__(account, ctx)
-        self.ledger = SendLedger(self.store)
-        self.optouts = OptOutMemory(self.store)
+        self.ledger = self.state.ledger
+        self.optouts = self.state.optouts
 
     # vendor hooks -----------------------------------------------------------------------
     def channel(self, r: Resource) -> Channel:
@@ -215,6 +213,12 @@ class SendOnlyProvider(Provider):
 
     def content(self, r: Resource) -> dict[str, Any]:
         raise NotImplementedError
+
+    def named_after(self, r: Resource, name: str) -> dict[str, Any]:
+        """The content fields this vendor derives from the manifest's name, as they would
+        be under `name` (Connectly's campaignName when `campaign_name` is left out): a
+        rename that changes only these keeps its content."""
+        return {}
 
     def batch_size(self, r: Resource) -> int:
         raise NotImplementedError
@@ -292,9 +296,9 @@ class SendOnlyProvider(Provider):
             if r.kind != "Campaign":
                 continue
             channel = self.channel(r)
-            content = self.content(r)
-            audience = campaign_audience(ws, r, channel, in_force)
             cl = live.ledger(r.name)
+            content = self._as_sent(r, self.content(r), cl)
+            audience = campaign_audience(ws, r, channel, in_force)
             skip = cl.sent if self.ctx.options.resend_unknown else cl.holding
             prep = Prepared(channel, content, identity_of(content), audience,
                             [x for x in audience.recipients if x.address not in skip])
@@ -336,7 +340,8 @@ class SendOnlyProvider(Provider):
         return out
 
     # diff ---------------------------------------------------------------------------------
-    def diff(self, resources: list[Resource], live: SendLive) -> list[Action]:
+    def diff(self, resources: list[Resource], live: SendLive,
+             matches: dict | None = None) -> list[Action]:
         actions: list[Action] = []
         for r in resources:
             if r.kind == "OptOutList" and r.name in live.optouts:
@@ -363,11 +368,21 @@ class SendOnlyProvider(Provider):
                             data={"add": len(add), "remove": len(remove)})]
 
     def _stored_content(self, campaign: str, identity: str) -> dict[str, Any] | None:
-        raw = self.store.get_meta(self._content_key(campaign, identity))
-        return json.loads(raw) if raw else None
+        return self.state.sent_content(campaign, identity)
 
-    def _content_key(self, campaign: str, identity: str) -> str:
-        return f"ledger-content:{self.account.name}:{campaign}:{identity}"
+    def _as_sent(self, r: Resource, content: dict[str, Any], cl: CampaignLedger,
+                 ) -> dict[str, Any]:
+        """The content a renamed campaign (its state moved by `state mv`) was sent with,
+        when it differs only in what the vendor derives from the manifest's name: the
+        campaign keeps going out as it did (never a second send under a new name)."""
+        derived = self.named_after(r, r.name)
+        if not derived or not cl.identities:
+            return content
+        for identity in sorted(cl.identities):
+            sent = self._stored_content(r.name, identity)
+            if sent and {**content, **{k: sent.get(k) for k in derived}} == sent:
+                return sent
+        return content
 
     def _diff_campaign(self, r: Resource, cl: CampaignLedger, prep: Prepared,
                        ledgers: dict[str, CampaignLedger]) -> list[Action]:
@@ -520,7 +535,10 @@ class SendOnlyProvider(Provider):
         present = {c.name for c in self.ctx.workspace.of_kind("Campaign")}
         pending = {x.address for x in prep.pending}
         for name, cl in sorted(ledgers.items()):
-            if name in present or prep.identity not in cl.identities:
+            # Also the same content sent under the old name, where the vendor names the
+            # content after the manifest (Connectly's default campaignName).
+            same = {prep.identity, identity_of({**prep.content, **self.named_after(r, name)})}
+            if name in present or not same & cl.identities:
                 continue
             overlap = len(cl.holding & pending)
             if overlap:
@@ -574,9 +592,7 @@ class SendOnlyProvider(Provider):
             raise SendFailed(f"{action.address}: the ledger changed since the plan "
                              f"({len(todo)} to send, the plan said {action.send.recipients}); "
                              "plan again")
-        key = self._content_key(r.name, prep.identity)
-        if self.store.get_meta(key) is None:
-            self.store.set_meta(key, json.dumps(prep.content, sort_keys=True))
+        self.state.record_sent_content(r.name, prep.identity, prep.content)
         # Checked again now: a `now` send, or a wave, whose window closed since the plan.
         gate = self._window_gate(r, prep.channel, todo, self.ctx.options.clock())
         if gate.refusal:

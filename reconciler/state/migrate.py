@@ -26,6 +26,7 @@ from reconciler.state.lineage import (
     record,
 )
 from reconciler.state.lineage import held as held_records
+from reconciler.state.records import meta_rows
 from reconciler.state.scrub import scrub_credentials
 from reconciler.state.store import SqliteStore, Store, lock_holder
 from reconciler.words import plural
@@ -146,10 +147,9 @@ def _copy(source: Store, target: Store) -> Moved:
     bindings = source.execute("SELECT account, kind, name, remote_id, digest, data, "
                               "updated_at FROM bindings").fetchall()
     target.insert_rows("bindings", bindings)
-    # The whole meta table, lineage included (the target's own, given at its creation, goes:
-    # this is the same history); never the source's mark of a migration.
-    meta = source.execute("SELECT key, value FROM meta WHERE key <> ?",
-                          (MIGRATED_META,)).fetchall()
+    # Every meta row (state/records.py), lineage included (the target's own, given at its
+    # creation, goes: this is the same history); never the source's mark of a migration.
+    meta = [(k, v) for k, v in meta_rows(source) if k != MIGRATED_META]
     for key, value in meta:
         target.set_meta(key, value)
     new_id: dict[int, int] = {}

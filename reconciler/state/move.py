@@ -1,55 +1,65 @@
 """`campaignctl state mv KIND/OLD KIND/NEW`: a manifest was renamed, and what the state
 knows under the old name moves to the new one, so the next plan sees the same resource
-(not a new one to create or send again). Bindings, the send ledger (batches, recipients
-and the content they were sent with), remembered opt-outs and the prevent_destroy record
-(and the vendor events received for a campaign) move in one transaction, under the apply
-lock."""
+(not a new one to create or send again). Every record the state keeps per resource
+(state/records.py: bindings, the send ledger and the content it was sent with, remembered
+opt-outs, vendor events, the record of what was applied, prevent_destroy) moves in one
+transaction, under the apply lock."""
 
 from __future__ import annotations
 
-import json
-import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from reconciler.errors import CampaignctlError
+from reconciler.state.records import (
+    BINDINGS,
+    LEDGER_BATCHES,
+    LEDGER_RECIPIENTS,
+    OPTOUTS,
+    RECORDS,
+)
 from reconciler.state.store import Store
 from reconciler.words import plural
 
 
 @dataclass
 class Moved:
-    bindings: int = 0
-    batches: int = 0
-    recipients: int = 0
-    optouts: int = 0
+    """What a move found under the old name: record.what -> count (state/records.py)."""
+
+    held: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def bindings(self) -> int:
+        return self.held.get(BINDINGS.what, 0)
+
+    @property
+    def batches(self) -> int:
+        return self.held.get(LEDGER_BATCHES.what, 0)
+
+    @property
+    def recipients(self) -> int:
+        return self.held.get(LEDGER_RECIPIENTS.what, 0)
+
+    @property
+    def optouts(self) -> int:
+        return self.held.get(OPTOUTS.what, 0)
 
     @property
     def total(self) -> int:
-        return self.bindings + self.batches + self.optouts
+        return sum(self.held.values())
 
 
-def _count(db: Store, sql: str, args: tuple) -> int:
-    return db.execute(sql, args).fetchone()[0]
-
-
-def held_under(db: Store, kind: str, name: str) -> Moved:
-    """What the state holds under KIND/NAME (every account)."""
-    out = Moved(bindings=_count(db, "SELECT count(*) FROM bindings WHERE kind=? AND name=?",
-                                (kind, name)))
-    if kind == "Campaign":
-        out.batches = _count(db, "SELECT count(*) FROM ledger_batches WHERE campaign=?", (name,))
-        out.recipients = _count(db, "SELECT count(*) FROM ledger_recipients WHERE campaign=?",
-                                (name,))
-    if kind == "OptOutList":
-        out.optouts = _count(db, "SELECT count(*) FROM optouts WHERE list=?", (name,))
-    return out
+def held_under(db: Store, kind: str, name: str, exclusive: bool = False) -> Moved:
+    """What the state holds under KIND/NAME (every account), record by record (`exclusive`:
+    only the records never merged, not bookkeeping an apply since the rename rewrote)."""
+    return Moved({r.what: n for r in RECORDS
+                  if (r.exclusive or not exclusive) and (n := r.held(db, kind, name))})
 
 
 def move(store: Store, kind: str, old: str, new: str) -> Moved:
     if old == new:
         raise CampaignctlError(f"{kind}/{old}: the old and the new name are the same")
     with store.locked(), store.transaction() as db:
-        there = held_under(db, kind, new)
+        there = held_under(db, kind, new, exclusive=True)
         if there.total:
             raise CampaignctlError(
                 f"{kind}/{new} is already in the state ({describe(there)}); refusing to merge "
@@ -60,30 +70,15 @@ def move(store: Store, kind: str, old: str, new: str) -> Moved:
                                    + (", no send ledger" if kind == "Campaign" else "")
                                    + (", no remembered opt-outs" if kind == "OptOutList" else "")
                                    + ")")
-        db.execute("UPDATE bindings SET name=? WHERE kind=? AND name=?", (new, kind, old))
-        if kind == "Campaign":
-            db.execute("UPDATE ledger_batches SET campaign=? WHERE campaign=?", (new, old))
-            db.execute("UPDATE ledger_recipients SET campaign=? WHERE campaign=?", (new, old))
-            db.execute("UPDATE callback_events SET campaign=? WHERE campaign=?", (new, old))
-            # The content each batch was sent with (sending/sendonly.py's key).
-            pattern = re.compile(r"^ledger-content:(.*):" + re.escape(old) + r":([^:]+)$")
-            for key, value in db.execute("SELECT key, value FROM meta WHERE key LIKE ?",
-                                         ("ledger-content:%",)).fetchall():
-                m = pattern.match(key)
-                if m:
-                    db.execute("DELETE FROM meta WHERE key=?", (key,))
-                    db.set_meta(f"ledger-content:{m.group(1)}:{new}:{m.group(2)}", value)
-        if kind == "OptOutList":
-            db.execute("UPDATE optouts SET list=? WHERE list=?", (new, old))
-        from reconciler.engine.safety import PROTECTED_META  # keys "account:KIND/NAME"
-
-        raw = db.get_meta(PROTECTED_META)
-        if raw:
-            suffix = f":{kind}/{old}"
-            keys = [k[: -len(suffix)] + f":{kind}/{new}" if k.endswith(suffix) else k
-                    for k in json.loads(raw)]
-            db.set_meta(PROTECTED_META, json.dumps(sorted(keys)))
+        move_records(db, kind, old, new)
         return moved
+
+
+def move_records(db: Store, kind: str, old: str, new: str) -> None:
+    """Every record the state keeps per resource, from KIND/OLD to KIND/NEW (inside the
+    caller's transaction and lock)."""
+    for record in RECORDS:
+        record.move(db, kind, old, new)
 
 
 def describe(m: Moved) -> str:
@@ -91,6 +86,6 @@ def describe(m: Moved) -> str:
     if m.batches:
         parts.append(f"{plural(m.batches, 'send-ledger batch')} "
                      f"({plural(m.recipients, 'recipient')})")
-    if m.optouts:
-        parts.append(plural(m.optouts, "remembered opt-out"))
+    shown = {BINDINGS.what, LEDGER_BATCHES.what, LEDGER_RECIPIENTS.what}
+    parts += [plural(n, what) for what, n in m.held.items() if what not in shown]
     return ", ".join(parts)

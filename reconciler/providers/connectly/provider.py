@@ -53,6 +53,10 @@ class ConnectlyProvider(SendOnlyProvider):
                 "campaignVersion": o.campaign_version if o else None,
                 "sender": s.spec.phone if s is not None else None}
 
+    def named_after(self, r: Resource, name: str) -> dict[str, Any]:
+        o = self._options(r)
+        return {} if o is not None and o.campaign_name else {"campaignName": name}
+
     def content_extra(self, r: Resource) -> dict[str, Any]:
         o = self._options(r)
         c = self.content(r)

@@ -21,7 +21,6 @@ count falls back to reconciler.sms segments, without a cost. Email has no simula
 
 from __future__ import annotations
 
-import json
 import time
 from typing import Any
 
@@ -118,10 +117,8 @@ class OctopushProvider(SendOnlyProvider):
         if not (self.ctx.options.vendor_estimate or opts.get("vendor_estimate")):
             return local_estimate(prep.content["text"] or "", prep.pending,
                                   opts.get("sms_prices"))
-        key = f"octopush-sim:{self.account.name}:{prep.identity}"
-        cached = self.store.get_meta(key)
-        if cached:
-            sim = json.loads(cached)
+        sim = self.state.cached_estimate(prep.identity)
+        if sim:
             if time.time() - sim["at"] < SIMULATION_TTL:
                 return self._scaled(sim, n)
         sample = prep.pending[:self.batch_size(r)]
@@ -145,7 +142,7 @@ class OctopushProvider(SendOnlyProvider):
         needed = int(answer.get("number_of_sms_needed") or contacts)
         sim = {"at": time.time(), "sms_per_contact": needed / contacts,
                "cost_per_sms": float(answer.get("total_cost") or 0) / max(needed, 1)}
-        self.store.set_meta(key, json.dumps(sim))
+        self.state.cache_estimate(prep.identity, sim)
         return self._scaled(sim, n)
 
     @staticmethod

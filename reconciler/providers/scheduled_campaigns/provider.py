@@ -34,7 +34,6 @@ from reconciler.providers.scheduled_campaigns.client import (
     forces_replace,
 )
 from reconciler.providers.scheduled_campaigns.when import to_iso, to_timestamp
-from reconciler.state.events import CallbackEvents
 from reconciler.state.store import Binding
 from reconciler.workspace import Resource
 
@@ -100,7 +99,7 @@ class ScheduledCampaignsProvider(Provider):
 
     # read -------------------------------------------------------------------------------
     def _bindings(self) -> list[Binding]:
-        return [b for b in self.store.bindings(self.account.name) if b.kind == KIND]
+        return self.bindings.of_kind(KIND)
 
     async def read(self, resources: list[Resource]) -> ScheduledLive:
         live = ScheduledLive()
@@ -148,7 +147,8 @@ class ScheduledCampaignsProvider(Provider):
         return post
 
     # diff -----------------------------------------------------------------------------------
-    def diff(self, resources: list[Resource], live: ScheduledLive) -> list[Action]:
+    def diff(self, resources: list[Resource], live: ScheduledLive,
+             matches: dict | None = None) -> list[Action]:
         actions: list[Action] = []
         for r in resources:
             if r.kind == KIND:
@@ -288,13 +288,13 @@ class ScheduledCampaignsProvider(Provider):
 
     async def _exec_create(self, action: Action) -> None:
         data = action.data
-        self.check_unbound(KIND, action.name, data.get("gone"))
+        self.bindings.check_unbound(KIND, action.name, data.get("gone"))
         try:
             obj = await self.client.create(dict(data["post"]))
         except OutcomeUnknown as exc:
             # No list endpoint: we cannot look. Record it so the next plan refuses to create
             # a second one, and tell the user how to settle it.
-            self.bind_created(KIND, action.name, UNKNOWN_ID, data.get("gone"),
+            self.bindings.bind(KIND, action.name, UNKNOWN_ID, data.get("gone"),
                               {"outcome_unknown": True})
             raise CampaignctlError(
                 f"{exc}. The campaign may or may not exist and this API cannot list "
@@ -307,7 +307,7 @@ class ScheduledCampaignsProvider(Provider):
             raise CampaignctlError(f"{action.address}: the vendor's answer to POST /campaign "
                                    "has no campaign id")
         try:
-            self.bind_created(KIND, action.name, str(remote_id), data.get("gone"))
+            self.bindings.bind(KIND, action.name, str(remote_id), data.get("gone"))
         except BindingConflict as exc:
             # Still DRAFT (never armed), ours and unbound: remove the second copy.
             await self.client.delete(remote_id)
@@ -344,12 +344,12 @@ class ScheduledCampaignsProvider(Provider):
                          data["fields_on"], data["segments"])
 
     async def _exec_replace(self, action: Action) -> None:
-        self.check_unbound(KIND, action.name, str(action.data["id"]))
+        self.bindings.check_unbound(KIND, action.name, str(action.data["id"]))
         try:
             await self.client.delete(action.data["id"])
         except CampaignGone:
             pass
-        self.store.remove_binding(self.account.name, KIND, action.name)
+        self.bindings.unbind(KIND, action.name)
         await self._exec_create(replace(action, data={**action.data, "gone": None}))
 
     async def _exec_delete(self, action: Action) -> None:
@@ -363,7 +363,7 @@ class ScheduledCampaignsProvider(Provider):
                     raise CampaignctlError(f"{action.address}: the vendor refused the DELETE "
                                            f"({exc.detail}); it has probably launched") from None
                 raise
-        self.store.remove_binding(self.account.name, KIND, action.name)
+        self.bindings.unbind(KIND, action.name)
 
     # status -----------------------------------------------------------------------------------
     async def campaign_status(self, campaigns: list[Resource], details: bool = False,
@@ -372,7 +372,7 @@ class ScheduledCampaignsProvider(Provider):
         vendor called back with (`campaignctl callbacks serve` stores them): distinct
         recipients per event. The audience is the vendor's list, so `planned` is unknown."""
         live = await self.read(campaigns)
-        events = CallbackEvents(self.store)
+        events = self.state.events
         out = []
         for r in campaigns:
             obj = live.campaigns.get(r.name)
