@@ -137,7 +137,20 @@ def redact_optional(text: str | None) -> str | None:
     return None if text is None else redact(text)
 
 
-class _RedactingBinary:
+class _WriteOnly:
+    """What a write-only stream answers about itself (io.IOBase's questions)."""
+
+    def writable(self) -> bool:
+        return True
+
+    def readable(self) -> bool:
+        return False
+
+    def seekable(self) -> bool:
+        return False
+
+
+class _RedactingBinary(_WriteOnly):
     """The bytes side of a RedactingStream (click writes bytes to `buffer`): masked too."""
 
     def __init__(self, raw: IO[bytes]):
@@ -153,21 +166,12 @@ class _RedactingBinary:
     def flush(self) -> None:
         self._raw.flush()
 
-    def writable(self) -> bool:
-        return True
-
-    def readable(self) -> bool:
-        return False
-
-    def seekable(self) -> bool:
-        return False
-
     @property
     def closed(self) -> bool:
         return self._raw.closed
 
 
-class RedactingStream:
+class RedactingStream(_WriteOnly):
     """A text stream (the CLI's stdout or stderr) that masks the run's credentials in
     every write; its `buffer`, if the stream has one, masks what is written as bytes."""
 
@@ -205,15 +209,6 @@ class RedactingStream:
     @property
     def closed(self) -> bool:
         return self._stream.closed
-
-    def writable(self) -> bool:
-        return True
-
-    def readable(self) -> bool:
-        return False
-
-    def seekable(self) -> bool:
-        return False
 
 
 @contextmanager
