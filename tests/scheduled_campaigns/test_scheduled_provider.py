@@ -15,6 +15,7 @@ from reconciler.engine.contract import RunContext, RunOptions
 from reconciler.engine.executor import execute_plan
 from reconciler.engine.planner import build_plan, open_session
 from reconciler.run import load_valid, run_context
+from reconciler.state import lineage
 from reconciler.state.backend import open_store
 from reconciler.state.store import Binding
 from reconciler.validate import errors_of, validate_directory
@@ -64,6 +65,7 @@ class Harness:
         self.store = open_store(self.ws.config)
         for name, remote_id in bindings.items():
             self.store.put_binding(Binding("sched", "Campaign", name, remote_id))
+        lineage.record(self.store, self.ws.config)  # as the apply that bound them did
 
     def plan(self, now=NOW):
         async def go():
