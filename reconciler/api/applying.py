@@ -13,9 +13,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
-from reconciler.api.pipeline import Confirm, Outcome, load_for_run, run_context
+from reconciler.api.pipeline import Confirm, Outcome, load_for_run, run_context, run_options
 from reconciler.checked_csv import record_clean
-from reconciler.engine.contract import RunContext, RunOptions
+from reconciler.engine.contract import RunContext
 from reconciler.engine.executor import execute_plan
 from reconciler.engine.origin import record_applied
 from reconciler.engine.plan import Plan
@@ -66,20 +66,20 @@ def apply(source: Path, *, targets: list[str] | tuple[str, ...] = (),
           environment: str | None = None, workspace: Path | None = None,
           force: bool = False, resend_unknown: int | _Uncounted | None = None,
           confirm: Confirm | None = None, on_review: Callable[[Review], None] | None = None,
-          reporter: Reporter | None = None, now: datetime | None = None) -> Applied:
+          reporter: Reporter | None = None, now: datetime | None = None,
+          clock: Callable[[], datetime] | None = None) -> Applied:
     """Apply a fresh plan of the workspace directory `source`, or exactly the saved plan
     file `source` (`workspace`: where its workspace is now, if it moved).
 
     `on_review` sees the plan and its safety verdict before the safety gate (to show what
     is refused); `confirm` is asked for a fresh plan once it passed (None: approved).
-    Raises CampaignctlError (UnsafePlan, StalePlan, UnverifiedPlan...) on a refusal:
+    `now` is the time a saved plan's send times are checked against, `clock` the time read
+    when a send is about to go (both pinned by tests). Raises CampaignctlError (UnsafePlan, StalePlan, UnverifiedPlan...) on a refusal:
     nothing is executed then."""
     source = Path(source)
-    options = RunOptions(resend_unknown=resend_unknown is not None,
-                         resend_expected=None if resend_unknown is UNCOUNTED
-                         else resend_unknown)
-    if now is not None:
-        options.now = now
+    options = run_options(now, clock, resend_unknown=resend_unknown is not None,
+                          resend_expected=None if resend_unknown is UNCOUNTED
+                          else resend_unknown)
     saved = None
     if source.is_file():
         if targets:

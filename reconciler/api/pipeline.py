@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 
 from reconciler.checked_csv import deferrable
@@ -74,6 +75,17 @@ class Outcome:
     contacts: dict[str, list[str]] | None = None
     read_back: int = 0  # vendor reads of the read-back after apply (0: nothing readable)
     lineage_recorded: str | None = None  # the apply recorded the state's lineage: say so
+
+
+def run_options(now: datetime | None, clock: Callable[[], datetime] | None,
+                **flags) -> RunOptions:
+    """The run's options, with the time pinned where the caller pins it."""
+    options = RunOptions(**flags)
+    if now is not None:
+        options.now = now
+    if clock is not None:
+        options.clock = clock
+    return options
 
 
 def run_context(ws: Workspace, store: Store, options: RunOptions | None = None,

@@ -4,11 +4,12 @@ with its safety verdict and its view); the command line only renders it."""
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 
-from reconciler.api.pipeline import Outcome, load_for_run, plan_in, run_context
-from reconciler.engine.contract import RunOptions
+from reconciler.api.pipeline import Outcome, load_for_run, plan_in, run_context, run_options
 from reconciler.engine.plan import Plan
 from reconciler.engine.safety import Violation, violations
 from reconciler.engine.summary import PlanView
@@ -64,13 +65,18 @@ class PlanResult:
 
 def plan(directory: Path, *, targets: list[str] | tuple[str, ...] = (),
          environment: str | None = None, show_contacts: bool = False,
-         vendor_estimate: bool = False, out: Path | None = None,
-         reporter: Reporter | None = None) -> PlanResult:
+         vendor_estimate: bool = False, resend_unknown: bool = False,
+         out: Path | None = None, reporter: Reporter | None = None,
+         now: datetime | None = None, clock: Callable[[], datetime] | None = None,
+         ) -> PlanResult:
     """Read live state and plan. The safety verdict counts the bindings of the same state
-    the plan read; `out` saves the plan signed with that state's key (one store open)."""
+    the plan read; `out` saves the plan signed with that state's key (one store open).
+    `resend_unknown`: plan what `apply --resend-unknown` would send; `now` and `clock`
+    pin the time (tests, replays)."""
     directory = Path(directory)
     ws, store = load_for_run(directory, environment)
-    options = RunOptions(show_contacts=show_contacts, vendor_estimate=vendor_estimate)
+    options = run_options(now, clock, show_contacts=show_contacts,
+                          vendor_estimate=vendor_estimate, resend_unknown=resend_unknown)
     try:
         ctx = run_context(ws, store, options, reporter)
         outcome: Outcome = asyncio.run(plan_in(ctx, list(targets)))
