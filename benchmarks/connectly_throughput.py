@@ -154,13 +154,13 @@ class FastVendor:
 
 def measure_fast(ws: Path, latency: float) -> dict:
     import reconciler.providers.base as base
-    from reconciler.run import apply_workspace
+    from reconciler import api
 
     vendor = FastVendor(latency)
     transport = vendor.transport()
     base.resolve = lambda url, directory: (url, transport)
     started = time.monotonic()
-    outcome = apply_workspace(ws)
+    outcome = api.apply(ws)
     elapsed = time.monotonic() - started
     if not outcome.result or not outcome.result.ok:
         raise SystemExit(f"apply failed: {outcome.result and outcome.result.failed}")

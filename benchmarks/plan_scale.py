@@ -21,7 +21,7 @@ from pathlib import Path
 
 from pgstate import state_backend, state_config
 
-from reconciler.run import apply_workspace, plan_workspace
+from reconciler import api
 
 ROOT = Path(__file__).resolve().parents[1]
 CONFIG = "providers:\n  mail:\n    type: email-campaigns\n    base_url: sandbox\n"
@@ -73,10 +73,10 @@ def example(state: str) -> None:
         for name in EMAIL_FILES:
             shutil.copy(ROOT / "campaigns" / name, ws / name)
         (ws / "campaignctl.yaml").write_text(CONFIG + state_config(state, "example"))
-        timed("plan", lambda: plan_workspace(ws))
-        timed("apply", lambda: apply_workspace(ws))
-        timed("plan again", lambda: plan_workspace(ws))
-        timed("apply again", lambda: apply_workspace(ws))
+        timed("plan", lambda: api.plan(ws))
+        timed("apply", lambda: api.apply(ws))
+        timed("plan again", lambda: api.plan(ws))
+        timed("apply again", lambda: api.apply(ws))
 
 
 def scale(resources: int, contacts: int, state: str) -> None:
@@ -84,11 +84,11 @@ def scale(resources: int, contacts: int, state: str) -> None:
         ws = Path(tmp)
         made = generate(ws, resources, contacts, state)
         print(f"\nGenerated: {made['resources']} resources, {made['contacts']:,} contacts")
-        timed("plan (all creates)", lambda: plan_workspace(ws))
-        outcome = timed("apply", lambda: apply_workspace(ws))
+        timed("plan (all creates)", lambda: api.plan(ws))
+        outcome = timed("apply", lambda: api.apply(ws))
         if outcome.result is not None and not outcome.result.ok:
             print("  apply failed:", outcome.result.failed[:3])
-        timed("plan (no changes)", lambda: plan_workspace(ws))
+        timed("plan (no changes)", lambda: api.plan(ws))
 
 
 def main() -> int:

@@ -40,7 +40,6 @@ from reconciler.errors import CampaignctlError
 from reconciler.fmt import format_text, manifest_yaml
 from reconciler.kinds import ENVELOPE_ORDER
 from reconciler.providers.base import ImportedResource, RunContext, RunOptions
-from reconciler.run import load_valid
 from reconciler.state.backend import open_store
 from reconciler.state.pins import check_origins
 from reconciler.state.store import Binding
@@ -174,12 +173,11 @@ class ImportRequest:
     dry_run: bool = False
 
 
-def import_account(directory: Path, account: str, ids: list[str] | None = None,
-                   out: str | None = None, request: ImportRequest | None = None,
-                   environment: str | None = None) -> ImportOutcome:
+def import_account(ws: Workspace, directory: Path, account: str,
+                   req: ImportRequest) -> ImportOutcome:
+    """Import `account`'s live objects into the validated workspace `ws` found at
+    `directory` (as the user named it; reconciler.api.import_account loads it)."""
     directory = Path(directory)
-    req = request or ImportRequest(list(ids or []), out)
-    ws = load_valid(directory, environment)
     acc = ws.config.accounts.get(account)
     if acc is None:
         known = ", ".join(sorted(ws.config.accounts)) or "none"

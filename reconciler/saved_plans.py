@@ -12,6 +12,7 @@ from reconciler.engine.signing import PlanKey, state_key
 from reconciler.errors import CampaignctlError
 from reconciler.render.view import PlanView
 from reconciler.state.backend import open_workspace_store
+from reconciler.state.store import Store
 
 
 def state_name(directory: Path, environment: str | None) -> str:
@@ -28,18 +29,19 @@ def plan_key(directory: Path, environment: str | None, create: bool) -> PlanKey 
         store.close()
 
 
-def save_signed(plan: Plan, path: Path, directory: Path, environment: str | None,
-                safety: list[str]) -> None:
+def save_signed(plan: Plan, path: Path, directory: Path, safety: list[str],
+                store: Store) -> None:
     """`plan -o FILE`: the plan document, signed with the key of the state it was made
-    against (created on the first save)."""
-    save_plan(plan, path, directory, safety, key=plan_key(directory, environment, True))
+    against (`store`; the key is created on the first save)."""
+    save_plan(plan, path, directory, safety, key=state_key(store, True))
 
 
-def open_for_apply(source: Path, workspace: Path | None, environment: str | None,
-                   ) -> tuple[SavedPlan, Path, str | None]:
-    """(the verified saved plan, its workspace, its environment) for `apply FILE`; refuses,
-    before any vendor call or state write, a file that does not verify against the state
-    of the workspace and environment it would be applied to."""
+def locate(source: Path, workspace: Path | None, environment: str | None,
+           ) -> tuple[SavedPlan, Path, str | None]:
+    """(the saved plan, NOT verified yet, its workspace, its environment) for `apply FILE`:
+    the workspace it names (or `workspace`, when it moved) and its own environment unless
+    one is given; a file that names another environment is refused here, before the state
+    of either is opened. `verify_with` then checks it against that state."""
     saved = read_saved(source)
     directory = workspace or (Path(saved.directory) if saved.directory else None)
     if directory is None or not directory.is_dir():
@@ -49,8 +51,14 @@ def open_for_apply(source: Path, workspace: Path | None, environment: str | None
     # that names another one is refused before the state of either is opened.
     environment = environment or saved.plan.environment
     check_environment(saved.plan, environment, source)
-    saved.verify(plan_key(directory, environment, False), state_name(directory, environment))
     return saved, directory, environment
+
+
+def verify_with(saved: SavedPlan, store: Store, directory: Path,
+                environment: str | None) -> None:
+    """Refuses (before any vendor call or state write) a saved plan that was not signed
+    with the key of `store`, the state it would be applied to."""
+    saved.verify(state_key(store, False), state_name(directory, environment))
 
 
 UNVERIFIED = ("UNVERIFIED PLAN: its signature was not checked, and anyone can edit a plan "

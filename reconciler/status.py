@@ -11,26 +11,25 @@ from __future__ import annotations
 
 import asyncio
 import json
-from pathlib import Path
 
 from reconciler.campaign_status import CampaignStatus
 from reconciler.engine.contract import RunContext, RunOptions
 from reconciler.errors import CampaignctlError
 from reconciler.render.escape import markdown_text, printable
-from reconciler.run import load_valid
 from reconciler.state.backend import open_store
 from reconciler.state.pins import check_origins
 from reconciler.vendors import installed
+from reconciler.workspace import Workspace
 
 STATUS_FORMAT_VERSION = 1
 COLUMNS = ("campaign", "provider", "state", "send at", "planned", "sent", "rejected",
            "unknown", "cost", "results")
 
 
-def collect(directory: Path, target: str | None = None,
-            show_contacts: bool = False, environment: str | None = None,
-            ) -> list[CampaignStatus]:
-    ws = load_valid(directory, environment)
+def collect(ws: Workspace, target: str | None = None,
+            show_contacts: bool = False) -> list[CampaignStatus]:
+    """Each campaign's status (one `--target` campaign's in detail) of the validated
+    workspace `ws` (reconciler.api.status loads it)."""
     if show_contacts and target is None:
         raise CampaignctlError("--show-contacts lists recipients of one campaign: add "
                                "--target Campaign/NAME")

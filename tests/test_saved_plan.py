@@ -213,7 +213,12 @@ def test_apply_of_a_plan_whose_send_time_passed_refuses(ws):
     change.after = "2020-01-01T09:00:00+00:00"
     # Re-signed with the state's key, as only the plan job could.
     from reconciler.saved_plans import save_signed
-    save_signed(plan, plan_file, ws, "staging", [])
+    from reconciler.state.backend import open_workspace_store
+    store = open_workspace_store(ws, "staging")
+    try:
+        save_signed(plan, plan_file, ws, [], store)
+    finally:
+        store.close()
     before = len(writes(ws))
     r = run_cli("apply", str(plan_file))
     assert r.returncode == 1

@@ -14,7 +14,7 @@ from conftest import (
     write_workspace,
 )
 
-from reconciler.run import load_valid
+from reconciler.api.pipeline import load_valid
 
 TOKEN = "mail-token-Verbose-7788"
 

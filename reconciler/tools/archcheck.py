@@ -2,9 +2,15 @@
 prints each violation and exits 1 if there is any.
 
 Rules:
+- the declared layer order (LAYERS, top first): a module imports nothing from a layer above
+  its own. The command line (`reconciler/cli/`) is the top layer under the entry points
+  (`__main__`, the test kit `testing/` with the vendors' conformance fixtures, these
+  tools): nothing else imports it; the API (`reconciler/api/`) sits under it, and the
+  library under the API. A name imported under TYPE_CHECKING does not count here (no
+  run-time dependency); it does for the rules below;
 - the engine (`reconciler/engine/`) and the vendor-neutral models (`kinds.py`,
   `config.py`, `validate.py`) import nothing from `reconciler/providers/`: vendors plug in
-  from outside, handed over by the pipeline (`run.py`);
+  from outside, handed over by the pipeline (`api/pipeline.py`);
 - the engine imports nothing from `reconciler/render/`: renderers consume the engine's
   plan, never the other way round;
 - the sandbox (`reconciler/sandbox/`: one emulator per vendor API) imports nothing of the
@@ -25,10 +31,25 @@ from __future__ import annotations
 import ast
 import sys
 from dataclasses import dataclass
+from fnmatch import fnmatch
 from pathlib import Path
 
 PACKAGE = "reconciler"
 NEUTRAL = ("reconciler.kinds", "reconciler.config", "reconciler.validate")
+#: The package-level layer order, top first: each entry lists the packages and modules of a
+#: layer; every module not listed is in the last layer, the library.
+LAYERS: tuple[tuple[str, ...], ...] = (
+    # entry points, and the test kit vendor packages run (it runs the CLI in-process),
+    # with the vendors' conformance fixtures it runs
+    ("reconciler.__main__", "reconciler.testing", "reconciler.tools",
+     "reconciler.providers.*.conformance"),
+    ("reconciler.cli",),  # the command line: parses options, calls the API, renders
+    ("reconciler.api",),  # the application core: every command's rules
+)
+#: Edges allowed against the layer order (source pattern, target pattern): a vendor's
+#: plug-in declaration names its conformance fixture, imported lazily by the factory the
+#: test kit calls (the fixture uses the kit's types, reconciler/testing/conformance.py).
+LAYER_EXCEPTIONS = (("reconciler.providers.*.plugin", "reconciler.providers.*.conformance"),)
 
 
 @dataclass(frozen=True)
@@ -120,10 +141,35 @@ def _within(module: str, package: str) -> bool:
     return module == package or module.startswith(package + ".")
 
 
+def layer_of(module: str) -> int:
+    """The index of `module`'s layer in LAYERS (len(LAYERS): the library)."""
+    for index, members in enumerate(LAYERS):
+        if any(_within(module, m) or fnmatch(module, m) for m in members):
+            return index
+    return len(LAYERS)
+
+
+def against_layers(imp: Import) -> bool:
+    """`imp` goes from a layer up to one above it (TYPE_CHECKING imports do not count: no
+    run-time dependency), and is no declared exception."""
+    if imp.typing_only or imp.target == PACKAGE or layer_of(imp.target) >= layer_of(imp.source):
+        return False
+    return not any(fnmatch(imp.source, s) and fnmatch(imp.target, t)
+                   for s, t in LAYER_EXCEPTIONS)
+
+
+def _layer_name(index: int) -> str:
+    return ", ".join(LAYERS[index]) if index < len(LAYERS) else "the library"
+
+
 def layering(imports: list[Import]) -> list[tuple[Import, str]]:
     problems = []
     for imp in imports:
         src, dst = imp.source, imp.target
+        if against_layers(imp):
+            problems.append((imp, f"{_layer_name(layer_of(src))} is under "
+                                  f"{_layer_name(layer_of(dst))} in the layer order "
+                                  "(archcheck.LAYERS)"))
         if (_within(src, "reconciler.engine") or src in NEUTRAL) and _within(
                 dst, "reconciler.providers"):
             problems.append((imp, "the engine and the neutral models must not import "
@@ -203,8 +249,24 @@ def check(root: Path) -> list[str]:
     return out
 
 
-def main() -> int:
+def stats(root: Path) -> dict[str, int]:
+    """The import graph in numbers: modules, import edges (module to module, TYPE_CHECKING
+    ones included), edges against the layer order, cycles."""
+    files, imports = collect(root)
+    edges = {(i.source, i.target) for i in imports}
+    against = {(i.source, i.target) for i in imports if against_layers(i)}
+    return {"modules": len(files), "import edges": len(edges),
+            "edges against the layer order": len(against),
+            "cycles": len(cycles(files, imports))}
+
+
+def main(argv: list[str] | None = None) -> int:
     root = Path(__file__).resolve().parents[2]
+    args = sys.argv[1:] if argv is None else argv
+    if args[:1] == ["--stats"]:  # `--stats [ROOT]`: the numbers, for a review
+        found = stats(Path(args[1]) if len(args) > 1 else root)
+        print(", ".join(f"{k}: {v}" for k, v in found.items()))
+        return 0
     problems = check(root)
     for line in problems:
         print(line)

@@ -130,8 +130,8 @@ def test_what_a_user_reads_after_a_targeted_send_only_apply(tmp_path):
 def test_a_campaign_whose_send_time_does_not_change_shows_the_manifests():
     """A title update or a state transition carries no send time; the plan shows the
     manifest's instead of "not scheduled"."""
+    from reconciler.api.pipeline import load_valid
     from reconciler.engine.planner import note_send_times
-    from reconciler.run import load_valid
 
     ws = load_valid(EXAMPLE, "staging")
     update = Action("update", "Campaign", "winter-newsletter", "sched", "differs",

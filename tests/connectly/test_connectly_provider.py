@@ -8,7 +8,7 @@ import pytest
 from conftest import run_cli, sandbox_accounts, write_workspace
 
 import reconciler.providers.base as base
-from reconciler.run import apply_workspace, plan_workspace
+from reconciler import api
 from reconciler.state.ledger import SendLedger
 from reconciler.state.store import SqliteStore
 
@@ -116,7 +116,7 @@ def ledger(ws):
 def test_entries_personalised_and_delta_send(tmp_path, vendor):
     v = vendor([])
     ws = workspace(tmp_path / "ws", "https://connectly.invalid", 11, batch_size=4)
-    outcome = apply_workspace(ws)
+    outcome = api.apply(ws)
     assert outcome.result.ok
     entries = [e for b in v.bodies for e in b]
     assert len(entries) == 10 and len(v.bodies) == 3
@@ -124,7 +124,7 @@ def test_entries_personalised_and_delta_send(tmp_path, vendor):
     assert entries[0]["campaignName"] == "launch" and entries[0]["campaignVersion"] == "1"
     assert "scheduledAt" not in entries[0]  # send_at: now
     (ws / "all.csv").write_text("phone\n" + "".join(f"{p}\n" for p in phones(13)))
-    plan = plan_workspace(ws).plan
+    plan = api.plan(ws).plan
     send = [a for a in plan.actions if a.op == "send"][0]
     assert send.send.recipients == 2 and send.send.already_sent == 10
 
@@ -133,7 +133,7 @@ def test_entries_personalised_and_delta_send(tmp_path, vendor):
 def test_rejection_is_clear_and_leaves_the_ledger_correct(tmp_path, vendor, status, words):
     vendor([200, status])
     ws = workspace(tmp_path / "ws", "https://connectly.invalid", 11, batch_size=4)
-    outcome = apply_workspace(ws)
+    outcome = api.apply(ws)
     assert not outcome.result.ok
     (_, error), = outcome.result.failed
     assert words in error and "rejected by the vendor" in error and "nothing was sent" in error
@@ -144,7 +144,7 @@ def test_rejection_is_clear_and_leaves_the_ledger_correct(tmp_path, vendor, stat
         b.recipients for b in view.batches if b.status == "sent")
     # The rejected recipients are free: the next plan sends exactly the rest.
     vendor([])
-    plan = plan_workspace(ws).plan
+    plan = api.plan(ws).plan
     send = [a for a in plan.actions if a.op == "send"][0]
     assert send.send.recipients == 10 - len(view.sent)
 
@@ -152,9 +152,9 @@ def test_rejection_is_clear_and_leaves_the_ledger_correct(tmp_path, vendor, stat
 def test_new_version_after_send_is_refused(tmp_path, vendor):
     vendor([])
     ws = workspace(tmp_path / "ws", "https://connectly.invalid", 5)
-    assert apply_workspace(ws).result.ok
+    assert api.apply(ws).result.ok
     workspace(tmp_path / "ws", "https://connectly.invalid", 5, version="2")
-    plan = plan_workspace(ws).plan
+    plan = api.plan(ws).plan
     (refuse,) = [a for a in plan.actions if a.address == "Campaign/launch"]
     assert refuse.op == "refuse" and "new Campaign" in refuse.reason
     assert any(c.field == "campaignVersion" and c.before == "1" for c in refuse.changes)

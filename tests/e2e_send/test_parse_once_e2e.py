@@ -111,7 +111,7 @@ def test_each_send_only_csv_is_parsed_once_per_command(tmp_path, sandbox_server,
 def test_reused_recipients_still_meet_the_opt_outs_in_force_each_time(tmp_path, csv_opens):
     """The deduplicated recipients are built once, but the opt-out filter runs on every
     use: an apply's read-back sees the opt-outs the apply recorded."""
-    from reconciler.run import load_valid
+    from reconciler.api.pipeline import load_valid
     from reconciler.sending.recipients import campaign_audience
 
     ws = load_valid(workspace(tmp_path / "ws", "http://127.0.0.1:9"))

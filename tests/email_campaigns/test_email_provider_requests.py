@@ -12,10 +12,10 @@ import pytest
 import respx
 from conftest import write_workspace
 
+from reconciler.api.pipeline import run_context
 from reconciler.engine.contract import RunOptions
 from reconciler.engine.executor import execute_plan
 from reconciler.engine.planner import build_plan, open_session
-from reconciler.run import run_context
 from reconciler.state.backend import open_store
 from reconciler.state.store import Binding
 from reconciler.workspace import load_workspace

@@ -10,9 +10,9 @@ import pytest
 from cli_inprocess import campaignctl as run_cli
 from conftest import PINNED_ACTION, write_workspace
 
+from reconciler import api
 from reconciler.config import load_config
 from reconciler.errors import CampaignctlError
-from reconciler.run import apply_workspace, plan_workspace
 from reconciler.state.backend import open_store
 from reconciler.validate import errors_of, validate_directory
 
@@ -167,11 +167,11 @@ def test_a_state_another_environment_applied_with_is_refused(tmp_path):
     ws = ws_with(tmp_path, config)
     os.environ["PROD_STATE"] = ".campaignctl/staging/state.db"
     try:
-        assert apply_workspace(ws, environment="staging").result.ok
+        assert api.apply(ws, environment="staging").result.ok
         with pytest.raises(CampaignctlError, match=(
                 "belongs to environment staging, not production: every environment needs "
                 "its own state")):
-            plan_workspace(ws, environment="production")
+            api.plan(ws, environment="production")
     finally:
         del os.environ["PROD_STATE"]
     staging, _ = config_of(ws, "staging")

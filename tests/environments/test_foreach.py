@@ -12,10 +12,10 @@ import pytest
 from cli_inprocess import campaignctl as run_cli
 from conftest import write_workspace
 
+from reconciler import api
 from reconciler.engine.saved import plan_document
 from reconciler.render.text import render_text
 from reconciler.render.view import PlanView
-from reconciler.run import apply_workspace, plan_workspace
 from reconciler.sandbox.app import build_app
 from reconciler.sandbox.transport import SANDBOX_URL
 from reconciler.validate import errors_of, validate_directory
@@ -81,7 +81,7 @@ def ws(tmp_path) -> Path:
 
 
 def test_three_locales_plan_as_three_campaigns_with_their_own_subjects(ws):
-    plan = plan_workspace(ws).plan
+    plan = api.plan(ws).plan
     creates = {a.address: a for a in plan.actions if a.op == "create"}
     subjects = {a.name: next(c.after for c in a.changes if c.field == "description")
                 for a in creates.values() if a.kind == "Message"}
@@ -102,10 +102,10 @@ def test_three_locales_plan_as_three_campaigns_with_their_own_subjects(ws):
 
 
 def test_target_a_template_or_one_of_its_resources(ws):
-    plan = plan_workspace(ws, ["Campaign/sale"]).plan
+    plan = api.plan(ws, targets=["Campaign/sale"]).plan
     assert sorted(a.address for a in plan.actions if a.kind == "Campaign") == [
         "Campaign/sale-de", "Campaign/sale-es", "Campaign/sale-fr"]
-    plan = plan_workspace(ws, ["Campaign/sale-fr"]).plan
+    plan = api.plan(ws, targets=["Campaign/sale-fr"]).plan
     assert sorted(a.address for a in plan.actions if a.kind in ("Campaign", "Message")) == [
         "Campaign/sale-fr", "Message/sale-fr"]
 
@@ -142,14 +142,14 @@ def test_rule_errors_name_the_expanded_resource_at_the_template_line(ws):
 
 
 def test_removing_a_key_plans_its_delete_and_a_launched_one_stays_refused(ws):
-    assert apply_workspace(ws).result.ok
+    assert api.apply(ws).result.ok
     (ws / "locales.yaml").write_text(LOCALES.replace("for_each: [fr, de, es]",
                                                      "for_each: [fr, de]"))
-    plan = plan_workspace(ws).plan
+    plan = api.plan(ws).plan
     assert [(a.op, a.address) for a in plan.changes] == [("delete", "Campaign/sale-es")]
     # Once the vendor has sent it, removing its key is refused like removing any manifest.
     advance_sandbox_clock(ws, datetime(2030, 3, 21, tzinfo=UTC))
-    plan = plan_workspace(ws).plan
+    plan = api.plan(ws).plan
     assert not plan.has_changes
     [refused] = [a for a in plan.actions if a.address == "Campaign/sale-es"]
     assert refused.op == "refuse" and "a launched campaign is frozen" in refused.reason
@@ -197,15 +197,15 @@ spec:
 
 def test_a_sent_send_only_campaign_removed_from_for_each_is_kept_and_never_resent(tmp_path):
     ws = write_workspace(tmp_path / "sms", {"campaignctl.yaml": CONFIG, "sms.yaml": SMS})
-    plan = plan_workspace(ws).plan
+    plan = api.plan(ws).plan
     assert sorted(a.address for a in plan.actions if a.op == "send") == [
         "Campaign/promo-lyon", "Campaign/promo-paris"]
-    assert apply_workspace(ws).result.ok
+    assert api.apply(ws).result.ok
     # Octopush has nothing to delete: the send ledger keeps who was sent, as for any manifest.
     (ws / "sms.yaml").write_text(SMS.replace("[paris, lyon]", "[paris]"))
-    assert not plan_workspace(ws).plan.has_changes
+    assert not api.plan(ws).plan.has_changes
     (ws / "sms.yaml").write_text(SMS)
-    again = plan_workspace(ws).plan
+    again = api.plan(ws).plan
     assert not again.has_changes, [a.address for a in again.changes]
 
 

@@ -7,8 +7,7 @@ from datetime import UTC, datetime
 
 from conftest import write_workspace
 
-from reconciler.engine.contract import RunOptions
-from reconciler.run import apply_workspace
+from reconciler import api
 
 FILES = {
     "campaignctl.yaml": """
@@ -43,11 +42,11 @@ def journal(ws) -> list[dict]:
 
 def test_read_back_skips_accounts_the_apply_did_not_touch(tmp_path):
     ws = write_workspace(tmp_path / "ws", FILES)
-    options = RunOptions(now=datetime(2026, 1, 1, tzinfo=UTC))
-    assert apply_workspace(ws, options=options).result.ok
+    options = dict(now=datetime(2026, 1, 1, tzinfo=UTC))
+    assert api.apply(ws, **options).result.ok
     journal(ws)
     (ws / "m.yaml").write_text((ws / "m.yaml").read_text().replace("BODY", "NEW BODY"))
-    outcome = apply_workspace(ws, options=options)
+    outcome = api.apply(ws, **options)
     assert outcome.result.ok and outcome.drift == []
     requests = journal(ws)
     sched = [e["method"] for e in requests if e["path"].startswith("/campaign")]

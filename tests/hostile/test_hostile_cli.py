@@ -133,9 +133,9 @@ def test_plain_http_to_a_remote_host_needs_allow_insecure_http_and_is_a_plan_war
     config.write_text(config.read_text().replace(
         "base_url: http://api.example.com", "base_url: http://api.example.com\n"
                                             "    allow_insecure_http: true"))
+    from reconciler.api.pipeline import load_valid
     from reconciler.engine.contract import RunContext, RunOptions
     from reconciler.engine.planner import insecure_http_warnings, open_session
-    from reconciler.run import load_valid
     from reconciler.state.backend import open_store
     from reconciler.vendors import provider_factories
 
@@ -152,12 +152,12 @@ def test_plain_http_to_a_remote_host_needs_allow_insecure_http_and_is_a_plan_war
 
 def test_an_internal_error_is_one_line_and_debug_shows_the_traceback(tmp_path, capsys,
                                                                       monkeypatch):
-    import reconciler.cli as cli
+    import reconciler.api.planning
 
     def broken(*args, **kwargs):
         raise KeyError("a bug")
 
-    monkeypatch.setattr(cli, "validate_directory", broken)
+    monkeypatch.setattr(reconciler.api.planning, "validate_directory", broken)
     with pytest.raises(SystemExit) as exit_:
         main(["validate", str(tmp_path)])
     err = capsys.readouterr().err

@@ -73,15 +73,16 @@ def test_the_cli_masks_its_error_line_and_debug_traceback(tmp_path, capsys, monk
     traceback, and neither it nor the one-line error shows the credential."""
     ws = sms_workspace(tmp_path / "ws", "https://octopush.invalid", 3)
     monkeypatch.setenv("TEST_KEY_123", "CANARY-octo-key-5150")
-    import reconciler.run
+    import reconciler.api
+    from reconciler.api.pipeline import load_valid
 
-    real_load = reconciler.run.load_valid
+    real_load = load_valid
 
     def boom(directory, *args, **kwargs):
         real_load(directory)  # the run's credentials are known from here on
         raise RuntimeError("could not use api-key CANARY-octo-key-5150")
 
-    monkeypatch.setattr(reconciler.run, "plan_workspace", boom)
+    monkeypatch.setattr(reconciler.api, "plan", boom)
     code, out = cli_in_process(capsys, "--debug", "plan", str(ws))
     assert code == 1
     assert "Traceback" in out and "RuntimeError: could not use api-key ****" in out

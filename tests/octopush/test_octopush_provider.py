@@ -9,9 +9,8 @@ import pytest
 from conftest import run_cli, write_workspace
 
 import reconciler.providers.base as base
-from reconciler.engine.contract import RunOptions
+from reconciler import api
 from reconciler.errors import CampaignctlError
-from reconciler.run import apply_workspace, plan_workspace
 from reconciler.state.ledger import SendLedger
 from reconciler.state.store import SqliteStore
 from reconciler.validate import errors_of, validate_directory
@@ -97,7 +96,7 @@ def ledger_view(ws):
 
 def test_plan_summary_audience_and_local_estimate(tmp_path):
     ws = workspace(tmp_path / "ws", settings="sms_prices: {FR: 0.045, default: 0.1}")
-    plan = plan_workspace(ws).plan
+    plan = api.plan(ws).plan
     (send,) = sends(plan)
     s = send.send
     assert (s.recipients, s.batches, s.suppressed) == (2, 1, 1)
@@ -111,8 +110,8 @@ def test_plan_summary_audience_and_local_estimate(tmp_path):
     # Sender, Message and ContactGroup are local; the opt-outs are remembered in the state.
     assert [a.address for a in plan.actions] == ["OptOutList/stop", "Campaign/promo"]
     assert plan.actions[0].op == "update" and plan.actions[0].sets[0].add == 1
-    assert apply_workspace(ws).result.ok
-    assert not plan_workspace(ws).plan.has_changes
+    assert api.apply(ws).result.ok
+    assert not api.plan(ws).plan.has_changes
 
 
 def test_payload_personalisation_and_iso_send_at(tmp_path, monkeypatch):
@@ -127,8 +126,8 @@ def test_payload_personalisation_and_iso_send_at(tmp_path, monkeypatch):
     t = httpx.MockTransport(handle)
     monkeypatch.setattr(base, "resolve", lambda url, *_: (url, t))
     ws = workspace(tmp_path / "ws", url="https://octopush.invalid")
-    assert plan_workspace(ws).plan.has_changes and bodies == []  # plan sends no contact
-    assert apply_workspace(ws).result.ok
+    assert api.plan(ws).plan.has_changes and bodies == []  # plan sends no contact
+    assert api.apply(ws).result.ok
     [real] = bodies
     assert "simulation_mode" not in real
     assert real["send_at"] == "2031-01-07T09:00:00+01:00" and real["sender"] == "ACME"
@@ -161,14 +160,14 @@ def test_vendor_rejection_fails_apply_clearly_and_ledger_says_rejected(
         tmp_path, monkeypatch, status, body, words):
     rejecting(monkeypatch, status, body)
     ws = workspace(tmp_path / "ws", url="https://octopush.invalid")
-    outcome = apply_workspace(ws)
+    outcome = api.apply(ws)
     (_, error), = outcome.result.failed
     assert words in error and "nothing was sent" in error
     view = ledger_view(ws)
     assert [b.status for b in view.batches] == ["rejected"] and words in view.batches[0].error
     assert not view.holding  # rejected recipients are free for a fixed manifest
     rejecting(monkeypatch, 200, {"sms_ticket": "ok", "number_of_contacts": 2})
-    (send,) = sends(plan_workspace(ws).plan)
+    (send,) = sends(api.plan(ws).plan)
     assert send.send.recipients == 2 and "rejected" in send.reason
 
 
@@ -176,7 +175,7 @@ def test_simulation_rejection_is_refused_at_plan_time(tmp_path, monkeypatch):
     calls = rejecting(monkeypatch, 400, {"code": 121, "message": "Mention STOP is missing."},
                       simulate_ok=False)
     ws = workspace(tmp_path / "ws", url="https://octopush.invalid")
-    plan = plan_workspace(ws, options=RunOptions(vendor_estimate=True)).plan
+    plan = api.plan(ws, vendor_estimate=True).plan
     (refuse,) = campaign_actions(plan)
     assert refuse.op == "refuse" and "Mention STOP is missing" in refuse.reason
     assert len(calls) == 1 and calls[0]["simulation_mode"] is True
@@ -186,7 +185,7 @@ def test_vendor_estimate_is_opt_in_and_says_what_it_is(tmp_path, monkeypatch):
     calls = rejecting(monkeypatch, 200, {"sms_ticket": "ok"})
     ws = workspace(tmp_path / "ws", url="https://octopush.invalid",
                    settings="vendor_estimate: true")
-    (send,) = sends(plan_workspace(ws).plan)
+    (send,) = sends(api.plan(ws).plan)
     assert [c.get("simulation_mode") for c in calls] == [True]
     assert (send.send.estimated_messages, send.send.estimated_cost) == (2, 0.1)
     assert "simulation_mode" in send.send.estimate_basis
@@ -204,7 +203,7 @@ def test_bad_price_settings_point_at_the_config(tmp_path):
 
 def test_lost_response_is_unknown_never_resent_unless_asked(tmp_path):
     ws = workspace(tmp_path / "ws")
-    plan_workspace(ws)  # simulation cached
+    api.plan(ws)  # simulation cached
     data = ws / ".campaignctl" / "sandbox"
     (data / "faults.json").write_text(json.dumps({
         "seed": 1, "draws": 0, "fired": {k: 0 for k in ("latency", "error_500", "rate_limit_429",
@@ -212,54 +211,54 @@ def test_lost_response_is_unknown_never_resent_unless_asked(tmp_path):
         "rules": [{"path_prefix": "/v1/public/sms-campaign/send", "method": None,
                    "kind": "lose_response", "probability": 1.0, "times": 1, "seconds": 0,
                    "fired": 0}]}))
-    outcome = apply_workspace(ws)
+    outcome = api.apply(ws)
     (_, error), = outcome.result.failed
     assert "UNKNOWN" in error
-    plan = plan_workspace(ws).plan
+    plan = api.plan(ws).plan
     assert not plan.has_changes
     (warn,) = plan.actions
     assert warn.op == "warn" and "outcome unknown for 2 recipients" in warn.reason
     assert "--resend-unknown=COUNT" in warn.reason and warn.data["resend_recipients"] == 2
-    again = apply_workspace(ws)
+    again = api.apply(ws)
     assert again.result is None  # nothing to do: unknown is not resent
-    opts = RunOptions(resend_unknown=True)
-    (send,) = sends(plan_workspace(ws, options=opts).plan)
+    opts = dict(resend_unknown=True)
+    (send,) = sends(api.plan(ws, **opts).plan)
     assert send.send.recipients == 2 and "sent AGAIN" in send.reason
     # The library, like the CLI, resends only the count the caller decided on.
-    for expected in (None, 1, 3):
+    for expected in (api.UNCOUNTED, 1, 3):  # no count, or another count
         with pytest.raises(CampaignctlError, match="(?i)nothing was sent"):
-            apply_workspace(ws, options=RunOptions(resend_unknown=True, resend_expected=expected))
+            api.apply(ws, resend_unknown=expected)
         assert [b.status for b in ledger_view(ws).batches] == ["unknown"]
-    opts = RunOptions(resend_unknown=True, resend_expected=2)
-    assert apply_workspace(ws, options=opts).result.ok
+    opts = dict(resend_unknown=2)
+    assert api.apply(ws, **opts).result.ok
     assert [b.status for b in ledger_view(ws).batches] == ["resent", "sent"]
-    assert not plan_workspace(ws).plan.actions
+    assert not api.plan(ws).plan.actions
 
 
 def test_content_change_after_send_refused_and_removed_recipients_reported(tmp_path):
     ws = workspace(tmp_path / "ws")
-    assert apply_workspace(ws).result.ok
+    assert api.apply(ws).result.ok
     workspace(tmp_path / "ws", text="Nouveau texte. STOP au 36111")
-    (refuse,) = plan_workspace(ws).plan.actions
+    (refuse,) = api.plan(ws).plan.actions
     assert refuse.op == "refuse" and "new Campaign" in refuse.reason
     assert refuse.changes[0].field == "text"
     workspace(tmp_path / "ws", optouts=("+33610000002", "+33610000001"))
-    (warn,) = campaign_actions(plan_workspace(ws).plan)
+    (warn,) = campaign_actions(api.plan(ws).plan)
     assert warn.op == "warn" and "1 recipient no longer in the audience was already sent: "\
         "cannot be recalled" in warn.reason
 
 
 def test_past_send_time_refused_unless_now(tmp_path):
     ws = workspace(tmp_path / "ws", send_at="2020-01-01T09:00:00+01:00")
-    (refuse,) = campaign_actions(plan_workspace(ws).plan)
+    (refuse,) = campaign_actions(api.plan(ws).plan)
     assert refuse.op == "refuse" and "already passed" in refuse.reason
     workspace(tmp_path / "ws", send_at="now")
     # `now` is held to the French SMS hours: the clock is pinned inside them.
     tuesday = datetime(2030, 1, 8, 9, 0, tzinfo=UTC)
-    options = RunOptions(now=tuesday, clock=lambda: tuesday)
-    (send,) = sends(plan_workspace(ws, options=options).plan)
+    options = dict(now=tuesday, clock=lambda: tuesday)
+    (send,) = sends(api.plan(ws, **options).plan)
     assert send.send.send_at is None
-    assert apply_workspace(ws, options=options).result.ok
+    assert api.apply(ws, **options).result.ok
     assert datetime.now(UTC).year >= 2026
 
 

@@ -1,14 +1,13 @@
 """Send windows in the recipient's own time (reconciler/policy), as `validate` and `plan`
 report them, with real numbers of each covered jurisdiction. The clock is pinned: plans
-pass RunOptions(now=...), validate only looks at the manifests' fixed times."""
+pass now=..., validate only looks at the manifests' fixed times."""
 
 from datetime import UTC, datetime
 
 import pytest
 from conftest import write_workspace
 
-from reconciler.engine.contract import RunOptions
-from reconciler.run import plan_workspace
+from reconciler import api
 from reconciler.validate import errors_of, validate_directory
 
 PARIS = "+33612345678"        # France, Europe/Paris
@@ -185,7 +184,7 @@ def test_a_workspace_rule_is_stricter_and_a_waiver_is_printed_in_the_plan(tmp_pa
             """
     ws = sms_workspace(tmp_path, [FLORIDA], "2027-03-23T20:30:00-04:00", config=waived)
     assert errors(ws) == []
-    plan = plan_workspace(ws, options=RunOptions(now=datetime(2027, 3, 1, tzinfo=UTC))).plan
+    plan = api.plan(ws, now=datetime(2027, 3, 1, tzinfo=UTC)).plan
     assert plan.policy["waived"] == [
         {"rule": "us-fl-ftsa", "reason": "counsel reviewed: recipients consented to evening texts"}]
     from reconciler.render.text import render_text
@@ -233,11 +232,11 @@ def test_plan_rechecks_send_now_at_plan_time(tmp_path):
     ws = sms_workspace(tmp_path, [PARIS], "now")
     assert errors(ws) == []  # offline, `now` has no time yet
     late = datetime(2027, 3, 23, 20, 30, tzinfo=UTC)  # 21:30 in Paris
-    plan = plan_workspace(ws, options=RunOptions(now=late)).plan
+    plan = api.plan(ws, now=late).plan
     [refused] = [a for a in plan.actions if a.op == "refuse"]
     assert "send window: sending now is outside the send window" in refused.reason
     assert "fr-commercial-sms" in refused.reason
-    ok = plan_workspace(ws, options=RunOptions(now=datetime(2027, 3, 23, 9, tzinfo=UTC))).plan
+    ok = api.plan(ws, now=datetime(2027, 3, 23, 9, tzinfo=UTC)).plan
     [send] = [a for a in ok.actions if a.op == "send"]
     assert send.data["zones"] == {"Europe/Paris": 1}
     assert send.data["policy"]["rules"] == ["fr-commercial-sms"]
@@ -257,7 +256,7 @@ def test_the_plan_document_carries_the_pack_version_and_validates(tmp_path):
             """
     ws = sms_workspace(tmp_path, [PARIS, NEW_YORK], '{local: "10:30", date: 2027-03-23}',
                        config=config)
-    plan = plan_workspace(ws, options=RunOptions(now=datetime(2027, 3, 1, tzinfo=UTC))).plan
+    plan = api.plan(ws, now=datetime(2027, 3, 1, tzinfo=UTC)).plan
     doc = json.loads(json.dumps(plan_document(PlanView(plan)), default=str))
     jsonschema.validate(doc, load_schema())
     assert doc["policy"]["pack_version"] and doc["policy"]["pack_checked"]

@@ -9,10 +9,9 @@ import pytest
 from conftest import write_workspace
 
 import reconciler.providers.base as base
+from reconciler import api
 from reconciler.engine.actions import Action
-from reconciler.engine.contract import RunOptions
 from reconciler.policy.enforce import enforce_windows
-from reconciler.run import apply_workspace, plan_workspace
 from reconciler.validate import errors_of, validate_directory
 
 PARIS, NEW_YORK = "+33612345678", "+12125550123"
@@ -74,11 +73,11 @@ def sends(plan):
 
 def test_a_passed_wave_is_refused_never_sent_late(tmp_path, vendor):
     ws = whatsapp(tmp_path, '{local: "10:30", date: 2027-03-23}')
-    noon = RunOptions(now=at("2027-03-23T12:00:00+00:00"))  # Paris 10:30 has passed
-    [refused] = [a for a in plan_workspace(ws, options=noon).plan.actions if a.op == "refuse"]
+    noon = dict(now=at("2027-03-23T12:00:00+00:00"))  # Paris 10:30 has passed
+    [refused] = [a for a in api.plan(ws, **noon).plan.actions if a.op == "refuse"]
     assert "wave Europe/Paris: 2027-03-23T10:30:00+01:00 has already passed" in refused.reason
     assert "late: send-next-window" in refused.reason
-    outcome = apply_workspace(ws, options=noon)
+    outcome = api.apply(ws, **noon)
     assert vendor == [] and not outcome.plan.has_changes
 
 
@@ -88,14 +87,14 @@ def test_late_send_next_window_goes_at_the_next_allowed_time_shown_in_the_plan(t
     # 21:30 in Paris: its wave has passed and the window is closed until 08:00; 16:30 in
     # New York, whose wave is still ahead.
     evening = at("2027-03-23T20:30:00+00:00")
-    options = RunOptions(now=evening, clock=lambda: evening)
-    [send] = sends(plan_workspace(ws, options=options).plan)
+    options = dict(now=evening, clock=lambda: evening)
+    [send] = sends(api.plan(ws, **options).plan)
     waves = {w["zone"]: w for w in send.data["waves"]}
     assert waves["Europe/Paris"]["late"] is True
     assert waves["Europe/Paris"]["send_at"] == "2027-03-24T08:00:00+01:00"
     assert waves["America/New_York"] == {**waves["America/New_York"], "late": False,
                                          "send_at": "2027-03-23T19:59:00-04:00"}
-    outcome = apply_workspace(ws, options=options)
+    outcome = api.apply(ws, **options)
     assert outcome.result.ok, outcome.result.failed
     scheduled = {e["client"]: e["scheduledAt"] for b in vendor for e in b}
     assert scheduled == {PARIS: "2027-03-24T08:00:00+01:00",
@@ -107,14 +106,14 @@ def test_apply_refuses_a_send_whose_window_closed_since_the_plan(tmp_path, vendo
     ws = whatsapp(tmp_path, "now", phones=(PARIS,))
     planned = at("2027-03-23T20:55:00+01:00")
     closed = at("2027-03-23T21:05:00+01:00")
-    assert sends(plan_workspace(ws, options=RunOptions(now=planned)).plan)
-    outcome = apply_workspace(ws, options=RunOptions(now=planned, clock=lambda: closed))
+    assert sends(api.plan(ws, now=planned).plan)
+    outcome = api.apply(ws, now=planned, clock=lambda: closed)
     [(action, error)] = outcome.result.failed
     assert "send window, checked at apply" in error and "default-quiet-hours" in error
     assert "Nothing was sent" in error and vendor == []
     # the ledger holds nobody: the next plan (inside the window) sends them all
-    morning = RunOptions(now=at("2027-03-24T09:00:00+01:00"))
-    [send] = sends(plan_workspace(ws, options=morning).plan)
+    morning = dict(now=at("2027-03-24T09:00:00+01:00"))
+    [send] = sends(api.plan(ws, **morning).plan)
     assert send.send.recipients == 1
 
 
@@ -157,7 +156,7 @@ def email_workspace(root, csv, config=""):
 def test_email_campaign_whose_audience_spans_zones_is_warned(tmp_path):
     ws = email_workspace(tmp_path, "email,timezone\na@x.example,Europe/Paris\n"
                                    "b@x.example,\nc@x.example,\n")
-    plan = plan_workspace(ws, options=RunOptions(now=at("2027-03-01T00:00:00+00:00"))).plan
+    plan = api.plan(ws, now=at("2027-03-01T00:00:00+00:00")).plan
     [warn] = [a for a in plan.actions if a.op == "warn" and a.kind == "Campaign"]
     assert "spans 2 time zones (America/New_York: 2, Europe/Paris: 1)" in warn.reason
     assert "one time for the whole campaign" in warn.reason

@@ -11,10 +11,10 @@ import pytest
 import respx
 from conftest import write_workspace
 
+from reconciler.api.pipeline import load_valid, run_context
 from reconciler.engine.contract import RunContext, RunOptions
 from reconciler.engine.executor import execute_plan
 from reconciler.engine.planner import build_plan, open_session
-from reconciler.run import load_valid, run_context
 from reconciler.state import lineage
 from reconciler.state.backend import open_store
 from reconciler.state.store import Binding

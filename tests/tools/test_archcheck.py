@@ -95,3 +95,26 @@ def test_a_clean_package_passes(tmp_path):
         "run.py": "from reconciler.providers import base\nfrom reconciler.engine import planner\n",
     })
     assert check(root) == []
+
+
+def test_the_layer_order_puts_the_cli_on_top_and_the_api_under_it(tmp_path):
+    root = package(tmp_path, {
+        "cli/plan.py": "from reconciler.api import plan\n",  # down: fine
+        "api/planning.py": """
+            def plan():
+                from reconciler.cli.shell import fail  # lazy, and up: caught
+            """,
+        "status.py": "import reconciler.api.planning\n",  # the library uses the API: caught
+        "__main__.py": "from reconciler.cli import main\n",  # the entry point: fine
+        "render/text.py": """
+            from typing import TYPE_CHECKING
+            if TYPE_CHECKING:
+                from reconciler.cli.shell import fail  # a type name only: fine
+            """,
+        "cli/shell.py": "", "api/plan.py": "",
+    })
+    found = check(root)
+    assert len(found) == 2, found
+    assert "api/planning.py:3: reconciler.api.planning imports reconciler.cli.shell" in found[0]
+    assert "status.py:1: reconciler.status imports reconciler.api.planning" in found[1]
+    assert "layer order" in found[1]

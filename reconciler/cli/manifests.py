@@ -1,4 +1,4 @@
-"""`campaignctl fmt [DIR] [--check]` (the layout itself is in reconciler/fmt.py)."""
+"""`campaignctl fmt`, `render` and `schema`: the commands on manifest files alone."""
 
 from __future__ import annotations
 
@@ -7,11 +7,12 @@ from pathlib import Path
 
 import click
 
-from reconciler.cli_options import env_option
-from reconciler.fmt import format_directory
+from reconciler import api
+from reconciler.cli.options import calls, env_option
 from reconciler.words import plural, word
 
 
+@calls(api.fmt, rendering=("environment",))
 @click.command("fmt")
 @click.argument("directory", default=".", type=click.Path(file_okay=False, path_type=Path))
 @click.option("--check", is_flag=True,
@@ -26,7 +27,7 @@ def fmt(directory: Path, check: bool, environment: str | None) -> None:
     The files are the same for every environment: --env changes nothing here."""
     if not directory.is_dir():
         raise click.UsageError(f"{directory}: no such directory")
-    outcome = format_directory(directory, check=check)
+    outcome = api.fmt(directory, check=check)
     for path in outcome.changed:
         click.echo(str(path))
     for problem in outcome.problems:
@@ -36,7 +37,8 @@ def fmt(directory: Path, check: bool, environment: str | None) -> None:
                    f"{directory}` to format {word(len(outcome.changed), 'it')}.",
                    err=True)
     elif outcome.changed:
-        click.echo(f"formatted {plural(len(outcome.changed), 'file')} of {outcome.checked}.", err=True)
+        click.echo(f"formatted {plural(len(outcome.changed), 'file')} of {outcome.checked}.",
+                   err=True)
     elif outcome.checked and not outcome.problems:
         click.echo(f"{plural(outcome.checked, 'file')} already formatted.", err=True)
     if outcome.problems:
@@ -44,3 +46,21 @@ def fmt(directory: Path, check: bool, environment: str | None) -> None:
                    "formatted: not valid YAML (see above).", err=True)
     if outcome.problems or (check and outcome.changed):
         sys.exit(1)
+
+
+@calls(api.render)
+@click.command()
+@click.argument("directory", default=".", type=click.Path(file_okay=False, path_type=Path))
+@env_option
+def render(directory: Path, environment: str | None) -> None:
+    """Print the manifests as they expand: for_each templates, ${var.NAME} values."""
+    click.echo(api.render(directory, environment=environment), nl=False)
+
+
+@calls(api.schema, renamed={"out_dir": "out"})
+@click.command()
+@click.option("--out", "out_dir", default="schemas", type=click.Path(path_type=Path))
+def schema(out_dir: Path) -> None:
+    """Write the JSON Schemas for editors to schemas/: one per kind, and campaignctl.yaml's."""
+    for path in api.schema(out_dir):
+        click.echo(f"wrote {path}")

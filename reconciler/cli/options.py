@@ -1,13 +1,31 @@
-"""Options every workspace command shares (kept apart from cli.py so command modules such
-as ledger_cli.py can use them without importing the whole command line)."""
+"""Options every workspace command shares (--env; -q, -v, --debug), and the declaration
+that ties each command to the API function it calls (`calls`)."""
 
 from __future__ import annotations
 
 import logging
 import os
 import sys
+from collections.abc import Callable
 
 import click
+
+#: Options that only choose how a result is printed: no API function takes them.
+RENDERING = frozenset({"fmt", "report", "auto_approve"})
+
+
+def calls(function: Callable, *, rendering: tuple[str, ...] = (),
+          renamed: dict[str, str] | None = None):
+    """Declare the API function a command calls: each of its options is a parameter of
+    `function` (under its own name, or `renamed`), or only changes how the result is printed
+    (RENDERING, or `rendering`). tests/commands/test_cli_is_a_shell.py checks it, so no rule
+    lives in the command line that the API lacks."""
+    def declare(command: click.Command) -> click.Command:
+        command.api_function = function
+        command.rendering = RENDERING | set(rendering)
+        command.renamed = dict(renamed or {})
+        return command
+    return declare
 
 
 def env_option(command):

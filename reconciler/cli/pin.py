@@ -9,9 +9,11 @@ from pathlib import Path
 
 import click
 
-from reconciler.cli_options import env_option
+from reconciler.api import state as ops
+from reconciler.cli.options import calls, env_option
 
 
+@calls(ops.pin)
 @click.command("pin")
 @click.argument("account")
 @click.argument("directory", default=".", type=click.Path(file_okay=False, path_type=Path))
@@ -26,23 +28,15 @@ def pin(account: str, directory: Path, environment: str | None) -> None:
     reads, in this environment: a base_url, a new or renamed account, a credential taken
     from another account): in a pull request it may send the credentials to someone
     else's server."""
-    from reconciler.state.backend import open_store, workspace_config
-    from reconciler.state.pins import repin
-
-    config = workspace_config(directory, environment)
-    store = open_store(config)
-    try:
-        with store.locked():
-            old, new, moved = repin(store, config, account)
-    finally:
-        store.close()
+    done = ops.pin(account, directory, environment=environment)
+    old, new = done.old, done.new
     if new is None:
         click.echo(f"account {account}: base_url is sandbox (the built-in emulator), which "
                    "needs no pin" + (f"; its pin to {old} is kept" if old else ""))
         return
     # the values that came from another account (another origin than the account's own)
     came = "".join(f"; its `{key}` was pinned to {', '.join(origins)}"
-                   for key, origins in moved.items() if origins != [old])
+                   for key, origins in done.moved.items() if origins != [old])
     if old == new and not came:
         click.echo(f"account {account}: already pinned to {new}")
     else:

@@ -1,0 +1,110 @@
+"""`campaignctl apply [DIR|PLANFILE]`: show the plan, ask (unless --auto-approve), apply,
+and print what was done; the rules are reconciler.api.apply's."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+
+from reconciler import api
+from reconciler.cli.options import ResendCount, calls, env_option, output
+from reconciler.cli.shell import EXIT_ERROR, confirm_on_terminal, reporter
+from reconciler.errors import CampaignctlError
+from reconciler.render.text import render_text, use_color
+from reconciler.words import plural
+
+
+@calls(api.apply, renamed={"workspace_dir": "workspace"})
+@click.command()
+@click.argument("source", default=".", type=click.Path(exists=True, path_type=Path),
+                metavar="[DIR|PLANFILE]")
+@click.option("--target", "targets", multiple=True, metavar="KIND/NAME",
+              help="Apply only this resource and what it depends on (repeatable).")
+@click.option("--auto-approve", is_flag=True, help="Do not ask for confirmation.")
+@click.option("--force", is_flag=True,
+              help="Allow a plan beyond the safety thresholds in campaignctl.yaml.")
+@click.option("--workspace", "workspace_dir", type=click.Path(file_okay=False, path_type=Path),
+              help="With a PLANFILE: the workspace, when it moved since the plan was saved.")
+@click.option("--resend-unknown", "resend_unknown", type=ResendCount(), is_flag=False,
+              flag_value=ResendCount.MISSING, default=None, metavar="COUNT",
+              help="Send again the COUNT recipients whose outcome is unknown, as the plan "
+                   "counts them (a reviewed decision; another number sends nothing).")
+@click.option("--report", "report", type=click.Path(dir_okay=False, path_type=Path),
+              help="Also write the result as Markdown (done, failed, unknown; counts) to "
+                   "FILE, for a pull-request comment.")
+@env_option
+def apply(source: Path, targets: tuple[str, ...], auto_approve: bool, force: bool,
+          workspace_dir: Path | None, resend_unknown: int | None, report: Path | None,
+          environment: str | None) -> None:
+    """Apply a fresh plan of DIR (asks to confirm), or exactly a saved PLANFILE."""
+    try:
+        _apply(source, targets, auto_approve, force, workspace_dir, resend_unknown, report,
+               environment)
+    except CampaignctlError as exc:
+        if report is not None:
+            from reconciler.render.apply_report import apply_report
+
+            report.write_text(apply_report(None, error=str(exc)))
+        raise
+
+
+def _apply(source: Path, targets: tuple[str, ...], auto_approve: bool, force: bool,
+           workspace_dir: Path | None, resend_unknown: int | None, report: Path | None,
+           environment: str | None) -> None:
+    from reconciler.render.apply import summary_lines
+    from reconciler.render.view import PlanView
+
+    color, quiet = use_color(), output().quiet
+
+    def on_review(review: api.Review) -> None:
+        if review.saved is not None:
+            if not quiet and not review.blocked:  # the saved plan was reviewed
+                click.echo(f"Applying the saved plan {review.saved}: "
+                           f"{plural(len(review.plan.changes), 'action')}.")
+                for note in review.plan.notes:
+                    click.echo(f"Note: {note}")
+        elif not (quiet and auto_approve):  # what is confirmed (or refused) is always shown
+            click.echo(render_text(review.plan, color))
+
+    def confirm(plan) -> bool:
+        return confirm_on_terminal("Apply these changes?", "the plan")
+
+    progress = reporter()
+    try:
+        outcome = api.apply(source, targets=targets, environment=environment,
+                            workspace=workspace_dir, force=force,
+                            resend_unknown=api.UNCOUNTED if resend_unknown == ResendCount.MISSING
+                            else resend_unknown,
+                            confirm=None if auto_approve else confirm, on_review=on_review,
+                            reporter=progress)
+    finally:
+        progress.close()
+    if report is not None:
+        from reconciler.render.apply_report import apply_report
+
+        report.write_text(apply_report(outcome.result, notes=outcome.plan.notes,
+                                       writes=outcome.writes, reads=outcome.reads))
+    refused = PlanView(outcome.plan).refused_line
+    if outcome.lineage_recorded:
+        click.echo(outcome.lineage_recorded, err=True)
+    if outcome.result is None:
+        if not outcome.plan.has_changes:
+            click.echo(render_text(outcome.plan, color))
+        else:
+            click.echo("Apply cancelled; nothing was changed.")
+        if refused is not None:
+            sys.exit(EXIT_ERROR)
+        return
+    directory, environment = outcome.directory, outcome.environment
+    plan_command = f"campaignctl plan {directory}" + (f" --env {environment}"
+                                                      if environment else "")
+    out, err = summary_lines(outcome.result, outcome.writes, outcome.reads, outcome.drift,
+                             plan_command, refused, read_back=outcome.read_back,
+                             targets=tuple(outcome.plan.targets) if source.is_file() else targets)
+    click.echo("\n" + "\n".join(out))
+    for line in err:
+        click.echo(line, err=True)
+    if not outcome.result.ok or refused is not None:
+        sys.exit(EXIT_ERROR)
