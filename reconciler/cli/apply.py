@@ -87,7 +87,7 @@ def _apply(source: Path, targets: tuple[str, ...], auto_approve: bool, force: bo
         report.write_text(apply_report(outcome.result, notes=outcome.plan.notes,
                                        writes=outcome.writes, reads=outcome.reads))
     refused = PlanView(outcome.plan).refused_line
-    if outcome.lineage_recorded:
+    if outcome.lineage_recorded and not quiet:  # -q: only errors and the summary
         click.echo(outcome.lineage_recorded, err=True)
     if outcome.result is None:
         if not outcome.plan.has_changes:

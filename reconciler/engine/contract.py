@@ -15,7 +15,7 @@ match of every manifest (bound, adopt, gone, new), one rule for every vendor. Pr
 and write bindings only through `ctx.bindings(account)`, which the engine reads once per
 session.
 
-The pipeline (reconciler/run.py) hands the engine the vendor catalog in the RunContext:
+The pipeline (reconciler/api/pipeline.py) hands the engine the vendor catalog in the RunContext:
 vendor type -> a factory making a provider for an account.
 
 A read that needs the manifests' contacts or opt-outs (their rows, or a summary of them)
