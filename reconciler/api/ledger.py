@@ -14,7 +14,6 @@ from reconciler.contacts import Contact, CsvProblem, read_csv
 from reconciler.engine.contract import RunContext, RunOptions
 from reconciler.errors import CampaignctlError
 from reconciler.sending.recipients import address_of
-from reconciler.sending.sendonly import SendOnlyProvider
 from reconciler.state.backend import open_store, open_workspace_store, workspace_config
 from reconciler.state.ledger import REJECTED, Batch, LedgerError, SendLedger, identity_of
 from reconciler.state.store import Store, lock_holder
@@ -78,6 +77,8 @@ def import_sent(address: str, file: Path, directory: Path, *,
     acc = ws.config.accounts[r.provider]
     with closing(open_store(ws.config)) as store:
         provider = installed()[acc.type].provider(acc, RunContext(ws, store, RunOptions()))
+        from reconciler.sending.sendonly import SendOnlyProvider  # the HTTP layer: on use
+
         if not isinstance(provider, SendOnlyProvider):
             raise CampaignctlError(f"{address} is on {acc.type} account {r.provider!r}, whose "
                                    "API reports what it sent; the ledger is for send-only "

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from reconciler.api.pipeline import load_valid
 from reconciler.campaign_status import CampaignStatus
-from reconciler.importer import ImportOutcome, ImportRequest
-from reconciler.importer import import_account as _import_account
 from reconciler.status import collect
+
+if TYPE_CHECKING:
+    from reconciler.importer import ImportOutcome
 
 
 def status(directory: Path, *, target: str | None = None, show_contacts: bool = False,
@@ -26,5 +28,9 @@ def import_account(account: str, directory: Path, *, ids: list[str] | tuple[str,
     """Adopt live objects of `account`: write their manifests into the workspace and bind
     them (nothing with `dry_run`); `ids` for vendors that cannot list."""
     directory = Path(directory)
+    # Imported on use: the importer loads the HTTP layer, which `validate` never needs.
+    from reconciler.importer import ImportRequest
+    from reconciler.importer import import_account as _import_account
+
     request = ImportRequest(list(ids), out, list(kinds), list(names), force, dry_run)
     return _import_account(load_valid(directory, environment), directory, account, request)
