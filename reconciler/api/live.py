@@ -5,10 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 
 from reconciler.api.pipeline import load_valid
-from reconciler.campaign_status import CampaignStatus
 from reconciler.importer import ImportOutcome, ImportRequest
 from reconciler.importer import import_account as _import_account
-from reconciler.status import collect
+from reconciler.status.collect import collect
+from reconciler.status.model import CampaignStatus
 
 
 def status(directory: Path, *, target: str | None = None, show_contacts: bool = False,

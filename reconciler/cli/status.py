@@ -24,7 +24,7 @@ from reconciler.cli.shell import FORMATS
 def status(directory: Path, fmt: str, target: str | None, show_contacts: bool,
            environment: str | None) -> None:
     """Per campaign: state, send time, planned / sent / rejected / unknown, cost, results."""
-    from reconciler.status import RENDERERS
+    from reconciler.render.status import RENDERERS
 
     click.echo(RENDERERS[fmt](api.status(directory, target=target, show_contacts=show_contacts,
                                          environment=environment)))

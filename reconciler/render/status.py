@@ -1,67 +1,16 @@
-"""`campaignctl status [DIR]`: one line per campaign across every account, after launch.
-
-Each provider fills its `campaign_status` hook (reads only: email-campaigns asks its API
-for the campaign and its results, scheduled-campaigns GETs the campaign and reads the
-callback events in the state store, send-only accounts read the send ledger). One view
-(a list of CampaignStatus) feeds the three renderers. Contact data is counted, never
-listed, unless `--show-contacts` is given for one `--target`.
-"""
+"""The renderers of `campaignctl status`: one view (a list of CampaignStatus, collected by
+reconciler/status/collect.py) as a text table, JSON or Markdown."""
 
 from __future__ import annotations
 
-import asyncio
 import json
 
-from reconciler.campaign_status import CampaignStatus
-from reconciler.engine.contract import RunContext, RunOptions
-from reconciler.errors import CampaignctlError
 from reconciler.render.escape import markdown_text, printable
-from reconciler.state.backend import open_store
-from reconciler.state.pins import check_origins
-from reconciler.vendors import installed
-from reconciler.workspace import Workspace
+from reconciler.status.model import CampaignStatus
 
 STATUS_FORMAT_VERSION = 1
 COLUMNS = ("campaign", "provider", "state", "send at", "planned", "sent", "rejected",
            "unknown", "cost", "results")
-
-
-def collect(ws: Workspace, target: str | None = None,
-            show_contacts: bool = False) -> list[CampaignStatus]:
-    """Each campaign's status (one `--target` campaign's in detail) of the validated
-    workspace `ws` (reconciler.api.status loads it)."""
-    if show_contacts and target is None:
-        raise CampaignctlError("--show-contacts lists recipients of one campaign: add "
-                               "--target Campaign/NAME")
-    campaigns = ws.of_kind("Campaign")
-    if target is not None:
-        kind, _, name = target.partition("/")
-        if kind != "Campaign" or ws.get(kind, name) is None:
-            raise CampaignctlError(f"--target {target}: no such Campaign in the workspace "
-                                   "(expected Campaign/NAME)")
-        campaigns = [ws.get(kind, name)]
-    ctx = RunContext(ws, open_store(ws.config), RunOptions())
-
-    async def go() -> list[CampaignStatus]:
-        by_account: dict[str, list] = {}
-        for r in campaigns:
-            by_account.setdefault(r.provider, []).append(r)
-        check_origins(ctx.store, ws.config, by_account)
-        providers = [installed()[ws.config.accounts[a].type].provider(
-            ws.config.accounts[a], ctx) for a in by_account]
-        try:
-            found = await asyncio.gather(*(
-                p.campaign_status(by_account[p.account.name], target is not None,
-                                  show_contacts) for p in providers))
-        finally:
-            for p in providers:
-                await p.aclose()
-        return sorted((s for group in found for s in group), key=lambda s: (s.account, s.name))
-
-    try:
-        return asyncio.run(go())
-    finally:
-        ctx.store.close()
 
 
 def _count(value: int | None) -> str:
@@ -120,6 +69,5 @@ def render_markdown(statuses: list[CampaignStatus]) -> str:
 def render_json(statuses: list[CampaignStatus]) -> str:
     return json.dumps({"format_version": STATUS_FORMAT_VERSION,
                        "campaigns": [s.to_dict() for s in statuses]}, indent=2)
-
 
 RENDERERS = {"text": render_text, "json": render_json, "markdown": render_markdown}
