@@ -69,5 +69,3 @@ def render_markdown(statuses: list[CampaignStatus]) -> str:
 def render_json(statuses: list[CampaignStatus]) -> str:
     return json.dumps({"format_version": STATUS_FORMAT_VERSION,
                        "campaigns": [s.to_dict() for s in statuses]}, indent=2)
-
-RENDERERS = {"text": render_text, "json": render_json, "markdown": render_markdown}
