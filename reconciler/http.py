@@ -32,8 +32,8 @@ from typing import Any
 
 import httpx
 
+from reconciler.engine.reporting import Task
 from reconciler.errors import ApiError, NotSentError, OutcomeUnknown, RequestNotBuilt
-from reconciler.progress import Task
 from reconciler.secrets import Redactor
 
 IDEMPOTENT_METHODS = {"GET", "HEAD", "PUT", "DELETE", "OPTIONS"}

@@ -38,7 +38,7 @@ from ruamel.yaml.scalarstring import LiteralScalarString
 from reconciler.contacts import FIELDS
 from reconciler.errors import CampaignctlError
 from reconciler.fmt import format_text, manifest_yaml
-from reconciler.kinds import ENVELOPE_ORDER
+from reconciler.kinds import ENVELOPE_ORDER, KIND_ORDER
 from reconciler.providers.base import ImportedResource, RunContext, RunOptions
 from reconciler.state.backend import open_store
 from reconciler.state.pins import check_origins
@@ -46,7 +46,7 @@ from reconciler.state.store import Binding
 from reconciler.validate import errors_of, validate_directory
 from reconciler.vendors import installed
 from reconciler.words import plural
-from reconciler.workspace import KIND_ORDER, Workspace
+from reconciler.workspace import Workspace
 
 MAX_NAME = 64
 

@@ -23,11 +23,13 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from reconciler.kinds.catalog import KIND_ORDER
+
 if TYPE_CHECKING:
     from reconciler.testing.conformance import ConformanceFixture
 
 #: the neutral kinds, in dependency order: what a vendor manages unless it says otherwise
-ALL_KINDS = ("Sender", "OptOutList", "ContactGroup", "Message", "Campaign")
+ALL_KINDS = KIND_ORDER  # every kind a vendor may hold (reconciler/kinds/catalog.py)
 
 #: (problem, path under the account) for each bad vendor setting of an account
 SettingsCheck = Callable[[dict[str, Any]], list[tuple[str, tuple]]]

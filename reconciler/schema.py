@@ -12,10 +12,10 @@ from typing import Any
 from pydantic import create_model
 
 from reconciler import config, environments
-from reconciler.kinds import Envelope, Lifecycle, ignorable_fields, spec_model
+from reconciler.kinds import KIND_ORDER, Envelope, Lifecycle
+from reconciler.kinds.vendor_blocks import ignorable_fields, spec_model
 from reconciler.variables import REFERENCE
 from reconciler.vendors import installed
-from reconciler.workspace import KIND_ORDER
 
 DRAFT = "https://json-schema.org/draft/2020-12/schema"
 CONFIG_SCHEMA = "campaignctl.schema.json"

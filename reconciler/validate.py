@@ -8,17 +8,12 @@ from pathlib import Path
 
 from reconciler.contacts import Contact, read_csv
 from reconciler.errors import Diagnostic, Location, ValidationFailed
-from reconciler.kinds import ignorable_fields
+from reconciler.kinds import REFERENCES
+from reconciler.kinds.vendor_blocks import ignorable_fields
 from reconciler.policy.campaign import validate_campaign
 from reconciler.vendors import installed
 from reconciler.workspace import Resource, Workspace, load_workspace
 from reconciler.workspace_files import FileRefused, shown
-
-REFERENCES: dict[str, tuple[tuple[str, str], ...]] = {
-    # Campaign field -> kind it names
-    "Campaign": (("message", "Message"), ("sender", "Sender"),
-                 ("contact_groups", "ContactGroup"), ("opt_out_lists", "OptOutList")),
-}
 
 
 def vendor_rules(vendor_type: str) -> Callable[[Resource, Workspace], list[Diagnostic]] | None:

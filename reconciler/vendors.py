@@ -2,7 +2,7 @@
 `campaignctl.vendors` entry-point group, the four built-in ones included, found through
 importlib.metadata on first use and checked once.
 
-The vendor-neutral models (config.py, kinds.py, validate.py, policy/) and the pipeline see
+The vendor-neutral models (config.py, kinds/, validate.py, policy/) and the pipeline see
 vendors only through `installed()`: they import no vendor's code. A plug-in that cannot be
 loaded, declares itself wrongly or takes a type another distribution already has is a
 `PluginError` naming its distribution, and stops the command (a vendor silently missing

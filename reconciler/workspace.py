@@ -16,11 +16,9 @@ from reconciler.config import CONFIG_FILE, WorkspaceConfig, load_config
 from reconciler.contacts import Contact, ContactError, CsvProblem, EmailSet, read_csv, scan_csv
 from reconciler.errors import Diagnostic, Location
 from reconciler.foreach import Template, expand
-from reconciler.kinds import Envelope, Lifecycle, spec_model
+from reconciler.kinds import KIND_ORDER, Envelope, Lifecycle
+from reconciler.kinds.vendor_blocks import spec_model
 from reconciler.yamlsource import SourceDoc, load_file, plain
-
-KIND_ORDER = ("Sender", "OptOutList", "ContactGroup", "Message", "Campaign")
-
 
 MAX_CSV_PROBLEMS = 20  # reported per file; the rest are counted
 
@@ -373,4 +371,4 @@ def spec_dump(spec: BaseModel) -> dict[str, Any]:
     return spec.model_dump(mode="json", by_alias=True, exclude_none=True)
 
 
-__all__ = ["Resource", "Workspace", "load_workspace", "CsvProblem", "KIND_ORDER"]
+__all__ = ["Resource", "Workspace", "load_workspace", "CsvProblem"]

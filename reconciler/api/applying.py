@@ -16,10 +16,11 @@ from pathlib import Path
 from reconciler.api.pipeline import Confirm, Outcome, load_for_run, run_context, run_options
 from reconciler.checked_csv import record_clean
 from reconciler.engine.contract import RunContext
+from reconciler.engine.drift import record_applied
 from reconciler.engine.executor import execute_plan
-from reconciler.engine.origin import record_applied
 from reconciler.engine.plan import Plan
 from reconciler.engine.planner import build_plan, open_session, select_targets
+from reconciler.engine.reporting import Reporter
 from reconciler.engine.safety import (
     Violation,
     check_resend,
@@ -30,7 +31,6 @@ from reconciler.engine.safety import (
 from reconciler.engine.saved import check_not_expired, check_saved
 from reconciler.environments import record_store
 from reconciler.errors import CampaignctlError
-from reconciler.progress import Reporter
 from reconciler.saved_plans import locate, verify_with
 from reconciler.state import lineage
 from reconciler.state.pins import pin_first_origins

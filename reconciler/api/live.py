@@ -6,8 +6,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from reconciler.api.pipeline import load_valid
-from reconciler.campaign_status import CampaignStatus
-from reconciler.status import collect
+from reconciler.status.collect import collect
+from reconciler.status.model import CampaignStatus
 
 if TYPE_CHECKING:
     from reconciler.importer import ImportOutcome

@@ -6,7 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from reconciler.errors import CampaignctlError, ValidationFailed
-from reconciler.expanded import render_expanded
+from reconciler.expanded_manifests import render_expanded
 from reconciler.fmt import FormatOutcome, format_directory
 from reconciler.schema import write_schemas
 

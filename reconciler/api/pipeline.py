@@ -15,8 +15,8 @@ from reconciler.engine.contract import RunContext, RunOptions
 from reconciler.engine.executor import ApplyResult
 from reconciler.engine.plan import Plan
 from reconciler.engine.planner import Session, build_plan, open_session
+from reconciler.engine.reporting import NO_PROGRESS, Reporter
 from reconciler.errors import CampaignctlError, ValidationFailed
-from reconciler.progress import NO_PROGRESS, Reporter
 from reconciler.state import lineage
 from reconciler.state.backend import open_store
 from reconciler.state.store import Store

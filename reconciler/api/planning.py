@@ -11,10 +11,10 @@ from pathlib import Path
 
 from reconciler.api.pipeline import Outcome, load_for_run, plan_in, run_context, run_options
 from reconciler.engine.plan import Plan
+from reconciler.engine.plan_view import PlanView
+from reconciler.engine.reporting import Reporter
 from reconciler.engine.safety import Violation, violations
-from reconciler.engine.summary import PlanView
 from reconciler.errors import Diagnostic
-from reconciler.progress import Reporter
 from reconciler.saved_plans import save_signed, show_saved
 from reconciler.validate import errors_of, validate_directory
 

@@ -12,7 +12,6 @@
 
 from __future__ import annotations
 
-import json
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -20,6 +19,7 @@ import click
 
 from reconciler.api import ledger as ops
 from reconciler.cli.options import calls, env_option
+from reconciler.cli.shell import emit, format_option
 from reconciler.state.ledger import SENT, Batch
 from reconciler.words import plural
 
@@ -67,34 +67,14 @@ def ledger() -> None:
 @calls(ops.unknown_batches)
 @ledger.command("unknown")
 @click.argument("directory", default=".", type=click.Path(file_okay=False, path_type=Path))
-@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text",
-              show_default=True)
+@format_option("ledger-unknown")
 @env_option
 def ledger_unknown(directory: Path, fmt: str, environment: str | None) -> None:
     """List batches whose outcome is unknown, with what to check with the vendor."""
     rows = [{"account": u.account, "vendor": u.vendor, "campaign": u.batch.campaign,
              **batch_row(u.batch)}
             for u in ops.unknown_batches(directory, environment=environment)]
-    if fmt == "json":
-        click.echo(json.dumps({"unknown_batches": rows}, indent=2))
-        return
-    if not rows:
-        click.echo("No batch has an unknown outcome.")
-        return
-    for row in rows:
-        click.echo(f"batch {row['batch']}: Campaign/{row['campaign']} on {row['account']} "
-                   f"({row['vendor']}), {plural(row['recipients'], 'recipient')}, "
-                   f"{row['status']}")
-        click.echo(f"  requested at {row['requested_at']} (last update {row['updated_at']})"
-                   + (f", ticket {row['ticket']}" if row["ticket"] else ", no ticket"))
-        if row["note"]:
-            click.echo(f"  why unknown: {row['note']}")
-        click.echo(f"  check with {row['vendor']}: was a send of "
-                   f"{plural(row['recipients'], 'recipient')} accepted on account "
-                   f"{row['account']} around {row['requested_at']}?")
-    click.echo(f"{plural(len(rows), 'batch')}. When you know: `campaignctl state ledger settle "
-               "BATCH --sent` (they received it: never sent again) or `--not-sent` (the "
-               "next apply sends to them).")
+    emit("ledger-unknown", fmt, rows)
 
 
 @calls(ops.settle, renamed={"outcome": "sent"})

@@ -10,7 +10,13 @@ import click
 
 from reconciler import api
 from reconciler.cli.options import calls, env_option, output
-from reconciler.cli.shell import EXIT_CHANGES, EXIT_ERROR, FORMATS, render_plan, reporter
+from reconciler.cli.shell import (
+    EXIT_CHANGES,
+    EXIT_ERROR,
+    format_option,
+    render_plan,
+    reporter,
+)
 from reconciler.render.text import use_color
 
 
@@ -21,8 +27,8 @@ from reconciler.render.text import use_color
               help="Plan only this resource and what it depends on (repeatable).")
 @click.option("--detailed-exitcode", is_flag=True,
               help="Exit 2 when there are changes, 0 when none, 1 on error.")
-@click.option("--format", "fmt", type=click.Choice(FORMATS), default="text", show_default=True,
-              help="How to print the plan (json: the documented format, see docs/plans.md).")
+@format_option("plan", help="How to print the plan (json: the documented format, see "
+                            "docs/plans.md).")
 @click.option("-o", "--out", "out_file", type=click.Path(dir_okay=False, path_type=Path),
               help="Save the plan to FILE (JSON) for `campaignctl apply FILE`.")
 @click.option("--show-contacts", is_flag=True,
@@ -59,7 +65,7 @@ def plan(directory: Path, targets: tuple[str, ...], detailed_exitcode: bool, fmt
 @calls(api.show, renamed={"workspace_dir": "workspace"})
 @click.command()
 @click.argument("planfile", type=click.Path(dir_okay=False, path_type=Path))
-@click.option("--format", "fmt", type=click.Choice(FORMATS), default="text", show_default=True)
+@format_option("plan")
 @click.option("--workspace", "workspace_dir", type=click.Path(file_okay=False, path_type=Path),
               help="Verify the plan's signature with this workspace's state (else it is "
                    "shown flagged UNVERIFIED).")

@@ -9,9 +9,9 @@ import sys
 import click
 
 from reconciler.cli.options import output
+from reconciler.render.registry import RenderOptions, formats, render
 
 EXIT_OK, EXIT_ERROR, EXIT_CHANGES = 0, 1, 2
-FORMATS = ("text", "json", "markdown")
 
 
 def fail(message: str) -> None:
@@ -26,18 +26,25 @@ def reporter():
     return make_reporter(quiet=output().quiet)
 
 
+def format_option(view: str, help: str | None = None):  # noqa: A002 (click's name)
+    """`--format` with the choices the renderer registry has for `view`, its first the
+    default."""
+    choices = formats(view)
+    return click.option("--format", "fmt", type=click.Choice(choices), default=choices[0],
+                        show_default=True, help=help)
+
+
+def emit(view: str, fmt: str, data, **options) -> None:
+    """Print `data` as the registry's `fmt` renderer of `view` renders it."""
+    out = render(view, fmt, data, RenderOptions(**options))
+    if out.stdout is not None:
+        click.echo(out.stdout)
+    if out.stderr is not None:
+        click.echo(out.stderr, err=True)
+
+
 def render_plan(view, fmt: str, color: bool) -> str:
-    from reconciler.render.text import render_text
-
-    if fmt == "json":
-        from reconciler.render.json import render_json
-
-        return render_json(view)
-    if fmt == "markdown":
-        from reconciler.render.markdown import render_markdown
-
-        return render_markdown(view)
-    return render_text(view, color)
+    return render("plan", fmt, view, RenderOptions(color=color)).stdout or ""
 
 
 def confirm_on_terminal(question: str, what: str) -> bool:

@@ -9,13 +9,13 @@ import click
 
 from reconciler import api
 from reconciler.cli.options import calls, env_option
-from reconciler.cli.shell import FORMATS
+from reconciler.cli.shell import emit, format_option
 
 
 @calls(api.status)
 @click.command()
 @click.argument("directory", default=".", type=click.Path(file_okay=False, path_type=Path))
-@click.option("--format", "fmt", type=click.Choice(FORMATS), default="text", show_default=True)
+@format_option("status")
 @click.option("--target", default=None, metavar="Campaign/NAME",
               help="One campaign, with details: batches (tickets, times, outcomes), events.")
 @click.option("--show-contacts", is_flag=True,
@@ -24,10 +24,8 @@ from reconciler.cli.shell import FORMATS
 def status(directory: Path, fmt: str, target: str | None, show_contacts: bool,
            environment: str | None) -> None:
     """Per campaign: state, send time, planned / sent / rejected / unknown, cost, results."""
-    from reconciler.status import RENDERERS
-
-    click.echo(RENDERERS[fmt](api.status(directory, target=target, show_contacts=show_contacts,
-                                         environment=environment)))
+    emit("status", fmt, api.status(directory, target=target, show_contacts=show_contacts,
+                                   environment=environment))
 
 
 @calls(api.import_account)

@@ -72,7 +72,7 @@ class Action:
     # gate, whatever the number of managed resources (see reconciler/engine/safety.py).
     cancels_send: bool = False
     # Which side moved: "manifests" (an edit to review) or "outside" (drift: the live
-    # object was changed outside campaignctl since the last apply). See engine/origin.py.
+    # object was changed outside campaignctl since the last apply). See engine/drift.py.
     origin: Origin = "manifests"
     # What goes out, for sends and email campaign creates (engine/content.py): text or
     # subject + first lines, sender, SMS segments, a placeholder sample. Never a contact.

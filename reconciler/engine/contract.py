@@ -35,7 +35,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 from reconciler.config import Account
 from reconciler.engine.actions import Action
 from reconciler.engine.identity import BindingConflict, Bindings, LiveObject, Match
-from reconciler.progress import NO_PROGRESS, Reporter
+from reconciler.engine.reporting import NO_PROGRESS, Reporter
 from reconciler.state.store import Store
 from reconciler.workspace import Resource, Workspace
 

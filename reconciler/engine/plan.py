@@ -11,8 +11,8 @@ from datetime import UTC, datetime
 from typing import Any
 
 from reconciler.engine.actions import Action
+from reconciler.kinds.catalog import KIND_ORDER
 
-KIND_ORDER = ("Sender", "OptOutList", "ContactGroup", "Message", "Campaign")
 PLAN_FORMAT_VERSION = 2  # 2: signed with the state's key (engine/signing.py)
 
 

@@ -10,9 +10,9 @@ from typing import Any
 
 from reconciler.engine.actions import Action
 from reconciler.engine.contract import Provider, RunContext
+from reconciler.engine.drift import ManifestDigests, closure, label_origins, recorded
 from reconciler.engine.evidence import check_evidence
 from reconciler.engine.identity import Match, resolve
-from reconciler.engine.origin import ManifestDigests, closure, label_origins, recorded
 from reconciler.engine.plan import Plan, digest, order_actions
 from reconciler.engine.safety import protect, recorded_protected
 from reconciler.errors import CampaignctlError
@@ -92,7 +92,7 @@ def note_send_times(actions: list[Action], ws: Workspace) -> None:
     transition) gets the manifest's, so no plan calls a scheduled campaign unscheduled."""
     from datetime import datetime
 
-    from reconciler.engine.summary import SEND_TIME_FIELDS
+    from reconciler.engine.plan_view import SEND_TIME_FIELDS
 
     for a in actions:
         if a.kind != "Campaign" or a.send or a.op in ("delete", "refuse", "warn") \

@@ -20,9 +20,9 @@ from typing import Any
 
 from reconciler.engine.actions import ORIGIN_LABELS, Action
 from reconciler.engine.plan import PLAN_FORMAT_VERSION, Plan
+from reconciler.engine.plan_view import OP_ORDER, PlanView, scheduled_times
 from reconciler.engine.review import compare_plans
 from reconciler.engine.signing import SIGNATURE_FIELD, PlanKey, signature, verify
-from reconciler.engine.summary import OP_ORDER, PlanView, scheduled_times
 from reconciler.errors import CampaignctlError
 from reconciler.secrets import redact
 

@@ -15,7 +15,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from reconciler.kinds import LocalSendAt, vendor_block
+from reconciler.kinds import LocalSendAt
+from reconciler.kinds.vendor_blocks import vendor_block
 from reconciler.policy.settings import Policy
 from reconciler.policy.where import Place, place_of
 from reconciler.policy.windows import Breach, breaches, first_allowed

@@ -78,7 +78,7 @@ class Provider:
 
     async def campaign_status(self, campaigns: list[Resource], details: bool = False,
                               show_contacts: bool = False) -> list[Any]:
-        """`campaignctl status`: one reconciler.campaign_status.CampaignStatus per Campaign
+        """`campaignctl status`: one reconciler.status.model.CampaignStatus per Campaign
         manifest (reads only). `details` adds batches/events; `show_contacts` recipients."""
         return []
 

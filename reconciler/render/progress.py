@@ -1,6 +1,6 @@
 """How progress is shown, on stderr: live bars (rich) on a terminal; one plain line per step
 when stderr is not a terminal or CI=true (a CI log never holds a control character);
-nothing with --quiet. The engine and the providers report through reconciler.progress."""
+nothing with --quiet. The engine and the providers report through reconciler.engine.reporting."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import sys
 import time
 from typing import IO, Any
 
-from reconciler.progress import NO_PROGRESS, Reporter, Task
+from reconciler.engine.reporting import NO_PROGRESS, Reporter, Task
 from reconciler.render.text import in_ci
 
 #: A running task's plain line is repeated at most this often (a CI log shows it is alive).

@@ -1,4 +1,4 @@
-"""What renderers share beyond the view model (engine/summary.py, re-exported here): the
+"""What renderers share beyond the view model (engine/plan_view.py, re-exported here): the
 lines that describe an action's fields, sets, send, content and send windows, in words."""
 
 from __future__ import annotations
@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from reconciler.engine.actions import FieldChange, SendSummary, SetChange
-from reconciler.engine.summary import (
+from reconciler.engine.plan_view import (
     OP_LABELS,
     OP_ORDER,
     ActionView,

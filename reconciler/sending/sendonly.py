@@ -29,7 +29,6 @@ from datetime import UTC, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from reconciler.campaign_status import CampaignStatus
 from reconciler.engine.actions import Action, FieldChange, SendSummary, SetChange
 from reconciler.engine.content import send_content
 from reconciler.errors import ApiError, CampaignctlError, NotSentError, OutcomeUnknown
@@ -55,6 +54,7 @@ from reconciler.state.ledger import (
     SendLedger,
     identity_of,
 )
+from reconciler.status.model import CampaignStatus
 from reconciler.words import plural, word
 from reconciler.workspace import Resource
 

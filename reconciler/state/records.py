@@ -174,7 +174,7 @@ LEDGER_RECIPIENTS = TableRecord("send-ledger recipient", "ledger_recipients", "c
                                 ("Campaign",))
 CALLBACK_EVENTS = TableRecord("vendor event", "callback_events", "campaign", ("Campaign",))
 OPTOUTS = TableRecord("remembered opt-out", "optouts", "list", ("OptOutList",))
-#: per resource: a digest of what its manifests said at the last apply (engine/origin.py)
+#: per resource: a digest of what its manifests said at the last apply (engine/drift.py)
 APPLIED = AddressMap("record of the applied manifests", "applied.manifests")
 #: resources last applied with lifecycle.prevent_destroy (engine/safety.py)
 PROTECTED = AddressList("prevent_destroy record", "lifecycle.prevent_destroy")

@@ -8,7 +8,7 @@ Rules:
   tools): nothing else imports it; the API (`reconciler/api/`) sits under it, and the
   library under the API. A name imported under TYPE_CHECKING does not count here (no
   run-time dependency); it does for the rules below;
-- the engine (`reconciler/engine/`) and the vendor-neutral models (`kinds.py`,
+- the engine (`reconciler/engine/`) and the vendor-neutral models (`kinds/`,
   `config.py`, `validate.py`) import nothing from `reconciler/providers/`: vendors plug in
   from outside, handed over by the pipeline (`api/pipeline.py`);
 - the engine imports nothing from `reconciler/render/`: renderers consume the engine's
@@ -170,7 +170,7 @@ def layering(imports: list[Import]) -> list[tuple[Import, str]]:
             problems.append((imp, f"{_layer_name(layer_of(src))} is under "
                                   f"{_layer_name(layer_of(dst))} in the layer order "
                                   "(archcheck.LAYERS)"))
-        if (_within(src, "reconciler.engine") or src in NEUTRAL) and _within(
+        if (_within(src, "reconciler.engine") or any(_within(src, n) for n in NEUTRAL)) and _within(
                 dst, "reconciler.providers"):
             problems.append((imp, "the engine and the neutral models must not import "
                                   "providers/ (the pipeline hands vendors in)"))

@@ -9,7 +9,7 @@ import pytest
 from cli_inprocess import campaignctl as run_cli
 from conftest import write_workspace
 
-from reconciler.engine.origin import ManifestDigests
+from reconciler.engine.drift import ManifestDigests
 from reconciler.validate import errors_of, validate_directory
 
 CONFIG = """

@@ -16,7 +16,7 @@ from pydantic import ValidationError
 from ruamel.yaml import YAML
 
 from reconciler.contacts import ContactError, normalize_email, normalize_phone, read_csv
-from reconciler.kinds import spec_model
+from reconciler.kinds.vendor_blocks import spec_model
 from reconciler.providers.email_campaigns.timezones import (
     LocalTimeError,
     from_api,

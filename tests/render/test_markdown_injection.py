@@ -9,13 +9,13 @@ from __future__ import annotations
 import cmarkgfm
 from cmarkgfm.cmark import Options
 
-from reconciler.campaign_status import CampaignStatus
 from reconciler.engine.actions import Action, FieldChange
 from reconciler.engine.executor import ApplyResult
 from reconciler.engine.plan import Plan
 from reconciler.render.apply_report import apply_report
 from reconciler.render.markdown import render_markdown
-from reconciler.status import render_markdown as status_markdown
+from reconciler.render.status import render_markdown as status_markdown
+from reconciler.status.model import CampaignStatus
 
 HIDE = "<!-- everything after this is hidden"
 IMAGE = "<img src=https://evil.example/pixel.gif>"

@@ -7,7 +7,7 @@ import io
 import pytest
 
 from reconciler.engine.actions import Action
-from reconciler.progress import NO_PROGRESS
+from reconciler.engine.reporting import NO_PROGRESS
 from reconciler.render import progress as shown
 from reconciler.render.progress import PlainReporter, TerminalReporter, make_reporter
 

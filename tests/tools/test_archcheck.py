@@ -118,3 +118,16 @@ def test_the_layer_order_puts_the_cli_on_top_and_the_api_under_it(tmp_path):
     assert "api/planning.py:3: reconciler.api.planning imports reconciler.cli.shell" in found[0]
     assert "status.py:1: reconciler.status imports reconciler.api.planning" in found[1]
     assert "layer order" in found[1]
+
+
+def test_a_kind_module_of_the_kinds_package_is_neutral_too(tmp_path):
+    root = package(tmp_path, {
+        "kinds/campaign.py": "from reconciler.providers.base import Provider\n",
+        "kinds/catalog.py": "from reconciler.kinds import campaign\n",  # within: fine
+        "providers/base.py": "",
+    })
+    found = check(root)
+    assert len(found) == 1, found
+    assert "kinds/campaign.py:1: reconciler.kinds.campaign imports reconciler.providers.base" \
+        in found[0]
+    assert "neutral models" in found[0]

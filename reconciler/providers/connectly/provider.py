@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from reconciler.kinds import vendor_block
+from reconciler.kinds.vendor_blocks import vendor_block
 from reconciler.providers.connectly.client import ConnectlyClient
 from reconciler.sending.recipients import Channel, Recipient
 from reconciler.sending.sendonly import Estimate, Prepared, SendOnlyProvider

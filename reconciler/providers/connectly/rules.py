@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from reconciler.errors import Diagnostic
-from reconciler.kinds import vendor_block
+from reconciler.kinds.vendor_blocks import vendor_block
 from reconciler.workspace import Resource, Workspace
 
 

@@ -22,9 +22,9 @@ from urllib.parse import quote, urlencode
 
 import httpx
 
+from reconciler.engine.reporting import Task
 from reconciler.errors import ApiError, OutcomeUnknown
 from reconciler.http import ProgressBody, VendorHttp
-from reconciler.progress import Task
 from reconciler.providers.email_campaigns import csvio
 from reconciler.secrets import Secret
 

@@ -6,13 +6,13 @@ import asyncio
 from collections import Counter
 from datetime import UTC, date, datetime, timedelta
 
-from reconciler.campaign_status import CampaignStatus
 from reconciler.providers.email_campaigns.client import oid
 from reconciler.providers.email_campaigns.live import (
     EmailLive,
     by_id,
 )
 from reconciler.providers.email_campaigns.timezones import from_api
+from reconciler.status.model import CampaignStatus
 from reconciler.workspace import Resource
 
 REJECTED_DISPOSITIONS = ("bounced", "rejected", "failed", "invalid", "dropped")

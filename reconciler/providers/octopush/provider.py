@@ -25,7 +25,7 @@ import time
 from typing import Any
 
 from reconciler.errors import ApiError, NotSentError, OutcomeUnknown, RequestNotBuilt
-from reconciler.kinds import vendor_block
+from reconciler.kinds.vendor_blocks import vendor_block
 from reconciler.providers.octopush.client import OctopushClient
 from reconciler.providers.octopush.estimate import CURRENCY, local_estimate
 from reconciler.sending.recipients import Channel, Recipient

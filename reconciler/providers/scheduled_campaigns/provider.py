@@ -23,7 +23,6 @@ import asyncio
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from reconciler.campaign_status import CampaignStatus
 from reconciler.engine.actions import Action, FieldChange
 from reconciler.errors import ApiError, CampaignctlError, OutcomeUnknown
 from reconciler.providers.base import BindingConflict, ImportedResource, Provider
@@ -35,6 +34,7 @@ from reconciler.providers.scheduled_campaigns.client import (
 )
 from reconciler.providers.scheduled_campaigns.when import to_iso, to_timestamp
 from reconciler.state.store import Binding
+from reconciler.status.model import CampaignStatus
 from reconciler.workspace import Resource
 
 KIND = "Campaign"

@@ -14,8 +14,8 @@ from typing import Any
 
 from reconciler.engine.actions import Action
 from reconciler.engine.plan import digest
+from reconciler.kinds import REFERENCES
 from reconciler.state.records import APPLIED  # {"account:KIND/NAME": digest at the last apply}
-from reconciler.validate import REFERENCES
 from reconciler.workspace import Resource, Workspace
 
 

@@ -1,5 +1,5 @@
 """What `campaignctl status` says about one campaign: vendor-neutral, filled by each
-provider's `campaign_status` hook, rendered by reconciler/status.py."""
+provider's `campaign_status` hook, collected by status/collect.py, rendered by render/status.py."""
 
 from __future__ import annotations
 
