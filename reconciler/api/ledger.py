@@ -10,11 +10,11 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from reconciler.api.pipeline import load_valid
+from reconciler.audience import address_of
 from reconciler.contacts import Contact, CsvProblem, read_csv
 from reconciler.engine.contract import RunContext, RunOptions
 from reconciler.errors import CampaignctlError
-from reconciler.sending.recipients import address_of
-from reconciler.sending.sendonly import SendOnlyProvider
+from reconciler.providers.sendonly.provider import SendOnlyProvider
 from reconciler.state.backend import open_store, open_workspace_store, workspace_config
 from reconciler.state.ledger import REJECTED, Batch, LedgerError, SendLedger, identity_of
 from reconciler.state.store import Store, lock_holder

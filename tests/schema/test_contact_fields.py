@@ -4,10 +4,10 @@ carries every personalisation field it has: the contact fields are declared once
 
 import json
 
+from reconciler.audience import Recipient
 from reconciler.contacts import FIELDS, make_contact, read_csv
 from reconciler.kinds import ContactEntry
 from reconciler.providers.octopush.client import _body
-from reconciler.sending.recipients import Recipient
 
 ROW = {"email": "Ann@Example.com", "phone": "+33 6 12 34 56 78", "first_name": "Ann",
        "last_name": "Lee", "param1": "a", "param2": "b", "param3": "c", "param4": "d",

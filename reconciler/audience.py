@@ -6,6 +6,9 @@ after validation's pass), and each campaign's deduplicated recipients are built 
 reused by the plan, the send-window check and an apply's read-back; other contacts are
 streamed. The first occurrence of an address wins (its name and params personalise the
 message); later ones are counted as duplicates.
+
+Vendor-neutral: the send windows check every vendor's campaigns against it
+(reconciler/policy), and the send-only accounts send to it (reconciler/providers/sendonly/).
 """
 
 from __future__ import annotations
