@@ -106,7 +106,6 @@ ZONE_SCHEMA = WithJsonSchema({"type": "string", "enum": list(zone_names()),
                               "description": "An IANA time zone, e.g. Europe/Paris"})
 Zone = Annotated[str, ZONE_SCHEMA]
 ADDRESSES = ("email", "sms_id", "phone")  # a sender has at least one
-CONTACT_ADDRESSES = ADDRESS_FIELDS  # a contact has at least one
 
 
 class SenderSpec(Strict):
@@ -137,11 +136,9 @@ class SenderSpec(Strict):
         return self
 
 
-class _ContactRules(Strict):
-    """What ContactEntry checks; its fields are contacts.FIELDS, added by create_model."""
-
+class _ContactRules(Strict):  # ContactEntry's checks; create_model adds its fields
     model_config = ConfigDict(
-        json_schema_extra=lambda s: s.update(one_of_fields(CONTACT_ADDRESSES)))
+        json_schema_extra=lambda s: s.update(one_of_fields(ADDRESS_FIELDS)))
 
     _v_email = field_validator("email", check_fields=False)(classmethod(lambda cls, v: _email(v)))
     _v_phone = field_validator("phone", check_fields=False)(classmethod(lambda cls, v: _phone(v)))
@@ -150,7 +147,7 @@ class _ContactRules(Strict):
 
     @model_validator(mode="after")
     def _addressable(self) -> Any:
-        if not any(getattr(self, f) for f in CONTACT_ADDRESSES):
+        if not any(getattr(self, f) for f in ADDRESS_FIELDS):
             raise ValueError("a contact needs an email or a phone")
         return self
 
@@ -163,10 +160,9 @@ _CONTACT_FIELD_TYPES: dict[str, tuple[Any, Any]] = {
     "email": (str | None, Field(None, json_schema_extra={"pattern": EMAIL_SHAPE})),
     "phone": (str | None, Field(None, description="E.164, e.g. +33612345678",
                                 json_schema_extra={"pattern": PHONE_SHAPE})),
-    "timezone": (Zone | None, Field(None, description="The contact's IANA time zone (send "
-                                                      "windows and local-time sends); default: "
-                                                      "from the phone number, else the "
-                                                      "campaign's")),
+    "timezone": (Zone | None, Field(None, description=(
+        "The contact's IANA time zone (send windows and local-time sends); default: from the "
+        "phone number, else the campaign's"))),
 }
 #: An inline contact of a ContactGroup: one field per contact field (contacts.FIELDS), in
 #: that order, so the manifest, the CSV columns and the Contact tuple never drift apart.
