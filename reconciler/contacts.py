@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import csv
 import re
+from collections import namedtuple
 from collections.abc import Callable, Iterator
 from functools import cache, lru_cache
 from pathlib import Path
@@ -20,22 +21,22 @@ from phonenumbers.phonemetadata import PhoneMetadata
 
 from reconciler.workspace_files import bounded_lines, header_names, open_csv, printable, shown
 
-FIELDS = ("email", "phone", "first_name", "last_name",
-          "param1", "param2", "param3", "param4", "param5", "timezone")
+#: A contact's fields, declared once: the CSV columns (in this order), the Contact tuple, the
+#: manifest's inline ContactEntry (reconciler/kinds.py) and the personalisation a send
+#: carries are all derived from these.
+ADDRESS_FIELDS = ("email", "phone")  # a contact has at least one
+#: first/last name and free parameters: what personalises a message (`{first_name}`...)
+PERSONAL_FIELDS = ("first_name", "last_name", *(f"param{n}" for n in range(1, 6)))
+FIELDS = (*ADDRESS_FIELDS, *PERSONAL_FIELDS,
+          "timezone")  # IANA zone of the recipient (send windows, local-time sends)
 ZONE = FIELDS.index("timezone")
 
 
-class Contact(NamedTuple):
-    email: str | None = None
-    phone: str | None = None
-    first_name: str | None = None
-    last_name: str | None = None
-    param1: str | None = None
-    param2: str | None = None
-    param3: str | None = None
-    param4: str | None = None
-    param5: str | None = None
-    timezone: str | None = None  # IANA zone of the recipient (send windows, local-time sends)
+class Contact(namedtuple("ContactFields", FIELDS, defaults=(None,) * len(FIELDS))):
+    """One contact, every field a string or None (see FIELDS). A plain tuple: a million
+    rows of a CSV cost no more than their values."""
+
+    __slots__ = ()
 
     @property
     def key(self) -> str:

@@ -10,10 +10,10 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from reconciler.api.pipeline import load_valid
+from reconciler.audience import address_of
 from reconciler.contacts import Contact, CsvProblem, read_csv
 from reconciler.engine.contract import RunContext, RunOptions
 from reconciler.errors import CampaignctlError
-from reconciler.sending.recipients import address_of
 from reconciler.state.backend import open_store, open_workspace_store, workspace_config
 from reconciler.state.ledger import REJECTED, Batch, LedgerError, SendLedger, identity_of
 from reconciler.state.store import Store, lock_holder
@@ -77,7 +77,7 @@ def import_sent(address: str, file: Path, directory: Path, *,
     acc = ws.config.accounts[r.provider]
     with closing(open_store(ws.config)) as store:
         provider = installed()[acc.type].provider(acc, RunContext(ws, store, RunOptions()))
-        from reconciler.sending.sendonly import SendOnlyProvider  # the HTTP layer: on use
+        from reconciler.providers.sendonly.provider import SendOnlyProvider  # HTTP layer: on use
 
         if not isinstance(provider, SendOnlyProvider):
             raise CampaignctlError(f"{address} is on {acc.type} account {r.provider!r}, whose "

@@ -200,8 +200,8 @@ def _next_minute(now: dt.datetime) -> dt.datetime:
 
 def validate_campaign(ws, r) -> list:
     """Offline checks of one Campaign's send against the windows (validate)."""
+    from reconciler.audience import campaign_recipients
     from reconciler.errors import Diagnostic
-    from reconciler.sending.recipients import campaign_recipients
 
     if r.kind != "Campaign":
         return []

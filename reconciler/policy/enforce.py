@@ -1,6 +1,6 @@
 """The plan step that holds every campaign to its send windows, for the accounts that
 schedule one send time per campaign (email-campaigns, scheduled-campaigns). Send-only
-accounts check each wave in their own diff (reconciler/sending/sendonly.py).
+accounts check each wave in their own diff (reconciler/providers/sendonly/).
 
 A campaign is checked when the plan changes it, or changes a contact group it sends to
 (the audience moved). A send outside a window turns its changes into one refusal; an
@@ -22,7 +22,7 @@ from reconciler.policy.campaign import (
 
 
 def enforce_windows(actions: list[Action], ws, now: dt.datetime) -> list[Action]:
-    from reconciler.sending.recipients import campaign_recipients
+    from reconciler.audience import campaign_recipients
 
     policy = ws.config.send_policy
     moved = {a.name for a in actions if a.kind == "ContactGroup" and a.is_change}

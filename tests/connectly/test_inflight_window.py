@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 
-from reconciler.sending.window import START, InFlightWindow
+from reconciler.providers.sendonly.window import START, InFlightWindow
 
 
 def test_window_follows_the_fastest_round_trip_within_the_ceiling():

@@ -112,7 +112,7 @@ def test_reused_recipients_still_meet_the_opt_outs_in_force_each_time(tmp_path, 
     """The deduplicated recipients are built once, but the opt-out filter runs on every
     use: an apply's read-back sees the opt-outs the apply recorded."""
     from reconciler.api.pipeline import load_valid
-    from reconciler.sending.recipients import campaign_audience
+    from reconciler.audience import campaign_audience
 
     ws = load_valid(workspace(tmp_path / "ws", "http://127.0.0.1:9"))
     promo = ws.get("Campaign", "promo")

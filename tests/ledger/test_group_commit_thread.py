@@ -7,7 +7,7 @@ import asyncio
 import sqlite3
 import time
 
-from reconciler.sending.sendonly import GroupWriter
+from reconciler.providers.sendonly.group_writer import GroupWriter
 from reconciler.state.ledger import IN_FLIGHT, SendLedger
 from reconciler.state.store import SqliteStore
 

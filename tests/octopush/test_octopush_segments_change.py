@@ -1,6 +1,6 @@
 """A refused edit of a sent SMS says when it would change the segment count per recipient."""
 
-from reconciler.sending.sendonly import _segment_change
+from reconciler.providers.sendonly.campaign_diff import _segment_change
 
 
 def test_edit_crossing_into_ucs2_is_reported():

@@ -4,7 +4,7 @@ Identity of a campaign's content: campaignName + campaignVersion + sender. One e
 recipient; `batch_size` entries per request (default 100). Requests go out with bounded
 concurrency under the client's rate limiter (190 requests/s, the API allows 200); a 429
 means nothing was accepted and is retried after Retry-After by the HTTP layer. Each
-request is written to the ledger before and after (reconciler/sending/sendonly.py), and
+request is written to the ledger before and after (reconciler/providers/sendonly/), and
 only once its rate-limit slot has come: a batch waiting for the limiter is not in flight,
 so what a crash can leave unknown is what was on the wire (about rate x latency batches,
 at most `max_concurrency`), not every queued batch.
@@ -16,10 +16,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from reconciler.audience import Channel, Recipient
 from reconciler.kinds.vendor_blocks import vendor_block
 from reconciler.providers.connectly.client import ConnectlyClient
-from reconciler.sending.recipients import Channel, Recipient
-from reconciler.sending.sendonly import Estimate, Prepared, SendOnlyProvider
+from reconciler.providers.sendonly.provider import Estimate, Prepared, SendOnlyProvider
 from reconciler.workspace import Resource
 
 DEFAULT_CONCURRENCY = 16

@@ -16,6 +16,7 @@ from typing import Any
 
 import httpx
 
+from reconciler.contacts import PERSONAL_FIELDS
 from reconciler.http import VendorHttp
 from reconciler.secrets import Secret
 
@@ -35,10 +36,9 @@ EMAIL_FIELDS = frozenset({
     "recipients", "subject", "template_name", "text", "name_from", "email_from",
     "purpose", "send_at", "emailing_service", "body_format", "language", "list_name",
 })
-RECIPIENT_FIELDS = frozenset({
-    "phone_number", "email", "first_name", "last_name",
-    "param1", "param2", "param3", "param4", "param5",
-})
+# A recipient's documented keys: its address, and the personalisation fields the docs
+# list, which are exactly a contact's (first_name, last_name, param1..param5).
+RECIPIENT_FIELDS = frozenset({"phone_number", "email", *PERSONAL_FIELDS})
 
 
 def _body(payload: dict[str, Any], allowed: frozenset[str], kind: str) -> dict[str, Any]:

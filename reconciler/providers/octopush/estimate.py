@@ -12,8 +12,8 @@ from typing import Any
 
 from phonenumbers import COUNTRY_CODE_TO_REGION_CODE
 
-from reconciler.sending.recipients import Recipient
-from reconciler.sending.sendonly import Estimate
+from reconciler.audience import Recipient
+from reconciler.providers.sendonly.provider import Estimate
 from reconciler.sms import segments
 from reconciler.words import plural, word
 

@@ -4,7 +4,7 @@ Identity of a campaign's content: SMS text, sender, purpose and type; email subj
 body/template, body format, from address and name, purpose. A send is split in frames of
 `batch_size` (default 500) recipients, FRAMES_IN_FLIGHT at a time (a named setting; the
 doc allows several at once), each written to the ledger before and after its request
-(reconciler/sending/sendonly.py).
+(reconciler/providers/sendonly/).
 
 Estimates (plan): made locally by default (estimate.py: segments x recipients x the
 account's `sms_prices`), with no request. Opt-in (`plan --vendor-estimate`, or
@@ -24,12 +24,12 @@ from __future__ import annotations
 import time
 from typing import Any
 
+from reconciler.audience import Channel, Recipient
 from reconciler.errors import ApiError, NotSentError, OutcomeUnknown, RequestNotBuilt
 from reconciler.kinds.vendor_blocks import vendor_block
 from reconciler.providers.octopush.client import OctopushClient
 from reconciler.providers.octopush.estimate import CURRENCY, local_estimate
-from reconciler.sending.recipients import Channel, Recipient
-from reconciler.sending.sendonly import (
+from reconciler.providers.sendonly.provider import (
     Estimate,
     Prepared,
     Receipt,

@@ -2,7 +2,7 @@
 X-Acme-Key; answers {"batch": ID}. Send-only: the live state is campaignctl's ledger."""
 
 from reconciler.http import VendorHttp
-from reconciler.sending.sendonly import Estimate, SendOnlyProvider
+from reconciler.providers.sendonly.provider import Estimate, SendOnlyProvider
 
 
 class AcmeSmsProvider(SendOnlyProvider):

@@ -6,6 +6,9 @@ after validation's pass), and each campaign's deduplicated recipients are built 
 reused by the plan, the send-window check and an apply's read-back; other contacts are
 streamed. The first occurrence of an address wins (its name and params personalise the
 message); later ones are counted as duplicates.
+
+Vendor-neutral: the send windows check every vendor's campaigns against it
+(reconciler/policy), and the send-only accounts send to it (reconciler/providers/sendonly/).
 """
 
 from __future__ import annotations
@@ -14,7 +17,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Literal, TypeVar
 
-from reconciler.contacts import Contact
+from reconciler.contacts import PERSONAL_FIELDS, Contact
 from reconciler.workspace import Resource, Workspace
 
 Channel = Literal["sms", "email", "whatsapp"]
@@ -29,8 +32,7 @@ class Recipient:
     def fields(self) -> dict[str, str]:
         """Personalisation fields the contact has (first_name, last_name, param1..5)."""
         c = self.contact
-        names = ("first_name", "last_name", "param1", "param2", "param3", "param4", "param5")
-        return {n: getattr(c, n) for n in names if getattr(c, n)}
+        return {n: getattr(c, n) for n in PERSONAL_FIELDS if getattr(c, n)}
 
 
 @dataclass
