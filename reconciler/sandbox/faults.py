@@ -249,13 +249,8 @@ class FaultMiddleware:
             await _break_connection(send)
 
 
-async def _read_form(scope: dict, receive: Any) -> tuple[list[tuple[str, str]] | None, Any]:
-    """A form-encoded body's fields, for the journal (tests assert what a vendor received),
-    and a `receive` that replays the body to the app. Other bodies are not read here."""
-    headers = dict(scope.get("headers") or [])
-    ctype = headers.get(b"content-type", b"").split(b";")[0].strip().lower()
-    if ctype != b"application/x-www-form-urlencoded":
-        return None, receive
+async def _body(receive: Any) -> bytes:
+    """The whole request body, from its ASGI messages."""
     chunks, more = [], True
     while more:
         message = await receive()
@@ -263,7 +258,17 @@ async def _read_form(scope: dict, receive: Any) -> tuple[list[tuple[str, str]] |
             break
         chunks.append(message.get("body", b""))
         more = message.get("more_body", False)
-    body = b"".join(chunks)
+    return b"".join(chunks)
+
+
+async def _read_form(scope: dict, receive: Any) -> tuple[list[tuple[str, str]] | None, Any]:
+    """A form-encoded body's fields, for the journal (tests assert what a vendor received),
+    and a `receive` that replays the body to the app. Other bodies are not read here."""
+    headers = dict(scope.get("headers") or [])
+    ctype = headers.get(b"content-type", b"").split(b";")[0].strip().lower()
+    if ctype != b"application/x-www-form-urlencoded":
+        return None, receive
+    body = await _body(receive)
     sent = False
 
     async def replay() -> dict:
@@ -287,14 +292,7 @@ async def _echo(scope: dict, receive: Any, form: list[tuple[str, str]] | None) -
     if form is not None:
         body = "&".join(f"{k}={v}" for k, v in form)
     else:
-        chunks, more = [], True
-        while more:
-            message = await receive()
-            if message["type"] != "http.request":
-                break
-            chunks.append(message.get("body", b""))
-            more = message.get("more_body", False)
-        body = b"".join(chunks).decode("utf-8", "replace")
+        body = (await _body(receive)).decode("utf-8", "replace")
     return (f"{line}{'?' + query if query and '?' not in line else ''} headers: {headers} "
             f"body: {body[:ECHO_BODY]}")
 
