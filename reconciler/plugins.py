@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING, Any
 from reconciler.kinds.catalog import KIND_ORDER
 
 if TYPE_CHECKING:
-    from reconciler.testing.conformance import ConformanceFixture
+    from reconciler.testing.fixtures import ConformanceFixture
 
 #: the neutral kinds, in dependency order: what a vendor manages unless it says otherwise
 ALL_KINDS = KIND_ORDER  # every kind a vendor may hold (reconciler/kinds/catalog.py)

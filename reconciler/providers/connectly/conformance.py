@@ -4,7 +4,7 @@ campaign sent to 2 people, then to a third added to its group; removing one send
 
 from __future__ import annotations
 
-from reconciler.testing.conformance import (
+from reconciler.testing.fixtures import (
     NOTHING_DELIVERED,
     SEND_AT,
     ConformanceFixture,

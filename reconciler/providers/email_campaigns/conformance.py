@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import httpx
 
-from reconciler.testing.conformance import ConformanceFixture
+from reconciler.testing.fixtures import ConformanceFixture
 
 SENDER = """
 kind: Sender

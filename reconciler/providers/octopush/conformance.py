@@ -4,7 +4,7 @@ sent stays sent)."""
 
 from __future__ import annotations
 
-from reconciler.testing.conformance import (
+from reconciler.testing.fixtures import (
     NOTHING_DELIVERED,
     SEND_AT,
     ConformanceFixture,

@@ -4,7 +4,7 @@ campaign created, retitled, deleted; what the account holds, from the sandbox's 
 
 from __future__ import annotations
 
-from reconciler.testing.conformance import ConformanceFixture
+from reconciler.testing.fixtures import ConformanceFixture
 
 CAMPAIGN = """
 kind: Campaign

@@ -1,6 +1,6 @@
 """Acme SMS's fixture for campaignctl's packaged conformance suite."""
 
-from reconciler.testing.conformance import (
+from reconciler.testing.fixtures import (
     NOTHING_DELIVERED,
     SEND_AT,
     ConformanceFixture,
