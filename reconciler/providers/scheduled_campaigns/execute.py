@@ -6,16 +6,14 @@ stopping at the first edge that fails and saying where the campaign stays."""
 from __future__ import annotations
 
 from dataclasses import replace
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from reconciler.engine.actions import Action
 from reconciler.errors import ApiError, CampaignctlError, OutcomeUnknown
 from reconciler.providers.base import BindingConflict
 from reconciler.providers.scheduled_campaigns import states
 from reconciler.providers.scheduled_campaigns.client import CampaignGone
-
-if TYPE_CHECKING:
-    from reconciler.providers.scheduled_campaigns.provider import ScheduledLive
+from reconciler.providers.scheduled_campaigns.live import ScheduledLive
 
 KIND = "Campaign"
 UNKNOWN_ID = "?"  # remote id of a binding whose create's outcome is unknown

@@ -20,7 +20,6 @@ SENDING, DONE and ERROR are frozen: any change is refused with its reason, never
 from __future__ import annotations
 
 import asyncio
-from dataclasses import dataclass, field
 from typing import Any
 
 from reconciler.engine.actions import Action, FieldChange
@@ -33,6 +32,7 @@ from reconciler.providers.scheduled_campaigns.client import (
     forces_replace,
 )
 from reconciler.providers.scheduled_campaigns.execute import KIND, UNKNOWN_ID, ScheduledExecute
+from reconciler.providers.scheduled_campaigns.live import ScheduledLive
 from reconciler.providers.scheduled_campaigns.when import to_iso, to_timestamp
 from reconciler.state.store import Binding
 from reconciler.status.model import CampaignStatus
@@ -48,14 +48,6 @@ IGNORE_KEYS = {
                                                       "event_callback")},
 }
 ORDER = (states.DRAFT, states.SCHEDULED, states.READY)
-
-
-@dataclass
-class ScheduledLive:
-    """Bound campaigns by manifest name: the vendor's object, or None when it answered 404."""
-
-    campaigns: dict[str, dict | None] = field(default_factory=dict)
-    ids: dict[str, str] = field(default_factory=dict)  # manifest name -> bound remote id
 
 
 def _live_fields(obj: dict) -> dict[str, Any]:
