@@ -28,7 +28,7 @@ import random
 import re
 import time
 from collections.abc import Callable, Iterable
-from typing import Any
+from typing import Any, Protocol
 
 import httpx
 
@@ -54,6 +54,16 @@ def mask_contacts(text: str) -> str:
 def _size(n: int) -> str:
     return f"{n} B" if n < 1024 else (f"{n / 1024:.1f} KiB" if n < 1 << 20
                                        else f"{n / (1 << 20):.1f} MiB")
+
+
+class RequestObserver(Protocol):
+    """What a run learns of each request (engine/reporting.Requests implements it)."""
+
+    def sent(self, method: str) -> None:
+        """A request left (a retry counts again)."""
+
+    def answered(self) -> None:
+        """A response came back."""
 
 
 class RateLimiter:
@@ -145,9 +155,12 @@ class VendorHttp:
         sleep: Callable[[float], Any] = asyncio.sleep,
         redact: Iterable[str] = (),
         show_contacts: bool = False,
+        observer: RequestObserver | None = None,
     ):
         """`redact`: credentials that travel in paths (never logged); those in headers
-        are found from `headers`. `show_contacts`: log paths with addresses unmasked."""
+        are found from `headers`. `show_contacts`: log paths with addresses unmasked.
+        `observer`: told of every request sent and answered (the run's counts and progress:
+        engine/reporting.py), so nobody reaches into this client for them."""
         self.vendor = vendor
         self.client = httpx.AsyncClient(
             base_url=base_url.rstrip("/"), headers=headers, transport=transport,
@@ -159,8 +172,7 @@ class VendorHttp:
         self.concurrency = asyncio.Semaphore(max_concurrency)
         self._sleep = sleep
         self.calls: list[tuple[str, str]] = []  # (method, path) of every request sent
-        #: called after every answered request (counts reads as they come)
-        self.on_response: Callable[[], None] | None = None
+        self.observer = observer
         #: this account's credentials: its headers but the plain ones, and `redact`
         self.redactor = Redactor(redact)
         for name, value in headers.items():
@@ -187,8 +199,8 @@ class VendorHttp:
 
     def _answered(self, method: str, path: str, response: httpx.Response,
                   started: float) -> None:
-        if self.on_response is not None:
-            self.on_response()
+        if self.observer is not None:
+            self.observer.answered()
         if not log.isEnabledFor(logging.INFO):
             return
         took = f"{(time.monotonic() - started) * 1000:.0f} ms"
@@ -232,6 +244,8 @@ class VendorHttp:
             try:
                 async with self.concurrency:
                     self.calls.append((method, path))
+                    if self.observer is not None:
+                        self.observer.sent(method)
                     started = time.monotonic()
                     response = await self.client.request(method, path, **kwargs)
             except (httpx.LocalProtocolError, httpx.UnsupportedProtocol, httpx.InvalidURL,

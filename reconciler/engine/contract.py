@@ -35,7 +35,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 from reconciler.config import Account
 from reconciler.engine.actions import Action
 from reconciler.engine.identity import BindingConflict, Bindings, LiveObject, Match
-from reconciler.engine.reporting import NO_PROGRESS, Reporter
+from reconciler.engine.reporting import NO_PROGRESS, Reporter, Requests
 from reconciler.state.store import Store
 from reconciler.workspace import Resource, Workspace
 
@@ -85,6 +85,9 @@ class RunContext:
     options: RunOptions = field(default_factory=RunOptions)
     #: where long work reports how far it got (the CLI shows it; the default shows nothing)
     reporter: Reporter = NO_PROGRESS
+    #: the vendor requests of the current session (open_session starts a new count): each
+    #: provider's HTTP layer reports to it, the engine never reaches into a client
+    requests: Requests = field(default_factory=Requests)
     #: the vendor catalog, handed in by the pipeline: vendor type -> ProviderFactory
     vendors: Mapping[str, ProviderFactory] = field(default_factory=dict)
     #: the CSV checks left for the plan (workspace.unchecked), running in a worker thread
@@ -128,7 +131,8 @@ class Provider(Protocol):
     account: Account
 
     def clients(self) -> list[Any]:
-        """The HTTP layers it used (for call counts: each has .calls and .write_calls)."""
+        """The HTTP layers it opened, for `aclose`. Each is made with the session's
+        request observer (RunContext.requests), which counts and shows its requests."""
 
     async def read(self, resources: list[Resource]) -> Any: ...
 

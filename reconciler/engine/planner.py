@@ -14,6 +14,7 @@ from reconciler.engine.drift import ManifestDigests, closure, label_origins, rec
 from reconciler.engine.evidence import check_evidence
 from reconciler.engine.identity import Match, resolve
 from reconciler.engine.plan import Plan, digest, order_actions
+from reconciler.engine.reporting import Requests
 from reconciler.engine.safety import protect, recorded_protected
 from reconciler.errors import CampaignctlError
 from reconciler.policy.enforce import enforce_windows
@@ -34,14 +35,11 @@ class Session:
         for p in self.providers.values():
             await p.aclose()
 
+    requests: Requests = field(default_factory=Requests)
+
     def calls(self) -> tuple[int, int]:
-        """(reads, writes) sent to vendor APIs so far."""
-        reads = writes = 0
-        for p in self.providers.values():
-            for c in p.clients():
-                writes += c.write_calls
-                reads += len(c.calls) - c.write_calls
-        return reads, writes
+        """(reads, writes) this session's providers sent to vendor APIs so far."""
+        return self.requests.totals()
 
 
 def select_targets(ws: Workspace, targets: list[str]) -> set[tuple[str, str]]:
@@ -66,7 +64,8 @@ def open_session(ctx: RunContext, accounts: set[str] | None = None) -> Session:
     the vendor catalog the pipeline put in `ctx.vendors`. Refused before any provider is
     made when an account's base_url left the origin its credentials are pinned to."""
     check_origins(ctx.store, ctx.workspace.config, accounts)
-    session = Session(ctx)
+    ctx.requests = Requests()  # the providers made below report their requests to it
+    session = Session(ctx, requests=ctx.requests)
     ctx.bindings_read.clear()  # each session reads the bindings once (apply: under the lock)
     for name, account in ctx.workspace.config.accounts.items():
         if accounts is not None and name not in accounts:
@@ -142,14 +141,9 @@ async def build_plan(session: Session, targets: list[str] | None = None) -> Plan
     async def read_and_diff(name: str) -> None:
         provider = session.providers[name]
         label = f"read {name} ({provider.account.type})"
-        with session.ctx.reporter.task(label, unit="requests") as task:
-            for client in provider.clients():
-                client.on_response = task.advance
-            try:
-                live = session.live[name] = await provider.read(by_account[name])
-            finally:
-                for client in provider.clients():
-                    client.on_response = None
+        with session.ctx.reporter.task(label, unit="requests") as task, \
+                session.requests.showing(name, task):
+            live = session.live[name] = await provider.read(by_account[name])
         # Diffed as soon as its own reads are in (and every CSV row is checked), while
         # other accounts' reads are in flight.
         await session.ctx.checks_done()

@@ -6,11 +6,14 @@ CI log, nothing with --quiet) is the command line's business (reconciler/render/
     with ctx.reporter.task("upload ContactGroup/x", total=50_000, unit="contacts") as t:
         t.advance(1_500)
 
-The default reporter shows nothing, so library use and tests need none.
+The default reporter shows nothing, so library use and tests need none. `Requests` counts
+one session's vendor requests as each provider's HTTP layer reports them.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 
@@ -51,3 +54,52 @@ class Reporter:
 
 
 NO_PROGRESS = Reporter()
+
+
+#: methods that change nothing at the vendor (the rest count as writes in reports)
+READ_METHODS = frozenset({"GET", "HEAD"})
+
+
+class Requests:
+    """The vendor requests of one session (engine/planner.open_session makes one): every
+    provider's HTTP layer reports to it, through `for_account`, each request it sends and
+    each answer; the planner shows an account's reads as they come (`showing`)."""
+
+    def __init__(self) -> None:
+        self.reads = 0
+        self.writes = 0
+        self._showing: dict[str, Task] = {}
+
+    def for_account(self, account: str) -> _AccountRequests:
+        return _AccountRequests(self, account)
+
+    @contextmanager
+    def showing(self, account: str, task: Task) -> Iterator[None]:
+        """While open, each answer to `account` advances `task` (its reads' progress)."""
+        self._showing[account] = task
+        try:
+            yield
+        finally:
+            self._showing.pop(account, None)
+
+    def totals(self) -> tuple[int, int]:
+        """(reads, writes) sent so far."""
+        return self.reads, self.writes
+
+
+class _AccountRequests:
+    """One account's view of `Requests`: what its HTTP layer calls (http.RequestObserver)."""
+
+    def __init__(self, requests: Requests, account: str):
+        self.requests, self.account = requests, account
+
+    def sent(self, method: str) -> None:
+        if method.upper() in READ_METHODS:
+            self.requests.reads += 1
+        else:
+            self.requests.writes += 1
+
+    def answered(self) -> None:
+        task = self.requests._showing.get(self.account)
+        if task is not None:
+            task.advance()

@@ -46,10 +46,12 @@ class Provider:
         if self.transport is not None:
             opts["transport"] = self.transport
         opts["show_contacts"] = self.ctx.options.show_contacts  # in the request log
+        # Every request is counted, and the reads shown, by the session (engine/reporting).
+        opts["observer"] = self.ctx.requests.for_account(self.account.name)
         return opts
 
     def clients(self) -> list[VendorHttp]:
-        """The HTTP layers this provider used (for call counts in reports)."""
+        """The HTTP layers this provider opened (aclose closes them)."""
         return []
 
     async def read(self, resources: list[Resource]) -> Any:
