@@ -7,11 +7,12 @@ and rely on the lineage."""
 from __future__ import annotations
 
 from reconciler.errors import CampaignctlError
+from reconciler.state.lineage import HISTORY_TABLES
 
 
 def accounts_recorded(store) -> set[str]:
     """The accounts the state holds anything of: bindings, a send ledger, opt-outs."""
-    return {row[0] for table in ("bindings", "ledger_batches", "optouts")
+    return {row[0] for table in HISTORY_TABLES
             for row in store.execute(f"SELECT DISTINCT account FROM {table}")}
 
 

@@ -124,15 +124,18 @@ class Held:
         return not (self.bindings or self.batches or self.optouts or self.protections)
 
 
+#: The tables whose rows are an account's history: what it was bound to, sent, opted out.
+HISTORY_TABLES = ("bindings", "ledger_batches", "optouts")
+
+
 def held(store: Store) -> Held:
-    from reconciler.engine.safety import PROTECTED_META
+    from reconciler.state.records import PROTECTED
 
     def count(table: str) -> int:
         return store.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
 
-    raw = store.get_meta(PROTECTED_META)
     return Held(count("bindings"), count("ledger_batches"), count("ledger_recipients"),
-                count("optouts"), len(json.loads(raw)) if raw else 0)
+                count("optouts"), len(PROTECTED.read(store)))
 
 
 def describe_held(h: Held) -> str:
@@ -225,7 +228,7 @@ def _refuse_left_behind(store: Store, config) -> None:
         with closing(sqlite3.connect(f"file:{path}?mode=ro", uri=True)) as db:
             meta = dict(db.execute("SELECT key, value FROM meta").fetchall())
             records = sum(db.execute(f"SELECT count(*) FROM {t}").fetchone()[0]
-                          for t in ("bindings", "ledger_batches", "optouts"))
+                          for t in HISTORY_TABLES)
     except sqlite3.DatabaseError:
         return
     if MIGRATED_META in meta or not records:
