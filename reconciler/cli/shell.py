@@ -44,6 +44,11 @@ def emit(view: str, fmt: str, data, **options) -> None:
 
 
 def render_plan(view, fmt: str, color: bool) -> str:
+    if output().debug and not view.vendor_fields:
+        # --debug: each field change also names the vendor's field and values
+        from dataclasses import replace
+
+        view = replace(view, vendor_fields=True)
     return render("plan", fmt, view, RenderOptions(color=color)).stdout or ""
 
 

@@ -19,10 +19,15 @@ SYMBOLS = {"create": "+", "update": "~", "replace": "-/+", "delete": "-", "trans
 
 @dataclass
 class FieldChange:
+    """One field's change, named and valued as the manifest writes it (`field` is its path
+    under `spec:`); `vendor` keeps the vendor's name and values (`field before after`), or
+    None where the field is the manifest's alone (reconciler/engine/fields.py)."""
+
     field: str
     before: Any
     after: Any
     forces_replace: bool = False
+    vendor: dict[str, Any] | None = None
 
 
 @dataclass

@@ -7,23 +7,16 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from deepdiff import DeepDiff
-
 from reconciler.engine.actions import FieldChange
+from reconciler.engine.fields import FieldMap
 
 
 def field_changes(live: Mapping[str, Any], desired: Mapping[str, Any],
                   forces_replace: Iterable[str] = (), ignore: Iterable[str] = ()) -> list[FieldChange]:
-    """One FieldChange per top-level field whose normalised values differ."""
-    forces, skip = set(forces_replace), set(ignore)
-    out = []
-    for key in sorted(set(live) | set(desired)):
-        if key in skip or key not in desired:
-            continue
-        before, after = live.get(key), desired.get(key)
-        if DeepDiff(before, after, ignore_order=False):
-            out.append(FieldChange(key, before, after, key in forces))
-    return out
+    """One FieldChange per top-level field whose normalised values differ, named as given
+    (a provider that names its fields as the manifest does; the others declare a FieldMap:
+    engine/fields.py)."""
+    return FieldMap().changes(live, desired, None, forces_replace, ignore)
 
 
 @dataclass

@@ -13,7 +13,9 @@ from typing import Any
 from reconciler.engine.actions import Action
 from reconciler.kinds.catalog import KIND_ORDER
 
-PLAN_FORMAT_VERSION = 2  # 2: signed with the state's key (engine/signing.py)
+# 2: signed with the state's key (engine/signing.py); 3: field changes named as the
+# manifest names them, the vendor's name and values in each change's `vendor`
+PLAN_FORMAT_VERSION = 3
 
 
 def canonical(obj: Any) -> str:

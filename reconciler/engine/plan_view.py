@@ -4,6 +4,7 @@ renderer (render/) share, so they cannot disagree."""
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -19,7 +20,8 @@ OP_ORDER = ("create", "update", "replace", "delete", "transition", "send", "adop
 OP_LABELS = {"create": "to create", "update": "to update", "replace": "to replace",
              "delete": "to delete", "transition": "to transition", "send": "to send",
              "adopt": "to adopt", "refuse": "refused", "warn": "warnings"}
-# FieldChange names that carry a scheduled send time (vendor-neutral spellings).
+# FieldChange names that carry a scheduled send time: the manifest's `send_at` (and the
+# spellings of plug-ins that name their own fields).
 SEND_TIME_FIELDS = ("send_at", "start", "schedule", "scheduled_at", "send_time")
 
 @dataclass
@@ -96,6 +98,7 @@ class ActionView:
     action: Action
     template: str | None = None  # the for_each template that produced it, e.g. Campaign/x[fr]
     recipients: list[str] | None = None  # addresses, only with --show-contacts
+    vendor_fields: bool = False  # --debug: field changes also show the vendor's names
 
     @property
     def op(self) -> str:
@@ -130,12 +133,25 @@ class ActionView:
         return f"{verb} {self.address} ({self.action.account})"
 
 
+# engine/fields.py's send_time_text: `2027-03-20 09:00 Europe/Paris (+01:00), 08:00 UTC`
+_LOCAL_WITH_OFFSET = re.compile(
+    r"(\d{4}-\d\d-\d\d) (\d\d:\d\d(?::\d\d)?) (\S+) \(([+-]\d\d:\d\d)\), ")
+
+
 def parse_send_time(value: Any) -> datetime | None:
-    """A send time as written in a plan: ISO 8601 with an offset, or `YYYY-MM-DD HH:MM ZONE`
-    (a vendor's local time and its zone). None when it is not a time we can read."""
+    """A send time as written in a plan: the manifest's local time, zone and offset, then
+    UTC (engine/fields.py), ISO 8601 with an offset, or `YYYY-MM-DD HH:MM ZONE` (a local
+    time and its zone). None when it is not a time we can read."""
     if not isinstance(value, str) or not value.strip() or value == "now":
         return None
     text = value.strip()
+    local = _LOCAL_WITH_OFFSET.match(text)
+    if local:
+        day, clock, zone, offset = local.groups()
+        try:
+            return datetime.fromisoformat(f"{day}T{clock}{offset}").astimezone(ZoneInfo(zone))
+        except (ValueError, ZoneInfoNotFoundError):
+            return None
     try:
         parsed = datetime.fromisoformat(text)
         return parsed if parsed.tzinfo else None
@@ -195,10 +211,14 @@ class PlanView:
     safety: list[str] = field(default_factory=list)  # what would stop apply without --force
     show_contacts: bool = False
     contacts: dict[str, list[str]] | None = None  # per send, with show_contacts (not saved)
+    # --debug: text and Markdown also name each changed field as the vendor calls it (the
+    # JSON always has it, in each change's `vendor`)
+    vendor_fields: bool = False
 
     def __post_init__(self) -> None:
         shown = (self.contacts or {}) if self.show_contacts else {}
-        self.rows = [ActionView(a, self.plan.templates.get(a.address), shown.get(a.address))
+        self.rows = [ActionView(a, self.plan.templates.get(a.address), shown.get(a.address),
+                                self.vendor_fields)
                      for a in self.plan.actions]
         self.campaigns = [c for c in map(_campaign, self.plan.actions) if c is not None]
         self._add_unknown()

@@ -82,7 +82,7 @@ def plan_from_document(doc: Any, source: str = "plan file") -> tuple[Plan, str |
         raise CampaignctlError(
             f"{source}: plan format_version {version!r} is not supported (this campaignctl "
             f"reads {PLAN_FORMAT_VERSION}" + (", whose plans are signed with the state's key"
-                                             if older else "")
+                                             if older and version < 2 else "")
             + "); nothing was changed. Plan again: `campaignctl plan -o FILE`")
     try:
         actions = [Action.from_dict({k: v for k, v in a.items() if k in _ACTION_FIELDS}

@@ -32,7 +32,7 @@ def detail_lines(row: ActionView) -> list[str]:
     if a.path:
         lines.append(f"state: {' > '.join(str(p) for p in a.path)}")
     for c in a.changes:
-        lines.append(field_line(c))
+        lines.append(field_line(c, row.vendor_fields))
     for s in a.sets:
         lines.extend(set_lines(s))
     if a.send:
@@ -49,16 +49,22 @@ def detail_lines(row: ActionView) -> list[str]:
     return [printable(line) for line in lines]  # one line each, whatever the values hold
 
 
-def short(value: Any, limit: int = 60) -> str:
+def short(value: Any, limit: int = 80) -> str:
     if value is None:
         return "(none)"
     text = str(value)
     return repr(text) if len(text) < limit else repr(text[:limit - 3] + "...")
 
 
-def field_line(c: FieldChange) -> str:
+def field_line(c: FieldChange, vendor: bool = False) -> str:
+    """`field: before -> after`, named and valued as the manifest writes it; with `vendor`
+    (--debug), the vendor's field and values after it."""
     tag = "  # forces replacement" if c.forces_replace else ""
-    return f"{c.field}: {short(c.before)} -> {short(c.after)}{tag}"
+    line = f"{c.field}: {short(c.before)} -> {short(c.after)}{tag}"
+    if vendor and c.vendor:
+        line += (f"  [vendor {c.vendor['field']}: {short(c.vendor['before'])} -> "
+                 f"{short(c.vendor['after'])}]")
+    return line
 
 
 def set_lines(s: SetChange) -> list[str]:

@@ -157,7 +157,8 @@ def test_new_version_after_send_is_refused(tmp_path, vendor):
     plan = api.plan(ws).plan
     (refuse,) = [a for a in plan.actions if a.address == "Campaign/launch"]
     assert refuse.op == "refuse" and "new Campaign" in refuse.reason
-    assert any(c.field == "campaignVersion" and c.before == "1" for c in refuse.changes)
+    assert any(c.field == "connectly.campaign_version" and c.before == "1"
+               and c.vendor["field"] == "campaignVersion" for c in refuse.changes)
 
 
 def test_rules(tmp_path):

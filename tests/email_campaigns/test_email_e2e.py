@@ -188,7 +188,7 @@ def test_message_text_change_is_one_put_and_group_rename_is_one_put(tmp_path, sa
     groups = ws / "groups.yaml"
     groups.write_text(groups.read_text().replace("title: VIP customers", "title: Best customers"))
     plan = cli("plan", str(ws))
-    assert "tag: 'VIP customers' -> 'Best customers'" in plan.stdout
+    assert "title: 'VIP customers' -> 'Best customers'" in plan.stdout  # the manifest's name
     clear_journal(sandbox_server)
     apply(ws)
     assert [m for m, _ in writes(sandbox_server)] == ["PUT"]

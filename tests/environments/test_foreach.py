@@ -83,11 +83,11 @@ def ws(tmp_path) -> Path:
 def test_three_locales_plan_as_three_campaigns_with_their_own_subjects(ws):
     plan = api.plan(ws).plan
     creates = {a.address: a for a in plan.actions if a.op == "create"}
-    subjects = {a.name: next(c.after for c in a.changes if c.field == "description")
+    subjects = {a.name: next(c.after for c in a.changes if c.field == "subject")
                 for a in creates.values() if a.kind == "Message"}
     assert subjects == {"sale-fr": "Les soldes 2027", "sale-de": "Der Ausverkauf 2027",
                         "sale-es": "Las rebajas 2027"}
-    bodies = {a.name: next(c.after for c in a.changes if c.field == "email_message")
+    bodies = {a.name: next(c.after for c in a.changes if c.field == "body")
               for a in creates.values() if a.kind == "Message"}
     assert bodies["sale-de"] == "<p>de body</p>\n"
     assert {a for a in creates if a.startswith("Campaign/")} == {

@@ -241,7 +241,8 @@ def test_content_change_after_send_refused_and_removed_recipients_reported(tmp_p
     workspace(tmp_path / "ws", text="Nouveau texte. STOP au 36111")
     (refuse,) = api.plan(ws).plan.actions
     assert refuse.op == "refuse" and "new Campaign" in refuse.reason
-    assert refuse.changes[0].field == "text"
+    assert refuse.changes[0].field == "Message/promo.text"  # where the manifests write it
+    assert refuse.changes[0].vendor["field"] == "text"
     workspace(tmp_path / "ws", optouts=("+33610000002", "+33610000001"))
     (warn,) = campaign_actions(api.plan(ws).plan)
     assert warn.op == "warn" and "1 recipient no longer in the audience was already sent: "\

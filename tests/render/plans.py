@@ -13,9 +13,13 @@ def every_kind_plan(targets: list[str] | None = None) -> Plan:
     """One action of every op, with field, set, state-path and send details."""
     actions = [
         Action("create", "Sender", "newsletter", "mail", "not in the account",
-               changes=[FieldChange("email", None, "news@acme.example")]),
+               changes=[FieldChange("email", None, "news@acme.example",
+                                    vendor={"field": "email", "before": None,
+                                            "after": "news@acme.example"})]),
         Action("update", "ContactGroup", "vip", "mail", "differs from the manifest",
-               changes=[FieldChange("tag", "VIP", "VIP customers")],
+               changes=[FieldChange("title", "VIP", "VIP customers",
+                                    vendor={"field": "tag", "before": "VIP",
+                                            "after": "VIP customers"})],
                sets=[SetChange("contacts", add=3, remove=1, update=2, total_after=40,
                                note="bulk update + bulk delete")],
                origin="outside"),
@@ -25,10 +29,13 @@ def every_kind_plan(targets: list[str] | None = None) -> Plan:
                                irreversible=True,
                                note="7 opt-outs recorded live are not in the manifest and stay")]),
         Action("replace", "Campaign", "spring-sale", "mail",
-               "start cannot be changed in place (cancel + create; the cancel is final)",
+               "send_at cannot be changed in place (cancel + create; the cancel is final)",
                irreversible=True,
-               changes=[FieldChange("start", "2027-03-20 09:00 EST5EDT",
-                                    "2027-03-21 09:00 America/New_York", True)]),
+               changes=[FieldChange(
+                   "send_at", "2027-03-20 09:00 America/New_York (-04:00), 13:00 UTC",
+                   "2027-03-21 09:00 America/New_York (-04:00), 13:00 UTC", True,
+                   vendor={"field": "start_date", "before": "2027-03-20 09:00 EST5EDT",
+                           "after": "2027-03-21 09:00 EST5EDT"})]),
         Action("delete", "Message", "old-promo", "mail", "no longer in the manifests"),
         Action("delete", "Campaign", "autumn", "mail",
                "no longer in the manifests; campaigns cannot be deleted, so it is cancelled, "
@@ -60,9 +67,10 @@ def every_kind_plan(targets: list[str] | None = None) -> Plan:
 
 def big_plan(n: int = 2000) -> Plan:
     actions = [Action("create", "Campaign", f"campaign-{i:04d}", "mail", "not in the account",
-                      changes=[FieldChange("name", None, f"Campaign number {i}"),
-                               FieldChange("start", None, "2030-01-01 09:00 America/New_York"),
-                               FieldChange("status", None, "active")])
+                      changes=[FieldChange("title", None, f"Campaign number {i}"),
+                               FieldChange("send_at", None, "2030-01-01 09:00 America/New_York "
+                                                            "(-05:00), 14:00 UTC"),
+                               FieldChange("state", None, "active")])
                for i in range(n)]
     return Plan(actions=actions, live_fingerprint=FINGERPRINT, workspace_digest=DIGEST,
                 created_at="2027-01-01T00:00:00+00:00")

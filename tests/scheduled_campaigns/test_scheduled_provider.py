@@ -199,7 +199,7 @@ def test_update_puts_only_the_changed_fields(tmp_path, api):
     plan, result = h.apply()
     [action] = plan.actions
     assert action.op == "update" and result.ok
-    assert [c.field for c in action.changes] == ["name", "segments"]
+    assert [c.field for c in action.changes] == ["title", "scheduled-campaigns.segments"]
     assert form(put.calls.last) == [("name", "Launch v2"), ("segments[]", "3"),
                                     ("segments[]", "9")]
     assert put.call_count == 1
@@ -211,8 +211,11 @@ def test_changing_when_shows_send_at_and_puts_a_timestamp(tmp_path, api):
     put = api.put("/campaign/7").respond(200, json=live(when=TS + 3600))
     plan, _ = h.apply()
     [change] = plan.actions[0].changes
+    # the manifest's name and a time a reader checks against it (no zone: UTC alone); the
+    # vendor's name and timestamps kept beside it
     assert (change.field, change.before, change.after) == (
-        "send_at", "2026-12-01T08:00:00Z", "2026-12-01T09:00:00Z")
+        "send_at", "2026-12-01 08:00 UTC", "2026-12-01 09:00 UTC")
+    assert change.vendor == {"field": "when", "before": TS, "after": TS + 3600}
     assert form(put.calls.last) == [("when", str(TS + 3600)), *SEGMENTS]
 
 
@@ -233,7 +236,7 @@ def test_transition_to_ready_with_fields_rides_the_first_edge(tmp_path, api):
     plan, result = h.apply()
     [action] = plan.actions
     assert action.op == "transition" and action.path == ["DRAFT", "SCHEDULED", "READY"]
-    assert [c.field for c in action.changes] == ["name"]
+    assert [c.field for c in action.changes] == ["title"]
     assert [form(c) for c in put.calls] == [[("name", "New"), ("state", "SCHEDULED"), *SEGMENTS],
                                             [("state", "READY"), *SEGMENTS]]
 
@@ -256,7 +259,7 @@ def test_a_put_carries_the_live_segments_when_the_manifest_ignores_them(tmp_path
     api.get("/campaign/7").respond(200, json=live(segments=(4, 5)))
     put = api.put("/campaign/7").respond(200, json=live(name="New", segments=(4, 5)))
     plan, result = h.apply()
-    assert result.ok and [c.field for c in plan.actions[0].changes] == ["name"]
+    assert result.ok and [c.field for c in plan.actions[0].changes] == ["title"]
     assert form(put.calls.last) == [("name", "New"), ("segments[]", "4"), ("segments[]", "5")]
 
 
@@ -303,7 +306,8 @@ def test_changing_the_list_replaces_with_delete_then_post(tmp_path, api):
     plan, result = h.apply()
     [action] = plan.actions
     assert action.op == "replace" and result.ok
-    assert [(c.field, c.forces_replace) for c in action.changes] == [("list", True)]
+    assert [(c.field, c.forces_replace) for c in action.changes] == [
+        ("scheduled-campaigns.list", True)]
     assert [(m, p) for m, p, _ in writes(api)] == [
         ("DELETE", "/campaign/7"), ("POST", "/campaign"), ("PUT", "/campaign/8")]
     assert h.binding() == "8"
@@ -314,7 +318,7 @@ def test_clearing_segments_forces_a_replace(tmp_path, api):
     api.get("/campaign/7").respond(200, json=live())
     plan = h.plan()
     assert plan.actions[0].op == "replace"
-    assert plan.actions[0].changes[0].field == "segments"
+    assert plan.actions[0].changes[0].field == "scheduled-campaigns.segments"
 
 
 def test_prevent_destroy_refuses_a_replace(tmp_path, api):

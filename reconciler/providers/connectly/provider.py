@@ -17,6 +17,7 @@ from __future__ import annotations
 from typing import Any
 
 from reconciler.audience import Channel, Recipient
+from reconciler.engine.fields import Field, FieldMap
 from reconciler.kinds.vendor_blocks import vendor_block
 from reconciler.providers.connectly.client import ConnectlyClient
 from reconciler.providers.sendonly.provider import Estimate, Prepared, SendOnlyProvider
@@ -52,6 +53,15 @@ class ConnectlyProvider(SendOnlyProvider):
         return {"campaignName": o.name_for(r.name) if o else r.name,
                 "campaignVersion": o.campaign_version if o else None,
                 "sender": s.spec.phone if s is not None else None}
+
+    def content_fields(self, r: Resource) -> FieldMap:
+        o = self._options(r)
+        # Without `connectly.campaign_name`, the campaign's name is the manifest's.
+        name = "connectly.campaign_name" if o is not None and o.campaign_name else "name"
+        sender = f"Sender/{r.spec.sender}.phone" if r.spec.sender else "sender"
+        return FieldMap(Field(name, "campaignName"),
+                        Field("connectly.campaign_version", "campaignVersion"),
+                        Field(sender, "sender"))
 
     def named_after(self, r: Resource, name: str) -> dict[str, Any]:
         o = self._options(r)

@@ -7,13 +7,20 @@ from zoneinfo import ZoneInfo
 
 from reconciler.engine.actions import Action, FieldChange, SendSummary
 from reconciler.engine.content import send_content
+from reconciler.engine.fields import send_time_text
 from reconciler.providers.email_campaigns.live import (
+    FIELDS,
     LIVE_STATUSES,
     EmailLive,
     ignored_fields,
     ref_id,
 )
-from reconciler.providers.email_campaigns.timezones import IANA_TO_API, from_api, to_api
+from reconciler.providers.email_campaigns.timezones import (
+    API_TO_IANA,
+    IANA_TO_API,
+    from_api,
+    to_api,
+)
 from reconciler.state.store import Binding
 from reconciler.workspace import Resource
 
@@ -57,12 +64,16 @@ class CampaignDiff:
                                     "already passed; set a future send_at")]
             reason = work["reason"]
             refs = self._campaign_refs(r)
+            named = FIELDS["Campaign"]
+            api_zone = IANA_TO_API[s.timezone]
             return [self.action(
                 "create", r, reason=reason, irreversible=False,
-                changes=[FieldChange("name", None, s.title or r.name),
-                         *[FieldChange(k, None, f"{kind}/{name}") for k, (kind, name) in refs.items()],
-                         FieldChange("start", None, f"{start} {s.timezone}"),
-                         FieldChange("status", None, s.state or "active")],
+                changes=[named.change("name", None, s.title or r.name, r),
+                         *[named.change(f"{k}_id", None, f"{kind}/{name}", r)
+                           for k, (kind, name) in refs.items()],
+                         named.change("start_date", None, send_time_text(when, s.timezone), r,
+                                      raw=(None, f"{start} {api_zone}")),
+                         named.change("status", None, s.state or "active", r)],
                 send=self._audience(r, live),
                 content=send_content(self.ctx.workspace, r, "email"),
                 depends_on=[f"{kind}/{name}" for kind, name in refs.values() if name])]
@@ -70,29 +81,35 @@ class CampaignDiff:
         live_start = from_api(obj.get("start_date", ""), obj.get("timezone", ""))
         started = obj.get("status") not in LIVE_STATUSES or live_start <= now
         ignore = ignored_fields(r)
+        named = FIELDS["Campaign"]
         changes: list[FieldChange] = []
         name = s.title or r.name
-        if obj.get("name") != name and "title" not in ignore:
-            changes.append(FieldChange("name", obj.get("name"), name, True))
+        if obj.get("name") != name and "name" not in ignore:
+            changes.append(named.change("name", obj.get("name"), name, r, True))
         for key, (kind, ref_name) in self._campaign_refs(r).items():
             have = ref_id(obj.get(f"{key}_id"))
             want = self._ref_live_id(kind, ref_name)
             # An id the manifest was bound to before a re-adoption is the same reference.
-            if have != want and self._name_of(kind, have) != ref_name and key not in ignore:
-                changes.append(FieldChange(key, f"{kind}/{self._name_of(kind, have)}",
-                                           f"{kind}/{ref_name}", True))
+            if have != want and self._name_of(kind, have) != ref_name \
+                    and f"{key}_id" not in ignore:
+                changes.append(named.change(
+                    f"{key}_id", f"{kind}/{self._name_of(kind, have)}", f"{kind}/{ref_name}",
+                    r, True, raw=(have, want)))
         if live_start != when or obj.get("timezone", "") != IANA_TO_API[s.timezone]:
-            if "send_at" not in ignore and "timezone" not in ignore:
-                changes.append(FieldChange(
-                    "start", f"{live_start:%Y-%m-%d %H:%M} {obj.get('timezone')}",
-                    f"{start} {IANA_TO_API[s.timezone]}", True))
+            if "start_date" not in ignore:
+                live_zone = API_TO_IANA.get(obj.get("timezone", ""), obj.get("timezone"))
+                changes.append(named.change(
+                    "start_date", send_time_text(live_start, live_zone),
+                    send_time_text(when, s.timezone), r, True,
+                    raw=(f"{live_start:%Y-%m-%d %H:%M} {obj.get('timezone')}",
+                         f"{start} {IANA_TO_API[s.timezone]}")))
         status = s.state or "active"
         # `active` asks for the send; a campaign the vendor has sent ("completed" and the
         # like) has done it, so that is no change (else every later plan would refuse).
         sent = obj.get("status") not in (*LIVE_STATUSES, "cancelled")
-        if obj.get("status") != status and "state" not in ignore and not (
+        if obj.get("status") != status and "status" not in ignore and not (
                 status == "active" and sent):
-            changes.append(FieldChange("status", obj.get("status"), status))
+            changes.append(named.change("status", obj.get("status"), status, r))
         if not changes:
             if work["adopt"] or work["rename"]:
                 return [self.action("adopt", r, reason=work["reason"])]
@@ -112,7 +129,7 @@ class CampaignDiff:
                                 irreversible=True,
                                 reason=f"{forced} cannot be changed in place (cancel + create; "
                                        "the cancel is final)")]
-        return [self.action("update", r, changes=changes, reason="status differs",
+        return [self.action("update", r, changes=changes, reason="state differs",
                             path=[obj.get("status"), status])]
 
     def _audience(self, r: Resource, live: EmailLive) -> SendSummary:

@@ -107,7 +107,7 @@ class EmailExecute:
                 with self._upload(r, len(work["remove"]), "opt-outs", "remove") as progress:
                     await self.client.bulk_delete_optouts(work["remove"], progress)
             return
-        changed = {c.field for c in action.changes}
+        changed = {(c.vendor or {}).get("field", c.field) for c in action.changes}
         desired = self._desired(r)
         if r.kind == "Sender":
             await self.client.update_sender(work["id"], desired["description"], desired["email"])

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from reconciler.contacts import summarize
+from reconciler.engine.fields import Field, FieldMap
 from reconciler.providers.email_campaigns.client import oid
 from reconciler.workspace import Resource
 
@@ -38,19 +39,30 @@ def ref_id(value: Any) -> str | None:
     return value.get("$oid") if isinstance(value, dict) else None
 
 
-# manifest field -> the plan field it fills, where the names differ: `ignore_changes` may
-# name either (the catalog's plan_fields lists the plan's names)
-PLAN_FIELD = {"ContactGroup": {"title": "tag"},
-              "Message": {"subject": "description", "body": "email_message",
-                          "body_file": "email_message"},
-              "Campaign": {"contact_groups": "contact_group"}}
+# Per kind, the manifest field each vendor field comes from: what `_desired` sends and how
+# the plan names a change (engine/fields.py). `ignore_changes` may name either.
+FIELDS: dict[str, FieldMap] = {
+    "Sender": FieldMap(
+        Field("description", "description", lambda r: r.spec.description or r.name),
+        Field("email", "email", lambda r: r.spec.email)),
+    "ContactGroup": FieldMap(Field("title", "tag", lambda r: r.spec.title or r.name)),
+    "Message": FieldMap(
+        Field("subject", "description", lambda r: r.spec.subject),
+        Field("body", "email_message", lambda r: r.spec.body, ignore=("body_file",))),
+    # Campaign references and its schedule are resolved by campaigns.py (live ids to
+    # manifest names, the start in the campaign's zone); the map names them.
+    "Campaign": FieldMap(
+        Field("title", "name", lambda r: r.spec.title or r.name),
+        Field("sender", "sender_id"), Field("message", "message_id"),
+        Field("contact_groups", "contact_group_id", ignore=("contact_group",)),
+        Field("send_at", "start_date", ignore=("timezone",)),
+        Field("state", "status", lambda r: r.spec.state or "active")),
+}
 
 
 def ignored_fields(r: Resource) -> set[str]:
-    names = set(r.lifecycle.ignore_changes)
-    renames = PLAN_FIELD.get(r.kind, {})
-    return names | {renames[n] for n in names if n in renames}
-
+    """The vendor fields of `r` that `lifecycle.ignore_changes` leaves alone."""
+    return FIELDS[r.kind].ignored(r)
 
 
 def compact_group(group: dict, expected: dict[tuple[str, Any], Any]) -> dict:

@@ -13,8 +13,8 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-from reconciler.engine.actions import Action, FieldChange, SetChange
-from reconciler.engine.diff import field_changes, keyed_diff
+from reconciler.engine.actions import Action, SetChange
+from reconciler.engine.diff import keyed_diff
 from reconciler.engine.identity import LiveObject, Match, resolve
 from reconciler.errors import CampaignctlError
 from reconciler.providers.base import ImportedResource, Provider
@@ -23,6 +23,7 @@ from reconciler.providers.email_campaigns.campaigns import CampaignDiff
 from reconciler.providers.email_campaigns.client import EmailCampaignsClient, oid
 from reconciler.providers.email_campaigns.execute import EmailExecute
 from reconciler.providers.email_campaigns.live import (
+    FIELDS,
     KEY_LABELS,
     LIST_KINDS,
     LIVE_STATUSES,
@@ -135,23 +136,15 @@ class EmailCampaignsProvider(CampaignDiff, EmailExecute, EmailStatus, Provider):
 
     # desired ------------------------------------------------------------------------------
     def _desired(self, r: Resource) -> dict[str, Any]:
-        s = r.spec
-        if r.kind == "Sender":
-            return {"description": s.description or r.name, "email": s.email}
-        if r.kind == "ContactGroup":
-            return {"tag": s.title or r.name}
-        if r.kind == "Message":
-            return {"description": s.subject, "email_message": s.body}
-        return {"name": s.title or r.name, "status": s.state or "active"}
+        if r.kind == "Campaign":
+            return FIELDS["Campaign"].desired(r)  # name and status; campaigns.py the rest
+        return FIELDS[r.kind].desired(r)
 
     def _live_fields(self, kind: str, obj: dict) -> dict[str, Any]:
+        out = {f.vendor: obj.get(f.vendor) for f in FIELDS[kind] if f.value is not None}
         if kind == "Sender":
-            return {"description": obj.get("description"), "email": (obj.get("email") or "").lower()}
-        if kind == "ContactGroup":
-            return {"tag": obj.get("tag")}
-        if kind == "Message":
-            return {"description": obj.get("description"), "email_message": obj.get("email_message")}
-        return {"name": obj.get("name"), "status": obj.get("status")}
+            out["email"] = (obj.get("email") or "").lower()
+        return out
 
     # diff -----------------------------------------------------------------------------------
     def diff(self, resources: list[Resource], live: EmailLive,
@@ -203,13 +196,14 @@ class EmailCampaignsProvider(CampaignDiff, EmailExecute, EmailStatus, Provider):
                 work["contacts"] = bool(count)
                 sets = [SetChange("contacts", add=count, total_after=count)]
             return [self.action("create", r, reason=reason, sets=sets,
-                                changes=[FieldChange(k, None, v) for k, v in desired.items()])]
+                                changes=FIELDS[r.kind].created(desired, r))]
         obj = live.of(r.kind)[live_id]
-        changes = field_changes(self._live_fields(r.kind, obj), desired, ignore=ignored_fields(r))
+        changes = FIELDS[r.kind].changes(self._live_fields(r.kind, obj), desired, r,
+                                         ignore=ignored_fields(r))
         sets = []
         if r.kind == "ContactGroup" and "contacts" not in r.lifecycle.ignore_changes:
             sets = self._diff_contacts(r, obj, work)
-        work["changes"] = [c.field for c in changes]
+        work["changes"] = [c.vendor["field"] for c in changes]
         if changes or sets:
             return [self.action("update", r, reason="differs from the manifest",
                                 changes=changes, sets=sets, data={"adopt": work["adopt"]})]

@@ -25,6 +25,7 @@ import time
 from typing import Any
 
 from reconciler.audience import Channel, Recipient
+from reconciler.engine.fields import Field, FieldMap
 from reconciler.errors import ApiError, NotSentError, OutcomeUnknown, RequestNotBuilt
 from reconciler.kinds.vendor_blocks import vendor_block
 from reconciler.providers.octopush.client import OctopushClient
@@ -87,6 +88,19 @@ class OctopushProvider(SendOnlyProvider):
                 "template": m.template or (o.template_name if o else None),
                 "email_from": s.email if s else None,
                 "name_from": (s.name or s.description) if s else None, "purpose": purpose}
+
+    def content_fields(self, r: Resource) -> FieldMap:
+        m = f"Message/{r.spec.message}" if r.spec.message else "message"
+        s = f"Sender/{r.spec.sender}" if r.spec.sender else "sender"
+        return FieldMap(
+            Field(f"{m}.channel", "channel"), Field(f"{m}.text", "text"),
+            Field(f"{m}.subject", "subject"), Field(f"{m}.body", "body"),
+            Field(f"{m}.body_format", "body_format"),
+            # a Message's template, else the campaign's octopush.template_name
+            Field(f"{m}.template", "template"),
+            Field(f"{s}.email", "email_from"), Field(f"{s}.name", "name_from"),
+            Field(f"{s}.sms_id", "sender"),
+            Field("octopush.purpose", "purpose"), Field("octopush.type", "type"))
 
     def batch_size(self, r: Resource) -> int:
         o = self._options(r)

@@ -22,7 +22,8 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-from reconciler.engine.actions import Action, FieldChange
+from reconciler.engine.actions import Action
+from reconciler.engine.fields import Field, FieldMap, send_time_text
 from reconciler.errors import CampaignctlError
 from reconciler.providers.base import ImportedResource, Provider
 from reconciler.providers.scheduled_campaigns import states
@@ -33,20 +34,40 @@ from reconciler.providers.scheduled_campaigns.client import (
 )
 from reconciler.providers.scheduled_campaigns.execute import KIND, UNKNOWN_ID, ScheduledExecute
 from reconciler.providers.scheduled_campaigns.live import ScheduledLive
-from reconciler.providers.scheduled_campaigns.when import to_iso, to_timestamp
+from reconciler.providers.scheduled_campaigns.when import to_datetime, to_iso, to_timestamp
 from reconciler.state.store import Binding
 from reconciler.status.model import CampaignStatus
 from reconciler.workspace import Resource
 
-FIELDS = ("name", "domain", "list", "segments", "when", "event_callback")
-# plan field -> the manifest paths `lifecycle.ignore_changes` may name for it
-IGNORE_KEYS = {
-    "name": ("title", "name"),
-    "when": ("send_at", "when"),
-    "state": ("state",),
-    **{f: (f, f"scheduled-campaigns.{f}") for f in ("domain", "list", "segments",
-                                                      "event_callback")},
-}
+
+def _when_shown(timestamp: Any, r: Resource | None) -> Any:
+    """A `when` as the manifest's send_at reads: in the campaign's zone, then UTC."""
+    if not isinstance(timestamp, int):
+        return timestamp  # a live value we could not read: shown as the vendor gave it
+    zone = r.spec.timezone if r is not None else None
+    return send_time_text(to_datetime(timestamp), zone)
+
+
+def _block(name: str) -> Field:
+    return Field(f"scheduled-campaigns.{name}", name,
+                 lambda r: getattr(r.spec.scheduled_campaigns, name), ignore=(name,))
+
+
+# The vendor's fields, each from its manifest field: the POST and PUT bodies (`_desired`)
+# and the plan's names for them (engine/fields.py). `ignore_changes` may name either.
+FIELD_MAP = FieldMap(
+    Field("title", "name", lambda r: r.spec.title or r.name),
+    _block("domain"), _block("list"),
+    Field("scheduled-campaigns.segments", "segments",
+          lambda r: sorted(set(r.spec.scheduled_campaigns.segments)), ignore=("segments",)),
+    Field("send_at", "when", lambda r: to_timestamp(r.spec.send_time() or r.spec.send_at),
+          show=_when_shown),
+    Field("scheduled-campaigns.event_callback", "event_callback",
+          lambda r: r.spec.scheduled_campaigns.event_callback or None,
+          ignore=("event_callback",)),
+    # the manifest's `state: draft` is the vendor's DRAFT
+    Field("state", "state", show=lambda v, r=None: v.lower() if isinstance(v, str) else v))
+FIELDS = tuple(f.vendor for f in FIELD_MAP if f.value is not None)
 ORDER = (states.DRAFT, states.SCHEDULED, states.READY)
 
 
@@ -60,21 +81,8 @@ def _live_fields(obj: dict) -> dict[str, Any]:
             "event_callback": obj.get("event_callback") or None}
 
 
-def _label(name: str) -> str:
-    """A field's name in the plan: the manifest's `send_at` for the vendor's `when` (plan
-    renderers summarise send times from it); the vendor's own names otherwise."""
-    return "send_at" if name == "when" else name
-
-
-def _show(name: str, value: Any) -> Any:
-    """How a field's value reads in the plan."""
-    if name == "when" and isinstance(value, int):
-        return to_iso(value)
-    return value
-
-
 def _ignored(r: Resource, name: str) -> bool:
-    return any(k in r.lifecycle.ignore_changes for k in IGNORE_KEYS[name])
+    return name in FIELD_MAP.ignored(r)
 
 
 class ScheduledCampaignsProvider(ScheduledExecute, Provider):
@@ -118,11 +126,7 @@ class ScheduledCampaignsProvider(ScheduledExecute, Provider):
 
     # desired ------------------------------------------------------------------------------
     def _desired(self, r: Resource) -> dict[str, Any]:
-        s = r.spec
-        o = s.scheduled_campaigns
-        return {"name": s.title or r.name, "domain": o.domain, "list": o.list,
-                "segments": sorted(set(o.segments)), "when": to_timestamp(s.send_time() or s.send_at),
-                "event_callback": o.event_callback or None}
+        return FIELD_MAP.desired(r)
 
     @staticmethod
     def _want_state(r: Resource) -> str:
@@ -176,8 +180,8 @@ class ScheduledCampaignsProvider(ScheduledExecute, Provider):
 
         have = _live_fields(obj)
         differ = [k for k in FIELDS if have[k] != desired[k] and not _ignored(r, k)]
-        changes = [FieldChange(_label(k), _show(k, have[k]), _show(k, desired[k]),
-                               forces_replace(k, desired[k]) and k in ("list", "segments"))
+        changes = [FIELD_MAP.change(k, have[k], desired[k], r,
+                                    forces_replace(k, desired[k]) and k in ("list", "segments"))
                    for k in differ]
         live_state = obj.get("state")
         if _ignored(r, "state"):
@@ -188,7 +192,7 @@ class ScheduledCampaignsProvider(ScheduledExecute, Provider):
             if state_ok and not changes:
                 return []
             if not state_ok:
-                changes.append(FieldChange("state", live_state, want))
+                changes.append(FIELD_MAP.change("state", live_state, want, r))
             return [self.action("refuse", r, changes=changes, reason=(
                 f"campaign {remote_id} is {live_state}: a launched campaign is frozen, so "
                 "it is not edited, replaced or deleted; make a new campaign instead"))]
@@ -241,8 +245,7 @@ class ScheduledCampaignsProvider(ScheduledExecute, Provider):
             reason = "not in the account"
         if steps:
             reason += f" (POST in DRAFT, then {len(steps)} PUT{'s' if len(steps) > 1 else ''})"
-        changes = [FieldChange(_label(k), None, _show(k, desired[k])) for k in FIELDS
-                   if desired[k] not in (None, [])]
+        changes = FIELD_MAP.created(desired, r)
         return self.action("create", r, reason=reason, changes=changes,
                            path=[states.DRAFT, *steps] if steps else [],
                            data={"post": self._post_fields(desired), "steps": steps,

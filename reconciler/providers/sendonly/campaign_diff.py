@@ -67,16 +67,18 @@ class CampaignDiff:
         # 1. identity: what reached people can never be changed.
         if not self._sendable(cl, prep):
             changes = []
+            named = self.content_fields(r)
             for old in sorted(cl.identities - {prep.identity}):
                 before = self._stored_content(r.name, old) or {}
-                changes += [FieldChange(k, before.get(k), v) for k, v in prep.content.items()
+                changes += [named.change(k, before.get(k), v, r) for k, v in prep.content.items()
                             if before and before.get(k) != v]
                 changes += _segment_change(before, prep.content)
             return [self.action(
                 "refuse", r, changes=changes,
                 reason=f"content changed after {plural(len(cl.holding), 'recipient')} "
                        f"{word(len(cl.holding), 'was', 'were')} sent or may "
-                       "have been: a sent campaign's identity (" + ", ".join(prep.content)
+                       "have been: a sent campaign's identity ("
+                       + ", ".join(named.label(k) for k in prep.content)
                        + ") is immutable. Revert the change, or make a new Campaign (a new "
                        "name) for the new content")]
         # 2. unknown outcomes: never guessed.

@@ -28,6 +28,7 @@ from datetime import datetime
 from typing import Any
 
 from reconciler.audience import Channel, Recipient, campaign_audience, opt_out_addresses
+from reconciler.engine.fields import FieldMap
 from reconciler.errors import CampaignctlError
 from reconciler.policy.campaign import Gate, check_send, count_places
 from reconciler.providers.base import Provider
@@ -78,6 +79,12 @@ class SendOnlyProvider(CampaignDiff, BatchSending, Provider):
 
     async def estimate(self, r: Resource, prep: Prepared) -> Estimate | None:
         return None
+
+    def content_fields(self, r: Resource) -> FieldMap:
+        """Where each key of `content(r)` is written in the manifests (`Message/x.text`,
+        `octopush.purpose`): how the plan names a content change. Keys it does not map
+        keep their own name."""
+        return FieldMap()
 
     def content_extra(self, r: Resource) -> dict[str, Any]:
         """What only this vendor knows about the content shown in the plan (a template)."""

@@ -1,0 +1,127 @@
+"""A vendor's fields in the manifest's words: each provider declares, per kind, which manifest
+field (its path under `spec:` as written in the YAML: `subject`, `scheduled-campaigns.list`)
+fills which vendor field, and how to read the manifest's value. The same table builds what
+is sent to the vendor (`FieldMap.desired`) and names every field change of a plan
+(`FieldMap.change`): the plan speaks the manifest's language, and keeps the vendor's name
+and values beside it (`FieldChange.vendor`) for `--debug` and machine readers.
+
+Values are shown as a manifest writes them: references as `Kind/name`, states in the
+manifest's spelling, send times in the campaign's zone with its offset, then UTC
+(`send_time_text`)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from deepdiff import DeepDiff
+
+from reconciler.engine.actions import FieldChange
+
+
+def _same(value: Any, resource: Any = None) -> Any:
+    return value
+
+
+@dataclass(frozen=True)
+class Field:
+    """One planned field: `manifest` (the path under `spec:`) fills the vendor's `vendor`.
+
+    `value(resource)`: the vendor's value from the manifest (what a payload carries);
+    `show(vendor_value, resource)`: that value as the manifest writes it (what the plan
+    prints); `ignore`: the names `lifecycle.ignore_changes` may give it besides `manifest`
+    and `vendor`."""
+
+    manifest: str
+    vendor: str
+    value: Callable[[Any], Any] | None = None
+    show: Callable[[Any, Any], Any] = _same
+    ignore: tuple[str, ...] = ()
+
+
+class FieldMap:
+    """The fields one kind plans on one vendor, in plan order."""
+
+    def __init__(self, *fields: Field):
+        self.fields = fields
+        self._by_vendor = {f.vendor: f for f in fields}
+
+    def __iter__(self):
+        return iter(self.fields)
+
+    def __getitem__(self, vendor: str) -> Field:
+        return self._by_vendor[vendor]
+
+    def label(self, vendor: str) -> str:
+        """The plan's name of the vendor field `vendor`: the manifest's."""
+        f = self._by_vendor.get(vendor)
+        return f.manifest if f is not None else vendor
+
+    def desired(self, resource: Any) -> dict[str, Any]:
+        """The vendor's fields as the manifest sets them (keyed by the vendor's names)."""
+        return {f.vendor: f.value(resource) for f in self.fields if f.value is not None}
+
+    def ignored(self, resource: Any) -> set[str]:
+        """The vendor fields whose changes `lifecycle.ignore_changes` leaves alone."""
+        names = set(resource.lifecycle.ignore_changes)
+        return {f.vendor for f in self.fields
+                if names & {f.manifest, f.vendor, *f.ignore}}
+
+    def vendor_names(self) -> tuple[str, ...]:
+        """The vendor's names that differ from the manifest's (`ignore_changes` takes them
+        too, as plans before the manifest's names did)."""
+        return tuple(f.vendor for f in self.fields if f.vendor != f.manifest)
+
+    def change(self, vendor: str, before: Any, after: Any, resource: Any = None,
+               forces_replace: bool = False, *, raw: tuple[Any, Any] | None = None
+               ) -> FieldChange:
+        """A FieldChange named and valued as the manifest writes it. `before`/`after` are
+        the vendor's values (shown through the field's `show`), unless `raw` gives those
+        and `before`/`after` are already the manifest's."""
+        f = self._by_vendor.get(vendor) or Field(vendor, vendor)
+        if raw is None:
+            raw = (before, after)
+            before = None if before is None else f.show(before, resource)
+            after = None if after is None else f.show(after, resource)
+        return FieldChange(f.manifest, before, after, forces_replace,
+                           vendor={"field": vendor, "before": raw[0], "after": raw[1]})
+
+    def changes(self, live: Mapping[str, Any], desired: Mapping[str, Any], resource: Any,
+                forces_replace: Iterable[str] = (), ignore: Iterable[str] = ()
+                ) -> list[FieldChange]:
+        """One change per desired field whose value differs from the live one, in the
+        map's order (fields it does not list after, by name)."""
+        forces, skip = set(forces_replace), set(ignore)
+        order = [f.vendor for f in self.fields] + sorted(set(desired) - set(self._by_vendor))
+        out = []
+        for key in order:
+            if key in skip or key not in desired:
+                continue
+            before, after = live.get(key), desired.get(key)
+            if DeepDiff(before, after, ignore_order=False):
+                out.append(self.change(key, before, after, resource, key in forces))
+        return out
+
+    def created(self, desired: Mapping[str, Any], resource: Any) -> list[FieldChange]:
+        """The changes of a create: every field the manifest sets, from nothing."""
+        return [self.change(k, None, v, resource) for k, v in desired.items()
+                if v not in (None, [])]
+
+
+def send_time_text(when: datetime, zone: str | None) -> str:
+    """A send time as a reviewer reads it: in the campaign's zone with its offset, then
+    UTC (`2027-03-20 09:00 Europe/Paris (+01:00), 08:00 UTC`); UTC alone without a zone.
+    Seconds only when there are some."""
+    utc = when.astimezone(UTC)
+    fmt = "%Y-%m-%d %H:%M:%S" if utc.second else "%Y-%m-%d %H:%M"
+    if not zone or zone == "UTC":
+        return f"{utc.strftime(fmt)} UTC"
+    local = when.astimezone(ZoneInfo(zone))
+    offset = local.strftime("%z")
+    offset = f"{offset[:3]}:{offset[3:]}"
+    same_day = local.date() == utc.date()
+    utc_part = utc.strftime("%H:%M:%S" if utc.second else "%H:%M") if same_day else utc.strftime(fmt)
+    return f"{local.strftime(fmt)} {zone} ({offset}), {utc_part} UTC"
