@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta, tzinfo
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -111,17 +111,21 @@ class FieldMap:
                 if v not in (None, [])]
 
 
-def send_time_text(when: datetime, zone: str | None) -> str:
+def send_time_text(when: datetime, zone: str | tzinfo | None) -> str:
     """A send time as a reviewer reads it: in the campaign's zone with its offset, then
-    UTC (`2027-03-20 09:00 Europe/Paris (+01:00), 08:00 UTC`); UTC alone without a zone.
-    Seconds only when there are some."""
+    UTC (`2027-03-20 09:00 Europe/Paris (+01:00), 08:00 UTC`); a campaign without a zone
+    name reads it at the offset its manifest wrote (`zone` a tzinfo: `2030-01-15 09:00
+    (+01:00), 08:00 UTC`), or in UTC alone. Seconds only when there are some; the UTC
+    part gives its date only when it differs."""
     utc = when.astimezone(UTC)
     fmt = "%Y-%m-%d %H:%M:%S" if utc.second else "%Y-%m-%d %H:%M"
-    if not zone or zone == "UTC":
+    if zone is None or zone == "UTC" or (not isinstance(zone, str)
+                                         and zone.utcoffset(when) == timedelta(0)):
         return f"{utc.strftime(fmt)} UTC"
-    local = when.astimezone(ZoneInfo(zone))
+    local = when.astimezone(ZoneInfo(zone) if isinstance(zone, str) else zone)
     offset = local.strftime("%z")
     offset = f"{offset[:3]}:{offset[3:]}"
-    same_day = local.date() == utc.date()
-    utc_part = utc.strftime("%H:%M:%S" if utc.second else "%H:%M") if same_day else utc.strftime(fmt)
-    return f"{local.strftime(fmt)} {zone} ({offset}), {utc_part} UTC"
+    name = f" {zone}" if isinstance(zone, str) else ""
+    clock = "%H:%M:%S" if utc.second else "%H:%M"
+    utc_part = utc.strftime(clock if local.date() == utc.date() else fmt)
+    return f"{local.strftime(fmt)}{name} ({offset}), {utc_part} UTC"

@@ -135,7 +135,7 @@ class ActionView:
 
 # engine/fields.py's send_time_text: `2027-03-20 09:00 Europe/Paris (+01:00), 08:00 UTC`
 _LOCAL_WITH_OFFSET = re.compile(
-    r"(\d{4}-\d\d-\d\d) (\d\d:\d\d(?::\d\d)?) (\S+) \(([+-]\d\d:\d\d)\), ")
+    r"(\d{4}-\d\d-\d\d) (\d\d:\d\d(?::\d\d)?)(?: (\S+))? \(([+-]\d\d:\d\d)\), ")
 
 
 def parse_send_time(value: Any) -> datetime | None:
@@ -149,7 +149,8 @@ def parse_send_time(value: Any) -> datetime | None:
     if local:
         day, clock, zone, offset = local.groups()
         try:
-            return datetime.fromisoformat(f"{day}T{clock}{offset}").astimezone(ZoneInfo(zone))
+            when = datetime.fromisoformat(f"{day}T{clock}{offset}")
+            return when.astimezone(ZoneInfo(zone)) if zone else when
         except (ValueError, ZoneInfoNotFoundError):
             return None
     try:

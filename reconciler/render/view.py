@@ -29,8 +29,8 @@ def detail_lines(row: ActionView) -> list[str]:
     """An action's field-level details, shared by text and Markdown; each a single line."""
     a = row.action
     lines = [f"from template {row.template}"] if row.template else []
-    if a.path:
-        lines.append(f"state: {' > '.join(str(p) for p in a.path)}")
+    if a.path:  # in the manifest's spelling of states (`draft`, the vendor's DRAFT)
+        lines.append(f"state: {' > '.join(str(p).lower() for p in a.path)}")
     for c in a.changes:
         lines.append(field_line(c, row.vendor_fields))
     for s in a.sets:

@@ -96,7 +96,7 @@ def test_draft_then_ready_then_sent_then_frozen(tmp_path, sandbox_server):
 
     # draft -> ready: two edges, two PUTs, nothing else
     (ws / "c.yaml").write_text(campaign(send_at=send_at, state="ready"))
-    ok(run_cli("plan", str(ws)), "> transition Campaign/launch", "DRAFT > SCHEDULED > READY")
+    ok(run_cli("plan", str(ws)), "> transition Campaign/launch", "state: draft > scheduled > ready")
     clear_journal(sandbox_server)
     ok(run_cli("apply", str(ws), "--auto-approve"), "1 done")
     path = f"/campaign/{live['id']}"
@@ -148,7 +148,7 @@ def test_a_campaign_deleted_behind_our_back_is_reported_as_drift(tmp_path, sandb
                         timeout=30)
     assert gone.status_code == 200
     ok(run_cli("plan", str(ws)), "+ create Campaign/launch", "deleted outside campaignctl",
-       "DRAFT > SCHEDULED")
+       "state: draft > scheduled")
     ok(run_cli("apply", str(ws), "--auto-approve"), "1 done")
     [again] = campaigns(sandbox_server)
     assert again["id"] != live["id"] and again["state"] == "SCHEDULED"
@@ -194,7 +194,7 @@ def test_example_workspace_applies_then_plans_clean(tmp_path):
     staging = {"CAMPAIGNCTL_ENV": "staging"}
     ok(run_cli("validate", str(ws), env=staging))
     ok(run_cli("plan", str(ws), env=staging), "+ create Campaign/winter-newsletter",
-       "DRAFT > SCHEDULED")
+       "state: draft > scheduled")
     ok(run_cli("apply", str(ws), "--auto-approve", env=staging))
     out = ok(run_cli("plan", str(ws), env=staging))
     assert out.rstrip().endswith("No changes. The live state matches the manifests."), out
@@ -220,7 +220,7 @@ def test_a_lost_create_answer_is_never_guessed_and_import_settles_it(tmp_path, s
     ok(run_cli("import", "sched", "--id", str(live["id"]), str(ws)),
        f"bound Campaign/launch to id {live['id']}")
     assert not (ws / "imported-sched.yaml").exists()  # the manifest already existed
-    ok(run_cli("plan", str(ws)), "> transition Campaign/launch", "DRAFT > SCHEDULED > READY")
+    ok(run_cli("plan", str(ws)), "> transition Campaign/launch", "state: draft > scheduled > ready")
     ok(run_cli("apply", str(ws), "--auto-approve"), "1 done")
     assert [c["state"] for c in campaigns(sandbox_server)] == ["READY"]
     ok(run_cli("plan", str(ws)), "No changes.")

@@ -211,10 +211,10 @@ def test_changing_when_shows_send_at_and_puts_a_timestamp(tmp_path, api):
     put = api.put("/campaign/7").respond(200, json=live(when=TS + 3600))
     plan, _ = h.apply()
     [change] = plan.actions[0].changes
-    # the manifest's name and a time a reader checks against it (no zone: UTC alone); the
-    # vendor's name and timestamps kept beside it
+    # the manifest's name, and times at the offset the manifest wrote (it names no zone),
+    # then UTC; the vendor's name and timestamps kept beside them
     assert (change.field, change.before, change.after) == (
-        "send_at", "2026-12-01 08:00 UTC", "2026-12-01 09:00 UTC")
+        "send_at", "2026-12-01 09:00 (+01:00), 08:00 UTC", "2026-12-01 10:00 (+01:00), 09:00 UTC")
     assert change.vendor == {"field": "when", "before": TS, "after": TS + 3600}
     assert form(put.calls.last) == [("when", str(TS + 3600)), *SEGMENTS]
 

@@ -45,6 +45,8 @@ def _when_shown(timestamp: Any, r: Resource | None) -> Any:
     if not isinstance(timestamp, int):
         return timestamp  # a live value we could not read: shown as the vendor gave it
     zone = r.spec.timezone if r is not None else None
+    if zone is None and r is not None and r.spec.send_time() is not None:
+        zone = r.spec.send_time().tzinfo  # the offset the manifest wrote
     return send_time_text(to_datetime(timestamp), zone)
 
 
