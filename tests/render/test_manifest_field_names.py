@@ -13,13 +13,14 @@ import json
 import re
 from dataclasses import dataclass
 
+import jsonschema
 import pytest
 from conftest import check_golden, write_workspace
 
 from reconciler import api
 from reconciler.engine.plan import Plan
 from reconciler.engine.plan_view import PlanView
-from reconciler.engine.saved import plan_document
+from reconciler.engine.saved import load_schema, plan_document
 from reconciler.render.markdown import render_markdown
 from reconciler.render.text import action_lines, render_text
 
@@ -337,6 +338,7 @@ def test_every_field_is_printed_under_its_manifest_name(planned):
         text = render_text(plan)
         markdown = render_markdown(plan)
         doc = plan_document(PlanView(plan))
+        jsonschema.validate(json.loads(json.dumps(doc, default=str)), load_schema())
         assert f"    {edit.label}: " in text, edit
         assert f"  {edit.label}: " in markdown, edit
         json_labels = [c["field"] for a in doc["actions"] if a["address"] == edit.address
@@ -411,3 +413,24 @@ def test_golden_plans_of_each_field_in_every_format(planned):
                  json.dumps(document, indent=2, ensure_ascii=False))
     check_golden("fields.json", ids + "\n")
 
+
+
+def test_plan_under_debug_names_the_vendor_fields_on_the_command_line(tmp_path):
+    from reconciler.testing.cli import campaignctl
+
+    ws = write_workspace(tmp_path / "ws", {"campaignctl.yaml": FILES["campaignctl.yaml"],
+                                           "mail.yaml": FILES["mail.yaml"]})
+    assert api.apply(ws).result.ok
+    mail = ws / "mail.yaml"
+    mail.write_text(mail.read_text().replace("subject: Welcome to our newsletter",
+                                             "subject: Welcome!"))
+    plain = campaignctl("plan", str(ws))
+    debug = campaignctl("--debug", "plan", str(ws))
+    assert plain.returncode == debug.returncode == 0, plain.stderr + debug.stderr
+    line = "    subject: 'Welcome to our newsletter' -> 'Welcome!'"
+    assert line + "\n" in plain.stdout and "description" not in plain.stdout
+    assert (line + "  [vendor description: 'Welcome to our newsletter' -> 'Welcome!']"
+            in debug.stdout)
+    doc = json.loads(campaignctl("plan", str(ws), "--format", "json").stdout)
+    (change,) = [c for a in doc["actions"] for c in a["changes"]]
+    assert change["field"] == "subject" and change["vendor"]["field"] == "description"
