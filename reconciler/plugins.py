@@ -63,8 +63,9 @@ class VendorPlugin:
     #: the vendor holds no contacts: each plan builds every campaign's audience from its
     #: contact groups and opt-out lists, whose rows are kept after their one pass
     local_audience: bool = False
-    #: kind -> the plan's own field names that `lifecycle.ignore_changes` may name besides
-    #: the manifest's (where the vendor's name for a field differs)
+    #: kind -> the vendor's field names that `lifecycle.ignore_changes` may name besides
+    #: the manifest's (where the vendor's name for a field differs; plans name fields as
+    #: the manifest does, engine/fields.py, and accept these as before)
     plan_fields: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     # Testing -------------------------------------------------------------------------
     #: the module of its API emulator, which the sandbox serves (`campaignctl sandbox

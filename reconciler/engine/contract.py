@@ -141,7 +141,9 @@ class Provider(Protocol):
     def diff(self, resources: list[Resource], live: Any,
              matches: Mapping[tuple[str, str], Match]) -> list[Action]:
         """`matches`: (kind, name) -> the live object the engine found for each manifest
-        (empty for a vendor that declares no `live_objects`)."""
+        (empty for a vendor that declares no `live_objects`). Each FieldChange is named and
+        valued as the manifest writes it, with the vendor's name beside it: a vendor
+        declares a FieldMap per kind (engine/fields.py) and makes its changes with it."""
 
     async def execute(self, action: Action, live: Any) -> None: ...
 
