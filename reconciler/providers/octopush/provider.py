@@ -92,13 +92,17 @@ class OctopushProvider(SendOnlyProvider):
     def content_fields(self, r: Resource) -> FieldMap:
         m = f"Message/{r.spec.message}" if r.spec.message else "message"
         s = f"Sender/{r.spec.sender}" if r.spec.sender else "sender"
+        sender = self._sender(r)
         return FieldMap(
             Field(f"{m}.channel", "channel"), Field(f"{m}.text", "text"),
             Field(f"{m}.subject", "subject"), Field(f"{m}.body", "body"),
             Field(f"{m}.body_format", "body_format"),
             # a Message's template, else the campaign's octopush.template_name
             Field(f"{m}.template", "template"),
-            Field(f"{s}.email", "email_from"), Field(f"{s}.name", "name_from"),
+            Field(f"{s}.email", "email_from"),
+            # the sender's name, else its description (content() reads them so)
+            Field(f"{s}.name" if sender is None or sender.name else f"{s}.description",
+                  "name_from"),
             Field(f"{s}.sms_id", "sender"),
             Field("octopush.purpose", "purpose"), Field("octopush.type", "type"))
 
