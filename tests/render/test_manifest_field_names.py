@@ -434,3 +434,26 @@ def test_plan_under_debug_names_the_vendor_fields_on_the_command_line(tmp_path):
     doc = json.loads(campaignctl("plan", str(ws), "--format", "json").stdout)
     (change,) = [c for a in doc["actions"] for c in a["changes"]]
     assert change["field"] == "subject" and change["vendor"]["field"] == "description"
+
+
+@pytest.mark.parametrize(("when", "zone", "shown"), [
+    ("2027-03-20T09:00:00+01:00", "Europe/Paris",
+     "2027-03-20 09:00 Europe/Paris (+01:00), 08:00 UTC"),
+    # the UTC day differs: it is written out
+    ("2027-03-20T20:30:00-07:00", "America/Los_Angeles",
+     "2027-03-20 20:30 America/Los_Angeles (-07:00), 2027-03-21 03:30 UTC"),
+    ("2027-03-20T09:00:15+00:00", "UTC", "2027-03-20 09:00:15 UTC"),
+    ("2030-01-15T09:00:00+01:00", None, "2030-01-15 08:00 UTC"),
+])
+def test_send_times_read_in_the_campaigns_zone_then_utc_and_parse_back(when, zone, shown):
+    from datetime import datetime
+
+    from reconciler.engine.fields import send_time_text
+    from reconciler.engine.plan_view import parse_send_time
+
+    instant = datetime.fromisoformat(when)
+    assert send_time_text(instant, zone) == shown
+    assert parse_send_time(shown) == instant
+    # without a zone name, at the offset the manifest wrote
+    written = send_time_text(instant, instant.tzinfo)
+    assert parse_send_time(written) == instant
