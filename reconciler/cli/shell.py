@@ -43,8 +43,8 @@ def emit(view: str, fmt: str, data, **options) -> None:
         click.echo(out.stderr, err=True)
 
 
-def render_plan(view, fmt: str, color: bool) -> str:
-    return render("plan", fmt, view, RenderOptions(color=color)).stdout or ""
+def render_plan(view, fmt: str, color: bool, verdict: str | None = None) -> str:
+    return render("plan", fmt, view, RenderOptions(color=color, verdict=verdict)).stdout or ""
 
 
 def confirm_on_terminal(question: str, what: str) -> bool:
