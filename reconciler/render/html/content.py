@@ -5,11 +5,13 @@ its variables, and the masked values of the first recipients."""
 
 from __future__ import annotations
 
+import re
 from html import escape
 from typing import Any
 
 from reconciler.render.html.escape import body, text, visible
 from reconciler.render.html.sms import sms_block
+from reconciler.words import plural
 
 #: The policy of an HTML body's frame (also inherited from the page): inline styles and
 #: inline images only; a remote image or font is blocked, never fetched.
@@ -17,12 +19,20 @@ FRAME_POLICY = ("default-src 'none'; style-src 'unsafe-inline'; img-src data:; "
                 "font-src data:; form-action 'none'; base-uri 'none'")
 
 
+#: A reference a mail client would fetch: src=, href=, url(...) to http(s) or //host.
+REMOTE = re.compile(r"""(?:src|href|background)\s*=\s*["']?\s*(?:https?:)?//|url\(\s*["']?\s*(?:https?:)?//""",
+                    re.IGNORECASE)
+
+
 def _html_frame(source: str) -> str:
     document = (f'<!DOCTYPE html><meta charset="utf-8"><meta http-equiv='
                 f'"Content-Security-Policy" content="{FRAME_POLICY}">'
                 f'<meta name="referrer" content="no-referrer">{source}')
     # escape(quote=True): the whole document is one attribute value, `"` and `&` included
-    return (f'<iframe class="html-body" sandbox="" referrerpolicy="no-referrer" '
+    remote = len(REMOTE.findall(source))
+    note = (f'<p class="muted">{plural(remote, "remote reference")} (images, styles, links) '
+            "not loaded here; a recipient's mail client may load them.</p>" if remote else "")
+    return note + (f'<iframe class="html-body" sandbox="" referrerpolicy="no-referrer" '
             f'title="HTML body as the recipient sees it" srcdoc="{escape(visible(document), quote=True)}">'
             "</iframe>")
 
