@@ -34,6 +34,7 @@ table.grid{width:100%}table.grid tr:nth-child(even){background:var(--soft)}
 td.empty{color:var(--bad);font-style:italic}
 .muted{color:var(--muted)}.summary{font-size:16px;font-weight:600}
 .verdict{background:var(--warnbg);padding:6px 10px;border-radius:6px}
+.verdict.ok{background:var(--okbg)}
 .alert{border-radius:8px;padding:4px 14px;margin:8px 0;border:1px solid var(--line)}
 .alert h2{border:0;margin:8px 0 4px;font-size:16px}
 .stop{background:var(--badbg);border-color:var(--bad)}.drift{background:#ddf4ff}

@@ -47,7 +47,8 @@ def alerts(view: PlanView) -> str:
 def header(view: PlanView, verdict: str | None) -> str:
     out = ["<h1>campaignctl plan</h1>"]
     if verdict:
-        out.append(f'<p class="verdict">{text(verdict)}</p>')
+        ok = " ok" if verdict.startswith("Verified") else ""
+        out.append(f'<p class="verdict{ok}">{text(verdict)}</p>')
     if view.environment_note:
         out.append(f"<p><strong>{text(view.environment_note)}</strong></p>")
     if view.partial_note:
