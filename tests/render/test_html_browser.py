@@ -26,7 +26,7 @@ from reconciler.render.html import render_html
 ROOT = Path(__file__).parent.parent.parent
 EXAMPLE = ROOT / "campaigns"
 SCREENSHOT = ROOT / "docs" / "plan-report.png"
-SIZE = (1280, 2400)
+SIZE = (1280, 3400)
 WHITE = (255, 255, 255)
 
 
@@ -65,8 +65,9 @@ def test_the_example_report_shows_every_send_and_fetches_nothing(tmp_path, monke
     shown = run_cli("show", str(plan_file), "--format", "html")
     assert shown.returncode == 0 and shown.stdout.startswith("<!DOCTYPE html>"), shown.stderr
     assert "UNVERIFIED PLAN" in shown.stderr and "UNVERIFIED PLAN" in shown.stdout
-    report = tmp_path / "report.html"
-    report.write_text(shown.stdout, encoding="utf-8")
+    assert shown.stdout.replace('<p class="verdict">', "").count("<p") == r.stdout.count("<p")
+    report = tmp_path / "report.html"  # the plan's own (the README's screenshot: no verdict)
+    report.write_text(r.stdout, encoding="utf-8")
 
     png = tmp_path / "report.png"
     opened = open_page(report, tmp_path, screenshot=png, size=SIZE)
