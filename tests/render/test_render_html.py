@@ -148,3 +148,18 @@ def test_show_puts_the_verdict_in_the_report():
                  RenderOptions(verdict="NOT VERIFIED: <b>edited</b>")).stdout
     assert '<p class="verdict">NOT VERIFIED: &lt;b&gt;edited&lt;/b&gt;</p>' in out
     assert re.match(r"<!DOCTYPE html>\n<html lang=\"en\">", out)
+
+
+def test_what_stops_the_plan_comes_before_the_sends():
+    from plans import every_kind_plan
+
+    page = render_html(PlanView(every_kind_plan(), safety=["deletes 40% of the managed "
+                                                           "resources (limit 25%)"]))
+    first_send = page.index('<h2 id="sends">')
+    for marker in ('id="refused"', "Safety stop", 'id="drift"', "Cannot be undone"):
+        assert page.index(marker) < first_send, marker
+    assert "campaign is completed: a launched campaign is frozen" in page[:first_send]
+    assert "ContactGroup/vip" in page[page.index('id="drift"'):first_send]
+    # every action, with its details, after the sends
+    assert page.index("All 11 actions") > first_send
+    assert "opt-outs: +2 -1 -&gt; 9 total" in page
