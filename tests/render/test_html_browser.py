@@ -26,7 +26,7 @@ from reconciler.render.html import render_html
 ROOT = Path(__file__).parent.parent.parent
 EXAMPLE = ROOT / "campaigns"
 SCREENSHOT = ROOT / "docs" / "plan-report.png"
-SIZE = (1280, 3400)
+SIZE = (1280, 4300)
 WHITE = (255, 255, 255)
 
 

@@ -54,8 +54,8 @@ dl.facts dt{color:var(--muted)}dl.facts dd{margin:0;overflow-wrap:anywhere}
 iframe.html-body{width:100%;height:360px;border:1px solid var(--line);border-radius:6px;
 background:#fff;resize:vertical}
 figure.chart{margin:8px 0;overflow-x:auto}
-svg.timeline{font:11px -apple-system,Helvetica,Arial,sans-serif;display:block;width:100%;
-height:auto;max-width:720px}
+svg.timeline{font:12px -apple-system,Helvetica,Arial,sans-serif;display:block;width:100%;
+height:auto;max-width:600px}.side svg.timeline{font-size:17px}
 svg .tick{stroke:#d1d9e0;stroke-width:1}svg .hour{fill:var(--muted);text-anchor:middle}
 svg .zone{fill:var(--fg)}svg .day{fill:#eaeef2}svg .open{fill:#4ac26b}
 svg .none{fill:#b6e3ff}svg .wave line{stroke:#0550ae;stroke-width:2}

@@ -16,8 +16,11 @@ from reconciler.policy.pack import Rule, load_pack
 from reconciler.render.html.escape import text
 from reconciler.words import plural
 
-LABEL_W, HOUR_W, ROW_H, TOP = 190, 22, 26, 26
-WIDTH = LABEL_W + 24 * HOUR_W + 10
+# Each zone's name sits above its bar, so the hours take the whole width (and stay readable
+# when three locales share a row).
+LABEL_W, HOUR_W, ROW_H, TOP = 24, 22, 44, 24
+BAR_Y, BAR_H = 18, 20  # the bar within its row
+WIDTH = LABEL_W + 24 * HOUR_W + 24
 SLOT = 15  # minutes
 MAX_ZONES = 24
 
@@ -93,9 +96,9 @@ def timeline_svg(data: dict[str, Any], send_at: str | None, address: str) -> str
     rule_names = list((data.get("policy") or {}).get("rules") or [])
     rules = [r for r in map(pack.rule, rule_names) if r is not None]
     shown = names[:MAX_ZONES]
-    height = TOP + ROW_H * len(shown) + 8
+    height = TOP + ROW_H * len(shown) + 4
     parts = [f'<svg xmlns="http://www.w3.org/2000/svg" class="timeline" role="img" '
-             f'width="{WIDTH}" height="{height}" viewBox="0 0 {WIDTH} {height}">',
+             f'width="{WIDTH}" height="{height}" viewBox="0 0 {WIDTH} {height}">',  # CSS max-width: WIDTH
              f"<title>Send timeline of {text(address)}: local hours per zone</title>",
              *_axis()]
     for row, zone in enumerate(shown):
@@ -124,20 +127,20 @@ def _row(zone: str, recipients: int | None, waves: list[tuple[dt.datetime, int]]
          rules: list[Rule], y: int) -> list[str]:
     tz = _zone(zone)
     label = f"{zone} ({recipients})" if recipients is not None else zone
-    out = [f'<text class="zone" x="4" y="{y + ROW_H / 2 + 4}">{text(label[:32])}</text>',
-           f'<rect class="day" x="{_x(0)}" y="{y + 4}" width="{24 * HOUR_W}" '
-           f'height="{ROW_H - 8}"><title>{text(zone)}</title></rect>']
+    out = [f'<text class="zone" x="{_x(0)}" y="{y + BAR_Y - 4}">{text(label[:60])}</text>',
+           f'<rect class="day" x="{_x(0)}" y="{y + BAR_Y}" width="{24 * HOUR_W}" '
+           f'height="{BAR_H}"><title>{text(zone)}</title></rect>']
     if tz is None:
         return out  # "unknown": recipients with no known zone, no local clock to draw
     day = (waves[0][0].astimezone(tz).date() if waves else None)
     if day is not None and not rules:
-        out.append(f'<rect class="none" x="{_x(0)}" y="{y + 4}" width="{24 * HOUR_W}" '
-                   f'height="{ROW_H - 8}"><title>no send-window rule applies</title></rect>')
+        out.append(f'<rect class="none" x="{_x(0)}" y="{y + BAR_Y}" width="{24 * HOUR_W}" '
+                   f'height="{BAR_H}"><title>no send-window rule applies</title></rect>')
     for i, rule in enumerate(rules if day is not None else []):
-        band = (ROW_H - 8) / len(rules)
+        band = BAR_H / len(rules)
         for first, end in _spans(_open_slots(rule.name, zone, day)):
             x0, x1 = _x(first * SLOT / 60), _x(end * SLOT / 60)
-            out.append(f'<rect class="open" x="{x0:.1f}" y="{y + 4 + i * band:.1f}" '
+            out.append(f'<rect class="open" x="{x0:.1f}" y="{y + BAR_Y + i * band:.1f}" '
                        f'width="{x1 - x0:.1f}" height="{band:.1f}"><title>{text(rule.name)}: '
                        f"{text(rule.describe())}</title></rect>")
     for when, n in waves:
@@ -148,7 +151,8 @@ def _row(zone: str, recipients: int | None, waves: list[tuple[dt.datetime, int]]
         why = f"; closed: {', '.join(closed)}" if closed else ""
         x = _x(hours)
         tip = f"{local:%a %Y-%m-%d %H:%M} local, {plural(n, 'recipient')}{why}"
-        out.append(f'<g class="{cls}"><line x1="{x:.1f}" y1="{y + 1}" x2="{x:.1f}" '
-                   f'y2="{y + ROW_H - 1}"/><circle cx="{x:.1f}" cy="{y + ROW_H / 2}" r="4"/>'
+        out.append(f'<g class="{cls}"><line x1="{x:.1f}" y1="{y + BAR_Y - 3}" x2="{x:.1f}" '
+                   f'y2="{y + BAR_Y + BAR_H + 3}"/><circle cx="{x:.1f}" '
+                   f'cy="{y + BAR_Y + BAR_H / 2}" r="5"/>'
                    f"<title>{text(tip)}</title></g>")
     return out
