@@ -163,3 +163,18 @@ def test_what_stops_the_plan_comes_before_the_sends():
     # every action, with its details, after the sends
     assert page.index("All 11 actions") > first_send
     assert "opt-outs: +2 -1 -&gt; 9 total" in page
+
+
+def test_show_prints_one_document_and_the_verdict_on_stderr(tmp_path):
+    from conftest import run_cli
+
+    from reconciler.engine.saved import save_plan
+    from reconciler.engine.signing import PlanKey
+
+    path = tmp_path / "plan.json"
+    save_plan(plan_of(sms("Hi \u2615")), path, tmp_path, [], key=PlanKey(b"k" * 32))
+    r = run_cli("show", str(path), "--format", "html")
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.startswith("<!DOCTYPE html>") and r.stdout.rstrip().endswith("</html>")
+    assert r.stderr.startswith("UNVERIFIED PLAN") and "UNVERIFIED PLAN" in r.stdout
+    assert '<mark title="not in GSM-7: forces UCS-2">\u2615</mark>' in r.stdout
