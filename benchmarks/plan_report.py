@@ -71,7 +71,7 @@ def measure(label: str, ws: Path, tmp: Path, chromium: str | None,
         base = browser_wall(chromium, empty, tmp, what)
         wall = browser_wall(chromium, path, tmp, what)
         print(f"  chromium {what:<13} {wall:9.2f} s (empty page {base:.2f} s: "
-              f"+{wall - base:.2f} s for the report)")
+              f"{wall - base:+.2f} s for the report)")
 
 
 def main() -> int:

@@ -56,8 +56,7 @@ background:#fff;resize:vertical}
 figure.chart{margin:8px 0;overflow-x:auto}
 svg.timeline{font:12px -apple-system,Helvetica,Arial,sans-serif;display:block;width:100%;
 height:auto;max-width:600px}.side svg.timeline{font-size:17px}
-svg .tick{stroke:#d1d9e0;stroke-width:1}svg .hour{fill:var(--muted);text-anchor:middle}
-svg .zone{fill:var(--fg)}svg .day{fill:#eaeef2}svg .open{fill:#4ac26b}
+svg .zone{fill:var(--fg)}svg.defs{position:absolute}svg .day{fill:#eaeef2}svg .open{fill:#4ac26b}
 svg .none{fill:#b6e3ff}svg .wave line{stroke:#0550ae;stroke-width:2}
 svg .wave circle{fill:#0550ae}svg .bad line{stroke:var(--bad);stroke-width:2}
 svg .bad circle{fill:var(--bad)}

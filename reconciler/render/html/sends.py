@@ -10,7 +10,7 @@ from typing import Any
 
 from reconciler.render.html.content import body_block, samples_block
 from reconciler.render.html.escape import text
-from reconciler.render.html.timeline import timeline_svg
+from reconciler.render.html.timeline import LEGEND, axis_defs, timeline_svg
 from reconciler.render.view import ActionView, CampaignView, PlanView
 from reconciler.words import plural
 
@@ -117,4 +117,4 @@ def sends_section(view: PlanView) -> str:
                    f"{cols}</div></section>")
     if not out:
         return ""
-    return '<h2 id="sends">Sends</h2>' + "".join(out)
+    return '<h2 id="sends">Sends</h2>' + axis_defs() + LEGEND + "".join(out)

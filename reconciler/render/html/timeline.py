@@ -76,13 +76,23 @@ def _x(hours: float) -> float:
     return LABEL_W + hours * HOUR_W
 
 
-def _axis() -> list[str]:
-    out = []
-    for h in range(0, 25, 3):
-        x = _x(h)
-        out.append(f'<line class="tick" x1="{x}" y1="{TOP - 4}" x2="{x}" y2="100%"/>'
-                   f'<text class="hour" x="{x}" y="{TOP - 8}">{h:02d}:00</text>')
-    return out
+def axis_defs() -> str:
+    """The hours axis, drawn once per report: every timeline `<use>`s it (a fragment of
+    the same document, no request); its ticks run past any timeline's height, which
+    clips them."""
+    bottom = TOP + ROW_H * MAX_ZONES
+    # presentation attributes, not classes: a `<use>`d copy is not matched by the page's CSS
+    ticks = "".join(f'<line x1="{_x(h)}" y1="{TOP - 4}" x2="{_x(h)}" y2="{bottom}" '
+                    f'stroke="#d1d9e0"/><text x="{_x(h)}" y="{TOP - 8}" fill="#59636e" '
+                    f'text-anchor="middle">{h:02d}:00</text>' for h in range(0, 25, 3))
+    return (f'<svg xmlns="http://www.w3.org/2000/svg" class="defs" width="0" height="0" '
+            f'aria-hidden="true"><defs><g id="hours">{ticks}</g></defs></svg>')
+
+
+LEGEND = ('<p class="legend">Timelines: <span class="sw open"></span> allowed by the send '
+          'windows in force <span class="sw none"></span> no window rule applies '
+          '<span class="sw wave"></span> wave (local time) <span class="sw bad"></span> '
+          "wave outside a window</p>")
 
 
 def timeline_svg(data: dict[str, Any], send_at: str | None, address: str) -> str | None:
@@ -100,7 +110,7 @@ def timeline_svg(data: dict[str, Any], send_at: str | None, address: str) -> str
     parts = [f'<svg xmlns="http://www.w3.org/2000/svg" class="timeline" role="img" '
              f'width="{WIDTH}" height="{height}" viewBox="0 0 {WIDTH} {height}">',  # CSS max-width: WIDTH
              f"<title>Send timeline of {text(address)}: local hours per zone</title>",
-             *_axis()]
+             '<use href="#hours"/>']
     for row, zone in enumerate(shown):
         parts.extend(_row(zone, zones.get(zone), waves.get(zone, []), rules,
                           TOP + row * ROW_H))
@@ -115,12 +125,8 @@ def timeline_svg(data: dict[str, Any], send_at: str | None, address: str) -> str
     planned = (data.get("policy") or {}).get("pack_version")
     if planned and planned != pack.version:
         notes.append(f"windows drawn from pack {pack.version}; the plan used {planned}")
-    legend = ('<p class="legend"><span class="sw open"></span> allowed by the windows in force '
-              '<span class="sw none"></span> no window rule applies '
-              '<span class="sw wave"></span> wave (local time) '
-              '<span class="sw bad"></span> wave outside a window</p>')
     note = f'<p class="note">{text("; ".join(notes))}</p>' if notes else ""
-    return '<figure class="chart">' + "".join(parts) + legend + note + "</figure>"
+    return '<figure class="chart">' + "".join(parts) + note + "</figure>"
 
 
 def _row(zone: str, recipients: int | None, waves: list[tuple[dt.datetime, int]],
