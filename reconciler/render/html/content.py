@@ -64,11 +64,11 @@ def body_block(content: dict[str, Any]) -> str:
 
 def samples_block(content: dict[str, Any]) -> str:
     """The first recipients' personalisation values, masked (plan `content.samples`)."""
-    samples = content.get("samples") or []
+    samples = [s for s in content.get("samples") or [] if isinstance(s, dict)]
     if not samples:
         return ('<p class="muted">No personalisation: every recipient gets the same '
                 "content.</p>")
-    fields = list(dict.fromkeys(f for s in samples for f in (s.get("values") or {})))
+    fields = list(dict.fromkeys(str(f) for s in samples for f in (s.get("values") or {})))
     head = "".join(f"<th>{text(f)}</th>" for f in fields)
     rows = []
     for i, s in enumerate(samples, 1):

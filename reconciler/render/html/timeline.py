@@ -56,15 +56,23 @@ def _zone(name: str) -> ZoneInfo | None:
         return None
 
 
+def _count(value: Any) -> int:
+    """A recipient count as a plan file holds it (0 for anything else: the file's schema
+    is the saved plan reader's to enforce; the report only draws)."""
+    return value if isinstance(value, int) and not isinstance(value, bool) else 0
+
+
 def _waves(data: dict[str, Any], send_at: str | None, zones: dict[str, int]
            ) -> dict[str, list[tuple[dt.datetime, int]]]:
     """Per zone, each (instant, recipients) sent there: the plan's waves for a local-time
     send, else the one send time for every zone."""
     out: dict[str, list[tuple[dt.datetime, int]]] = {}
     for w in data.get("waves") or []:
+        if not isinstance(w, dict):
+            continue
         when = parse_send_time(w.get("send_at"))
         if when is not None:
-            out.setdefault(str(w.get("zone")), []).append((when, int(w.get("recipients") or 0)))
+            out.setdefault(str(w.get("zone")), []).append((when, _count(w.get("recipients"))))
     if not out:
         when = parse_send_time(send_at)
         if when is not None:
@@ -97,7 +105,8 @@ LEGEND = ('<p class="legend">Timelines: <span class="sw open"></span> allowed by
 
 def timeline_svg(data: dict[str, Any], send_at: str | None, address: str) -> str | None:
     """The SVG for one send, or None when its audience by zone is unknown."""
-    zones: dict[str, int] = {str(k): int(v) for k, v in (data.get("zones") or {}).items()}
+    found = data.get("zones")
+    zones = {str(k): _count(v) for k, v in found.items()} if isinstance(found, dict) else {}
     waves = _waves(data, send_at, zones)
     names = list(dict.fromkeys([*zones, *waves]))
     if not names:
