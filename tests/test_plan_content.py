@@ -28,15 +28,24 @@ def test_sends_show_their_content_in_every_format(tmp_path, monkeypatch):
         "channel": "sms", "sender": "ACME", "segments": 1, "encoding": "GSM-7",
         "text": "Hi {first_name}! Acme spring sale: 20% off everything until Sunday. STOP au 36111",
         "sample": "Hi <first_name>! Acme spring sale: 20% off everything until Sunday. STOP au "
-                  "36111"}
+                  "36111",
+        # Linus opted out (sms-stop): the samples are of the audience after opt-outs
+        "samples": [{"to": "<phone>", "values": {"first_name": "A**"}},
+                    {"to": "<phone>", "values": {"first_name": "A***"}},
+                    {"to": "<phone>", "values": {"first_name": "G****"}}]}
     assert content["Campaign/spring-sale"] == {
         "channel": "email", "sender": "Acme Newsletter <news@acme.example>",
         "subject": "Spring sale starts now", "body_format": "plain_text",
-        "first_lines": ["Hello,", "Our spring sale starts today: 20% off everything until Sunday."]}
+        "first_lines": ["Hello,", "Our spring sale starts today: 20% off everything until Sunday."],
+        "body": "Hello,\n\nOur spring sale starts today: 20% off everything until Sunday.\n"}
     assert content["Campaign/spring-sale-whatsapp"] == {
         "channel": "whatsapp", "sender": "+14155550100", "template": "spring_sale version 2",
         "variables": {"discount": "20%"},
-        "sample": "discount=20%, first_name=<first_name>, last_name=<last_name>"}
+        "sample": "discount=20%, first_name=<first_name>, last_name=<last_name>",
+        # the first 3 recipients: address and values masked, a missing value as null
+        "samples": [{"to": "<phone>", "values": {"first_name": "A**", "last_name": None}},
+                    {"to": "<phone>", "values": {"first_name": "A***", "last_name": None}},
+                    {"to": "<phone>", "values": {"first_name": "G****", "last_name": None}}]}
     text = run_cli("plan", str(ws)).stdout
     assert "text: 'Hi {first_name}! Acme spring sale" in text
     assert "SMS segments per recipient: 1 (GSM-7)" in text

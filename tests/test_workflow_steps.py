@@ -151,6 +151,8 @@ def test_generated_workflows_run_step_by_step_in_a_fresh_venv(
     assert str(runner.venv) in r.stdout  # from the local path, not this checkout's source
     comment = (first / "plan.md").read_text()
     assert comment.startswith("<!-- campaignctl-plan -->") and len(comment) < 65_536
+    report = (first / "plan.html").read_text()  # the same plan, verified against the state
+    assert report.startswith("<!DOCTYPE html>") and "Verified: signed with the key" in report
 
     # The merge: another checkout, the artifact, the apply and its report for the PR.
     second = _runner_checkout(tmp_path, "runner-2", sandbox_server.url)

@@ -50,20 +50,26 @@ def test_plan_template_steps():
     wf = load(TEMPLATES / "campaignctl-plan.yml")
     assert "pull_request" in wf["on"]
     assert wf["permissions"]["pull-requests"] == "write"
-    assert uses(wf) == ["actions/checkout", "CAMPAIGNCTL_ACTION", "actions/github-script",
-                        "actions/upload-artifact"]
+    assert uses(wf) == ["actions/checkout", "CAMPAIGNCTL_ACTION", "actions/upload-artifact",
+                        "actions/github-script", "actions/upload-artifact"]
     runs = "\n".join(s.get("run", "") for s in steps(wf))
     assert "pip install" not in runs  # the pinned action installs campaignctl
     assert campaignctl_commands(wf) == [
         'campaignctl validate "$CAMPAIGNCTL_WORKSPACE" --format github',
         'campaignctl plan "$CAMPAIGNCTL_WORKSPACE" -o plan.json --format markdown '
-        '--detailed-exitcode > plan.md 2> plan.err']
+        '--detailed-exitcode > plan.md 2> plan.err',
+        'campaignctl show plan.json --workspace "$CAMPAIGNCTL_WORKSPACE" --format html > plan.html']
     script = next(s for s in steps(wf) if "github-script" in s.get("uses", ""))["with"]["script"]
     assert "<!-- campaignctl-plan -->" in script  # one comment, found again by its marker
     assert "updateComment" in script and "createComment" in script
-    upload = next(s for s in steps(wf) if "upload-artifact" in s.get("uses", ""))
+    report, upload = [s for s in steps(wf) if "upload-artifact" in s.get("uses", "")]
     assert upload["with"] == {"name": "campaignctl-plan", "path": "plan.json",
                               "retention-days": 30}
+    # the HTML report: its own artifact (the apply workflow downloads only the plan), uploaded
+    # before the comment, which links it
+    assert report["with"] == {"name": "campaignctl-plan-report", "path": "plan.html",
+                              "retention-days": 30}
+    assert "steps.report.outputs.artifact-url" in script
     assert wf["env"]["CAMPAIGNCTL_STATE_DSN"] == "${{ secrets.CAMPAIGNCTL_STATE_DSN }}"
 
 
@@ -126,7 +132,8 @@ def test_workflows_refuse_a_state_the_runner_would_lose(tmp_path):
     plan_wf = load(repo / ".github" / "workflows" / "campaignctl-plan.yml")
     env = workflow_env(plan_wf, {})
     assert env["CAMPAIGNCTL_ENV"] == "staging"
-    codes = [_run_step_command(c, repo, env)[0] for c in campaignctl_commands(plan_wf)]
+    # validate and plan (the HTML report's step runs only after a plan that succeeded)
+    codes = [_run_step_command(c, repo, env)[0] for c in campaignctl_commands(plan_wf)[:2]]
     assert codes == [0, 1]  # validate is offline; plan refuses
     err = (repo / "plan.err").read_text()
     assert "backend is SQLite, which this runner loses" in err and "Traceback" not in err
@@ -180,11 +187,12 @@ def test_reviewed_plan_applies_on_another_runner_with_postgres_state(
             codes.append(code)
         return codes
 
-    # Pull request, runner 1: validate, plan (exit 2: changes); a Markdown comment and the
-    # plan.json artifact.
+    # Pull request, runner 1: validate, plan (exit 2: changes), the HTML report of the saved
+    # plan (verified against the state); a Markdown comment and the plan.json artifact.
     first = _runner_checkout(tmp_path, "runner-1", sandbox_server.url)
     sandbox_accounts(first / "campaigns", {**secrets, **EXAMPLE_IDS}, "production")
-    assert job(first, "plan") == [0, 2], outputs
+    assert job(first, "plan") == [0, 2, 0], outputs
+    assert "Verified: signed" in (first / "plan.html").read_text()
     comment = (first / "plan.md").read_text()
     assert comment.startswith("<!-- campaignctl-plan -->") and "send" in comment
     artifact = (first / "plan.json").read_text()

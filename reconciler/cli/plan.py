@@ -28,7 +28,8 @@ from reconciler.render.text import use_color
 @click.option("--detailed-exitcode", is_flag=True,
               help="Exit 2 when there are changes, 0 when none, 1 on error.")
 @format_option("plan", help="How to print the plan (json: the documented format, see "
-                            "docs/plans.md).")
+                            "docs/plans.md; html: a self-contained report, e.g. "
+                            "`plan -o plan.json --format html > plan.html`).")
 @click.option("-o", "--out", "out_file", type=click.Path(dir_okay=False, path_type=Path),
               help="Save the plan to FILE (JSON) for `campaignctl apply FILE`.")
 @click.option("--show-contacts", is_flag=True,
@@ -74,9 +75,9 @@ def show(planfile: Path, fmt: str, workspace_dir: Path | None, environment: str 
     """Print a saved plan (`plan -o FILE`) as `plan` did; no API call, no credentials.
     The first line says whether its signature verified (JSON: on stderr)."""
     shown = api.show(planfile, workspace=workspace_dir, environment=environment)
-    if fmt == "json":
+    if fmt in ("json", "html"):  # one document on stdout: the verdict on stderr (html: also in it)
         click.echo(shown.verdict, err=True)
-        click.echo(render_plan(shown.view, fmt, False))
+        click.echo(render_plan(shown.view, fmt, False, shown.verdict))
     else:
         click.echo(shown.verdict + "\n\n" + render_plan(shown.view, fmt,
                                                         use_color() and fmt == "text"))

@@ -43,13 +43,13 @@ def emit(view: str, fmt: str, data, **options) -> None:
         click.echo(out.stderr, err=True)
 
 
-def render_plan(view, fmt: str, color: bool) -> str:
+def render_plan(view, fmt: str, color: bool, verdict: str | None = None) -> str:
     if output().debug and not view.vendor_fields:
         # --debug: each field change also names the vendor's field and values
         from dataclasses import replace
 
         view = replace(view, vendor_fields=True)
-    return render("plan", fmt, view, RenderOptions(color=color)).stdout or ""
+    return render("plan", fmt, view, RenderOptions(color=color, verdict=verdict)).stdout or ""
 
 
 def confirm_on_terminal(question: str, what: str) -> bool:

@@ -1,6 +1,7 @@
-"""What a send puts in front of people, for the reviewer: the text (or subject and first
-lines), the sender, SMS segments per recipient, and a personalisation sample in which
-every contact field is a placeholder (`<first_name>`), never a real contact.
+"""What a send puts in front of people, for the reviewer: the text (or subject, first
+lines and the whole body), the sender, SMS segments per recipient, a personalisation
+sample in which every contact field is a placeholder (`<first_name>`), and the values of
+the first recipients masked (`<email>`, `A***`), never a real contact.
 
 Built from the neutral kinds (Campaign -> Message, Sender); a vendor adds what only it
 knows (a Connectly template name and version) through `extra`.
@@ -20,6 +21,7 @@ CONTACT_FIELDS = tuple(f for f in FIELDS if f not in ("email", "phone"))
 PLACEHOLDER = re.compile(r"\{\{?\s*([A-Za-z_][A-Za-z0-9_]*)\s*\}\}?")
 FIRST_LINES = 3
 LINE_CHARS = 100
+SAMPLE_RECIPIENTS = 3
 
 
 class _Text(HTMLParser):
@@ -64,6 +66,36 @@ def _personalised(text: str, variables: dict[str, str]) -> str | None:
     return filled if filled != text else None
 
 
+def mask_value(value: str | None) -> str | None:
+    """A contact's value as a reviewer may see it: that there is one and how it starts
+    (`Ada` -> `A**`), never the value itself; None when the contact has none."""
+    if not value:
+        return None
+    return value[0] + "*" * min(len(value) - 1, 8)
+
+
+def contact_placeholders(*texts: str | None) -> list[str]:
+    """The contact fields the texts personalise with, in the order first used."""
+    found = [m.group(1) for t in texts if t for m in PLACEHOLDER.finditer(t)]
+    return list(dict.fromkeys(n for n in found if n in CONTACT_FIELDS))
+
+
+def recipient_samples(ws: Workspace, r: Resource, channel: str,
+                      fields: list[str]) -> list[dict[str, Any]]:
+    """The first recipients of the campaign's audience (after its opt-out lists), each
+    address masked as the request log masks it and each field's value masked."""
+    from itertools import islice
+
+    from reconciler.audience import campaign_recipients
+
+    if not fields or not r.spec.contact_groups:
+        return []
+    masked = "<email>" if channel == "email" else "<phone>"
+    first = list(islice(campaign_recipients(ws, r, channel), SAMPLE_RECIPIENTS))  # type: ignore[arg-type]
+    return [{"to": masked, "values": {f: mask_value(getattr(x.contact, f, None))
+                                      for f in fields}} for x in first]
+
+
 def _sender(ws: Workspace, r: Resource, channel: str) -> str | None:
     s = ws.get("Sender", r.spec.sender) if r.spec.sender else None
     if s is None:
@@ -89,6 +121,7 @@ def send_content(ws: Workspace, r: Resource, channel: str,
         if message.body:
             out["body_format"] = message.body_format
             out["first_lines"] = first_lines(message.body, message.body_format)
+            out["body"] = message.body
             out["sample"] = _personalised(" / ".join(out["first_lines"]), variables)
     elif message is not None and message.text:
         from reconciler.sms import segments
@@ -103,4 +136,8 @@ def send_content(ws: Workspace, r: Resource, channel: str,
         # A template filled by variables: the campaign's, then the contact's own fields.
         filled = {**out.get("variables", {}), **{f: f"<{f}>" for f in CONTACT_FIELDS[:2]}}
         out["sample"] = ", ".join(f"{k}={v}" for k, v in filled.items())
+    fields = (list(CONTACT_FIELDS[:2]) if channel == "whatsapp" else contact_placeholders(
+        out.get("subject"), out.get("body"), out.get("text")))
+    out["samples"] = recipient_samples(ws, r, channel, [f for f in fields
+                                                        if f not in variables])
     return {k: v for k, v in out.items() if v not in (None, "", [], {})}

@@ -1,5 +1,5 @@
 """Every renderer of the command line, in one table keyed by (view, format): the plan
-(`plan`, `show`), validation findings (`validate`), campaign status (`status`) and the send
+(`plan`, `show`; html: a self-contained report), validation findings (`validate`), campaign status (`status`) and the send
 ledger's unknown batches (`state ledger unknown`). A command asks `formats(view)` for its
 `--format` choices and `render(view, fmt, data, options)` for what to print, so a new
 format is one entry here and a new view one block.
@@ -21,6 +21,7 @@ class RenderOptions:
     quiet: bool = False  # -q: errors and the verdict only
     directory: str = ""  # the workspace, as the user named it
     environment: str | None = None
+    verdict: str | None = None  # `show`: how a saved plan's signature checked
 
 
 @dataclass(frozen=True)
@@ -48,6 +49,12 @@ def _plan_markdown(view: Any, o: RenderOptions) -> str:
     from reconciler.render.markdown import render_markdown
 
     return render_markdown(view)
+
+
+def _plan_html(view: Any, o: RenderOptions) -> str:
+    from reconciler.render.html import render_html
+
+    return render_html(view, o.verdict)
 
 
 def _validate_text(diagnostics: list, o: RenderOptions) -> Output:
@@ -113,6 +120,7 @@ RENDERERS: dict[tuple[str, str], Renderer] = {
     ("plan", "text"): _plan_text,
     ("plan", "json"): _plan_json,
     ("plan", "markdown"): _plan_markdown,
+    ("plan", "html"): _plan_html,
     ("validate", "text"): _validate_text,
     ("validate", "json"): _validate_json,
     ("validate", "github"): _validate_github,

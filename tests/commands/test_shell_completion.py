@@ -45,4 +45,4 @@ def test_bash_completes_commands_subcommands_and_choices():
 
     assert complete("campaignctl pl") == ["plan"]
     assert set(complete("campaignctl state ''")) >= {"list", "show", "rm", "mv", "unlock"}
-    assert complete("campaignctl plan --format ''") == ["text", "json", "markdown"]
+    assert complete("campaignctl plan --format ''") == ["text", "json", "markdown", "html"]

@@ -34,7 +34,7 @@ def test_each_command_offers_the_registry_formats_of_its_view(path):
 
 def test_every_view_of_the_registry_is_offered_by_a_command():
     assert {v for v, _ in RENDERERS} == set(COMMAND_VIEWS.values())
-    assert formats("plan") == ("text", "json", "markdown")
+    assert formats("plan") == ("text", "json", "markdown", "html")
     assert formats("validate") == ("text", "json", "github")
     assert formats("status") == ("text", "json", "markdown")
     assert formats("ledger-unknown") == ("text", "json")
