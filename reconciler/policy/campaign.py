@@ -123,12 +123,15 @@ class Gate:
     zones: dict[str, int] = field(default_factory=dict)
     rules: list[str] = field(default_factory=list)
     purpose: str = "marketing"
+    uncertain: int = 0  # recipients whose place is uncertain: the strictest rule applies
 
     def data(self, policy: Policy) -> dict[str, Any]:
         out: dict[str, Any] = {"policy": {"pack_version": policy.version, "purpose": self.purpose,
                                           "rules": self.rules,
                                           "waived": sorted(policy.waived)},
                                "zones": self.zones}
+        if self.uncertain:
+            out["policy"]["uncertain_place"] = self.uncertain
         if self.waves:
             out["waves"] = [w.to_dict() for w in self.waves]
         return out
@@ -147,7 +150,8 @@ def check_send(policy: Policy, r, places: Counter[Place], channel: str,
     local-time campaign in one wave per zone (else at the local time in the campaign's
     `timezone`)."""
     purpose = campaign_purpose(r)
-    gate = Gate(zones=zone_counts(places), purpose=purpose)
+    gate = Gate(zones=zone_counts(places), purpose=purpose,
+                uncertain=sum(n for p, n in places.items() if p.doubt))
     gate.rules = sorted({x.name for p in places for x in policy.applicable(p, channel, purpose)})
     spec = r.spec
     local = spec.local_send

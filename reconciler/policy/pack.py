@@ -71,6 +71,16 @@ def describe_window(window: dict[int, Span | None]) -> str:
     return ", ".join(parts)
 
 
+def check_jurisdiction(v: str) -> str:
+    v = v.strip().upper()
+    country, _, sub = v.partition("-")
+    if v != "*" and not (len(country) == 2 and country.isalpha()
+                         and (not sub or sub.isalnum())):
+        raise ValueError(f"jurisdiction {v!r}: use a country code (FR), a US state "
+                         "(US-FL) or *")
+    return v
+
+
 class Rule(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -90,13 +100,7 @@ class Rule(BaseModel):
     @field_validator("jurisdiction")
     @classmethod
     def _jurisdiction(cls, v: str) -> str:
-        v = v.strip().upper()
-        country, _, sub = v.partition("-")
-        if v != "*" and not (len(country) == 2 and country.isalpha()
-                             and (not sub or sub.isalnum())):
-            raise ValueError(f"jurisdiction {v!r}: use a country code (FR), a US state "
-                             "(US-FL) or *")
-        return v
+        return check_jurisdiction(v)
 
     @field_validator("window")
     @classmethod

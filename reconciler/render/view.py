@@ -126,6 +126,10 @@ def window_lines(data: dict[str, Any]) -> list[str]:
                      f"{policy.get('purpose')}): {rules}")
         if policy.get("waived"):
             lines.append(f"waived rules: {', '.join(policy['waived'])}")
+        if policy.get("uncertain_place"):
+            lines.append(f"place uncertain for {plural(policy['uncertain_place'], 'recipient')} "
+                         "(area code and `timezone` disagree, or a number tied to no state): "
+                         "the strictest rule of every place they may be in applies")
     zones = data.get("zones")
     if zones:
         lines.append("recipients by zone: " + ", ".join(f"{z} {n}" for z, n in zones.items()))
