@@ -25,8 +25,17 @@ from dataclasses import dataclass, field
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from reconciler.policy.email import EmailPolicy
 from reconciler.policy.emergencies import Emergency
-from reconciler.policy.pack import Channel, Pack, Rule, contains, load_pack, parse_window
+from reconciler.policy.pack import (
+    Channel,
+    ContentRule,
+    Pack,
+    Rule,
+    contains,
+    load_pack,
+    parse_window,
+)
 from reconciler.policy.where import Place
 
 WORKSPACE_SOURCE = "workspace policy (campaignctl.yaml)"
@@ -64,6 +73,8 @@ class PolicyConfig(BaseModel):
     emergencies: list[Emergency] = Field(
         default_factory=list,
         description="Declared states of emergency: every marketing window there closed")
+    email: EmailPolicy = Field(default_factory=EmailPolicy,
+                               description="What marketing email must show (postal address)")
 
 
 @dataclass
@@ -76,6 +87,12 @@ class Policy:
     waived: dict[str, str] = field(default_factory=dict)  # rule name -> reason
     emergencies: list[Rule] = field(default_factory=list)
     declared: list[dict] = field(default_factory=list)  # the emergencies as configured
+    email: EmailPolicy = field(default_factory=EmailPolicy)
+
+    @property
+    def email_rules(self) -> list[ContentRule]:
+        """The pack's content rules for email, minus those waived."""
+        return [r for r in self.pack.email if r.name not in self.waived]
 
     @property
     def version(self) -> str:
@@ -119,7 +136,7 @@ def build_policy(config: PolicyConfig | None) -> tuple[Policy, list[tuple[tuple,
         if pack.rule(w.rule) is None:
             problems.append((("policy", "waive", i, "rule"),
                              f"policy.waive: no rule {w.rule!r} in policy pack {pack.version} "
-                             f"(rules: {', '.join([pack.default.name] + [r.name for r in pack.rules])})"))
+                             f"(rules: {', '.join(pack.names)})"))
         elif not w.reason.strip():
             problems.append((("policy", "waive", i, "reason"),
                              f"policy.waive {w.rule}: a waiver needs a reason"))
@@ -146,4 +163,4 @@ def build_policy(config: PolicyConfig | None) -> tuple[Policy, list[tuple[tuple,
         taken.add(r.name)
     return Policy(pack, default, list(config.rules), waived,
                   [e.rule() for e in config.emergencies],
-                  [e.summary() for e in config.emergencies]), problems
+                  [e.summary() for e in config.emergencies], config.email), problems
