@@ -130,6 +130,12 @@ class BatchSending:
                          cost: tuple[float, str | None] | None = None) -> None:
             await writer.submit(("finish", batch_id, status, ticket, error, cost))
 
+        # Read after the batch's record is committed: a halt recorded before that record
+        # stops it here, so no batch whose record is later than a halt ever leaves.
+        halt = self.state.halt()
+        if halt is not None:
+            await finish(NOT_SENT, None, f"halted: {halt.describe()}")
+            return f"stopped before this batch: {halt.describe()} (batch {batch_id} not sent)"
         try:
             answer = await self.send_batch(r, prep, chunk, send_at)
         except NotSentError as exc:
