@@ -14,6 +14,7 @@ from test_send_windows import errors, sms_workspace
 
 import reconciler.providers.base as base
 from reconciler import api
+from reconciler.engine.saved import StalePlan
 from reconciler.policy.pack import load_pack
 
 WASHINGTON = "+12065550123"   # Seattle: the geocoder says "Washington State"
@@ -265,3 +266,25 @@ def test_the_pack_is_dated_and_every_rule_is_sourced_and_in_the_readme():
         assert rule.source and rule.checked, rule.name
         assert f"`{rule.name}`" in readme, rule.name
     assert f"version {pack.version}" in readme
+
+
+def test_a_plan_saved_before_a_halt_is_refused_at_apply_and_nothing_is_sent(
+        tmp_path, vendor, monkeypatch):
+    monkeypatch.setenv("TEST_BUSINESS", "b1")
+    monkeypatch.setenv("TEST_KEY", "k1")
+    ws = whatsapp_now(tmp_path, [NEW_YORK])
+    noon = at("2027-03-23T12:00:00-04:00")
+    saved = tmp_path / "reviewed.plan"
+    api.plan(ws, out=saved, now=noon)
+    api.halt(ws, reason="wrong audience", by="ops-lead")
+    # The plan made under the apply's lock refuses the send: the saved one no longer holds.
+    with pytest.raises(StalePlan, match="nothing was changed"):
+        api.apply(saved, now=noon, clock=lambda: noon)
+    assert vendor == []  # nothing left for the vendor
+    fresh = api.plan(ws, now=noon).plan
+    [reason] = refusals(fresh)
+    assert "send refused: sends are halted: by ops-lead" in reason
+    assert "reason: wrong audience" in reason
+    api.resume(ws)
+    outcome = api.apply(ws, now=noon, clock=lambda: noon)
+    assert outcome.result.ok and sent_to(vendor) == [NEW_YORK]

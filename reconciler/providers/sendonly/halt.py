@@ -41,6 +41,6 @@ class SendOnlyHalt:
                 out.append(StopOutcome(
                     f"Campaign/{name}", account, False,
                     f"{plural(handed, 'recipient')} handed to {self.account.type} with a send "
-                    f"time up to {when.isoformat()}: its API has no way to cancel a send; "
+                    f"time up to {when.astimezone(UTC):%Y-%m-%d %H:%M} UTC: its API has no way to cancel a send; "
                     "ask the vendor's support"))
         return out
