@@ -137,8 +137,10 @@ def window_lines(data: dict[str, Any]) -> list[str]:
         cost = (f", estimated cost {w['estimated_cost']:.2f}"
                 if w.get("estimated_cost") is not None else "")
         late = " (late: next allowed time)" if w.get("late") else ""
+        deferred = (f" (deferred: {w['deferred_by']} closed at the send time)"
+                    if w.get("deferred_by") else "")
         lines.append(f"wave {w['zone']}: {w['local']} local = {w['utc']}, "
-                     f"{plural(w['recipients'], 'recipient')}{cost}{late}")
+                     f"{plural(w['recipients'], 'recipient')}{cost}{late}{deferred}")
     for warning in data.get("window_warnings") or []:
         lines.append(f"warning: {warning}")
     return lines
