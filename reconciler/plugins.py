@@ -67,6 +67,11 @@ class VendorPlugin:
     #: the manifest's (where the vendor's name for a field differs; plans name fields as
     #: the manifest does, engine/fields.py, and accept these as before)
     plan_fields: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    #: what the vendor replaces with an unsubscribe link in an email body (its doc's
+    #: placeholders): one of them satisfies the pack's unsubscribe rule
+    unsubscribe_placeholders: tuple[str, ...] = ()
+    #: the vendor adds an unsubscribe mention to every email itself (why, from its doc)
+    adds_unsubscribe: str | None = None
     # Testing -------------------------------------------------------------------------
     #: the module of its API emulator, which the sandbox serves (`campaignctl sandbox
     #: serve`, `base_url: sandbox`): it exposes CREDENTIALS (see reconciler/sandbox/

@@ -38,6 +38,10 @@ def write_workspace(root: Path, files: dict[str, str]) -> Path:
 
 
 EXAMPLE = Path(__file__).parent.parent / "campaigns"
+#: What a marketing email of a test workspace shows to pass the pack's email rules
+#: (an unsubscribe link, the postal address), and the policy naming that address.
+EMAIL_FOOTER = "Acme Inc., 1 Main St, Springfield. Unsubscribe: https://acme.example/u"
+EMAIL_POLICY = 'policy: {email: {postal_address: "Acme Inc., 1 Main St, Springfield"}}\n'
 GOLDEN = Path(__file__).parent / "golden"
 
 

@@ -18,6 +18,7 @@ providers:
     type: email-campaigns
     base_url: {url}
     token: ${{TEST_TOKEN}}
+policy: {{email: {{postal_address: "Acme Inc., 1 Main St, Springfield"}}}}
 """
 SENDER = """
 kind: Sender
@@ -100,7 +101,7 @@ spec: {title: VIP, contacts: [{email: a@example.com}]}
 kind: Message
 name: hello
 provider: mail
-spec: {channel: email, subject: Hi, body: Hello}
+spec: {channel: email, subject: Hi, body: "Hello. Acme Inc., 1 Main St, Springfield. Unsubscribe: https://acme.example/u"}
 ---
 kind: Campaign
 name: late

@@ -36,8 +36,11 @@ def test_sends_show_their_content_in_every_format(tmp_path, monkeypatch):
     assert content["Campaign/spring-sale"] == {
         "channel": "email", "sender": "Acme Newsletter <news@acme.example>",
         "subject": "Spring sale starts now", "body_format": "plain_text",
-        "first_lines": ["Hello,", "Our spring sale starts today: 20% off everything until Sunday."],
-        "body": "Hello,\n\nOur spring sale starts today: 20% off everything until Sunday.\n"}
+        "first_lines": ["Hello,", "Our spring sale starts today: 20% off everything until Sunday.",
+                        "Acme Inc., 100 Main Street, Springfield, IL 62701, USA"],
+        "body": ("Hello,\n\nOur spring sale starts today: 20% off everything until Sunday.\n\n"
+                 "Acme Inc., 100 Main Street, Springfield, IL 62701, USA\n"
+                 "Unsubscribe: https://acme.example/unsubscribe\n")}
     assert content["Campaign/spring-sale-whatsapp"] == {
         "channel": "whatsapp", "sender": "+14155550100", "template": "spring_sale version 2",
         "variables": {"discount": "20%"},

@@ -12,7 +12,7 @@ Refusals raise reconciler.errors.CampaignctlError (ValidationFailed for bad mani
 UnsafePlan beyond a safety threshold, StalePlan, UnverifiedPlan...).
 
 Modules: pipeline.py (load, open the state once, plan), planning.py (validate, plan, show),
-applying.py (apply), live.py (status, import_account), state.py and ledger.py (the state
+applying.py (apply), halting.py (halt, resume), live.py (status, import_account), state.py and ledger.py (the state
 operations), init.py (init), manifests.py (fmt, render, schema).
 """
 
@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING
 #: command loads only what it calls: `validate` never imports the HTTP layer or a vendor.
 _HOMES = {
     "UNCOUNTED": "applying", "Applied": "applying", "Review": "applying", "apply": "applying",
+    "halt": "halting", "resume": "halting",
     "init_ci": "init", "init_workspace": "init",
     "import_account": "live", "status": "live",
     "fmt": "manifests", "render": "manifests", "schema": "manifests",
@@ -49,6 +50,7 @@ def __getattr__(name: str):
 if TYPE_CHECKING:  # for readers and type checkers; the layering check counts these too
     from reconciler.api import ledger, state  # noqa: F401
     from reconciler.api.applying import UNCOUNTED, Applied, Review, apply  # noqa: F401
+    from reconciler.api.halting import halt, resume  # noqa: F401
     from reconciler.api.init import init_ci, init_workspace  # noqa: F401
     from reconciler.api.live import import_account, status  # noqa: F401
     from reconciler.api.manifests import fmt, render, schema  # noqa: F401

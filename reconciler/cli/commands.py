@@ -12,6 +12,7 @@ from reconciler import __version__
 from reconciler.cli import options
 from reconciler.cli.apply import apply
 from reconciler.cli.completion import completion
+from reconciler.cli.halt import halt, resume
 from reconciler.cli.init import init
 from reconciler.cli.manifests import fmt, render, schema
 from reconciler.cli.options import add_output_options, configure_logging, output
@@ -35,7 +36,7 @@ def cli() -> None:
 
 
 for _command in (validate, plan, show, apply, status, render, schema, state, sandbox,
-                 callbacks, import_, init, completion, fmt):
+                 callbacks, import_, init, completion, fmt, halt, resume):
     cli.add_command(_command)
 add_output_options(cli)
 

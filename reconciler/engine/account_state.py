@@ -13,6 +13,7 @@ from typing import Any
 
 from reconciler.engine.identity import Bindings
 from reconciler.state.events import CallbackEvents
+from reconciler.state.halt import Halt, read_halt
 from reconciler.state.ledger import SendLedger
 from reconciler.state.optouts import OptOutMemory
 from reconciler.state.records import SENT_CONTENT, VENDOR_ESTIMATES
@@ -27,6 +28,11 @@ class AccountState:
         self.optouts = OptOutMemory(store)
         self.events = CallbackEvents(store)
         self._store = store
+
+    def halt(self) -> Halt | None:
+        """The environment's halt (`campaignctl halt`), read afresh: a running apply asks
+        before each batch."""
+        return read_halt(self._store)
 
     def sent_content(self, campaign: str, identity: str) -> dict[str, Any] | None:
         """The content a campaign's batches of this identity went out with."""

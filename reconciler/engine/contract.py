@@ -175,7 +175,16 @@ class HasNaturalKeys(Protocol):
     def live_objects(self, live: Any) -> list[LiveObject]: ...
 
 
-__all__ = ["BindingConflict", "Bindings", "HasNaturalKeys", "ImportedResource", "LiveObject",
+class Haltable(Protocol):
+    """What a vendor that can stop campaigns adds to Provider, for `campaignctl halt`."""
+
+    async def halt(self) -> list[Any]:
+        """Cancel, or move back to draft, every campaign of the account still waiting to
+        send, as the vendor's API allows; list what could not be stopped and why. Returns
+        engine/halting.StopOutcome items."""
+
+
+__all__ = ["BindingConflict", "Bindings", "Haltable", "HasNaturalKeys", "ImportedResource", "LiveObject",
            "Match", "Provider", "ProviderFactory", "RunContext", "RunOptions"]
 
 

@@ -7,6 +7,7 @@ import asyncio
 from dataclasses import dataclass, field
 
 from reconciler.engine.actions import Action
+from reconciler.engine.halting import check_not_halted
 from reconciler.engine.plan import KIND_ORDER, Plan
 from reconciler.engine.planner import Session
 from reconciler.errors import CampaignctlError
@@ -49,6 +50,7 @@ async def execute_plan(session: Session, plan: Plan) -> ApplyResult:
         async with gate:
             progress.action("start", action)
             try:
+                check_not_halted(session.ctx, action)  # a halt recorded since the plan
                 if action.data.get("moved_from"):
                     # A renamed manifest: the engine moves its state first (identity.py).
                     session.ctx.bindings(action.account).rename(

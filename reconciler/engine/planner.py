@@ -12,12 +12,14 @@ from reconciler.engine.actions import Action
 from reconciler.engine.contract import Provider, RunContext
 from reconciler.engine.drift import ManifestDigests, closure, label_origins, recorded
 from reconciler.engine.evidence import check_evidence
+from reconciler.engine.halting import refuse_when_halted
 from reconciler.engine.identity import Match, resolve
 from reconciler.engine.plan import Plan, digest, order_actions
 from reconciler.engine.reporting import Requests
 from reconciler.engine.safety import protect, recorded_protected
 from reconciler.errors import CampaignctlError
 from reconciler.policy.enforce import enforce_windows
+from reconciler.state.halt import read_halt
 from reconciler.state.pins import check_origins
 from reconciler.validate import check_deferred
 from reconciler.workspace import Resource, Workspace
@@ -170,6 +172,7 @@ async def build_plan(session: Session, targets: list[str] | None = None) -> Plan
     if session.ctx.lineage_note:
         actions.append(Action("warn", "State", "lineage", "", reason=session.ctx.lineage_note))
     actions = enforce_windows(actions, ws, session.ctx.options.now)
+    actions = refuse_when_halted(actions, ws, read_halt(session.ctx.store))
     note_send_times(actions, ws)
     label_origins(actions, digests, recorded(session.ctx.store))
     return Plan(

@@ -5,7 +5,7 @@ holds the document around a spec; `vendor_blocks.py` attaches each installed ven
 options (imported from there: the vendor registry itself depends on the kind list)."""
 
 from reconciler.kinds.base import NAME_PATTERN, Kind, Strict
-from reconciler.kinds.campaign import CampaignSpec, LocalSendAt
+from reconciler.kinds.campaign import CampaignSpec, DeferredSendAt, LocalSendAt
 from reconciler.kinds.catalog import BASE_SPECS, KIND_ORDER, KINDS, REFERENCES
 from reconciler.kinds.contact_group import ContactEntry, ContactGroupSpec
 from reconciler.kinds.envelope import ENVELOPE_ORDER, Envelope, Lifecycle
@@ -15,4 +15,4 @@ from reconciler.kinds.sender import SenderSpec
 
 __all__ = ["BASE_SPECS", "ENVELOPE_ORDER", "KINDS", "KIND_ORDER", "NAME_PATTERN", "REFERENCES",
            "CampaignSpec", "ContactEntry", "ContactGroupSpec", "Envelope", "Kind", "Lifecycle",
-           "LocalSendAt", "MessageSpec", "OptOutListSpec", "SenderSpec", "Strict"]
+           "DeferredSendAt", "LocalSendAt", "MessageSpec", "OptOutListSpec", "SenderSpec", "Strict"]

@@ -78,8 +78,40 @@ class LocalSendAt(Strict):
         return f"{self.date.isoformat()} {self.local} local time"
 
 
+class DeferredSendAt(Strict):
+    """Send at this instant to every recipient whose send window is open then, and defer
+    the others to their own next open time, as extra waves (`send_at: {at:
+    2027-03-20T20:30:00-05:00, outside_window: defer}`), instead of refusing the send.
+    Send-only accounts (one request per batch, each with its own send time) only."""
+
+    at: Annotated[AwareDatetime, WithJsonSchema({
+        "type": "string", "pattern": SEND_TIME_PATTERN,
+        "description": "ISO 8601 with a UTC offset, e.g. 2027-03-20T20:30:00-05:00"})] = Field(
+        description="The send time, for every recipient whose window is open then")
+    outside_window: Literal["defer"] = Field(
+        description="`defer`: a recipient outside their window at `at` goes at their next "
+                    "open time (the plan shows each wave)")
+
+    @field_validator("at")
+    @classmethod
+    def _in_range(cls, v: datetime) -> datetime:
+        check_time_range(v)
+        return v
+
+    def describe(self) -> str:
+        return f"{self.at.isoformat()}, deferred per recipient outside their window"
+
+
 def _send_at(value: Any, handler: ValidatorFunctionWrapHandler) -> Any:
     """One clear message instead of pydantic's one-per-union-member."""
+    if isinstance(value, dict) and ("at" in value or "outside_window" in value):
+        try:
+            return DeferredSendAt.model_validate(value)
+        except ValidationError as exc:
+            problems = "; ".join(f"{'.'.join(map(str, e['loc'])) or 'send_at'}: {e['msg']}"
+                                 for e in exc.errors())
+            raise ValueError(f"deferred send time: {problems} (write e.g. "
+                             "{at: 2027-03-20T20:30:00-05:00, outside_window: defer})") from None
     if isinstance(value, dict):
         try:
             return LocalSendAt.model_validate(value)
@@ -130,7 +162,8 @@ SendTime = Annotated[AwareDatetime, WithJsonSchema({"anyOf": [
      "description": "ISO 8601 with a UTC offset, e.g. 2027-03-20T09:00:00-04:00"},
     {"type": "integer", "minimum": int(MIN_TIME.timestamp()),
      "maximum": int(MAX_TIME.timestamp()), "description": "A Unix time (seconds)"}]})]
-SendAt = Annotated[SendTime | Literal["now"] | LocalSendAt | None, WrapValidator(_send_at)]
+SendAt = Annotated[SendTime | Literal["now"] | LocalSendAt | DeferredSendAt | None,
+                   WrapValidator(_send_at)]
 
 
 class CampaignSpec(Strict):
@@ -140,8 +173,10 @@ class CampaignSpec(Strict):
     contact_groups: list[str] = Field(default_factory=list, description="Names of ContactGroup manifests")
     opt_out_lists: list[str] = Field(default_factory=list, description="Names of OptOutList manifests")
     send_at: SendAt = Field(
-        None, description="When to send: a time with its UTC offset, `now`, or a local time in "
-                          'each recipient\'s zone: {local: "10:30", date: 2027-03-20}')
+        None, description="When to send: a time with its UTC offset, `now`, a local time in "
+                          'each recipient\'s zone: {local: "10:30", date: 2027-03-20}, or a '
+                          "time with deferral: {at: 2027-03-20T20:30:00-05:00, "
+                          "outside_window: defer}")
     purpose: Literal["marketing", "transactional"] | None = Field(
         None, description="What the campaign is for: send windows apply to `marketing` "
                           "(the default). Octopush takes it from its own `purpose`.")
@@ -167,7 +202,13 @@ class CampaignSpec(Strict):
         """The one instant of a fixed send (a local-time send in the campaign's zone)."""
         if isinstance(self.send_at, LocalSendAt):
             return self.send_at.in_zone(self.timezone) if self.timezone else None
+        if isinstance(self.send_at, DeferredSendAt):
+            return self.send_at.at
         return self.send_at if isinstance(self.send_at, datetime) else None
+
+    @property
+    def deferred_send(self) -> DeferredSendAt | None:
+        return self.send_at if isinstance(self.send_at, DeferredSendAt) else None
 
     @property
     def local_send(self) -> LocalSendAt | None:

@@ -84,6 +84,7 @@ class Wave:
     late: bool = False  # moved to the next allowed time (`late: send-next-window`)
     cost: float | None = None  # its share of the estimate
     places: Counter = field(default_factory=Counter, repr=False)
+    deferred_by: str | None = None  # the rules closed at `at` (outside_window: defer)
 
     @property
     def zone(self) -> str:
@@ -95,7 +96,8 @@ class Wave:
         local = self.send_at.astimezone(ZoneInfo(self.zones[0]))
         return {"zone": self.zone, "local": local.strftime("%Y-%m-%d %H:%M"),
                 "send_at": local.isoformat(), "utc": self.send_at.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%MZ"),
-                "recipients": self.recipients, "late": self.late, "estimated_cost": self.cost}
+                "recipients": self.recipients, "late": self.late, "estimated_cost": self.cost,
+                **({"deferred_by": self.deferred_by} if self.deferred_by else {})}
 
 
 def plan_waves(local: LocalSendAt, places: Counter[Place]) -> list[Wave]:
@@ -123,12 +125,15 @@ class Gate:
     zones: dict[str, int] = field(default_factory=dict)
     rules: list[str] = field(default_factory=list)
     purpose: str = "marketing"
+    uncertain: int = 0  # recipients whose place is uncertain: the strictest rule applies
 
     def data(self, policy: Policy) -> dict[str, Any]:
         out: dict[str, Any] = {"policy": {"pack_version": policy.version, "purpose": self.purpose,
                                           "rules": self.rules,
                                           "waived": sorted(policy.waived)},
                                "zones": self.zones}
+        if self.uncertain:
+            out["policy"]["uncertain_place"] = self.uncertain
         if self.waves:
             out["waves"] = [w.to_dict() for w in self.waves]
         return out
@@ -147,12 +152,16 @@ def check_send(policy: Policy, r, places: Counter[Place], channel: str,
     local-time campaign in one wave per zone (else at the local time in the campaign's
     `timezone`)."""
     purpose = campaign_purpose(r)
-    gate = Gate(zones=zone_counts(places), purpose=purpose)
+    gate = Gate(zones=zone_counts(places), purpose=purpose,
+                uncertain=sum(n for p, n in places.items() if p.doubt))
     gate.rules = sorted({x.name for p in places for x in policy.applicable(p, channel, purpose)})
     spec = r.spec
     local = spec.local_send
     if local is not None and waves:
         _check_waves(gate, policy, local, places, channel, now)
+        return gate
+    if spec.deferred_send is not None and waves:
+        _defer_waves(gate, policy, spec.deferred_send.at, places, channel)
         return gate
     when = now if spec.send_at == "now" else spec.send_time()
     if when is None:
@@ -194,6 +203,42 @@ def _check_waves(gate: Gate, policy: Policy, local: LocalSendAt, places: Counter
         gate.refusal = "; ".join(problems)
 
 
+def _defer_waves(gate: Gate, policy: Policy, at: dt.datetime, places: Counter[Place],
+                 channel: str) -> None:
+    """`outside_window: defer`: recipients whose every rule is open at `at` go then; each
+    other place goes at its own first allowed time, as a wave of its own (zones, time)."""
+    unknown = sum(n for p, n in places.items() if not p.zones)
+    if unknown:
+        gate.refusal = (f"{plural(unknown, 'recipient')} {word(unknown, 'has', 'have')} no "
+                        "known time zone, so their window cannot be placed: add a `timezone` "
+                        "column or set the campaign's `timezone`")
+        return
+    waves: dict[tuple[tuple[str, ...], dt.datetime], Wave] = {}
+    problems = []
+    for place, n in sorted(places.items()):
+        rules = policy.applicable(place, channel, gate.purpose)
+        closed = sorted({x.name for x in rules for z in place.zones if not x.is_open(at, z)})
+        when: dt.datetime | None = at
+        if closed:
+            when = first_allowed(policy, Counter({place: n}), channel, gate.purpose, at)
+            if when is None:
+                problems.append(f"{plural(n, 'recipient')} in {place.zone_label} "
+                                f"({place.jurisdiction}): no allowed time within reach of "
+                                f"{at.isoformat()} (rules {', '.join(closed)})")
+                continue
+        w = waves.get((place.zones, when))
+        if w is None:
+            w = waves[(place.zones, when)] = Wave(place.zones, when, 0)
+        if closed:
+            w.deferred_by = ", ".join(sorted(set((w.deferred_by or "").split(", ") + closed)
+                                             - {""}))
+        w.recipients += n
+        w.places[place] += n
+    gate.waves = sorted(waves.values(), key=lambda w: (w.send_at, w.zone))
+    if problems:
+        gate.refusal = "; ".join(problems)
+
+
 def _next_minute(now: dt.datetime) -> dt.datetime:
     return (now + dt.timedelta(minutes=1)).replace(second=0, microsecond=0)
 
@@ -212,6 +257,13 @@ def validate_campaign(ws, r) -> list:
         out.append(Diagnostic(r.locate("purpose"), f"{r.address}: purpose {spec.purpose} "
                                                    f"contradicts the vendor block's ({own})"))
     waves = sends_in_waves(ws, r)
+    if spec.deferred_send is not None and not waves:
+        account = ws.config.accounts.get(r.provider)
+        out.append(Diagnostic(r.locate("send_at"), (
+            f"{r.address}: `outside_window: defer` needs an account that sends each batch at "
+            f"its own time (Octopush, Connectly); a {account.type if account else '?'} "
+            "account schedules one time per campaign: give a fixed time instead")))
+        return out
     if spec.local_send is not None and not waves and not spec.timezone:
         account = ws.config.accounts.get(r.provider)
         out.append(Diagnostic(r.locate("send_at"), (

@@ -20,6 +20,7 @@ DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 Channel = Literal["sms", "whatsapp", "email"]
 Purpose = Literal["marketing", "transactional"]
 Span = tuple[dt.time, dt.time]
+Requirement = Literal["unsubscribe", "postal_address"]
 
 
 def _clock(text: str) -> dt.time:
@@ -71,6 +72,16 @@ def describe_window(window: dict[int, Span | None]) -> str:
     return ", ".join(parts)
 
 
+def check_jurisdiction(v: str) -> str:
+    v = v.strip().upper()
+    country, _, sub = v.partition("-")
+    if v != "*" and not (len(country) == 2 and country.isalpha()
+                         and (not sub or sub.isalnum())):
+        raise ValueError(f"jurisdiction {v!r}: use a country code (FR), a US state "
+                         "(US-FL) or *")
+    return v
+
+
 class Rule(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -90,13 +101,7 @@ class Rule(BaseModel):
     @field_validator("jurisdiction")
     @classmethod
     def _jurisdiction(cls, v: str) -> str:
-        v = v.strip().upper()
-        country, _, sub = v.partition("-")
-        if v != "*" and not (len(country) == 2 and country.isalpha()
-                             and (not sub or sub.isalnum())):
-            raise ValueError(f"jurisdiction {v!r}: use a country code (FR), a US state "
-                             "(US-FL) or *")
-        return v
+        return check_jurisdiction(v)
 
     @field_validator("window")
     @classmethod
@@ -188,6 +193,25 @@ def _calendar(country: str, subdivision: str | None, year: int):
         return holidays.country_holidays(country, years=year)
 
 
+class ContentRule(BaseModel):
+    """A requirement on what a message holds (not when it is sent)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    name: str = Field(pattern=r"^[a-z0-9][a-z0-9._-]*$")
+    requires: Requirement
+    channels: tuple[Literal["email"], ...] = ("email",)
+    purposes: tuple[Purpose, ...] = ("marketing",)
+    source: str = Field(min_length=1)
+    url: str | None = None
+    checked: dt.date | None = None
+    note: str | None = None
+
+    @property
+    def citation(self) -> str:
+        return self.source + (f" <{self.url}>" if self.url else "")
+
+
 class Pack(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -195,19 +219,24 @@ class Pack(BaseModel):
     checked: dt.date
     default: Rule
     rules: list[Rule]
+    email: list[ContentRule] = Field(default_factory=list)  # what a message must hold
 
     @model_validator(mode="after")
     def _unique(self) -> Pack:
-        names = [r.name for r in self.rules] + [self.default.name]
+        names = [r.name for r in self.rules] + [self.default.name] + [r.name for r in self.email]
         dupes = {n for n in names if names.count(n) > 1}
         if dupes:
             raise ValueError(f"duplicate rule name(s): {', '.join(sorted(dupes))}")
         return self
 
-    def rule(self, name: str) -> Rule | None:
+    def rule(self, name: str) -> Rule | ContentRule | None:
         if name == self.default.name:
             return self.default
-        return next((r for r in self.rules if r.name == name), None)
+        return next((r for r in [*self.rules, *self.email] if r.name == name), None)
+
+    @property
+    def names(self) -> list[str]:
+        return [self.default.name, *(r.name for r in self.rules), *(r.name for r in self.email)]
 
 
 @cache

@@ -15,6 +15,8 @@ prints.
       waive:
         - rule: us-nj-dnc
           reason: "legal reviewed 2026-11: ..."
+      emergencies:                                     # see emergencies.py
+        - {jurisdiction: US-LA, from: 2027-08-29, to: 2027-09-28, source: "..."}
 """
 
 from __future__ import annotations
@@ -23,7 +25,17 @@ from dataclasses import dataclass, field
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from reconciler.policy.pack import Channel, Pack, Rule, contains, load_pack, parse_window
+from reconciler.policy.email import EmailPolicy
+from reconciler.policy.emergencies import Emergency
+from reconciler.policy.pack import (
+    Channel,
+    ContentRule,
+    Pack,
+    Rule,
+    contains,
+    load_pack,
+    parse_window,
+)
 from reconciler.policy.where import Place
 
 WORKSPACE_SOURCE = "workspace policy (campaignctl.yaml)"
@@ -58,6 +70,11 @@ class PolicyConfig(BaseModel):
         None, description="Narrow the pack's default window (countries with no rule)")
     rules: list[WorkspaceRule] = Field(default_factory=list, description="Stricter rules")
     waive: list[Waiver] = Field(default_factory=list, description="Pack rules switched off")
+    emergencies: list[Emergency] = Field(
+        default_factory=list,
+        description="Declared states of emergency: every marketing window there closed")
+    email: EmailPolicy = Field(default_factory=EmailPolicy,
+                               description="What marketing email must show (postal address)")
 
 
 @dataclass
@@ -68,32 +85,45 @@ class Policy:
     default: Rule | None
     own: list[Rule] = field(default_factory=list)
     waived: dict[str, str] = field(default_factory=dict)  # rule name -> reason
+    emergencies: list[Rule] = field(default_factory=list)
+    declared: list[dict] = field(default_factory=list)  # the emergencies as configured
+    email: EmailPolicy = field(default_factory=EmailPolicy)
+
+    @property
+    def email_rules(self) -> list[ContentRule]:
+        """The pack's content rules for email, minus those waived."""
+        return [r for r in self.pack.email if r.name not in self.waived]
 
     @property
     def version(self) -> str:
         return self.pack.version
 
     def applicable(self, place: Place, channel: str, purpose: str) -> list[Rule]:
+        """Every rule of every jurisdiction the recipient may be in (an uncertain place
+        has several: the strictest of them wins, as all must be open)."""
+        where = place.jurisdictions
         hits = [r for r in self.pack.rules
-                if r.covers(channel, purpose) and r.matches(place.country, place.subdivision)]
+                if r.covers(channel, purpose) and any(r.matches(*j) for j in where)]
         out = [r for r in hits if r.name not in self.waived]
         d = self.default
         if not hits and d is not None and d.covers(channel, purpose):
             out.append(d)
-        out += [r for r in self.own if r.covers(channel, purpose)
-                and r.matches(place.country, place.subdivision)]
+        out += [r for r in [*self.own, *self.emergencies] if r.covers(channel, purpose)
+                and any(r.matches(*j) for j in where)]
         return out
 
     def could_apply(self, channel: str, purpose: str) -> bool:
         """Does any rule cover this channel and purpose at all? (If not, the audience need
         not be read: email and transactional sends usually have no window.)"""
-        rules = [*self.pack.rules, *self.own, *([self.default] if self.default else [])]
+        rules = [*self.pack.rules, *self.own, *self.emergencies,
+                 *([self.default] if self.default else [])]
         return any(r.covers(channel, purpose) for r in rules)
 
     def summary(self) -> dict:
         return {"pack_version": self.pack.version, "pack_checked": self.pack.checked.isoformat(),
                 "waived": [{"rule": k, "reason": v} for k, v in sorted(self.waived.items())],
-                "workspace_rules": [r.name for r in self.own]}
+                "workspace_rules": [r.name for r in self.own],
+                **({"emergencies": self.declared} if self.declared else {})}
 
 
 def build_policy(config: PolicyConfig | None) -> tuple[Policy, list[tuple[tuple, str]]]:
@@ -106,7 +136,7 @@ def build_policy(config: PolicyConfig | None) -> tuple[Policy, list[tuple[tuple,
         if pack.rule(w.rule) is None:
             problems.append((("policy", "waive", i, "rule"),
                              f"policy.waive: no rule {w.rule!r} in policy pack {pack.version} "
-                             f"(rules: {', '.join([pack.default.name] + [r.name for r in pack.rules])})"))
+                             f"(rules: {', '.join(pack.names)})"))
         elif not w.reason.strip():
             problems.append((("policy", "waive", i, "reason"),
                              f"policy.waive {w.rule}: a waiver needs a reason"))
@@ -131,4 +161,6 @@ def build_policy(config: PolicyConfig | None) -> tuple[Policy, list[tuple[tuple,
             problems.append((("policy", "rules", i, "name"),
                              f"policy.rules: {r.name!r} is already a rule name"))
         taken.add(r.name)
-    return Policy(pack, default, list(config.rules), waived), problems
+    return Policy(pack, default, list(config.rules), waived,
+                  [e.rule() for e in config.emergencies],
+                  [e.summary() for e in config.emergencies], config.email), problems

@@ -5,6 +5,12 @@ gives for the number (a number can map to several, and then every one of them mu
 inside the window); else the campaign's `timezone`. Jurisdiction: the number's country
 and, for the US, the state of its area code (phonenumbers' geocoder). An email address
 says nothing about where its reader is: only the contact's column or the campaign zone.
+
+An uncertain place holds every jurisdiction the recipient may be in (`also`) and why
+(`doubt`), so every rule of each applies, in every zone they may be in: a contact whose
+`timezone` is not where its area code is (the number's zones and the column's, the area
+code's state and the zone's), and a US number tied to no state (toll-free, non-geographic:
+every state).
 """
 
 from __future__ import annotations
@@ -13,6 +19,8 @@ from typing import NamedTuple
 
 import phonenumbers
 from phonenumbers import timezone as phone_zones
+
+from reconciler.policy.zone_regions import same_zone, zone_jurisdictions
 
 US_STATES = {
     "Alabama": "AL", "Alaska": "AK", "Arizona": "AZ", "Arkansas": "AR", "California": "CA",
@@ -26,6 +34,7 @@ US_STATES = {
     "Oklahoma": "OK", "Oregon": "OR", "Pennsylvania": "PA", "Rhode Island": "RI",
     "South Carolina": "SC", "South Dakota": "SD", "Tennessee": "TN", "Texas": "TX",
     "Utah": "UT", "Vermont": "VT", "Virginia": "VA", "Washington": "WA",
+    "Washington State": "WA",
     "West Virginia": "WV", "Wisconsin": "WI", "Wyoming": "WY",
     "Washington D.C.": "DC", "Washington, D.C.": "DC", "District of Columbia": "DC",
 }
@@ -33,11 +42,20 @@ _CODES = set(US_STATES.values())
 
 
 class Place(NamedTuple):
-    """Where one recipient is: every zone they may be in, country and subdivision."""
+    """Where one recipient is: every zone they may be in, country and subdivision, and
+    the other jurisdictions they may be in when that is uncertain."""
 
     zones: tuple[str, ...]
     country: str | None = None
     subdivision: str | None = None
+    also: tuple[str, ...] = ()  # other jurisdictions ("US-CA", "FR") they may be in
+    doubt: str | None = None  # why the place is uncertain
+
+    @property
+    def jurisdictions(self) -> tuple[tuple[str | None, str | None], ...]:
+        """(country, subdivision) of every jurisdiction the recipient may be in."""
+        extra = tuple((j.partition("-")[0], j.partition("-")[2] or None) for j in self.also)
+        return ((self.country, self.subdivision), *extra)
 
     @property
     def zone_label(self) -> str:
@@ -96,7 +114,13 @@ def _lookup(phone: str) -> Place:
         from phonenumbers import geocoder
 
         state = us_state(geocoder.description_for_number(number, "en"))
+        if state is None:
+            return Place(tuple(sorted(zones)), "US", None, _EVERY_STATE,
+                         "a US number tied to no state (toll-free or non-geographic)")
     return Place(tuple(sorted(zones)), country or None, state)
+
+
+_EVERY_STATE = tuple(sorted({f"US-{c}" for c in _CODES}))
 
 
 def place_of(phone: str | None, contact_zone: str | None, campaign_zone: str | None) -> Place:
@@ -104,7 +128,31 @@ def place_of(phone: str | None, contact_zone: str | None, campaign_zone: str | N
     campaign's zone is the last resort."""
     base = phone_place(phone) if phone else Place(())
     if contact_zone:
-        return base._replace(zones=(contact_zone,))
+        if not base.zones or _agrees(base, contact_zone):
+            if base.also and base.subdivision is None:  # a state-less number: the zone's
+                also = tuple(j for j in zone_jurisdictions(contact_zone)
+                             if j.startswith(f"{base.country}-")) or base.also
+                return base._replace(zones=(contact_zone,), also=also,
+                                     doubt=f"{base.doubt}, `timezone` {contact_zone}")
+            return base._replace(zones=(contact_zone,))
+        # The column says one place, the area code another: either may be true.
+        also = tuple(j for j in zone_jurisdictions(contact_zone)
+                     if j not in (base.jurisdiction, *base.also))
+        doubt = (f"number of {base.jurisdiction}, `timezone` {contact_zone}"
+                 + (f"; {base.doubt}" if base.doubt else ""))
+        return base._replace(zones=tuple(sorted({contact_zone, *base.zones})),
+                             also=base.also + also, doubt=doubt)
     if base.zones:
         return base
     return base._replace(zones=(campaign_zone,) if campaign_zone else ())
+
+
+def _agrees(base: Place, zone: str) -> bool:
+    """Is `zone` one the number's place can be in (its zones, or its country's and, for a
+    US number, its state's)?"""
+    if any(same_zone(zone, z) for z in base.zones):
+        return True
+    places = zone_jurisdictions(zone)
+    return base.jurisdiction in places or (
+        base.subdivision is None and not base.also
+        and any(p.partition("-")[0] == base.country for p in places))

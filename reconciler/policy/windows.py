@@ -25,6 +25,7 @@ class Breach:
     recipients: int
     local: str | None = None  # the send time as the zone's clock shows it
     first_allowed: dt.datetime | None = None
+    uncertain: int = 0  # of `recipients`, those whose place is uncertain
 
     def describe(self) -> str:
         if self.rule is None:
@@ -33,8 +34,11 @@ class Breach:
         first = (f"; first allowed time {_in_zone(self.first_allowed, self.zone).isoformat()}"
                  if self.first_allowed else "; no allowed time in the next "
                                             f"{SEARCH_DAYS} days")
-        return (f"rule {self.rule.name} closed for {plural(self.recipients, 'recipient')} in "
-                f"{self.zone} at {self.local} (window {self.rule.describe()}){first}; "
+        doubt = (f" ({self.uncertain} of them in an uncertain place: area code and "
+                 "`timezone` disagree, or a number tied to no state; the strictest rule of "
+                 "every place they may be in applies)" if self.uncertain else "")
+        return (f"rule {self.rule.name} closed for {plural(self.recipients, 'recipient')}{doubt} "
+                f"in {self.zone} at {self.local} (window {self.rule.describe()}){first}; "
                 f"source: {self.rule.citation}")
 
 
@@ -93,6 +97,7 @@ def breaches(policy: Policy, places: Counter[Place], channel: str, purpose: str,
                 b = found[key] = Breach(rule, place.zone_label, 0,
                                         _local(when, closed[0], rule), first)
             b.recipients += count
+            b.uncertain += count if place.doubt else 0
             if first and b.first_allowed and first > b.first_allowed:
                 b.first_allowed = first  # the latest of the places it holds back
     return sorted(found.values(), key=lambda b: (b.rule is not None,

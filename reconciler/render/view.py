@@ -132,6 +132,10 @@ def window_lines(data: dict[str, Any]) -> list[str]:
                      f"{policy.get('purpose')}): {rules}")
         if policy.get("waived"):
             lines.append(f"waived rules: {', '.join(policy['waived'])}")
+        if policy.get("uncertain_place"):
+            lines.append(f"place uncertain for {plural(policy['uncertain_place'], 'recipient')} "
+                         "(area code and `timezone` disagree, or a number tied to no state): "
+                         "the strictest rule of every place they may be in applies")
     zones = data.get("zones")
     if zones:
         lines.append("recipients by zone: " + ", ".join(f"{z} {n}" for z, n in zones.items()))
@@ -139,8 +143,10 @@ def window_lines(data: dict[str, Any]) -> list[str]:
         cost = (f", estimated cost {w['estimated_cost']:.2f}"
                 if w.get("estimated_cost") is not None else "")
         late = " (late: next allowed time)" if w.get("late") else ""
+        deferred = (f" (deferred: {w['deferred_by']} closed at the send time)"
+                    if w.get("deferred_by") else "")
         lines.append(f"wave {w['zone']}: {w['local']} local = {w['utc']}, "
-                     f"{plural(w['recipients'], 'recipient')}{cost}{late}")
+                     f"{plural(w['recipients'], 'recipient')}{cost}{late}{deferred}")
     for warning in data.get("window_warnings") or []:
         lines.append(f"warning: {warning}")
     return lines

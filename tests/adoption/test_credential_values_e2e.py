@@ -38,7 +38,7 @@ spec:
 kind: Message
 name: evil-message
 provider: evil
-spec: {channel: email, subject: Hi, body: Hello}
+spec: {channel: email, subject: Hi, body: "Hello. Acme Inc., 100 Main Street, Springfield, IL 62701, USA. Unsubscribe: https://acme.example/u"}
 ---
 kind: Campaign
 name: evil-campaign

@@ -36,7 +36,10 @@ def make_workspace(tmp_path: Path, server) -> Path:
         shutil.copy(ROOT / "campaigns" / name, ws / name)
     (ws / "campaignctl.yaml").write_text(
         "providers:\n  mail:\n    type: email-campaigns\n"
-        f"    base_url: {server.url}\n    token: ${{MAIL_TOKEN}}\n")
+        f"    base_url: {server.url}\n    token: ${{MAIL_TOKEN}}\n"
+        # the example's postal address, which its messages show (the pack's email rules)
+        'policy: {email: {postal_address: "Acme Inc., 100 Main Street, Springfield, IL 62701, '
+        'USA"}}\n')
     return sandbox_accounts(ws, {"MAIL_TOKEN": TOKEN})
 
 

@@ -37,6 +37,7 @@ def workspace(root: Path, url: str) -> Path:
         "campaignctl.yaml": f"""
             providers:
               mail: {{type: email-campaigns, base_url: "{url}", token: "${{TEST_TOKEN}}"}}
+            policy: {{email: {{postal_address: "Acme Inc., 1 Main St, Springfield"}}}}
             """,
         "mail.yaml": textwrap.dedent("""
             kind: Sender
@@ -47,7 +48,7 @@ def workspace(root: Path, url: str) -> Path:
             kind: Message
             name: promo
             provider: mail
-            spec: {channel: email, subject: Promo, body: "Hello, 20% off this week."}
+            spec: {channel: email, subject: Promo, body: "Hello, 20% off this week. Acme Inc., 1 Main St, Springfield. Unsubscribe: https://acme.example/u"}
             ---
             kind: ContactGroup
             name: customers

@@ -10,7 +10,7 @@ from pathlib import Path
 import httpx
 import pytest
 from cli_inprocess import campaignctl as run_cli
-from conftest import write_workspace
+from conftest import EMAIL_FOOTER, EMAIL_POLICY, write_workspace
 
 from reconciler import api
 from reconciler.engine.saved import plan_document
@@ -24,7 +24,7 @@ CONFIG = """
 providers:
   mail: {type: email-campaigns, base_url: sandbox}
   sms: {type: octopush, base_url: sandbox}
-vars:
+""" + EMAIL_POLICY + """vars:
   year: 2027
 """
 BASE = """
@@ -77,7 +77,7 @@ spec:
 def ws(tmp_path) -> Path:
     return write_workspace(tmp_path / "ws", {
         "campaignctl.yaml": CONFIG, "base.yaml": BASE, "locales.yaml": LOCALES,
-        **{f"bodies/{k}.html": f"<p>{k} body</p>\n" for k in ("fr", "de", "es")}})
+        **{f"bodies/{k}.html": f"<p>{k} body</p>\n<p>{EMAIL_FOOTER}</p>\n" for k in ("fr", "de", "es")}})
 
 
 def test_three_locales_plan_as_three_campaigns_with_their_own_subjects(ws):
@@ -89,7 +89,7 @@ def test_three_locales_plan_as_three_campaigns_with_their_own_subjects(ws):
                         "sale-es": "Las rebajas 2027"}
     bodies = {a.name: next(c.after for c in a.changes if c.field == "body")
               for a in creates.values() if a.kind == "Message"}
-    assert bodies["sale-de"] == "<p>de body</p>\n"
+    assert bodies["sale-de"] == f"<p>de body</p>\n<p>{EMAIL_FOOTER}</p>\n"
     assert {a for a in creates if a.startswith("Campaign/")} == {
         "Campaign/sale-fr", "Campaign/sale-de", "Campaign/sale-es"}
     assert plan.templates["Campaign/sale-de"] == "Campaign/sale[de]"

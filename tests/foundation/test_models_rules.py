@@ -9,6 +9,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
+from conftest import EMAIL_POLICY
 from email_validator import EmailNotValidError, validate_email
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -25,7 +26,7 @@ from reconciler.providers.email_campaigns.timezones import (
 )
 from reconciler.validate import validate_directory
 
-CONFIG = "providers:\n  mail: {type: email-campaigns, base_url: sandbox}\n"
+CONFIG = "providers:\n  mail: {type: email-campaigns, base_url: sandbox}\n" + EMAIL_POLICY
 
 
 def spec(kind: str, **fields):
@@ -186,7 +187,7 @@ def _validate_campaign(tmp_path: Path, send_at: str, timezone: str) -> list[str]
         kind: Message
         name: m
         provider: mail
-        spec: {{channel: email, subject: S, body: B}}
+        spec: {{channel: email, subject: S, body: "B. Acme Inc., 1 Main St, Springfield. Unsubscribe: https://acme.example/u"}}
         ---
         kind: ContactGroup
         name: g

@@ -3,13 +3,13 @@ validation error naming the provider (before, changing it gave "No changes")."""
 
 from __future__ import annotations
 
-from conftest import run_cli, write_workspace
+from conftest import EMAIL_POLICY, run_cli, write_workspace
 
 CONFIG = """
 providers:
   mail: {type: email-campaigns, base_url: sandbox}
   sms: {type: octopush, base_url: sandbox}
-"""
+""" + EMAIL_POLICY
 
 
 def test_fields_the_provider_cannot_hold_are_errors(tmp_path):
@@ -24,7 +24,7 @@ def test_fields_the_provider_cannot_hold_are_errors(tmp_path):
             kind: Message
             name: hello
             provider: mail
-            spec: {channel: email, subject: Hi, body: "<p>Hi</p>", body_format: html}
+            spec: {channel: email, subject: Hi, body: "<p>Hi</p><p>Acme Inc., 1 Main St, Springfield. Unsubscribe: https://acme.example/u</p>", body_format: html}
             ---
             kind: ContactGroup
             name: all
@@ -69,7 +69,7 @@ def test_fields_the_provider_cannot_hold_are_errors(tmp_path):
     lines = r.stderr.splitlines()
     expected = [
         f"{ws}/mail.yml:4:40: Sender/news: email-campaigns senders have no display name",
-        f"{ws}/mail.yml:9:69: Message/hello: email-campaigns sends plain text only",
+        f"{ws}/mail.yml:9:146: Message/hello: email-campaigns sends plain text only",
         f"{ws}/mail.yml:25:3: Campaign/launch: email-campaigns campaigns have no "
         "personalisation variables",
         f"{ws}/sms.yaml:18:3: Campaign/flash: octopush campaigns have no campaign variables",

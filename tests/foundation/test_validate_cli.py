@@ -7,7 +7,7 @@ import json
 import re
 from pathlib import Path
 
-from conftest import run_cli, write_workspace
+from conftest import EMAIL_POLICY, run_cli, write_workspace
 
 from reconciler.schema import write_schemas
 from reconciler.validate import errors_of, validate_directory
@@ -26,7 +26,7 @@ providers:
   sms:
     type: octopush
     base_url: sandbox
-"""
+""" + EMAIL_POLICY
 
 
 def diagnostics(stderr: str) -> list[tuple[str, int, int, str]]:
@@ -71,7 +71,7 @@ def test_ten_mistakes_in_three_files_are_all_reported_with_positions(tmp_path):
             kind: Message
             name: hello
             provider: sched
-            spec: {channel: email, subject: Hi, body: Hello}
+            spec: {channel: email, subject: Hi, body: "Hello. Acme Inc., 1 Main St, Springfield. Unsubscribe: https://acme.example/u"}
             ---
             kind: Campaign
             name: launch
@@ -181,7 +181,7 @@ def test_vendor_rule_mistakes_point_at_their_values(tmp_path):
             kind: Message
             name: m
             provider: mail
-            spec: {channel: email, subject: S, body: B}
+            spec: {channel: email, subject: S, body: "B. Acme Inc., 1 Main St, Springfield. Unsubscribe: https://acme.example/u"}
             ---
             kind: Sender
             name: s

@@ -153,10 +153,13 @@ def test_a_number_in_two_zones_must_be_inside_the_window_in_both(tmp_path):
 
 
 def test_the_contacts_timezone_column_wins_over_the_number(tmp_path):
-    write_workspace(tmp_path, {"people.csv": f"phone,timezone\n{NEW_YORK},America/Los_Angeles\n"})
-    ws = sms_workspace(tmp_path, [], "2027-03-23T09:00:00-04:00")
+    # Florida's panhandle is on Central time: a Miami number said to be there is there.
+    # (A column that contradicts the area code adds to it: tests/policy/test_jurisdictions.py)
+    write_workspace(tmp_path, {"people.csv": f"phone,timezone\n{FLORIDA},America/Chicago\n"})
+    ws = sms_workspace(tmp_path, [], "2027-03-23T08:30:00-04:00")
     [msg] = errors(ws)
-    assert "rule us-tcpa closed for 1 recipient in America/Los_Angeles" in msg
+    assert "rule us-tcpa closed for 1 recipient in America/Chicago at" in msg
+    assert "America/New_York" not in msg and "uncertain" not in msg
     (ws / "people.csv").write_text(f"phone,timezone\n{NEW_YORK},Mars/Olympus\n")
     [msg] = errors(ws)
     assert "people.csv:2" in msg and "unknown time zone 'Mars/Olympus'" in msg

@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 
 import httpx
 import pytest
-from conftest import write_workspace
+from conftest import EMAIL_POLICY, write_workspace
 
 import reconciler.providers.base as base
 from reconciler import api
@@ -15,6 +15,7 @@ from reconciler.policy.enforce import enforce_windows
 from reconciler.validate import errors_of, validate_directory
 
 PARIS, NEW_YORK = "+33612345678", "+12125550123"
+EMAIL_ADDRESS = '  email: {postal_address: "Acme Inc., 1 Main St, Springfield"}\n'
 
 
 def whatsapp(root, send_at, phones=(PARIS, NEW_YORK)):
@@ -120,7 +121,8 @@ def test_apply_refuses_a_send_whose_window_closed_since_the_plan(tmp_path, vendo
 def email_workspace(root, csv, config=""):
     write_workspace(root, {
         "campaignctl.yaml": "providers:\n  mail: {type: email-campaigns, base_url: sandbox}\n"
-                            + config,
+                            + (config.replace("policy:\n", "policy:\n" + EMAIL_ADDRESS) if config
+                               else EMAIL_POLICY),
         "m.yaml": """
             kind: Sender
             name: news
@@ -130,7 +132,7 @@ def email_workspace(root, csv, config=""):
             kind: Message
             name: hello
             provider: mail
-            spec: {channel: email, subject: Hello, body: Hi}
+            spec: {channel: email, subject: Hello, body: "Hi. Acme Inc., 1 Main St, Springfield. Unsubscribe: https://acme.example/u"}
             ---
             kind: ContactGroup
             name: readers

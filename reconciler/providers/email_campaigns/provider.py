@@ -22,6 +22,7 @@ from reconciler.providers.email_campaigns import importing
 from reconciler.providers.email_campaigns.campaigns import CampaignDiff
 from reconciler.providers.email_campaigns.client import EmailCampaignsClient, oid
 from reconciler.providers.email_campaigns.execute import EmailExecute
+from reconciler.providers.email_campaigns.halt import EmailHalt
 from reconciler.providers.email_campaigns.live import (
     FIELDS,
     KEY_LABELS,
@@ -37,7 +38,7 @@ from reconciler.words import plural, word
 from reconciler.workspace import Resource
 
 
-class EmailCampaignsProvider(CampaignDiff, EmailExecute, EmailStatus, Provider):
+class EmailCampaignsProvider(CampaignDiff, EmailExecute, EmailStatus, EmailHalt, Provider):
     vendor = "email-campaigns"
 
     def __init__(self, account, ctx):

@@ -27,4 +27,7 @@ PLUGIN = VendorPlugin(
     options={"Campaign": CampaignOptions}, rules=rules.check,
     settings_schema=settings.SCHEMA, settings_check=settings.check,
     waves=True, local_audience=True,
+    # "language: The language used for the unsubscription mention in the email channel"
+    adds_unsubscribe="Octopush adds an unsubscription mention to every email "
+                     "(octopush-email-campaign.txt, `language`)",
     emulator="reconciler.sandbox.octopush", conformance=conformance)

@@ -33,6 +33,7 @@ from reconciler.providers.scheduled_campaigns.client import (
     forces_replace,
 )
 from reconciler.providers.scheduled_campaigns.execute import KIND, UNKNOWN_ID, ScheduledExecute
+from reconciler.providers.scheduled_campaigns.halt import ScheduledHalt
 from reconciler.providers.scheduled_campaigns.live import ScheduledLive
 from reconciler.providers.scheduled_campaigns.when import to_datetime, to_iso, to_timestamp
 from reconciler.state.store import Binding
@@ -87,7 +88,7 @@ def _ignored(r: Resource, name: str) -> bool:
     return name in FIELD_MAP.ignored(r)
 
 
-class ScheduledCampaignsProvider(ScheduledExecute, Provider):
+class ScheduledCampaignsProvider(ScheduledExecute, ScheduledHalt, Provider):
     vendor = "scheduled-campaigns"
 
     def __init__(self, account, ctx):

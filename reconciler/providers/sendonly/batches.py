@@ -130,6 +130,12 @@ class BatchSending:
                          cost: tuple[float, str | None] | None = None) -> None:
             await writer.submit(("finish", batch_id, status, ticket, error, cost))
 
+        # Read after the batch's record is committed: a halt recorded before that record
+        # stops it here, so no batch whose record is later than a halt ever leaves.
+        halt = self.state.halt()
+        if halt is not None:
+            await finish(NOT_SENT, None, f"halted: {halt.describe()}")
+            return f"stopped before this batch: {halt.describe()} (batch {batch_id} not sent)"
         try:
             answer = await self.send_batch(r, prep, chunk, send_at)
         except NotSentError as exc:
@@ -165,11 +171,15 @@ class BatchSending:
             when = r.spec.send_time()
             at = local_time(when, r.spec.timezone) if when else None
             return [(at, chunk) for chunk in batches(todo, size)]
-        by_zones: dict[tuple[str, ...], list[Recipient]] = {}
+        # Each recipient goes with the wave that holds their place (a local-time send has
+        # one wave per zone set; a deferred one may have several per zone: one per time).
+        wave_of = {place: i for i, w in enumerate(gate.waves) for place in w.places}
+        by_wave: dict[int | None, list[Recipient]] = {}
         for x in todo:
-            by_zones.setdefault(recipient_place(x, channel, r.spec.timezone).zones, []).append(x)
+            place = recipient_place(x, channel, r.spec.timezone)
+            by_wave.setdefault(wave_of.get(place), []).append(x)
         out = []
-        for w in gate.waves:
+        for i, w in enumerate(gate.waves):
             at = w.to_dict()["send_at"]
-            out += [(at, chunk) for chunk in batches(by_zones.get(w.zones, []), size)]
+            out += [(at, chunk) for chunk in batches(by_wave.get(i, []), size)]
         return out

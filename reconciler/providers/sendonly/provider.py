@@ -34,6 +34,7 @@ from reconciler.policy.campaign import Gate, check_send, count_places
 from reconciler.providers.base import Provider
 from reconciler.providers.sendonly.batches import BatchSending
 from reconciler.providers.sendonly.campaign_diff import CampaignDiff
+from reconciler.providers.sendonly.halt import SendOnlyHalt
 from reconciler.providers.sendonly.live import (
     Estimate,
     ListOptOuts,
@@ -53,7 +54,7 @@ __all__ = ["Estimate", "ListOptOuts", "Prepared", "Receipt", "SendFailed", "Send
            "SendOnlyProvider", "local_time"]
 
 
-class SendOnlyProvider(CampaignDiff, BatchSending, Provider):
+class SendOnlyProvider(CampaignDiff, BatchSending, SendOnlyHalt, Provider):
     concurrency: int = 1  # batches in flight at once within one campaign
 
     def __init__(self, account, ctx):
