@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 import jsonschema
 import pytest
-from conftest import check_golden, write_workspace
+from conftest import EMAIL_FOOTER, check_golden, write_workspace
 
 from reconciler import api
 from reconciler.engine.plan import Plan
@@ -31,6 +31,7 @@ FILES = {
           sched: {type: scheduled-campaigns, base_url: sandbox}
           sms: {type: octopush, base_url: sandbox}
           whatsapp: {type: connectly, base_url: sandbox}
+        policy: {email: {postal_address: "Acme Inc., 1 Main St, Springfield"}}
         """,
     "mail.yaml": """
         kind: Sender
@@ -70,12 +71,12 @@ FILES = {
         spec:
           channel: email
           subject: Welcome to our newsletter
-          body: "Hello, welcome aboard."
+          body: "Hello, welcome aboard. Acme Inc., 1 Main St, Springfield. Unsubscribe: https://acme.example/u"
         ---
         kind: Message
         name: reminder
         provider: mail
-        spec: {channel: email, subject: A reminder, body: "Hello again."}
+        spec: {channel: email, subject: A reminder, body: "Hello again. Acme Inc., 1 Main St, Springfield. Unsubscribe: https://acme.example/u"}
         ---
         kind: Campaign
         name: launch
@@ -123,7 +124,7 @@ FILES = {
         kind: Message
         name: promo-email
         provider: sms
-        spec: {channel: email, subject: Spring sale, body: "20% off everything."}
+        spec: {channel: email, subject: Spring sale, body: "20% off everything. Acme Inc., 1 Main St, Springfield. Unsubscribe: https://acme.example/u"}
         ---
         kind: ContactGroup
         name: customers
@@ -217,8 +218,8 @@ EDITS = (
          "ContactGroup/subscribers", "contacts"),
     Edit("email-campaigns", "Message.subject", "mail.yaml", "subject: Welcome to our newsletter",
          "subject: Welcome!", "Message/welcome", "subject"),
-    Edit("email-campaigns", "Message.body", "mail.yaml", 'body: "Hello, welcome aboard."',
-         'body: "Hello, and welcome aboard."', "Message/welcome", "body"),
+    Edit("email-campaigns", "Message.body", "mail.yaml", 'body: "Hello, welcome aboard.',
+         'body: "Hello, and welcome aboard.', "Message/welcome", "body"),
     Edit("email-campaigns", "Campaign.title", "mail.yaml", "title: Spring launch",
          "title: Spring launch 2027", "Campaign/launch", "title"),
     Edit("email-campaigns", "Campaign.message", "mail.yaml", "message: welcome",
@@ -266,10 +267,10 @@ EDITS = (
          "octopush.purpose"),
     Edit("octopush", "Message.subject", "sms.yaml", "subject: Spring sale,",
          "subject: Spring sale is on,", "Campaign/promo-email", "Message/promo-email.subject"),
-    Edit("octopush", "Message.body", "sms.yaml", 'body: "20% off everything."',
-         'body: "30% off everything."', "Campaign/promo-email", "Message/promo-email.body"),
-    Edit("octopush", "Message.body_format", "sms.yaml", 'body: "20% off everything."',
-         'body: "20% off everything.", body_format: html', "Campaign/promo-email",
+    Edit("octopush", "Message.body", "sms.yaml", 'body: "20% off everything.',
+         'body: "30% off everything.', "Campaign/promo-email", "Message/promo-email.body"),
+    Edit("octopush", "Message.body_format", "sms.yaml", f'body: "20% off everything. {EMAIL_FOOTER}"',
+         f'body: "20% off everything. {EMAIL_FOOTER}", body_format: html', "Campaign/promo-email",
          "Message/promo-email.body_format"),
     Edit("octopush", "Sender.email", "sms.yaml", "email: shop@acme.example",
          "email: sale@acme.example", "Campaign/promo-email", "Sender/acme-mail.email"),
