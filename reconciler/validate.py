@@ -10,6 +10,7 @@ from reconciler.contacts import Contact, read_csv
 from reconciler.errors import Diagnostic, Location, ValidationFailed
 from reconciler.kinds import REFERENCES
 from reconciler.kinds.vendor_blocks import ignorable_fields
+from reconciler.personalize import check_contact_values
 from reconciler.policy.campaign import validate_campaign
 from reconciler.vendors import installed
 from reconciler.workspace import Resource, Workspace, load_workspace
@@ -195,6 +196,7 @@ def validate_workspace(ws: Workspace, show_contacts: bool = False, summaries: bo
         out += check_opt_in(r, show_contacts)
         out += sms_notes(r)
         out += validate_campaign(ws, r)
+        out += check_contact_values(ws, r)
         account = ws.config.accounts.get(r.provider)
         rules = vendor_rules(account.type) if account else None
         if rules is not None:

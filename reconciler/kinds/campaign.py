@@ -148,7 +148,12 @@ class CampaignSpec(Strict):
     timezone: Zone | None = Field(None, description="IANA time zone of the recipients, e.g. Europe/Paris")
     state: Literal["draft", "scheduled", "ready", "active", "paused", "cancelled"] | None = Field(
         None, description="Desired state (which ones apply depends on the provider)")
-    variables: dict[str, str] = Field(default_factory=dict, description="Personalisation variables")
+    variables: dict[str, str] = Field(
+        default_factory=dict,
+        description='Personalisation variables; where the vendor takes per-recipient values '
+                    '(connectly, octopush), a value may take each recipient\'s own: '
+                    '${contact.first_name}, any column of the groups, with '
+                    '| default("there")')
 
     @field_validator("timezone")
     @classmethod

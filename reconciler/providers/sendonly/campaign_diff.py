@@ -13,6 +13,7 @@ from typing import Any
 from reconciler.audience import batch_count
 from reconciler.engine.actions import Action, FieldChange, SendSummary, SetChange
 from reconciler.engine.content import send_content
+from reconciler.personalize import Use, count, refusal
 from reconciler.providers.sendonly.live import (
     Estimate,
     ListOptOuts,
@@ -121,7 +122,12 @@ class CampaignDiff:
             return out + [self.action(
                 "refuse", r, reason=f"the vendor rejected a simulated send: "
                                     f"{prep.estimate.refused}")]
-        # 5. schedule.
+        # 5. per-recipient values: nobody gets an empty one without a default.
+        uses = count(r.spec.variables, prep.pending)
+        if why := refusal(uses, self.ctx.options.show_contacts):
+            return out + [self.action("refuse", r, reason=why,
+                                      data={"variables": _uses(uses)})]
+        # 6. schedule.
         spec = r.spec
         when = spec.send_time() if spec.local_send is None else None  # local: one per wave
         if spec.send_at is None:
@@ -133,7 +139,7 @@ class CampaignDiff:
                 reason=f"send time {when.isoformat()} has already passed with "
                        f"{plural(len(prep.pending), 'recipient')} not sent; set `send_at: now` (or a "
                        "future time) to send them")]
-        # 5. send windows in each recipient's own time (reconciler/policy).
+        # 7. send windows in each recipient's own time (reconciler/policy).
         gate = self._window_gate(r, prep.channel, prep.pending, self.ctx.options.now)
         policy = self.ctx.workspace.config.send_policy
         if gate.refusal:
@@ -179,6 +185,7 @@ class CampaignDiff:
             data={"identity": prep.identity, "channel": prep.channel, "batch_size": size,
                   "no_address": aud.no_address, "duplicates": aud.duplicates,
                   "removed_after_send": removed,
+                  **({"variables": _uses(uses)} if uses else {}),
                   **({"resend_unknown": again} if again else {}), **gate.data(policy)}))
         return out
 
@@ -222,3 +229,8 @@ def _segment_change(before: dict[str, Any], after: dict[str, Any]) -> list[Field
         return []
     return [FieldChange("sms segments", f"{was.segments} ({was.encoding})",
                         f"{now.segments} ({now.encoding})")]
+
+
+def _uses(uses: dict[str, Use]) -> dict[str, dict]:
+    """Per variable taking contact values: recipients with no value, given the default."""
+    return {name: use.to_dict() for name, use in uses.items()}

@@ -29,6 +29,7 @@ from typing import Any
 
 from reconciler.audience import Channel, Recipient, campaign_audience, opt_out_addresses
 from reconciler.errors import CampaignctlError
+from reconciler.personalize import templates
 from reconciler.policy.campaign import Gate, check_send, count_places
 from reconciler.providers.base import Provider
 from reconciler.providers.sendonly.batches import BatchSending
@@ -151,6 +152,9 @@ class SendOnlyProvider(CampaignDiff, BatchSending, Provider):
             channel = self.channel(r)
             cl = live.ledger(r.name)
             content = self._as_sent(r, self.content(r), cl)
+            if per_recipient := templates(r.spec.variables):
+                # Which variables are the contacts' is content; their values are not.
+                content = {**content, "per_recipient": per_recipient}
             audience = campaign_audience(ws, r, channel, in_force)
             skip = cl.sent if self.ctx.options.resend_unknown else cl.holding
             prep = Prepared(channel, content, identity_of(content), audience,
