@@ -331,6 +331,13 @@ def _account(name: str, body: Any, doc: SourceDoc, errors: list[Diagnostic]) -> 
     for key, value in options.items():
         if key in vendor.settings:
             continue  # checked by the vendor, below
+        if key == "proof":
+            if not (isinstance(value, dict) and set(value) == {"group"}
+                    and isinstance(value["group"], str) and value["group"]):
+                errors.append(Diagnostic(doc.locate((*loc, key)), f"provider {name}: `proof` "
+                                         "must be {group: NAME}, a ContactGroup that "
+                                         "`campaignctl proof` sends to by default"))
+            continue
         if key not in HTTP_SETTINGS:
             errors.append(Diagnostic(doc.locate_key((*loc, key)),
                                      f"provider {name}: unknown setting `{key}`"))

@@ -34,6 +34,16 @@ def check_references(ws: Workspace, r: Resource) -> list[Diagnostic]:
     return out
 
 
+def check_proof_group(ws: Workspace, r: Resource) -> list[Diagnostic]:
+    """A Campaign's `proof.group` names a ContactGroup of the workspace."""
+    proof = getattr(r.spec, "proof", None) if r.kind == "Campaign" else None
+    if proof is None or ws.get("ContactGroup", proof.group) is not None \
+            or ("ContactGroup", proof.group) in ws.declared:
+        return []
+    return [Diagnostic(r.locate("proof", "group"),
+                       f"{r.address}: ContactGroup {proof.group!r} does not exist")]
+
+
 WHY_SAME_ACCOUNT = {
     "OptOutList": "a vendor applies only its own account's opt-outs, so this campaign would "
                   "be sent to those people while the plan counted them as suppressed",
@@ -197,6 +207,7 @@ def validate_workspace(ws: Workspace, show_contacts: bool = False, summaries: bo
         out += sms_notes(r)
         out += validate_campaign(ws, r)
         out += check_contact_values(ws, r)
+        out += check_proof_group(ws, r)
         account = ws.config.accounts.get(r.provider)
         rules = vendor_rules(account.type) if account else None
         if rules is not None:

@@ -133,6 +133,11 @@ SendTime = Annotated[AwareDatetime, WithJsonSchema({"anyOf": [
 SendAt = Annotated[SendTime | Literal["now"] | LocalSendAt | None, WrapValidator(_send_at)]
 
 
+class ProofSpec(Strict):
+    group: str = Field(description="Name of the ContactGroup `campaignctl proof` sends to "
+                                   "(at most 50 recipients)")
+
+
 class CampaignSpec(Strict):
     title: str | None = Field(None, description="The campaign's name at the vendor (default: the manifest name)")
     message: str | None = Field(None, description="Name of a Message manifest")
@@ -154,6 +159,10 @@ class CampaignSpec(Strict):
                     '(connectly, octopush), a value may take each recipient\'s own: '
                     '${contact.first_name}, any column of the groups, with '
                     '| default("there")')
+
+    proof: ProofSpec | None = Field(
+        None, description="Where `campaignctl proof` sends this campaign's content for "
+                          "review (default: the account's `proof: {group: NAME}`)")
 
     @field_validator("timezone")
     @classmethod

@@ -13,6 +13,7 @@ from typing import Any
 from reconciler.audience import batch_count
 from reconciler.engine.actions import Action, FieldChange, SendSummary, SetChange
 from reconciler.engine.content import send_content
+from reconciler.engine.proofs import group_of, last_proof
 from reconciler.personalize import Use, count, refusal
 from reconciler.providers.sendonly.live import (
     Estimate,
@@ -26,6 +27,8 @@ from reconciler.state.ledger import CampaignLedger, identity_of
 from reconciler.words import plural, word
 from reconciler.workspace import Resource
 
+NO_PROOF = ("lifecycle.require_proof: no proof of this exact content was sent yet; run "
+            "`campaignctl proof Campaign/{name}` and check it first")
 CHANNEL_ADDRESS = {"sms": "phone", "email": "email", "whatsapp": "phone"}
 
 
@@ -122,12 +125,17 @@ class CampaignDiff:
             return out + [self.action(
                 "refuse", r, reason=f"the vendor rejected a simulated send: "
                                     f"{prep.estimate.refused}")]
-        # 5. per-recipient values: nobody gets an empty one without a default.
+        # 5. proofs of this content (`campaignctl proof`), required by the lifecycle.
+        proof = self._proof(r, prep)
+        if r.lifecycle.require_proof and not proof:
+            return out + [self.action("refuse", r, reason=NO_PROOF.format(name=r.name),
+                                      data={"proof_required": True})]
+        # 6. per-recipient values: nobody gets an empty one without a default.
         uses = count(r.spec.variables, prep.pending)
         if why := refusal(uses, self.ctx.options.show_contacts):
             return out + [self.action("refuse", r, reason=why,
                                       data={"variables": _uses(uses)})]
-        # 6. schedule.
+        # 7. schedule.
         spec = r.spec
         when = spec.send_time() if spec.local_send is None else None  # local: one per wave
         if spec.send_at is None:
@@ -139,7 +147,7 @@ class CampaignDiff:
                 reason=f"send time {when.isoformat()} has already passed with "
                        f"{plural(len(prep.pending), 'recipient')} not sent; set `send_at: now` (or a "
                        "future time) to send them")]
-        # 7. send windows in each recipient's own time (reconciler/policy).
+        # 8. send windows in each recipient's own time (reconciler/policy).
         gate = self._window_gate(r, prep.channel, prep.pending, self.ctx.options.now)
         policy = self.ctx.workspace.config.send_policy
         if gate.refusal:
@@ -186,8 +194,18 @@ class CampaignDiff:
                   "no_address": aud.no_address, "duplicates": aud.duplicates,
                   "removed_after_send": removed,
                   **({"variables": _uses(uses)} if uses else {}),
+                  **({"proof": proof} if proof else {}),
+                  **({"proof_required": True} if r.lifecycle.require_proof else {}),
                   **({"resend_unknown": again} if again else {}), **gate.data(policy)}))
         return out
+
+    def _proof(self, r: Resource, prep: Prepared) -> dict[str, Any] | None:
+        """The last proof of the content this send would go out with."""
+        last = last_proof(self.ledger.proofs(self.account.name, r.name), prep.identity)
+        if last is None:
+            return None
+        return {"at": utc_text(last.updated_at), "recipients": last.recipients,
+                "group": group_of(last.error)}
 
     def _sent_under_old_name(self, r: Resource, prep: Prepared,
                              ledgers: dict[str, CampaignLedger]) -> str | None:

@@ -44,6 +44,7 @@ from reconciler.providers.sendonly.live import (
     local_time,
     utc_text,
 )
+from reconciler.providers.sendonly.proof import ProofSending
 from reconciler.state.ledger import CampaignLedger, identity_of
 from reconciler.status.model import CampaignStatus
 from reconciler.workspace import Resource
@@ -53,7 +54,7 @@ __all__ = ["Estimate", "ListOptOuts", "Prepared", "Receipt", "SendFailed", "Send
            "SendOnlyProvider", "local_time"]
 
 
-class SendOnlyProvider(CampaignDiff, BatchSending, Provider):
+class SendOnlyProvider(CampaignDiff, BatchSending, ProofSending, Provider):
     concurrency: int = 1  # batches in flight at once within one campaign
 
     def __init__(self, account, ctx):
@@ -151,10 +152,7 @@ class SendOnlyProvider(CampaignDiff, BatchSending, Provider):
                 continue
             channel = self.channel(r)
             cl = live.ledger(r.name)
-            content = self._as_sent(r, self.content(r), cl)
-            if per_recipient := templates(r.spec.variables):
-                # Which variables are the contacts' is content; their values are not.
-                content = {**content, "per_recipient": per_recipient}
+            content = self.prepared_content(r, cl)
             audience = campaign_audience(ws, r, channel, in_force)
             skip = cl.sent if self.ctx.options.resend_unknown else cl.holding
             prep = Prepared(channel, content, identity_of(content), audience,
@@ -167,6 +165,16 @@ class SendOnlyProvider(CampaignDiff, BatchSending, Provider):
         for (_, p), e in zip(todo, estimates, strict=True):
             p.estimate = e
         return live
+
+    def prepared_content(self, r: Resource, cl: CampaignLedger) -> dict[str, Any]:
+        """What identifies the campaign's content: the real send's and its proofs'."""
+        content = self._as_sent(r, self.content(r), cl)
+        if per_recipient := templates(r.spec.variables):
+            # Which variables are the contacts' is content; their values are not.
+            content = {**content, "per_recipient": per_recipient}
+        return content
+
+    identity_of = staticmethod(identity_of)
 
     def _opt_out_lists(self, resources: list[Resource]) -> dict[str, ListOptOuts]:
         """The OptOutLists among `resources` and those their campaigns use: listed and
