@@ -15,6 +15,9 @@ from reconciler.state.ledger import SENT, Batch
 from reconciler.words import plural
 
 MAX_PROOF_RECIPIENTS = 50
+#: a real send refused by `lifecycle.require_proof` (format with name=)
+NO_PROOF = ("lifecycle.require_proof: no proof of this exact content was sent yet; run "
+            "`campaignctl proof Campaign/{name}` and check it first")
 
 
 @dataclass

@@ -6,6 +6,7 @@ recipient exactly once (a proof recipient in the audience too, once more)."""
 from __future__ import annotations
 
 import sys
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from conftest import run_cli, sandbox_accounts, write_workspace
@@ -151,3 +152,61 @@ def test_proof_errors_are_one_line(tmp_path, sandbox_server):
     assert "Traceback" not in r.stderr
     r = run_cli("proof", "Campaign/nope", str(ws))
     assert r.returncode == 1 and "Campaign/nope: no such Campaign" in r.stderr
+
+
+def test_email_campaign_proof_is_a_campaign_of_its_own_to_the_group_only(
+        tmp_path, sandbox_server):
+    import httpx
+
+    sys.path.insert(0, str(HERE / "email_campaigns"))
+    from test_email_e2e import TOKEN, make_workspace
+
+    def cli(*args):
+        out = run_cli(*args, env={"MAIL_TOKEN": TOKEN})
+        assert "Traceback" not in out.stderr and TOKEN not in out.stdout + out.stderr
+        return out
+
+    def results(start: str, end: str) -> list[str]:
+        found = httpx.get(sandbox_server.url + "/email/result/filter/", params={
+            "start_date": start, "end_date": end},
+            headers={"Authorization": f"Token {TOKEN}"}).json()
+        return sorted(r["email_to"] for r in found if r["disposition"] == "delivered")
+
+    ws = make_workspace(tmp_path, sandbox_server)
+    (ws / "team.yaml").write_text(
+        "kind: ContactGroup\nname: team\nprovider: mail\n"
+        "spec: {contacts: [{email: ann@example.com}, {email: proofer@acme.example}]}\n")
+    campaigns = ws / "campaigns.yaml"
+    campaigns.write_text(campaigns.read_text().replace(
+        "name: spring-sale\n", "name: spring-sale\nlifecycle: {require_proof: true}\n")
+        .replace("  title: Spring sale 2027\n",
+                 "  title: Spring sale 2027\n  proof: {group: team}\n"))
+    early = cli("proof", "Campaign/spring-sale", str(ws))
+    assert early.returncode == 1 and "Sender/newsletter is not applied yet" in early.stderr
+
+    first = cli("apply", "--auto-approve", str(ws))  # all but the campaign: no proof yet
+    assert first.returncode == 1
+    assert "lifecycle.require_proof: no proof of this exact content" in first.stdout
+    sent = cli("proof", "Campaign/spring-sale", str(ws))
+    assert sent.returncode == 0, sent.stdout + sent.stderr
+    assert "sent to 2 recipients of ContactGroup/team (account mail)" in sent.stdout
+    today = sandbox_server.get("/_sandbox/clock").json()
+    day = datetime.fromtimestamp(today["timestamp"], UTC)
+    window = ((day - timedelta(days=1)).strftime("%Y-%m-%d"),
+              (day + timedelta(days=1)).strftime("%Y-%m-%d"))
+    assert results(*window) == ["ann@example.com", "proofer@acme.example"]
+    assert "  proof  " in cli("status", str(ws)).stdout
+
+    plan = cli("plan", str(ws))
+    assert "proof of this content: last sent" in plan.stdout, plan.stdout
+    applied = cli("apply", "--auto-approve", str(ws))
+    assert applied.returncode == 0, applied.stdout + applied.stderr
+    again = cli("plan", "--detailed-exitcode", str(ws))  # the proof's own objects: no diff
+    assert again.returncode == 0, again.stdout
+    start = datetime.fromisoformat("2027-03-20T13:00:00+00:00").timestamp()
+    sandbox_server.post("/_sandbox/clock", {
+        "advance_seconds": start - sandbox_server.get("/_sandbox/clock").json()["timestamp"]
+        + 3600})
+    real = results("2027-03-01", "2027-04-30")
+    assert real.count("ann@example.com") == 1 and "proofer@acme.example" not in real
+    assert len(real) == len(set(real))

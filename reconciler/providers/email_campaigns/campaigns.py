@@ -7,6 +7,7 @@ from zoneinfo import ZoneInfo
 
 from reconciler.engine.actions import Action, FieldChange, SendSummary
 from reconciler.engine.content import send_content
+from reconciler.engine.proofs import NO_PROOF
 from reconciler.providers.email_campaigns.live import (
     LIVE_STATUSES,
     EmailLive,
@@ -57,6 +58,10 @@ class CampaignDiff:
                                     "already passed; set a future send_at")]
             reason = work["reason"]
             refs = self._campaign_refs(r)
+            proof = self.proof_note(r)
+            if r.lifecycle.require_proof and not proof:
+                return [self.action("refuse", r, reason=NO_PROOF.format(name=r.name),
+                                    data={"proof_required": True})]
             return [self.action(
                 "create", r, reason=reason, irreversible=False,
                 changes=[FieldChange("name", None, s.title or r.name),
@@ -65,6 +70,8 @@ class CampaignDiff:
                          FieldChange("status", None, s.state or "active")],
                 send=self._audience(r, live),
                 content=send_content(self.ctx.workspace, r, "email"),
+                data={**({"proof": proof} if proof else {}),
+                      **({"proof_required": True} if r.lifecycle.require_proof else {})},
                 depends_on=[f"{kind}/{name}" for kind, name in refs.values() if name])]
         obj = live.campaigns[live_id]
         live_start = from_api(obj.get("start_date", ""), obj.get("timezone", ""))

@@ -13,7 +13,7 @@ from typing import Any
 from reconciler.audience import batch_count
 from reconciler.engine.actions import Action, FieldChange, SendSummary, SetChange
 from reconciler.engine.content import send_content
-from reconciler.engine.proofs import group_of, last_proof
+from reconciler.engine.proofs import NO_PROOF, group_of, last_proof
 from reconciler.personalize import Use, count, refusal
 from reconciler.providers.sendonly.live import (
     Estimate,
@@ -27,8 +27,6 @@ from reconciler.state.ledger import CampaignLedger, identity_of
 from reconciler.words import plural, word
 from reconciler.workspace import Resource
 
-NO_PROOF = ("lifecycle.require_proof: no proof of this exact content was sent yet; run "
-            "`campaignctl proof Campaign/{name}` and check it first")
 CHANNEL_ADDRESS = {"sms": "phone", "email": "email", "whatsapp": "phone"}
 
 
