@@ -12,7 +12,7 @@ from conftest import run_cli, sandbox_accounts, write_workspace
 from reconciler.contacts import Contact
 from reconciler.personalize import count, fill, references, templates
 
-sys.path.insert(0, str(Path(__file__).parent.parent / "connectly"))
+sys.path.insert(0, str(Path(__file__).parent.parent / "octopush"))
 
 
 def test_fill_takes_the_contact_value_then_the_default():
@@ -141,3 +141,40 @@ def test_each_recipient_gets_their_own_value_and_an_empty_one_stops_the_plan(
     manifest.write_text(manifest.read_text().replace('\\"there\\"', '\\"friend\\"'))
     changed = run_cli("plan", str(ws))
     assert "content changed after" in changed.stdout, changed.stdout
+
+
+def test_octopush_recipients_carry_their_own_values(tmp_path, monkeypatch):
+    """Octopush: `variables` fill each recipient's first_name / param1..5 from the
+    contact, with the default where it has none; what the vendor receives per recipient."""
+    import json
+
+    import httpx
+    from test_octopush_provider import workspace as sms_workspace
+
+    import reconciler.providers.base as base
+    from reconciler import api
+
+    bodies = []
+
+    def handle(request):
+        body = json.loads(request.content)
+        bodies.append(body)
+        n = len(body["recipients"])
+        return httpx.Response(200, json={"sms_ticket": "sms_x", "number_of_contacts": n,
+                                         "total_cost": 0.05 * n, "number_of_sms_needed": n})
+    t = httpx.MockTransport(handle)
+    monkeypatch.setattr(base, "resolve", lambda url, *_: (url, t))
+    ws = sms_workspace(tmp_path / "ws", url="https://octopush.invalid")
+    manifest = ws / "m.yaml"
+    manifest.write_text(manifest.read_text().replace(
+        "  timezone: Europe/Paris\n",
+        "  timezone: Europe/Paris\n"
+        "  variables: {param2: '${contact.first_name | default(\"client\")}'}\n"))
+    result = api.plan(ws)
+    (send,) = [a for a in result.plan.actions if a.op == "send"]
+    assert send.data["variables"] == {"param2": {"no_value": 1, "defaulted": 1, "empty": 0}}
+    assert api.apply(ws).result.ok
+    got = {r["phone_number"]: r for r in bodies[0]["recipients"]}
+    assert got["+33610000001"] == {"phone_number": "+33610000001", "first_name": "Ada",
+                                   "param1": "gold", "param2": "Ada"}
+    assert got["+33610000003"] == {"phone_number": "+33610000003", "param2": "client"}
