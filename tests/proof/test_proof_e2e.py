@@ -210,3 +210,11 @@ def test_email_campaign_proof_is_a_campaign_of_its_own_to_the_group_only(
     real = results("2027-03-01", "2027-04-30")
     assert real.count("ann@example.com") == 1 and "proofer@acme.example" not in real
     assert len(real) == len(set(real))
+    r = run_cli("proof", "Campaign/news", str(ws), "--to", "nobody")
+    assert r.returncode == 1 and r.stderr.strip().endswith(
+        "Campaign/news: proof group ContactGroup/nobody does not exist")
+    config = ws / "campaignctl.yaml"
+    config.write_text(config.read_text() + "    proof: {grp: team}\n")
+    r = run_cli("validate", str(ws))
+    assert r.returncode == 1 and "campaignctl.yaml:" in r.stderr
+    assert "provider sms: `proof` must be {group: NAME}" in r.stderr
