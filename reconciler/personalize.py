@@ -63,6 +63,17 @@ def fill(template: str, contact: Contact) -> tuple[str, str]:
     return CONTACT.sub(one, template), how
 
 
+def placeholder(template: str) -> str:
+    """A template as a plan shows it, for no one in particular: `<first_name>`, or
+    `<first_name or "there">` with a default."""
+    def one(m: re.Match) -> str:
+        if m.group(1):
+            return m.group(0)[1:]
+        column = m.group(2).lower()
+        return f'<{column} or "{m.group(3)}">' if m.group(3) is not None else f"<{column}>"
+    return CONTACT.sub(one, template)
+
+
 def values(variables: dict[str, str], contact: Contact) -> dict[str, str]:
     """Every variable as this contact gets it."""
     return {k: fill(v, contact)[0] if references(v) else v for k, v in variables.items()}

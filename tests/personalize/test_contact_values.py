@@ -124,6 +124,7 @@ def test_each_recipient_gets_their_own_value_and_an_empty_one_stops_the_plan(
     plan = run_cli("plan", str(ws))
     assert plan.returncode == 0, plan.stdout + plan.stderr
     assert "variables.name: 1 recipient with no value, 1 given the default" in plan.stdout
+    assert """sample: 'name=<first_name or "there">, promo=SPRING""" in plan.stdout, plan.stdout
     applied = run_cli("apply", str(ws), "--auto-approve")
     assert applied.returncode == 0, applied.stdout + applied.stderr
     got = {e["client"]: e["variables"] for e in
