@@ -11,9 +11,9 @@ import os
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError
 
 from reconciler import environments
 from reconciler.errors import Diagnostic, Location
@@ -63,6 +63,17 @@ class SafetyConfig(BaseModel):
     max_cancel_scheduled: int = Field(
         0, ge=0, description="Most campaigns scheduled to send that one plan may cancel or "
                              "delete without --force (whatever min_existing says)")
+    max_recipients_per_send: int | None = Field(
+        None, ge=0, description="Most recipients one send of a plan may reach without --force")
+    max_cost_per_apply: dict[Annotated[str, StringConstraints(pattern=r"^[A-Za-z]{3}$")],
+                             Annotated[float, Field(ge=0)]] = Field(
+        default_factory=dict,
+        description="Per currency (e.g. EUR: 200), the largest estimated cost of the sends "
+                    "one plan may make without --force")
+    max_audience_growth_percent: float | None = Field(
+        None, ge=0, description="How much larger (in percent) a campaign's audience may be "
+                                "than at its last reviewed (plan -o) or applied send, "
+                                "without --force")
 
 
 class ConfigFile(BaseModel):
@@ -320,6 +331,13 @@ def _account(name: str, body: Any, doc: SourceDoc, errors: list[Diagnostic]) -> 
     for key, value in options.items():
         if key in vendor.settings:
             continue  # checked by the vendor, below
+        if key == "proof":
+            if not (isinstance(value, dict) and set(value) == {"group"}
+                    and isinstance(value["group"], str) and value["group"]):
+                errors.append(Diagnostic(doc.locate((*loc, key)), f"provider {name}: `proof` "
+                                         "must be {group: NAME}, a ContactGroup that "
+                                         "`campaignctl proof` sends to by default"))
+            continue
         if key not in HTTP_SETTINGS:
             errors.append(Diagnostic(doc.locate_key((*loc, key)),
                                      f"provider {name}: unknown setting `{key}`"))

@@ -89,6 +89,9 @@ def _account(vendor_type: str | None) -> dict[str, Any]:
         "allow_insecure_http": {"type": "boolean", "description": "Allow plain http:// to a "
                                                                   "host that is not this one"},
         **{k: s.schema() for k, s in config.HTTP_SETTINGS.items()},
+        "proof": {"type": "object", "required": ["group"], "additionalProperties": False,
+                  "properties": {"group": {"type": "string", "minLength": 1}},
+                  "description": "The ContactGroup `campaignctl proof` sends to by default"},
     }
     for v in vendors:
         props.update({k: credential for k in v.credentials})

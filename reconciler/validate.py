@@ -10,6 +10,7 @@ from reconciler.contacts import Contact, read_csv
 from reconciler.errors import Diagnostic, Location, ValidationFailed
 from reconciler.kinds import REFERENCES
 from reconciler.kinds.vendor_blocks import ignorable_fields
+from reconciler.personalize import check_contact_values
 from reconciler.policy.campaign import validate_campaign
 from reconciler.policy.email_check import check_email_rules
 from reconciler.vendors import installed
@@ -32,6 +33,16 @@ def check_references(ws: Workspace, r: Resource) -> list[Diagnostic]:
                 out.append(Diagnostic(r.locate(*loc),
                                       f"{r.address}: {kind} {name!r} does not exist"))
     return out
+
+
+def check_proof_group(ws: Workspace, r: Resource) -> list[Diagnostic]:
+    """A Campaign's `proof.group` names a ContactGroup of the workspace."""
+    proof = getattr(r.spec, "proof", None) if r.kind == "Campaign" else None
+    if proof is None or ws.get("ContactGroup", proof.group) is not None \
+            or ("ContactGroup", proof.group) in ws.declared:
+        return []
+    return [Diagnostic(r.locate("proof", "group"),
+                       f"{r.address}: ContactGroup {proof.group!r} does not exist")]
 
 
 WHY_SAME_ACCOUNT = {
@@ -197,6 +208,8 @@ def validate_workspace(ws: Workspace, show_contacts: bool = False, summaries: bo
         out += sms_notes(r)
         out += validate_campaign(ws, r)
         out += check_email_rules(ws, r)
+        out += check_contact_values(ws, r)
+        out += check_proof_group(ws, r)
         account = ws.config.accounts.get(r.provider)
         rules = vendor_rules(account.type) if account else None
         if rules is not None:

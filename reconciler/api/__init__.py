@@ -12,7 +12,8 @@ Refusals raise reconciler.errors.CampaignctlError (ValidationFailed for bad mani
 UnsafePlan beyond a safety threshold, StalePlan, UnverifiedPlan...).
 
 Modules: pipeline.py (load, open the state once, plan), planning.py (validate, plan, show),
-applying.py (apply), halting.py (halt, resume), live.py (status, import_account), state.py and ledger.py (the state
+applying.py (apply), halting.py (halt, resume), proof.py (proof), live.py (status, import_account),
+state.py and ledger.py (the state
 operations), init.py (init), manifests.py (fmt, render, schema).
 """
 
@@ -28,6 +29,7 @@ _HOMES = {
     "halt": "halting", "resume": "halting",
     "init_ci": "init", "init_workspace": "init",
     "import_account": "live", "status": "live",
+    "proof": "proof",
     "fmt": "manifests", "render": "manifests", "schema": "manifests",
     "PlanResult": "planning", "ShownPlan": "planning", "Validation": "planning",
     "plan": "planning", "show": "planning", "validate": "planning",
@@ -62,3 +64,4 @@ if TYPE_CHECKING:  # for readers and type checkers; the layering check counts th
         show,
         validate,
     )
+    from reconciler.api.proof import proof  # noqa: F401

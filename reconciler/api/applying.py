@@ -18,11 +18,12 @@ from reconciler.checked_csv import record_clean
 from reconciler.engine.contract import RunContext
 from reconciler.engine.drift import record_applied
 from reconciler.engine.executor import execute_plan
+from reconciler.engine.gates import record_audiences, recorded_audiences
 from reconciler.engine.plan import Plan
 from reconciler.engine.planner import build_plan, open_session, select_targets
 from reconciler.engine.reporting import Reporter
 from reconciler.engine.safety import (
-    Violation,
+    Stop,
     check_resend,
     enforce,
     record_protected,
@@ -51,7 +52,7 @@ class Review:
     """The plan apply is about to execute, made under the lock, and its safety verdict."""
 
     plan: Plan
-    violations: list[Violation]
+    violations: list[Stop]
     saved: Path | None  # the saved plan file it matched, or None for a fresh plan
     blocked: bool  # beyond a threshold without force: apply refuses right after
 
@@ -127,14 +128,16 @@ async def _apply(ctx: RunContext, targets: list[str], expected: Plan | None,
                 return Outcome(plan, None, reads, writes, lineage_recorded=recorded)
             # Counted under the lock: no other apply can bind or unbind meanwhile.
             existing = len(ctx.store.bindings())
-            found = violations(plan, existing, ws.config.safety)
+            audiences = recorded_audiences(ctx.store)
+            found = violations(plan, existing, ws.config.safety, audiences)
             if on_review is not None:
                 on_review(Review(plan, found, saved_file, bool(found) and not force))
-            enforce(plan, existing, ws.config.safety, force)
+            enforce(plan, existing, ws.config.safety, force, audiences)
             if expected is None and confirm is not None and not confirm(plan):
                 reads, writes = session.calls()
                 return Outcome(plan, None, reads, writes, lineage_recorded=recorded)
             result = await execute_plan(session, plan)
+            record_audiences(ctx.store, result.done)
             record_protected(ctx.store, ws)
             unfinished = {a.address for a in result.skipped}
             unfinished |= {a.address for a, _ in result.failed}

@@ -10,10 +10,11 @@ from datetime import datetime
 from pathlib import Path
 
 from reconciler.api.pipeline import Outcome, load_for_run, plan_in, run_context, run_options
+from reconciler.engine.gates import growth_stopped, record_audiences, recorded_audiences
 from reconciler.engine.plan import Plan
 from reconciler.engine.plan_view import PlanView
 from reconciler.engine.reporting import Reporter
-from reconciler.engine.safety import Violation, violations
+from reconciler.engine.safety import Stop, violations
 from reconciler.errors import Diagnostic
 from reconciler.saved_plans import save_signed, show_saved
 from reconciler.validate import errors_of, validate_directory
@@ -46,7 +47,7 @@ class PlanResult:
     view every renderer prints."""
 
     plan: Plan
-    violations: list[Violation]
+    violations: list[Stop]
     view: PlanView
     reads: int = 0
     writes: int = 0
@@ -80,10 +81,13 @@ def plan(directory: Path, *, targets: list[str] | tuple[str, ...] = (),
     try:
         ctx = run_context(ws, store, options, reporter)
         outcome: Outcome = asyncio.run(plan_in(ctx, list(targets)))
-        found = violations(outcome.plan, len(store.bindings()), ws.config.safety)
+        found = violations(outcome.plan, len(store.bindings()), ws.config.safety,
+                           recorded_audiences(store))
         safety = [str(v) for v in found]
         if out is not None:
             save_signed(outcome.plan, Path(out), directory, safety, store)
+            # A saved plan is the reviewed one: its sends are the growth gate's baseline.
+            record_audiences(store, outcome.plan.actions, growth_stopped(found))
     finally:
         store.close()
     view = PlanView(outcome.plan, directory=str(directory.resolve()), safety=safety,

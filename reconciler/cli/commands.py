@@ -17,6 +17,7 @@ from reconciler.cli.init import init
 from reconciler.cli.manifests import fmt, render, schema
 from reconciler.cli.options import add_output_options, configure_logging, output
 from reconciler.cli.plan import plan, show
+from reconciler.cli.proof import proof
 from reconciler.cli.servers import callbacks, sandbox
 from reconciler.cli.shell import EXIT_ERROR, fail
 from reconciler.cli.state import state
@@ -35,7 +36,7 @@ def cli() -> None:
     configure_logging(output())  # CAMPAIGNCTL_LOG, or the flags given so far
 
 
-for _command in (validate, plan, show, apply, status, render, schema, state, sandbox,
+for _command in (validate, plan, show, apply, proof, status, render, schema, state, sandbox,
                  callbacks, import_, init, completion, fmt, halt, resume):
     cli.add_command(_command)
 add_output_options(cli)

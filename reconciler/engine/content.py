@@ -14,6 +14,7 @@ from html.parser import HTMLParser
 from typing import Any
 
 from reconciler.contacts import FIELDS
+from reconciler.personalize import placeholder, references
 from reconciler.workspace import Resource, Workspace
 
 CONTACT_FIELDS = tuple(f for f in FIELDS if f not in ("email", "phone"))
@@ -112,6 +113,7 @@ def send_content(ws: Workspace, r: Resource, channel: str,
     """The `content` of a send or email campaign create (plan JSON `content`)."""
     spec = r.spec
     variables = dict(spec.variables)
+    shown = {k: placeholder(v) for k, v in variables.items()}  # a contact's value: <column>
     out: dict[str, Any] = {"channel": channel, "sender": _sender(ws, r, channel)}
     m = ws.get("Message", spec.message) if spec.message else None
     message = m.spec if m is not None else None
@@ -122,19 +124,22 @@ def send_content(ws: Workspace, r: Resource, channel: str,
             out["body_format"] = message.body_format
             out["first_lines"] = first_lines(message.body, message.body_format)
             out["body"] = message.body
-            out["sample"] = _personalised(" / ".join(out["first_lines"]), variables)
+            out["sample"] = _personalised(" / ".join(out["first_lines"]), shown)
     elif message is not None and message.text:
         from reconciler.sms import segments
 
         count = segments(message.text)
         out.update(text=message.text, segments=count.segments, encoding=count.encoding,
-                   sample=_personalised(message.text, variables))
+                   sample=_personalised(message.text, shown))
     out.update(extra or {})
     if out.get("variables") is None and variables:
         out["variables"] = variables
     if channel == "whatsapp":
         # A template filled by variables: the campaign's, then the contact's own fields.
-        filled = {**out.get("variables", {}), **{f: f"<{f}>" for f in CONTACT_FIELDS[:2]}}
+        own = out.get("variables", {})
+        filled = {**{k: placeholder(v) for k, v in own.items()},
+                  **{f: f"<{f}>" for f in CONTACT_FIELDS[:2]},
+                  **{k: placeholder(v) for k, v in own.items() if references(v)}}
         out["sample"] = ", ".join(f"{k}={v}" for k, v in filled.items())
     fields = (list(CONTACT_FIELDS[:2]) if channel == "whatsapp" else contact_placeholders(
         out.get("subject"), out.get("body"), out.get("text")))

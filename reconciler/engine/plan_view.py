@@ -128,6 +128,24 @@ class ActionView:
         return self.action.origin == "outside" and self.action.is_change
 
     @property
+    def review_lines(self) -> list[str]:
+        """What a send's reviewer checks beyond its counts: each per-recipient variable's
+        recipients with no value (and how many get its default), the last proof of this
+        content."""
+        out = []
+        for name, n in sorted((self.action.data.get("variables") or {}).items()):
+            out.append(f"variables.{name}: {plural(n.get('no_value', 0), 'recipient')} with "
+                       f"no value, {n.get('defaulted', 0)} given the default"
+                       + (f", {n['empty']} left empty" if n.get("empty") else ""))
+        proof = self.action.data.get("proof")
+        if proof:
+            out.append(f"proof of this content: last sent {proof['at']} to "
+                       f"{plural(proof['recipients'], 'recipient')} ({proof['group']})")
+        elif proof is not None or self.action.data.get("proof_required"):
+            out.append("proof of this content: none sent yet")
+        return out
+
+    @property
     def headline(self) -> str:
         verb = self.op if self.symbol == self.op else f"{self.symbol} {self.op}"
         return f"{verb} {self.address} ({self.action.account})"

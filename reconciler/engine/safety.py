@@ -10,6 +10,7 @@ from dataclasses import dataclass, replace
 
 from reconciler.config import SafetyConfig
 from reconciler.engine.actions import Action
+from reconciler.engine.gates import GateViolation, gate_violations
 from reconciler.engine.plan import Plan
 from reconciler.errors import CampaignctlError
 from reconciler.state.records import PROTECTED
@@ -45,11 +46,16 @@ class Violation:
                 "Re-run with --force to allow it.")
 
 
-def violations(plan: Plan, existing: int, config: SafetyConfig) -> list[Violation]:
-    """Thresholds this plan exceeds. `existing` is the number of managed resources (the
-    bindings in the state store); below `min_existing` the percentage thresholds do not
-    apply, the limit on cancelling scheduled sends always does."""
-    out = []
+Stop = Violation | GateViolation
+
+
+def violations(plan: Plan, existing: int, config: SafetyConfig,
+               audiences: dict[str, int] | None = None) -> list[Stop]:
+    """Thresholds and gates this plan exceeds. `existing` is the number of managed
+    resources (the bindings in the state store); below `min_existing` the percentage
+    thresholds do not apply, the limit on cancelling scheduled sends and the budget and
+    audience gates (engine/gates.py, against `audiences`) always do."""
+    out: list[Stop] = list(gate_violations(plan, config, audiences))
     cancels = sum(1 for a in plan.actions if a.cancels_send)
     if cancels > config.max_cancel_scheduled:
         out.append(Violation("max_cancel_scheduled", config.max_cancel_scheduled, cancels,
@@ -67,8 +73,9 @@ def violations(plan: Plan, existing: int, config: SafetyConfig) -> list[Violatio
     return out
 
 
-def enforce(plan: Plan, existing: int, config: SafetyConfig, force: bool) -> None:
-    found = violations(plan, existing, config)
+def enforce(plan: Plan, existing: int, config: SafetyConfig, force: bool,
+            audiences: dict[str, int] | None = None) -> None:
+    found = violations(plan, existing, config, audiences)
     if found and not force:
         raise UnsafePlan("unsafe plan, nothing was changed: " + " ".join(map(str, found)))
 

@@ -166,6 +166,11 @@ SendAt = Annotated[SendTime | Literal["now"] | LocalSendAt | DeferredSendAt | No
                    WrapValidator(_send_at)]
 
 
+class ProofSpec(Strict):
+    group: str = Field(description="Name of the ContactGroup `campaignctl proof` sends to "
+                                   "(at most 50 recipients)")
+
+
 class CampaignSpec(Strict):
     title: str | None = Field(None, description="The campaign's name at the vendor (default: the manifest name)")
     message: str | None = Field(None, description="Name of a Message manifest")
@@ -183,7 +188,16 @@ class CampaignSpec(Strict):
     timezone: Zone | None = Field(None, description="IANA time zone of the recipients, e.g. Europe/Paris")
     state: Literal["draft", "scheduled", "ready", "active", "paused", "cancelled"] | None = Field(
         None, description="Desired state (which ones apply depends on the provider)")
-    variables: dict[str, str] = Field(default_factory=dict, description="Personalisation variables")
+    variables: dict[str, str] = Field(
+        default_factory=dict,
+        description='Personalisation variables; where the vendor takes per-recipient values '
+                    '(connectly, octopush), a value may take each recipient\'s own: '
+                    '${contact.first_name}, any column of the groups, with '
+                    '| default("there")')
+
+    proof: ProofSpec | None = Field(
+        None, description="Where `campaignctl proof` sends this campaign's content for "
+                          "review (default: the account's `proof: {group: NAME}`)")
 
     @field_validator("timezone")
     @classmethod

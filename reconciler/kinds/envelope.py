@@ -20,6 +20,9 @@ class Lifecycle(Strict):
                            "in the manifests already sent the same content to some of the same "
                            "people (without it the plan refuses: was it a rename? see "
                            "`campaignctl state mv`)")
+    require_proof: bool = Field(
+        False, description="A Campaign's send is refused until a proof of its exact content "
+                           "was sent (`campaignctl proof Campaign/NAME`)")
 
 
 #: The envelope's keys in the order manifests are written (`import`) and formatted (`fmt`).

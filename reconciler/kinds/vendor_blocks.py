@@ -32,7 +32,8 @@ def ignorable_fields(kind: str, vendor_type: str | None = None) -> list[str]:
     """What `lifecycle.ignore_changes` may name on a `kind` held by `vendor_type` (any vendor
     when None, as the schema for editors cannot know the account): the spec's fields, the
     vendor block's as `vendor.field`, and the vendor's own name for a planned field."""
-    names = list(BASE_SPECS[kind].model_fields)
+    # `proof` says where `campaignctl proof` sends: nothing live to ignore
+    names = [f for f in BASE_SPECS[kind].model_fields if f != "proof"]
     for vtype, model in vendor_options(kind).items():
         if vendor_type in (None, vtype):
             names += [vtype, *(f"{vtype}.{f}" for f in model.model_fields)]

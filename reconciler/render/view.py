@@ -40,6 +40,7 @@ def detail_lines(row: ActionView) -> list[str]:
     if a.content:
         lines.extend(content_lines(a.content))
     lines.extend(window_lines(a.data))
+    lines.extend(row.review_lines)
     if a.depends_on:
         lines.append(f"after: {', '.join(a.depends_on)}")
     if row.recipients is not None:

@@ -18,7 +18,8 @@ Choices where the doc is silent (a real account may differ):
 
 Every accepted entry is committed to sqlite (data_dir/connectly/deliveries.db) before the
 response; GET /_sandbox/connectly/deliveries summarises them by campaign
-("<campaignName>@<campaignVersion>").
+("<campaignName>@<campaignVersion>"), and GET /_sandbox/connectly/entries lists each as
+received (its variables too).
 """
 
 from __future__ import annotations
@@ -123,6 +124,17 @@ def create_routes(data_dir: Path, clock: SandboxClock, accounts: Accounts,
                   ) -> list[BaseRoute]:
     log = DeliveryLog(Path(data_dir) / "connectly" / "deliveries.db")
     limiter = SlidingWindow(RATE_LIMIT, WINDOW)
+    received = Path(data_dir) / "connectly" / "entries.jsonl"
+
+    async def entries(request: Request) -> Response:
+        """Every accepted entry (client, campaignName, variables); `?client=` filters."""
+        try:
+            lines = received.read_text().splitlines()
+        except OSError:
+            lines = []
+        found = [json.loads(line) for line in lines if line.strip()]
+        client = request.query_params.get("client")
+        return JSONResponse([e for e in found if client is None or e["client"] == client])
 
     async def send(request: Request) -> Response:
         business = request.path_params["business_id"]
@@ -156,10 +168,16 @@ def create_routes(data_dir: Path, clock: SandboxClock, accounts: Accounts,
             log.insert(db, [(id_, "whatsapp", campaign, client, scheduled, now)
                             for id_, (client, campaign, scheduled) in zip(ids, valid,
                                                                            strict=True)])
+        with received.open("a") as fh:  # each entry as received: GET /_sandbox/connectly/entries
+            fh.writelines(json.dumps({"id": id_, "client": e["client"],
+                                      "campaignName": e["campaignName"],
+                                      "variables": e.get("variables") or {}}) + "\n"
+                          for id_, e in zip(ids, body, strict=True))
         return JSONResponse({"data": [
             {"id": id_, "client": e["client"], "campaignName": e["campaignName"],
              "status": "accepted"} for id_, e in zip(ids, body, strict=True)]})
 
     return [
         Route("/v1/businesses/{business_id}/send/campaigns", send, methods=["POST"]),
+        Route("/_sandbox/connectly/entries", entries, methods=["GET"]),
     ] + log.routes("connectly")

@@ -49,6 +49,13 @@ IN_FLIGHT, SENT, REJECTED, NOT_SENT, UNKNOWN, RESENT = (
     "in_flight", "sent", "rejected", "not_sent", "unknown", "resent")
 #: statuses whose recipients may have received the message: never sent to again.
 HOLDING = (IN_FLIGHT, SENT, UNKNOWN)
+#: the ledger key of a campaign's proofs (`campaignctl proof`): NAME#proof, which no
+#: manifest name can be, so a proof never counts as, blocks or replaces the real send.
+PROOF_SUFFIX = "#proof"
+
+
+def proof_key(campaign: str) -> str:
+    return campaign + PROOF_SUFFIX
 
 
 def identity_of(fields: dict[str, Any]) -> str:
@@ -160,13 +167,31 @@ class SendLedger:
         return out
 
     def campaigns(self, account: str) -> list[str]:
+        """The campaigns with real sends (proofs are apart: `proofs`)."""
         return [r[0] for r in self.store.execute(
-            "SELECT DISTINCT campaign FROM ledger_batches WHERE account=? ORDER BY 1", (account,))]
+            "SELECT DISTINCT campaign FROM ledger_batches WHERE account=? ORDER BY 1", (account,))
+            if not r[0].endswith(PROOF_SUFFIX)]
 
     def campaign_names(self) -> list[tuple[str, str]]:
-        """(account, campaign) of every campaign the ledger holds batches of."""
+        """(account, campaign) of every campaign the ledger holds real sends of."""
         return [tuple(r) for r in self.store.execute(
-            "SELECT DISTINCT account, campaign FROM ledger_batches ORDER BY 1, 2")]
+            "SELECT DISTINCT account, campaign FROM ledger_batches ORDER BY 1, 2")
+            if not r[1].endswith(PROOF_SUFFIX)]
+
+    def proofs(self, account: str, campaign: str) -> list[Batch]:
+        """The proofs of a campaign, oldest first: one batch each, its recipients counted
+        (never listed: they are not the campaign's audience)."""
+        return self.batches(account, proof_key(campaign))
+
+    def begin_proof(self, account: str, campaign: str, identity: str, recipients: int) -> int:
+        """Record a proof as in flight, committed before its request leaves."""
+        now = time.time()
+        with self.store.transaction() as db:
+            return db.execute(
+                "INSERT INTO ledger_batches (account, campaign, identity, status, recipients, "
+                "ticket, error, created_at, updated_at) VALUES (?,?,?,?,?,NULL,NULL,?,?) "
+                "RETURNING id", (account, proof_key(campaign), identity, IN_FLIGHT, recipients,
+                                 now, now)).fetchone()[0]
 
     def account(self, account: str) -> dict[str, CampaignLedger]:
         return {c: self.campaign(account, c) for c in self.campaigns(account)}

@@ -178,6 +178,8 @@ OPTOUTS = TableRecord("remembered opt-out", "optouts", "list", ("OptOutList",))
 APPLIED = AddressMap("record of the applied manifests", "applied.manifests")
 #: resources last applied with lifecycle.prevent_destroy (engine/safety.py)
 PROTECTED = AddressList("prevent_destroy record", "lifecycle.prevent_destroy")
+#: each campaign's audience at its last reviewed or applied send (engine/gates.py)
+AUDIENCES = AddressMap("audience of the last reviewed or applied send", "safety.audiences")
 #: the content each batch of a send-only campaign went out with (providers/sendonly/)
 SENT_CONTENT = PerResourceKeys("sent content", "ledger-content", ("Campaign",))
 ENVIRONMENT = StateWide("environment", "environment")
@@ -192,7 +194,7 @@ CREDENTIAL_PINS = StateWide("credential value pins", "credential_fingerprint:")
 
 #: every record, in the order `state mv` moves them
 RECORDS: tuple[Any, ...] = (BINDINGS, LEDGER_BATCHES, LEDGER_RECIPIENTS, CALLBACK_EVENTS,
-                            OPTOUTS, APPLIED, PROTECTED, SENT_CONTENT, ENVIRONMENT,
+                            OPTOUTS, APPLIED, PROTECTED, AUDIENCES, SENT_CONTENT, ENVIRONMENT,
                             CHECKED_CSV, VENDOR_ESTIMATES, LINEAGE, MIGRATED, PLAN_KEY,
                             ORIGIN_PINS, CREDENTIAL_SALT, CREDENTIAL_PINS)
 

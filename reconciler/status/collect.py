@@ -8,6 +8,7 @@ for one `--target`.
 from __future__ import annotations
 
 import asyncio
+from datetime import UTC, datetime
 
 from reconciler.engine.contract import RunContext, RunOptions
 from reconciler.errors import CampaignctlError
@@ -48,9 +49,33 @@ def collect(ws: Workspace, target: str | None = None,
         finally:
             for p in providers:
                 await p.aclose()
-        return sorted((s for group in found for s in group), key=lambda s: (s.account, s.name))
+        statuses = [s for group in found for s in group] + proof_statuses(ctx, campaigns)
+        return sorted(statuses, key=lambda s: (s.account, s.name, s.state == "proof"))
 
     try:
         return asyncio.run(go())
     finally:
         ctx.store.close()
+
+
+def proof_statuses(ctx: RunContext, campaigns: list) -> list[CampaignStatus]:
+    """Each proof sent (`campaignctl proof`), listed as a proof beside its campaign: from
+    the send ledger, where proofs are kept apart from the real sends."""
+    from reconciler.engine.proofs import group_of
+    from reconciler.state.ledger import REJECTED, SENT, SendLedger, proof_key
+
+    ledger = SendLedger(ctx.store)
+    out = []
+    for r in campaigns:
+        account = ctx.workspace.config.accounts[r.provider]
+        for b in ledger.proofs(r.provider, r.name):
+            when = datetime.fromtimestamp(b.created_at, UTC).isoformat(timespec="seconds")
+            out.append(CampaignStatus(
+                r.provider, account.type, r.name, "proof", send_at=when,
+                sent=b.recipients if b.status == SENT else 0,
+                rejected=b.recipients if b.status == REJECTED else 0,
+                unknown=0 if b.status in (SENT, REJECTED) else b.recipients,
+                note=f"{proof_key(r.name)} batch {b.id}: "
+                     + (f"to {group_of(b.error)}" if b.status == SENT else
+                        f"{b.status}: {b.error or ''}".rstrip(": "))))
+    return out

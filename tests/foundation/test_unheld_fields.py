@@ -72,7 +72,7 @@ def test_fields_the_provider_cannot_hold_are_errors(tmp_path):
         f"{ws}/mail.yml:9:146: Message/hello: email-campaigns sends plain text only",
         f"{ws}/mail.yml:25:3: Campaign/launch: email-campaigns campaigns have no "
         "personalisation variables",
-        f"{ws}/sms.yaml:18:3: Campaign/flash: octopush campaigns have no campaign variables",
+        f"{ws}/sms.yaml:18:22: Campaign/flash: octopush takes no variable 'promo'",
     ]
     for want in expected:
         assert any(line.startswith(want) for line in lines), (want, r.stderr)

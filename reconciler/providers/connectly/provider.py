@@ -9,7 +9,8 @@ only once its rate-limit slot has come: a batch waiting for the limiter is not i
 so what a crash can leave unknown is what was on the wire (about rate x latency batches,
 at most `max_concurrency`), not every queued batch.
 Variables: the campaign's `variables`, then the `connectly.variables`, then the contact's
-own fields (first_name, last_name, param1..param5) win.
+own fields (first_name, last_name, param1..param5), then the campaign's variables that take
+each recipient's value (`${contact.X}`, reconciler/personalize.py) win.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from typing import Any
 from reconciler.audience import Channel, Recipient
 from reconciler.engine.fields import Field, FieldMap
 from reconciler.kinds.vendor_blocks import vendor_block
+from reconciler.personalize import templates, values
 from reconciler.providers.connectly.client import ConnectlyClient
 from reconciler.providers.sendonly.provider import Estimate, Prepared, SendOnlyProvider
 from reconciler.workspace import Resource
@@ -83,10 +85,13 @@ class ConnectlyProvider(SendOnlyProvider):
     def entries(self, r: Resource, prep: Prepared, batch: list[Recipient],
                 scheduled: str | None) -> list[dict]:
         c, o = prep.content, self._options(r)
-        common = {**r.spec.variables, **(o.variables if o else {})}
+        own = templates(r.spec.variables)
+        common = {**{k: v for k, v in r.spec.variables.items() if k not in own},
+                  **(o.variables if o else {})}
         return [{"sender": c["sender"], "client": x.address, "campaignName": c["campaignName"],
                  "campaignVersion": c["campaignVersion"], "scheduledAt": scheduled,
-                 "variables": {**common, **x.fields()}} for x in batch]
+                 "variables": {**common, **x.fields(), **values(own, x.contact)}}
+                for x in batch]
 
     async def before_batch(self) -> None:
         await self.client.http.pace()

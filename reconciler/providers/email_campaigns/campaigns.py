@@ -8,6 +8,7 @@ from zoneinfo import ZoneInfo
 from reconciler.engine.actions import Action, FieldChange, SendSummary
 from reconciler.engine.content import send_content
 from reconciler.engine.fields import send_time_text
+from reconciler.engine.proofs import NO_PROOF
 from reconciler.providers.email_campaigns.live import (
     FIELDS,
     LIVE_STATUSES,
@@ -66,6 +67,10 @@ class CampaignDiff:
             refs = self._campaign_refs(r)
             named = FIELDS["Campaign"]
             api_zone = IANA_TO_API[s.timezone]
+            proof = self.proof_note(r)
+            if r.lifecycle.require_proof and not proof:
+                return [self.action("refuse", r, reason=NO_PROOF.format(name=r.name),
+                                    data={"proof_required": True})]
             return [self.action(
                 "create", r, reason=reason, irreversible=False,
                 changes=[named.change("name", None, s.title or r.name, r),
@@ -76,6 +81,8 @@ class CampaignDiff:
                          named.change("status", None, s.state or "active", r)],
                 send=self._audience(r, live),
                 content=send_content(self.ctx.workspace, r, "email"),
+                data={**({"proof": proof} if proof else {}),
+                      **({"proof_required": True} if r.lifecycle.require_proof else {})},
                 depends_on=[f"{kind}/{name}" for kind, name in refs.values() if name])]
         obj = live.campaigns[live_id]
         live_start = from_api(obj.get("start_date", ""), obj.get("timezone", ""))

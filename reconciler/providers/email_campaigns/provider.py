@@ -33,12 +33,14 @@ from reconciler.providers.email_campaigns.live import (
     compact_group,
     ignored_fields,
 )
+from reconciler.providers.email_campaigns.proof import EmailProof
 from reconciler.providers.email_campaigns.status import EmailStatus
 from reconciler.words import plural, word
 from reconciler.workspace import Resource
 
 
-class EmailCampaignsProvider(CampaignDiff, EmailExecute, EmailStatus, EmailHalt, Provider):
+class EmailCampaignsProvider(CampaignDiff, EmailExecute, EmailStatus, EmailHalt, EmailProof,
+                             Provider):
     vendor = "email-campaigns"
 
     def __init__(self, account, ctx):

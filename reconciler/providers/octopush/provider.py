@@ -28,6 +28,7 @@ from reconciler.audience import Channel, Recipient
 from reconciler.engine.fields import Field, FieldMap
 from reconciler.errors import ApiError, NotSentError, OutcomeUnknown, RequestNotBuilt
 from reconciler.kinds.vendor_blocks import vendor_block
+from reconciler.personalize import values
 from reconciler.providers.octopush.client import OctopushClient
 from reconciler.providers.octopush.estimate import CURRENCY, local_estimate
 from reconciler.providers.sendonly.provider import (
@@ -113,11 +114,14 @@ class OctopushProvider(SendOnlyProvider):
     def payload(self, r: Resource, prep: Prepared, batch: list[Recipient],
                 send_at: str | None) -> dict[str, Any]:
         c, o = prep.content, self._options(r)
+        own = r.spec.variables  # first_name, last_name, param1..5 (rules.py)
         if prep.channel == "sms":
-            recipients = [{"phone_number": x.address, **x.fields()} for x in batch]
+            recipients = [{"phone_number": x.address, **x.fields(), **values(own, x.contact)}
+                          for x in batch]
             return {"text": c["text"], "sender": c["sender"], "send_at": send_at,
                     "recipients": recipients, **o.sms_fields()}
-        recipients = [{"email": x.address, **x.fields()} for x in batch]
+        recipients = [{"email": x.address, **x.fields(), **values(own, x.contact)}
+                      for x in batch]
         return {"subject": c["subject"], "send_at": send_at, "recipients": recipients,
                 "template_name": c["template"],
                 "text": None if c["template"] else c["body"],

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from reconciler.contacts import PERSONAL_FIELDS
 from reconciler.errors import Diagnostic
 from reconciler.kinds.vendor_blocks import vendor_block
 from reconciler.workspace import Resource, Workspace
@@ -20,10 +21,11 @@ def check(r: Resource, ws: Workspace) -> list[Diagnostic]:
 
 def _campaign(r: Resource, ws: Workspace, err) -> None:
     spec = r.spec
-    if spec.variables:
-        err(("variables",), "octopush campaigns have no campaign variables: the API "
-                            "personalises from each recipient's first_name, last_name and "
-                            "param1..param5; remove `variables`")
+    for name in spec.variables:
+        if name not in PERSONAL_FIELDS:
+            err(("variables", name), f"octopush takes no variable {name!r}: `variables` "
+                                     "may fill each recipient's first_name, last_name, "
+                                     "param1..param5")
     options = vendor_block(spec, "octopush")
     if options is None:
         err((), "an octopush campaign needs an `octopush:` block with `purpose: alert` "

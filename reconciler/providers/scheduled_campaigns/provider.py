@@ -89,6 +89,9 @@ def _ignored(r: Resource, name: str) -> bool:
 
 
 class ScheduledCampaignsProvider(ScheduledExecute, ScheduledHalt, Provider):
+    #: `campaignctl proof`: the API sends a campaign to a contact list of the vendor's own
+    proof_unsupported = ("a campaign goes to a contact list held by the vendor (`list` id, "
+                         "its `segments[]`); the API cannot send it to a group of ours")
     vendor = "scheduled-campaigns"
 
     def __init__(self, account, ctx):

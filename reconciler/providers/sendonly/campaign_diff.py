@@ -13,6 +13,8 @@ from typing import Any
 from reconciler.audience import batch_count
 from reconciler.engine.actions import Action, FieldChange, SendSummary, SetChange
 from reconciler.engine.content import send_content
+from reconciler.engine.proofs import NO_PROOF, group_of, last_proof
+from reconciler.personalize import Use, count, refusal
 from reconciler.providers.sendonly.live import (
     Estimate,
     ListOptOuts,
@@ -123,7 +125,17 @@ class CampaignDiff:
             return out + [self.action(
                 "refuse", r, reason=f"the vendor rejected a simulated send: "
                                     f"{prep.estimate.refused}")]
-        # 5. schedule.
+        # 5. proofs of this content (`campaignctl proof`), required by the lifecycle.
+        proof = self._proof(r, prep)
+        if r.lifecycle.require_proof and not proof:
+            return out + [self.action("refuse", r, reason=NO_PROOF.format(name=r.name),
+                                      data={"proof_required": True})]
+        # 6. per-recipient values: nobody gets an empty one without a default.
+        uses = count(r.spec.variables, prep.pending)
+        if why := refusal(uses, self.ctx.options.show_contacts):
+            return out + [self.action("refuse", r, reason=why,
+                                      data={"variables": _uses(uses)})]
+        # 7. schedule.
         spec = r.spec
         when = spec.send_time() if spec.local_send is None else None  # local: one per wave
         if spec.send_at is None:
@@ -135,7 +147,7 @@ class CampaignDiff:
                 reason=f"send time {when.isoformat()} has already passed with "
                        f"{plural(len(prep.pending), 'recipient')} not sent; set `send_at: now` (or a "
                        "future time) to send them")]
-        # 5. send windows in each recipient's own time (reconciler/policy).
+        # 8. send windows in each recipient's own time (reconciler/policy).
         gate = self._window_gate(r, prep.channel, prep.pending, self.ctx.options.now)
         policy = self.ctx.workspace.config.send_policy
         if gate.refusal:
@@ -181,8 +193,19 @@ class CampaignDiff:
             data={"identity": prep.identity, "channel": prep.channel, "batch_size": size,
                   "no_address": aud.no_address, "duplicates": aud.duplicates,
                   "removed_after_send": removed,
+                  **({"variables": _uses(uses)} if uses else {}),
+                  **({"proof": proof} if proof else {}),
+                  **({"proof_required": True} if r.lifecycle.require_proof else {}),
                   **({"resend_unknown": again} if again else {}), **gate.data(policy)}))
         return out
+
+    def _proof(self, r: Resource, prep: Prepared) -> dict[str, Any] | None:
+        """The last proof of the content this send would go out with."""
+        last = last_proof(self.ledger.proofs(self.account.name, r.name), prep.identity)
+        if last is None:
+            return None
+        return {"at": utc_text(last.updated_at), "recipients": last.recipients,
+                "group": group_of(last.error)}
 
     def _sent_under_old_name(self, r: Resource, prep: Prepared,
                              ledgers: dict[str, CampaignLedger]) -> str | None:
@@ -224,3 +247,8 @@ def _segment_change(before: dict[str, Any], after: dict[str, Any]) -> list[Field
         return []
     return [FieldChange("sms segments", f"{was.segments} ({was.encoding})",
                         f"{now.segments} ({now.encoding})")]
+
+
+def _uses(uses: dict[str, Use]) -> dict[str, dict]:
+    """Per variable taking contact values: recipients with no value, given the default."""
+    return {name: use.to_dict() for name, use in uses.items()}

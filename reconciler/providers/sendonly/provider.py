@@ -30,6 +30,7 @@ from typing import Any
 from reconciler.audience import Channel, Recipient, campaign_audience, opt_out_addresses
 from reconciler.engine.fields import FieldMap
 from reconciler.errors import CampaignctlError
+from reconciler.personalize import templates
 from reconciler.policy.campaign import Gate, check_send, count_places
 from reconciler.providers.base import Provider
 from reconciler.providers.sendonly.batches import BatchSending
@@ -45,6 +46,7 @@ from reconciler.providers.sendonly.live import (
     local_time,
     utc_text,
 )
+from reconciler.providers.sendonly.proof import ProofSending
 from reconciler.state.ledger import CampaignLedger, identity_of
 from reconciler.status.model import CampaignStatus
 from reconciler.workspace import Resource
@@ -54,7 +56,7 @@ __all__ = ["Estimate", "ListOptOuts", "Prepared", "Receipt", "SendFailed", "Send
            "SendOnlyProvider", "local_time"]
 
 
-class SendOnlyProvider(CampaignDiff, BatchSending, SendOnlyHalt, Provider):
+class SendOnlyProvider(CampaignDiff, BatchSending, SendOnlyHalt, ProofSending, Provider):
     concurrency: int = 1  # batches in flight at once within one campaign
 
     def __init__(self, account, ctx):
@@ -158,7 +160,7 @@ class SendOnlyProvider(CampaignDiff, BatchSending, SendOnlyHalt, Provider):
                 continue
             channel = self.channel(r)
             cl = live.ledger(r.name)
-            content = self._as_sent(r, self.content(r), cl)
+            content = self.prepared_content(r, cl)
             audience = campaign_audience(ws, r, channel, in_force)
             skip = cl.sent if self.ctx.options.resend_unknown else cl.holding
             prep = Prepared(channel, content, identity_of(content), audience,
@@ -171,6 +173,16 @@ class SendOnlyProvider(CampaignDiff, BatchSending, SendOnlyHalt, Provider):
         for (_, p), e in zip(todo, estimates, strict=True):
             p.estimate = e
         return live
+
+    def prepared_content(self, r: Resource, cl: CampaignLedger) -> dict[str, Any]:
+        """What identifies the campaign's content: the real send's and its proofs'."""
+        content = self._as_sent(r, self.content(r), cl)
+        if per_recipient := templates(r.spec.variables):
+            # Which variables are the contacts' is content; their values are not.
+            content = {**content, "per_recipient": per_recipient}
+        return content
+
+    identity_of = staticmethod(identity_of)
 
     def _opt_out_lists(self, resources: list[Resource]) -> dict[str, ListOptOuts]:
         """The OptOutLists among `resources` and those their campaigns use: listed and
