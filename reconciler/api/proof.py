@@ -9,10 +9,12 @@ from pathlib import Path
 
 from reconciler.api.pipeline import load_for_run, run_context, run_options
 from reconciler.engine.contract import RunContext
+from reconciler.engine.halting import Halted
 from reconciler.engine.planner import open_session
 from reconciler.engine.proofs import ProofSender, ProofSent
 from reconciler.environments import record_store
 from reconciler.errors import CampaignctlError
+from reconciler.state.halt import read_halt
 from reconciler.state.pins import pin_first_origins
 from reconciler.workspace import Resource, Workspace
 
@@ -60,6 +62,8 @@ async def _send(ctx: RunContext, r: Resource, group: Resource) -> ProofSent:
     ws = ctx.workspace
     with ctx.store.locked():
         record_store(ctx.store, ws.config.environment)
+        if (halt := read_halt(ctx.store)) is not None:  # a proof is a send too
+            raise Halted(f"{r.address}: proof not sent: {halt.describe()}")
         session = open_session(ctx, {r.provider})
         try:
             provider = session.providers[r.provider]

@@ -210,11 +210,25 @@ def test_email_campaign_proof_is_a_campaign_of_its_own_to_the_group_only(
     real = results("2027-03-01", "2027-04-30")
     assert real.count("ann@example.com") == 1 and "proofer@acme.example" not in real
     assert len(real) == len(set(real))
-    r = run_cli("proof", "Campaign/news", str(ws), "--to", "nobody")
+    r = cli("proof", "Campaign/spring-sale", str(ws), "--to", "nobody")
     assert r.returncode == 1 and r.stderr.strip().endswith(
-        "Campaign/news: proof group ContactGroup/nobody does not exist")
+        "Campaign/spring-sale: proof group ContactGroup/nobody does not exist")
     config = ws / "campaignctl.yaml"
-    config.write_text(config.read_text() + "    proof: {grp: team}\n")
-    r = run_cli("validate", str(ws))
+    config.write_text(config.read_text().replace(
+        "    token: ${MAIL_TOKEN}\n", "    token: ${MAIL_TOKEN}\n    proof: {grp: team}\n"))
+    r = cli("validate", str(ws))
     assert r.returncode == 1 and "campaignctl.yaml:" in r.stderr
-    assert "provider sms: `proof` must be {group: NAME}" in r.stderr
+    assert "provider mail: `proof` must be {group: NAME}" in r.stderr
+
+
+def test_a_halted_environment_sends_no_proof(tmp_path, sandbox_server):
+    ws = sms_workspace(tmp_path / "ws", sandbox_server.url, 5)
+    _with_team(ws, "sms.yaml", "sms", ["+33699000001"])
+    assert run_cli("halt", str(ws), "--reason", "wrong list").returncode == 0
+    r = run_cli("proof", "Campaign/promo", str(ws))
+    assert r.returncode == 1, r.stdout + r.stderr
+    assert "Campaign/promo: proof not sent:" in r.stderr and "wrong list" in r.stderr
+    assert _summary(sandbox_server, "octopush")["total"] == 0
+    assert run_cli("resume", str(ws)).returncode == 0
+    assert run_cli("proof", "Campaign/promo", str(ws)).returncode == 0
+    assert _summary(sandbox_server, "octopush")["total"] == 1
