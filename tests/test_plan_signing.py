@@ -82,7 +82,7 @@ def test_the_saved_plan_verifies_and_matches_its_schema(saved):
     plan.verify(KEY, "the test state")
     doc = json.loads(saved.read_text())
     jsonschema.validate(doc, load_schema())
-    assert doc["format_version"] == PLAN_FORMAT_VERSION == 2
+    assert doc["format_version"] == PLAN_FORMAT_VERSION == 3
     assert doc["signature"]["key_id"] == KEY.key_id and "checksum" not in doc
     assert KEY.secret.hex() not in saved.read_text()
     assert KEY.secret.hex() not in repr(KEY)

@@ -150,7 +150,7 @@ def test_reapplied_plan_refuses_with_what_changed(ws):
     r = run_cli("apply", str(plan_file))
     assert r.returncode == 1
     assert "the live state changed since the plan was saved" in r.stderr
-    assert ("Campaign/spring-sale: reviewed create, apply would now do nothing (already "
+    assert ("Campaign/spring-sale: gone: reviewed create, apply would now do nothing (already "
             "applied" in r.stderr)
     assert "Traceback" not in r.stderr
     assert len(writes(ws)) == before_writes
@@ -166,6 +166,8 @@ def test_changed_workspace_refuses(ws):
     r = run_cli("apply", str(plan_file))
     assert r.returncode == 1
     assert "the workspace changed since the plan was saved" in r.stderr
+    assert "Sender/newsletter: changed inputs since the review: manifest Sender/newsletter" \
+        in r.stderr
     assert len(writes(ws)) == before
 
 

@@ -13,7 +13,8 @@ from typing import Any
 from reconciler.engine.actions import Action
 from reconciler.kinds.catalog import KIND_ORDER
 
-PLAN_FORMAT_VERSION = 2  # 2: signed with the state's key (engine/signing.py)
+# 2: signed with the state's key (engine/signing.py); 3: each action's inputs (binding.py)
+PLAN_FORMAT_VERSION = 3
 
 
 def canonical(obj: Any) -> str:
