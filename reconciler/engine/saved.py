@@ -222,6 +222,18 @@ def check_not_expired(plan: Plan, now: datetime) -> None:
                         + "; ".join(passed) + ". Set a future send_at. " + AGAIN)
 
 
+def check_not_refused(plan: Plan) -> None:
+    """A plan with a refused action failed as a whole (exit 1): applying its other actions
+    would apply it partially, which nothing said would happen."""
+    refused = [f"{a.address}: {a.reason.rstrip('.')}" for a in plan.actions
+               if a.op == "refuse"]
+    if refused:
+        raise StalePlan(f"the saved plan holds {plural(len(refused), 'refused action')}, so it "
+                        "failed as a whole and is never applied in part, nothing was changed: "
+                        + "; ".join(refused) + ". Fix the manifests, then " + AGAIN[0].lower()
+                        + AGAIN[1:])
+
+
 def _environment(name: str | None) -> str:
     return f"environment {name}" if name else "a workspace without environments"
 
