@@ -10,11 +10,11 @@ from datetime import datetime
 from pathlib import Path
 
 from reconciler.api.pipeline import Outcome, load_for_run, plan_in, run_context, run_options
+from reconciler.config import environment_names
 from reconciler.engine.plan import Plan
 from reconciler.engine.plan_view import PlanView
 from reconciler.engine.reporting import Reporter
 from reconciler.engine.safety import Violation, violations
-from reconciler.config import environment_names
 from reconciler.errors import Diagnostic
 from reconciler.saved_plans import save_signed, show_saved
 from reconciler.validate import errors_of, in_file_order, validate_directory
