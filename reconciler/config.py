@@ -145,6 +145,16 @@ def _interpolate(value: Any, doc: SourceDoc, loc: tuple, env: dict[str, str] | N
     return value
 
 
+def environment_names(directory: Path) -> list[str]:
+    """The environments campaignctl.yaml declares (none when it declares none, or cannot
+    be read: `validate` then reports why)."""
+    path = Path(directory) / CONFIG_FILE
+    if not path.is_file():
+        return []
+    docs, errors = load_file(path, str(path))
+    return [] if errors or len(docs) != 1 else environments.names(docs[0].data)
+
+
 def load_config(directory: Path, env: dict[str, str] | None = None,
                 environment: str | None = None, *, offline: bool = False,
                 ) -> tuple[WorkspaceConfig | None, list[Diagnostic]]:

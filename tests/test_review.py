@@ -62,14 +62,14 @@ def test_unrelated_drift_is_left_alone_but_drift_a_reviewed_action_needs_is_refu
     assert "changed outside campaignctl since the plan was saved" in review.notes[0]
     review = compare_plans(plan(send()), plan(send(), sender_drift("news")))
     assert review.problems == [
-        "Sender/news: apply would now also update it (changed outside campaignctl: differs "
+        "Sender/news: new: apply would now also update it (changed outside campaignctl: differs "
         "from the manifest); a reviewed action depends on it"]
 
 
 def test_a_reviewed_action_that_disappeared_or_changed_op_is_refused():
     review = compare_plans(plan(send()), plan())
-    assert review.problems == ["Campaign/sale: reviewed create, apply would now do nothing "
-                               "(already applied, or the live object already matches)"]
+    assert review.problems == ["Campaign/sale: gone: reviewed create, apply would now do "
+                               "nothing (already applied, or the live object already matches)"]
     refused = Action("refuse", "Campaign", "sale", "mail", "send time has passed")
     assert compare_plans(plan(send()), plan(refused)).problems == [
         "Campaign/sale: reviewed create, apply would now refuse (send time has passed)"]
@@ -85,12 +85,48 @@ def test_field_changes_name_the_field():
         "outside campaignctl)"]
 
 
+def bound(action: Action, csv="c" * 64, group="g" * 64, live=None) -> Action:
+    """`action` with the inputs a plan records (engine/binding.py)."""
+    action.inputs = {"manifests": {"Campaign/sale": "a" * 64, "ContactGroup/subs": group,
+                                   "Sender/news": "b" * 64},
+                     "files": {"subscribers.csv": csv}, "live": live}
+    return action
+
+
 def test_changed_workspace_lists_what_apply_would_now_do():
-    fresh = Plan([send(6)], "f" * 64, "e" * 64)
+    # The workspace digest differs (another merge); this action's inputs do not: applies.
+    fresh = Plan([bound(send(5))], "f" * 64, "e" * 64)
+    assert check_saved(plan(bound(send(5))), fresh).actions[0].address == "Campaign/sale"
+    fresh = Plan([bound(send(6), csv="9" * 64)], "f" * 64, "e" * 64)
     with pytest.raises(StalePlan) as exc:
-        check_saved(plan(send(5)), fresh)
+        check_saved(plan(bound(send(5))), fresh)
     assert "the workspace changed since the plan was saved" in str(exc.value)
+    assert ("Campaign/sale: changed inputs since the review: file subscribers.csv"
+            in str(exc.value))
     assert "Campaign/sale: recipients 5 -> 6 (group grew)" in str(exc.value)
+    assert "(2 differences, per action)" in str(exc.value)
+
+
+@pytest.mark.parametrize("fresh, line", [
+    (bound(send(), group="9" * 64),
+     "Campaign/sale: changed inputs since the review: manifest ContactGroup/subs"),
+    (bound(send(), live="1" * 64), "Campaign/sale: changed inputs since the review: the live "
+                                   "object (changed at the vendor since the review)"),
+])
+def test_the_same_action_on_other_inputs_is_refused_naming_the_input(fresh, line):
+    review = compare_plans(plan(bound(send())), plan(fresh))
+    assert review.problems == [line]
+
+
+def test_a_merged_change_not_yet_applied_is_refused_and_one_applied_is_not_there():
+    other = Action("create", "Campaign", "other-pr", "mail", "not in the account")
+    review = compare_plans(plan(send()), plan(send(), other))
+    assert review.problems == [
+        "Campaign/other-pr: not yet applied: create (not in the account), merged in the "
+        "manifests but not in this plan; apply its own reviewed plan first, or plan again"]
+    assert review.workspace_moved
+    # Once the other pull request's plan is applied, the fresh plan no longer holds it.
+    assert not compare_plans(plan(send()), plan(send())).problems
 
 
 def test_init_writes_a_workspace_that_validates_and_plans(tmp_path):

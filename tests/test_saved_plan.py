@@ -150,7 +150,7 @@ def test_reapplied_plan_refuses_with_what_changed(ws):
     r = run_cli("apply", str(plan_file))
     assert r.returncode == 1
     assert "the live state changed since the plan was saved" in r.stderr
-    assert ("Campaign/spring-sale: reviewed create, apply would now do nothing (already "
+    assert ("Campaign/spring-sale: gone: reviewed create, apply would now do nothing (already "
             "applied" in r.stderr)
     assert "Traceback" not in r.stderr
     assert len(writes(ws)) == before_writes
@@ -166,6 +166,8 @@ def test_changed_workspace_refuses(ws):
     r = run_cli("apply", str(plan_file))
     assert r.returncode == 1
     assert "the workspace changed since the plan was saved" in r.stderr
+    assert "Sender/newsletter: changed inputs since the review: manifest Sender/newsletter" \
+        in r.stderr
     assert len(writes(ws)) == before
 
 
@@ -223,4 +225,34 @@ def test_apply_of_a_plan_whose_send_time_passed_refuses(ws):
     r = run_cli("apply", str(plan_file))
     assert r.returncode == 1
     assert "has already passed" in r.stderr
+    assert len(writes(ws)) == before
+
+
+def refuse_deleting_vip(ws: Path) -> None:
+    """Applied with `prevent_destroy: true` on ContactGroup/vip, then its manifest removed:
+    every plan now refuses to delete it."""
+    groups = ws / "groups.yaml"
+    groups.write_text(groups.read_text().replace(
+        "name: vip\nprovider: mail\n", "name: vip\nprovider: mail\n"
+        "lifecycle: {prevent_destroy: true}\n", 1))
+    assert run_cli("apply", str(ws), "--auto-approve").returncode == 0
+    groups.write_text(groups.read_text().split("---\n", 1)[1])
+
+
+def test_a_saved_plan_with_a_refused_action_is_never_applied_in_part(ws):
+    refuse_deleting_vip(ws)
+    senders = ws / "senders.yaml"  # a change that could go through on its own
+    senders.write_text(senders.read_text().replace("Acme Newsletter", "Acme News"))
+    plan_file = ws.parent / "plan.json"
+    r = run_cli("plan", str(ws), "-o", str(plan_file), "--format", "markdown")
+    assert r.returncode == 1
+    # The cause is on stderr too (a CI job posts it), and the file is not offered to apply.
+    assert "Error: Refused: 1 action will not be applied" in r.stderr
+    assert "for review only: it holds refused actions, and apply refuses it" in r.stderr
+    before = len(writes(ws))
+    r = run_cli("apply", str(plan_file))
+    assert r.returncode == 1
+    assert ("the saved plan holds 1 refused action, so it failed as a whole and is never "
+            "applied in part, nothing was changed: ContactGroup/vip: lifecycle.prevent_destroy"
+            in r.stderr), r.stderr
     assert len(writes(ws)) == before

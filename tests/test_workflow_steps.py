@@ -87,12 +87,36 @@ def check_script(script: str, tmp: Path) -> None:
     assert r.returncode == 0, r.stderr
 
 
+FAKE_GH = """#!/bin/bash
+# `gh run download RUN --name NAME --dir DIR`: the artifact that run uploaded
+set -e
+[ "$1 $2" = "run download" ] || { echo "unexpected: gh $*" >&2; exit 1; }
+while [ $# -gt 0 ]; do [ "$1" = --dir ] && dir="$2"; shift; done
+mkdir -p "$dir" && cp "$CAMPAIGNCTL_TEST_ARTIFACT" "$dir/plan.json"
+"""
+
+
+def resolve(value: str, outputs: dict[str, str]) -> str:
+    """A step's `${{ ... }}` as GitHub resolves it: step outputs, the job's token."""
+    def one(m: re.Match) -> str:
+        expr = m.group(1)
+        if expr == "github.token":
+            return "test-token"
+        assert expr.startswith("steps."), expr
+        step_id, _, key = expr.removeprefix("steps.").partition(".outputs.")
+        return outputs.get(f"{step_id}.{key}", "")
+    return EXPR.sub(one, value)
+
+
 def run_job(runner: Runner, workflow: Path, repo: Path, secrets: dict[str, str], event: str,
-            tmp: Path, artifact: Path | None = None) -> dict[str, str]:
-    """Every step of the workflow's job; returns the steps' outputs (GITHUB_OUTPUT)."""
+            tmp: Path, artifact: Path | None = None,
+            given: dict[str, str] | None = None) -> dict[str, str]:
+    """Every step of the workflow's job; returns the steps' outputs (GITHUB_OUTPUT).
+    `given`: the outputs of its github-script steps (which talk to GitHub's API)."""
     wf = load(workflow)
-    env = {**workflow_env(wf, secrets), **secrets}
-    outputs: dict[str, str] = {}
+    env = {**workflow_env(wf, secrets), **secrets, "RUNNER_TEMP": str(tmp),
+           "GITHUB_STEP_SUMMARY": str(tmp / "step-summary.md")}
+    outputs: dict[str, str] = dict(given or {})
     (job,) = wf["jobs"].values()
     for step in job["steps"]:
         cond = step.get("if", "")
@@ -116,15 +140,32 @@ def run_job(runner: Runner, workflow: Path, repo: Path, secrets: dict[str, str],
             shutil.copy(artifact, repo / "plan.json")
             continue
         assert "run" in step, step
+        if artifact is not None:  # the GitHub CLI the runner has, downloading artifacts
+            (runner.bin / "gh").write_text(FAKE_GH)
+            (runner.bin / "gh").chmod(0o755)
+        step_env = {k: resolve(str(v), outputs) for k, v in (step.get("env") or {}).items()}
         out_file = tmp / f"output-{len(outputs)}"
         out_file.write_text("")
-        r = runner.bash(step["run"], repo, {**env, "GITHUB_OUTPUT": str(out_file)})
+        r = runner.bash(step["run"], repo, {**env, **step_env, "GITHUB_OUTPUT": str(out_file),
+                                            "CAMPAIGNCTL_TEST_ARTIFACT": str(artifact)})
         assert "Traceback" not in r.stderr, r.stderr
         assert r.returncode == 0, (step.get("name"), r.stdout + r.stderr)
         for line in out_file.read_text().splitlines():
             key, _, value = line.partition("=")
             outputs[f"{step.get('id')}.{key}"] = value
     return outputs
+
+
+def git_repository(repo: Path) -> str:
+    """The runner's checkout as the git repository it is on GitHub; its HEAD commit."""
+    def git(*args: str) -> str:
+        return subprocess.run(["git", "-c", "user.name=Dev", "-c", "user.email=d@x.example",
+                               *args], cwd=repo, check=True, capture_output=True,
+                              text=True).stdout.strip()
+    git("init", "-q")
+    git("add", "-A")
+    git("commit", "-qm", "merge pull request #7")
+    return git("rev-parse", "HEAD")
 
 
 @pytest.mark.slow
@@ -155,10 +196,16 @@ def test_generated_workflows_run_step_by_step_in_a_fresh_venv(
     assert report.startswith("<!DOCTYPE html>") and "Verified: signed with the key" in report
 
     # The merge: another checkout, the artifact, the apply and its report for the PR.
+    # The apply job applies each merged pull request at its merge commit (here one, #7,
+    # whose plan run 42 the github-script step found).
     second = _runner_checkout(tmp_path, "runner-2", sandbox_server.url)
-    run_job(runner, second / ".github" / "workflows" / "campaignctl-apply.yml", second,
-            secrets, "push", tmp_path, artifact=first / "plan.json")
-    report = (second / "apply.md").read_text()
+    merged = git_repository(second)
+    out = run_job(runner, second / ".github" / "workflows" / "campaignctl-apply.yml", second,
+                  secrets, "push", tmp_path, artifact=first / "plan.json",
+                  given={"reviewed.prs": f"7:{merged}:42"})
+    assert out["apply.applied"] == "#7" and "apply.failed" not in out
+    assert (tmp_path / "step-summary.md").read_text() == "campaignctl apply: applied #7.\n"
+    report = (second / "apply-7.md").read_text()
     assert report.startswith("<!-- campaignctl-apply -->\n## campaignctl apply: "
                              ":white_check_mark: done")
     assert "0 failed (0 with an unknown outcome), 0 skipped" in report

@@ -79,12 +79,16 @@ def test_apply_template_steps():
     assert "workflow_dispatch" in wf["on"]
     assert wf["concurrency"]["cancel-in-progress"] is False
     assert uses(wf) == ["actions/checkout", "CAMPAIGNCTL_ACTION", "actions/github-script",
-                        "actions/download-artifact", "actions/github-script"]
-    download = next(s for s in steps(wf) if "download-artifact" in s.get("uses", ""))
-    assert download["with"]["name"] == "campaignctl-plan"
-    assert "steps.reviewed.outputs.run_id" in download["with"]["run-id"]
+                        "actions/github-script"]
+    checkout = next(s for s in steps(wf) if s.get("uses", "").startswith("actions/checkout"))
+    assert checkout["with"]["fetch-depth"] == 0  # each merge commit is checked out
+    apply = next(s for s in steps(wf) if s.get("id") == "apply")
+    assert apply["env"]["PRS"] == "${{ steps.reviewed.outputs.prs }}"
+    assert "gh run download \"$run\" --name campaignctl-plan" in apply["run"]
+    assert ('campaignctl apply "$at.plan/plan.json" --workspace "$at/$CAMPAIGNCTL_WORKSPACE" '
+            '--report "apply-$pr.md"') in apply["run"]
+    assert "GITHUB_STEP_SUMMARY" in apply["run"]  # names the pull requests it applied
     assert campaignctl_commands(wf) == [
-        'campaignctl apply plan.json --workspace "$CAMPAIGNCTL_WORKSPACE" --report apply.md',
         'campaignctl validate "$CAMPAIGNCTL_WORKSPACE"',
         'campaignctl apply "$CAMPAIGNCTL_WORKSPACE" --auto-approve']
     assert wf["env"]["CAMPAIGNCTL_STATE_DSN"] == "${{ secrets.CAMPAIGNCTL_STATE_DSN }}"
@@ -187,6 +191,17 @@ def test_reviewed_plan_applies_on_another_runner_with_postgres_state(
             codes.append(code)
         return codes
 
+    def apply_step(repo: Path) -> int:
+        """The apply step's command for one pull request's plan (its loop over the merged
+        pull requests runs in tests/test_workflow_steps.py)."""
+        workflow = load(repo / ".github" / "workflows" / "campaignctl-apply.yml")
+        env = {**workflow_env(workflow, secrets), **secrets, **accounts(sandbox_server.url)}
+        code, out, err = _run_step_command(
+            'campaignctl apply plan.json --workspace "$CAMPAIGNCTL_WORKSPACE" '
+            '--report apply.md', repo, env)
+        outputs.append(out + err)
+        return code
+
     # Pull request, runner 1: validate, plan (exit 2: changes), the HTML report of the saved
     # plan (verified against the state); a Markdown comment and the plan.json artifact.
     first = _runner_checkout(tmp_path, "runner-1", sandbox_server.url)
@@ -200,7 +215,7 @@ def test_reviewed_plan_applies_on_another_runner_with_postgres_state(
     # Merge, runner 2: a new checkout plus the downloaded artifact; apply exactly it.
     second = _runner_checkout(tmp_path, "runner-2", sandbox_server.url)
     (second / "plan.json").write_text(artifact)
-    assert job(second, "apply", slice(0, 1)) == [0], outputs[-1]
+    assert apply_step(second) == 0, outputs[-1]
     assert "Applying the saved plan plan.json" in outputs[-1]
     sms = sandbox_server.get("/_sandbox/octopush/deliveries").json()
     whatsapp = sandbox_server.get("/_sandbox/connectly/deliveries").json()
@@ -209,12 +224,12 @@ def test_reviewed_plan_applies_on_another_runner_with_postgres_state(
     # A re-run of that job on runner 3 is refused: the live state moved since the review.
     third = _runner_checkout(tmp_path, "runner-3", sandbox_server.url)
     (third / "plan.json").write_text(artifact)
-    assert job(third, "apply", slice(0, 1)) == [1]
+    assert apply_step(third) == 1
     assert "live state changed" in outputs[-1]
 
     # Runner 4, the manual fresh run: the shared state knows everything is done.
     fourth = _runner_checkout(tmp_path, "runner-4", sandbox_server.url)
-    assert job(fourth, "apply", slice(1, None)) == [0, 0], outputs[-2:]
+    assert job(fourth, "apply") == [0, 0], outputs[-2:]
     assert "No changes" in outputs[-1]
     for vendor, before in (("octopush", sms), ("connectly", whatsapp)):
         after = sandbox_server.get(f"/_sandbox/{vendor}/deliveries").json()

@@ -29,7 +29,7 @@ from reconciler.engine.safety import (
     record_protected,
     violations,
 )
-from reconciler.engine.saved import check_not_expired, check_saved
+from reconciler.engine.saved import check_not_expired, check_not_refused, check_saved
 from reconciler.environments import record_store
 from reconciler.errors import CampaignctlError
 from reconciler.saved_plans import locate, verify_with
@@ -96,6 +96,7 @@ def apply(source: Path, *, targets: list[str] | tuple[str, ...] = (),
             # Verified against the state's key before anything else: 0 vendor calls otherwise.
             verify_with(saved, store, directory, environment)
             check_not_expired(saved.plan, options.now)
+            check_not_refused(saved.plan)
         ctx = run_context(ws, store, options, reporter)
         outcome = asyncio.run(_apply(ctx, list(targets), saved.plan if saved else None,
                                      source if saved else None, force, confirm, on_review))

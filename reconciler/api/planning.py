@@ -5,11 +5,12 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
 
 from reconciler.api.pipeline import Outcome, load_for_run, plan_in, run_context, run_options
+from reconciler.config import environment_names
 from reconciler.engine.gates import growth_stopped, record_audiences, recorded_audiences
 from reconciler.engine.plan import Plan
 from reconciler.engine.plan_view import PlanView
@@ -17,12 +18,13 @@ from reconciler.engine.reporting import Reporter
 from reconciler.engine.safety import Stop, violations
 from reconciler.errors import Diagnostic
 from reconciler.saved_plans import save_signed, show_saved
-from reconciler.validate import errors_of, validate_directory
+from reconciler.validate import errors_of, in_file_order, validate_directory
 
 
 @dataclass
 class Validation:
     diagnostics: list[Diagnostic]
+    environments: list[str] = field(default_factory=list)  # checked by all_envs
 
     @property
     def errors(self) -> list[Diagnostic]:
@@ -34,11 +36,26 @@ class Validation:
 
 
 def validate(directory: Path, *, environment: str | None = None,
-             show_contacts: bool = False) -> Validation:
-    """Offline, with no credentials: schema, references, compliance and vendor rules."""
-    _, diagnostics = validate_directory(Path(directory), offline=True,
-                                        show_contacts=show_contacts, environment=environment)
-    return Validation(diagnostics)
+             show_contacts: bool = False, all_envs: bool = False) -> Validation:
+    """Offline, with no credentials: schema, references, compliance and vendor rules.
+    `all_envs`: every environment campaignctl.yaml declares, in one run (`environment` is
+    then not used); a finding of some environments only names them."""
+    names = environment_names(Path(directory)) if all_envs else []
+    if not names:
+        _, diagnostics = validate_directory(Path(directory), offline=True,
+                                            show_contacts=show_contacts,
+                                            environment=None if all_envs else environment)
+        return Validation(diagnostics)
+    found: dict[tuple[str, str, str], tuple[Diagnostic, list[str]]] = {}
+    for name in names:
+        _, diagnostics = validate_directory(Path(directory), offline=True,
+                                            show_contacts=show_contacts, environment=name)
+        for d in diagnostics:
+            found.setdefault((str(d.location), d.message, d.severity), (d, []))[1].append(name)
+    merged = [d if len(envs) == len(names) else
+              replace(d, message=f"{d.message} (environment {', '.join(envs)})")
+              for d, envs in found.values()]
+    return Validation(in_file_order(merged), names)
 
 
 @dataclass

@@ -53,11 +53,18 @@ def plan(directory: Path, targets: tuple[str, ...], detailed_exitcode: bool, fmt
                               *([view.refused_line] if view.refused_line else [])]))
     else:
         click.echo(render_plan(view, fmt, use_color() and fmt == "text"))
+    if result.refused:
+        # The cause of exit 1 goes to stderr as every error's does (a CI job posts stderr
+        # when the plan fails), unless the terminal already shows it as the plan's last line.
+        if out_file is not None and not quiet:
+            click.echo(f"Saved the plan to {out_file} for review only: it holds refused "
+                       "actions, and apply refuses it.", err=True)
+        if fmt != "text" or not sys.stdout.isatty():
+            click.echo(f"Error: {view.refused_line}", err=True)
+        sys.exit(EXIT_ERROR)  # never 2: a refused action fails the plan, changes or not
     if out_file is not None and not quiet:
         click.echo(f"Saved the plan to {out_file}; run `campaignctl apply {out_file}` to "
                    "apply exactly these actions.", err=True)
-    if result.refused:
-        sys.exit(EXIT_ERROR)  # never 2: a refused action fails the plan, changes or not
     if detailed_exitcode and result.outstanding:  # changes, or unknown outcomes to decide
         sys.exit(EXIT_CHANGES)
 

@@ -20,12 +20,17 @@ from reconciler.cli.shell import EXIT_ERROR, emit, format_option
                help="github: workflow commands GitHub shows as annotations on the diff.")
 @click.option("--show-contacts", is_flag=True,
               help="Print the invalid email or phone itself (default: its file and row).")
+@click.option("--all-envs", is_flag=True,
+              help="Check every environment campaignctl.yaml declares, in one run (instead "
+                   "of --env; e.g. in a pre-commit hook).")
 @env_option
-def validate(directory: Path, fmt: str, show_contacts: bool, environment: str | None) -> None:
+def validate(directory: Path, fmt: str, show_contacts: bool, all_envs: bool,
+             environment: str | None) -> None:
     """Check manifests offline, with no credentials: schema, references, vendor rules."""
-    result = api.validate(directory, environment=environment, show_contacts=show_contacts)
+    result = api.validate(directory, environment=environment, show_contacts=show_contacts,
+                          all_envs=all_envs)
     # -q: the errors and the verdict, no warnings
     emit("validate", fmt, result.diagnostics, quiet=output().quiet, directory=str(directory),
-         environment=environment)
+         environment=", ".join(result.environments) if all_envs else environment)
     if result.errors:
         sys.exit(EXIT_ERROR)

@@ -17,6 +17,11 @@ SYMBOLS = {"create": "+", "update": "~", "replace": "-/+", "delete": "-", "trans
            "send": "send", "refuse": "!", "adopt": "=", "warn": "?"}
 
 
+def no_inputs() -> dict[str, Any]:
+    """The inputs of an action that no manifest or live object planned (see binding.py)."""
+    return {"manifests": {}, "files": {}, "live": None}
+
+
 @dataclass
 class FieldChange:
     """One field's change, named and valued as the manifest writes it (`field` is its path
@@ -82,6 +87,9 @@ class Action:
     # What goes out, for sends and email campaign creates (engine/content.py): text or
     # subject + first lines, sender, SMS segments, a placeholder sample. Never a contact.
     content: dict[str, Any] | None = None
+    # What it was planned from (engine/binding.py): digests of its manifests as expanded,
+    # the files they read and the live object; a saved plan applies only on the same ones.
+    inputs: dict[str, Any] = field(default_factory=lambda: no_inputs(), compare=False)
 
     @property
     def address(self) -> str:

@@ -5,6 +5,7 @@ knows nothing else of it:
 
     read(resources)      -> live snapshot (API reads, or our own ledger for send-only APIs)
     fingerprint(live)    -> small JSON-able digest input: a saved plan is refused if it moved
+    live_item(live, kind, name) -> the same for one object (a saved action binds to it)
     diff(resources, live, matches) -> [Action]   (pure: no I/O; engine/actions.py)
     execute(action, live)-> performs one action (vendor calls; bindings through
                             `self.bindings`, the engine's engine/identity.Bindings)
@@ -137,6 +138,10 @@ class Provider(Protocol):
     async def read(self, resources: list[Resource]) -> Any: ...
 
     def fingerprint(self, live: Any) -> Any: ...
+
+    def live_item(self, live: Any, kind: str, name: str) -> Any:
+        """The stamp of the live object KIND/NAME is planned against (None: nothing live),
+        which a saved plan's action is bound to (engine/binding.py)."""
 
     def diff(self, resources: list[Resource], live: Any,
              matches: Mapping[tuple[str, str], Match]) -> list[Action]:

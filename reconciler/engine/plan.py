@@ -14,7 +14,8 @@ from reconciler.engine.actions import Action
 from reconciler.kinds.catalog import KIND_ORDER
 
 # 2: signed with the state's key (engine/signing.py); 3: field changes named as the
-# manifest names them, the vendor's name and values in each change's `vendor`
+# manifest names them (the vendor's name and values in each change's `vendor`), and each
+# action's inputs (binding.py)
 PLAN_FORMAT_VERSION = 3
 
 

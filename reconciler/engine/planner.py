@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from reconciler.engine.actions import Action
+from reconciler.engine.binding import LiveItems, bind_inputs
 from reconciler.engine.contract import Provider, RunContext
 from reconciler.engine.drift import ManifestDigests, closure, label_origins, recorded
 from reconciler.engine.evidence import check_evidence
@@ -138,6 +139,7 @@ async def build_plan(session: Session, targets: list[str] | None = None) -> Plan
 
     found: dict[str, list[Action]] = {}
     fingerprints = {}
+    live_items: LiveItems = {}
     start_deferred_checks(session.ctx)
 
     async def read_and_diff(name: str) -> None:
@@ -156,6 +158,10 @@ async def build_plan(session: Session, targets: list[str] | None = None) -> Plan
             actions = [a for a in actions if (a.kind, a.name) in chosen]
         found[name] = actions
         fingerprints[name] = provider.fingerprint(live)
+        live_item = getattr(provider, "live_item", None)  # optional for a plug-in
+        if live_item is not None:
+            for a in actions:
+                live_items[(name, a.kind, a.name)] = live_item(live, a.kind, a.name)
 
     # The manifests' digests (every CSV hashed) are local work: a worker thread does them
     # while the reads are in flight. The reads start only now, after validation, so that
@@ -175,6 +181,7 @@ async def build_plan(session: Session, targets: list[str] | None = None) -> Plan
     actions = refuse_when_halted(actions, ws, read_halt(session.ctx.store))
     note_send_times(actions, ws)
     label_origins(actions, digests, recorded(session.ctx.store))
+    bind_inputs(actions, ws, live_items)
     return Plan(
         actions=order_actions(actions),
         live_fingerprint=digest(fingerprints),

@@ -1,20 +1,27 @@
-"""A saved plan binds to the actions a reviewer saw, not to every byte of the live state.
+"""A saved plan binds to the actions a reviewer saw and to what each was planned from, not
+to every byte of the workspace or the live state.
 
 `compare_plans(reviewed, fresh)` lines up the actions of the saved plan with those of a plan
-made at apply time and says, field by field, where apply would now do something else:
+made at apply time (on the merged workspace, under the apply lock) and says, action by
+action, where apply would now do something else:
 
-- the same action with the same fields: still the reviewed action (live churn elsewhere,
-  derived counts such as "opt-outs kept live" or cost estimates, do not matter);
+- the same action with the same fields on the same inputs (its manifests as expanded, the
+  files they read, its live object: engine/binding.py): still the reviewed action. Other
+  pull requests merged and applied since change other actions, not this one; live churn
+  elsewhere and derived counts ("opt-outs kept live", estimates) do not matter;
 - a send whose audience only shrank because more recipients opted out: still the reviewed
   send; it goes to fewer people, and a note says so;
-- a fresh action on an object no reviewed action touches or depends on (drift of an
-  unrelated object): left alone, with a note; the next plan shows it;
+- a fresh action on an object no reviewed action touches or depends on, changed outside
+  campaignctl (drift): left alone, with a note; the next plan shows it;
 - a fresh adopt of an object a reviewed action depends on (it was deleted and re-created
   with the same natural key outside campaignctl, engine/identity.py): run with the reviewed
   actions, with a note; it writes nothing at the vendor, and the object matches its
   manifest field for field (else it would be an update);
-- anything else (a group that grew, a send time that moved, an action that appeared on
-  something a reviewed action depends on, one that disappeared): a problem line.
+- anything else is a problem line, named by its address and why: `gone` (apply would now
+  do nothing), `new` (an action a reviewed one depends on), `changed inputs` (which
+  manifest, file, or the live object), `not yet applied` (a change merged in the manifests
+  that this plan lacks: apply its own reviewed plan first), and field-level differences
+  (a group that grew, a send time that moved).
 """
 
 from __future__ import annotations
@@ -22,6 +29,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from reconciler.engine.actions import ORIGIN_LABELS, Action, FieldChange, SendSummary
+from reconciler.engine.binding import changed_inputs
 from reconciler.engine.plan import Plan
 from reconciler.words import plural
 
@@ -35,6 +43,7 @@ class Review:
     notes: list[str] = field(default_factory=list)
     left_alone: list[str] = field(default_factory=list)
     adopted: set[Key] = field(default_factory=set)  # fresh adopts run with the reviewed
+    workspace_moved: bool = False  # a reviewed action's manifests or files, or a merge
 
 
 def _key(a: Action) -> Key:
@@ -158,10 +167,15 @@ def compare_plans(reviewed: Plan, fresh: Plan) -> Review:
     for old in wanted:
         new = fresh_by_key.get(_key(old))
         if new is None:
-            review.problems.append(f"{old.address}: reviewed {old.op}, apply would now do "
-                                   "nothing (already applied, or the live object already "
+            review.problems.append(f"{old.address}: gone: reviewed {old.op}, apply would now "
+                                   "do nothing (already applied, or the live object already "
                                    "matches)")
             continue
+        inputs = changed_inputs(old, new)
+        if inputs:
+            review.workspace_moved |= any(not i.startswith("the live") for i in inputs)
+            review.problems.append(f"{old.address}: changed inputs since the review: "
+                                   + ", ".join(inputs))
         problems, note = _action_problems(old, new)
         review.problems += problems
         if note:
@@ -180,9 +194,14 @@ def compare_plans(reviewed: Plan, fresh: Plan) -> Review:
                                 "campaignctl since the plan was saved; the same object for "
                                 "the reviewed actions)")
         elif new.address in relied:
-            review.problems.append(f"{new.address}: apply would now also {new.op} it "
+            review.problems.append(f"{new.address}: new: apply would now also {new.op} it "
                                    f"({ORIGIN_LABELS[new.origin]}: {new.reason}); a reviewed "
                                    "action depends on it")
+        elif new.origin == "manifests":
+            review.workspace_moved = True
+            review.problems.append(f"{new.address}: not yet applied: {new.op} ({new.reason}), "
+                                   "merged in the manifests but not in this plan; apply its "
+                                   "own reviewed plan first, or plan again")
         else:
             review.left_alone.append(new.address)
             review.notes.append(f"{new.address}: {ORIGIN_LABELS[new.origin]} since the plan "

@@ -6,7 +6,8 @@ whole document), and `plan --format json` prints it unsigned (render/json.py). F
 are stable within a `format_version`; a change that would break a reader bumps it.
 `apply FILE` executes exactly the reviewed actions, or refuses (exit 1, nothing written)
 when the file does not verify against the state, or when what was reviewed no longer
-holds: the workspace changed, a fresh plan does something else, or a send time passed."""
+holds: a reviewed action's inputs changed (engine/binding.py), a fresh plan does something
+else, or a send time passed."""
 
 from __future__ import annotations
 
@@ -25,6 +26,7 @@ from reconciler.engine.review import compare_plans
 from reconciler.engine.signing import SIGNATURE_FIELD, PlanKey, signature, verify
 from reconciler.errors import CampaignctlError
 from reconciler.secrets import redact
+from reconciler.words import plural
 
 DOCUMENT_KIND = "campaignctl-plan"
 
@@ -81,8 +83,9 @@ def plan_from_document(doc: Any, source: str = "plan file") -> tuple[Plan, str |
         older = isinstance(version, int) and version < PLAN_FORMAT_VERSION
         raise CampaignctlError(
             f"{source}: plan format_version {version!r} is not supported (this campaignctl "
-            f"reads {PLAN_FORMAT_VERSION}" + (", whose plans are signed with the state's key"
-                                             if older and version < 2 else "")
+            f"reads {PLAN_FORMAT_VERSION}" + (", whose plans are signed with the state's key "
+                                             "and bind each action to its inputs"
+                                             if older else "")
             + "); nothing was changed. Plan again: `campaignctl plan -o FILE`")
     try:
         actions = [Action.from_dict({k: v for k, v in a.items() if k in _ACTION_FIELDS}
@@ -106,7 +109,7 @@ def plan_from_document(doc: Any, source: str = "plan file") -> tuple[Plan, str |
 
 
 _ACTION_FIELDS = ("op", "kind", "name", "account", "reason", "changes", "sets", "path", "send",
-                  "depends_on", "data", "cancels_send", "origin", "content")
+                  "depends_on", "data", "cancels_send", "origin", "content", "inputs")
 
 
 def load_schema() -> dict[str, Any]:
@@ -219,6 +222,18 @@ def check_not_expired(plan: Plan, now: datetime) -> None:
                         + "; ".join(passed) + ". Set a future send_at. " + AGAIN)
 
 
+def check_not_refused(plan: Plan) -> None:
+    """A plan with a refused action failed as a whole (exit 1): applying its other actions
+    would apply it partially, which nothing said would happen."""
+    refused = [f"{a.address}: {a.reason.rstrip('.')}" for a in plan.actions
+               if a.op == "refuse"]
+    if refused:
+        raise StalePlan(f"the saved plan holds {plural(len(refused), 'refused action')}, so it "
+                        "failed as a whole and is never applied in part, nothing was changed: "
+                        + "; ".join(refused) + ". Fix the manifests, then " + AGAIN[0].lower()
+                        + AGAIN[1:])
+
+
 def _environment(name: str | None) -> str:
     return f"environment {name}" if name else "a workspace without environments"
 
@@ -240,15 +255,14 @@ def check_saved(expected: Plan, fresh: Plan) -> Plan:
     (left alone, with a note). Anything else is refused with a field-level difference."""
     check_environment(expected, fresh.environment, "the saved plan")
     review = compare_plans(expected, fresh)
-    if fresh.workspace_digest != expected.workspace_digest:
-        found = ("; apply would now do:\n  " + "\n  ".join(review.problems) + "\n"
-                 if review.problems else ". ")
-        raise StalePlan("the workspace changed since the plan was saved (manifests or CSV "
-                        f"files differ), nothing was changed{found}" + AGAIN)
     if review.problems:
-        raise StalePlan("the live state changed since the plan was saved and apply would no "
-                        "longer do what was reviewed, nothing was changed:\n  "
-                        + "\n  ".join(review.problems) + "\n" + AGAIN)
+        # Bound per action (engine/binding.py): other merges that left these actions'
+        # inputs alone, and were applied, do not matter.
+        moved = ("the workspace changed since the plan was saved" if review.workspace_moved
+                 else "the live state changed since the plan was saved")
+        raise StalePlan(f"{moved} and apply would no longer do what was reviewed, nothing "
+                        f"was changed ({plural(len(review.problems), 'difference')}, per "
+                        "action):\n  " + "\n  ".join(review.problems) + "\n" + AGAIN)
     return Plan(actions=review.run, live_fingerprint=fresh.live_fingerprint,
                 workspace_digest=fresh.workspace_digest, created_at=fresh.created_at,
                 targets=fresh.targets, accounts=fresh.accounts,

@@ -60,6 +60,12 @@ class Provider:
     def fingerprint(self, live: Any) -> Any:
         return None
 
+    def live_item(self, live: Any, kind: str, name: str) -> Any:
+        """The live object the manifest KIND/NAME is planned against, as the same small
+        JSON-able stamp `fingerprint` takes (None: nothing live): a saved plan's action is
+        bound to it (engine/binding.py)."""
+        return None
+
     def diff(self, resources: list[Resource], live: Any,
              matches: dict[tuple[str, str], Match]) -> list[Action]:
         raise NotImplementedError

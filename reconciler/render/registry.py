@@ -67,7 +67,9 @@ def _validate_text(diagnostics: list, o: RenderOptions) -> Output:
     if errors:
         err.append(f"{plural(len(errors), 'error')}.")
     else:
-        out.append(f"{o.directory}: valid" + (f" (environment {o.environment})."
+        # `validate --all-envs` names every environment it checked: "a, b"
+        label = "environments" if o.environment and ", " in o.environment else "environment"
+        out.append(f"{o.directory}: valid" + (f" ({label} {o.environment})."
                                               if o.environment else "."))
     return Output("\n".join(out) or None, "\n".join(err) or None)
 

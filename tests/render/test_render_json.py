@@ -80,6 +80,12 @@ def test_other_format_versions_are_refused():
     with pytest.raises(CampaignctlError, match="format_version 1 is not supported .*signed"
                                                ".*Plan again"):
         plan_from_document(doc)
+    # A plan of the previous format binds to the whole workspace, not per action (its
+    # actions carry no inputs): refused before anything is read, with what to do.
+    doc["format_version"] = 2
+    with pytest.raises(CampaignctlError, match="format_version 2 is not supported .*bind "
+                                               "each action to its inputs.*Plan again"):
+        plan_from_document(doc)
     doc["format_version"] = 99
     with pytest.raises(CampaignctlError, match="format_version 99"):
         plan_from_document(doc)

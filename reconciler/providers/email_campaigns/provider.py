@@ -39,6 +39,12 @@ from reconciler.words import plural, word
 from reconciler.workspace import Resource
 
 
+def _stamp(remote_id: str, obj: dict) -> list:
+    """What tells one live object's revision: id, modified_on, status, contact count."""
+    return [remote_id, obj.get("modified_on"), obj.get("status"),
+            obj["contact_summary"][0] if "contact_summary" in obj else 0]
+
+
 class EmailCampaignsProvider(CampaignDiff, EmailExecute, EmailStatus, EmailHalt, EmailProof,
                              Provider):
     vendor = "email-campaigns"
@@ -90,10 +96,14 @@ class EmailCampaignsProvider(CampaignDiff, EmailExecute, EmailStatus, EmailHalt,
 
     def fingerprint(self, live: EmailLive) -> Any:
         def stamp(items: dict[str, dict]) -> list:
-            return sorted([i, o.get("modified_on"), o.get("status"),
-                           o["contact_summary"][0] if "contact_summary" in o else 0]
-                          for i, o in items.items())
+            return sorted(_stamp(i, o) for i, o in items.items())
         return {k: stamp(live.of(k)) for k in LIST_KINDS} | {"optouts": sorted(live.optouts)}
+
+    def live_item(self, live: EmailLive, kind: str, name: str) -> Any:
+        # The bound object only: the account's opt-outs grow every day (additive, counted).
+        bound = self.bindings.get(kind, name) if kind in LIST_KINDS else None
+        obj = live.of(kind).get(bound.remote_id) if bound else None
+        return _stamp(bound.remote_id, obj) if obj is not None else None
 
     def _expected_contacts(self, resources: list[Resource]) -> dict[tuple[str, Any], Any]:
         """The desired contact summary of each group, by the live id it is bound to and by

@@ -123,12 +123,14 @@ class ScheduledCampaignsProvider(ScheduledExecute, ScheduledHalt, Provider):
         return live
 
     def fingerprint(self, live: ScheduledLive) -> Any:
-        out = []
-        for name, remote_id in sorted(live.ids.items()):
-            obj = live.campaigns.get(name)
-            out.append([name, remote_id] + ([obj.get("state"), obj.get("updated"),
-                                             _live_fields(obj)] if obj else [None]))
-        return out
+        return [[name, *self.live_item(live, "Campaign", name)] for name in sorted(live.ids)]
+
+    def live_item(self, live: ScheduledLive, kind: str, name: str) -> Any:
+        if kind != "Campaign" or name not in live.ids:
+            return None
+        obj = live.campaigns.get(name)
+        return [live.ids[name]] + ([obj.get("state"), obj.get("updated"), _live_fields(obj)]
+                                   if obj else [None])
 
     # desired ------------------------------------------------------------------------------
     def _desired(self, r: Resource) -> dict[str, Any]:

@@ -203,14 +203,23 @@ class SendOnlyProvider(CampaignDiff, BatchSending, SendOnlyHalt, ProofSending, P
         return not cl.identities or cl.identities == {prep.identity}
 
     def fingerprint(self, live: SendLive) -> Any:
-        out: dict[str, Any] = {
-            name: [len(cl.sent), len(cl.unknown), max((b.id for b in cl.batches), default=0),
-                   sorted(cl.identities)]
-            for name, cl in sorted(live.campaigns.items())}
+        out: dict[str, Any] = {name: self.live_item(live, "Campaign", name)
+                               for name in sorted(live.campaigns)}
         if live.optouts:  # remembered opt-outs decide who is suppressed
-            out["OptOutList/"] = {name: identity_of({"recorded": sorted(lst.recorded)})
-                              for name, lst in sorted(live.optouts.items())}
+            out["OptOutList/"] = {name: self.live_item(live, "OptOutList", name)
+                                  for name in sorted(live.optouts)}
         return out
+
+    def live_item(self, live: SendLive, kind: str, name: str) -> Any:
+        """A campaign's ledger (what went out, in flight, with which content), or the
+        opt-outs an OptOutList recorded: our own ledger is this vendor's live state."""
+        if kind == "Campaign" and name in live.campaigns:
+            cl = live.campaigns[name]
+            return [len(cl.sent), len(cl.unknown), max((b.id for b in cl.batches), default=0),
+                    sorted(cl.identities)]
+        if kind == "OptOutList" and name in live.optouts:
+            return identity_of({"recorded": sorted(live.optouts[name].recorded)})
+        return None
 
 
     def _stored_content(self, campaign: str, identity: str) -> dict[str, Any] | None:
