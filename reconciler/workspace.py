@@ -18,6 +18,7 @@ from reconciler.errors import Diagnostic, Location
 from reconciler.foreach import Template, expand
 from reconciler.kinds import KIND_ORDER, Envelope, Lifecycle
 from reconciler.kinds.vendor_blocks import spec_model
+from reconciler.variables import Budget
 from reconciler.yamlsource import SourceDoc, load_file, plain
 
 MAX_CSV_PROBLEMS = 20  # reported per file; the rest are counted
@@ -307,14 +308,16 @@ def expanded_documents(directory: Path, config: WorkspaceConfig | None,
                                                                         Template | None]]:
     """Every manifest document, templates expanded and ${var.NAME} substituted. Without a
     config (it has errors of its own) documents are read as written, for their syntax."""
+    sizes: dict[int, tuple[int, int]] = {}  # each variable's size, measured once
     for path in manifest_files(directory):
         docs, errors = load_file(path, _display(path, directory), directory)
         diagnostics.extend(errors)
+        budget = Budget.of(docs[0], sizes) if docs else None  # the file's limits
         for doc in docs:
-            if doc.broken:
-                yield path, doc, None
+            if doc.broken or budget.spent:
+                yield path, SourceDoc(doc.path, doc.index, doc.data, doc.start, True), None
                 continue
-            expanded, errors = expand(doc, config.variables if config else {})
+            expanded, errors = expand(doc, config.variables if config else {}, budget)
             if config is not None:
                 diagnostics.extend(errors)
             for edoc, template in expanded:

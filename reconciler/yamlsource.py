@@ -91,6 +91,10 @@ class SourceDoc:
     data: Any
     start: Location
     broken: bool = False  # a value could not be read (reported); the document is not parsed
+    #: the whole file's values (aliases expanded) and characters: what ${var.NAME}
+    #: expansion adds to it counts against the same limits (reconciler/variables.py)
+    file_values: int = 0
+    file_chars: int = 0
 
     def locate(self, loc: Sequence[str | int]) -> Location:
         """The location of the deepest node along `loc` (keys and list indexes)."""
@@ -405,7 +409,7 @@ def parse_text(text: str, name: str) -> tuple[list[SourceDoc], list[Diagnostic]]
     for i, (data, (line, col)) in enumerate(builder.root):
         if data is not None:
             docs.append(SourceDoc(name, i, data, Location(name, line, col),
-                                  i in builder.broken))
+                                  i in builder.broken, builder.nodes, len(text)))
     return docs, diagnostics
 
 
