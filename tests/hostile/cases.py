@@ -279,7 +279,7 @@ CASES: list[Case] = [
     Case("huge_float", case_huge_float, "campaignctl.yaml", "out of range"),
     Case("wide_csv_row", case_wide_csv_row, "subscribers.csv", "columns"),
     Case("long_csv_line", case_long_csv_line, "subscribers.csv", "longer than"),
-    Case("binary_csv_header", case_binary_csv_header, "subscribers.csv", "column 2"),
+    Case("binary_csv_header", case_binary_csv_header, "subscribers.csv", "NUL byte"),
     Case("huge_file", case_huge_file, "huge.yaml", "larger than", False),
 ]
 BY_NAME = {c.name: c for c in CASES}
