@@ -21,7 +21,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import IO, Any
 
-from reconciler.errors import CampaignctlError
+from reconciler.errors import CampaignctlError, Diagnostic, Location
 
 MAX_NAME_BYTES = 255  # one path component (NAME_MAX on Linux and macOS)
 MAX_PATH_BYTES = 1024
@@ -30,7 +30,23 @@ MAX_CSV_LINE = 65_536  # characters in one CSV line
 
 
 class FileRefused(CampaignctlError):
-    """A named file that is not read; the message is fit to show as is."""
+    """A named file that is not read; the message is fit to show as is. `location`: where
+    the manifest names it, once known (see `at`), so that wherever it surfaces it is one
+    positioned diagnostic."""
+
+    location: Location | None = None
+
+    def at(self, location: Location, owner: str) -> FileRefused:
+        """This refusal placed at `location`, its message headed by `owner` (the resource
+        naming the file); itself when already placed."""
+        if self.location is not None:
+            return self
+        placed = FileRefused(f"{owner}: {self}")
+        placed.location = location
+        return placed
+
+    def diagnostic(self, fallback: Location) -> Diagnostic:
+        return Diagnostic(self.location or fallback, str(self))
 
 
 class CsvRefused(csv.Error):

@@ -420,8 +420,8 @@ def load_file(path: Path, display: str | None = None, root: Path | None = None,
     name = display or str(path)
     try:
         data = workspace_files.read_bytes(path, root or Path(path).parent, MAX_FILE_BYTES)
-    except workspace_files.FileRefused as exc:
-        return [], [Diagnostic(Location(name), str(exc))]
+    except workspace_files.FileRefused as exc:  # at the file's start: no line to read
+        return [], [Diagnostic(Location(name, 1, 1), str(exc))]
     text, bad = decode_utf8(data)
     if text is None:
         return [], [Diagnostic(Location(name, *bad), "not UTF-8 text (an invalid byte here)")]
