@@ -1,4 +1,4 @@
-"""Every hostile / malformed workspace of issue 18 through the real `campaignctl` console
+"""Every hostile / malformed workspace of issues 18 and 26 through the real `campaignctl` console
 script: exit code, wall time, peak RSS, and whether the output is one
 `file:line:col: message` per problem with no traceback and nothing from outside the
 workspace.
@@ -26,7 +26,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests"))
 
-from hostile.cases import BY_NAME, CANARY, CASES, copy_example  # noqa: E402
+from hostile.cases import CANARY, copy_example  # noqa: E402
+from hostile.data_cases import ALL_BY_NAME as BY_NAME  # noqa: E402
+from hostile.data_cases import ALL_CASES as CASES  # noqa: E402
 
 POSITIONED = re.compile(r"^\S.*?:\d+:\d+: ", re.M)
 

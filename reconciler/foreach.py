@@ -75,6 +75,8 @@ def _expand(doc: SourceDoc, variables: dict[str, Any], budget: Budget,
     copy = budget.size(body)  # every expansion after the first is that much more YAML
     expanded = []
     for i, (key, value) in enumerate(entries):
+        if budget.spent:  # a reference of the last copy passed a limit (reported)
+            return []
         template = Template(str(kind), str(name), key, doc.start)
         if i:
             try:
