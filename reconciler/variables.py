@@ -2,8 +2,9 @@
 
 Values come from campaignctl.yaml's `vars:` (and the chosen environment's) and from a
 template's `for_each` entry, never from the process environment: `${VAR}` without a prefix
-stays literal text, as it always has (secrets stay out of manifests and plans). `$${var.x}`
-writes a literal `${var.x}`.
+stays literal text, as it always has (secrets stay out of manifests and plans). `$${`
+writes a literal `${` (`$${var.x}` is the text `${var.x}`, `$${NAME}` the text `${NAME}`):
+`import` writes every `${` of a vendor's text so, and reads back the same text.
 
 A string that is exactly one reference takes the value as it is (a number, a list, a
 mapping); a reference inside a longer string must be a scalar. Substitution returns new
@@ -29,6 +30,8 @@ from reconciler.yamlsource import MAX_FILE_BYTES, MAX_NODES, SourceDoc, YamlMap,
 
 REFERENCE = re.compile(
     r"(\$?)\$\{((?:var|each)(?:\.[A-Za-z0-9_-]+)+)\}")
+#: What substitution replaces, left to right: `$${` (a literal `${`) or a reference.
+_TOKEN = re.compile(r"\$\$\{|\$\{((?:var|each)(?:\.[A-Za-z0-9_-]+)+)\}")
 _MISSING = object()
 
 
@@ -117,7 +120,8 @@ class Scope:
 
 
 def has_reference(text: str) -> bool:
-    return "${var." in text or "${each." in text
+    """Whether substitution can change `text` (a reference, or a `$${` escape)."""
+    return "${" in text
 
 
 def substitute(node: Any, scope: Scope, doc: SourceDoc, loc: Sequence[str | int],
@@ -173,22 +177,22 @@ def _string(text: str, scope: Scope, doc: SourceDoc, loc: Sequence[str | int],
         return value
 
     def one(m: re.Match) -> str:
-        if m.group(1):  # $${...}: a literal ${...}
-            return m.group(0)[1:]
-        value, why = scope.lookup(m.group(2))
+        if m.group(1) is None:  # $${: a literal ${
+            return "${"
+        value, why = scope.lookup(m.group(1))
         if why:
             fail(why)
             return m.group(0)
         if isinstance(value, (dict, list)) or value is None:
-            fail(f"${{{m.group(2)}}} is a {type(value).__name__ if value is not None else 'null'}"
+            fail(f"${{{m.group(1)}}} is a {type(value).__name__ if value is not None else 'null'}"
                  ": only a whole value can be a list or a mapping")
             return m.group(0)
         out = ("true" if value else "false") if isinstance(value, bool) else str(value)
         if budget is not None:
-            budget.take(0, len(out) - len(m.group(0)), m.group(2))
+            budget.take(0, len(out) - len(m.group(0)), m.group(1))
         return out
     try:
-        return REFERENCE.sub(one, text)
+        return _TOKEN.sub(one, text)
     except Spent as exc:
         budget.spent = True
         fail(str(exc))
