@@ -202,10 +202,16 @@ def _valid_e164_digits(raw: str) -> bool:
     return False
 
 
+def is_phone(address: str) -> bool:
+    """Whether an opt-out entry is a phone number (E.164, `+...`) rather than an email: an
+    email may start with `+` too (`+tag@example.com`), a phone never holds `@`."""
+    return address.startswith("+") and "@" not in address
+
+
 def normalize_address(value: str) -> str:
     """An opt-out entry: an email or an E.164 phone number."""
     value = str(value).strip()
-    if value.startswith("+"):
+    if is_phone(value):
         return normalize_phone(value)
     return normalize_email(value)
 

@@ -96,3 +96,14 @@ def test_validate_names_the_csv_position_and_an_empty_file_name(tmp_path):
         "m.yaml:7:14: spec.body_file: String should have at least 1 character",
         "o.yaml:5:9: spec.file: String should have at least 1 character",
     ]
+
+
+def test_an_opt_out_email_starting_with_plus_is_an_email_not_a_phone(tmp_path):
+    # found by the import round-trip fuzz: `+c@example.org` inline was read as a phone
+    ws = write_workspace(tmp_path / "ws", {
+        "campaignctl.yaml": "providers:\n  mail: {type: email-campaigns, base_url: sandbox}\n",
+        "o.yaml": ('kind: OptOutList\nname: o\nprovider: mail\nspec:\n'
+                   '  entries: ["+c@example.org", "=x@example.org"]\n'),
+    })
+    _, diagnostics = validate_directory(ws)
+    assert errors_of(diagnostics) == []
