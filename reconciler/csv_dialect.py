@@ -24,7 +24,14 @@ import csv
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
-from reconciler.workspace_files import CsvRefused, bounded_lines, open_csv
+from reconciler.workspace_files import (
+    MAX_CSV_BYTES,
+    CsvRefused,
+    FileRefused,
+    bounded_lines,
+    open_csv,
+    open_regular,
+)
 
 
 def reader(lines: Iterable[str]) -> Iterator[list[str]]:
@@ -72,7 +79,8 @@ def located_error(path: Path, exc: Exception, start: int) -> tuple[int, int, str
     if isinstance(exc, CsvRefused):
         return exc.line, exc.col, exc.message
     if isinstance(exc, UnicodeDecodeError):
-        return start, 1, f"not UTF-8 text ({exc.reason}) at or after this line"
+        line, col = _bad_byte(path) or (start, 1)
+        return line, col, f"not UTF-8 text (an invalid byte here: {exc.reason})"
     text = _line(path, start)
     col, why = quote_problem(text) if text is not None else (0, "")
     if not col:
@@ -106,6 +114,23 @@ def quote_problem(line: str) -> tuple[int, str]:
         else:
             field_start, i = False, i + 1
     return 0, ""
+
+
+def _bad_byte(path: Path) -> tuple[int, int] | None:
+    """(line, column) of the first byte that is not UTF-8 (errors only: the reader decodes
+    ahead of the row it is on, so its own position says less)."""
+    try:
+        with open_regular(path, MAX_CSV_BYTES, "CSV file") as fh:
+            for number, raw in enumerate(fh, 1):
+                if number == 1 and raw.startswith(b"\xef\xbb\xbf"):
+                    raw = raw[3:]
+                try:
+                    raw.decode("utf-8")
+                except UnicodeDecodeError as exc:
+                    return number, len(raw[:exc.start].decode("utf-8", "replace")) + 1
+    except (OSError, FileRefused):
+        return None
+    return None
 
 
 def _line(path: Path, number: int) -> str | None:

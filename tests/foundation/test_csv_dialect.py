@@ -42,6 +42,9 @@ CASES = {
                             (2, 1, "a contact needs an email or a phone")),
     "invalid_email_column": ("first_name,email\nAnn,not-an-email\n",
                              (2, 5, "row 2: invalid email")),
+    # the reader decodes ahead of its row: the error names the byte's own line
+    "not_utf8": ("email,first_name\n" + "a@example.com,Ann\n" * 3000
+                 + "b@example.com,B\udcffob\n", (3002, 16, "not UTF-8 text")),
     "header_over_lines": ('"email\n",first_name\na@example.com,A\n',
                           (1, 1, "a quoted value runs from line 1 to line 2")),
 }
@@ -58,7 +61,7 @@ def problems(path: Path) -> tuple[list[CsvProblem], list[CsvProblem]]:
 def test_each_lenient_case_is_an_error_at_its_position(tmp_path, name):
     text, (line, col, says) = CASES[name]
     path = tmp_path / "c.csv"
-    path.write_text(text)
+    path.write_bytes(text.encode("utf-8", "surrogateescape"))
     scanned, read = problems(path)
     assert scanned == read, (scanned, read)
     assert (scanned[0].line, scanned[0].col) == (line, col), scanned
