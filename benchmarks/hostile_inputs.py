@@ -1,4 +1,4 @@
-"""Every hostile / malformed workspace of issue 18 through the real `campaignctl` console
+"""Every hostile / malformed workspace of issues 18 and 26 through the real `campaignctl` console
 script: exit code, wall time, peak RSS, and whether the output is one
 `file:line:col: message` per problem with no traceback and nothing from outside the
 workspace.
@@ -26,7 +26,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests"))
 
-from hostile.cases import BY_NAME, CANARY, CASES, copy_example  # noqa: E402
+from hostile.cases import CANARY, copy_example  # noqa: E402
+from hostile.data_cases import ALL_BY_NAME as BY_NAME  # noqa: E402
+from hostile.data_cases import ALL_CASES as CASES  # noqa: E402
 
 POSITIONED = re.compile(r"^\S.*?:\d+:\d+: ", re.M)
 
@@ -36,8 +38,10 @@ def console_script() -> str:
     return str(found) if found.exists() else (shutil.which("campaignctl") or "campaignctl")
 
 
-def run(argv: list[str], cwd: Path, timeout: float) -> tuple[int | None, float, float, str]:
-    """(exit code or None when killed at the timeout, wall s, peak RSS MB, stderr+stdout)."""
+def run(argv: list[str], cwd: Path, timeout: float,
+        ) -> tuple[int | None, float, float, str, float]:
+    """(exit code or None when killed at the timeout, wall s, peak RSS MB, stderr+stdout,
+    CPU s: user + system, the figure that holds on a shared, loaded machine)."""
     env = {**os.environ, "NO_COLOR": "1", "MAIL_API_TOKEN": CANARY,
            "CANARY_VARIABLE": CANARY}
     out_path = cwd / "output.txt"
@@ -46,22 +50,22 @@ def run(argv: list[str], cwd: Path, timeout: float) -> tuple[int | None, float, 
         proc = subprocess.Popen(argv, cwd=cwd, env=env, stdout=out, stderr=subprocess.STDOUT,
                                 stdin=subprocess.DEVNULL, start_new_session=True)
         code: int | None = None
-        rss_kb = 0
+        rss_kb, cpu = 0, 0.0
         while True:
             pid, status, usage = os.wait4(proc.pid, os.WNOHANG)
             if pid:
                 code = os.waitstatus_to_exitcode(status)
-                rss_kb = usage.ru_maxrss
+                rss_kb, cpu = usage.ru_maxrss, usage.ru_utime + usage.ru_stime
                 break
             if time.perf_counter() - start > timeout:
                 os.killpg(proc.pid, signal.SIGKILL)
                 _, status, usage = os.wait4(proc.pid, 0)
-                rss_kb = usage.ru_maxrss
+                rss_kb, cpu = usage.ru_maxrss, usage.ru_utime + usage.ru_stime
                 break
             time.sleep(0.005)
         wall = time.perf_counter() - start
     proc.returncode = code if code is not None else -9  # reaped above
-    return code, wall, rss_kb / 1024, out_path.read_text(errors="replace")
+    return code, wall, rss_kb / 1024, out_path.read_text(errors="replace"), cpu
 
 
 def main() -> int:
@@ -80,11 +84,13 @@ def main() -> int:
     commands = args.commands.split(",")
     failures = 0
     worst_wall = worst_rss = 0.0
-    print(f"{'case':24} {'command':9} {'exit':>4} {'wall s':>7} {'RSS MB':>7}  first line")
+    print(f"{'case':24} {'command':9} {'exit':>4} {'wall s':>7} {'CPU s':>6} {'RSS MB':>7}  "
+          "first line")
     with tempfile.TemporaryDirectory() as tmp:  # the same command on the intact example
         copy_example(Path(tmp) / "ws")
-        code, wall, rss, _ = run([script, "validate", "ws"], Path(tmp), args.timeout)
-        print(f"{'(intact example)':24} {'validate':9} {code!s:>4} {wall:7.2f} {rss:7.1f}")
+        code, wall, rss, _, cpu = run([script, "validate", "ws"], Path(tmp), args.timeout)
+        print(f"{'(intact example)':24} {'validate':9} {code!s:>4} {wall:7.2f} {cpu:6.2f} "
+              f"{rss:7.1f}")
     for case in CASES:
         if args.case and case.name not in args.case:
             continue
@@ -95,7 +101,7 @@ def main() -> int:
                                 str(Path(tmp) / "ws")], check=True)
                 argv = [script, command, "ws"] + (["--auto-approve"] if command == "apply"
                                                   else [])
-                code, wall, rss, output = run(argv, Path(tmp), args.timeout)
+                code, wall, rss, output, cpu = run(argv, Path(tmp), args.timeout)
             lines = [x for x in output.splitlines() if x.strip()]
             first = lines[0][:90] if lines else ""
             problems = []
@@ -118,7 +124,7 @@ def main() -> int:
             worst_wall, worst_rss = max(worst_wall, wall), max(worst_rss, rss)
             failures += bool(problems)
             flag = f"  <-- {', '.join(problems)}" if problems else ""
-            print(f"{case.name:24} {command:9} {str(code):>4} {wall:7.2f} {rss:7.1f}  "
+            print(f"{case.name:24} {command:9} {str(code):>4} {wall:7.2f} {cpu:6.2f} {rss:7.1f}  "
                   f"{first}{flag}", flush=True)
     print(f"\nworst wall {worst_wall:.2f} s, worst peak RSS {worst_rss:.1f} MB; "
           f"{failures} failing run(s)")

@@ -24,7 +24,7 @@ from functools import cache
 from importlib import metadata
 from pathlib import Path
 
-from reconciler import contacts, workspace, workspace_files
+from reconciler import contacts, csv_dialect, workspace, workspace_files
 from reconciler.policy import zones
 from reconciler.workspace import Resource, Workspace
 from reconciler.workspace_files import FileRefused
@@ -32,7 +32,7 @@ from reconciler.workspace_files import FileRefused
 CHECKED_META = "checked.csv"  # {"checker": checker_key(), "files": [sha256, ...]}
 
 #: The code that decides whether a row is valid, and the data it decides with.
-CHECKING_MODULES = (contacts, workspace, workspace_files, zones)
+CHECKING_MODULES = (contacts, csv_dialect, workspace, workspace_files, zones)
 CHECKING_PACKAGES = ("phonenumbers", "email-validator", "tzdata")
 
 

@@ -19,6 +19,7 @@ from email_validator import EmailNotValidError, validate_email
 from phonenumbers import COUNTRY_CODE_TO_REGION_CODE
 from phonenumbers.phonemetadata import PhoneMetadata
 
+from reconciler import csv_dialect
 from reconciler.workspace_files import bounded_lines, header_names, open_csv, printable, shown
 
 #: A contact's fields, declared once: the CSV columns (in this order), the Contact tuple, the
@@ -201,10 +202,16 @@ def _valid_e164_digits(raw: str) -> bool:
     return False
 
 
+def is_phone(address: str) -> bool:
+    """Whether an opt-out entry is a phone number (E.164, `+...`) rather than an email: an
+    email may start with `+` too (`+tag@example.com`), a phone never holds `@`."""
+    return address.startswith("+") and "@" not in address
+
+
 def normalize_address(value: str) -> str:
     """An opt-out entry: an email or an E.164 phone number."""
     value = str(value).strip()
-    if value.startswith("+"):
+    if is_phone(value):
         return normalize_phone(value)
     return normalize_email(value)
 
@@ -248,15 +255,20 @@ class _Columns(NamedTuple):
         return self.index[FIELDS.index(field)]
 
 
-def _columns(reader: Iterator[list[str]]) -> _Columns | CsvProblem:
+def _columns(reader: Iterator[list[str]], path: Path) -> _Columns | CsvProblem:
     """The header row, checked: the column layout, or what is wrong with it."""
     try:
         header = next(reader)
     except StopIteration:
         return CsvProblem(1, 1, "empty CSV: expected a header row")
     except (csv.Error, UnicodeDecodeError) as exc:
-        return CsvProblem(1, 1, f"unreadable CSV: {exc}")
+        return CsvProblem(*csv_dialect.located_error(path, exc, 1))
+    if reader.line_num != 1:
+        return CsvProblem(1, 1, csv_dialect.spanning(1, reader.line_num))
     columns = [h.strip().lower() for h in header]
+    bad = csv_dialect.header_problem(header, FIELDS)
+    if bad is not None:
+        return CsvProblem(1, *bad)
     unknown = [c for c in columns if c not in FIELDS]
     if unknown or not ({"email", "phone"} & set(columns)):
         msg = (f"unknown column(s) {', '.join(header_names(columns, unknown))}" if unknown
@@ -265,22 +277,40 @@ def _columns(reader: Iterator[list[str]]) -> _Columns | CsvProblem:
     return _Columns([columns.index(f) if f in columns else -1 for f in FIELDS], len(columns))
 
 
-def _row_problem(row: list[str], width: int) -> str | None:
-    """Why a row with no email and no phone, or the wrong width, is wrong (None: a blank
-    row, skipped)."""
-    if not row or all(not c.strip() for c in row):
+def _row_problem(row: list[str], width: int, line: int, start: int) -> CsvProblem | None:
+    """What is wrong with a row that is not a contact (None: an empty line, skipped):
+    one spanning lines (from `start` to `line`), of the wrong width, or without an
+    address."""
+    if line != start:
+        return CsvProblem(start, 1, csv_dialect.spanning(start, line))
+    if not row:
         return None
     if len(row) != width:
-        return f"expected {width} columns, got {len(row)}"
-    return "a contact needs an email or a phone"
+        return CsvProblem(line, *csv_dialect.width_problem(row, width))
+    return CsvProblem(line, 1, "a contact needs an email or a phone")
+
+
+def _invalid(row: list[str], line: int, exc: ContactError, cols: tuple[int, ...],
+             ) -> CsvProblem:
+    """A row whose email, phone or zone is invalid, at the first value that fails."""
+    where = 1
+    for i, check in zip(cols, (normalize_email, normalize_phone, normalize_zone),
+                        strict=True):
+        if i >= 0 and row[i].strip():
+            try:
+                check(row[i])
+            except ContactError:
+                where = csv_dialect.column(row, i)
+                break
+    return CsvProblem(line, where, f"row {line}: {exc.message}", exc.shown)
 
 
 def read_csv(path: Path, sha256: Any = None) -> Iterator[tuple[int, Contact | CsvProblem]]:
     """(line number, Contact or problem) for each row; the header is checked first.
     `sha256`: a hashlib object fed the bytes read (see open_csv)."""
     with open_csv(path, sha256) as fh:
-        reader = csv.reader(bounded_lines(fh))
-        cols = _columns(reader)
+        reader = csv_dialect.reader(bounded_lines(fh))
+        cols = _columns(reader, path)
         if isinstance(cols, CsvProblem):
             yield 1, cols
             return
@@ -289,18 +319,21 @@ def read_csv(path: Path, sha256: Any = None) -> Iterator[tuple[int, Contact | Cs
         rest = [(n, i) for n, i in enumerate(cols.index) if n > 1 and i >= 0]
         width = cols.width
         new = tuple.__new__
+        prev = 1  # the line the previous row ended on
         try:
             for row in reader:
-                if len(row) == width:
+                line = reader.line_num
+                start, prev = prev + 1, line
+                if len(row) == width and line == start:
                     values: list[str | None] = [None] * len(FIELDS)
                     for n, i in rest:
                         values[n] = row[i].strip() or None
                     email = row[ie].strip() if ie >= 0 else ""
                     phone = row[ip].strip() if ip >= 0 else ""
-                if len(row) != width or (not email and not phone):
-                    problem = _row_problem(row, width)
+                if len(row) != width or line != start or (not email and not phone):
+                    problem = _row_problem(row, width, line, start)
                     if problem is not None:
-                        yield reader.line_num, CsvProblem(reader.line_num, 1, problem)
+                        yield problem.line, problem
                     continue
                 try:
                     values[0] = normalize_email(email) if email else None
@@ -308,12 +341,11 @@ def read_csv(path: Path, sha256: Any = None) -> Iterator[tuple[int, Contact | Cs
                     if values[ZONE]:
                         values[ZONE] = normalize_zone(values[ZONE])
                 except ContactError as exc:
-                    line = reader.line_num
-                    yield line, CsvProblem(line, 1, f"row {line}: {exc.message}", exc.shown)
+                    yield line, _invalid(row, line, exc, (ie, ip, cols.index[ZONE]))
                     continue
-                yield reader.line_num, new(Contact, values)
+                yield line, new(Contact, values)
         except (csv.Error, UnicodeDecodeError) as exc:
-            yield reader.line_num, CsvProblem(reader.line_num, 1, f"unreadable CSV: {exc}")
+            yield prev + 1, CsvProblem(*csv_dialect.located_error(path, exc, prev + 1))
 
 
 def scan_csv(path: Path, emails: EmailSet | None, problem: Callable[[CsvProblem], None],
@@ -324,8 +356,8 @@ def scan_csv(path: Path, emails: EmailSet | None, problem: Callable[[CsvProblem]
     CSV). `sha256`: as read_csv's. `addresses`: each valid row's email and phone are
     appended (an opt-out list's: a row with both opts out both)."""
     with open_csv(path, sha256) as fh:
-        reader = csv.reader(bounded_lines(fh))
-        cols = _columns(reader)
+        reader = csv_dialect.reader(bounded_lines(fh))
+        cols = _columns(reader, path)
         if isinstance(cols, CsvProblem):
             problem(cols)
             return
@@ -335,9 +367,12 @@ def scan_csv(path: Path, emails: EmailSet | None, problem: Callable[[CsvProblem]
         keep = emails is not None
         seen, digest = emails.seen if keep else set(), 0
         norm_email, norm_phone = normalize_email, normalize_phone
+        prev = 1  # the line the previous row ended on
         try:
             for row in reader:
-                if len(row) == width:
+                line = reader.line_num
+                start, prev = prev + 1, line
+                if len(row) == width and line == start:
                     email = row[ie].strip() if ie >= 0 else ""
                     phone = row[ip].strip() if ip >= 0 else ""
                     if email or phone:
@@ -348,9 +383,7 @@ def scan_csv(path: Path, emails: EmailSet | None, problem: Callable[[CsvProblem]
                             if iz >= 0 and (zone := row[iz].strip()):
                                 normalize_zone(zone)
                         except ContactError as exc:
-                            line = reader.line_num
-                            problem(CsvProblem(line, 1, f"row {line}: {exc.message}",
-                                               exc.shown))
+                            problem(_invalid(row, line, exc, (ie, ip, iz)))
                             continue
                         if addresses is not None:
                             if email:
@@ -364,11 +397,11 @@ def scan_csv(path: Path, emails: EmailSet | None, problem: Callable[[CsvProblem]
                             digest += hash((email, f"{first} {last}" if first and last
                                             else first or last))
                         continue
-                reason = _row_problem(row, width)
+                reason = _row_problem(row, width, line, start)
                 if reason is not None:
-                    problem(CsvProblem(reader.line_num, 1, reason))
+                    problem(reason)
         except (csv.Error, UnicodeDecodeError) as exc:
-            problem(CsvProblem(reader.line_num, 1, f"unreadable CSV: {exc}"))
+            problem(CsvProblem(*csv_dialect.located_error(path, exc, prev + 1)))
         finally:
             if keep:
                 emails.count = len(seen)

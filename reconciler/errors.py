@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from reconciler.render.escape import printable
+
 
 @dataclass(frozen=True, order=True)
 class Location:
@@ -14,9 +16,10 @@ class Location:
     col: int = 0
 
     def __str__(self) -> str:
+        path = printable(self.path)
         if self.line:
-            return f"{self.path}:{self.line}:{self.col}"
-        return self.path
+            return f"{path}:{self.line}:{self.col}"
+        return path
 
 
 @dataclass(frozen=True)
@@ -28,8 +31,10 @@ class Diagnostic:
     severity: str = "error"  # "error" | "warning"
 
     def __str__(self) -> str:
+        """One line: control characters, line breaks and bidi overrides of the message
+        (a kind, a name, a key written in a manifest) escaped, never printed raw."""
         prefix = "" if self.severity == "error" else f"{self.severity}: "
-        return f"{self.location}: {prefix}{self.message}"
+        return f"{self.location}: {prefix}{printable(self.message)}"
 
 
 class CampaignctlError(Exception):

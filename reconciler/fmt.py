@@ -7,7 +7,11 @@ who formatted it.
 - Two spaces per level, list items indented under their key (`  - x`).
 - A quoted string in double quotes (single quotes kept when the text holds `"` or `\\`);
   plain and block (`|`, `>`) scalars, flow and block collections stay as written.
-- Comments stay: ruamel.yaml's round trip; a comment above a key moves with the key.
+- Comments stay: ruamel.yaml's round trip; a comment above a key moves with the key. A
+  document ruamel.yaml would lose a comment of (one inside a flow collection written over
+  several lines, `contacts: [ # the VIPs`) is kept exactly as written: every comment of
+  the input is in the output, counted after formatting.
+- A file keeps its permission bits (a mode-600 manifest stays 600).
 
 A file is written only when its documents read the same before and after (the loader
 `validate` uses is the judge); a file that is not valid YAML is refused with
@@ -15,13 +19,17 @@ A file is written only when its documents read the same before and after (the lo
 
 from __future__ import annotations
 
+import bisect
 import io
 import os
 import re
+import stat
+from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import yaml as pyyaml
 from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedBase, CommentedMap, CommentedSeq
 from ruamel.yaml.error import CommentMark, MarkedYAMLError, YAMLError
@@ -34,6 +42,7 @@ from reconciler.errors import Diagnostic, Location
 from reconciler.kinds import ENVELOPE_ORDER
 from reconciler.yamlsource import MAX_FILE_BYTES, decode_utf8, parse_text, plain
 
+_Loader = getattr(pyyaml, "CSafeLoader", pyyaml.SafeLoader)  # libyaml's scanner when built
 WIDTH = 4096  # never re-wrap a long line: a manifest's text is the author's
 
 
@@ -158,7 +167,34 @@ def _format_document(text: str, reorder: bool) -> str:
     data = _quotes(data)
     buf = io.StringIO()
     yaml.dump(data, buf)
-    return buf.getvalue()
+    out = buf.getvalue()
+    if Counter(comments(out)) != Counter(comments(text)):
+        return text  # a comment ruamel.yaml would drop: the document stays as written
+    return out
+
+
+_COMMENT_START = re.compile(r"(?:^|(?<=[ \t]))#", re.M)
+
+
+def comments(text: str) -> list[str]:
+    """Every comment of a YAML text (`# ...` to the end of its line, stripped), in order:
+    a `#` at a line's start or after a space, outside every scalar (libyaml's scanner
+    gives their spans, quoted and block scalars included)."""
+    try:
+        spans = [(t.start_mark.index, t.end_mark.index)
+                 for t in pyyaml.scan(text, Loader=_Loader)
+                 if isinstance(t, pyyaml.ScalarToken)]
+    except pyyaml.YAMLError:
+        spans = []
+    starts = [a for a, _ in spans]
+    out = []
+    for m in _COMMENT_START.finditer(text):
+        i = bisect.bisect_right(starts, m.start()) - 1
+        if i >= 0 and spans[i][0] <= m.start() < spans[i][1]:
+            continue  # a `#` inside a scalar
+        end = text.find("\n", m.start())
+        out.append(text[m.start():end if end >= 0 else len(text)].rstrip())
+    return out
 
 
 def format_text(text: str, manifest: bool = True) -> str:
@@ -260,8 +296,22 @@ def format_directory(directory: Path, check: bool = False) -> FormatOutcome:
             continue
         outcome.changed.append(Path(name))
         if not check:
-            real = path.resolve()  # a link inside the workspace stays a link
-            tmp = real.with_name(f".{real.name}.fmt.tmp")
-            tmp.write_text(formatted, encoding="utf-8")
-            os.replace(tmp, real)
+            _replace(path.resolve(), formatted)  # a link inside the workspace stays a link
     return outcome
+
+
+def _replace(real: Path, text: str) -> None:
+    """`real`'s content replaced at once (a temporary file renamed over it), its
+    permission bits kept: the temporary file is created readable by its owner only and
+    given the original's mode before it takes its place."""
+    mode = stat.S_IMODE(os.stat(real).st_mode)
+    tmp = real.with_name(f".{real.name}.fmt.tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW, 0o600)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write(text)
+            os.fchmod(fh.fileno(), mode)
+        os.replace(tmp, real)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise

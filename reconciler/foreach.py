@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from reconciler.errors import Diagnostic, Location
-from reconciler.variables import Scope, like, substitute
+from reconciler.variables import Budget, Scope, Spent, like, substitute
 from reconciler.yamlsource import SourceDoc, YamlMap
 
 KEY = re.compile(r"^[a-z0-9]([a-z0-9._-]{0,30}[a-z0-9])?$")
@@ -46,30 +46,52 @@ class Template:
         return f"{self.label} ({self.location})"
 
 
-def expand(doc: SourceDoc, variables: dict[str, Any],
+def expand(doc: SourceDoc, variables: dict[str, Any], budget: Budget | None = None,
            ) -> tuple[list[tuple[SourceDoc, Template | None]], list[Diagnostic]]:
-    """The documents `doc` stands for, with variables substituted; and the problems."""
+    """The documents `doc` stands for, with variables substituted; and the problems.
+    `budget`: the limits of `doc`'s file, shared by its documents (one of its own without).
+    Past a limit, `doc` alone comes back, marked broken (its error reported)."""
     errors: list[Diagnostic] = []
+    budget = budget or Budget.of(doc)
+    expanded = _expand(doc, variables, budget, errors)
+    if budget.spent:
+        return [(SourceDoc(doc.path, doc.index, doc.data, doc.start, True), None)], errors
+    return expanded, errors
+
+
+def _expand(doc: SourceDoc, variables: dict[str, Any], budget: Budget,
+            errors: list[Diagnostic]) -> list[tuple[SourceDoc, Template | None]]:
     data = doc.data
     if not isinstance(data, YamlMap) or "for_each" not in data:
-        out = substitute(data, Scope(variables), doc, (), errors)
-        return [(_with(doc, out), None)], errors
+        out = substitute(data, Scope(variables, budget=budget), doc, (), errors)
+        return [(_with(doc, out), None)]
     kind, name = data.get("kind"), data.get("name")
     title = f"{kind}/{name}" if isinstance(kind, str) and isinstance(name, str) else "template"
-    entries = _entries(substitute(data["for_each"], Scope(variables, label=title), doc,
-                                  ("for_each",), errors), doc, title, errors)
-    if entries is None:
-        return [], errors
+    entries = _entries(substitute(data["for_each"], Scope(variables, label=title, budget=budget),
+                                  doc, ("for_each",), errors), doc, title, errors)
+    if entries is None or budget.spent:
+        return []
     body = like(data, {k: v for k, v in data.items() if k != "for_each"})
+    copy = budget.size(body)  # every expansion after the first is that much more YAML
     expanded = []
-    for key, value in entries:
+    for i, (key, value) in enumerate(entries):
+        if budget.spent:  # a reference of the last copy passed a limit (reported)
+            return []
         template = Template(str(kind), str(name), key, doc.start)
-        scope = Scope(variables, {"key": key, "value": value}, template.label)
+        if i:
+            try:
+                budget.take(*copy, "each")
+            except Spent as exc:
+                budget.spent = True
+                errors.append(Diagnostic(doc.locate(("for_each",)), f"{title}: for_each "
+                                         f"key {key!r}: {str(exc).replace('${each} ', '')}"))
+                return []
+        scope = Scope(variables, {"key": key, "value": value}, template.label, budget)
         out = substitute(body, scope, doc, (), errors)
         if isinstance(name, str) and "${each." not in name:
             out = like(body, {**out, "name": f"{name}-{key}"})
         expanded.append((_with(doc, out), template))
-    return expanded, errors
+    return expanded
 
 
 def _entries(value: Any, doc: SourceDoc, title: str, errors: list[Diagnostic],

@@ -115,7 +115,27 @@ def schema_reference(folder: Path, kind: str) -> str | None:
     return None
 
 
+def escape_text(text: str) -> str:
+    """A vendor's text as a manifest writes it: every `${` as `$${`, which the loader reads
+    back as `${` (reconciler/variables.py), so `${var.x}` or `${FIRST_NAME}` in a live
+    object stays that text instead of becoming a reference."""
+    return text.replace("${", "$${")
+
+
+#: First characters a spreadsheet takes as the start of a formula (OWASP's CSV injection
+#: list). A row holding such a value (outside the phone column, E.164 only) is written in
+#: the manifest instead of the CSV: exactly that text there, nothing to run in the CSV.
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def formula_leading(row: dict[str, str]) -> bool:
+    return any(isinstance(v, str) and v.startswith(FORMULA_START)
+               for k, v in row.items() if k != "phone")
+
+
 def _yaml_value(value: Any) -> Any:
+    if isinstance(value, str):
+        value = escape_text(value)
     if isinstance(value, dict):
         m = CommentedMap()
         for k, v in value.items():
@@ -277,9 +297,11 @@ async def _import(ws: Workspace, ctx: RunContext, account: str, req: ImportReque
                                    "too (widen --kind/--name)")
             continue
         if item.rows is not None:
-            csv_path = folder / f"{name}.csv"
-            spec["file"] = csv_path.name
-            files[csv_path] = item.rows
+            rows = _rows_inline(item.kind, item.rows, spec)
+            if rows:
+                csv_path = folder / f"{name}.csv"
+                spec["file"] = csv_path.name
+                files[csv_path] = rows
         doc: dict[str, Any] = {"kind": item.kind, "name": name, "provider": account}
         if item.lifecycle:
             doc["lifecycle"] = item.lifecycle
@@ -308,6 +330,20 @@ async def _import(ws: Workspace, ctx: RunContext, account: str, req: ImportReque
         for b in binds:
             store.put_binding(b)
     return outcome
+
+
+def _rows_inline(kind: str, rows: list[dict[str, str]], spec: dict[str, Any],
+                 ) -> list[dict[str, str]]:
+    """The rows for the CSV; those a spreadsheet would run as a formula go to the
+    manifest's own list (a group's `contacts`, an opt-out list's `entries`) instead."""
+    inline = [row for row in rows if formula_leading(row)]
+    if not inline:
+        return rows
+    if kind == "OptOutList":
+        spec["entries"] = [*spec.get("entries", []), *(row["email"] for row in inline)]
+    else:
+        spec["contacts"] = [*spec.get("contacts", []), *inline]
+    return [row for row in rows if not formula_leading(row)]
 
 
 def _in_model_order(kind: str, spec: dict[str, Any]) -> dict[str, Any]:
@@ -341,10 +377,16 @@ def _write_files(ws: Workspace, path: Path, docs: list[dict[str, Any]],
     """CSVs, the schemas editors need (when the workspace has none), then the manifest;
     validated with the whole workspace, and put back as they were if it does not pass."""
     before = {p: (p.read_bytes() if p.exists() else None) for p in [path, *files]}
+    made = [d for d in (ws.directory / "schemas", *reversed(path.parent.parents),
+                        path.parent) if not d.exists()]  # folders to remove if refused
     if any(schema_reference(path.parent, d["kind"]) is None for d in docs):
         from reconciler.schema import write_schemas
 
-        written = write_schemas(ws.directory / "schemas")
+        schemas = ws.directory / "schemas"
+        before |= {p: (p.read_bytes() if p.exists() else None)
+                   for p in (schemas.iterdir() if schemas.is_dir() else ())}
+        written = write_schemas(schemas)
+        before |= {p: None for p in written if p not in before}
         outcome.files.append((ws.directory / "schemas", f"{len(written)} JSON Schemas for "
                                                         "editors"))
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -359,6 +401,9 @@ def _write_files(ws: Workspace, path: Path, docs: list[dict[str, Any]],
                 p.unlink(missing_ok=True)
             else:
                 p.write_bytes(data)
+        for folder in reversed(made):
+            if folder.is_dir() and not any(folder.iterdir()):
+                folder.rmdir()
         raise CampaignctlError(
             "the imported manifests do not validate, so nothing was written or bound:\n"
             + "\n".join(str(d) for d in errors))

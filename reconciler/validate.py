@@ -102,7 +102,7 @@ def check_csv(r: Resource, show_contacts: bool = False, summary: bool = True,
     try:
         path = r.csv_path()
     except FileRefused as exc:
-        return [Diagnostic(r.locate("file"), f"{r.address}: {exc}")]
+        return [exc.diagnostic(r.locate("file"))]
     if path is None:
         return []
     if not path.exists():
@@ -111,7 +111,7 @@ def check_csv(r: Resource, show_contacts: bool = False, summary: bool = True,
     try:
         scan = r.scan(summary)  # the summary is for the diff: plan and apply
     except FileRefused as exc:
-        return [Diagnostic(r.locate("file"), f"{r.address}: {exc}")]
+        return [exc.diagnostic(r.locate("file"))]
     display = str(Path(r.doc.path).parent / r.spec.file)
     out = [Diagnostic(Location(display, p.line, p.col),
                       p.shown if show_contacts and p.shown else p.message)
@@ -204,17 +204,27 @@ def validate_workspace(ws: Workspace, show_contacts: bool = False, summaries: bo
         else:
             out += check_csv(r, show_contacts, summaries)
         out += check_ignore_changes(ws, r)
-        out += check_opt_in(r, show_contacts)
+        out += _placed(r, lambda r=r: check_opt_in(r, show_contacts))
         out += sms_notes(r)
-        out += validate_campaign(ws, r)
-        out += check_email_rules(ws, r)
-        out += check_contact_values(ws, r)
+        out += _placed(r, lambda r=r: validate_campaign(ws, r))
+        out += _placed(r, lambda r=r: check_email_rules(ws, r))
+        out += _placed(r, lambda r=r: check_contact_values(ws, r))
         out += check_proof_group(ws, r)
         account = ws.config.accounts.get(r.provider)
         rules = vendor_rules(account.type) if account else None
         if rules is not None:
-            out += rules(r, ws)
-    return out
+            out += _placed(r, lambda r=r, rules=rules: rules(r, ws))
+    return list(dict.fromkeys(out))  # a refused file is reported once, where it is named
+
+
+def _placed(r: Resource, check: Callable[[], list[Diagnostic]]) -> list[Diagnostic]:
+    """A rule's findings; a file it could not read (another resource's, e.g. the CSV of an
+    opt-out list a campaign uses) is a diagnostic where that file is named, among the
+    others, never an error that ends the run."""
+    try:
+        return check()
+    except FileRefused as exc:
+        return [exc.diagnostic(r.location)]
 
 
 def check_deferred(ws: Workspace) -> None:

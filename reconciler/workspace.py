@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import os
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -18,6 +19,7 @@ from reconciler.errors import Diagnostic, Location
 from reconciler.foreach import Template, expand
 from reconciler.kinds import KIND_ORDER, Envelope, Lifecycle
 from reconciler.kinds.vendor_blocks import spec_model
+from reconciler.variables import Budget
 from reconciler.yamlsource import SourceDoc, load_file, plain
 
 MAX_CSV_PROBLEMS = 20  # reported per file; the rest are counted
@@ -71,17 +73,36 @@ class Resource:
         return self.doc.locate(("spec", *loc))
 
     def csv_path(self) -> Path | None:
-        """The named CSV, resolved inside the workspace (FileRefused if it is not)."""
+        """The named CSV, resolved inside the workspace (FileRefused, placed at `file:`, if
+        it is not)."""
         file = getattr(self.spec, "file", None)
         if not file:
             return None
-        return workspace_files.confined(file, self.directory, self.root or self.directory)
+        with self.reading():
+            return workspace_files.confined(file, self.directory, self.root or self.directory)
+
+    @contextmanager
+    def reading(self) -> Iterator[None]:
+        """A refusal of its file raised inside is placed at `file:` and named after this
+        resource, so every caller (a policy rule, a vendor's, the plan) reports it as one
+        positioned diagnostic."""
+        try:
+            yield
+        except workspace_files.FileRefused as exc:
+            raise exc.at(self.locate("file"), self.address) from None
 
     def files(self) -> list[Path]:
         """Files whose content is part of this resource (its CSV, its body file)."""
-        names = (getattr(self.spec, "file", None), getattr(self.spec, "body_file", None))
-        return [workspace_files.confined(n, self.directory, self.root or self.directory)
-                for n in names if n]
+        out = []
+        for key in ("file", "body_file"):
+            name = getattr(self.spec, key, None)
+            if name:
+                try:
+                    out.append(workspace_files.confined(name, self.directory,
+                                                        self.root or self.directory))
+                except workspace_files.FileRefused as exc:
+                    raise exc.at(self.locate(key), self.address) from None
+        return out
 
     def scan(self, summary: bool = True) -> CsvScan:
         """One pass over the inline contacts and the CSV, done once per command: the CSV's
@@ -96,33 +117,38 @@ class Resource:
                     emails.add(c.email, c.name)
             path = self.csv_path()
             if path is not None and path.exists():  # opening words why it is not a file
-                def problem(p: CsvProblem) -> None:
-                    if len(out.problems) < MAX_CSV_PROBLEMS:
-                        out.problems.append(p)
-                    else:
-                        out.extra += 1
-                # The digest, for the record an apply keeps (checked_csv), is of the very
-                # bytes checked; `validate` (no summary) keeps no record.
-                sha256 = hashlib.sha256() if summary else None
-                if self.keep_rows:
-                    if self._rows is None:
-                        self._rows = _kept_rows(path, problem, sha256)
-                        out.sha256 = sha256.hexdigest() if sha256 else None
-                    else:  # kept by an earlier pass that reported its problems already
-                        out.problems, out.extra = self._scan.problems, self._scan.extra
-                        out.sha256 = self._scan.sha256
-                    if summary:
-                        for c in self._rows:
-                            if c.email:
-                                emails.add(c.email, c.name)
-                else:
-                    addresses: list[str] | None = [] if self.kind == "OptOutList" else None
-                    scan_csv(path, emails if summary else None, problem, sha256, addresses)
-                    out.sha256 = sha256.hexdigest() if sha256 else None
-                    self._addresses = addresses
+                with self.reading():
+                    self._scan_file(path, out, emails, summary)
             out.emails = emails.summary()
             self._scan = out
         return self._scan
+
+    def _scan_file(self, path: Path, out: CsvScan, emails: EmailSet, summary: bool) -> None:
+        """The CSV part of scan(): its problems into `out`, its emails into `emails`."""
+        def problem(p: CsvProblem) -> None:
+            if len(out.problems) < MAX_CSV_PROBLEMS:
+                out.problems.append(p)
+            else:
+                out.extra += 1
+        # The digest, for the record an apply keeps (checked_csv), is of the very
+        # bytes checked; `validate` (no summary) keeps no record.
+        sha256 = hashlib.sha256() if summary else None
+        if self.keep_rows:
+            if self._rows is None:
+                self._rows = _kept_rows(path, problem, sha256)
+                out.sha256 = sha256.hexdigest() if sha256 else None
+            else:  # kept by an earlier pass that reported its problems already
+                out.problems, out.extra = self._scan.problems, self._scan.extra
+                out.sha256 = self._scan.sha256
+            if summary:
+                for c in self._rows:
+                    if c.email:
+                        emails.add(c.email, c.name)
+        else:
+            addresses: list[str] | None = [] if self.kind == "OptOutList" else None
+            scan_csv(path, emails if summary else None, problem, sha256, addresses)
+            out.sha256 = sha256.hexdigest() if sha256 else None
+            self._addresses = addresses
 
     def clean_csv_digest(self) -> str | None:
         """The SHA-256 of its CSV if this command checked every row of it and found no
@@ -139,9 +165,10 @@ class Resource:
             return
         path = self.csv_path()
         if path is not None and path.is_file():
-            for _, row in read_csv(path):
-                if isinstance(row, Contact):
-                    yield row
+            with self.reading():
+                for _, row in read_csv(path):
+                    if isinstance(row, Contact):
+                        yield row
 
     def iter_contacts(self) -> Iterator[Contact]:
         """Inline contacts, then the CSV's rows, streamed (rows with problems are skipped:
@@ -307,14 +334,16 @@ def expanded_documents(directory: Path, config: WorkspaceConfig | None,
                                                                         Template | None]]:
     """Every manifest document, templates expanded and ${var.NAME} substituted. Without a
     config (it has errors of its own) documents are read as written, for their syntax."""
+    sizes: dict[int, tuple[int, int]] = {}  # each variable's size, measured once
     for path in manifest_files(directory):
         docs, errors = load_file(path, _display(path, directory), directory)
         diagnostics.extend(errors)
+        budget = Budget.of(docs[0], sizes) if docs else None  # the file's limits
         for doc in docs:
-            if doc.broken:
-                yield path, doc, None
+            if doc.broken or budget.spent:
+                yield path, SourceDoc(doc.path, doc.index, doc.data, doc.start, True), None
                 continue
-            expanded, errors = expand(doc, config.variables if config else {})
+            expanded, errors = expand(doc, config.variables if config else {}, budget)
             if config is not None:
                 diagnostics.extend(errors)
             for edoc, template in expanded:

@@ -21,7 +21,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import IO, Any
 
-from reconciler.errors import CampaignctlError
+from reconciler.errors import CampaignctlError, Diagnostic, Location
 
 MAX_NAME_BYTES = 255  # one path component (NAME_MAX on Linux and macOS)
 MAX_PATH_BYTES = 1024
@@ -30,7 +30,31 @@ MAX_CSV_LINE = 65_536  # characters in one CSV line
 
 
 class FileRefused(CampaignctlError):
-    """A named file that is not read; the message is fit to show as is."""
+    """A named file that is not read; the message is fit to show as is. `location`: where
+    the manifest names it, once known (see `at`), so that wherever it surfaces it is one
+    positioned diagnostic."""
+
+    location: Location | None = None
+
+    def at(self, location: Location, owner: str) -> FileRefused:
+        """This refusal placed at `location`, its message headed by `owner` (the resource
+        naming the file); itself when already placed."""
+        if self.location is not None:
+            return self
+        placed = FileRefused(f"{owner}: {self}")
+        placed.location = location
+        return placed
+
+    def diagnostic(self, fallback: Location) -> Diagnostic:
+        return Diagnostic(self.location or fallback, str(self))
+
+
+class CsvRefused(csv.Error):
+    """A CSV problem found below the csv module (a NUL byte), with its own position."""
+
+    def __init__(self, line: int, col: int, message: str):
+        super().__init__(message)
+        self.line, self.col, self.message = line, col, message
 
 
 def shown(text: str, limit: int = 60) -> str:
@@ -186,17 +210,28 @@ def bounded_lines(fh: IO[str], limit: int = MAX_CSV_LINE) -> Iterator[str]:
 
 
 def _bounded_chunks(fh: IO[str], limit: int) -> Iterator[list[str]]:
-    carry, read = "", fh.read
+    carry, read, before = "", fh.read, 0
     while chunk := read(limit):
+        if "\x00" in chunk:  # one C search per chunk: a NUL byte is refused where it is
+            _nul(carry + chunk, before)
         lines = io.StringIO(carry + chunk if carry else chunk, newline="").readlines()
         # Only a line continued from the last chunk can be longer than one chunk.
         if carry and len(lines[0]) > limit:
             raise csv.Error(f"a line longer than {limit:,} characters (the limit for a CSV "
                             "row)")
         carry = lines.pop() if not lines[-1].endswith("\n") else ""
+        before += len(lines)
         yield lines
     if carry:
         yield [carry]
+
+
+def _nul(text: str, before: int) -> None:
+    at = text.index("\x00")
+    lines = io.StringIO(text[:at], newline="").readlines()
+    col = len(lines[-1]) + 1 if lines and not lines[-1].endswith(("\n", "\r")) else 1
+    line = before + len(lines) + (0 if col > 1 else 1)
+    raise CsvRefused(line, col, "a NUL byte (\\0) is not allowed in a CSV file")
 
 
 def header_names(columns: list[str], unknown: list[str]) -> list[str]:

@@ -91,6 +91,10 @@ class SourceDoc:
     data: Any
     start: Location
     broken: bool = False  # a value could not be read (reported); the document is not parsed
+    #: the whole file's values (aliases expanded) and characters: what ${var.NAME}
+    #: expansion adds to it counts against the same limits (reconciler/variables.py)
+    file_values: int = 0
+    file_chars: int = 0
 
     def locate(self, loc: Sequence[str | int]) -> Location:
         """The location of the deepest node along `loc` (keys and list indexes)."""
@@ -405,7 +409,7 @@ def parse_text(text: str, name: str) -> tuple[list[SourceDoc], list[Diagnostic]]
     for i, (data, (line, col)) in enumerate(builder.root):
         if data is not None:
             docs.append(SourceDoc(name, i, data, Location(name, line, col),
-                                  i in builder.broken))
+                                  i in builder.broken, builder.nodes, len(text)))
     return docs, diagnostics
 
 
@@ -416,8 +420,8 @@ def load_file(path: Path, display: str | None = None, root: Path | None = None,
     name = display or str(path)
     try:
         data = workspace_files.read_bytes(path, root or Path(path).parent, MAX_FILE_BYTES)
-    except workspace_files.FileRefused as exc:
-        return [], [Diagnostic(Location(name), str(exc))]
+    except workspace_files.FileRefused as exc:  # at the file's start: no line to read
+        return [], [Diagnostic(Location(name, 1, 1), str(exc))]
     text, bad = decode_utf8(data)
     if text is None:
         return [], [Diagnostic(Location(name, *bad), "not UTF-8 text (an invalid byte here)")]

@@ -23,7 +23,7 @@ from reconciler.cli.shell import EXIT_ERROR, fail
 from reconciler.cli.state import state
 from reconciler.cli.status import import_, status
 from reconciler.cli.validate import validate
-from reconciler.errors import CampaignctlError, ValidationFailed
+from reconciler.errors import CampaignctlError, Diagnostic, ValidationFailed
 from reconciler.secrets import redacted_output
 
 
@@ -64,6 +64,10 @@ def _main(argv: list[str] | None) -> None:
             click.echo(str(d), err=True)
         sys.exit(EXIT_ERROR)
     except CampaignctlError as exc:
+        location = getattr(exc, "location", None)  # a refused file, placed where named
+        if location is not None:
+            click.echo(str(Diagnostic(location, str(exc))), err=True)
+            sys.exit(EXIT_ERROR)
         fail(str(exc))
     except KeyboardInterrupt:
         click.echo("Interrupted.", err=True)

@@ -59,7 +59,7 @@ class ContactGroupSpec(Strict):
     title: str | None = Field(None, description="The group's name at the vendor (default: the manifest name)")
     contacts: list[ContactEntry] = Field(default_factory=list, description="Inline contacts")
     file: str | None = Field(
-        None, description="CSV next to the manifest: header row with email, phone, first_name, "
+        None, min_length=1, description="CSV next to the manifest: header row with email, phone, first_name, "
                           "last_name, param1..param5")
 
 

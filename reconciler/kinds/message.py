@@ -41,7 +41,7 @@ class MessageSpec(Strict):
     subject: str | None = Field(None, description="Email subject")
     body: str | None = Field(None, description="Email body")
     body_file: str | None = Field(
-        None, description="Email body from a file, relative to the manifest (inside the "
+        None, min_length=1, description="Email body from a file, relative to the manifest (inside the "
                           "workspace), e.g. messages/spring-fr.html")
     body_format: Literal["plain_text", "html"] = "plain_text"
     template: str | None = Field(None, description="A vendor-side template name (email)")

@@ -12,7 +12,7 @@ class OptOutListSpec(Strict):
     entries: list[str] = Field(default_factory=list, description="Emails or E.164 phone numbers",
                                json_schema_extra={"items": {"type": "string",
                                                             "pattern": ADDRESS_SHAPE}})
-    file: str | None = Field(None, description="CSV next to the manifest with an email or phone column")
+    file: str | None = Field(None, min_length=1, description="CSV next to the manifest with an email or phone column")
     opt_in: list[str] = Field(
         default_factory=list,
         description="Addresses explicitly re-subscribed: removed from the live list. Opt-outs "

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 
 from reconciler.errors import Diagnostic
+from reconciler.render.escape import printable
 
 GITHUB_LEVELS = {"error": "error", "warning": "warning", "note": "notice"}
 
@@ -20,11 +21,11 @@ def _escape_property(text: str) -> str:
 
 def github_line(d: Diagnostic) -> str:
     """`::error file=F,line=L,col=C::message` (line and col only when known)."""
-    props = [f"file={_escape_property(d.location.path)}"]
+    props = [f"file={_escape_property(printable(d.location.path))}"]
     if d.location.line:
         props += [f"line={d.location.line}", f"col={d.location.col or 1}"]
     level = GITHUB_LEVELS.get(d.severity, "warning")
-    return f"::{level} {','.join(props)}::{_escape_data(d.message)}"
+    return f"::{level} {','.join(props)}::{_escape_data(printable(d.message))}"
 
 
 def render_github(diagnostics: list[Diagnostic]) -> str:

@@ -290,7 +290,7 @@ def test_csv_problems_point_at_csv_lines(tmp_path):
     assert shown == [
         f"{ws}/h.yaml:4:14: ContactGroup/h: CSV file 'nothere.csv' not found next to the manifest",
         f"{ws}/people.csv:4:1: row 4: invalid email: An email address must have an @-sign.",
-        f"{ws}/people.csv:7:1: expected 2 columns, got 3",
+        f"{ws}/people.csv:7:17: expected 2 columns (as the header), got 3",  # the extra value
     ]
 
 

@@ -112,5 +112,5 @@ def test_file_size_is_limited(tmp_path, monkeypatch):
     monkeypatch.setattr(yamlsource, "MAX_FILE_BYTES", 100)
     (tmp_path / "m.yaml").write_text("a: " + "x" * 200 + "\n")
     _, found = load_file(tmp_path / "m.yaml", "m.yaml", tmp_path)
-    assert len(found) == 1 and str(found[0]).startswith("m.yaml: file is ")
+    assert len(found) == 1 and str(found[0]).startswith("m.yaml:1:1: file is ")
     assert "larger than the limit of" in str(found[0])

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from reconciler.contacts import is_phone
 from reconciler.errors import Diagnostic
 from reconciler.providers.email_campaigns.timezones import IANA_TO_API, LocalTimeError, to_api
 from reconciler.workspace import Resource, Workspace
@@ -42,7 +43,7 @@ def check(r: Resource, ws: Workspace) -> list[Diagnostic]:
                     err(("contacts", i), "email-campaigns contacts need an email")
         else:
             for i, e in enumerate([*spec.entries, *spec.opt_in]):
-                if e.startswith("+"):
+                if is_phone(e):
                     err(("entries", i), "email-campaigns opt-outs are emails, not phones")
     elif r.kind == "Campaign":
         _campaign(r, ws, err)
