@@ -8,7 +8,7 @@ import asyncio
 import csv
 from datetime import UTC, datetime, timedelta
 
-from conftest import run_cli, write_workspace
+from conftest import EMAIL_FOOTER, EMAIL_POLICY, run_cli, write_workspace
 
 from reconciler.providers.email_campaigns.client import EmailCampaignsClient, oid, ref
 from reconciler.secrets import Secret
@@ -35,7 +35,9 @@ def seed(server, contacts: int) -> dict[str, str]:
             vip = await c.create_group("VIP, best")
             await c.bulk_replace_contacts(oid(vip), [{"email": "vip@example.com",
                                                       "name": "Grace Hopper"}])
-            msg = await c.create_message("Spring sale", "Hello,\n\n20% off: until Sunday.\n")
+            # a marketing email as the pack's email rules want it: opt-out link, postal address
+            msg = await c.create_message("Spring sale", "Hello,\n\n20% off: until Sunday.\n"
+                                         f"{EMAIL_FOOTER}\n")
             await c.create_message("Plain", "one line")
             start = (datetime.now(UTC) + timedelta(days=30)).astimezone()
             attrs = {"message": {"source": "reuse", "_id": ref(oid(msg))},
@@ -67,7 +69,7 @@ def config(url: str) -> str:
             type: email-campaigns
             base_url: {url}
             token: ${{MAIL_TOKEN}}
-        """
+        """ + EMAIL_POLICY
 
 
 def ok(result) -> str:

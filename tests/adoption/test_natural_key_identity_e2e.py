@@ -38,7 +38,10 @@ def workspace(tmp_path: Path, server, campaigns: bool = True) -> Path:
         shutil.copy(ROOT / "campaigns" / name, ws / name)
     (ws / "campaignctl.yaml").write_text(
         "providers:\n  mail:\n    type: email-campaigns\n"
-        f"    base_url: {server.url}\n    token: ${{MAIL_TOKEN}}\n")
+        f"    base_url: {server.url}\n    token: ${{MAIL_TOKEN}}\n"
+        # the example's messages show its postal address (the pack's email rules)
+        'policy: {email: {postal_address: "Acme Inc., 100 Main Street, Springfield, IL 62701, '
+        'USA"}}\n')
     return sandbox_accounts(ws, {"MAIL_TOKEN": TOKEN})
 
 

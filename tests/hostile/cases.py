@@ -64,6 +64,10 @@ safety:
 
 vars:
   sale_year: 2027
+
+policy:
+  email:
+    postal_address: "Acme Inc., 100 Main Street, Springfield, IL 62701, USA"
 """
 
 
