@@ -159,6 +159,17 @@ class SendLedger:
         out.identities = {b.identity for b in out.batches if b.status in HOLDING}
         return out
 
+    def deliveries(self, since: float) -> list[tuple[str, str, str, float]]:
+        """(account, campaign, recipient, when) of every recipient that may have received
+        a message (sent, unknown or in flight) at or after `since`: `when` is the batch's
+        scheduled send time where it had one, else when it was recorded."""
+        return [tuple(r) for r in self.store.execute(
+            "SELECT b.account, b.campaign, l.recipient, coalesce(t.send_at, b.created_at) "
+            "FROM ledger_recipients l JOIN ledger_batches b ON b.id = l.batch_id "
+            "LEFT JOIN ledger_send_times t ON t.batch_id = b.id "
+            "WHERE b.status IN (?, ?, ?) AND coalesce(t.send_at, b.created_at) >= ? "
+            "ORDER BY 1, 2, 3, 4", (*HOLDING, since))]
+
     def campaigns(self, account: str) -> list[str]:
         return [r[0] for r in self.store.execute(
             "SELECT DISTINCT campaign FROM ledger_batches WHERE account=? ORDER BY 1", (account,))]
@@ -173,14 +184,14 @@ class SendLedger:
 
     # writes ---------------------------------------------------------------------------
     def begin(self, account: str, campaign: str, identity: str, recipients: Iterable[str],
-              *, take_over_unknown: bool = False) -> int:
+              *, take_over_unknown: bool = False, send_at: float | None = None) -> int:
         """Record a batch as in flight with its recipients, committed. Returns its id.
 
         Raises LedgerError (and records nothing) if a recipient is already sent or
         pending, unless take_over_unknown and the recipient's batch is unknown."""
         with self.store.transaction() as db:
             return self._begin(db, account, campaign, identity, list(recipients),
-                               take_over_unknown)
+                               take_over_unknown, send_at)
 
     def sent(self, batch_id: int, ticket: str | None, note: str | None = None,
              cost: tuple[float, str | None] | None = None) -> None:
@@ -233,7 +244,8 @@ class SendLedger:
     def group(self, ops: list[tuple]) -> list[Any]:
         """Several writes in ONE transaction (one fsync), each isolated by a savepoint.
 
-        ops: ("begin", account, campaign, identity, recipients, take_over_unknown) or
+        ops: ("begin", account, campaign, identity, recipients, take_over_unknown[, send_at])
+        (send_at: when the batch is to reach people, epoch seconds) or
         ("finish", batch_id, status, ticket, error). Returns, per op, its result or the
         LedgerError it raised (that op alone is rolled back)."""
         results: list[Any] = []
@@ -264,13 +276,17 @@ class SendLedger:
             return db.execute(sql, args).rowcount
 
     def _begin(self, db, account: str, campaign: str, identity: str, recipients: list[str],
-               take_over_unknown: bool = False) -> int:
+               take_over_unknown: bool = False, send_at: float | None = None) -> int:
         now = time.time()
         batch_id = db.execute(
             "INSERT INTO ledger_batches (account, campaign, identity, status, recipients, "
             "ticket, error, created_at, updated_at) VALUES (?,?,?,?,?,NULL,NULL,?,?) "
             "RETURNING id",
             (account, campaign, identity, IN_FLIGHT, len(recipients), now, now)).fetchone()[0]
+        if send_at is not None:
+            # When it reaches people (a future send_at, or the run's clock): what
+            # frequency caps count (reconciler/policy/frequency.py).
+            db.execute("INSERT INTO ledger_send_times VALUES (?,?)", (batch_id, send_at))
         if not take_over_unknown:
             try:
                 db.insert_rows("ledger_recipients",

@@ -58,7 +58,9 @@ class BatchSending:
             raise SendFailed(f"{action.address}: content differs from what was sent; plan again")
         resend = self.ctx.options.resend_unknown
         skip = cl.sent if resend else cl.holding
-        todo = [x for x in prep.pending if x.address not in skip]
+        # Held back by a frequency cap (policy/frequency.py, the plan made under the lock):
+        # not sent now, and not recorded; a later apply sends them when they are eligible.
+        todo = [x for x in prep.pending if x.address not in skip and x.address not in prep.held]
         if len(todo) != action.send.recipients:
             raise SendFailed(f"{action.address}: the ledger changed since the plan "
                              f"({len(todo)} to send, the plan said {action.send.recipients}); "
@@ -121,8 +123,10 @@ class BatchSending:
         # the outcome's commit, not the wait for a rate-limit slot before them.
         started = clock()
         try:
+            reaches = (datetime.fromisoformat(send_at) if send_at
+                       else self.ctx.options.clock()).timestamp()
             batch_id = await writer.submit(("begin", self.account.name, r.name, prep.identity,
-                                            [x.address for x in chunk], resend))
+                                            [x.address for x in chunk], resend, reaches))
         except LedgerError as exc:
             return str(exc)
 

@@ -29,7 +29,7 @@ from typing import Any
 
 from reconciler.audience import Channel, Recipient, campaign_audience, opt_out_addresses
 from reconciler.errors import CampaignctlError
-from reconciler.policy.campaign import Gate, check_send, count_places
+from reconciler.policy.campaign import Gate, check_send, count_places, recipient_place
 from reconciler.providers.base import Provider
 from reconciler.providers.sendonly.batches import BatchSending
 from reconciler.providers.sendonly.campaign_diff import CampaignDiff
@@ -210,6 +210,33 @@ class SendOnlyProvider(CampaignDiff, BatchSending, SendOnlyHalt, Provider):
             if sent and {**content, **{k: sent.get(k) for k in derived}} == sent:
                 return sent
         return content
+
+    def planned_sends(self, actions: list[Action], live: SendLive) -> list:
+        """Each send of this plan, recipient by recipient with the time it reaches them
+        (its wave's, the campaign's, or now), for the frequency caps (policy/frequency.py),
+        which fill in whom it holds back (`Prepared.held`, read again by execute)."""
+        from reconciler.policy.frequency import PlannedSend
+
+        out = []
+        now = self.ctx.options.now
+        for a in actions:
+            r = self.ctx.workspace.get(a.kind, a.name)
+            prep = live.prepared.get(a.name)
+            if a.op != "send" or r is None or prep is None:
+                continue
+            skip = live.ledger(a.name).sent if self.ctx.options.resend_unknown \
+                else live.ledger(a.name).holding
+            todo = [x for x in prep.pending if x.address not in skip]
+            gate = self._window_gate(r, prep.channel, todo, now)
+            when = r.spec.send_time() or now
+            times = {}
+            for w in gate.waves:
+                at = datetime.fromisoformat(w.to_dict()["send_at"])
+                times.update({place: at for place in w.places})
+            out.append(PlannedSend(a, prep.channel, r.spec.timezone, [
+                (x, times.get(recipient_place(x, prep.channel, r.spec.timezone), when)
+                 if gate.waves else when) for x in todo], prep.held))
+        return out
 
     def _window_gate(self, r: Resource, channel: Channel, recipients: list[Recipient],
                      now: datetime) -> Gate:

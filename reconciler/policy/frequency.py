@@ -1,0 +1,156 @@
+"""Frequency caps across campaigns: at most `max` messages to one recipient in any rolling
+window of `per` (the pack's statutory caps, `policy: frequency:` in campaignctl.yaml).
+
+What counts, per recipient address: every delivery the send ledger holds (sent, unknown
+or in flight), at its scheduled send time where the batch had one; and the sends planned
+in the same plan, campaign by campaign in the order of their addresses (so a plan and the
+plan its apply makes under the lock hold back the same people). A recipient over a cap is
+held back from that send only: the send's count drops by them, the plan says by which cap
+and from when they are eligible, and the send-only provider leaves them out of its
+batches (nothing is recorded for them: they stay pending, and an apply once they are
+eligible sends them, once, like any pending recipient)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from bisect import bisect_left
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from reconciler.engine.actions import Action
+from reconciler.policy.campaign import campaign_channel, campaign_purpose, recipient_place
+from reconciler.policy.pack import Cap
+from reconciler.words import plural
+
+
+@dataclass
+class PlannedSend:
+    """One send of a plan as a provider plans it: who, when, and where the caps' verdict
+    goes (`held`, shared with the provider's own record of the send)."""
+
+    action: Action
+    channel: str
+    zone: str | None  # the campaign's timezone, for where each recipient is
+    recipients: list[tuple[object, dt.datetime]]  # (audience.Recipient, when it reaches them)
+    held: dict[str, tuple[str, dt.datetime]] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Delivery:
+    when: dt.datetime
+    channel: str | None  # None: a campaign the manifests no longer hold (counted by every cap)
+    purpose: str
+
+
+def _window_ok(times: list[dt.datetime], t: dt.datetime, cap: Cap) -> bool:
+    """Would one more message at `t` keep every window of `cap.per` that holds t at most
+    `cap.max`? (The window starting at t, and each starting at an earlier message.)"""
+    per = cap.period
+    starts = [t] + [e for e in times if t - per < e <= t]
+    for s in starts:
+        lo, hi = bisect_left(times, s), bisect_left(times, s + per)
+        if hi - lo + 1 > cap.max:
+            return False
+    return True
+
+
+def eligible_at(times: list[dt.datetime], t: dt.datetime, cap: Cap) -> dt.datetime:
+    """The first instant from `t` on at which one more message fits the cap."""
+    candidates = [t] + sorted(e + cap.period for e in times if e + cap.period > t)
+    return next(c for c in candidates if _window_ok(times, c, cap))
+
+
+def check_recipient(history: list[Delivery], caps: list[Cap], channel: str, purpose: str,
+                    t: dt.datetime) -> tuple[str, dt.datetime] | None:
+    """(the first cap by name that holds this send back, when every cap allows it), or
+    None when every cap allows a message at `t`."""
+    over: list[tuple[str, dt.datetime]] = []
+    for cap in sorted(caps, key=lambda c: c.name):
+        if not cap.covers(channel, purpose):
+            continue
+        times = sorted(d.when for d in history
+                       if (d.channel is None or d.channel in cap.channels)
+                       and d.purpose in cap.purposes)
+        if not _window_ok(times, t, cap):
+            over.append((cap.name, eligible_at(times, t, cap)))
+    if not over:
+        return None
+    return over[0][0], max(when for _, when in over)
+
+
+def ledger_history(ws, deliveries: Iterable[tuple[str, str, str, float]]
+                   ) -> dict[str, list[Delivery]]:
+    """Per recipient address, the deliveries the send ledger holds."""
+    out: dict[str, list[Delivery]] = defaultdict(list)
+    kinds: dict[tuple[str, str], tuple[str | None, str]] = {}
+    for account, campaign, recipient, ts in deliveries:
+        if (account, campaign) not in kinds:
+            r = ws.get("Campaign", campaign)
+            kinds[account, campaign] = ((campaign_channel(ws, r), campaign_purpose(r))
+                                        if r is not None and r.provider == account
+                                        else (None, "marketing"))
+        channel, purpose = kinds[account, campaign]
+        out[recipient].append(Delivery(dt.datetime.fromtimestamp(ts, dt.UTC), channel,
+                                       purpose))
+    return out
+
+
+def hold_back(actions: list[Action], ws, sends: list[PlannedSend],
+              deliveries: Iterable[tuple[str, str, str, float]]) -> list[Action]:
+    """Every planned send held to the caps in force, in the order of campaign addresses;
+    a send whose every recipient is held back becomes a warning."""
+    policy = ws.config.send_policy
+    caps = policy.caps
+    if not caps or not sends:
+        return actions
+    history = ledger_history(ws, deliveries)
+    out = list(actions)
+    for send in sorted(sends, key=lambda s: (s.action.address, s.action.account)):
+        a = send.action
+        r = ws.get("Campaign", a.name)
+        purpose = campaign_purpose(r)
+        applying = [c for c in caps if c.covers(send.channel, purpose)]
+        send.held.clear()
+        for x, when in send.recipients:
+            place = recipient_place(x, send.channel, send.zone)
+            mine = [c for c in applying if any(c.matches(*j) for j in place.jurisdictions)]
+            past = history.get(x.address, [])
+            verdict = check_recipient(past, mine, send.channel, purpose, when) if mine else None
+            if verdict is not None:
+                send.held[x.address] = verdict
+            else:
+                history.setdefault(x.address, []).append(Delivery(when, send.channel, purpose))
+        if send.held:
+            out = _report(out, a, r, send, caps)
+    return out
+
+
+def _report(out: list[Action], a: Action, r, send: PlannedSend, caps: list[Cap]
+            ) -> list[Action]:
+    by_cap: dict[str, list[dt.datetime]] = defaultdict(list)
+    for name, when in send.held.values():
+        by_cap[name].append(when)
+    cited = {c.name: c for c in caps}
+    rows = [{"cap": name, "held_back": len(times), "rule": cited[name].describe(),
+             "source": cited[name].citation,
+             "eligible_from": min(times).isoformat(timespec="seconds"),
+             "eligible_until": max(times).isoformat(timespec="seconds")}
+            for name, times in sorted(by_cap.items())]
+    held = len(send.held)
+    what = "; ".join(
+        f"{plural(row['held_back'], 'recipient')} held back by {row['cap']} "
+        f"({row['rule']}), eligible from {row['eligible_from']}"
+        + (f" to {row['eligible_until']}" if row["eligible_until"] != row["eligible_from"]
+           else "") for row in rows)
+    then = ("not sent by this apply and not recorded as sent: they stay pending, and an "
+            "apply once they are eligible sends them")
+    note = f"frequency caps: {what}; {then}"
+    if a.send is not None and a.send.recipients <= held:
+        return [x for x in out if x is not a] + [Action(
+            "warn", a.kind, a.name, a.account, f"nothing to send now: {note}",
+            data={"frequency": rows})]
+    a.send.recipients -= held
+    a.data["frequency"] = rows
+    a.reason = f"{a.reason}; {note}"
+    return out

@@ -1,0 +1,192 @@
+"""Frequency caps across campaigns: the pack's Florida cap (3 marketing messages in 24
+hours) and a workspace cap across SMS and WhatsApp, with the clock pinned and the vendor
+APIs answering at their documented shapes."""
+
+import json
+from datetime import UTC, datetime, timedelta
+
+import httpx
+import pytest
+from conftest import write_workspace
+
+import reconciler.providers.base as base
+from reconciler import api
+from reconciler.policy.frequency import Delivery, check_recipient
+from reconciler.policy.pack import load_pack
+
+FLORIDA, NEW_YORK = "+13055550123", "+12125550123"
+OCTOPUSH = "  sms: {type: octopush, base_url: 'https://api.octopush.invalid', " \
+           "api_login: '${TEST_LOGIN}', api_key: '${TEST_SMS_KEY}'}\n"
+CONNECTLY = "  wa: {type: connectly, base_url: 'https://connectly.invalid', " \
+            "business_id: '${TEST_BUSINESS}', api_key: '${TEST_KEY}'}\n"
+
+
+@pytest.fixture
+def vendor(monkeypatch):
+    """Octopush (POST /sms-campaign/send) and Connectly (campaign sends): who got what."""
+    sent: list[tuple[str, str]] = []  # (channel, phone)
+
+    def handle(request):
+        body = json.loads(request.content) if request.content else {}
+        if "octopush" in request.url.host:
+            sent.extend(("sms", x["phone_number"]) for x in body.get("recipients", []))
+            return httpx.Response(201, json={"sms_ticket": f"t{len(sent)}", "total_cost": 0.05,
+                                              "number_of_contacts": len(body["recipients"])})
+        sent.extend(("whatsapp", e["client"]) for e in body)
+        return httpx.Response(200, json={"data": [
+            {"id": f"i{k}", "client": e["client"], "status": "accepted"}
+            for k, e in enumerate(body)]})
+    monkeypatch.setattr(base, "resolve", lambda url, *_: (url, httpx.MockTransport(handle)))
+    monkeypatch.setenv("TEST_LOGIN", "me@acme.example")
+    monkeypatch.setenv("TEST_KEY", "k" * 32)
+    monkeypatch.setenv("TEST_SMS_KEY", "s" * 32)
+    monkeypatch.setenv("TEST_BUSINESS", "biz-1")
+    return sent
+
+
+def campaign(name, account, phones, **extra):
+    contacts = ", ".join(f"{{phone: '{p}'}}" for p in phones)
+    vendor_block = ("  octopush: {purpose: wholesale}\n  message: promo\n" if account == "sms"
+                    else "  connectly: {campaign_version: '1'}\n")
+    return f"""
+kind: ContactGroup
+name: {name}-people
+provider: {account}
+spec: {{contacts: [{contacts}]}}
+---
+kind: Campaign
+name: {name}
+provider: {account}
+spec:
+  sender: {account}-num
+  contact_groups: [{name}-people]
+  send_at: now
+{vendor_block}""" + "".join(f"  {k}: {v}\n" for k, v in extra.items())
+
+
+def workspace(root, campaigns, config=""):
+    files = {
+        "campaignctl.yaml": "providers:\n" + OCTOPUSH + CONNECTLY + config,
+        "senders.yaml": """
+kind: Sender
+name: sms-num
+provider: sms
+spec: {sms_id: Acme}
+---
+kind: Sender
+name: wa-num
+provider: wa
+spec: {phone: "+14155550100"}
+---
+kind: Message
+name: promo
+provider: sms
+spec: {channel: sms, text: "Promo -20%. STOP au 36111"}
+""",
+    }
+    for i, text in enumerate(campaigns):
+        files[f"c{i}.yaml"] = text
+    write_workspace(root, files)
+    return root
+
+
+def at(text):
+    return datetime.fromisoformat(text).astimezone(UTC)
+
+
+def pinned(when):
+    return dict(now=when, clock=lambda: when)
+
+
+def sends(plan):
+    return {a.name: a for a in plan.actions if a.op == "send"}
+
+
+NOON = at("2027-03-23T12:00:00-04:00")  # a Tuesday, inside every window
+
+
+def apply_at(ws, when):
+    outcome = api.apply(ws, **pinned(when))
+    assert outcome.result is None or outcome.result.ok, outcome.result.failed
+    return outcome
+
+
+def test_the_fourth_sms_to_a_florida_number_in_24_hours_is_held_back_for_it_only(
+        tmp_path, vendor):
+    for hour in (0, 1, 2):  # three campaigns, added and applied one an hour
+        ws = workspace(tmp_path, [campaign(f"c{i}", "sms", [FLORIDA]) for i in range(1, hour + 2)])
+        apply_at(ws, NOON + timedelta(hours=hour))
+    assert vendor == [("sms", FLORIDA)] * 3
+    # The fourth, to Florida and New York, an hour later.
+    workspace(tmp_path, [campaign(f"c{i}", "sms", [FLORIDA]) for i in (1, 2, 3)]
+              + [campaign("c4", "sms", [FLORIDA, NEW_YORK])])
+    later = NOON + timedelta(hours=3)
+    plan = api.plan(ws, **pinned(later)).plan
+    send = sends(plan)["c4"]
+    assert send.send.recipients == 1
+    [row] = send.data["frequency"]
+    assert row["cap"] == "us-fl-frequency" and row["held_back"] == 1
+    assert "501.616(6)(b)" in row["source"]
+    # the first of the three leaves the window 24 hours after it was sent
+    assert row["eligible_from"] == (NOON + timedelta(hours=24)).isoformat()
+    assert "1 recipient held back by us-fl-frequency" in send.reason
+    apply_at(ws, later)
+    assert vendor[3:] == [("sms", NEW_YORK)]  # New York got it; Florida did not
+    # Before the window ends, nothing more is planned: the held recipient stays held.
+    early = NOON + timedelta(hours=23, minutes=59)
+    assert "c4" not in sends(api.plan(ws, **pinned(early)).plan)
+    apply_at(ws, early)
+    assert len(vendor) == 4
+    # After it, a later apply sends it, once.
+    after = NOON + timedelta(hours=24, minutes=1)
+    assert sends(api.plan(ws, **pinned(after)).plan)["c4"].send.recipients == 1
+    apply_at(ws, after)
+    assert vendor[4:] == [("sms", FLORIDA)]
+    apply_at(ws, after + timedelta(hours=1))
+    assert len(vendor) == 5 and not api.plan(ws, **pinned(after)).plan.has_changes
+
+
+def test_campaigns_planned_together_count_against_later_ones_in_address_order(tmp_path,
+                                                                              vendor):
+    ws = workspace(tmp_path, [campaign(f"c{i}", "sms", [FLORIDA]) for i in (4, 3, 2, 1)])
+    plan = api.plan(ws, **pinned(NOON)).plan
+    assert sorted(sends(plan)) == ["c1", "c2", "c3"]  # c4 is last by address
+    [warn] = [a for a in plan.actions if a.op == "warn" and a.name == "c4"]
+    assert "nothing to send now" in warn.reason and "us-fl-frequency" in warn.reason
+    apply_at(ws, NOON)
+    assert vendor == [("sms", FLORIDA)] * 3
+
+
+def test_a_workspace_cap_counts_sms_and_whatsapp_together(tmp_path, vendor):
+    config = ("policy:\n  frequency:\n    - {name: fatigue, channels: [sms, whatsapp], "
+              "purposes: [marketing], max: 2, per: 7d}\n")
+    ws = workspace(tmp_path, [campaign("a-sms", "sms", [NEW_YORK]),
+                              campaign("b-wa", "wa", [NEW_YORK])], config)
+    apply_at(ws, NOON)
+    assert sorted(vendor) == [("sms", NEW_YORK), ("whatsapp", NEW_YORK)]
+    workspace(tmp_path, [campaign("a-sms", "sms", [NEW_YORK]),
+                         campaign("b-wa", "wa", [NEW_YORK]),
+                         campaign("c-wa", "wa", [NEW_YORK, FLORIDA])], config)
+    next_day = NOON + timedelta(days=1)
+    send = sends(api.plan(ws, **pinned(next_day)).plan)["c-wa"]
+    [row] = send.data["frequency"]
+    assert (row["cap"], row["held_back"]) == ("fatigue", 1)
+    assert row["eligible_from"] == (NOON + timedelta(days=7)).isoformat()
+    apply_at(ws, next_day)
+    assert vendor[2:] == [("whatsapp", FLORIDA)]
+    week_later = NOON + timedelta(days=7, minutes=1)
+    apply_at(ws, week_later)
+    assert vendor[3:] == [("whatsapp", NEW_YORK)]
+    assert not api.plan(ws, **pinned(week_later)).plan.has_changes
+
+
+def test_a_message_scheduled_ahead_counts_at_its_send_time():
+    [cap] = [c for c in load_pack().caps if c.name == "us-fl-frequency"]
+    t = at("2027-03-23T12:00:00+00:00")
+    ahead = [Delivery(t + timedelta(hours=h), "sms", "marketing") for h in (2, 3, 4)]
+    # three already due later that day: a fourth now would make four in 24 hours
+    name, when = check_recipient(ahead, [cap], "sms", "marketing", t)
+    assert name == "us-fl-frequency" and when == t + timedelta(hours=26)
+    # transactional messages and other channels are not counted by it
+    assert check_recipient(ahead, [cap], "sms", "transactional", t) is None
+    assert check_recipient(ahead, [cap], "email", "marketing", t) is None
