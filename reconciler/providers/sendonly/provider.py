@@ -28,6 +28,7 @@ from datetime import datetime
 from typing import Any
 
 from reconciler.audience import Channel, Recipient, campaign_audience, opt_out_addresses
+from reconciler.engine.actions import Action
 from reconciler.errors import CampaignctlError
 from reconciler.policy.campaign import Gate, check_send, count_places, recipient_place
 from reconciler.providers.base import Provider
