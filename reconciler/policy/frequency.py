@@ -126,16 +126,28 @@ def hold_back(actions: list[Action], ws, sends: list[PlannedSend],
     return out
 
 
+def late_policy(r) -> str:
+    """What becomes of the recipients a cap holds back: `send-next-window` (the campaign's
+    `late:`, or its local send's) or `drop`."""
+    spec = r.spec
+    local = getattr(spec, "local_send", None)
+    if getattr(spec, "late", None) == "send-next-window" or (
+            local is not None and local.late == "send-next-window"):
+        return "send-next-window"
+    return "drop"
+
+
 def _report(out: list[Action], a: Action, r, send: PlannedSend, caps: list[Cap]
             ) -> list[Action]:
     by_cap: dict[str, list[dt.datetime]] = defaultdict(list)
     for name, when in send.held.values():
         by_cap[name].append(when)
     cited = {c.name: c for c in caps}
+    late = late_policy(r)
     rows = [{"cap": name, "held_back": len(times), "rule": cited[name].describe(),
              "source": cited[name].citation,
              "eligible_from": min(times).isoformat(timespec="seconds"),
-             "eligible_until": max(times).isoformat(timespec="seconds")}
+             "eligible_until": max(times).isoformat(timespec="seconds"), "late": late}
             for name, times in sorted(by_cap.items())]
     held = len(send.held)
     what = "; ".join(
@@ -143,13 +155,17 @@ def _report(out: list[Action], a: Action, r, send: PlannedSend, caps: list[Cap]
         f"({row['rule']}), eligible from {row['eligible_from']}"
         + (f" to {row['eligible_until']}" if row["eligible_until"] != row["eligible_from"]
            else "") for row in rows)
-    then = ("not sent by this apply and not recorded as sent: they stay pending, and an "
-            "apply once they are eligible sends them")
+    then = ("late: send-next-window: not sent by this apply and not recorded as sent; an "
+            "apply once they are eligible sends them" if late == "send-next-window" else
+            "dropped from this send: they will not get this campaign (`late: "
+            "send-next-window` would send them once eligible)")
     note = f"frequency caps: {what}; {then}"
     if a.send is not None and a.send.recipients <= held:
+        # Nothing to send: a drop is still recorded (so no later apply sends them).
+        op = "update" if late == "drop" else "warn"
         return [x for x in out if x is not a] + [Action(
-            "warn", a.kind, a.name, a.account, f"nothing to send now: {note}",
-            data={"frequency": rows})]
+            op, a.kind, a.name, a.account, f"nothing to send now: {note}",
+            data={"frequency": rows, "identity": a.data.get("identity")})]
     a.send.recipients -= held
     a.data["frequency"] = rows
     a.reason = f"{a.reason}; {note}"

@@ -86,6 +86,8 @@ class CampaignLedger:
     sent: set[str] = field(default_factory=set)
     unknown: set[str] = field(default_factory=set)  # unknown or (still) in flight
     identities: set[str] = field(default_factory=set)  # of batches that may have reached people
+    #: held back by a frequency cap and dropped from this campaign (never sent it)
+    dropped: set[str] = field(default_factory=set)
     batches: list[Batch] = field(default_factory=list)
 
     @property
@@ -157,6 +159,9 @@ class SendLedger:
             else:
                 out.unknown.add(recipient)
         out.identities = {b.identity for b in out.batches if b.status in HOLDING}
+        out.dropped = {r[0] for r in self.store.execute(
+            "SELECT recipient FROM ledger_dropped WHERE account=? AND campaign=?",
+            (account, campaign))}
         return out
 
     def deliveries(self, since: float) -> list[tuple[str, str, str, float]]:
@@ -180,7 +185,10 @@ class SendLedger:
             "SELECT DISTINCT account, campaign FROM ledger_batches ORDER BY 1, 2")]
 
     def account(self, account: str) -> dict[str, CampaignLedger]:
-        return {c: self.campaign(account, c) for c in self.campaigns(account)}
+        """Every campaign of the account with batches, or recipients dropped by a cap."""
+        names = set(self.campaigns(account)) | {r[0] for r in self.store.execute(
+            "SELECT DISTINCT campaign FROM ledger_dropped WHERE account=?", (account,))}
+        return {c: self.campaign(account, c) for c in sorted(names)}
 
     # writes ---------------------------------------------------------------------------
     def begin(self, account: str, campaign: str, identity: str, recipients: Iterable[str],
@@ -228,6 +236,21 @@ class SendLedger:
             batch_id = self._begin(db, account, campaign, identity, new)
             self._finish(db, batch_id, SENT, None, note)
             return batch_id, len(new)
+
+    def drop(self, account: str, campaign: str,
+             held: Iterable[tuple[str, str, float]]) -> int:
+        """Recipients a frequency cap held back from a campaign that does not send them
+        later (recipient, cap, eligible at): never sent this campaign. Returns how many
+        were new."""
+        now = time.time()
+        with self.store.transaction() as db:
+            known = {r[0] for r in db.execute(
+                "SELECT recipient FROM ledger_dropped WHERE account=? AND campaign=?",
+                (account, campaign))}
+            rows = [(account, campaign, r, cap, at, now) for r, cap, at in sorted(held)
+                    if r not in known]
+            db.insert_rows("ledger_dropped", rows)
+            return len(rows)
 
     def unknown(self, batch_id: int, reason: str) -> None:
         with self.store.transaction() as db:

@@ -119,7 +119,7 @@ def test_the_fourth_sms_to_a_florida_number_in_24_hours_is_held_back_for_it_only
     assert vendor == [("sms", FLORIDA)] * 3
     # The fourth, to Florida and New York, an hour later.
     workspace(tmp_path, [campaign(f"c{i}", "sms", [FLORIDA]) for i in (1, 2, 3)]
-              + [campaign("c4", "sms", [FLORIDA, NEW_YORK])])
+              + [campaign("c4", "sms", [FLORIDA, NEW_YORK], late="send-next-window")])
     later = NOON + timedelta(hours=3)
     plan = api.plan(ws, **pinned(later)).plan
     send = sends(plan)["c4"]
@@ -151,10 +151,33 @@ def test_campaigns_planned_together_count_against_later_ones_in_address_order(tm
     ws = workspace(tmp_path, [campaign(f"c{i}", "sms", [FLORIDA]) for i in (4, 3, 2, 1)])
     plan = api.plan(ws, **pinned(NOON)).plan
     assert sorted(sends(plan)) == ["c1", "c2", "c3"]  # c4 is last by address
-    [warn] = [a for a in plan.actions if a.op == "warn" and a.name == "c4"]
-    assert "nothing to send now" in warn.reason and "us-fl-frequency" in warn.reason
+    [held] = [a for a in plan.actions if a.name == "c4"]
+    assert "nothing to send now" in held.reason and "us-fl-frequency" in held.reason
+    # without `late: send-next-window`, the drop is recorded so that no later apply sends it
+    assert held.op == "update" and "dropped from this send" in held.reason
     apply_at(ws, NOON)
     assert vendor == [("sms", FLORIDA)] * 3
+    next_day = NOON + timedelta(days=2)
+    assert not api.plan(ws, **pinned(next_day)).plan.has_changes
+    apply_at(ws, next_day)
+    assert vendor == [("sms", FLORIDA)] * 3
+
+
+def test_a_dropped_recipient_never_gets_the_campaign_the_others_do(tmp_path, vendor):
+    for hour in (0, 1, 2):
+        ws = workspace(tmp_path, [campaign(f"c{i}", "sms", [FLORIDA]) for i in range(1, hour + 2)])
+        apply_at(ws, NOON + timedelta(hours=hour))
+    ws = workspace(tmp_path, [campaign(f"c{i}", "sms", [FLORIDA]) for i in (1, 2, 3)]
+                   + [campaign("c4", "sms", [FLORIDA, NEW_YORK])])
+    send = sends(api.plan(ws, **pinned(NOON + timedelta(hours=3))).plan)["c4"]
+    assert send.send.recipients == 1 and send.data["frequency"][0]["late"] == "drop"
+    assert "dropped from this send" in send.reason
+    apply_at(ws, NOON + timedelta(hours=3))
+    assert vendor[3:] == [("sms", NEW_YORK)]
+    after = NOON + timedelta(days=2)
+    assert not api.plan(ws, **pinned(after)).plan.has_changes
+    apply_at(ws, after)
+    assert vendor[3:] == [("sms", NEW_YORK)]
 
 
 def test_a_workspace_cap_counts_sms_and_whatsapp_together(tmp_path, vendor):
@@ -166,7 +189,8 @@ def test_a_workspace_cap_counts_sms_and_whatsapp_together(tmp_path, vendor):
     assert sorted(vendor) == [("sms", NEW_YORK), ("whatsapp", NEW_YORK)]
     workspace(tmp_path, [campaign("a-sms", "sms", [NEW_YORK]),
                          campaign("b-wa", "wa", [NEW_YORK]),
-                         campaign("c-wa", "wa", [NEW_YORK, FLORIDA])], config)
+                         campaign("c-wa", "wa", [NEW_YORK, FLORIDA], late="send-next-window")],
+              config)
     next_day = NOON + timedelta(days=1)
     send = sends(api.plan(ws, **pinned(next_day)).plan)["c-wa"]
     [row] = send.data["frequency"]

@@ -155,6 +155,7 @@ class SendOnlyProvider(CampaignDiff, BatchSending, SendOnlyHalt, Provider):
             content = self._as_sent(r, self.content(r), cl)
             audience = campaign_audience(ws, r, channel, in_force)
             skip = cl.sent if self.ctx.options.resend_unknown else cl.holding
+            skip = skip | cl.dropped  # dropped by a frequency cap: never this campaign
             prep = Prepared(channel, content, identity_of(content), audience,
                             [x for x in audience.recipients if x.address not in skip])
             live.prepared[r.name] = prep
@@ -225,9 +226,7 @@ class SendOnlyProvider(CampaignDiff, BatchSending, SendOnlyHalt, Provider):
             prep = live.prepared.get(a.name)
             if a.op != "send" or r is None or prep is None:
                 continue
-            skip = live.ledger(a.name).sent if self.ctx.options.resend_unknown \
-                else live.ledger(a.name).holding
-            todo = [x for x in prep.pending if x.address not in skip]
+            todo = prep.pending
             gate = self._window_gate(r, prep.channel, todo, now)
             when = r.spec.send_time() or now
             times = {}
