@@ -137,12 +137,14 @@ def apply_frequency_caps(session: Session, found: dict[str, list[Action]],
     ws = session.ctx.workspace
     if not ws.config.send_policy.caps:
         return actions
-    sends = [s for name, p in sorted(session.providers.items())
-             if hasattr(p, "planned_sends") for s in p.planned_sends(found[name],
-                                                                     session.live[name])]
+    send_only = {name for name, p in session.providers.items() if hasattr(p, "planned_sends")}
+    sends = [s for name in sorted(send_only)
+             for s in session.providers[name].planned_sends(found[name], session.live[name])]
     longest = max(c.period for c in ws.config.send_policy.caps)
-    since = (session.ctx.options.now - 2 * longest).timestamp()
-    return hold_back(actions, ws, sends, SendLedger(session.ctx.store).deliveries(since))
+    since = session.ctx.options.now - 2 * longest
+    return hold_back(actions, ws, sends,
+                     SendLedger(session.ctx.store).deliveries(since.timestamp()), since,
+                     send_only)
 
 
 async def build_plan(session: Session, targets: list[str] | None = None) -> Plan:

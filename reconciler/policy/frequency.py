@@ -19,7 +19,12 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from reconciler.engine.actions import Action
-from reconciler.policy.campaign import campaign_channel, campaign_purpose, recipient_place
+from reconciler.policy.campaign import (
+    SKIPPED_STATES,
+    campaign_channel,
+    campaign_purpose,
+    recipient_place,
+)
 from reconciler.policy.pack import Cap
 from reconciler.words import plural
 
@@ -96,15 +101,37 @@ def ledger_history(ws, deliveries: Iterable[tuple[str, str, str, float]]
     return out
 
 
+def scheduled_history(ws, history: dict[str, list[Delivery]], caps: list[Cap],
+                      send_only: set[str], since: dt.datetime) -> None:
+    """Add the sends the vendors schedule (email-campaigns, scheduled-campaigns) where the
+    workspace knows their recipients and time: each such Campaign not in draft, paused or
+    cancelled, to its audience at its send time (a send-only account's campaigns are in
+    its ledger and planned sends instead)."""
+    from reconciler.audience import campaign_recipients
+
+    for r in ws.ordered():
+        if r.kind != "Campaign" or r.provider in send_only \
+                or r.spec.state in SKIPPED_STATES:
+            continue
+        when = r.spec.send_time()
+        channel, purpose = campaign_channel(ws, r), campaign_purpose(r)
+        if when is None or when < since or not any(c.covers(channel, purpose) for c in caps):
+            continue
+        for x in campaign_recipients(ws, r, channel):
+            history.setdefault(x.address, []).append(Delivery(when, channel, purpose))
+
+
 def hold_back(actions: list[Action], ws, sends: list[PlannedSend],
-              deliveries: Iterable[tuple[str, str, str, float]]) -> list[Action]:
+              deliveries: Iterable[tuple[str, str, str, float]],
+              since: dt.datetime, send_only: set[str]) -> list[Action]:
     """Every planned send held to the caps in force, in the order of campaign addresses;
-    a send whose every recipient is held back becomes a warning."""
+    a send whose every recipient is held back records the drop, or is a warning."""
     policy = ws.config.send_policy
     caps = policy.caps
     if not caps or not sends:
         return actions
     history = ledger_history(ws, deliveries)
+    scheduled_history(ws, history, caps, send_only, since)
     out = list(actions)
     for send in sorted(sends, key=lambda s: (s.action.address, s.action.account)):
         a = send.action
@@ -113,6 +140,9 @@ def hold_back(actions: list[Action], ws, sends: list[PlannedSend],
         applying = [c for c in caps if c.covers(send.channel, purpose)]
         send.held.clear()
         for x, when in send.recipients:
+            if x.address not in history:  # a first message: no cap holds it back
+                history[x.address] = [Delivery(when, send.channel, purpose)]
+                continue
             place = recipient_place(x, send.channel, send.zone)
             mine = [c for c in applying if any(c.matches(*j) for j in place.jurisdictions)]
             past = history.get(x.address, [])
@@ -166,7 +196,30 @@ def _report(out: list[Action], a: Action, r, send: PlannedSend, caps: list[Cap]
         return [x for x in out if x is not a] + [Action(
             op, a.kind, a.name, a.account, f"nothing to send now: {note}",
             data={"frequency": rows, "identity": a.data.get("identity")})]
-    a.send.recipients -= held
+    _fewer(a, send)
     a.data["frequency"] = rows
     a.reason = f"{a.reason}; {note}"
     return out
+
+
+def _fewer(a: Action, send: PlannedSend) -> None:
+    """The send's count, its waves' and its estimate without the recipients held back."""
+    when = {x.address: t for x, t in send.recipients}
+    before, held = a.send.recipients, len(send.held)
+    a.send.recipients -= held
+    share = a.send.recipients / before if before else 0
+    if a.send.estimated_cost is not None:
+        a.send.estimated_cost = round(a.send.estimated_cost * share, 4)
+    if a.send.estimated_messages is not None:
+        a.send.estimated_messages = round(a.send.estimated_messages * share)
+    waves = a.data.get("waves") or []
+    for address in send.held:
+        for w in waves:
+            if dt.datetime.fromisoformat(w["send_at"]) == when[address]:
+                w["recipients"] -= 1
+                break
+    for w in waves:
+        if w.get("estimated_cost") is not None and a.send.estimated_cost is not None \
+                and a.send.recipients:
+            w["estimated_cost"] = round(a.send.estimated_cost * w["recipients"]
+                                        / a.send.recipients, 4)

@@ -226,16 +226,17 @@ class SendOnlyProvider(CampaignDiff, BatchSending, SendOnlyHalt, Provider):
             prep = live.prepared.get(a.name)
             if a.op != "send" or r is None or prep is None:
                 continue
-            todo = prep.pending
-            gate = self._window_gate(r, prep.channel, todo, now)
             when = r.spec.send_time() or now
             times = {}
-            for w in gate.waves:
-                at = datetime.fromisoformat(w.to_dict()["send_at"])
-                times.update({place: at for place in w.places})
-            out.append(PlannedSend(a, prep.channel, r.spec.timezone, [
-                (x, times.get(recipient_place(x, prep.channel, r.spec.timezone), when)
-                 if gate.waves else when) for x in todo], prep.held))
+            if a.data.get("waves"):  # a local-time or deferred send: each wave's own time
+                gate = self._window_gate(r, prep.channel, prep.pending, now)
+                for w in gate.waves:
+                    at = datetime.fromisoformat(w.to_dict()["send_at"])
+                    times.update({place: at for place in w.places})
+            zone = r.spec.timezone
+            out.append(PlannedSend(a, prep.channel, zone, [
+                (x, times.get(recipient_place(x, prep.channel, zone), when) if times else when)
+                for x in prep.pending], prep.held))
         return out
 
     def _window_gate(self, r: Resource, channel: Channel, recipients: list[Recipient],
