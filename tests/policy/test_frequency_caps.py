@@ -214,3 +214,37 @@ def test_a_message_scheduled_ahead_counts_at_its_send_time():
     # transactional messages and other channels are not counted by it
     assert check_recipient(ahead, [cap], "sms", "transactional", t) is None
     assert check_recipient(ahead, [cap], "email", "marketing", t) is None
+
+
+def test_the_plan_shows_per_campaign_who_is_held_back_by_which_cap_until_when(tmp_path,
+                                                                              vendor):
+    from reconciler.render.markdown import render_markdown
+    from reconciler.render.text import render_text
+
+    ws = workspace(tmp_path, [campaign(f"c{i}", "sms", [FLORIDA]) for i in (1, 2, 3)]
+                   + [campaign("c4", "sms", [FLORIDA, NEW_YORK], late="send-next-window")])
+    plan = api.plan(ws, **pinned(NOON)).plan
+    for text in (render_text(plan), render_markdown(plan)):
+        assert ("held back by us-fl-frequency: 1 recipient, eligible from "
+                "2027-03-24T16:00:00+00:00; sent by an apply once eligible "
+                "(late: send-next-window)") in text
+        assert "Fla. Stat. 501.616(6)(b)" in text
+
+
+def test_sends_handed_over_for_later_count_at_their_send_time_not_when_recorded(tmp_path,
+                                                                                vendor):
+    tomorrow = "2027-03-24T10:00:00-04:00"
+    scheduled = [campaign(f"c{i}", "sms", [FLORIDA]).replace("send_at: now",
+                                                             f"send_at: {tomorrow}")
+                 for i in (1, 2, 3)]
+    ws = workspace(tmp_path, scheduled)
+    apply_at(ws, NOON)  # handed to Octopush today, to go out tomorrow at 10:00
+    assert vendor == [("sms", FLORIDA)] * 3
+    # A send now, 22 hours before them, would make four in 24 hours; one two days earlier
+    # would not (the ledger recorded them today: that is not when they reach the person).
+    workspace(tmp_path, scheduled + [campaign("c4", "sms", [FLORIDA], late="send-next-window")])
+    [held] = [a for a in api.plan(ws, **pinned(NOON)).plan.actions if a.name == "c4"]
+    assert held.op == "warn" and held.data["frequency"][0]["eligible_from"] == \
+        at("2027-03-25T10:00:00-04:00").isoformat()
+    earlier = dict(now=NOON - timedelta(days=2), clock=lambda: NOON - timedelta(days=2))
+    assert sends(api.plan(ws, **earlier).plan)["c4"].send.recipients == 1
