@@ -15,7 +15,7 @@ NOON = datetime(2027, 3, 23, 16, tzinfo=UTC)  # 12:00 in Florida and New York, a
 
 def campaign(name, account, phones, late=None):
     contacts = ", ".join(f"{{phone: '{p}'}}" for p in phones)
-    extra = (f"  message: promo\n  octopush: {{purpose: wholesale}}\n" if account == "sms"
+    extra = ("  message: promo\n  octopush: {purpose: wholesale}\n" if account == "sms"
              else "  connectly: {campaign_version: '1'}\n")
     return f"""
 ---
