@@ -4,6 +4,7 @@ APIs answering at their documented shapes."""
 
 import json
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import httpx
 import pytest
@@ -248,3 +249,30 @@ def test_sends_handed_over_for_later_count_at_their_send_time_not_when_recorded(
         at("2027-03-25T10:00:00-04:00").isoformat()
     earlier = dict(now=NOON - timedelta(days=2), clock=lambda: NOON - timedelta(days=2))
     assert sends(api.plan(ws, **earlier).plan)["c4"].send.recipients == 1
+
+
+def test_every_cap_of_the_pack_is_sourced_dated_and_in_the_readme():
+
+    pack = load_pack()
+    readme = (Path(__file__).parents[2] / "README.md").read_text()
+    assert {c.jurisdiction for c in pack.caps} >= {"US-FL", "US-OK", "US-MD"}
+    for cap in pack.caps:
+        assert cap.source and cap.checked and cap.url, cap.name
+        assert (cap.max, cap.period) == (3, timedelta(hours=24)), cap.name
+        assert f"`{cap.name}`" in readme, cap.name
+
+
+@pytest.mark.parametrize("entry,expected", [
+    ("{name: x, max: 0, per: 24h}", "greater than or equal to 1"),
+    ("{name: x, max: 2, per: a week}", "write a count and a unit"),
+    ("{name: us-fl-frequency, max: 2, per: 7d}", "already a rule name"),
+])
+def test_a_malformed_workspace_cap_is_refused_with_its_line(tmp_path, entry, expected):
+    from reconciler.validate import errors_of, validate_directory
+
+    ws = workspace(tmp_path, [campaign("c1", "sms", [FLORIDA])],
+                   f"policy:\n  frequency:\n    - {entry}\n")
+    _, diagnostics = validate_directory(ws)
+    messages = [f"{Path(d.location.path).name}:{d.location.line}: {d.message}"
+                for d in errors_of(diagnostics)]
+    assert any(expected in m and m.startswith("campaignctl.yaml:") for m in messages), messages
