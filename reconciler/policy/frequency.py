@@ -17,6 +17,7 @@ from bisect import bisect_left
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 from reconciler.engine.actions import Action
 from reconciler.policy.campaign import (
@@ -41,8 +42,7 @@ class PlannedSend:
     held: dict[str, tuple[str, dt.datetime]] = field(default_factory=dict)
 
 
-@dataclass(frozen=True)
-class Delivery:
+class Delivery(NamedTuple):
     when: dt.datetime
     channel: str | None  # None: a campaign the manifests no longer hold (counted by every cap)
     purpose: str
@@ -51,6 +51,8 @@ class Delivery:
 def _window_ok(times: list[dt.datetime], t: dt.datetime, cap: Cap) -> bool:
     """Would one more message at `t` keep every window of `cap.per` that holds t at most
     `cap.max`? (The window starting at t, and each starting at an earlier message.)"""
+    if len(times) < cap.max:  # fewer messages in all than the cap: no window is full
+        return True
     per = cap.period
     starts = [t] + [e for e in times if t - per < e <= t]
     for s in starts:
@@ -69,9 +71,9 @@ def eligible_at(times: list[dt.datetime], t: dt.datetime, cap: Cap) -> dt.dateti
 def check_recipient(history: list[Delivery], caps: list[Cap], channel: str, purpose: str,
                     t: dt.datetime) -> tuple[str, dt.datetime] | None:
     """(the first cap by name that holds this send back, when every cap allows it), or
-    None when every cap allows a message at `t`."""
+    None when every cap allows a message at `t`. `caps` in the order of their names."""
     over: list[tuple[str, dt.datetime]] = []
-    for cap in sorted(caps, key=lambda c: c.name):
+    for cap in caps:
         if not cap.covers(channel, purpose):
             continue
         times = sorted(d.when for d in history
@@ -89,6 +91,7 @@ def ledger_history(ws, deliveries: Iterable[tuple[str, str, str, float]]
     """Per recipient address, the deliveries the send ledger holds."""
     out: dict[str, list[Delivery]] = defaultdict(list)
     kinds: dict[tuple[str, str], tuple[str | None, str]] = {}
+    times: dict[float, dt.datetime] = {}  # a batch's recipients share its time
     for account, campaign, recipient, ts in deliveries:
         if (account, campaign) not in kinds:
             r = ws.get("Campaign", campaign)
@@ -96,8 +99,9 @@ def ledger_history(ws, deliveries: Iterable[tuple[str, str, str, float]]
                                         if r is not None and r.provider == account
                                         else (None, "marketing"))
         channel, purpose = kinds[account, campaign]
-        out[recipient].append(Delivery(dt.datetime.fromtimestamp(ts, dt.UTC), channel,
-                                       purpose))
+        if ts not in times:
+            times[ts] = dt.datetime.fromtimestamp(ts, dt.UTC)
+        out[recipient].append(Delivery(times[ts], channel, purpose))
     return out
 
 
@@ -127,7 +131,7 @@ def hold_back(actions: list[Action], ws, sends: list[PlannedSend],
     """Every planned send held to the caps in force, in the order of campaign addresses;
     a send whose every recipient is held back records the drop, or is a warning."""
     policy = ws.config.send_policy
-    caps = policy.caps
+    caps = sorted(policy.caps, key=lambda c: c.name)
     if not caps or not sends:
         return actions
     history = ledger_history(ws, deliveries)
@@ -138,13 +142,17 @@ def hold_back(actions: list[Action], ws, sends: list[PlannedSend],
         r = ws.get("Campaign", a.name)
         purpose = campaign_purpose(r)
         applying = [c for c in caps if c.covers(send.channel, purpose)]
+        by_place: dict = {}  # the caps of each place, looked up once per place
         send.held.clear()
         for x, when in send.recipients:
             if x.address not in history:  # a first message: no cap holds it back
                 history[x.address] = [Delivery(when, send.channel, purpose)]
                 continue
             place = recipient_place(x, send.channel, send.zone)
-            mine = [c for c in applying if any(c.matches(*j) for j in place.jurisdictions)]
+            if place not in by_place:
+                by_place[place] = [c for c in applying
+                                   if any(c.matches(*j) for j in place.jurisdictions)]
+            mine = by_place[place]
             past = history.get(x.address, [])
             verdict = check_recipient(past, mine, send.channel, purpose, when) if mine else None
             if verdict is not None:

@@ -213,6 +213,7 @@ class ContentRule(BaseModel):
         return self.source + (f" <{self.url}>" if self.url else "")
 
 
+@cache
 def parse_period(text: str) -> dt.timedelta:
     """`24h`, `7d`, `90m` as a duration."""
     m = re.fullmatch(r"\s*([1-9][0-9]{0,3})\s*([mhd])\s*", str(text))
