@@ -7,8 +7,13 @@ in the same plan, campaign by campaign in the order of their addresses (so a pla
 plan its apply makes under the lock hold back the same people). A recipient over a cap is
 held back from that send only: the send's count drops by them, the plan says by which cap
 and from when they are eligible, and the send-only provider leaves them out of its
-batches (nothing is recorded for them: they stay pending, and an apply once they are
-eligible sends them, once, like any pending recipient)."""
+batches; they are never recorded as sent. With `late: send-next-window` they stay pending
+and an apply once they are eligible sends them, once, like any recipient the ledger does
+not hold; otherwise the apply records them as dropped from that campaign (the ledger's
+`ledger_dropped`), and no later apply sends it to them.
+
+Vendor-scheduled campaigns (email-campaigns, scheduled-campaigns) are counted at their send
+time for their workspace audience, never held back here."""
 
 from __future__ import annotations
 
@@ -203,7 +208,7 @@ def _report(out: list[Action], a: Action, r, send: PlannedSend, caps: list[Cap]
         op = "update" if late == "drop" else "warn"
         return [x for x in out if x is not a] + [Action(
             op, a.kind, a.name, a.account, f"nothing to send now: {note}",
-            data={"frequency": rows, "identity": a.data.get("identity")})]
+            data={"frequency": rows})]
     _fewer(a, send)
     a.data["frequency"] = rows
     a.reason = f"{a.reason}; {note}"
