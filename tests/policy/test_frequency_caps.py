@@ -276,3 +276,59 @@ def test_a_malformed_workspace_cap_is_refused_with_its_line(tmp_path, entry, exp
     messages = [f"{Path(d.location.path).name}:{d.location.line}: {d.message}"
                 for d in errors_of(diagnostics)]
     assert any(expected in m and m.startswith("campaignctl.yaml:") for m in messages), messages
+
+
+def test_a_vendor_scheduled_campaign_counts_for_its_audience_at_its_send_time(tmp_path):
+    from reconciler.policy.frequency import scheduled_history
+    from reconciler.validate import errors_of, validate_directory
+
+    def email_campaign(name, state):
+        return f"""
+---
+kind: Campaign
+name: {name}
+provider: mail
+spec:
+  message: hello
+  sender: news
+  contact_groups: [readers]
+  send_at: 2027-03-24T09:00:00-04:00
+  timezone: America/New_York
+  state: {state}
+"""
+    write_workspace(tmp_path, {
+        "campaignctl.yaml": "providers:\n  mail: {type: email-campaigns, base_url: sandbox}\n"
+                            'policy:\n  email: {postal_address: "Acme Inc., 1 Main St"}\n'
+                            "  frequency:\n    - {name: one-email, channels: [email], max: 1, "
+                            "per: 7d}\n",
+        "m.yaml": """
+kind: Sender
+name: news
+provider: mail
+spec: {email: news@acme.example, description: Acme}
+---
+kind: Message
+name: hello
+provider: mail
+spec: {channel: email, subject: Hello, body: "Hi. Acme Inc., 1 Main St. Unsubscribe: https://acme.example/u"}
+---
+kind: ContactGroup
+name: readers
+provider: mail
+spec: {contacts: [{email: a@x.example}, {email: b@x.example}]}
+""" + email_campaign("weekly", "active") + email_campaign("paused-one", "paused"),
+    })
+    ws, diagnostics = validate_directory(tmp_path)
+    assert errors_of(diagnostics) == []
+    history: dict = {}
+    caps = ws.config.send_policy.caps
+    scheduled_history(ws, history, caps, set(), NOON - timedelta(days=14))
+    # the active campaign, once per reader, at its send time; the paused one is not counted
+    assert history == {a: [Delivery(at("2027-03-24T09:00:00-04:00"), "email", "marketing")]
+                       for a in ("a@x.example", "b@x.example")}
+    assert check_recipient(history["a@x.example"], caps, "email", "marketing", NOON) == (
+        "one-email", at("2027-03-31T09:00:00-04:00"))
+    # a send-only account's campaigns are counted from its ledger instead
+    history = {}
+    scheduled_history(ws, history, caps, {"mail"}, NOON - timedelta(days=14))
+    assert history == {}
