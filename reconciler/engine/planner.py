@@ -20,7 +20,9 @@ from reconciler.engine.reporting import Requests
 from reconciler.engine.safety import protect, recorded_protected
 from reconciler.errors import CampaignctlError
 from reconciler.policy.enforce import enforce_windows
+from reconciler.policy.frequency import hold_back
 from reconciler.state.halt import read_halt
+from reconciler.state.ledger import SendLedger
 from reconciler.state.pins import check_origins
 from reconciler.validate import check_deferred
 from reconciler.workspace import Resource, Workspace
@@ -129,6 +131,23 @@ def start_deferred_checks(ctx: RunContext) -> None:
         ctx.pending_checks = checks
 
 
+def apply_frequency_caps(session: Session, found: dict[str, list[Action]],
+                         actions: list[Action]) -> list[Action]:
+    """The frequency caps across campaigns, in one pass once every account is diffed (the
+    diffs run concurrently): the same recipients are held back at plan and at apply."""
+    ws = session.ctx.workspace
+    if not ws.config.send_policy.caps:
+        return actions
+    send_only = {name for name, p in session.providers.items() if hasattr(p, "planned_sends")}
+    sends = [s for name in sorted(send_only)
+             for s in session.providers[name].planned_sends(found[name], session.live[name])]
+    longest = max(c.period for c in ws.config.send_policy.caps)
+    since = session.ctx.options.now - 2 * longest
+    return hold_back(actions, ws, sends,
+                     SendLedger(session.ctx.store).deliveries(since.timestamp()), since,
+                     send_only)
+
+
 async def build_plan(session: Session, targets: list[str] | None = None) -> Plan:
     ws = session.ctx.workspace
     chosen = select_targets(ws, targets) if targets else None
@@ -172,6 +191,7 @@ async def build_plan(session: Session, targets: list[str] | None = None) -> Plan
     if session.ctx.unrecorded_state:
         check_evidence(session)
     actions: list[Action] = [a for name in session.providers for a in found[name]]
+    actions = apply_frequency_caps(session, found, actions)
     # One place for every vendor: protected resources are never deleted or replaced.
     actions = protect(actions, ws, recorded_protected(session.ctx.store))
     actions += insecure_http_warnings(session)

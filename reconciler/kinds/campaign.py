@@ -185,6 +185,10 @@ class CampaignSpec(Strict):
     purpose: Literal["marketing", "transactional"] | None = Field(
         None, description="What the campaign is for: send windows apply to `marketing` "
                           "(the default). Octopush takes it from its own `purpose`.")
+    late: Literal["drop", "send-next-window"] | None = Field(
+        None, description="Recipients a frequency cap holds back from this send: `drop` (the "
+                          "default: they never get this campaign) or `send-next-window` "
+                          "(an apply once they are eligible sends them)")
     timezone: Zone | None = Field(None, description="IANA time zone of the recipients, e.g. Europe/Paris")
     state: Literal["draft", "scheduled", "ready", "active", "paused", "cancelled"] | None = Field(
         None, description="Desired state (which ones apply depends on the provider)")

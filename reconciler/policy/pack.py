@@ -8,6 +8,7 @@ instant in that zone?" and "from when is it open again?"."""
 from __future__ import annotations
 
 import datetime as dt
+import re
 from functools import cache
 from importlib import resources
 from typing import Literal
@@ -212,6 +213,66 @@ class ContentRule(BaseModel):
         return self.source + (f" <{self.url}>" if self.url else "")
 
 
+@cache
+def parse_period(text: str) -> dt.timedelta:
+    """`24h`, `7d`, `90m` as a duration."""
+    m = re.fullmatch(r"\s*([1-9][0-9]{0,3})\s*([mhd])\s*", str(text))
+    if not m:
+        raise ValueError(f"period {text!r}: write a count and a unit, e.g. 24h, 7d or 90m")
+    n, unit = int(m[1]), m[2]
+    return dt.timedelta(**{{"m": "minutes", "h": "hours", "d": "days"}[unit]: n})
+
+
+class Cap(BaseModel):
+    """At most `max` messages of `purposes` on `channels` to one recipient of
+    `jurisdiction` in any rolling window of `per` (every campaign of the environment)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    name: str = Field(pattern=r"^[a-z0-9][a-z0-9._-]*$", description="Unique cap name")
+    jurisdiction: str = Field("*", description="ISO 3166 country, US state (US-FL) or *")
+    channels: tuple[Channel, ...] = Field(("sms", "whatsapp", "email"), min_length=1)
+    purposes: tuple[Purpose, ...] = Field(("marketing",), min_length=1)
+    max: int = Field(ge=1, le=10000, description="Most messages in any window of `per`")
+    per: str = Field(description="The rolling window: 24h, 7d...")
+    source: str = Field(min_length=1)
+    url: str | None = None
+    checked: dt.date | None = None
+    note: str | None = None
+
+    @field_validator("jurisdiction")
+    @classmethod
+    def _jurisdiction(cls, v: str) -> str:
+        return check_jurisdiction(v)
+
+    @field_validator("per")
+    @classmethod
+    def _per(cls, v: str) -> str:
+        parse_period(v)
+        return v
+
+    @property
+    def period(self) -> dt.timedelta:
+        return parse_period(self.per)
+
+    @property
+    def citation(self) -> str:
+        return self.source + (f" <{self.url}>" if self.url else "")
+
+    def covers(self, channel: str, purpose: str) -> bool:
+        return channel in self.channels and purpose in self.purposes
+
+    def matches(self, country: str | None, subdivision: str | None) -> bool:
+        if self.jurisdiction == "*":
+            return True
+        c, _, sub = self.jurisdiction.partition("-")
+        return country == c and (not sub or sub == subdivision)
+
+    def describe(self) -> str:
+        return (f"at most {self.max} {'/'.join(self.purposes)} messages per {self.per} "
+                f"({', '.join(self.channels)}; {self.jurisdiction})")
+
+
 class Pack(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -220,23 +281,25 @@ class Pack(BaseModel):
     default: Rule
     rules: list[Rule]
     email: list[ContentRule] = Field(default_factory=list)  # what a message must hold
+    caps: list[Cap] = Field(default_factory=list)  # frequency caps across campaigns
 
     @model_validator(mode="after")
     def _unique(self) -> Pack:
-        names = [r.name for r in self.rules] + [self.default.name] + [r.name for r in self.email]
+        names = [r.name for r in [*self.rules, self.default, *self.email, *self.caps]]
         dupes = {n for n in names if names.count(n) > 1}
         if dupes:
             raise ValueError(f"duplicate rule name(s): {', '.join(sorted(dupes))}")
         return self
 
-    def rule(self, name: str) -> Rule | ContentRule | None:
+    def rule(self, name: str) -> Rule | ContentRule | Cap | None:
         if name == self.default.name:
             return self.default
-        return next((r for r in [*self.rules, *self.email] if r.name == name), None)
+        return next((r for r in [*self.rules, *self.email, *self.caps] if r.name == name),
+                    None)
 
     @property
     def names(self) -> list[str]:
-        return [self.default.name, *(r.name for r in self.rules), *(r.name for r in self.email)]
+        return [self.default.name, *(r.name for r in [*self.rules, *self.email, *self.caps])]
 
 
 @cache

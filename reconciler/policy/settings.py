@@ -28,6 +28,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 from reconciler.policy.email import EmailPolicy
 from reconciler.policy.emergencies import Emergency
 from reconciler.policy.pack import (
+    Cap,
     Channel,
     ContentRule,
     Pack,
@@ -43,6 +44,10 @@ WORKSPACE_SOURCE = "workspace policy (campaignctl.yaml)"
 
 class WorkspaceRule(Rule):
     channels: tuple[Channel, ...] = Field(("sms", "whatsapp", "email"), min_length=1)
+    source: str = Field(WORKSPACE_SOURCE, min_length=1)
+
+
+class WorkspaceCap(Cap):
     source: str = Field(WORKSPACE_SOURCE, min_length=1)
 
 
@@ -75,6 +80,8 @@ class PolicyConfig(BaseModel):
         description="Declared states of emergency: every marketing window there closed")
     email: EmailPolicy = Field(default_factory=EmailPolicy,
                                description="What marketing email must show (postal address)")
+    frequency: list[WorkspaceCap] = Field(
+        default_factory=list, description="Frequency caps across campaigns, per recipient")
 
 
 @dataclass
@@ -88,6 +95,12 @@ class Policy:
     emergencies: list[Rule] = field(default_factory=list)
     declared: list[dict] = field(default_factory=list)  # the emergencies as configured
     email: EmailPolicy = field(default_factory=EmailPolicy)
+    own_caps: list[Cap] = field(default_factory=list)
+
+    @property
+    def caps(self) -> list[Cap]:
+        """The pack's frequency caps minus those waived, and the workspace's."""
+        return [c for c in self.pack.caps if c.name not in self.waived] + self.own_caps
 
     @property
     def email_rules(self) -> list[ContentRule]:
@@ -155,12 +168,14 @@ def build_policy(config: PolicyConfig | None) -> tuple[Policy, list[tuple[tuple,
         default = narrowed
     elif pack.default.name in waived:
         default = None
-    taken = {pack.default.name, *(r.name for r in pack.rules)}
-    for i, r in enumerate(config.rules):
-        if r.name in taken:
-            problems.append((("policy", "rules", i, "name"),
-                             f"policy.rules: {r.name!r} is already a rule name"))
-        taken.add(r.name)
+    taken = set(pack.names)
+    for section, items in (("rules", config.rules), ("frequency", config.frequency)):
+        for i, r in enumerate(items):
+            if r.name in taken:
+                problems.append((("policy", section, i, "name"),
+                                 f"policy.{section}: {r.name!r} is already a rule name"))
+            taken.add(r.name)
     return Policy(pack, default, list(config.rules), waived,
                   [e.rule() for e in config.emergencies],
-                  [e.summary() for e in config.emergencies], config.email), problems
+                  [e.summary() for e in config.emergencies], config.email,
+                  list(config.frequency)), problems

@@ -41,6 +41,7 @@ def detail_lines(row: ActionView) -> list[str]:
         lines.extend(content_lines(a.content))
     lines.extend(window_lines(a.data))
     lines.extend(row.review_lines)
+    lines.extend(frequency_lines(a.data))
     if a.depends_on:
         lines.append(f"after: {', '.join(a.depends_on)}")
     if row.recipients is not None:
@@ -150,4 +151,18 @@ def window_lines(data: dict[str, Any]) -> list[str]:
                      f"{plural(w['recipients'], 'recipient')}{cost}{late}{deferred}")
     for warning in data.get("window_warnings") or []:
         lines.append(f"warning: {warning}")
+    return lines
+
+
+def frequency_lines(data: dict[str, Any]) -> list[str]:
+    """The recipients frequency caps held back from a send (reconciler/policy/frequency.py):
+    per cap, how many, from when they are eligible, and what becomes of them."""
+    lines = []
+    for row in data.get("frequency") or []:
+        span = row["eligible_from"] + (f" to {row['eligible_until']}"
+                                       if row["eligible_until"] != row["eligible_from"] else "")
+        then = ("sent by an apply once eligible (late: send-next-window)"
+                if row.get("late") == "send-next-window" else "dropped from this send")
+        lines.append(f"held back by {row['cap']}: {plural(row['held_back'], 'recipient')}, "
+                     f"eligible from {span}; {then} ({row['rule']}; {row['source']})")
     return lines

@@ -93,6 +93,8 @@ class CampaignLedger:
     sent: set[str] = field(default_factory=set)
     unknown: set[str] = field(default_factory=set)  # unknown or (still) in flight
     identities: set[str] = field(default_factory=set)  # of batches that may have reached people
+    #: held back by a frequency cap and dropped from this campaign (never sent it)
+    dropped: set[str] = field(default_factory=set)
     batches: list[Batch] = field(default_factory=list)
 
     @property
@@ -164,7 +166,21 @@ class SendLedger:
             else:
                 out.unknown.add(recipient)
         out.identities = {b.identity for b in out.batches if b.status in HOLDING}
+        out.dropped = {r[0] for r in self.store.execute(
+            "SELECT recipient FROM ledger_dropped WHERE account=? AND campaign=?",
+            (account, campaign))}
         return out
+
+    def deliveries(self, since: float) -> list[tuple[str, str, str, float]]:
+        """(account, campaign, recipient, when) of every recipient that may have received
+        a message (sent, unknown or in flight) at or after `since`: `when` is the batch's
+        scheduled send time where it had one, else when it was recorded."""
+        return [tuple(r) for r in self.store.execute(
+            "SELECT b.account, b.campaign, l.recipient, coalesce(t.send_at, b.created_at) "
+            "FROM ledger_recipients l JOIN ledger_batches b ON b.id = l.batch_id "
+            "LEFT JOIN ledger_send_times t ON t.batch_id = b.id "
+            "WHERE b.status IN (?, ?, ?) AND coalesce(t.send_at, b.created_at) >= ? "
+            "ORDER BY 1, 2, 3, 4", (*HOLDING, since))]
 
     def campaigns(self, account: str) -> list[str]:
         """The campaigns with real sends (proofs are apart: `proofs`)."""
@@ -194,18 +210,21 @@ class SendLedger:
                                  now, now)).fetchone()[0]
 
     def account(self, account: str) -> dict[str, CampaignLedger]:
-        return {c: self.campaign(account, c) for c in self.campaigns(account)}
+        """Every campaign of the account with batches, or recipients dropped by a cap."""
+        names = set(self.campaigns(account)) | {r[0] for r in self.store.execute(
+            "SELECT DISTINCT campaign FROM ledger_dropped WHERE account=?", (account,))}
+        return {c: self.campaign(account, c) for c in sorted(names)}
 
     # writes ---------------------------------------------------------------------------
     def begin(self, account: str, campaign: str, identity: str, recipients: Iterable[str],
-              *, take_over_unknown: bool = False) -> int:
+              *, take_over_unknown: bool = False, send_at: float | None = None) -> int:
         """Record a batch as in flight with its recipients, committed. Returns its id.
 
         Raises LedgerError (and records nothing) if a recipient is already sent or
         pending, unless take_over_unknown and the recipient's batch is unknown."""
         with self.store.transaction() as db:
             return self._begin(db, account, campaign, identity, list(recipients),
-                               take_over_unknown)
+                               take_over_unknown, send_at)
 
     def sent(self, batch_id: int, ticket: str | None, note: str | None = None,
              cost: tuple[float, str | None] | None = None) -> None:
@@ -243,6 +262,21 @@ class SendLedger:
             self._finish(db, batch_id, SENT, None, note)
             return batch_id, len(new)
 
+    def drop(self, account: str, campaign: str,
+             held: Iterable[tuple[str, str, float]]) -> int:
+        """Recipients a frequency cap held back from a campaign that does not send them
+        later (recipient, cap, eligible at): never sent this campaign. Returns how many
+        were new."""
+        now = time.time()
+        with self.store.transaction() as db:
+            known = {r[0] for r in db.execute(
+                "SELECT recipient FROM ledger_dropped WHERE account=? AND campaign=?",
+                (account, campaign))}
+            rows = [(account, campaign, r, cap, at, now) for r, cap, at in sorted(held)
+                    if r not in known]
+            db.insert_rows("ledger_dropped", rows)
+            return len(rows)
+
     def unknown(self, batch_id: int, reason: str) -> None:
         with self.store.transaction() as db:
             self._finish(db, batch_id, UNKNOWN, None, reason)
@@ -258,7 +292,8 @@ class SendLedger:
     def group(self, ops: list[tuple]) -> list[Any]:
         """Several writes in ONE transaction (one fsync), each isolated by a savepoint.
 
-        ops: ("begin", account, campaign, identity, recipients, take_over_unknown) or
+        ops: ("begin", account, campaign, identity, recipients, take_over_unknown[, send_at])
+        (send_at: when the batch is to reach people, epoch seconds) or
         ("finish", batch_id, status, ticket, error). Returns, per op, its result or the
         LedgerError it raised (that op alone is rolled back)."""
         results: list[Any] = []
@@ -289,13 +324,17 @@ class SendLedger:
             return db.execute(sql, args).rowcount
 
     def _begin(self, db, account: str, campaign: str, identity: str, recipients: list[str],
-               take_over_unknown: bool = False) -> int:
+               take_over_unknown: bool = False, send_at: float | None = None) -> int:
         now = time.time()
         batch_id = db.execute(
             "INSERT INTO ledger_batches (account, campaign, identity, status, recipients, "
             "ticket, error, created_at, updated_at) VALUES (?,?,?,?,?,NULL,NULL,?,?) "
             "RETURNING id",
             (account, campaign, identity, IN_FLIGHT, len(recipients), now, now)).fetchone()[0]
+        if send_at is not None:
+            # When it reaches people (a future send_at, or the run's clock): what
+            # frequency caps count (reconciler/policy/frequency.py).
+            db.execute("INSERT INTO ledger_send_times VALUES (?,?)", (batch_id, send_at))
         if not take_over_unknown:
             try:
                 db.insert_rows("ledger_recipients",

@@ -165,6 +165,12 @@ def _copy(source: Store, target: Store) -> Moved:
     costs = [(new_id[batch], cost, currency) for batch, cost, currency in source.execute(
         "SELECT batch_id, cost, currency FROM ledger_costs")]
     target.insert_rows("ledger_costs", costs)
+    times = [(new_id[batch], at) for batch, at in source.execute(
+        "SELECT batch_id, send_at FROM ledger_send_times")]
+    target.insert_rows("ledger_send_times", times)
+    target.insert_rows("ledger_dropped", source.execute(
+        "SELECT account, campaign, recipient, cap, eligible_at, recorded_at "
+        "FROM ledger_dropped").fetchall())
     events = source.execute("SELECT account, campaign, event, at, emails, telephones, "
                             "received_at FROM callback_events ORDER BY id").fetchall()
     for row in events:

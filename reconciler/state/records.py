@@ -172,6 +172,8 @@ BINDINGS = TableRecord("binding", "bindings", "name")
 LEDGER_BATCHES = TableRecord("send-ledger batch", "ledger_batches", "campaign", ("Campaign",))
 LEDGER_RECIPIENTS = TableRecord("send-ledger recipient", "ledger_recipients", "campaign",
                                 ("Campaign",))
+#: recipients a frequency cap held back and the campaign dropped (policy/frequency.py)
+LEDGER_DROPPED = TableRecord("frequency-cap drop", "ledger_dropped", "campaign", ("Campaign",))
 CALLBACK_EVENTS = TableRecord("vendor event", "callback_events", "campaign", ("Campaign",))
 OPTOUTS = TableRecord("remembered opt-out", "optouts", "list", ("OptOutList",))
 #: per resource: a digest of what its manifests said at the last apply (engine/drift.py)
@@ -193,8 +195,9 @@ CREDENTIAL_SALT = StateWide("credential fingerprint salt", "credential_salt")
 CREDENTIAL_PINS = StateWide("credential value pins", "credential_fingerprint:")
 
 #: every record, in the order `state mv` moves them
-RECORDS: tuple[Any, ...] = (BINDINGS, LEDGER_BATCHES, LEDGER_RECIPIENTS, CALLBACK_EVENTS,
-                            OPTOUTS, APPLIED, PROTECTED, AUDIENCES, SENT_CONTENT, ENVIRONMENT,
+RECORDS: tuple[Any, ...] = (BINDINGS, LEDGER_BATCHES, LEDGER_RECIPIENTS, LEDGER_DROPPED,
+                            CALLBACK_EVENTS, OPTOUTS, APPLIED, PROTECTED, AUDIENCES,
+                            SENT_CONTENT, ENVIRONMENT,
                             CHECKED_CSV, VENDOR_ESTIMATES, LINEAGE, MIGRATED, PLAN_KEY,
                             ORIGIN_PINS, CREDENTIAL_SALT, CREDENTIAL_PINS)
 

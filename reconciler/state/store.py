@@ -54,6 +54,12 @@ CREATE INDEX IF NOT EXISTS ledger_recipients_batch ON ledger_recipients(batch_id
 CREATE TABLE IF NOT EXISTS ledger_costs (
   batch_id INTEGER PRIMARY KEY REFERENCES ledger_batches(id),
   cost REAL NOT NULL, currency TEXT);
+CREATE TABLE IF NOT EXISTS ledger_send_times (
+  batch_id INTEGER PRIMARY KEY REFERENCES ledger_batches(id), send_at REAL NOT NULL);
+CREATE TABLE IF NOT EXISTS ledger_dropped (
+  account TEXT NOT NULL, campaign TEXT NOT NULL, recipient TEXT NOT NULL, cap TEXT NOT NULL,
+  eligible_at REAL NOT NULL, recorded_at REAL NOT NULL,
+  PRIMARY KEY (account, campaign, recipient));
 CREATE TABLE IF NOT EXISTS callback_events (
   id INTEGER PRIMARY KEY AUTOINCREMENT,
   account TEXT NOT NULL, campaign TEXT NOT NULL, event TEXT NOT NULL, at REAL NOT NULL,
@@ -65,7 +71,7 @@ CREATE TABLE IF NOT EXISTS optouts (
 """
 #: Every table SCHEMA creates; a store missing one (made by an older version) gets it.
 TABLES = ("bindings", "locks", "meta", "ledger_batches", "ledger_recipients", "ledger_costs",
-          "callback_events", "optouts")
+          "ledger_send_times", "ledger_dropped", "callback_events", "optouts")
 #: meta key: the lineage (history) a state belongs to, given when the state is created
 #: (reconciler/state/lineage.py says what checks it)
 LINEAGE_META = "lineage"

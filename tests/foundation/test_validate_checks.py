@@ -38,14 +38,14 @@ def test_an_ignore_changes_entry_that_names_no_field_is_an_error(tmp_path):
     assert errors == [
         f"{ws}/m.yaml:9:65: Campaign/sale: ignore_changes: 'colour' is not a field of a "
         "Campaign on a scheduled-campaigns account (fields: contact_groups, domain, "
-        "event_callback, list, message, name, opt_out_lists, purpose, scheduled-campaigns, "
+        "event_callback, late, list, message, name, opt_out_lists, purpose, scheduled-campaigns, "
         "scheduled-campaigns.domain, scheduled-campaigns.event_callback, "
         "scheduled-campaigns.list, scheduled-campaigns.segments, segments, send_at, sender, "
         "state, timezone, title, variables, when)",
         # another vendor's block field: this account has no `octopush:` options
         f"{ws}/m.yaml:9:73: Campaign/sale: ignore_changes: 'octopush.type' is not a field of "
         "a Campaign on a scheduled-campaigns account (fields: contact_groups, domain, "
-        "event_callback, list, message, name, opt_out_lists, purpose, scheduled-campaigns, "
+        "event_callback, late, list, message, name, opt_out_lists, purpose, scheduled-campaigns, "
         "scheduled-campaigns.domain, scheduled-campaigns.event_callback, "
         "scheduled-campaigns.list, scheduled-campaigns.segments, segments, send_at, sender, "
         "state, timezone, title, variables, when)",

@@ -12,6 +12,7 @@ from reconciler.audience import Channel, Recipient, batches
 from reconciler.engine.actions import Action
 from reconciler.errors import ApiError, NotSentError, OutcomeUnknown
 from reconciler.policy.campaign import Gate, recipient_place
+from reconciler.policy.frequency import late_policy
 from reconciler.providers.sendonly.group_writer import GroupWriter
 from reconciler.providers.sendonly.live import (
     Prepared,
@@ -40,10 +41,13 @@ class BatchSending:
             self.optouts.apply(self.account.name, action.name, sorted(lst.add),
                                sorted(lst.remove))
             return
-        if action.op != "send":
-            return
         r = self.ctx.workspace.get(action.kind, action.name)
         prep = live.prepared.get(action.name)
+        if action.kind == "Campaign" and action.op == "update" and "frequency" in action.data:
+            self._drop_held(action, r, prep)  # every recipient held back, and dropped
+            return
+        if action.op != "send":
+            return
         if r is None or prep is None or prep.identity != action.data.get("identity"):
             raise SendFailed(f"{action.address}: the manifest changed since the plan; plan again")
         when = r.spec.send_time()
@@ -58,12 +62,16 @@ class BatchSending:
             raise SendFailed(f"{action.address}: content differs from what was sent; plan again")
         resend = self.ctx.options.resend_unknown
         skip = cl.sent if resend else cl.holding
-        todo = [x for x in prep.pending if x.address not in skip]
+        # Held back by a frequency cap (policy/frequency.py, the plan made under the lock):
+        # not sent now, and not recorded; a later apply sends them when they are eligible.
+        todo = [x for x in prep.pending if x.address not in skip and x.address not in prep.held]
         if len(todo) != action.send.recipients:
             raise SendFailed(f"{action.address}: the ledger changed since the plan "
                              f"({len(todo)} to send, the plan said {action.send.recipients}); "
                              "plan again")
         self.state.record_sent_content(r.name, prep.identity, prep.content)
+        if prep.held and late_policy(r) == "drop":
+            self._drop_held(action, r, prep)
         # Checked again now: a `now` send, or a wave, whose window closed since the plan.
         gate = self._window_gate(r, prep.channel, todo, self.ctx.options.clock())
         if gate.refusal:
@@ -72,6 +80,16 @@ class BatchSending:
         size = action.data.get("batch_size") or self.batch_size(r)
         chunks = self._timed_chunks(r, prep.channel, todo, gate, size)
         await self._send_all(r, prep, chunks, resend)
+
+    def _drop_held(self, action: Action, r: Resource | None, prep: Prepared | None) -> None:
+        """Record the recipients a frequency cap held back from a campaign that drops them
+        (the plan made under the lock held back the same ones)."""
+        planned = sum(row["held_back"] for row in action.data["frequency"])
+        if r is None or prep is None or len(prep.held) != planned:
+            raise SendFailed(f"{action.address}: the recipients held back by frequency caps "
+                             "changed since the plan; plan again")
+        self.ledger.drop(self.account.name, r.name, [
+            (address, cap, when.timestamp()) for address, (cap, when) in prep.held.items()])
 
     async def _send_all(self, r: Resource, prep: Prepared,
                         chunks: list[tuple[str | None, list[Recipient]]], resend: bool) -> None:
@@ -121,8 +139,10 @@ class BatchSending:
         # the outcome's commit, not the wait for a rate-limit slot before them.
         started = clock()
         try:
+            reaches = (datetime.fromisoformat(send_at) if send_at
+                       else self.ctx.options.clock()).timestamp()
             batch_id = await writer.submit(("begin", self.account.name, r.name, prep.identity,
-                                            [x.address for x in chunk], resend))
+                                            [x.address for x in chunk], resend, reaches))
         except LedgerError as exc:
             return str(exc)
 

@@ -109,6 +109,10 @@ class CampaignDiff:
         if aud.kept:
             notes.append(f"{aud.kept} of the suppressed only by opt-outs no longer in the "
                          "manifests, kept from the state store (`opt_in:` removes one)")
+        if cl.dropped & addresses:
+            n = len(cl.dropped & addresses)
+            notes.append(f"{plural(n, 'recipient')} held back by a frequency cap and dropped "
+                         f"earlier {word(n, 'does', 'do')} not get this campaign")
         if aud.no_address:
             notes.append(f"{plural(aud.no_address, 'contact')} without a "
                          f"{CHANNEL_ADDRESS[prep.channel]} skipped")

@@ -34,6 +34,8 @@ class Prepared:
     audience: Audience
     pending: list[Recipient] = field(default_factory=list)
     estimate: Estimate | None = None
+    #: recipients a frequency cap holds back from this send: address -> (cap, eligible at)
+    held: dict[str, tuple[str, datetime]] = field(default_factory=dict)
 
 
 @dataclass

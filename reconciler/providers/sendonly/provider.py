@@ -28,10 +28,11 @@ from datetime import datetime
 from typing import Any
 
 from reconciler.audience import Channel, Recipient, campaign_audience, opt_out_addresses
+from reconciler.engine.actions import Action
 from reconciler.engine.fields import FieldMap
 from reconciler.errors import CampaignctlError
 from reconciler.personalize import templates
-from reconciler.policy.campaign import Gate, check_send, count_places
+from reconciler.policy.campaign import Gate, check_send, count_places, recipient_place
 from reconciler.providers.base import Provider
 from reconciler.providers.sendonly.batches import BatchSending
 from reconciler.providers.sendonly.campaign_diff import CampaignDiff
@@ -163,6 +164,7 @@ class SendOnlyProvider(CampaignDiff, BatchSending, SendOnlyHalt, ProofSending, P
             content = self.prepared_content(r, cl)
             audience = campaign_audience(ws, r, channel, in_force)
             skip = cl.sent if self.ctx.options.resend_unknown else cl.holding
+            skip = skip | cl.dropped  # dropped by a frequency cap: never this campaign
             prep = Prepared(channel, content, identity_of(content), audience,
                             [x for x in audience.recipients if x.address not in skip])
             live.prepared[r.name] = prep
@@ -238,6 +240,32 @@ class SendOnlyProvider(CampaignDiff, BatchSending, SendOnlyHalt, ProofSending, P
             if sent and {**content, **{k: sent.get(k) for k in derived}} == sent:
                 return sent
         return content
+
+    def planned_sends(self, actions: list[Action], live: SendLive) -> list:
+        """Each send of this plan, recipient by recipient with the time it reaches them
+        (its wave's, the campaign's, or now), for the frequency caps (policy/frequency.py),
+        which fill in whom it holds back (`Prepared.held`, read again by execute)."""
+        from reconciler.policy.frequency import PlannedSend
+
+        out = []
+        now = self.ctx.options.now
+        for a in actions:
+            r = self.ctx.workspace.get(a.kind, a.name)
+            prep = live.prepared.get(a.name)
+            if a.op != "send" or r is None or prep is None:
+                continue
+            when = r.spec.send_time() or now
+            times = {}
+            if a.data.get("waves"):  # a local-time or deferred send: each wave's own time
+                gate = self._window_gate(r, prep.channel, prep.pending, now)
+                for w in gate.waves:
+                    at = datetime.fromisoformat(w.to_dict()["send_at"])
+                    times.update({place: at for place in w.places})
+            zone = r.spec.timezone
+            out.append(PlannedSend(a, prep.channel, zone, [
+                (x, times.get(recipient_place(x, prep.channel, zone), when) if times else when)
+                for x in prep.pending], prep.held))
+        return out
 
     def _window_gate(self, r: Resource, channel: Channel, recipients: list[Recipient],
                      now: datetime) -> Gate:
