@@ -103,7 +103,8 @@ def _apply(source: Path, targets: tuple[str, ...], auto_approve: bool, force: bo
                                                       if environment else "")
     out, err = summary_lines(outcome.result, outcome.writes, outcome.reads, outcome.drift,
                              plan_command, refused, read_back=outcome.read_back,
-                             targets=tuple(outcome.plan.targets) if source.is_file() else targets)
+                             targets=tuple(outcome.plan.targets) if not source.is_dir()
+                             else targets)
     click.echo("\n" + "\n".join(out))
     for line in err:
         click.echo(line, err=True)

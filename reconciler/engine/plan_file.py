@@ -100,10 +100,10 @@ def _expected(error: JsonSchemaValueException) -> str:
         return f"{quoted(found)} is not one of " + ", ".join(json.dumps(a) for a in allowed)
     if rule == "required" and isinstance(found, dict):
         missing = [k for k in schema["required"] if k not in found]
-        return f"missing field {_printable(missing[0])!r}" if missing else "missing a field"
+        return f"missing field '{_printable(missing[0])}'" if missing else "missing a field"
     if rule == "additionalProperties" and isinstance(found, dict):
         extra = sorted(set(found) - set(schema.get("properties", {})))
-        return f"unknown field {_printable(extra[0])!r}" if extra else "an unknown field"
+        return f"unknown field '{_printable(extra[0])}'" if extra else "an unknown field"
     if rule == "minimum":
         return f"expected at least {schema['minimum']}, found {_printable(found)}"
     if rule == "minLength":
