@@ -28,6 +28,7 @@ import random
 import re
 import time
 from collections.abc import Callable, Iterable
+from datetime import UTC
 from typing import Any, Protocol
 
 import httpx
@@ -84,17 +85,33 @@ class RateLimiter:
             await asyncio.sleep(delay)
 
 
+#: The longest Retry-After obeyed: a vendor asking for more is answered with an error (the
+#: request was not accepted) rather than a run that sleeps for an hour, or forever.
+MAX_RETRY_AFTER = 300.0
+_DELAY = re.compile(r"\d{1,10}(\.\d{1,6})?")
+
+
 def retry_after_seconds(response: httpx.Response) -> float | None:
-    value = response.headers.get("Retry-After")
+    """The wait a 429 asks for (RFC 9110 10.2.3: delay-seconds or an HTTP-date), or None
+    when the header is absent or unreadable (`soon`, `-1`, `inf`, a malformed date): then
+    the backoff decides. A vendor's header is input like any other: it never raises."""
+    value = response.headers.get("Retry-After", "").strip()
     if not value:
         return None
+    if _DELAY.fullmatch(value):
+        return float(value)
     try:
-        return max(0.0, float(value))
-    except ValueError:
         parsed = email.utils.parsedate_to_datetime(value)
-        if parsed is None:
-            return None
+    except (TypeError, ValueError, IndexError, OverflowError):
+        return None  # Python 3.11+ raises on what it cannot read (3.10 returned None)
+    if parsed is None:
+        return None
+    if parsed.tzinfo is None:  # `-0000`: UTC, no zone information
+        parsed = parsed.replace(tzinfo=UTC)
+    try:
         return max(0.0, parsed.timestamp() - time.time())
+    except (OverflowError, ValueError, OSError):
+        return None
 
 
 def error_detail(response: httpx.Response, redactor: Redactor | None = None,
@@ -249,7 +266,7 @@ class VendorHttp:
                     started = time.monotonic()
                     response = await self.client.request(method, path, **kwargs)
             except (httpx.LocalProtocolError, httpx.UnsupportedProtocol, httpx.InvalidURL,
-                    UnicodeEncodeError) as exc:
+                    UnicodeError) as exc:
                 # Refused before a byte left. Its text would quote the header: not shown.
                 self._log(method, path, f"not sent: the request could not be built "
                                         f"({type(exc).__name__})")
@@ -293,6 +310,14 @@ class VendorHttp:
                         raise self._api_error(method, path, status,
                                               "rate limited; gave up after retries")
                     wait = retry_after_seconds(response)
+                    if wait is not None and wait > MAX_RETRY_AFTER:
+                        self._log(method, path, f"{status}, Retry-After {wait:.0f} s: not "
+                                                "waited for")
+                        raise self._api_error(
+                            method, path, status,
+                            f"rate limited: the vendor asks to wait {wait:.0f} s (Retry-After), "
+                            f"longer than the {MAX_RETRY_AFTER:.0f} s campaignctl waits; the "
+                            "request was not accepted, run again later")
                     if wait is not None:
                         self._log(method, path, f"{status}, waiting {wait:.1f} s "
                                                 f"(Retry-After; {self._tries(attempt + 1)})")
