@@ -229,6 +229,29 @@ class VendorHttp:
     async def aclose(self) -> None:
         await self.client.aclose()
 
+    def answer(self, response: httpx.Response, path: str, kind: type | tuple[type, ...],
+               *, idempotent: bool | None = None) -> Any:
+        """The JSON body of a 2xx `response` to `path`, checked to be a `kind`. Else (not
+        JSON, truncated, another type): for a request that is not idempotent,
+        OutcomeUnknown (the vendor said yes, in words we cannot read: whether and what it
+        did is not known, so it is never redone blindly); for any other, ApiError."""
+        method = response.request.method
+        try:
+            body = response.json()
+        except (ValueError, UnicodeDecodeError, RecursionError):
+            found = "not JSON"
+        else:
+            if isinstance(body, kind):
+                return body
+            found = f"a JSON {type(body).__name__}"
+        names = kind if isinstance(kind, tuple) else (kind,)
+        wanted = " or ".join(f"a JSON {k.__name__}" for k in names)
+        reason = f"unreadable answer (HTTP {response.status_code}, {found}, expected {wanted})"
+        safe = idempotent if idempotent is not None else method in IDEMPOTENT_METHODS
+        if not safe:
+            raise self._outcome_unknown(method, path, reason)
+        raise self._api_error(method, path, response.status_code, reason)
+
     def _tries(self, attempt: int) -> str:
         return f"try {attempt + 1} of {self.max_retries + 1}"
 
@@ -285,7 +308,9 @@ class VendorHttp:
                         f"({type(exc).__name__}); nothing was sent") from None
                 why = f"{type(exc).__name__}, nothing sent"
             except (httpx.ReadTimeout, httpx.WriteTimeout, httpx.RemoteProtocolError,
-                    httpx.ReadError, httpx.WriteError) as exc:
+                    httpx.ReadError, httpx.WriteError, httpx.DecodingError) as exc:
+                # (DecodingError: an answer whose Content-Encoding does not decode; it came
+                # back, so the request arrived, but nothing of it can be read.)
                 if not safe:
                     self._log(method, path, f"{type(exc).__name__} after the request left: "
                                             "outcome unknown, not retried (not idempotent)",
@@ -301,8 +326,15 @@ class VendorHttp:
             else:
                 self._answered(method, path, response, started)
                 status = response.status_code
-                if status < 400:
+                if 200 <= status < 300:
                     return response
+                if status < 400:
+                    # Not an answer any vendor documents (no redirect is followed: it would
+                    # resend the body elsewhere): what happened is not known for a write.
+                    if not safe:
+                        raise self._outcome_unknown(method, path, f"HTTP {status}")
+                    raise self._api_error(method, path, status,
+                                          f"unexpected HTTP {status} answer")
                 if status == 429:
                     if attempt >= self.max_retries:
                         self._log(method, path, f"{status}, giving up after {attempt + 1} "

@@ -98,14 +98,9 @@ class ScheduledCampaignsClient:
             if exc.status == 404 and not isinstance(exc, CampaignGone):
                 raise CampaignGone(exc.vendor, exc.method, exc.path, 404, exc.detail) from None
             raise
-        try:
-            body = response.json()
-        except ValueError:
-            body = None
-        if not isinstance(body, dict):
-            raise ApiError(VENDOR, method, path, response.status_code,
-                           "answer is not a JSON campaign object")
-        return _normalise(body)
+        # A POST answered 2xx in words we cannot read may have created the campaign: its
+        # outcome is unknown (never created again blindly); a read or PUT is an error.
+        return _normalise(self.http.answer(response, path, dict))
 
 
 def _path(campaign_id: int) -> str:
