@@ -57,6 +57,10 @@ def _size(n: int) -> str:
                                        else f"{n / (1 << 20):.1f} MiB")
 
 
+_JSON_NAMES = {dict: "object", list: "array", str: "string", int: "number", float: "number",
+               bool: "boolean", type(None): "null"}
+
+
 class RequestObserver(Protocol):
     """What a run learns of each request (engine/reporting.Requests implements it)."""
 
@@ -243,9 +247,9 @@ class VendorHttp:
         else:
             if isinstance(body, kind):
                 return body
-            found = f"a JSON {type(body).__name__}"
+            found = f"a JSON {_JSON_NAMES.get(type(body), type(body).__name__)}"
         names = kind if isinstance(kind, tuple) else (kind,)
-        wanted = " or ".join(f"a JSON {k.__name__}" for k in names)
+        wanted = " or ".join(f"a JSON {_JSON_NAMES.get(k, k.__name__)}" for k in names)
         reason = f"unreadable answer (HTTP {response.status_code}, {found}, expected {wanted})"
         safe = idempotent if idempotent is not None else method in IDEMPOTENT_METHODS
         if not safe:
