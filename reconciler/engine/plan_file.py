@@ -30,9 +30,10 @@ from fastjsonschema import JsonSchemaValueException
 from reconciler.errors import CampaignctlError
 from reconciler.escaping import printable
 
-#: Larger than any plan `plan -o` writes for a workspace the scale targets cover (a plan
-#: holds counts, never contacts), small enough to parse within the 2 s / 300 MB budget.
-MAX_PLAN_BYTES = 16 << 20
+#: Ten times the plan `plan -o` writes for the scale target's 500 resources (a plan holds
+#: counts, never contacts: about 1.6 KB an action), small enough that a file this size,
+#: malformed at its very end, is refused within the 2 s / 300 MB budget.
+MAX_PLAN_BYTES = 8 << 20
 #: A plan nests 6 levels; live values quoted in `changes[].before/after` add a few.
 MAX_DEPTH = 64
 #: Counts, costs and ids fit easily; Python itself refuses an int of 4,300 digits.
@@ -62,7 +63,7 @@ def _date_time(value: str) -> bool:
 @cache
 def _validator() -> Callable[[Any], Any]:
     # Compiled once to Python code: a 14 MB plan checks in about a second, where an
-    # interpreting validator takes ten.
+    # interpreting validator (jsonschema) takes ten.
     return fastjsonschema.compile(load_schema(), formats={"date-time": _date_time})
 
 
