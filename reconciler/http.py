@@ -35,6 +35,7 @@ import httpx
 
 from reconciler.engine.reporting import Task
 from reconciler.errors import ApiError, NotSentError, OutcomeUnknown, RequestNotBuilt
+from reconciler.escaping import printable
 from reconciler.secrets import Redactor
 
 IDEMPOTENT_METHODS = {"GET", "HEAD", "PUT", "DELETE", "OPTIONS"}
@@ -129,17 +130,21 @@ def error_detail(response: httpx.Response, redactor: Redactor | None = None,
     def mask(text: str) -> str:
         text = credentials(text)
         return text if show_contacts else mask_contacts(text)
+    # One line of at most 300 characters, whatever the vendor sent: escaped control
+    # characters, no megabyte-long message, no traceback from a body nested 5,000 deep.
     try:
         body = response.json()
-    except ValueError:
+    except (ValueError, RecursionError):
         text = mask(response.text.strip())
-        return text[:300] if text else response.reason_phrase
+        return printable(text)[:300] if text else printable(response.reason_phrase)[:300]
     if isinstance(body, dict):
         for key in ("message", "detail", "error", "errors"):
             if key in body:
                 msg = mask(str(body[key]))
-                return f"{msg} (code {mask(str(body['code']))})" if "code" in body else msg
-    return mask(str(body))[:300]
+                if "code" in body:
+                    msg = f"{msg} (code {mask(str(body['code']))})"
+                return printable(msg)[:300]
+    return printable(mask(str(body)))[:300]
 
 
 class ProgressBody(io.BytesIO):

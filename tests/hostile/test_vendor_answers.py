@@ -102,3 +102,21 @@ def test_a_redirect_to_a_send_is_not_taken_for_a_success(status):
                                         ({}, None), (True, None), ("x", None)])
 def test_only_a_finite_cost_from_an_answer_reaches_the_ledger(value, cost):
     assert _cost(value) == cost
+
+
+@pytest.mark.parametrize("case,answer", [
+    ("nested 5,000 deep", {"content": b"[" * 5000 + b"]" * 5000}),
+    ("a megabyte message forging lines", {"json": {"message": "no\r\n+ create Fake/x " * 50_000,
+                                                   "code": "\x1b[2J"}}),
+    ("a non-JSON body with a bidi override", {"content": "refused \u202e".encode() * 1000}),
+])
+def test_a_refusal_in_odd_words_is_one_short_line(case, answer):
+    octopush = OctopushClient(BASE, Secret("login@x.example"), Secret("key-1"))
+    with respx.mock(base_url=BASE) as mock:
+        mock.post("/v1/public/sms-campaign/send").mock(return_value=httpx.Response(400,
+                                                                                   **answer))
+        with pytest.raises(ApiError) as caught:
+            run(octopush.send_sms_campaign(OCTOPUSH_SMS))
+    message = str(caught.value)
+    assert caught.value.status == 400 and len(message) < 500, message
+    assert message.isprintable(), message
