@@ -31,6 +31,10 @@ ODD = [
                                                  "headers": {"Content-Encoding": "gzip"}}),
     ("nested 5,000 deep", {"content": b"[" * 5000 + b"]" * 5000}),
 ]
+#: JSON objects, as a create's answer, that name nothing that was created
+NO_ID = [("{}", b"{}"), ("a byte order mark and {}", "\ufeff{}".encode()),
+         ("an id that is true", b'{"id": true}'), ("an id that is text", b'{"id": "7"}'),
+         ("an id of 0", b'{"id": 0}'), ("an $_id without $oid", b'{"$_id": {}}')]
 OCTOPUSH_SMS = {"text": "Hi STOP au 30101", "recipients": [{"phone_number": "+33600000001"}],
                 "purpose": "wholesale", "type": "sms_premium"}
 
@@ -120,3 +124,20 @@ def test_a_refusal_in_odd_words_is_one_short_line(case, answer):
     message = str(caught.value)
     assert caught.value.status == 400 and len(message) < 500, message
     assert message.isprintable(), message
+
+
+@pytest.mark.parametrize("case,body", NO_ID, ids=[c for c, _ in NO_ID])
+def test_a_create_answered_without_an_id_is_an_unknown_outcome(case, body):
+    """Found by the fuzzing: scheduled-campaigns took `{}` (here with a byte order mark)
+    for an error with nothing created, and the next apply created, and would have sent,
+    the campaign a second time."""
+    sched = ScheduledCampaignsClient(BASE, Secret("key-3"))
+    mail = EmailCampaignsClient(BASE, Secret("tok-4"))
+    with respx.mock(base_url=BASE) as mock:
+        mock.post("/campaign").mock(return_value=httpx.Response(201, content=body))
+        mock.post("/email/senderid/").mock(return_value=httpx.Response(201, content=body))
+        with pytest.raises(OutcomeUnknown, match="no campaign id"):
+            run(sched.create({"name": "winter", "domain": 1, "list": 1, "state": "DRAFT",
+                              "when": 1900000000}))
+        with pytest.raises(OutcomeUnknown):
+            run(mail.create_sender("News", "news@acme.example"))
