@@ -5,6 +5,12 @@ workspace.
 
     python benchmarks/hostile_inputs.py [--commands validate,plan,apply] [--case NAME]
                                         [--timeout 20] [--limit-s 2] [--limit-mb 300]
+    python benchmarks/hostile_inputs.py --plans [--timeout 20] ...
+
+`--plans`: the saved plan files of issue 26 instead (tests/hostile/plan_cases.py: a FIFO,
+/dev/zero, 3 GiB, deep nesting, long numbers, malformed fields re-signed with the state's
+key...), each through `campaignctl show FILE` and `campaignctl apply FILE`: exit 1 with one
+`Error: FILE: ...` line saying what the case expects.
 
 Exits 1 when a case does not end in exit 1 within the limits, prints a traceback, or shows
 a planted secret.
@@ -29,6 +35,7 @@ sys.path.insert(0, str(ROOT / "tests"))
 from hostile.cases import CANARY, copy_example  # noqa: E402
 from hostile.data_cases import ALL_BY_NAME as BY_NAME  # noqa: E402
 from hostile.data_cases import ALL_CASES as CASES  # noqa: E402
+from hostile.plan_cases import MALFORMED, UNREADABLE, first_send, resigned  # noqa: E402
 
 POSITIONED = re.compile(r"^\S.*?:\d+:\d+: ", re.M)
 
@@ -68,6 +75,86 @@ def run(argv: list[str], cwd: Path, timeout: float,
     return code, wall, rss_kb / 1024, out_path.read_text(errors="replace"), cpu
 
 
+def plan_files(script: str, args: argparse.Namespace) -> int:
+    """Every plan-file case through `show` and `apply`; returns the failing runs."""
+    import json
+
+    failures = 0
+    worst_wall = worst_rss = 0.0
+    print(f"{'case':36} {'command':7} {'exit':>4} {'wall s':>7} {'RSS MB':>7}  first line")
+    with tempfile.TemporaryDirectory() as tmp:
+        root = Path(tmp)
+        ws = copy_example(root / "ws")
+        code, wall, rss, out, _ = run([script, "plan", "ws", "-o", "plan.json"], root,
+                                   args.timeout)
+        assert code == 0, out
+        doc = json.loads((root / "plan.json").read_text())
+        # What any command costs here: the interpreter and the package's imports.
+        code, wall, rss, _, _ = run([script, "--version"], root, args.timeout)
+        print(f"{'(startup: campaignctl --version)':36} {'':7} {code!s:>4} {wall:7.2f} "
+              f"{rss:7.1f}")
+        code, wall, rss, _, _ = run([script, "show", "plan.json"], root, args.timeout)
+        print(f"{'(the intact plan)':36} {'show':7} {code!s:>4} {wall:7.2f} {rss:7.1f}")
+        cases = [(name, field.format(send=first_send(doc))) for name, _, field in MALFORMED]
+        cases += [(name, says) for name, _, says in UNREADABLE]
+        for name, says in cases:
+            if args.case and name not in args.case:
+                continue
+            for command in ("show", "apply"):
+                target = root / "case"
+                target.mkdir(exist_ok=True)
+                # Built by a child: a fork of a parent that grew would count its pages.
+                path = Path(subprocess.run(
+                    [sys.executable, __file__, "--build-plan", name, str(ws),
+                     str(root / "plan.json"), str(target / "plan.json")],
+                    check=True, capture_output=True, text=True).stdout.strip())
+                argv = [script, command, str(path)] + (["--auto-approve"] if command == "apply"
+                                                        else [])
+                code, wall, rss, output, _ = run(argv, root, args.timeout)
+                if path.parent == target:
+                    path.unlink()
+                lines = [x for x in output.splitlines() if x.strip()]
+                problems = []
+                if code != 1:
+                    problems.append(f"exit {code}" if code is not None else "timeout")
+                if wall > args.limit_s:
+                    problems.append("slow")
+                if rss > args.limit_mb:
+                    problems.append("memory")
+                if "Traceback" in output or "internal error" in output:
+                    problems.append("traceback")
+                if len(lines) != 1 or not lines[0].startswith(f"Error: {path}: "):
+                    problems.append("not one Error line")
+                if says not in output:
+                    problems.append(f"does not say {says!r}")
+                worst_wall, worst_rss = max(worst_wall, wall), max(worst_rss, rss)
+                failures += bool(problems)
+                flag = f"  <-- {', '.join(problems)}" if problems else ""
+                first = lines[0].replace(str(path), "FILE")[:80] if lines else ""
+                print(f"{name[:36]:36} {command:7} {str(code):>4} {wall:7.2f} {rss:7.1f}  "
+                      f"{first}{flag}", flush=True)
+    print(f"\nworst wall {worst_wall:.2f} s, worst peak RSS {worst_rss:.1f} MB; "
+          f"{failures} failing run(s)")
+    return failures
+
+
+def build_plan(name: str, ws: str, plan: str, out: str) -> None:
+    """Write the plan-file case `name` (from the saved `plan` of `ws`) and print its path."""
+    import copy
+    import json
+
+    from reconciler.saved_plans import plan_key
+
+    edits = {case: edit for case, edit, _ in MALFORMED}
+    if name in edits:
+        doc = copy.deepcopy(json.loads(Path(plan).read_text()))
+        edits[name](doc)
+        Path(out).write_text(resigned(doc, plan_key(Path(ws), None, False)))
+        print(out)
+    else:
+        print(dict((case, make) for case, make, _ in UNREADABLE)[name](Path(out)))
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--commands", default="validate,plan,apply")
@@ -75,12 +162,20 @@ def main() -> int:
     parser.add_argument("--timeout", type=float, default=20)
     parser.add_argument("--limit-s", type=float, default=2)
     parser.add_argument("--limit-mb", type=float, default=300)
+    parser.add_argument("--plans", action="store_true",
+                        help="the saved plan file cases instead of the workspace ones")
+    parser.add_argument("--build-plan", nargs=4, help=argparse.SUPPRESS)
     parser.add_argument("--build", nargs=2, metavar=("CASE", "DIR"), help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.build_plan:
+        build_plan(*args.build_plan)
+        return 0
     if args.build:
         BY_NAME[args.build[0]].build(copy_example(Path(args.build[1])))
         return 0
     script = console_script()
+    if args.plans:
+        return 1 if plan_files(script, args) else 0
     commands = args.commands.split(",")
     failures = 0
     worst_wall = worst_rss = 0.0

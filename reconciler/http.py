@@ -28,12 +28,14 @@ import random
 import re
 import time
 from collections.abc import Callable, Iterable
+from datetime import UTC
 from typing import Any, Protocol
 
 import httpx
 
 from reconciler.engine.reporting import Task
 from reconciler.errors import ApiError, NotSentError, OutcomeUnknown, RequestNotBuilt
+from reconciler.escaping import printable
 from reconciler.secrets import Redactor
 
 IDEMPOTENT_METHODS = {"GET", "HEAD", "PUT", "DELETE", "OPTIONS"}
@@ -54,6 +56,10 @@ def mask_contacts(text: str) -> str:
 def _size(n: int) -> str:
     return f"{n} B" if n < 1024 else (f"{n / 1024:.1f} KiB" if n < 1 << 20
                                        else f"{n / (1 << 20):.1f} MiB")
+
+
+_JSON_NAMES = {dict: "object", list: "array", str: "string", int: "number", float: "number",
+               bool: "boolean", type(None): "null"}
 
 
 class RequestObserver(Protocol):
@@ -84,17 +90,33 @@ class RateLimiter:
             await asyncio.sleep(delay)
 
 
+#: The longest Retry-After obeyed: a vendor asking for more is answered with an error (the
+#: request was not accepted) rather than a run that sleeps for an hour, or forever.
+MAX_RETRY_AFTER = 300.0
+_DELAY = re.compile(r"\d{1,10}(\.\d{1,6})?")
+
+
 def retry_after_seconds(response: httpx.Response) -> float | None:
-    value = response.headers.get("Retry-After")
+    """The wait a 429 asks for (RFC 9110 10.2.3: delay-seconds or an HTTP-date), or None
+    when the header is absent or unreadable (`soon`, `-1`, `inf`, a malformed date): then
+    the backoff decides. A vendor's header is input like any other: it never raises."""
+    value = response.headers.get("Retry-After", "").strip()
     if not value:
         return None
+    if _DELAY.fullmatch(value):
+        return float(value)
     try:
-        return max(0.0, float(value))
-    except ValueError:
         parsed = email.utils.parsedate_to_datetime(value)
-        if parsed is None:
-            return None
+    except (TypeError, ValueError, IndexError, OverflowError):
+        return None  # Python 3.11+ raises on what it cannot read (3.10 returned None)
+    if parsed is None:
+        return None
+    if parsed.tzinfo is None:  # `-0000`: UTC, no zone information
+        parsed = parsed.replace(tzinfo=UTC)
+    try:
         return max(0.0, parsed.timestamp() - time.time())
+    except (OverflowError, ValueError, OSError):
+        return None
 
 
 def error_detail(response: httpx.Response, redactor: Redactor | None = None,
@@ -108,17 +130,21 @@ def error_detail(response: httpx.Response, redactor: Redactor | None = None,
     def mask(text: str) -> str:
         text = credentials(text)
         return text if show_contacts else mask_contacts(text)
+    # One line of at most 300 characters, whatever the vendor sent: escaped control
+    # characters, no megabyte-long message, no traceback from a body nested 5,000 deep.
     try:
         body = response.json()
-    except ValueError:
+    except (ValueError, RecursionError):
         text = mask(response.text.strip())
-        return text[:300] if text else response.reason_phrase
+        return printable(text)[:300] if text else printable(response.reason_phrase)[:300]
     if isinstance(body, dict):
         for key in ("message", "detail", "error", "errors"):
             if key in body:
                 msg = mask(str(body[key]))
-                return f"{msg} (code {mask(str(body['code']))})" if "code" in body else msg
-    return mask(str(body))[:300]
+                if "code" in body:
+                    msg = f"{msg} (code {mask(str(body['code']))})"
+                return printable(msg)[:300]
+    return printable(mask(str(body)))[:300]
 
 
 class ProgressBody(io.BytesIO):
@@ -212,6 +238,29 @@ class VendorHttp:
     async def aclose(self) -> None:
         await self.client.aclose()
 
+    def answer(self, response: httpx.Response, path: str, kind: type | tuple[type, ...],
+               *, idempotent: bool | None = None) -> Any:
+        """The JSON body of a 2xx `response` to `path`, checked to be a `kind`. Else (not
+        JSON, truncated, another type): for a request that is not idempotent,
+        OutcomeUnknown (the vendor said yes, in words we cannot read: whether and what it
+        did is not known, so it is never redone blindly); for any other, ApiError."""
+        method = response.request.method
+        try:
+            body = response.json()
+        except (ValueError, UnicodeDecodeError, RecursionError):
+            found = "not JSON"
+        else:
+            if isinstance(body, kind):
+                return body
+            found = f"a JSON {_JSON_NAMES.get(type(body), type(body).__name__)}"
+        names = kind if isinstance(kind, tuple) else (kind,)
+        wanted = " or ".join(f"a JSON {_JSON_NAMES.get(k, k.__name__)}" for k in names)
+        reason = f"unreadable answer (HTTP {response.status_code}, {found}, expected {wanted})"
+        safe = idempotent if idempotent is not None else method in IDEMPOTENT_METHODS
+        if not safe:
+            raise self._outcome_unknown(method, path, reason)
+        raise self._api_error(method, path, response.status_code, reason)
+
     def _tries(self, attempt: int) -> str:
         return f"try {attempt + 1} of {self.max_retries + 1}"
 
@@ -249,7 +298,7 @@ class VendorHttp:
                     started = time.monotonic()
                     response = await self.client.request(method, path, **kwargs)
             except (httpx.LocalProtocolError, httpx.UnsupportedProtocol, httpx.InvalidURL,
-                    UnicodeEncodeError) as exc:
+                    UnicodeError) as exc:
                 # Refused before a byte left. Its text would quote the header: not shown.
                 self._log(method, path, f"not sent: the request could not be built "
                                         f"({type(exc).__name__})")
@@ -268,7 +317,9 @@ class VendorHttp:
                         f"({type(exc).__name__}); nothing was sent") from None
                 why = f"{type(exc).__name__}, nothing sent"
             except (httpx.ReadTimeout, httpx.WriteTimeout, httpx.RemoteProtocolError,
-                    httpx.ReadError, httpx.WriteError) as exc:
+                    httpx.ReadError, httpx.WriteError, httpx.DecodingError) as exc:
+                # (DecodingError: an answer whose Content-Encoding does not decode; it came
+                # back, so the request arrived, but nothing of it can be read.)
                 if not safe:
                     self._log(method, path, f"{type(exc).__name__} after the request left: "
                                             "outcome unknown, not retried (not idempotent)",
@@ -284,8 +335,15 @@ class VendorHttp:
             else:
                 self._answered(method, path, response, started)
                 status = response.status_code
-                if status < 400:
+                if 200 <= status < 300:
                     return response
+                if status < 400:
+                    # Not an answer any vendor documents (no redirect is followed: it would
+                    # resend the body elsewhere): what happened is not known for a write.
+                    if not safe:
+                        raise self._outcome_unknown(method, path, f"HTTP {status}")
+                    raise self._api_error(method, path, status,
+                                          f"unexpected HTTP {status} answer")
                 if status == 429:
                     if attempt >= self.max_retries:
                         self._log(method, path, f"{status}, giving up after {attempt + 1} "
@@ -293,6 +351,14 @@ class VendorHttp:
                         raise self._api_error(method, path, status,
                                               "rate limited; gave up after retries")
                     wait = retry_after_seconds(response)
+                    if wait is not None and wait > MAX_RETRY_AFTER:
+                        self._log(method, path, f"{status}, Retry-After {wait:.0f} s: not "
+                                                "waited for")
+                        raise self._api_error(
+                            method, path, status,
+                            f"rate limited: the vendor asks to wait {wait:.0f} s (Retry-After), "
+                            f"longer than the {MAX_RETRY_AFTER:.0f} s campaignctl waits; the "
+                            "request was not accepted, run again later")
                     if wait is not None:
                         self._log(method, path, f"{status}, waiting {wait:.1f} s "
                                                 f"(Retry-After; {self._tries(attempt + 1)})")

@@ -82,7 +82,9 @@ def apply(source: Path, *, targets: list[str] | tuple[str, ...] = (),
                           resend_expected=None if resend_unknown is UNCOUNTED
                           else resend_unknown)
     saved = None
-    if source.is_file():
+    # Anything but a directory is a plan file: a FIFO or a device is refused as one
+    # (engine/plan_file.py), never taken for a workspace.
+    if source.exists() and not source.is_dir():
         if targets:
             raise CampaignctlError("--target applies to a directory; a saved plan already "
                                    "holds its targets")

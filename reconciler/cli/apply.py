@@ -12,6 +12,7 @@ from reconciler import api
 from reconciler.cli.options import ResendCount, calls, env_option, output
 from reconciler.cli.shell import EXIT_ERROR, confirm_on_terminal, reporter
 from reconciler.errors import CampaignctlError
+from reconciler.render.escape import printable
 from reconciler.render.text import render_text, use_color
 from reconciler.words import plural
 
@@ -61,10 +62,10 @@ def _apply(source: Path, targets: tuple[str, ...], auto_approve: bool, force: bo
     def on_review(review: api.Review) -> None:
         if review.saved is not None:
             if not quiet and not review.blocked:  # the saved plan was reviewed
-                click.echo(f"Applying the saved plan {review.saved}: "
+                click.echo(f"Applying the saved plan {printable(review.saved)}: "
                            f"{plural(len(review.plan.changes), 'action')}.")
                 for note in review.plan.notes:
-                    click.echo(f"Note: {note}")
+                    click.echo(f"Note: {printable(note)}")
         elif not (quiet and auto_approve):  # what is confirmed (or refused) is always shown
             click.echo(render_text(review.plan, color))
 
@@ -102,7 +103,8 @@ def _apply(source: Path, targets: tuple[str, ...], auto_approve: bool, force: bo
                                                       if environment else "")
     out, err = summary_lines(outcome.result, outcome.writes, outcome.reads, outcome.drift,
                              plan_command, refused, read_back=outcome.read_back,
-                             targets=tuple(outcome.plan.targets) if source.is_file() else targets)
+                             targets=tuple(outcome.plan.targets) if not source.is_dir()
+                             else targets)
     click.echo("\n" + "\n".join(out))
     for line in err:
         click.echo(line, err=True)

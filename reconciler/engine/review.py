@@ -31,6 +31,7 @@ from dataclasses import dataclass, field
 from reconciler.engine.actions import ORIGIN_LABELS, Action, FieldChange, SendSummary
 from reconciler.engine.binding import changed_inputs
 from reconciler.engine.plan import Plan
+from reconciler.escaping import printable
 from reconciler.words import plural
 
 Key = tuple[str, str, str]  # account, kind, name
@@ -207,6 +208,9 @@ def compare_plans(reviewed: Plan, fresh: Plan) -> Review:
             review.notes.append(f"{new.address}: {ORIGIN_LABELS[new.origin]} since the plan "
                                 f"was saved ({new.op}: {new.reason}); not in the reviewed "
                                 "plan, left alone. Run `campaignctl plan` to review it")
+    # One line each, whatever a plan file or a live object holds (a `path` with "\r\n").
+    review.problems = [printable(p) for p in review.problems]
+    review.notes = [printable(n) for n in review.notes]
     # Warnings on reviewed objects stay with them (e.g. outcomes unknown).
     review.run = [a for a in fresh.actions if _key(a) in wanted_keys | review.adopted
                   and (a.is_change or a.op == "warn")]

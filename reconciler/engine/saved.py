@@ -15,12 +15,13 @@ import json
 import os
 from dataclasses import dataclass
 from datetime import datetime
-from importlib import resources
 from pathlib import Path
 from typing import Any
 
 from reconciler.engine.actions import ORIGIN_LABELS, Action
 from reconciler.engine.plan import PLAN_FORMAT_VERSION, Plan
+from reconciler.engine.plan_file import load_schema as load_schema  # the format's schema
+from reconciler.engine.plan_file import quoted, read_plan_file, validate_document
 from reconciler.engine.plan_view import OP_ORDER, PlanView, scheduled_times
 from reconciler.engine.review import compare_plans
 from reconciler.engine.signing import SIGNATURE_FIELD, PlanKey, signature, verify
@@ -82,11 +83,14 @@ def plan_from_document(doc: Any, source: str = "plan file") -> tuple[Plan, str |
     if version != PLAN_FORMAT_VERSION:
         older = isinstance(version, int) and version < PLAN_FORMAT_VERSION
         raise CampaignctlError(
-            f"{source}: plan format_version {version!r} is not supported (this campaignctl "
-            f"reads {PLAN_FORMAT_VERSION}" + (", whose plans are signed with the state's key "
-                                             "and bind each action to its inputs"
+            f"{source}: plan format_version {quoted(version)} is not supported (this "
+            f"campaignctl reads {PLAN_FORMAT_VERSION}" + (", whose plans are signed with the "
+                                                          "state's key and bind each action "
+                                                          "to its inputs"
                                              if older else "")
             + "); nothing was changed. Plan again: `campaignctl plan -o FILE`")
+    # The whole document, typed, before any field is used (engine/plan_file.py).
+    validate_document(doc, source)
     try:
         actions = [Action.from_dict({k: v for k, v in a.items() if k in _ACTION_FIELDS}
                                     | {"irreversible": a["irreversible_declared"]})
@@ -110,12 +114,6 @@ def plan_from_document(doc: Any, source: str = "plan file") -> tuple[Plan, str |
 
 _ACTION_FIELDS = ("op", "kind", "name", "account", "reason", "changes", "sets", "path", "send",
                   "depends_on", "data", "cancels_send", "origin", "content", "inputs")
-
-
-def load_schema() -> dict[str, Any]:
-    """The JSON Schema of this format, shipped in the package."""
-    text = resources.files("reconciler.engine").joinpath("plan.schema.json").read_text()
-    return json.loads(text)
 
 
 class StalePlan(CampaignctlError):
@@ -142,31 +140,9 @@ def save_plan(plan: Plan, path: Path, directory: Path, safety: list[str] = (), *
     os.replace(tmp, path)
 
 
-def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-    # JSON readers disagree on which of two equal keys wins: a plan never has one.
-    out: dict[str, Any] = {}
-    for key, value in pairs:
-        if key in out:
-            raise ValueError(f"the key {key!r} appears twice in one object")
-        out[key] = value
-    return out
-
-
-def _no_constant(name: str) -> Any:
-    raise ValueError(f"{name} is not a JSON number")
-
-
 def read_document(path: Path) -> Any:
-    try:
-        return json.loads(Path(path).read_text(), object_pairs_hook=_unique_keys,
-                          parse_constant=_no_constant)
-    except (OSError, UnicodeDecodeError) as exc:
-        raise CampaignctlError(f"{path}: cannot read the plan file ({exc})") from None
-    except json.JSONDecodeError as exc:
-        raise CampaignctlError(f"{path}: not a JSON plan file ({exc.msg} at line "
-                               f"{exc.lineno})") from None
-    except (ValueError, RecursionError) as exc:
-        raise CampaignctlError(f"{path}: not a valid plan file ({exc})") from None
+    """The JSON document of a plan file, read within the limits of engine/plan_file.py."""
+    return read_plan_file(path)
 
 
 @dataclass

@@ -5,6 +5,7 @@ manifest. (Progress while it runs: reconciler/render/progress.py.)"""
 from __future__ import annotations
 
 from reconciler.engine.executor import ApplyResult
+from reconciler.render.escape import printable
 from reconciler.words import plural
 
 
@@ -19,10 +20,11 @@ def summary_lines(result: ApplyResult, writes: int, reads: int, drift: list[str]
            f"{plural(reads, 'read call')}."]
     err: list[str] = []
     for action, error in result.failed:
-        err.append(f"Failed: {action.op} {action.address}: {error}")
+        # A vendor's words and a plan's names, one line each whatever they hold.
+        err.append(printable(f"Failed: {action.op} {action.address}: {error}"))
     for action in result.skipped:
-        err.append(f"Skipped: {action.op} {action.address}: not run because an earlier "
-                   "action failed")
+        err.append(printable(f"Skipped: {action.op} {action.address}: not run because an "
+                             "earlier action failed"))
     if drift:
         err.append("Read-back: still differs from its manifest after apply (a perpetual diff "
                    "in the making; please report it): " + ", ".join(drift))

@@ -7,16 +7,7 @@ a link whose text lies about its target."""
 
 from __future__ import annotations
 
-
-def printable(text: object) -> str:
-    """`text` with every character `repr` would escape (control, format, line and paragraph
-    separators...) written as its escape (`\\n`, `\\x1b`, `\\u202e`); the rest unchanged, so
-    a value already shown by `repr` passes as is."""
-    s = str(text)
-    if s.isprintable():
-        return s
-    return "".join(ch if ch.isprintable() else repr(ch)[1:-1] for ch in s)
-
+from reconciler.escaping import printable as printable  # one definition, every layer
 
 #: What Markdown would read as HTML (`<`, `>`, `&` entities) or as a link or image (`[`,
 #: `]`), and the backslash that could undo an escape; backslash-escaped (CommonMark 2.4).

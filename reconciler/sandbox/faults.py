@@ -19,6 +19,12 @@ A rule: {"path_prefix": "/v1/...", "method": "POST" (optional), "kind": ..., "pr
   drop_before     not processed; the client sees a broken connection
   lose_response   processed and committed by the emulator; then a broken connection
   error           not processed; the rule's `status` (400-599), e.g. 401, 403, 409, 422
+  answer          a vendor's odd answer: the rule's `answer_status` (default: the real one),
+                  `headers` (added to, or replacing, the real ones) and `body` (repeated
+                  `body_repeat` times), or with no `body` the real body cut to its first
+                  `cut` fraction (a truncated answer). With `"processed": true` the emulator
+                  processes and commits the request first (the vendor did it, then garbled
+                  its answer); else nothing is processed
 With `"echo": true`, an error, error_500 or rate_limit_429 answer quotes the whole request
 in its message (method, path and query, every header, the body), as a careless gateway or
 vendor does: what a client must never print or store back.
@@ -47,7 +53,8 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-KINDS = ("latency", "error_500", "rate_limit_429", "drop_before", "lose_response", "error")
+KINDS = ("latency", "error_500", "rate_limit_429", "drop_before", "lose_response", "error",
+         "answer")
 ECHO_BODY = 4096  # characters of the request body an echoing error quotes
 _lock = threading.Lock()  # the CLI sandbox server and tests may share a process
 
@@ -58,12 +65,19 @@ class FaultRule(BaseModel):
     path_prefix: str = "/"
     method: str | None = None
     kind: Literal["latency", "error_500", "rate_limit_429", "drop_before", "lose_response",
-                  "error"]
+                  "error", "answer"]
     probability: float = Field(1.0, ge=0, le=1)
     times: int | None = Field(None, ge=0)
     seconds: float = Field(0.0, ge=0, le=600)
     status: int = Field(400, ge=400, le=599)  # kind "error" only
     echo: bool = False
+    # kind "answer" only
+    processed: bool = False
+    answer_status: int | None = Field(None, ge=100, le=599)
+    headers: dict[str, str] = {}
+    body: str | None = Field(None, max_length=1 << 20)
+    body_repeat: int = Field(1, ge=1, le=64)
+    cut: float = Field(1.0, ge=0, le=1)
 
 
 def _matches(rule: dict[str, Any], method: str, path: str) -> bool:
@@ -192,6 +206,22 @@ class FaultMiddleware:
 
     # -- ASGI --------------------------------------------------------------------------
 
+    async def _answer(self, rule: dict[str, Any], scope: dict, receive: Any, send: Any,
+                      method: str, path: str, delay: float,
+                      form: list[tuple[str, str]] | None) -> None:
+        """Kind `answer`: the rule's odd answer, after processing the request or not."""
+        status, headers, chunks = 200, [], []
+        if rule["processed"]:
+            async def capture(message: dict) -> None:
+                nonlocal status, headers
+                if message["type"] == "http.response.start":
+                    status, headers = message["status"], list(message.get("headers") or [])
+                elif message["type"] == "http.response.body":
+                    chunks.append(message.get("body", b""))
+            await self.app(scope, receive, capture)
+        self._journal(method, path, rule["answer_status"] or status, "answer", delay, form)
+        await _odd_answer(send, rule, status, headers, b"".join(chunks))
+
     async def __call__(self, scope: dict, receive: Any, send: Any) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
@@ -230,6 +260,9 @@ class FaultMiddleware:
             self._journal(method, path, code, kind, delay, form)
             await response(scope, receive, send)
             return
+        if kind == "answer":
+            await self._answer(fired, scope, receive, send, method, path, delay, form)
+            return
         if kind == "drop_before":
             self._journal(method, path, None, kind, delay, form)
             await _break_connection(send)
@@ -247,6 +280,24 @@ class FaultMiddleware:
             self._journal(method, path, status, kind, delay, form, bytes(body))
         if kind == "lose_response":
             await _break_connection(send)
+
+
+async def _odd_answer(send: Any, rule: dict[str, Any], status: int,
+                      headers: list[tuple[bytes, bytes]], body: bytes) -> None:
+    """Send the rule's version of an answer (status, headers, body) as it is: no header of
+    the real one is trusted to still describe it (Content-Length is recomputed)."""
+    extra = {k.lower().encode("latin-1"): v.encode("latin-1", "replace")
+             for k, v in rule["headers"].items()}
+    kept = [(k, v) for k, v in headers if k.lower() not in extra
+            and k.lower() != b"content-length"]
+    if rule["body"] is not None:
+        body = rule["body"].encode("utf-8", "surrogatepass") * rule["body_repeat"]
+    else:
+        body = body[:int(len(body) * rule["cut"])]
+    await send({"type": "http.response.start", "status": rule["answer_status"] or status,
+                "headers": [*kept, *extra.items(), (b"content-length",
+                                                    str(len(body)).encode())]})
+    await send({"type": "http.response.body", "body": body})
 
 
 async def _body(receive: Any) -> bytes:

@@ -196,10 +196,11 @@ def test_every_edit_of_a_real_saved_plan_is_refused_with_no_vendor_request(
             by_signature += 1
         else:
             others.append((label, out.strip()))
-    # Only edits that no longer make a plan file at all (kind, format_version, a list made
-    # a string, a directory that does not exist) are refused before the signature is checked.
+    # Only edits that no longer make a plan file at all (kind, format_version, a value of
+    # another type or form than the format's schema says, a directory that does not exist)
+    # are refused before the signature is checked; the rest, by the signature.
     assert all(any(why in out for why in STRUCTURAL) for _, out in others), others
-    assert by_signature >= 0.9 * len(cases), others
+    assert by_signature >= 0.6 * len(cases), others
     assert vendor_requests(ws, server) == before
 
     # The same file, unedited, applies: the harness sees the requests when there are some.

@@ -12,6 +12,7 @@ from plans import every_kind_plan
 
 from reconciler.engine.actions import Action, FieldChange, SendSummary, SetChange
 from reconciler.engine.plan import Plan
+from reconciler.engine.plan_file import PlanFileError
 from reconciler.engine.saved import read_saved, save_plan
 from reconciler.engine.signing import PlanKey
 from reconciler.render.markdown import render_markdown
@@ -74,6 +75,17 @@ def test_show_of_a_saved_plan_escapes_them(tmp_path):
     path = tmp_path / "plan.json"
     save_plan(hostile_plan(), path, tmp_path, [f"s{EVIL}"], key=PlanKey(b"k" * 32))
     assert "\\r\\n+ create Fake/x" in path.read_text()  # JSON escapes them itself
+    # A field the format enumerates (a content's channel) refuses the file, on one line.
+    with pytest.raises(PlanFileError) as refused:
+        read_saved(path)
+    assert "content.channel" in str(refused.value)
+    assert str(refused.value).isprintable()
+    # Every free-text field holds the evil text: shown escaped.
+    doc = json.loads(path.read_text())
+    for action in doc["actions"]:
+        if action["content"]:
+            action["content"]["channel"] = "sms"
+    path.write_text(json.dumps(doc))
     view = read_saved(path).view()
     assert_clean(render_text(view))
     assert_clean(render_markdown(view))

@@ -171,7 +171,7 @@ def test_lost_create_is_outcome_unknown_and_not_retried(mock):
 
 def test_non_json_answer_is_an_error(mock):
     mock.get("/campaign/7").respond(200, text="<html>")
-    with pytest.raises(ApiError, match="not a JSON campaign"):
+    with pytest.raises(ApiError, match="unreadable answer .*expected a JSON object"):
         run(lambda c: c.get(7))
 
 

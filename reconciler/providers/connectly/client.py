@@ -58,7 +58,7 @@ class ConnectlyClient:
         await self.http.aclose()
 
     async def send_campaigns(self, entries: list[dict[str, Any]],
-                             paced: bool = False) -> dict[str, Any]:
+                             paced: bool = False) -> Any:
         """POST one batch of sendout entries; returns the vendor's answer. `paced`: the
         caller has just taken its rate-limit slot (`self.http.pace()`)."""
         if not entries:
@@ -66,4 +66,8 @@ class ConnectlyClient:
         body = [_entry(i, e) for i, e in enumerate(entries)]
         response = await self.http.request("POST", self.send_path, json=body,
                                            idempotent=False, paced=paced)
-        return response.json()
+        # The doc does not say what the answer holds: any JSON is taken (the provider
+        # reads what it can of it); one that is not JSON leaves the outcome unknown.
+        return self.http.answer(response, self.send_path, (dict, list, str, int, float,
+                                                           bool, type(None)),
+                                idempotent=False)

@@ -19,6 +19,7 @@ from typing import Any
 
 from reconciler.audience import Channel, Recipient
 from reconciler.engine.fields import Field, FieldMap
+from reconciler.escaping import printable
 from reconciler.kinds.vendor_blocks import vendor_block
 from reconciler.personalize import templates, values
 from reconciler.providers.connectly.client import ConnectlyClient
@@ -107,5 +108,7 @@ class ConnectlyProvider(SendOnlyProvider):
         data = answer.get("data") if isinstance(answer, dict) else None
         if isinstance(data, list) and data:
             first = data[0].get("id") if isinstance(data[0], dict) else None
-            return f"{first} (+{len(data) - 1})" if first else None
+            # The ledger keeps the vendor's id as text, one short line: never another shape.
+            if isinstance(first, str | int) and not isinstance(first, bool) and first != "":
+                return printable(f"{first}"[:100]) + f" (+{len(data) - 1})"
         return None

@@ -84,17 +84,9 @@ class EmailCampaignsClient:
         return await self.http.request(method, path, **kwargs)
 
     def _json(self, response: httpx.Response, method: str, path: str, kind: type) -> Any:
-        try:
-            body = response.json()
-        except ValueError:
-            body = None
-        if isinstance(body, kind):
-            return body
-        reason = f"unexpected response body (expected a JSON {kind.__name__})"
-        if method == "POST":
-            # A 2xx to a create means it happened, but we cannot tell what was created.
-            raise OutcomeUnknown(VENDOR, method, path, reason)
-        raise ApiError(VENDOR, method, path, response.status_code, reason)
+        # A 2xx to a create that we cannot read means it happened, but we cannot tell what
+        # was created: outcome unknown (VendorHttp.answer), never created again blindly.
+        return self.http.answer(response, path, kind, idempotent=method != "POST")
 
     async def _list(self, path: str) -> list[dict[str, Any]]:
         response = await self._send("GET", path, headers=JSON_HEADERS)

@@ -77,10 +77,10 @@ class OctopushClient:
         """POST the campaign; returns the vendor's answer (sms_ticket, costs, credit)."""
         body = _body(payload, SMS_FIELDS, "sms")
         response = await self.http.request("POST", SMS_PATH, json=body, idempotent=False)
-        return response.json()
+        return self.http.answer(response, SMS_PATH, dict, idempotent=False)
 
     async def send_email_campaign(self, payload: dict[str, Any]) -> dict[str, Any]:
         """POST the campaign; returns the vendor's answer (ticket_number, costs, credit)."""
         body = _body(payload, EMAIL_FIELDS, "email")
         response = await self.http.request("POST", EMAIL_PATH, json=body, idempotent=False)
-        return response.json()
+        return self.http.answer(response, EMAIL_PATH, dict, idempotent=False)

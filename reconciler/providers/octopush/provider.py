@@ -21,12 +21,14 @@ count falls back to reconciler.sms segments, without a cost. Email has no simula
 
 from __future__ import annotations
 
+import math
 import time
 from typing import Any
 
 from reconciler.audience import Channel, Recipient
 from reconciler.engine.fields import Field, FieldMap
 from reconciler.errors import ApiError, NotSentError, OutcomeUnknown, RequestNotBuilt
+from reconciler.escaping import printable
 from reconciler.kinds.vendor_blocks import vendor_block
 from reconciler.personalize import values
 from reconciler.providers.octopush.client import OctopushClient
@@ -160,10 +162,11 @@ class OctopushProvider(SendOnlyProvider):
             return Estimate(messages=local * n,
                             note=f"simulation unavailable ({exc}); SMS count from segments, "
                                  "no cost")
-        contacts = max(int(answer.get("number_of_contacts") or len(sample)), 1)
-        needed = int(answer.get("number_of_sms_needed") or contacts)
+        # The vendor's numbers, as far as they are numbers (an odd answer is no crash).
+        contacts = max(int(_cost(answer.get("number_of_contacts")) or len(sample)), 1)
+        needed = max(int(_cost(answer.get("number_of_sms_needed")) or contacts), 1)
         sim = {"at": time.time(), "sms_per_contact": needed / contacts,
-               "cost_per_sms": float(answer.get("total_cost") or 0) / max(needed, 1)}
+               "cost_per_sms": (_cost(answer.get("total_cost")) or 0) / needed}
         self.state.cache_estimate(prep.identity, sim)
         return self._scaled(sim, n)
 
@@ -184,12 +187,17 @@ class OctopushProvider(SendOnlyProvider):
         else:
             answer = await self.client.send_email_campaign(body)
             ticket = answer.get("ticket_number")
-        return Receipt(ticket, _cost(answer.get("total_cost")), CURRENCY)
+        # Accepted (2xx): sent, whatever else the answer holds; a ticket that is not text
+        # is not kept (the ledger stores what the vendor said, never a guess).
+        return Receipt(printable(ticket)[:200] if isinstance(ticket, str) else None,
+                       _cost(answer.get("total_cost")), CURRENCY)
 
 
 def _cost(value: Any) -> float | None:
-    """The answer's `total_cost` (a number, or a numeric string), else None."""
+    """A number of the answer (`total_cost`, a count): a finite one >= 0, or a numeric
+    string; else None."""
     try:
-        return float(value) if value is not None and not isinstance(value, bool) else None
-    except (TypeError, ValueError):
+        number = float(value) if value is not None and not isinstance(value, bool) else None
+    except (TypeError, ValueError, OverflowError):
         return None
+    return number if number is not None and math.isfinite(number) and number >= 0 else None

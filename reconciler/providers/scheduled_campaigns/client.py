@@ -26,7 +26,7 @@ from urllib.parse import urlencode
 
 import httpx
 
-from reconciler.errors import ApiError
+from reconciler.errors import ApiError, OutcomeUnknown
 from reconciler.http import VendorHttp
 from reconciler.providers.scheduled_campaigns.states import STATES
 from reconciler.providers.scheduled_campaigns.when import to_timestamp
@@ -74,7 +74,14 @@ class ScheduledCampaignsClient:
         for name in ("name", "domain", "list", "when"):
             if fields.get(name) is None:
                 raise ValueError(f"{VENDOR}: creating a campaign needs `{name}`")
-        return await self._call("POST", "/campaign", _form(fields, POST_FIELDS, put=False))
+        created = await self._call("POST", "/campaign", _form(fields, POST_FIELDS, put=False))
+        campaign_id = created.get("id")
+        if isinstance(campaign_id, bool) or not isinstance(campaign_id, int) or campaign_id <= 0:
+            # Answered yes without saying what it created: a campaign may exist that we
+            # cannot name (no list endpoint), so never created again blindly.
+            raise OutcomeUnknown(VENDOR, "POST", "/campaign",
+                                 "the answer carries no campaign id")
+        return created
 
     async def update(self, campaign_id: int, fields: dict[str, Any]) -> dict:
         """PUT the fields given, which must include the campaign's full `segments`."""
@@ -98,14 +105,9 @@ class ScheduledCampaignsClient:
             if exc.status == 404 and not isinstance(exc, CampaignGone):
                 raise CampaignGone(exc.vendor, exc.method, exc.path, 404, exc.detail) from None
             raise
-        try:
-            body = response.json()
-        except ValueError:
-            body = None
-        if not isinstance(body, dict):
-            raise ApiError(VENDOR, method, path, response.status_code,
-                           "answer is not a JSON campaign object")
-        return _normalise(body)
+        # A POST answered 2xx in words we cannot read may have created the campaign: its
+        # outcome is unknown (never created again blindly); a read or PUT is an error.
+        return _normalise(self.http.answer(response, path, dict))
 
 
 def _path(campaign_id: int) -> str:
