@@ -19,10 +19,10 @@ def printable(text: object) -> str:
 
 
 #: What Markdown would read as HTML (`<`, `>`, `&` entities), as a link or image (`[`,
-#: `]`), as emphasis, strikethrough or code (`*`, `_`, `~`, a backtick: GitHub's cmark-gfm
-#: takes `~x~` as struck out), and the backslash that could undo an escape;
-#: backslash-escaped (CommonMark 2.4).
-_MARKDOWN = str.maketrans({c: "\\" + c for c in "\\<>&[]*_~`"})
+#: `]`), as emphasis or strikethrough (`*`, `_`, `~`: GitHub's cmark-gfm takes `~x~` as
+#: struck out), and the backslash that could undo an escape; backslash-escaped (CommonMark
+#: 2.4). Backticks stay: a code span shows its text as written, and our own lines use them.
+_MARKDOWN = str.maketrans({c: "\\" + c for c in "\\<>&[]*_~"})
 
 
 def markdown_text(text: object) -> str:

@@ -100,15 +100,17 @@ def _when(c: CampaignView) -> str:
 def _cost(c: CampaignView) -> str:
     if c.estimated_cost is not None:
         return money(c.estimated_cost, c.currency)
-    return "no price" if c.estimated else "-"
+    if c.estimated_messages is not None:
+        return f"{plural(c.estimated_messages, 'message')}, no price"
+    return "-"
 
 
 def _campaign_row(c: CampaignView) -> str:
     audience = c.recipients_text
     sent = f"{c.channel or '-'}, from {c.sender}" if c.sender else (c.channel or "-")
     messages = (f" ({plural(c.estimated_messages, 'message')})"
-                if c.estimated_messages is not None and c.estimated_messages != c.recipients
-                else "")
+                if c.estimated_cost is not None and c.estimated_messages is not None
+                and c.estimated_messages != c.recipients else "")
     return (f"| {_code(c.address)} | {c.op} | {_cell(sent, 60)} | {_cell(c.what or '-', 60)}"
             f" | {_cell(audience)} | {_cell(_when(c))} | {c.waves or '-'}"
             f" | {_cell(_cost(c))}{_cell(messages)} | {'**yes**' if c.irreversible else 'no'} |")
