@@ -15,7 +15,7 @@ from reconciler.engine.plan_view import (
     scheduled_times,
 )
 from reconciler.money import money
-from reconciler.render.escape import printable
+from reconciler.render.escape import clipped, printable
 from reconciler.words import plural
 
 __all__ = ["CONTACTS_NOTE", "OP_LABELS", "OP_ORDER", "ActionView", "CampaignView", "PlanView",
@@ -54,7 +54,7 @@ def short(value: Any, limit: int = 60) -> str:
     if value is None:
         return "(none)"
     text = str(value)
-    return repr(text) if len(text) < limit else repr(text[:limit - 3] + "...")
+    return repr(text) if len(text) < limit else repr(clipped(text, limit - 2))  # at a word
 
 
 def field_line(c: FieldChange) -> str:
