@@ -250,12 +250,15 @@ def _details(view: PlanView, budget: int) -> tuple[str, str, int]:
         notes.append("folded (not shown) " + "; ".join(
             f"{plural(len(rs), k + ' action')} ({_by_op(rs)})" for k, rs in kinds.items()))
     if by_name:
-        notes.append(f"{plural(len(by_name), 'action')} of what is sent listed by name only")
+        kinds_named = Counter(r.action.kind for r in by_name)
+        notes.append(", ".join(plural(n, k + " action") for k, n in kinds_named.items())
+                     + " listed by name only")
     note = ""
     if notes:
+        named = ("Every send and Campaign is named below" if not unnamed else
+                 f"{plural(unnamed, 'action')} of what is sent could not even be named")
         note = (f"_To fit GitHub's {GITHUB_LIMIT:,}-character comment: {'; '.join(notes)}. "
-                "Every send and Campaign is named below; the full plan: `campaignctl plan` "
-                "or the plan.json artifact._\n\n")
+                f"{named}; the full plan: `campaignctl plan` or the plan.json artifact._\n\n")
     return body, note, unnamed
 
 
