@@ -88,8 +88,8 @@ def _when(c: CampaignView) -> str:
         return c.send_text
     try:
         when = when.astimezone(ZoneInfo(c.timezone)) if c.timezone else when
-    except (ZoneInfoNotFoundError, ValueError):
-        pass
+    except (ZoneInfoNotFoundError, ValueError):  # waves: "each recipient's own" zone
+        return f"{when:%a %d %b %Y %H:%M} {c.timezone}"
     offset = when.strftime("%z")
     offset = f"UTC{offset[:3]}:{offset[3:]}"
     name = c.timezone or getattr(when.tzinfo, "key", None)  # a ZoneInfo's IANA name
