@@ -25,5 +25,6 @@ def word(n: int, singular: str, plural: str | None = None) -> str:
 
 def plural(n: int, singular: str, plural: str | None = None) -> str:
     """`n` and its noun: plural(1, "message") -> "1 message", plural(0, "batch") ->
-    "0 batches"."""
-    return f"{n} {word(n, singular, plural)}"
+    "0 batches"; plural(50000, "recipient") -> "50,000 recipients"."""
+    count = f"{n:,}" if isinstance(n, int) else str(n)  # 50,000 everywhere, never 50000
+    return f"{count} {word(n, singular, plural)}"

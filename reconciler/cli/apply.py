@@ -10,7 +10,12 @@ import click
 
 from reconciler import api
 from reconciler.cli.options import ResendCount, calls, env_option, output
-from reconciler.cli.shell import EXIT_ERROR, confirm_on_terminal, reporter
+from reconciler.cli.shell import (
+    EXIT_ERROR,
+    confirm_count_on_terminal,
+    confirm_on_terminal,
+    reporter,
+)
 from reconciler.errors import CampaignctlError
 from reconciler.render.escape import printable
 from reconciler.render.text import render_text, use_color
@@ -70,7 +75,11 @@ def _apply(source: Path, targets: tuple[str, ...], auto_approve: bool, force: bo
             click.echo(render_text(review.plan, color))
 
     def confirm(plan) -> bool:
-        return confirm_on_terminal("Apply these changes?", "the plan")
+        sends = send_confirmation(PlanView(plan))
+        if sends is None:
+            return confirm_on_terminal("Apply these changes?", "the plan")
+        count, question = sends
+        return confirm_count_on_terminal(count, question, "the plan")
 
     progress = reporter()
     try:
@@ -110,3 +119,25 @@ def _apply(source: Path, targets: tuple[str, ...], auto_approve: bool, force: bo
         click.echo(line, err=True)
     if not outcome.result.ok or refused is not None:
         sys.exit(EXIT_ERROR)
+
+
+def send_confirmation(view) -> tuple[int, str] | None:
+    """What an irreversible send asks to have typed back: its recipients, with the cost
+    restated; None when the plan sends to no counted recipient (a y/N question then)."""
+    from reconciler.money import money
+
+    sends = [c for c in view.campaigns if c.op == "send" and c.recipients]
+    total = sum(c.recipients for c in sends)
+    if not total:
+        return None
+    costs: dict[str, float] = {}
+    for c in sends:
+        if c.estimated_cost is not None:
+            costs[c.currency or ""] = costs.get(c.currency or "", 0.0) + c.estimated_cost
+    cost = " and ".join(money(v, k) for k, v in costs.items())
+    unpriced = sum(1 for c in sends if c.estimated_cost is None)
+    detail = (f", estimated cost {cost}" if cost else "") + (
+        f" ({plural(unpriced, 'send')} not priced)" if cost and unpriced else "")
+    across = f" in {plural(len(sends), 'campaign')}" if len(sends) > 1 else ""
+    return total, (f"This cannot be undone: {plural(total, 'recipient')}{across}{detail}.\n"
+                   f"Type {total} to send to {plural(total, 'recipient')}")

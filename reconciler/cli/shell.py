@@ -60,3 +60,15 @@ def confirm_on_terminal(question: str, what: str) -> bool:
         raise CampaignctlError(f"no terminal to confirm on: re-run with --auto-approve "
                                f"(after reviewing {what})")
     return click.confirm(question, default=False)
+
+
+def confirm_count_on_terminal(count: int, question: str, what: str) -> bool:
+    """Ask for `count` typed back (an irreversible send); refused when stdin is no terminal.
+    Anything else typed (or nothing) is a no."""
+    if not sys.stdin.isatty():
+        from reconciler.errors import CampaignctlError
+
+        raise CampaignctlError(f"no terminal to confirm on: re-run with --auto-approve "
+                               f"(after reviewing {what})")
+    answer = click.prompt(question, default="", show_default=False)
+    return answer.strip() == str(count)

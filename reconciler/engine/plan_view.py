@@ -12,6 +12,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from reconciler.engine.actions import ORIGIN_LABELS, Action
 from reconciler.engine.plan import Plan
+from reconciler.money import money
 from reconciler.words import plural
 
 # Display order of operations, in summaries and tables.
@@ -41,6 +42,13 @@ class CampaignView:
     currency: str | None
     irreversible: bool
     unknown: int = 0  # recipients whose send outcome is unknown (never resent on a guess)
+    #: what goes out, from the action's content (engine/content.py): channel, sender,
+    #: subject or first line; waves of a local-time send (not in to_dict: the JSON holds
+    #: them in the action itself)
+    channel: str | None = None
+    sender: str | None = None
+    what: str | None = None
+    waves: int = 0
 
     @property
     def send_text(self) -> str:
@@ -62,11 +70,11 @@ class CampaignView:
     def recipients_text(self) -> str:
         if self.recipients is None:
             return "not computed"
-        out = str(self.recipients)
+        out = f"{self.recipients:,}"
         if self.suppressed:
-            out += f" ({self.suppressed} suppressed by opt-outs)"
+            out += f" ({self.suppressed:,} suppressed by opt-outs)"
         if self.unknown:
-            out += f"; outcome unknown for {self.unknown} (not resent)"
+            out += f"; outcome unknown for {self.unknown:,} (not resent)"
         return out
 
     @property
@@ -81,7 +89,7 @@ class CampaignView:
         if self.estimated_messages is not None:
             parts.append(plural(self.estimated_messages, "message"))
         if self.estimated_cost is not None:
-            parts.append(f"{self.estimated_cost:.2f} {self.currency or ''}".rstrip())
+            parts.append(money(self.estimated_cost, self.currency))
         return ", ".join(parts)
 
     def to_dict(self) -> dict[str, Any]:
@@ -220,7 +228,18 @@ def _campaign(a: Action) -> CampaignView | None:
         batches=s.batches if s else None,
         estimated_messages=s.estimated_messages if s else None,
         estimated_cost=s.estimated_cost if s else None, currency=s.currency if s else None,
-        irreversible=a.irreversible or a.op == "send")
+        irreversible=a.irreversible or a.op == "send", **_content_of(a))
+
+
+def _content_of(a: Action) -> dict[str, Any]:
+    """Channel, sender, subject (or first line of the text) and waves of a campaign."""
+    c = a.content or {}
+    first = c.get("subject") or next(iter(c.get("first_lines") or []), None) or c.get("text")
+    if first is None and c.get("template"):
+        first = f"template {c['template']}"
+    return {"channel": c.get("channel"), "sender": c.get("sender"),
+            "what": str(first).splitlines()[0] if first else None,
+            "waves": len(a.data.get("waves") or [])}
 
 
 @dataclass
@@ -348,7 +367,7 @@ class PlanView:
                 return (f"No changes. {self.unknown_line} Until then the live state may not "
                         "match the manifests.")
             return "No changes. The live state matches the manifests."
-        parts = [plural(n, "warning") if op == "warn" else f"{n} {OP_LABELS[op]}"
+        parts = [plural(n, "warning") if op == "warn" else f"{n:,} {OP_LABELS[op]}"
                  for op, n in self.counts.items() if n]
         return f"Plan: {', '.join(parts)}." + (f" {self.unknown_line}" if self.unknown else "")
 

@@ -5,22 +5,24 @@ from __future__ import annotations
 
 import json
 
+from reconciler.money import money
 from reconciler.render.escape import markdown_text, printable
 from reconciler.status.model import CampaignStatus
 
 STATUS_FORMAT_VERSION = 1
-COLUMNS = ("campaign", "provider", "state", "send at", "planned", "sent", "rejected",
-           "unknown", "cost", "results")
+COLUMNS = ("campaign", "provider", "state", "delivery", "send at", "planned",
+           "handed over", "rejected", "unknown", "cost", "results")
 
 
 def _count(value: int | None) -> str:
-    return "-" if value is None else str(value)
+    return "-" if value is None else f"{value:,}"
 
 
 def cells(s: CampaignStatus) -> list[str]:
-    cost = "-" if s.cost is None else f"{s.cost:g} {s.currency or ''}".rstrip()
-    results = ", ".join(f"{k} {v}" for k, v in s.results.items()) or "-"
-    return [f"Campaign/{s.name}", f"{s.account} ({s.vendor})", s.state, s.send_at or "-",
+    cost = "-" if s.cost is None else money(s.cost, s.currency)
+    results = ", ".join(f"{k} {v:,}" for k, v in s.results.items()) or "-"
+    return [f"Campaign/{s.name}", f"{s.account} ({s.vendor})", s.state, s.delivery or "-",
+            s.send_at or "-",
             _count(s.planned), _count(s.sent), _count(s.rejected), _count(s.unknown), cost,
             results]
 

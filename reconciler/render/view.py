@@ -14,7 +14,8 @@ from reconciler.engine.plan_view import (
     PlanView,
     scheduled_times,
 )
-from reconciler.render.escape import printable
+from reconciler.money import money
+from reconciler.render.escape import clipped, printable
 from reconciler.words import plural
 
 __all__ = ["CONTACTS_NOTE", "OP_LABELS", "OP_ORDER", "ActionView", "CampaignView", "PlanView",
@@ -55,7 +56,7 @@ def short(value: Any, limit: int = 80) -> str:
     if value is None:
         return "(none)"
     text = str(value)
-    return repr(text) if len(text) < limit else repr(text[:limit - 3] + "...")
+    return repr(text) if len(text) < limit else repr(clipped(text, limit - 2))  # at a word
 
 
 def field_line(c: FieldChange, vendor: bool = False) -> str:
@@ -83,16 +84,16 @@ def set_lines(s: SetChange) -> list[str]:
 def send_lines(s: SendSummary) -> list[str]:
     when = f"at {s.send_at}" if s.send_at else "now"
     tz = f" ({s.timezone})" if s.timezone else ""
-    lines = [f"recipients: {s.recipients} in {plural(s.batches, 'batch')}, {when}{tz}"]
+    lines = [f"recipients: {s.recipients:,} in {plural(s.batches, 'batch')}, {when}{tz}"]
     if s.suppressed:
-        lines.append(f"suppressed by opt-outs: {s.suppressed}")
+        lines.append(f"suppressed by opt-outs: {s.suppressed:,}")
     if s.already_sent:
-        lines.append(f"already sent: {s.already_sent}")
+        lines.append(f"already sent: {s.already_sent:,}")
     if s.unknown:
-        lines.append(f"outcome unknown (not resent): {s.unknown} recipients")
+        lines.append(f"outcome unknown (not resent): {plural(s.unknown, 'recipient')}")
     if s.estimated_messages is not None or s.estimated_cost is not None:
-        msgs = s.estimated_messages if s.estimated_messages is not None else "?"
-        cost = (f", estimated cost {s.estimated_cost:.2f} {s.currency or ''}".rstrip()
+        msgs = f"{s.estimated_messages:,}" if s.estimated_messages is not None else "?"
+        cost = (f", estimated cost {money(s.estimated_cost, s.currency)}"
                 if s.estimated_cost is not None else "")
         basis = f" ({s.estimate_basis})" if s.estimate_basis else ""
         lines.append(f"estimated messages: {msgs}{cost}{basis}")
@@ -140,9 +141,9 @@ def window_lines(data: dict[str, Any]) -> list[str]:
                          "the strictest rule of every place they may be in applies")
     zones = data.get("zones")
     if zones:
-        lines.append("recipients by zone: " + ", ".join(f"{z} {n}" for z, n in zones.items()))
+        lines.append("recipients by zone: " + ", ".join(f"{z} {n:,}" for z, n in zones.items()))
     for w in data.get("waves") or []:
-        cost = (f", estimated cost {w['estimated_cost']:.2f}"
+        cost = (f", estimated cost {money(w['estimated_cost'], w.get('currency'))}"
                 if w.get("estimated_cost") is not None else "")
         late = " (late: next allowed time)" if w.get("late") else ""
         deferred = (f" (deferred: {w['deferred_by']} closed at the send time)"

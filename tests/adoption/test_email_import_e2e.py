@@ -88,7 +88,7 @@ def test_an_account_imported_into_an_empty_workspace_plans_clean(tmp_path, sandb
     monkeypatch.setenv("MAIL_TOKEN", TOKEN)
     ws = write_workspace(tmp_path / "ws", {"campaignctl.yaml": config(sandbox_server.url)})
     dry = ok(run_cli("import", "mail", str(ws), "--dry-run"))
-    assert "would import ContactGroup/all-customers" in dry and "10000 contacts" in dry
+    assert "would import ContactGroup/all-customers" in dry and "10,000 contacts" in dry
     assert "Dry run: nothing was written" in dry and not (ws / "imported-mail.yaml").exists()
 
     out = ok(run_cli("import", "mail", str(ws)))

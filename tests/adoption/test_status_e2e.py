@@ -73,11 +73,17 @@ def test_status_after_launch_shows_what_the_sandbox_delivered(tmp_path, sandbox_
         ok(run_cli("apply", str(ws), "--auto-approve"))
         before = json.loads(ok(run_cli("status", str(ws), "--format", "json")))
         states = {c["name"]: c["state"] for c in before["campaigns"]}
+        # Handed over for a later time: scheduled, never "sent" (which reads as delivered).
         assert states == {"spring-sale": "active", "winter-newsletter": "READY",
-                          "spring-sale-sms": "sent", "spring-sale-whatsapp": "sent",
+                          "spring-sale-sms": "scheduled", "spring-sale-whatsapp": "scheduled",
                           # the for_each campaign in three locales (locales.yaml)
                           "spring-sale-en": "active", "spring-sale-es": "active",
                           "spring-sale-fr": "active"}
+        phases = {c["name"]: c["delivery"] for c in before["campaigns"]}
+        assert phases["spring-sale-sms"] == "scheduled for 2027-03-20 10:00 Europe/Paris"
+        assert phases["winter-newsletter"].startswith("scheduled for 2030-01-15 ")
+        assert phases["spring-sale"] == "scheduled for 2027-03-20 09:00 America/New_York"
+        assert all(c["delivered"] in (None, 0) for c in before["campaigns"])
         # past every send time (the last: 2030-01-15 08:00 UTC, DONE 60 s later)
         end = datetime(2030, 1, 15, 8, 5, tzinfo=UTC).timestamp()
         now = sandbox_server.get("/_sandbox/clock").json()["timestamp"]
@@ -101,7 +107,10 @@ def test_status_after_launch_shows_what_the_sandbox_delivered(tmp_path, sandbox_
         assert log["duplicates"] == []
         c = got[name]
         assert c["sent"] == log["distinct_recipients"] == c["planned"] == 3, (c, log)
-        assert (c["rejected"], c["unknown"], c["state"]) == (0, 0, "sent")
+        # The sandbox's clock moved, campaignctl's did not: by its clock the send time is
+        # still ahead, and these APIs report no delivery to say otherwise.
+        assert (c["rejected"], c["unknown"], c["state"]) == (0, 0, "scheduled")
+        assert c["delivered"] is None and c["delivery"].startswith("scheduled for 2027-03-20")
     assert got["spring-sale-sms"]["cost"] > 0 and got["spring-sale-sms"]["currency"] == "EUR"
 
     mail = got["spring-sale"]
@@ -111,11 +120,13 @@ def test_status_after_launch_shows_what_the_sandbox_delivered(tmp_path, sandbox_
     dispositions = Counter(r["disposition"] for r in results)
     assert mail["state"] == "completed" and mail["results"] == dict(dispositions)
     assert mail["sent"] == dispositions["delivered"] == mail["planned"] == 5
+    assert (mail["delivered"], mail["delivery"]) == (5, "delivered to 5")
 
     sched = got["winter-newsletter"]
     assert sched["state"] == "DONE"
     assert sched["results"] == {"submitted": 3, "delivered": 2, "bounced": 1}
     assert (sched["sent"], sched["rejected"]) == (3, 1)
+    assert (sched["delivered"], sched["delivery"]) == (2, "delivered to 2")  # its callbacks
 
     text = ok(run_cli("status", str(ws)))
     assert "a@example.com" not in text  # counts only

@@ -12,8 +12,8 @@ def test_10000_then_300_more_each_recipient_exactly_once(tmp_path, sandbox_serve
     assert run_cli("validate", str(ws)).returncode == 0
     plan = run_cli("plan", str(ws))
     assert plan.returncode == 0, plan.stderr
-    assert "recipients: 10000 in 20 batches" in plan.stdout
-    assert "estimated messages: 10000" in plan.stdout  # priced by one simulation request
+    assert "recipients: 10,000 in 20 batches" in plan.stdout
+    assert "estimated messages: 10,000" in plan.stdout  # priced by one simulation request
 
     httpx.delete(sandbox_server.url + "/_sandbox/requests")
     applied = run_cli("apply", str(ws), "--auto-approve")
@@ -28,7 +28,7 @@ def test_10000_then_300_more_each_recipient_exactly_once(tmp_path, sandbox_serve
     plan = run_cli("plan", str(ws), "--detailed-exitcode")
     assert plan.returncode == 2, plan.stderr
     assert "recipients: 300 in 1 batch," in plan.stdout
-    assert "already sent: 10000" in plan.stdout
+    assert "already sent: 10,000" in plan.stdout
     applied = run_cli("apply", str(ws), "--auto-approve")
     assert applied.returncode == 0, applied.stdout + applied.stderr
     plan = run_cli("plan", str(ws), "--detailed-exitcode")

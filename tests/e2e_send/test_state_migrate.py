@@ -32,7 +32,7 @@ def test_migrate_moves_the_send_ledger_so_nothing_is_sent_again(
 
     moved = run_cli("state", "migrate", str(ws), env=env)
     assert moved.returncode == 0, moved.stderr
-    assert "3 send-ledger batches (1200 recipients)" in moved.stdout
+    assert "3 send-ledger batches (1,200 recipients)" in moved.stdout
     assert f"lineage {lineage}" in moved.stdout and "marked as migrated" in moved.stdout
     assert "postgresql://campaignctl@127.0.0.1:" in moved.stdout
     password = postgres_dsn.split(":")[2].split("@")[0]
@@ -46,7 +46,7 @@ def test_migrate_moves_the_send_ledger_so_nothing_is_sent_again(
     # A second migrate finds its own copy: done already, nothing written.
     again = run_cli("state", "migrate", str(ws), env=env)
     assert again.returncode == 0 and "already done" in again.stdout, again.stderr
-    assert "1200 recipients" in again.stdout
+    assert "1,200 recipients" in again.stdout
     # The SQLite source refuses to apply from now on, naming where it went.
     config.write_text(config.read_text().replace(STATE, ""))
     old = run_cli("apply", str(ws), "--auto-approve")

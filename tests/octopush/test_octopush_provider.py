@@ -103,7 +103,7 @@ def test_plan_summary_audience_and_local_estimate(tmp_path):
     assert s.send_at == "2031-01-07T09:00:00+01:00" and s.timezone == "Europe/Paris"
     assert (s.estimated_messages, s.estimated_cost, s.currency) == (2, 0.09, "EUR")
     assert s.estimate_basis == ("local estimate: 1 segment x 2 recipients x price per "
-                                "segment (FR 0.045 x 2 EUR)")
+                                "sms_premium segment (FR 0.045 x 2 EUR)")
     journal = ws / ".campaignctl" / "sandbox" / "requests.jsonl"
     assert not journal.exists() or "sms-campaign" not in journal.read_text()  # no request
     assert send.irreversible and "1 contact without a phone skipped" in send.reason
@@ -191,6 +191,31 @@ def test_vendor_estimate_is_opt_in_and_says_what_it_is(tmp_path, monkeypatch):
     assert "simulation_mode" in send.send.estimate_basis
 
 
+def test_prices_per_sms_type_price_the_campaigns_type(tmp_path):
+    # Octopush bills premium and low-cost SMS differently: the estimate takes the
+    # campaign's own type's table, as the vendor (and the sandbox) bill it.
+    prices = "sms_prices: {sms_premium: {FR: 0.055}, sms_low_cost: {FR: 0.035}}"
+    ws = workspace(tmp_path / "ws", settings=prices)
+    (send,) = sends(api.plan(ws).plan)
+    assert send.send.estimated_cost == 0.11  # 2 premium SMS
+    assert "sms_premium segment (FR 0.055 x 2 EUR)" in send.send.estimate_basis
+    text = (ws / "m.yaml").read_text()
+    text = text.replace("purpose: wholesale", "purpose: wholesale, type: sms_low_cost")
+    (ws / "m.yaml").write_text(text.replace("  sender: acme\n", ""))  # low cost: no sender
+    (send,) = sends(api.plan(ws).plan)
+    assert send.send.estimated_cost == 0.07
+    assert api.apply(ws).result.ok
+    billed = ledger_view(ws)
+    assert billed.sent and api.status(ws)[0].cost == 0.07  # what the vendor billed
+
+
+def test_no_price_for_the_campaigns_type_says_which_table_is_missing(tmp_path):
+    ws = workspace(tmp_path / "ws", settings="sms_prices: {sms_low_cost: {default: 0.03}}")
+    (send,) = sends(api.plan(ws).plan)
+    assert send.send.estimated_cost is None and send.send.estimated_messages == 2
+    assert "no cost: set sms_prices.sms_premium" in send.send.estimate_basis
+
+
 def test_bad_price_settings_point_at_the_config(tmp_path):
     from reconciler.config import load_config
     ws = workspace(tmp_path / "ws", settings="sms_prices: {France: 0.04, US: cheap}")
@@ -199,6 +224,16 @@ def test_bad_price_settings_point_at_the_config(tmp_path):
         (7, "provider sms: sms_prices: 'France' is not an ISO country code (e.g. FR) or "
             "`default`"),
         (7, "provider sms: sms_prices.US: expected a price (a number >= 0)")]
+    ws = workspace(tmp_path / "ws2", settings="sms_prices: {sms_premium: {FR: -1}, "
+                                               "premium: {}}")
+    _, errors = load_config(ws)
+    assert [e.message for e in errors] == [
+        "provider sms: sms_prices.sms_premium.FR: expected a price (a number >= 0)",
+        "provider sms: sms_prices: 'premium' is not an SMS type (sms_premium, "
+        "sms_low_cost); give one table per type, or one table of countries for all"]
+    _, errors = load_config(workspace(tmp_path / "ws3", settings="email_price: free"))
+    assert [e.message for e in errors] == [
+        "provider sms: email_price: expected a price (a number >= 0)"]
 
 
 def test_lost_response_is_unknown_never_resent_unless_asked(tmp_path):

@@ -24,7 +24,7 @@ def test_text_marks_symbols_irreversible_and_refusals():
     # Every irreversible action: an opt-in, a cancel (replace, delete) and a send.
     assert ("Irreversible: OptOutList/unsubscribed, Campaign/spring-sale, Campaign/autumn, "
             "Campaign/flash-sms") in text
-    assert "recipients: 1200 in 3 batches" in text and "96.00 EUR" in text
+    assert "recipients: 1,200 in 3 batches" in text and "96.00 EUR" in text
     assert "\033[" not in text
 
 

@@ -12,7 +12,7 @@ from reconciler.providers.email_campaigns.live import (
     by_id,
 )
 from reconciler.providers.email_campaigns.timezones import from_api
-from reconciler.status.model import CampaignStatus
+from reconciler.status.model import CampaignStatus, phase
 from reconciler.workspace import Resource
 
 REJECTED_DISPOSITIONS = ("bounced", "rejected", "failed", "invalid", "dropped")
@@ -59,6 +59,12 @@ class EmailStatus:
         out.sent = len(rows) - counts.get("opted_out", 0)
         out.rejected = sum(counts.get(k, 0) for k in REJECTED_DISPOSITIONS)
         out.unknown = 0
+        out.delivered = counts.get("delivered", 0)
+        # active (or completed): the vendor holds it and sends at its start; paused or
+        # cancelled: it does not
+        handed = out.sent or int(out.state in ("active", "completed"))
+        out.delivery = phase(handed, start, out.delivered, r.spec.timezone,
+                             self.ctx.options.now)
         if details:
             out.details = [{"window": f"{first} .. {last}", "results": len(rows),
                             **{f"disposition {k}": v for k, v in out.results.items()}}]

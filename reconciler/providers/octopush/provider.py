@@ -32,7 +32,7 @@ from reconciler.escaping import printable
 from reconciler.kinds.vendor_blocks import vendor_block
 from reconciler.personalize import values
 from reconciler.providers.octopush.client import OctopushClient
-from reconciler.providers.octopush.estimate import CURRENCY, local_estimate
+from reconciler.providers.octopush.estimate import CURRENCY, email_estimate, local_estimate
 from reconciler.providers.sendonly.provider import (
     Estimate,
     Prepared,
@@ -135,12 +135,12 @@ class OctopushProvider(SendOnlyProvider):
     async def estimate(self, r: Resource, prep: Prepared) -> Estimate:
         n = len(prep.pending)
         if prep.channel == "email":
-            return Estimate(messages=n, note="email: one message per recipient; no cost "
-                                             "estimate (the email API has no simulation)")
+            return email_estimate(n, self.account.options.get("email_price"))
         opts = self.account.options
         if not (self.ctx.options.vendor_estimate or opts.get("vendor_estimate")):
             return local_estimate(prep.content["text"] or "", prep.pending,
-                                  opts.get("sms_prices"))
+                                  opts.get("sms_prices"),
+                                  prep.content.get("type") or "sms_premium")
         sim = self.state.cached_estimate(prep.identity)
         if sim:
             if time.time() - sim["at"] < SIMULATION_TTL:

@@ -20,6 +20,7 @@ SENDING, DONE and ERROR are frozen: any change is refused with its reason, never
 from __future__ import annotations
 
 import asyncio
+from datetime import datetime
 from typing import Any
 
 from reconciler.engine.actions import Action
@@ -37,7 +38,7 @@ from reconciler.providers.scheduled_campaigns.halt import ScheduledHalt
 from reconciler.providers.scheduled_campaigns.live import ScheduledLive
 from reconciler.providers.scheduled_campaigns.when import to_datetime, to_iso, to_timestamp
 from reconciler.state.store import Binding
-from reconciler.status.model import CampaignStatus
+from reconciler.status.model import CampaignStatus, phase
 from reconciler.workspace import Resource
 
 
@@ -305,6 +306,11 @@ class ScheduledCampaignsProvider(ScheduledExecute, ScheduledHalt, Provider):
             if r.spec.send_time() and st.send_at is None:
                 st.send_at = to_iso(r.spec.send_time())
             st.results = events.counts(self.account.name, r.name)
+            st.delivered = st.results.get("delivered") if st.results else None
+            if obj is not None:  # a DRAFT is not handed over; the others send at `when`
+                handed = obj.get("state") in ("SCHEDULED", "READY", "SENDING", "DONE")
+                st.delivery = phase(int(handed), _when_of(obj), st.delivered,
+                                    r.spec.timezone, self.ctx.options.now)
             if st.results:
                 st.sent = st.results.get("submitted", st.results.get("delivered", 0)
                                          + st.results.get("bounced", 0))
@@ -365,3 +371,11 @@ def _as_id(value: str, what: str) -> int:
         raise CampaignctlError(f"scheduled-campaigns: {what}: campaign id {value!r} is not a "
                                "positive integer")
     return int(text)
+
+
+def _when_of(obj: dict) -> datetime | None:
+    """The vendor's send time of a campaign, None when it gives none we can read."""
+    try:
+        return to_datetime(obj["when"]) if obj.get("when") else None
+    except ValueError:
+        return None

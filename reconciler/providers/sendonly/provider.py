@@ -49,7 +49,7 @@ from reconciler.providers.sendonly.live import (
 )
 from reconciler.providers.sendonly.proof import ProofSending
 from reconciler.state.ledger import CampaignLedger, identity_of
-from reconciler.status.model import CampaignStatus
+from reconciler.status.model import CampaignStatus, phase
 from reconciler.workspace import Resource
 
 # What vendors and plug-ins import from here (defined beside it, in live.py).
@@ -119,7 +119,13 @@ class SendOnlyProvider(CampaignDiff, BatchSending, SendOnlyHalt, ProofSending, P
                 planned=len(audience), sent=len(cl.sent), unknown=len(cl.unknown),
                 rejected=sum(b.recipients for b in cl.rejected_batches))
             if cl.holding:
-                st.state = "sent" if audience <= cl.holding and not cl.unknown else "partly sent"
+                whole = audience <= cl.holding and not cl.unknown
+                later = when is not None and when > self.ctx.options.now
+                st.state = (("scheduled" if later else "handed over") if whole
+                            else "partly handed over")
+            # The API cannot be read: no delivery report, only what was handed over when.
+            st.delivery = phase(len(cl.sent), when, None, r.spec.timezone,
+                                self.ctx.options.now)
             cost = self.ledger.costs(self.account.name, r.name)
             if cost:
                 st.cost, st.currency = cost

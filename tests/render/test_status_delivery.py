@@ -1,0 +1,43 @@
+"""`status` says where a send is: not handed over, scheduled for a time (handed to the
+vendor, which sends it then), handed to the vendor with no report, or delivered (the
+vendor's results or callbacks). A send handed over for 2030 never reads "sent"."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta, timezone
+
+from reconciler.render.status import render_markdown, render_text
+from reconciler.status.model import CampaignStatus, phase
+
+NOW = datetime(2026, 12, 7, 8, 0, tzinfo=UTC)
+
+
+def test_a_send_for_a_later_time_is_scheduled_in_the_recipients_zone():
+    later = datetime(2030, 1, 15, 9, 0, tzinfo=timezone(timedelta(hours=1)))
+    assert phase(500, later, None, "Europe/Paris", NOW) == \
+        "scheduled for 2030-01-15 09:00 Europe/Paris"
+    assert phase(1, later.astimezone(UTC), None, None, NOW) == "scheduled for 2030-01-15 08:00 UTC"
+
+
+def test_handed_over_delivered_and_not_handed():
+    past = NOW - timedelta(hours=1)
+    assert phase(500, past, None, "Europe/Paris", NOW) == \
+        "handed to the vendor, no delivery report"
+    assert phase(500, None, None, None, NOW) == "handed to the vendor, no delivery report"
+    assert phase(500, past, 480, None, NOW) == "delivered to 480"
+    assert phase(0, None, None, None, NOW) == "not handed over"
+
+
+def test_status_tables_show_the_delivery_and_thousands():
+    st = CampaignStatus("sms", "octopush", "big", "scheduled", send_at="2030-01-15T09:00:00+01:00",
+                        planned=50_000, sent=50_000, rejected=0, unknown=0, cost=2750.0,
+                        currency="EUR",
+                        delivery="scheduled for 2030-01-15 09:00 Europe/Paris")
+    text = render_text([st])
+    header, row = text.splitlines()[:2]
+    assert "delivery" in header and "handed over" in header and " sent " not in header
+    assert "scheduled for 2030-01-15 09:00 Europe/Paris" in row
+    assert "50,000" in row and "2,750.00 EUR" in row and "50000" not in row
+    md = render_markdown([st])
+    assert "| scheduled | scheduled for 2030-01-15 09:00 Europe/Paris |" in md
+    assert st.to_dict()["delivery"] == "scheduled for 2030-01-15 09:00 Europe/Paris"
