@@ -162,3 +162,16 @@ def postgres_server():
 def postgres_dsn(postgres_server) -> str:
     """The DSN of an empty database of its own, with the password in it."""
     return postgres_server.new_database()
+
+
+#: Folders whose every test is slow: sends to large audiences against the sandbox.
+SLOW_FOLDERS = ("e2e_send",)
+
+
+def pytest_collection_modifyitems(config, items):
+    """`-m "not slow"` leaves out the long runs: tests marked `slow` by hand, every test of
+    SLOW_FOLDERS, and every test that needs the PostgreSQL server (it starts one)."""
+    for item in items:
+        folder = Path(str(item.fspath)).parent.name
+        if folder in SLOW_FOLDERS or "postgres_server" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.slow)
