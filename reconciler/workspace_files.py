@@ -81,7 +81,8 @@ def confined(name: object, base: Path, root: Path) -> Path:
                                             > MAX_NAME_BYTES for p in re.split(r"[\\/]", name)):
         raise FileRefused(f"file name too long ({len(encoded)} bytes; the limit is "
                           f"{MAX_NAME_BYTES} per folder or file name, {MAX_PATH_BYTES} in all)")
-    if os.path.isabs(name) or name.startswith("~"):
+    if (os.path.isabs(name) or name.startswith(("~", "/", "\\"))
+            or os.path.splitdrive(name)[0]):  # Windows: `\x`, `C:x` and `C:\x` leave it
         raise FileRefused(f"file {shown(name)}: an absolute path is not allowed; name a file "
                           "inside the workspace, relative to the manifest")
     real_root = os.path.realpath(root)

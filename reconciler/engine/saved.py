@@ -111,7 +111,7 @@ _ACTION_FIELDS = ("op", "kind", "name", "account", "reason", "changes", "sets", 
 
 def load_schema() -> dict[str, Any]:
     """The JSON Schema of this format, shipped in the package."""
-    text = resources.files("reconciler.engine").joinpath("plan.schema.json").read_text()
+    text = resources.files("reconciler.engine").joinpath("plan.schema.json").read_text("utf-8")
     return json.loads(text)
 
 
@@ -135,7 +135,7 @@ def save_plan(plan: Plan, path: Path, directory: Path, safety: list[str] = (), *
     text = json.dumps(doc, indent=2, ensure_ascii=False)
     path = Path(path)
     tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_text(text + "\n")
+    tmp.write_text(text + "\n", encoding="utf-8")
     os.replace(tmp, path)
 
 
@@ -155,7 +155,7 @@ def _no_constant(name: str) -> Any:
 
 def read_document(path: Path) -> Any:
     try:
-        return json.loads(Path(path).read_text(), object_pairs_hook=_unique_keys,
+        return json.loads(Path(path).read_text(encoding="utf-8"), object_pairs_hook=_unique_keys,
                           parse_constant=_no_constant)
     except (OSError, UnicodeDecodeError) as exc:
         raise CampaignctlError(f"{path}: cannot read the plan file ({exc})") from None
