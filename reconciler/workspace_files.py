@@ -69,6 +69,16 @@ def _inside(path: str, root: str) -> bool:
     return path == root or path.startswith(root.rstrip(os.sep) + os.sep)
 
 
+def display_name(path: Path, directory: Path) -> str:
+    """A workspace file as the user would name it: the workspace directory as they wrote it
+    on the command line, then the path inside it (`campaigns/groups.yaml`, with the OS's
+    separator). Where no relative path exists (Windows: another drive), the full path."""
+    try:
+        return str(Path(directory) / os.path.relpath(path, directory))
+    except ValueError:
+        return str(path)
+
+
 def confined(name: object, base: Path, root: Path) -> Path:
     """The resolved path of `name` (as a manifest wrote it, relative to the manifest's
     folder `base`), refused unless it stays inside the workspace directory `root`."""
