@@ -1,3 +1,5 @@
 """campaignctl: campaigns as code (package `reconciler`)."""
 
-__version__ = "0.1.0"
+from reconciler.version import __version__
+
+__all__ = ["__version__"]

@@ -238,10 +238,6 @@ class FormatOutcome:
     problems: list[Diagnostic] = field(default_factory=list)
 
 
-def _display(path: Path, directory: Path) -> str:
-    return str(Path(directory) / os.path.relpath(path, directory))
-
-
 def yaml_files(directory: Path) -> list[Path]:
     """campaignctl.yaml and every manifest file the workspace loads."""
     from reconciler.workspace import manifest_files
@@ -286,7 +282,7 @@ def format_directory(directory: Path, check: bool = False) -> FormatOutcome:
     list the files that are not formatted)."""
     outcome = FormatOutcome()
     for path in yaml_files(directory):
-        name = _display(path, directory)
+        name = workspace_files.display_name(path, directory)
         text, formatted, problems = format_file(path, name, directory)
         outcome.problems += problems
         if text is None or formatted is None:

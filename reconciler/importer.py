@@ -392,7 +392,7 @@ def _write_files(ws: Workspace, path: Path, docs: list[dict[str, Any]],
     path.parent.mkdir(parents=True, exist_ok=True)
     for csv_path, rows in files.items():
         write_rows(csv_path, rows)
-    path.write_text(render_documents(docs, path.parent))
+    path.write_text(render_documents(docs, path.parent), encoding="utf-8")
     _, diagnostics = validate_directory(ws.directory, environment=ws.config.environment)
     errors = errors_of(diagnostics)
     if errors:

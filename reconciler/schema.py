@@ -139,6 +139,6 @@ def write_schemas(directory: Path) -> list[Path]:
     schemas = [(schema_file(kind), kind_schema(kind)) for kind in KIND_ORDER]
     for name, schema in [*schemas, (CONFIG_SCHEMA, config_schema())]:
         path = directory / name
-        path.write_text(json.dumps(schema, indent=2, sort_keys=True) + "\n")
+        path.write_text(json.dumps(schema, indent=2, sort_keys=True) + "\n", encoding="utf-8")
         written.append(path)
     return written

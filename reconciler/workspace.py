@@ -257,15 +257,6 @@ def manifest_files(directory: Path) -> list[Path]:
     return out
 
 
-def _display(path: Path, directory: Path) -> str:
-    """The file as the user would name it: the workspace directory as they wrote it on the
-    command line, then the path inside it (`campaigns/groups.yaml`)."""
-    try:
-        return str(Path(directory) / os.path.relpath(path, directory))
-    except ValueError:
-        return str(path)
-
-
 def pydantic_message(err: dict, show_contacts: bool = False) -> str:
     loc = ".".join(str(p) for p in err["loc"] if p not in ("function-after",))
     if err["type"] == "extra_forbidden":
@@ -336,7 +327,7 @@ def expanded_documents(directory: Path, config: WorkspaceConfig | None,
     config (it has errors of its own) documents are read as written, for their syntax."""
     sizes: dict[int, tuple[int, int]] = {}  # each variable's size, measured once
     for path in manifest_files(directory):
-        docs, errors = load_file(path, _display(path, directory), directory)
+        docs, errors = load_file(path, workspace_files.display_name(path, directory), directory)
         diagnostics.extend(errors)
         budget = Budget.of(docs[0], sizes) if docs else None  # the file's limits
         for doc in docs:

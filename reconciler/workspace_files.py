@@ -11,11 +11,11 @@ from __future__ import annotations
 
 import csv
 import errno
-import fcntl
 import hashlib
 import io
 import itertools
 import os
+import re
 import stat
 from collections.abc import Iterator
 from pathlib import Path
@@ -27,6 +27,12 @@ MAX_NAME_BYTES = 255  # one path component (NAME_MAX on Linux and macOS)
 MAX_PATH_BYTES = 1024
 MAX_CSV_BYTES = 1 << 30  # 1 GiB: ten million contacts and more
 MAX_CSV_LINE = 65_536  # characters in one CSV line
+
+# Opened without blocking where the OS has the flag (POSIX: a FIFO would otherwise block the
+# open until a writer comes); Windows has no FIFOs a path can name, nor the flag, so there
+# the open simply blocks as any open does. O_BINARY: Windows would otherwise translate CRLF.
+NONBLOCKING_READ = (os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0)
+                    | getattr(os, "O_BINARY", 0))
 
 
 class FileRefused(CampaignctlError):
@@ -87,6 +93,16 @@ def _inside(path: str, root: str) -> bool:
     return path == root or path.startswith(root.rstrip(os.sep) + os.sep)
 
 
+def display_name(path: Path, directory: Path) -> str:
+    """A workspace file as the user would name it: the workspace directory as they wrote it
+    on the command line, then the path inside it (`campaigns/groups.yaml`, with the OS's
+    separator). Where no relative path exists (Windows: another drive), the full path."""
+    try:
+        return str(Path(directory) / os.path.relpath(path, directory))
+    except ValueError:
+        return str(path)
+
+
 def confined(name: object, base: Path, root: Path) -> Path:
     """The resolved path of `name` (as a manifest wrote it, relative to the manifest's
     folder `base`), refused unless it stays inside the workspace directory `root`."""
@@ -96,10 +112,11 @@ def confined(name: object, base: Path, root: Path) -> Path:
         raise FileRefused("a file name cannot hold a NUL character")
     encoded = name.encode("utf-8", errors="surrogateescape")
     if len(encoded) > MAX_PATH_BYTES or any(len(p.encode("utf-8", errors="surrogateescape"))
-                                            > MAX_NAME_BYTES for p in name.split("/")):
+                                            > MAX_NAME_BYTES for p in re.split(r"[\\/]", name)):
         raise FileRefused(f"file name too long ({len(encoded)} bytes; the limit is "
                           f"{MAX_NAME_BYTES} per folder or file name, {MAX_PATH_BYTES} in all)")
-    if os.path.isabs(name) or name.startswith("~"):
+    if (os.path.isabs(name) or name.startswith(("~", "/", "\\"))
+            or os.path.splitdrive(name)[0]):  # Windows: `\x`, `C:x` and `C:\x` leave it
         raise FileRefused(f"file {shown(name)}: an absolute path is not allowed; name a file "
                           "inside the workspace, relative to the manifest")
     real_root = os.path.realpath(root)
@@ -121,7 +138,7 @@ def open_regular(path: Path, max_bytes: int, what: str = "file") -> IO[bytes]:
     """`path` opened for reading if it is a regular file of at most `max_bytes`. Opened
     without blocking and without following a final symbolic link, then checked, so a
     FIFO or a device is refused instead of blocking or streaming forever."""
-    flags = os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_NOFOLLOW", 0) | os.O_CLOEXEC
+    flags = NONBLOCKING_READ | getattr(os, "O_NOFOLLOW", 0)
     try:
         fd = os.open(path, flags)
     except OSError as exc:
@@ -138,7 +155,8 @@ def open_regular(path: Path, max_bytes: int, what: str = "file") -> IO[bytes]:
         if info.st_size > max_bytes:
             raise FileRefused(f"{what} is {info.st_size / 2**20:,.1f} MiB, larger than the "
                               f"limit of {max_bytes / 2**20:,.0f} MiB")
-        fcntl.fcntl(fd, fcntl.F_SETFL, fcntl.fcntl(fd, fcntl.F_GETFL) & ~os.O_NONBLOCK)
+        if NONBLOCKING_READ & getattr(os, "O_NONBLOCK", 0):
+            os.set_blocking(fd, True)
         return os.fdopen(fd, "rb")
     except BaseException:
         os.close(fd)

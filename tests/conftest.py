@@ -166,3 +166,25 @@ def postgres_server():
 def postgres_dsn(postgres_server) -> str:
     """The DSN of an empty database of its own, with the password in it."""
     return postgres_server.new_database()
+
+
+#: Folders whose every test is slow: sends to large audiences against the sandbox.
+SLOW_FOLDERS = ("e2e_send",)
+
+
+#: What a `posix` test needs that Windows has not: SIGKILL/SIGSTOP, FIFOs, /dev, symbolic
+#: links without privileges. Those tests skip there, saying so; the rest run everywhere.
+POSIX_ONLY = pytest.mark.skip(reason="needs POSIX signals, FIFOs or symbolic links "
+                                     "(not on Windows)")
+
+
+def pytest_collection_modifyitems(config, items):
+    """`-m "not slow"` leaves out the long runs: tests marked `slow` by hand, every test of
+    SLOW_FOLDERS, and every test that needs the PostgreSQL server (it starts one). On
+    Windows, tests marked `posix` skip."""
+    for item in items:
+        if sys.platform == "win32" and item.get_closest_marker("posix"):
+            item.add_marker(POSIX_ONLY)
+        folder = Path(str(item.fspath)).parent.name
+        if folder in SLOW_FOLDERS or "postgres_server" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.slow)

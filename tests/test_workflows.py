@@ -44,6 +44,17 @@ def test_repo_ci_runs_ci_script_on_three_pythons():
     assert job["strategy"]["matrix"]["python-version"] == ["3.11", "3.12", "3.13"]
     assert any(s.get("run") == "bash .ci/run" for s in job["steps"])
     assert "actions/setup-python" in uses(ci)
+    assert job["runs-on"] == "ubuntu-latest"
+
+
+def test_repo_ci_runs_the_tests_on_windows_and_macos_too():
+    ci = load(ROOT / ".github" / "workflows" / "ci.yml")
+    laptops = ci["jobs"]["laptops"]
+    assert laptops["runs-on"] == "${{ matrix.os }}"
+    assert laptops["strategy"]["matrix"]["os"] == ["windows-latest", "macos-latest"]
+    runs = [s.get("run", "") for s in laptops["steps"]]
+    assert any("python -m pytest" in r for r in runs)
+    assert any('pip install -e ".[test]"' in r for r in runs)
 
 
 def test_plan_template_steps():

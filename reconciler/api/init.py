@@ -37,7 +37,7 @@ def init_workspace(directory: Path) -> tuple[list[Path], Path]:
     directory.mkdir(parents=True, exist_ok=True)
     written = []
     for name, template in files.items():
-        (directory / name).write_text((source / template).read_text())
+        (directory / name).write_text((source / template).read_text("utf-8"), encoding="utf-8")
         written.append(directory / name)
     return written, start_workspace(directory)
 
@@ -75,12 +75,12 @@ def init_ci(directory: Path, ci: str = "github", *, workspace: str | None = None
     source = resources.files("reconciler") / "templates" / ci
     written = []
     for name in CI_TEMPLATES:
-        text = (source / name).read_text()
+        text = (source / name).read_text("utf-8")
         text = text.replace("CAMPAIGNCTL_WORKSPACE: campaigns",
                             f"CAMPAIGNCTL_WORKSPACE: {workspace}" + (
                                 f"\n  CAMPAIGNCTL_ENV: {environment}" if environment else ""))
         text = text.replace("uses: CAMPAIGNCTL_ACTION", f"uses: {chosen.reference}")
-        (target / name).write_text(text)
+        (target / name).write_text(text, encoding="utf-8")
         written.append(target / name)
     return CiWorkflows(written, workspace, config, backend, chosen.reference, chosen.origin,
                        chosen.pinned_to_commit)

@@ -52,7 +52,7 @@ def apply(source: Path, targets: tuple[str, ...], auto_approve: bool, force: boo
         if report is not None:
             from reconciler.render.apply_report import apply_report
 
-            report.write_text(apply_report(None, error=str(exc)))
+            report.write_text(apply_report(None, error=str(exc)), encoding="utf-8")
         raise
 
 
@@ -95,7 +95,8 @@ def _apply(source: Path, targets: tuple[str, ...], auto_approve: bool, force: bo
         from reconciler.render.apply_report import apply_report
 
         report.write_text(apply_report(outcome.result, notes=outcome.plan.notes,
-                                       writes=outcome.writes, reads=outcome.reads))
+                                       writes=outcome.writes, reads=outcome.reads),
+                          encoding="utf-8")
     refused = PlanView(outcome.plan).refused_line
     if outcome.lineage_recorded and not quiet:  # -q: only errors and the summary
         click.echo(outcome.lineage_recorded, err=True)

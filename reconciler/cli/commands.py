@@ -25,10 +25,14 @@ from reconciler.cli.status import import_, status
 from reconciler.cli.validate import validate
 from reconciler.errors import CampaignctlError, Diagnostic, ValidationFailed
 from reconciler.secrets import redacted_output
+from reconciler.version import version_line
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
-@click.version_option(__version__, prog_name="campaignctl")
+@click.option("--version", is_flag=True, expose_value=False, is_eager=True,
+              callback=lambda ctx, _param, value: value and (click.echo(version_line()),
+                                                               ctx.exit()),
+              help="Show the version (and the commit it was built from) and exit.")
 def cli() -> None:
     """Campaigns as code: validate, plan and apply email and SMS campaigns.
 

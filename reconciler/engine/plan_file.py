@@ -29,6 +29,7 @@ from fastjsonschema import JsonSchemaValueException
 
 from reconciler.errors import CampaignctlError
 from reconciler.escaping import printable
+from reconciler.workspace_files import NONBLOCKING_READ
 
 #: Ten times the plan `plan -o` writes for the scale target's 500 resources (a plan holds
 #: counts, never contacts: about 1.6 KB an action), small enough that a file this size,
@@ -48,7 +49,7 @@ class PlanFileError(CampaignctlError):
 
 def load_schema() -> dict[str, Any]:
     """The JSON Schema of the plan format, shipped in the package."""
-    text = resources.files("reconciler.engine").joinpath("plan.schema.json").read_text()
+    text = resources.files("reconciler.engine").joinpath("plan.schema.json").read_text("utf-8")
     return json.loads(text)
 
 
@@ -184,7 +185,7 @@ def _kind(mode: int) -> str:
 def read_bytes(path: Path) -> bytes:
     """The file's bytes: a regular file of at most MAX_PLAN_BYTES, opened non-blocking (a
     FIFO with no writer, or a device, never blocks or streams forever)."""
-    flags = os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_NOCTTY", 0) | os.O_CLOEXEC
+    flags = NONBLOCKING_READ | getattr(os, "O_NOCTTY", 0) | getattr(os, "O_BINARY", 0)
     try:
         fd = os.open(path, flags)
     except OSError as exc:

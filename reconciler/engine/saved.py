@@ -136,7 +136,7 @@ def save_plan(plan: Plan, path: Path, directory: Path, safety: list[str] = (), *
     text = json.dumps(doc, indent=2, ensure_ascii=False)
     path = Path(path)
     tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_text(text + "\n")
+    tmp.write_text(text + "\n", encoding="utf-8")
     os.replace(tmp, path)
 
 

@@ -11,7 +11,7 @@ from importlib.resources import files
 def zone_names() -> tuple[str, ...]:
     """Every zone of the tzdata package (a dependency), sorted: the same list on every
     machine, whatever the system's own zoneinfo holds."""
-    return tuple(sorted(files("tzdata").joinpath("zones").read_text().split()))
+    return tuple(sorted(files("tzdata").joinpath("zones").read_text("utf-8").split()))
 
 
 @cache

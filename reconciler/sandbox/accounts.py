@@ -76,7 +76,7 @@ class Accounts:
             return {}
         if mtime != self._cache[0]:
             try:
-                data = json.loads(self.file.read_text())
+                data = json.loads(self.file.read_text(encoding="utf-8"))
             except (OSError, ValueError):
                 return {}
             self._cache = (mtime, {v: {i: set(s) for i, s in ids.items()}
@@ -90,7 +90,8 @@ class Accounts:
             self._add(table, vendor, creds)
             self.file.parent.mkdir(parents=True, exist_ok=True)
             self.file.write_text(json.dumps(
-                {v: {i: sorted(s) for i, s in ids.items()} for v, ids in table.items()}))
+                {v: {i: sorted(s) for i, s in ids.items()} for v, ids in table.items()}),
+                encoding="utf-8")
         return account_id(vendor, self._pair(vendor, creds)[0])
 
     def open(self, vendor: str, identity: str, secret: str) -> str | None:

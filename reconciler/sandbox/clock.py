@@ -18,14 +18,14 @@ class SandboxClock:
 
     def _offset(self) -> float:
         try:
-            return float(json.loads(self._file.read_text())["offset_seconds"])
+            return float(json.loads(self._file.read_text(encoding="utf-8"))["offset_seconds"])
         except (OSError, ValueError, KeyError):
             return 0.0
 
     def advance(self, seconds: float) -> float:
         offset = self._offset() + seconds
         self._file.parent.mkdir(parents=True, exist_ok=True)
-        self._file.write_text(json.dumps({"offset_seconds": offset}))
+        self._file.write_text(json.dumps({"offset_seconds": offset}), encoding="utf-8")
         return offset
 
     def timestamp(self) -> float:

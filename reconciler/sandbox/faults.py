@@ -103,13 +103,13 @@ class FaultMiddleware:
 
     def _load(self) -> dict[str, Any] | None:
         try:
-            return json.loads(self.faults_file.read_text())
+            return json.loads(self.faults_file.read_text(encoding="utf-8"))
         except (OSError, ValueError):
             return None
 
     def _save(self, state: dict[str, Any]) -> None:
         tmp = self.faults_file.with_suffix(".tmp")
-        tmp.write_text(json.dumps(state, indent=1))
+        tmp.write_text(json.dumps(state, indent=1), encoding="utf-8")
         os.replace(tmp, self.faults_file)  # atomic: a reader never sees half a file
 
     def _choose(self, method: str, path: str) -> tuple[float, dict[str, Any] | None]:
@@ -153,7 +153,7 @@ class FaultMiddleware:
         schedule = _schedule(body)
         if schedule:
             entry["schedule"] = schedule
-        with _lock, self.journal_file.open("a") as f:
+        with _lock, self.journal_file.open("a", encoding="utf-8") as f:
             f.write(json.dumps(entry) + "\n")
 
     # -- control routes ----------------------------------------------------------------
@@ -194,7 +194,7 @@ class FaultMiddleware:
 
     def _read_journal(self, query: Any) -> list[dict[str, Any]]:
         try:
-            lines = self.journal_file.read_text().splitlines()
+            lines = self.journal_file.read_text(encoding="utf-8").splitlines()
         except OSError:
             return []
         entries = [json.loads(line) for line in lines if line.strip()]

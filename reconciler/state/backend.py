@@ -39,8 +39,18 @@ REQUIRE_SHARED = "CAMPAIGNCTL_REQUIRE_SHARED_STATE"
 def open_store(config) -> Store:
     """The workspace's state store (config: reconciler.config.WorkspaceConfig)."""
     if config.state.backend == "postgres":
-        # Imported only for PostgreSQL workspaces: psycopg costs every SQLite run otherwise.
-        from reconciler.state.postgres import PostgresStore
+        # Imported only for PostgreSQL workspaces: psycopg costs every SQLite run otherwise,
+        # and it is an optional extra (`pip install "campaignctl[postgres]"`).
+        try:
+            from reconciler.state.postgres import PostgresStore
+        except ModuleNotFoundError as exc:
+            if (exc.name or "").partition(".")[0] != "psycopg":
+                raise
+            raise CampaignctlError(
+                "state.backend is postgres, but the PostgreSQL driver is not installed: "
+                "install campaignctl with its postgres extra, "
+                "`pip install \"campaignctl[postgres]\"` (from a checkout: "
+                "`pip install -e \".[postgres]\"`)") from None
 
         return _of_environment(PostgresStore(config.state.dsn, schema=config.state.schema_),
                                config)

@@ -98,7 +98,7 @@ class LineageFile:
         text = HEADER + "".join(f"{k} {v}\n" for k, v in sorted(entries.items()))
         fd, tmp = tempfile.mkstemp(dir=self.path.parent, prefix=".campaignctl.lineage.")
         try:
-            with os.fdopen(fd, "w") as f:
+            with os.fdopen(fd, "w", encoding="utf-8") as f:
                 f.write(text)
                 f.flush()
                 os.fsync(f.fileno())

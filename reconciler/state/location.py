@@ -16,7 +16,7 @@ import os
 import stat
 from pathlib import Path
 
-from reconciler.workspace_files import FileRefused, _kind, confined, shown
+from reconciler.workspace_files import NONBLOCKING_READ, FileRefused, _kind, confined, shown
 
 SQLITE_HEADER = b"SQLite format 3\x00"
 #: files read as workspace files (manifests, campaignctl.yaml, CSVs): never a state
@@ -72,7 +72,7 @@ def _check_existing(path: Path, name: str) -> None:
     if not stat.S_ISREG(info.st_mode):
         raise FileRefused(f"{name} is {_kind(info.st_mode)}, not a SQLite state file")
     try:
-        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
+        fd = os.open(path, NONBLOCKING_READ)
     except OSError as exc:
         raise FileRefused(f"{name} cannot be read ({exc.strerror})") from None
     with os.fdopen(fd, "rb") as fh:

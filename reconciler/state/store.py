@@ -17,7 +17,6 @@ go and the state must outlive them).
 
 from __future__ import annotations
 
-import fcntl
 import hashlib
 import json
 import os
@@ -32,6 +31,7 @@ from pathlib import Path
 from typing import Any
 
 from reconciler.errors import CampaignctlError
+from reconciler.state.oslock import ProcessLock
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS bindings (
@@ -282,9 +282,9 @@ class Store:
 
 class SqliteStore(Store):
     """SQLite state at `.campaignctl/state.db`; WAL + synchronous=FULL so a ledger write
-    that returned is on disk before the vendor is called. The lock is an exclusive
-    `flock` on `state.db.lock` next to it, held by the applying process: the OS releases
-    it when that process ends, however it ends."""
+    that returned is on disk before the vendor is called. The lock is an exclusive OS
+    lock on `state.db.lock` next to it (reconciler/state/oslock.py), held by the applying
+    process: the OS releases it when that process ends, however it ends."""
 
     integrity_errors = (sqlite3.IntegrityError,)
 
@@ -352,17 +352,13 @@ class SqliteStore(Store):
                                    else f"{self.path.name}.{name}.lock")
 
     def _try_hold(self, name: str) -> bool:
-        f = open(self._lock_path(name), "a+b")  # noqa: SIM115 (held while locked)
-        try:
-            fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            f.close()
+        lock = ProcessLock(self._lock_path(name))
+        if not lock.try_hold():
             return False
-        self._lock_files[name] = f
+        self._lock_files[name] = lock
         return True
 
     def _let_go(self, name: str) -> None:
-        f = self._lock_files.pop(name, None)
-        if f is not None:
-            fcntl.flock(f, fcntl.LOCK_UN)
-            f.close()
+        lock = self._lock_files.pop(name, None)
+        if lock is not None:
+            lock.let_go()

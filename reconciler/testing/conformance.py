@@ -38,7 +38,7 @@ class Workspace:
         self.configure(fixture.credentials)
 
     def configure(self, credentials: dict[str, str]) -> None:
-        (self.root / "campaignctl.yaml").write_text(self.fixture.config(self.server.url))
+        (self.root / "campaignctl.yaml").write_text(self.fixture.config(self.server.url), encoding="utf-8")
         self.env = {"NO_COLOR": "1", **env_of(credentials)}
 
     def step(self, name: str) -> None:
@@ -46,7 +46,7 @@ class Workspace:
             if old.is_file() and old.name != "campaignctl.yaml":
                 old.unlink()
         for file, text in self.fixture.steps[name].items():
-            (self.root / file).write_text(text.replace("{when}", self.when).lstrip())
+            (self.root / file).write_text(text.replace("{when}", self.when).lstrip(), encoding="utf-8")
 
     def run(self, *args: str):
         from reconciler.testing.cli import campaignctl

@@ -9,6 +9,7 @@ import shutil
 import textwrap
 from pathlib import Path
 
+import pytest
 from click.testing import CliRunner
 from conftest import run_cli, write_workspace
 from ruamel.yaml import YAML
@@ -142,6 +143,7 @@ def test_check_changes_nothing_lists_the_files_and_exits_1(tmp_path):
     assert {p.name: p.read_bytes() for p in ws.iterdir()} == before
 
 
+@pytest.mark.posix
 def test_bad_yaml_is_refused_at_file_line_col_and_the_rest_is_formatted(tmp_path):
     ws = write_workspace(tmp_path / "ws", {
         "campaignctl.yaml": CONFIG,

@@ -27,6 +27,7 @@ import sys
 import time
 
 import httpx
+import pytest
 from conftest import run_cli
 from send_helpers import ledger_counts, phones, sms_workspace, write_csv
 
@@ -138,6 +139,7 @@ def killed_migrate(ws, rng) -> int:
     return run(ws, {}, rng.randrange(0, 60)).returncode
 
 
+@pytest.mark.posix
 def test_random_faults_sigkill_and_operator_actions_never_send_twice(tmp_path,
                                                                      sandbox_server,
                                                                      postgres_dsn,

@@ -240,6 +240,7 @@ def deliveries(server) -> list[str]:
     return [r["email_to"] for r in results if r["disposition"] == "delivered"]
 
 
+@pytest.mark.posix
 @pytest.mark.slow
 def test_a_killed_apply_leaves_nothing_to_unlock_and_converges_without_duplicates(
         tmp_path, sandbox_server):
@@ -262,6 +263,7 @@ def test_a_killed_apply_leaves_nothing_to_unlock_and_converges_without_duplicate
     assert sent and len(sent) == len(set(sent))
 
 
+@pytest.mark.posix
 @pytest.mark.slow
 def test_unlock_refuses_a_live_apply_so_a_second_one_never_runs_beside_it(
         tmp_path, sandbox_server):

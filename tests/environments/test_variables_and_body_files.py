@@ -131,6 +131,7 @@ def test_body_file_is_the_body_and_is_part_of_the_digest(tmp_path):
     ("link.html", "file 'link.html' is outside the workspace (a symbolic link leads out of "
                   "it); files must be inside the workspace"),
 ])
+@pytest.mark.posix
 def test_body_file_stays_inside_the_workspace(tmp_path, path, message):
     (tmp_path / "outside.html").write_text("secret\n")
     ws = body_ws(tmp_path, path)

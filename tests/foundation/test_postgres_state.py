@@ -72,6 +72,7 @@ def test_a_second_apply_anywhere_is_refused_while_the_first_holds_the_lock(postg
         second.close()
 
 
+@pytest.mark.posix
 def test_a_killed_apply_leaves_no_lock_behind(tmp_path, postgres_server, postgres_dsn):
     """A cancelled CI job or a SIGKILL: the session ends, and the lock with it."""
     holder = subprocess.Popen(

@@ -36,6 +36,7 @@ def test_a_second_store_is_refused_while_the_first_holds_the_lock(tmp_path):
         second.close()
 
 
+@pytest.mark.posix
 def test_a_sigkilled_holder_leaves_a_record_but_no_lock(tmp_path):
     path = tmp_path / "state.db"
     holder = subprocess.Popen([sys.executable, "-c", textwrap.dedent(f"""

@@ -73,7 +73,7 @@ def check_output(name: str, code: int, output: str) -> None:
 
 
 @pytest.mark.parametrize("command", ["validate", "plan", "apply"])
-@pytest.mark.parametrize("name", [c.name for c in CASES])
+@pytest.mark.parametrize("name", [c.param for c in CASES])
 def test_every_case_fails_cleanly_before_any_vendor_call(tmp_path, capsys, listener, name,
                                                          command, monkeypatch):
     monkeypatch.setenv("CANARY_VARIABLE", CANARY)

@@ -65,6 +65,7 @@ def build(tmp_path: Path, path: str, under_env: bool) -> tuple[Path, list[str], 
     return ws, env, where
 
 
+@pytest.mark.posix
 @pytest.mark.parametrize("under_env", [False, True], ids=["top-level", "environment"])
 @pytest.mark.parametrize("form", FORMS)
 def test_state_path_out_of_the_workspace_is_a_positioned_error_and_creates_nothing(
@@ -92,6 +93,7 @@ def test_console_script_refuses_a_state_outside_and_leaves_no_trace(tmp_path):
     assert not (tmp_path / "outside-state").exists()
 
 
+@pytest.mark.posix
 def test_a_link_beside_the_state_is_refused(tmp_path, capsys):
     """The apply lock and SQLite's -wal file are opened beside the state: a link there
     would write outside the workspace."""

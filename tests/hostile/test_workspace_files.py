@@ -19,6 +19,7 @@ def ws(tmp_path):
     return root
 
 
+@pytest.mark.posix
 def test_relative_names_inside_the_workspace_resolve(ws):
     assert confined("../data/a.csv", ws / "groups", ws) == (ws / "data" / "a.csv").resolve()
     os.symlink("../data/a.csv", ws / "groups" / "link.csv")  # a link that stays inside
@@ -39,6 +40,7 @@ def test_names_that_leave_the_workspace_are_refused(ws, name, says):
         confined(name, ws / "groups", ws)
 
 
+@pytest.mark.posix
 def test_a_symlink_out_is_refused_after_resolving(ws, tmp_path):
     os.symlink(tmp_path / "outside.csv", ws / "groups" / "out.csv")
     os.symlink(tmp_path, ws / "groups" / "up")  # a folder link out
@@ -47,6 +49,7 @@ def test_a_symlink_out_is_refused_after_resolving(ws, tmp_path):
             confined(name, ws / "groups", ws)
 
 
+@pytest.mark.posix
 def test_only_regular_files_are_opened(ws):
     os.mkfifo(ws / "data" / "pipe.csv")
     with pytest.raises(FileRefused, match="named pipe"):

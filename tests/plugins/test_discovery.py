@@ -78,7 +78,7 @@ FACTORY = "from reconciler.plugins import VendorPlugin\n\ndef make(account, ctx)
     ("octopush", FACTORY + "PLUGIN = VendorPlugin(type='octopush', credentials=('key',), "
                            "provider=make)\n",
      "vendor type 'octopush' is registered twice: by distribution bad-vendor 1.2.0 and by "
-     "campaignctl 0.1.0; uninstall one of them"),
+     f"campaignctl {importlib.metadata.version('campaignctl')}; uninstall one of them"),
 ])
 def test_a_plugin_that_cannot_be_used_is_one_clear_error_naming_its_distribution(
         tmp_path, entry, plugin_py, message):
