@@ -12,6 +12,7 @@ from typing import Any
 from pydantic import create_model
 
 from reconciler import config, environments
+from reconciler.base_url import BASE_URL_PATTERN
 from reconciler.kinds import KIND_ORDER, Envelope, Lifecycle
 from reconciler.kinds.vendor_blocks import ignorable_fields, spec_model
 from reconciler.variables import REFERENCE
@@ -84,7 +85,7 @@ def _account(vendor_type: str | None) -> dict[str, Any]:
                   "description": "From the environment: ${VAR}"}
     props: dict[str, Any] = {
         "type": {"enum": list(catalog)} if vendor_type is None else {"const": vendor_type},
-        "base_url": {"type": "string", "pattern": config.BASE_URL_PATTERN,
+        "base_url": {"type": "string", "pattern": BASE_URL_PATTERN,
                      "description": "`sandbox` (the built-in emulator) or an https:// URL"},
         "allow_insecure_http": {"type": "boolean", "description": "Allow plain http:// to a "
                                                                   "host that is not this one"},

@@ -42,6 +42,10 @@ EXAMPLE = Path(__file__).parent.parent / "campaigns"
 #: (an unsubscribe link, the postal address), and the policy naming that address.
 EMAIL_FOOTER = "Acme Inc., 1 Main St, Springfield. Unsubscribe: https://acme.example/u"
 EMAIL_POLICY = 'policy: {email: {postal_address: "Acme Inc., 1 Main St, Springfield"}}\n'
+#: the example workspace's postal address, which its marketing emails show (the pack's
+#: CAN-SPAM rules): for a test workspace that copies the example's email manifests
+EXAMPLE_EMAIL_POLICY = ('policy: {email: {postal_address: "Acme Inc., 100 Main Street, '
+                        'Springfield, IL 62701, USA"}}\n')
 GOLDEN = Path(__file__).parent / "golden"
 
 

@@ -129,7 +129,7 @@ def create_routes(data_dir: Path, clock: SandboxClock, accounts: Accounts,
     async def entries(request: Request) -> Response:
         """Every accepted entry (client, campaignName, variables); `?client=` filters."""
         try:
-            lines = received.read_text().splitlines()
+            lines = received.read_text(encoding="utf-8").splitlines()
         except OSError:
             lines = []
         found = [json.loads(line) for line in lines if line.strip()]
@@ -168,7 +168,7 @@ def create_routes(data_dir: Path, clock: SandboxClock, accounts: Accounts,
             log.insert(db, [(id_, "whatsapp", campaign, client, scheduled, now)
                             for id_, (client, campaign, scheduled) in zip(ids, valid,
                                                                            strict=True)])
-        with received.open("a") as fh:  # each entry as received: GET /_sandbox/connectly/entries
+        with received.open("a", encoding="utf-8") as fh:  # each entry as received: GET /_sandbox/connectly/entries
             fh.writelines(json.dumps({"id": id_, "client": e["client"],
                                       "campaignName": e["campaignName"],
                                       "variables": e.get("variables") or {}}) + "\n"

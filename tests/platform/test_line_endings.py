@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from conftest import run_cli, sandbox_accounts
+from conftest import EXAMPLE_EMAIL_POLICY, run_cli, sandbox_accounts
 
 ROOT = Path(__file__).resolve().parents[2]
 TOKEN = "crlf-t0ken"
@@ -16,7 +16,8 @@ EMAIL_FILES = ("campaigns.yaml", "groups.yaml", "messages.yaml", "optouts.yaml",
 def workspace(root: Path, server, *, crlf: bool) -> Path:
     root.mkdir()
     config = ("providers:\n  mail:\n    type: email-campaigns\n"
-              f"    base_url: {server.url}\n    token: ${{MAIL_TOKEN}}\n").encode()
+              f"    base_url: {server.url}\n    token: ${{MAIL_TOKEN}}\n"
+              + EXAMPLE_EMAIL_POLICY).encode()
     for name, data in [*((n, (ROOT / "campaigns" / n).read_bytes()) for n in EMAIL_FILES),
                        ("campaignctl.yaml", config)]:
         assert b"\r\n" not in data

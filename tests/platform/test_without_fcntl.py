@@ -13,7 +13,7 @@ import time
 from pathlib import Path
 
 import pytest
-from conftest import run_cli, sandbox_accounts
+from conftest import EXAMPLE_EMAIL_POLICY, run_cli, sandbox_accounts
 
 ROOT = Path(__file__).resolve().parents[2]
 TOKEN = "no-fcntl-t0ken"
@@ -38,7 +38,7 @@ def workspace(tmp_path: Path, server) -> Path:
         (ws / name).write_bytes((ROOT / "campaigns" / name).read_bytes())
     (ws / "campaignctl.yaml").write_text(
         "providers:\n  mail:\n    type: email-campaigns\n"
-        f"    base_url: {server.url}\n    token: ${{MAIL_TOKEN}}\n")
+        f"    base_url: {server.url}\n    token: ${{MAIL_TOKEN}}\n" + EXAMPLE_EMAIL_POLICY)
     return sandbox_accounts(ws, {"MAIL_TOKEN": TOKEN})
 
 
