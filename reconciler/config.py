@@ -20,6 +20,7 @@ from reconciler.errors import Diagnostic, Location
 from reconciler.policy.settings import Policy, PolicyConfig, build_policy
 from reconciler.secrets import Secret
 from reconciler.state.location import state_file
+from reconciler.var_overrides import Overrides
 from reconciler.vendors import installed
 from reconciler.workspace_files import FileRefused
 from reconciler.yamlsource import SourceDoc, load_file, plain
@@ -98,6 +99,8 @@ class WorkspaceConfig:
     environment: str | None = None  # the chosen one, when campaignctl.yaml has environments
     variables: dict[str, Any] = field(default_factory=dict)  # ${var.NAME} in manifests
     policy: Policy | None = None  # None: the pack as shipped
+    # what --var and CAMPAIGNCTL_VAR_NAME set: name -> {source, value | sha256, secret}
+    overridden: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     @property
     def send_policy(self) -> Policy:
@@ -136,9 +139,11 @@ def _interpolate(value: Any, doc: SourceDoc, loc: tuple, env: dict[str, str] | N
 
 def load_config(directory: Path, env: dict[str, str] | None = None,
                 environment: str | None = None, *, offline: bool = False,
+                overrides: Overrides | None = None,
                 ) -> tuple[WorkspaceConfig | None, list[Diagnostic]]:
     """`offline` (validate): no environment is read, so no credential is needed; each
-    ${VAR} stays as written (a placeholder that is never sent anywhere)."""
+    ${VAR} stays as written (a placeholder that is never sent anywhere). `overrides`:
+    the variables --var and CAMPAIGNCTL_VAR_NAME set (reconciler/var_overrides.py)."""
     env = None if offline else dict(os.environ) if env is None else env
     path = Path(directory) / CONFIG_FILE
     display = str(path)
@@ -156,6 +161,9 @@ def load_config(directory: Path, env: dict[str, str] | None = None,
         return None, errors
     written = plain(doc.data)
     variables = _variables(written.pop("vars", None), doc, errors)
+    overridden: dict[str, dict[str, Any]] = {}
+    if overrides is not None and not errors:
+        variables, overridden = overrides.resolve(variables, errors)
     raw = _interpolate(written, doc, (), env, errors)
     try:
         parsed = ConfigFile.model_validate(raw)
@@ -183,7 +191,7 @@ def load_config(directory: Path, env: dict[str, str] | None = None,
     if problem := _state_path_problem(state, Path(directory)):
         return None, [Diagnostic(doc.locate(("state", "path")), problem)]
     return WorkspaceConfig(Path(directory), accounts, state, parsed.safety, environment,
-                           variables, policy), []
+                           variables, policy, overridden), []
 
 
 def _state_path_problem(state: StateConfig, directory: Path) -> str | None:

@@ -11,6 +11,7 @@ from reconciler.errors import Diagnostic, Location, ValidationFailed
 from reconciler.kinds import REFERENCES
 from reconciler.kinds.vendor_blocks import ignorable_fields
 from reconciler.policy.campaign import validate_campaign
+from reconciler.var_overrides import Overrides
 from reconciler.vendors import installed
 from reconciler.workspace import Resource, Workspace, load_workspace
 from reconciler.workspace_files import FileRefused, shown
@@ -214,11 +215,12 @@ def check_deferred(ws: Workspace) -> None:
 def validate_directory(directory: Path, env: dict[str, str] | None = None,
                        environment: str | None = None, *,
                        offline: bool = False, show_contacts: bool = False,
+                       overrides: Overrides | None = None,
                        ) -> tuple[Workspace | None, list[Diagnostic]]:
     """`offline`: credentials are not needed (the `validate` command); contacts are named
     by file and row, their addresses shown only with `show_contacts`."""
     ws, diagnostics = load_workspace(directory, env, environment, offline=offline,
-                                     show_contacts=show_contacts)
+                                     show_contacts=show_contacts, overrides=overrides)
     if ws is not None:
         diagnostics += validate_workspace(ws, show_contacts, summaries=not offline)
     return ws, in_file_order(diagnostics)

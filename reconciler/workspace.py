@@ -18,6 +18,7 @@ from reconciler.errors import Diagnostic, Location
 from reconciler.foreach import Template, expand
 from reconciler.kinds import KIND_ORDER, Envelope, Lifecycle
 from reconciler.kinds.vendor_blocks import spec_model
+from reconciler.var_overrides import Overrides
 from reconciler.yamlsource import SourceDoc, load_file, plain
 
 MAX_CSV_PROBLEMS = 20  # reported per file; the rest are counted
@@ -324,6 +325,7 @@ def expanded_documents(directory: Path, config: WorkspaceConfig | None,
 def load_workspace(directory: Path, env: dict[str, str] | None = None,
                    environment: str | None = None, *,
                    offline: bool = False, show_contacts: bool = False,
+                   overrides: Overrides | None = None,
                    ) -> tuple[Workspace | None, list[Diagnostic]]:
     """Parse config and manifests. Returns every syntax/schema/duplicate problem at once;
     references and vendor rules are checked by `validate`. `offline`: secrets from the
@@ -331,7 +333,8 @@ def load_workspace(directory: Path, env: dict[str, str] | None = None,
     directory = Path(directory)
     if not directory.is_dir():
         return None, [Diagnostic(Location(str(directory)), "not a directory")]
-    config, diagnostics = load_config(directory, env, environment, offline=offline)
+    config, diagnostics = load_config(directory, env, environment, offline=offline,
+                                      overrides=overrides)
     resources: dict[tuple[str, str], Resource] = {}
     first_seen: dict[tuple[str, str], Location] = {}
     for path, doc, template in expanded_documents(directory, config, diagnostics):

@@ -4,7 +4,8 @@ with its safety verdict and its view); the command line only renders it."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
+import os
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -17,6 +18,7 @@ from reconciler.engine.safety import Violation, violations
 from reconciler.errors import Diagnostic
 from reconciler.saved_plans import save_signed, show_saved
 from reconciler.validate import errors_of, validate_directory
+from reconciler.var_overrides import Overrides
 
 
 @dataclass
@@ -33,10 +35,13 @@ class Validation:
 
 
 def validate(directory: Path, *, environment: str | None = None,
-             show_contacts: bool = False) -> Validation:
-    """Offline, with no credentials: schema, references, compliance and vendor rules."""
+             show_contacts: bool = False, variables: Sequence[str] = ()) -> Validation:
+    """Offline, with no credentials: schema, references, compliance and vendor rules.
+    `variables`: NAME=VALUE settings of manifest variables (--var), over
+    CAMPAIGNCTL_VAR_NAME in the environment (reconciler/var_overrides.py)."""
     _, diagnostics = validate_directory(Path(directory), offline=True,
-                                        show_contacts=show_contacts, environment=environment)
+                                        show_contacts=show_contacts, environment=environment,
+                                        overrides=Overrides.parse(variables, os.environ))
     return Validation(diagnostics)
 
 
@@ -68,13 +73,13 @@ def plan(directory: Path, *, targets: list[str] | tuple[str, ...] = (),
          vendor_estimate: bool = False, resend_unknown: bool = False,
          out: Path | None = None, reporter: Reporter | None = None,
          now: datetime | None = None, clock: Callable[[], datetime] | None = None,
-         ) -> PlanResult:
+         variables: Sequence[str] = ()) -> PlanResult:
     """Read live state and plan. The safety verdict counts the bindings of the same state
     the plan read; `out` saves the plan signed with that state's key (one store open).
     `resend_unknown`: plan what `apply --resend-unknown` would send; `now` and `clock`
-    pin the time (tests, replays)."""
+    pin the time (tests, replays); `variables`: NAME=VALUE (--var), as for `validate`."""
     directory = Path(directory)
-    ws, store = load_for_run(directory, environment)
+    ws, store = load_for_run(directory, environment, Overrides.parse(variables, os.environ))
     options = run_options(now, clock, show_contacts=show_contacts,
                           vendor_estimate=vendor_estimate, resend_unknown=resend_unknown)
     try:

@@ -9,7 +9,7 @@ from pathlib import Path
 import click
 
 from reconciler import api
-from reconciler.cli.options import ResendCount, calls, env_option, output
+from reconciler.cli.options import ResendCount, calls, env_option, output, var_option
 from reconciler.cli.shell import EXIT_ERROR, confirm_on_terminal, reporter
 from reconciler.errors import CampaignctlError
 from reconciler.render.text import render_text, use_color
@@ -34,14 +34,15 @@ from reconciler.words import plural
 @click.option("--report", "report", type=click.Path(dir_okay=False, path_type=Path),
               help="Also write the result as Markdown (done, failed, unknown; counts) to "
                    "FILE, for a pull-request comment.")
+@var_option
 @env_option
 def apply(source: Path, targets: tuple[str, ...], auto_approve: bool, force: bool,
           workspace_dir: Path | None, resend_unknown: int | None, report: Path | None,
-          environment: str | None) -> None:
+          variables: tuple[str, ...], environment: str | None) -> None:
     """Apply a fresh plan of DIR (asks to confirm), or exactly a saved PLANFILE."""
     try:
         _apply(source, targets, auto_approve, force, workspace_dir, resend_unknown, report,
-               environment)
+               environment, variables)
     except CampaignctlError as exc:
         if report is not None:
             from reconciler.render.apply_report import apply_report
@@ -52,7 +53,7 @@ def apply(source: Path, targets: tuple[str, ...], auto_approve: bool, force: boo
 
 def _apply(source: Path, targets: tuple[str, ...], auto_approve: bool, force: bool,
            workspace_dir: Path | None, resend_unknown: int | None, report: Path | None,
-           environment: str | None) -> None:
+           environment: str | None, variables: tuple[str, ...] = ()) -> None:
     from reconciler.render.apply import summary_lines
     from reconciler.render.view import PlanView
 
@@ -78,7 +79,7 @@ def _apply(source: Path, targets: tuple[str, ...], auto_approve: bool, force: bo
                             resend_unknown=api.UNCOUNTED if resend_unknown == ResendCount.MISSING
                             else resend_unknown,
                             confirm=None if auto_approve else confirm, on_review=on_review,
-                            reporter=progress)
+                            reporter=progress, variables=variables)
     finally:
         progress.close()
     if report is not None:

@@ -36,6 +36,16 @@ def env_option(command):
              "[env: CAMPAIGNCTL_ENV].")(command)
 
 
+def var_option(command):
+    """`--var NAME=VALUE` (repeatable): a manifest variable for this run, over
+    CAMPAIGNCTL_VAR_NAME and campaignctl.yaml's `vars:`."""
+    return click.option(
+        "--var", "variables", multiple=True, metavar="NAME=VALUE",
+        help="Set the manifest variable NAME (declared under `vars:` in campaignctl.yaml) "
+             "for this run; repeatable. Over CAMPAIGNCTL_VAR_NAME, over campaignctl.yaml "
+             "[env: CAMPAIGNCTL_VAR_NAME].")(command)
+
+
 # Verbosity -----------------------------------------------------------------------------
 # -q/--quiet, -v/--verbose and --debug work before or after the command name
 # (`campaignctl -v plan` and `campaignctl plan -v`); CAMPAIGNCTL_LOG sets the default.

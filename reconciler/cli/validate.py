@@ -9,7 +9,7 @@ from pathlib import Path
 import click
 
 from reconciler import api
-from reconciler.cli.options import calls, env_option, output
+from reconciler.cli.options import calls, env_option, output, var_option
 from reconciler.cli.shell import EXIT_ERROR, emit, format_option
 
 
@@ -20,10 +20,13 @@ from reconciler.cli.shell import EXIT_ERROR, emit, format_option
                help="github: workflow commands GitHub shows as annotations on the diff.")
 @click.option("--show-contacts", is_flag=True,
               help="Print the invalid email or phone itself (default: its file and row).")
+@var_option
 @env_option
-def validate(directory: Path, fmt: str, show_contacts: bool, environment: str | None) -> None:
+def validate(directory: Path, fmt: str, show_contacts: bool, variables: tuple[str, ...],
+             environment: str | None) -> None:
     """Check manifests offline, with no credentials: schema, references, vendor rules."""
-    result = api.validate(directory, environment=environment, show_contacts=show_contacts)
+    result = api.validate(directory, environment=environment, show_contacts=show_contacts,
+                          variables=variables)
     # -q: the errors and the verdict, no warnings
     emit("validate", fmt, result.diagnostics, quiet=output().quiet, directory=str(directory),
          environment=environment)

@@ -181,4 +181,5 @@ async def build_plan(session: Session, targets: list[str] | None = None) -> Plan
         environment=ws.config.environment,
         templates={r.address: r.template.label for r in ws.resources.values() if r.template},
         policy=ws.config.send_policy.summary(),
+        variables=dict(ws.config.overridden),
     )
