@@ -14,6 +14,7 @@ from pydantic import create_model
 from reconciler import config, environments
 from reconciler.kinds import KIND_ORDER, Envelope, Lifecycle
 from reconciler.kinds.vendor_blocks import ignorable_fields, spec_model
+from reconciler.output_schemas import output_schemas
 from reconciler.variables import REFERENCE
 from reconciler.vendors import installed
 
@@ -134,7 +135,8 @@ def write_schemas(directory: Path) -> list[Path]:
     directory.mkdir(parents=True, exist_ok=True)
     written = []
     schemas = [(schema_file(kind), kind_schema(kind)) for kind in KIND_ORDER]
-    for name, schema in [*schemas, (CONFIG_SCHEMA, config_schema())]:
+    outputs = [(name, schema) for name, (_, schema) in output_schemas().items()]
+    for name, schema in [*schemas, (CONFIG_SCHEMA, config_schema()), *outputs]:
         path = directory / name
         path.write_text(json.dumps(schema, indent=2, sort_keys=True) + "\n")
         written.append(path)

@@ -13,6 +13,7 @@ from reconciler.cli.options import ResendCount, calls, env_option, output, var_o
 from reconciler.cli.shell import EXIT_ERROR, confirm_on_terminal, reporter
 from reconciler.errors import CampaignctlError
 from reconciler.render.text import render_text, use_color
+from reconciler.render.view import PlanView
 from reconciler.words import plural
 
 
@@ -34,16 +35,31 @@ from reconciler.words import plural
 @click.option("--report", "report", type=click.Path(dir_okay=False, path_type=Path),
               help="Also write the result as Markdown (done, failed, unknown; counts) to "
                    "FILE, for a pull-request comment.")
+@click.option("--format", "fmt", type=click.Choice(("text", "json")), default="text",
+              show_default=True,
+              help="json: a stream of events, one JSON object per line (action started, done, "
+                   "failed; batch sent, unknown; summary), see docs/reference/apply.md; needs "
+                   "--auto-approve or a PLANFILE.")
 @var_option
 @env_option
 def apply(source: Path, targets: tuple[str, ...], auto_approve: bool, force: bool,
           workspace_dir: Path | None, resend_unknown: int | None, report: Path | None,
-          variables: tuple[str, ...], environment: str | None) -> None:
+          fmt: str, variables: tuple[str, ...], environment: str | None) -> None:
     """Apply a fresh plan of DIR (asks to confirm), or exactly a saved PLANFILE."""
+    events = None
     try:
+        if fmt == "json":
+            from reconciler.render.apply_events import JsonEvents
+
+            events = JsonEvents()
+            if not auto_approve and not source.is_file():
+                raise CampaignctlError("apply --format json asks nothing: give --auto-approve "
+                                       "(after reviewing the plan) or a saved PLANFILE")
         _apply(source, targets, auto_approve, force, workspace_dir, resend_unknown, report,
-               environment, variables)
+               environment, variables, events)
     except CampaignctlError as exc:
+        if events is not None:
+            events.emit("error", message=str(exc))
         if report is not None:
             from reconciler.render.apply_report import apply_report
 
@@ -53,14 +69,16 @@ def apply(source: Path, targets: tuple[str, ...], auto_approve: bool, force: boo
 
 def _apply(source: Path, targets: tuple[str, ...], auto_approve: bool, force: bool,
            workspace_dir: Path | None, resend_unknown: int | None, report: Path | None,
-           environment: str | None, variables: tuple[str, ...] = ()) -> None:
+           environment: str | None, variables: tuple[str, ...] = (), events=None) -> None:
     from reconciler.render.apply import summary_lines
-    from reconciler.render.view import PlanView
 
     color, quiet = use_color(), output().quiet
 
     def on_review(review: api.Review) -> None:
-        if review.saved is not None:
+        if events is not None:
+            for note in review.plan.notes:
+                events.emit("note", message=note)
+        elif review.saved is not None:
             if not quiet and not review.blocked:  # the saved plan was reviewed
                 click.echo(f"Applying the saved plan {review.saved}: "
                            f"{plural(len(review.plan.changes), 'action')}.")
@@ -72,7 +90,7 @@ def _apply(source: Path, targets: tuple[str, ...], auto_approve: bool, force: bo
     def confirm(plan) -> bool:
         return confirm_on_terminal("Apply these changes?", "the plan")
 
-    progress = reporter()
+    progress = events if events is not None else reporter()
     try:
         outcome = api.apply(source, targets=targets, environment=environment,
                             workspace=workspace_dir, force=force,
@@ -88,6 +106,9 @@ def _apply(source: Path, targets: tuple[str, ...], auto_approve: bool, force: bo
         report.write_text(apply_report(outcome.result, notes=outcome.plan.notes,
                                        writes=outcome.writes, reads=outcome.reads))
     refused = PlanView(outcome.plan).refused_line
+    if events is not None:
+        _summary_event(events, outcome, source, targets, refused)
+        return
     if outcome.lineage_recorded and not quiet:  # -q: only errors and the summary
         click.echo(outcome.lineage_recorded, err=True)
     if outcome.result is None:
@@ -108,4 +129,30 @@ def _apply(source: Path, targets: tuple[str, ...], auto_approve: bool, force: bo
     for line in err:
         click.echo(line, err=True)
     if not outcome.result.ok or refused is not None:
+        sys.exit(EXIT_ERROR)
+
+
+def _summary_event(events, outcome, source: Path, targets: tuple[str, ...],
+                   refused: str | None) -> None:
+    """apply --format json: the last event, and the exit status the text output has."""
+    from reconciler.render.apply import summary_lines
+
+    if outcome.lineage_recorded:
+        events.emit("note", message=outcome.lineage_recorded)
+    lines: list[str] = []
+    if outcome.result is not None:
+        command = f"campaignctl plan {outcome.directory}" + (
+            f" --env {outcome.environment}" if outcome.environment else "")
+        out, err = summary_lines(outcome.result, outcome.writes, outcome.reads, outcome.drift,
+                                 command, refused, read_back=outcome.read_back,
+                                 targets=tuple(outcome.plan.targets) if source.is_file()
+                                 else targets)
+        lines = out + err
+    elif outcome.plan.has_changes:
+        lines = ["Apply cancelled; nothing was changed."]
+    else:
+        lines = [PlanView(outcome.plan).summary_line]
+    events.summary(outcome.result, changes=len(outcome.plan.changes), reads=outcome.reads,
+                   writes=outcome.writes, drift=outcome.drift, refused=refused, lines=lines)
+    if (outcome.result is not None and not outcome.result.ok) or refused is not None:
         sys.exit(EXIT_ERROR)

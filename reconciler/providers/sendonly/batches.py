@@ -129,6 +129,7 @@ class BatchSending:
         async def finish(status: str, ticket: str | None, error: str | None,
                          cost: tuple[float, str | None] | None = None) -> None:
             await writer.submit(("finish", batch_id, status, ticket, error, cost))
+            self.ctx.reporter.batch(status, r.address, batch_id, len(chunk), error)
 
         try:
             answer = await self.send_batch(r, prep, chunk, send_at)
@@ -146,6 +147,8 @@ class BatchSending:
         except BaseException as exc:
             # Anything else (cancelled, interrupted, a bug): we cannot know; never guess.
             self.ledger.unknown(batch_id, f"interrupted: {type(exc).__name__}")
+            self.ctx.reporter.batch(UNKNOWN, r.address, batch_id, len(chunk),
+                                    f"interrupted: {type(exc).__name__}")
             raise
         if isinstance(answer, Receipt):
             cost = (answer.cost, answer.currency) if answer.cost is not None else None
