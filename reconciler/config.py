@@ -20,6 +20,7 @@ from reconciler.errors import Diagnostic, Location
 from reconciler.policy.settings import Policy, PolicyConfig, build_policy
 from reconciler.secrets import Secret
 from reconciler.state.location import state_file
+from reconciler.suggest import did_you_mean, model_fields_at
 from reconciler.var_overrides import Overrides
 from reconciler.vendors import installed
 from reconciler.workspace_files import FileRefused
@@ -169,7 +170,7 @@ def load_config(directory: Path, env: dict[str, str] | None = None,
         parsed = ConfigFile.model_validate(raw)
     except ValidationError as exc:
         for err in exc.errors():
-            errors.append(Diagnostic(doc.locate(err["loc"]), _message(err)))
+            errors.append(Diagnostic(doc.locate(err["loc"]), _message(err, ConfigFile)))
         return None, errors
     accounts = {}
     for name, body in parsed.providers.items():
@@ -398,8 +399,9 @@ def check_base_url(base_url: Any, allow_insecure: Any) -> tuple[str | None, bool
             "`allow_insecure_http: true` on the account if you must"), False
 
 
-def _message(err: dict) -> str:
+def _message(err: dict, model: type[BaseModel]) -> str:
     field_path = ".".join(str(p) for p in err["loc"])
     if err["type"] == "extra_forbidden":
-        return f"unknown field `{field_path}`"
+        known = model_fields_at(model, err["loc"][:-1])
+        return f"unknown field `{field_path}`" + did_you_mean(str(err["loc"][-1]), known)
     return f"{field_path}: {err['msg']}"

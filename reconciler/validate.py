@@ -11,6 +11,7 @@ from reconciler.errors import Diagnostic, Location, ValidationFailed
 from reconciler.kinds import REFERENCES
 from reconciler.kinds.vendor_blocks import ignorable_fields
 from reconciler.policy.campaign import validate_campaign
+from reconciler.suggest import did_you_mean
 from reconciler.var_overrides import Overrides
 from reconciler.vendors import installed
 from reconciler.workspace import Resource, Workspace, load_workspace
@@ -29,8 +30,9 @@ def check_references(ws: Workspace, r: Resource) -> list[Diagnostic]:
         for i, name in enumerate(names):
             if ws.get(kind, name) is None and (kind, name) not in ws.declared:
                 loc = (field, i) if isinstance(value, list) else (field,)
-                out.append(Diagnostic(r.locate(*loc),
-                                      f"{r.address}: {kind} {name!r} does not exist"))
+                known = [n for k, n in (*ws.resources, *ws.declared) if k == kind]
+                out.append(Diagnostic(r.locate(*loc), f"{r.address}: {kind} {name!r} does not "
+                                                      f"exist{did_you_mean(name, known)}"))
     return out
 
 
@@ -72,7 +74,9 @@ def check_account(ws: Workspace, r: Resource) -> list[Diagnostic]:
     if account is None:
         known = ", ".join(sorted(ws.config.accounts)) or "none"
         return [Diagnostic(where, f"{r.address}: provider account {r.provider!r} is not in "
-                                  f"campaignctl.yaml (accounts: {known})")]
+                                  f"campaignctl.yaml"
+                                  f"{did_you_mean(r.provider, ws.config.accounts)} "
+                                  f"(accounts: {known})")]
     catalog = installed()
     vendor = catalog[account.type]
     if r.kind not in vendor.kinds:

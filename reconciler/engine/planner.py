@@ -19,6 +19,7 @@ from reconciler.engine.safety import protect, recorded_protected
 from reconciler.errors import CampaignctlError
 from reconciler.policy.enforce import enforce_windows
 from reconciler.state.pins import check_origins
+from reconciler.suggest import did_you_mean
 from reconciler.validate import check_deferred
 from reconciler.workspace import Resource, Workspace
 
@@ -53,8 +54,11 @@ def select_targets(ws: Workspace, targets: list[str]) -> set[tuple[str, str]]:
             key for key, r in ws.resources.items()
             if r.template and (r.template.kind, r.template.name) == (kind, name)]
         if not found:
-            raise CampaignctlError(f"--target {t}: no such resource in the workspace "
-                                   f"(expected KIND/NAME, e.g. Campaign/spring-sale)")
+            known = [f"{k}/{n}" for k, n in ws.resources] + [
+                r.template.label for r in ws.resources.values() if r.template]
+            raise CampaignctlError(f"--target {t}: no such resource in the workspace"
+                                   f"{did_you_mean(t, known)} (expected KIND/NAME, e.g. "
+                                   "Campaign/spring-sale)")
         start.extend(found)
     return closure(ws, start)
 
