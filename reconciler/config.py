@@ -149,7 +149,7 @@ def load_config(directory: Path, env: dict[str, str] | None = None,
     path = Path(directory) / CONFIG_FILE
     display = str(path)
     if not path.is_file():
-        return None, [Diagnostic(Location(display), f"no {CONFIG_FILE} in {directory}")]
+        return None, [Diagnostic(Location(str(directory)), no_workspace(Path(directory)))]
     docs, errors = load_file(path, display)
     if errors:
         return None, errors
@@ -193,6 +193,38 @@ def load_config(directory: Path, env: dict[str, str] | None = None,
         return None, [Diagnostic(doc.locate(("state", "path")), problem)]
     return WorkspaceConfig(Path(directory), accounts, state, parsed.safety, environment,
                            variables, policy, overridden), []
+
+
+def workspaces_under(directory: Path, depth: int = 2) -> list[Path]:
+    """The workspaces (folders with a campaignctl.yaml) under `directory`, `depth` levels
+    down at most, hidden folders left out; nearest first."""
+    found, level = [], [directory]
+    for _ in range(depth):
+        level = [d for parent in level for d in _subfolders(parent)]
+        found += [d for d in level if (d / CONFIG_FILE).is_file()]
+    return found
+
+
+def _subfolders(directory: Path) -> list[Path]:
+    try:
+        return sorted(d for d in directory.iterdir()
+                      if d.is_dir() and not d.name.startswith("."))
+    except OSError:
+        return []
+
+
+def no_workspace(directory: Path) -> str:
+    """Why `directory` is no workspace, in one line, and where one is when a folder under
+    it holds one (a repository's root holding campaigns/)."""
+    found = workspaces_under(directory)
+    if not found:
+        return f"no {CONFIG_FILE} here: not a campaignctl workspace"
+    names = [str(d) for d in found[:3]]
+    more = f" (and {len(found) - 3} more)" if len(found) > 3 else ""
+    return (f"no workspace here (no {CONFIG_FILE}); "
+            f"{', '.join(n + '/' for n in names)}{more} "
+            f"{'holds one' if len(found) == 1 else 'hold one each'}: give it as the "
+            f"directory, e.g. `campaignctl plan {names[0]}`")
 
 
 def _state_path_problem(state: StateConfig, directory: Path) -> str | None:

@@ -223,8 +223,10 @@ class Workspace:
 def manifest_files(directory: Path) -> list[Path]:
     out = []
     for root, dirs, files in os.walk(directory):
-        # Hidden folders (.campaignctl state, .git, .github) hold no manifests.
-        dirs[:] = sorted(d for d in dirs if not d.startswith("."))
+        # Hidden folders (.campaignctl state, .git, .github) hold no manifests; a folder
+        # with its own campaignctl.yaml is a workspace of its own.
+        dirs[:] = sorted(d for d in dirs if not d.startswith(".")
+                         and not (Path(root) / d / CONFIG_FILE).is_file())
         for f in sorted(files):
             if f.endswith((".yaml", ".yml")) and not (Path(root) == Path(directory)
                                                       and f == CONFIG_FILE):
@@ -343,6 +345,8 @@ def load_workspace(directory: Path, env: dict[str, str] | None = None,
         return None, [Diagnostic(Location(str(directory)), "not a directory")]
     config, diagnostics = load_config(directory, env, environment, offline=offline,
                                       overrides=overrides)
+    if not (directory / CONFIG_FILE).is_file():  # no workspace: nothing else to read
+        return None, diagnostics
     resources: dict[tuple[str, str], Resource] = {}
     first_seen: dict[tuple[str, str], Location] = {}
     for path, doc, template in expanded_documents(directory, config, diagnostics):
