@@ -112,7 +112,9 @@ def _apply(source: Path, targets: tuple[str, ...], auto_approve: bool, force: bo
     if outcome.lineage_recorded and not quiet:  # -q: only errors and the summary
         click.echo(outcome.lineage_recorded, err=True)
     if outcome.result is None:
-        if not outcome.plan.has_changes:
+        if quiet:
+            pass
+        elif not outcome.plan.has_changes:
             click.echo(render_text(outcome.plan, color))
         else:
             click.echo("Apply cancelled; nothing was changed.")
@@ -125,7 +127,8 @@ def _apply(source: Path, targets: tuple[str, ...], auto_approve: bool, force: bo
     out, err = summary_lines(outcome.result, outcome.writes, outcome.reads, outcome.drift,
                              plan_command, refused, read_back=outcome.read_back,
                              targets=tuple(outcome.plan.targets) if source.is_file() else targets)
-    click.echo("\n" + "\n".join(out))
+    if not quiet:  # -q: only errors
+        click.echo("\n" + "\n".join(out))
     for line in err:
         click.echo(line, err=True)
     if not outcome.result.ok or refused is not None:

@@ -57,7 +57,7 @@ _KEY = "campaignctl.output"
 
 
 class Output:
-    """How much a run prints on stderr: quiet (errors and the summary), normal, verbose (the
+    """How much a run prints on stderr: quiet (only errors), normal, verbose (the
     request log), debug (the request log with sizes, and tracebacks of internal errors)."""
 
     def __init__(self, level: str = "normal", explicit: bool = False):
@@ -122,7 +122,8 @@ def output_params() -> list[click.Option]:
     return [
         click.Option(["-q", "--quiet"], is_flag=True, expose_value=False,
                      callback=_flag("quiet"),
-                     help="Print only errors and the summary (no progress, no notes)."),
+                     help="Print only errors (no progress, no notes, no summary); a document "
+                          "asked for with --format json or markdown is still printed."),
         click.Option(["-v", "--verbose"], is_flag=True, expose_value=False,
                      callback=_flag("verbose"),
                      help="Print a request log on stderr: method, path, status, time, "

@@ -48,9 +48,11 @@ def plan(directory: Path, targets: tuple[str, ...], detailed_exitcode: bool, fmt
                       out=out_file, reporter=reporter(), variables=variables)
     view = result.view
     quiet = output().quiet
-    if quiet and fmt == "text":  # the summary, and what stops the plan
-        click.echo("\n".join([view.summary_line, *(f"Safety: {m}" for m in view.safety),
-                              *([view.refused_line] if view.refused_line else [])]))
+    if quiet and fmt == "text":  # only what stops the plan (exit 1)
+        stops = [*(f"Safety: {m}" for m in view.safety),
+                 *([view.refused_line] if view.refused_line else [])]
+        if stops:
+            click.echo("\n".join(stops), err=True)
     else:
         click.echo(render_plan(view, fmt, use_color() and fmt == "text"))
     if out_file is not None and not quiet:

@@ -59,7 +59,7 @@ def _validate_text(diagnostics: list, o: RenderOptions) -> Output:
     err = [str(d) for d in shown if d.severity == "error"]
     if errors:
         err.append(f"{plural(len(errors), 'error')}.")
-    else:
+    elif not o.quiet:  # -q: only errors
         out.append(f"{o.directory}: valid" + (f" (environment {o.environment})."
                                               if o.environment else "."))
     return Output("\n".join(out) or None, "\n".join(err) or None)
