@@ -38,7 +38,7 @@ from reconciler.words import plural
 @click.option("--format", "fmt", type=click.Choice(("text", "json")), default="text",
               show_default=True,
               help="json: a stream of events, one JSON object per line (action started, done, "
-                   "failed; batch sent, unknown; summary), see docs/reference/apply.md; needs "
+                   "failed; batch sent, unknown; summary), see docs/reference/formats.md; needs "
                    "--auto-approve or a PLANFILE.")
 @var_option
 @env_option
