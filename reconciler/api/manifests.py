@@ -4,12 +4,14 @@ manifests as they expand) and `schema` (the JSON Schemas for editors)."""
 from __future__ import annotations
 
 import os
+from collections.abc import Sequence
 from pathlib import Path
 
 from reconciler.errors import CampaignctlError, ValidationFailed
 from reconciler.expanded_manifests import render_expanded
 from reconciler.fmt import FormatOutcome, format_directory
 from reconciler.schema import CONFIG_SCHEMA, write_schemas
+from reconciler.var_overrides import Overrides
 
 
 def fmt(directory: Path, *, check: bool = False) -> FormatOutcome:
@@ -21,9 +23,12 @@ def fmt(directory: Path, *, check: bool = False) -> FormatOutcome:
     return format_directory(directory, check=check)
 
 
-def render(directory: Path, *, environment: str | None = None) -> str:
-    """The manifests as the plan sees them: templates expanded, ${var.NAME} substituted."""
-    text, diagnostics = render_expanded(Path(directory), environment)
+def render(directory: Path, *, environment: str | None = None,
+           variables: Sequence[str] = ()) -> str:
+    """The manifests as the plan sees them: templates expanded, ${var.NAME} substituted
+    (`variables`: NAME=VALUE, --var, over CAMPAIGNCTL_VAR_NAME, as plan takes them)."""
+    text, diagnostics = render_expanded(Path(directory), environment,
+                                        Overrides.parse(variables, os.environ))
     if diagnostics:
         raise ValidationFailed(diagnostics)
     return text

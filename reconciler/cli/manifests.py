@@ -8,7 +8,7 @@ from pathlib import Path
 import click
 
 from reconciler import api
-from reconciler.cli.options import calls, env_option, output
+from reconciler.cli.options import calls, env_option, output, var_option
 from reconciler.words import plural, word
 
 
@@ -51,10 +51,11 @@ def fmt(directory: Path, check: bool, environment: str | None) -> None:
 @calls(api.render)
 @click.command()
 @click.argument("directory", default=".", type=click.Path(file_okay=False, path_type=Path))
+@var_option
 @env_option
-def render(directory: Path, environment: str | None) -> None:
+def render(directory: Path, variables: tuple[str, ...], environment: str | None) -> None:
     """Print the manifests as they expand: for_each templates, ${var.NAME} values."""
-    click.echo(api.render(directory, environment=environment), nl=False)
+    click.echo(api.render(directory, environment=environment, variables=variables), nl=False)
 
 
 @calls(api.schema, renamed={"out_dir": "out"})

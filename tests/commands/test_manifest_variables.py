@@ -123,3 +123,25 @@ def test_values_take_the_declared_type(tmp_path):
     assert ok.returncode == 0, ok.stdout + ok.stderr
     bad = run_cli("validate", str(tmp_path), "--var", "limit=many")
     assert bad.returncode == 1 and "expected a whole number" in bad.stdout + bad.stderr
+
+
+def test_render_shows_the_manifests_with_the_values_set(tmp_path):
+    write_workspace(tmp_path, {
+        "campaignctl.yaml": """
+            providers:
+              mail: {type: email-campaigns, base_url: sandbox}
+            vars: {brand: Acme}
+            """,
+        "senders.yaml": """
+            kind: Sender
+            name: news
+            provider: mail
+            spec: {email: news@acme.example, description: "${var.brand} News"}
+            """,
+    })
+    r = run_cli("render", str(tmp_path), "--var", "brand=Initech",
+                env={"CAMPAIGNCTL_VAR_brand": "Globex"})
+    assert r.returncode == 0, r.stderr
+    assert "Initech News" in r.stdout
+    r = run_cli("render", str(tmp_path), env={"CAMPAIGNCTL_VAR_brand": "Globex"})
+    assert "Globex News" in r.stdout
