@@ -21,6 +21,8 @@ from reconciler.errors import Diagnostic, Location
 from reconciler.policy.settings import Policy, PolicyConfig, build_policy
 from reconciler.secrets import Secret
 from reconciler.state.location import state_file
+from reconciler.suggest import did_you_mean, model_fields_at
+from reconciler.var_overrides import Overrides
 from reconciler.vendors import installed
 from reconciler.workspace_files import FileRefused
 from reconciler.yamlsource import SourceDoc, load_file, plain
@@ -110,6 +112,8 @@ class WorkspaceConfig:
     environment: str | None = None  # the chosen one, when campaignctl.yaml has environments
     variables: dict[str, Any] = field(default_factory=dict)  # ${var.NAME} in manifests
     policy: Policy | None = None  # None: the pack as shipped
+    # what --var and CAMPAIGNCTL_VAR_NAME set: name -> {source, value | sha256, secret}
+    overridden: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     @property
     def send_policy(self) -> Policy:
@@ -158,14 +162,16 @@ def environment_names(directory: Path) -> list[str]:
 
 def load_config(directory: Path, env: dict[str, str] | None = None,
                 environment: str | None = None, *, offline: bool = False,
+                overrides: Overrides | None = None,
                 ) -> tuple[WorkspaceConfig | None, list[Diagnostic]]:
     """`offline` (validate): no environment is read, so no credential is needed; each
-    ${VAR} stays as written (a placeholder that is never sent anywhere)."""
+    ${VAR} stays as written (a placeholder that is never sent anywhere). `overrides`:
+    the variables --var and CAMPAIGNCTL_VAR_NAME set (reconciler/var_overrides.py)."""
     env = None if offline else dict(os.environ) if env is None else env
     path = Path(directory) / CONFIG_FILE
     display = str(path)
     if not path.is_file():
-        return None, [Diagnostic(Location(display), f"no {CONFIG_FILE} in {directory}")]
+        return None, [Diagnostic(Location(str(directory)), no_workspace(Path(directory)))]
     docs, errors = load_file(path, display)
     if errors:
         return None, errors
@@ -178,12 +184,15 @@ def load_config(directory: Path, env: dict[str, str] | None = None,
         return None, errors
     written = plain(doc.data)
     variables = _variables(written.pop("vars", None), doc, errors)
+    overridden: dict[str, dict[str, Any]] = {}
+    if overrides is not None and not errors:
+        variables, overridden = overrides.resolve(variables, errors)
     raw = _interpolate(written, doc, (), env, errors)
     try:
         parsed = ConfigFile.model_validate(raw)
     except ValidationError as exc:
         for err in exc.errors():
-            errors.append(Diagnostic(doc.locate(err["loc"]), _message(err)))
+            errors.append(Diagnostic(doc.locate(err["loc"]), _message(err, ConfigFile)))
         return None, errors
     accounts = {}
     for name, body in parsed.providers.items():
@@ -205,7 +214,39 @@ def load_config(directory: Path, env: dict[str, str] | None = None,
     if problem := _state_path_problem(state, Path(directory)):
         return None, [Diagnostic(doc.locate(("state", "path")), problem)]
     return WorkspaceConfig(Path(directory), accounts, state, parsed.safety, environment,
-                           variables, policy), []
+                           variables, policy, overridden), []
+
+
+def workspaces_under(directory: Path, depth: int = 2) -> list[Path]:
+    """The workspaces (folders with a campaignctl.yaml) under `directory`, `depth` levels
+    down at most, hidden folders left out; nearest first."""
+    found, level = [], [directory]
+    for _ in range(depth):
+        level = [d for parent in level for d in _subfolders(parent)]
+        found += [d for d in level if (d / CONFIG_FILE).is_file()]
+    return found
+
+
+def _subfolders(directory: Path) -> list[Path]:
+    try:
+        return sorted(d for d in directory.iterdir()
+                      if d.is_dir() and not d.name.startswith("."))
+    except OSError:
+        return []
+
+
+def no_workspace(directory: Path) -> str:
+    """Why `directory` is no workspace, in one line, and where one is when a folder under
+    it holds one (a repository's root holding campaigns/)."""
+    found = workspaces_under(directory)
+    if not found:
+        return f"no {CONFIG_FILE} here: not a campaignctl workspace"
+    names = [str(d) for d in found[:3]]
+    more = f" (and {len(found) - 3} more)" if len(found) > 3 else ""
+    return (f"no workspace here (no {CONFIG_FILE}); "
+            f"{', '.join(n + '/' for n in names)}{more} "
+            f"{'holds one' if len(found) == 1 else 'hold one each'}: give it as the "
+            f"directory, e.g. `campaignctl plan {names[0]}`")
 
 
 def _state_path_problem(state: StateConfig, directory: Path) -> str | None:
@@ -389,8 +430,9 @@ HTTP_SETTINGS = {
     "max_concurrency": NumberSetting(1, 256, True, "Requests in flight at once"),
     "rate_limit": NumberSetting(0.01, 100_000, description="Requests per second at most"),
 }
-def _message(err: dict) -> str:
+def _message(err: dict, model: type[BaseModel]) -> str:
     field_path = ".".join(str(p) for p in err["loc"])
     if err["type"] == "extra_forbidden":
-        return f"unknown field `{field_path}`"
+        known = model_fields_at(model, err["loc"][:-1])
+        return f"unknown field `{field_path}`" + did_you_mean(str(err["loc"][-1]), known)
     return f"{field_path}: {err['msg']}"

@@ -21,6 +21,7 @@ from pathlib import PurePosixPath
 from typing import Any
 
 from reconciler.errors import CampaignctlError, Diagnostic
+from reconciler.suggest import did_you_mean
 from reconciler.yamlsource import SourceDoc, YamlMap, plain
 
 ENV_VAR = "CAMPAIGNCTL_ENV"
@@ -79,7 +80,8 @@ def select(doc: SourceDoc, environment: str | None,
             f"this workspace has environments ({known}): choose one with --env NAME "
             f"(or {ENV_VAR}=NAME)"))]
     if environment not in envs:
-        return None, [Diagnostic(where, f"--env {environment}: no such environment "
+        return None, [Diagnostic(where, f"--env {environment}: no such environment"
+                                        f"{did_you_mean(environment, envs)} "
                                         f"(environments: {known})")]
     errors = check_all(doc, envs)
     if errors:

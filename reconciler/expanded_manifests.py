@@ -10,17 +10,18 @@ from ruamel.yaml import YAML
 
 from reconciler.config import load_config
 from reconciler.errors import Diagnostic, Location
+from reconciler.var_overrides import Overrides
 from reconciler.workspace import expanded_documents
 from reconciler.yamlsource import plain
 
 
 def render_expanded(directory: Path, environment: str | None = None,
-                    ) -> tuple[str, list[Diagnostic]]:
+                    overrides: Overrides | None = None) -> tuple[str, list[Diagnostic]]:
     """(the YAML text, the problems that stop it: config, syntax, variables, for_each)."""
     directory = Path(directory)
     if not directory.is_dir():
         return "", [Diagnostic(Location(str(directory)), "not a directory")]
-    config, diagnostics = load_config(directory, environment=environment)
+    config, diagnostics = load_config(directory, environment=environment, overrides=overrides)
     if config is None:
         return "", diagnostics
     yaml = YAML()

@@ -43,6 +43,7 @@ from reconciler.providers.base import ImportedResource, RunContext, RunOptions
 from reconciler.state.backend import open_store
 from reconciler.state.pins import check_origins
 from reconciler.state.store import Binding
+from reconciler.suggest import did_you_mean
 from reconciler.validate import errors_of, validate_directory
 from reconciler.vendors import installed
 from reconciler.words import plural
@@ -205,7 +206,9 @@ def import_account(ws: Workspace, directory: Path, account: str,
                                f"(accounts: {known})")
     unknown = [k for k in req.kinds if k not in KIND_ORDER]
     if unknown:
-        raise CampaignctlError(f"--kind {unknown[0]}: not a kind ({', '.join(KIND_ORDER)})")
+        raise CampaignctlError(f"--kind {unknown[0]}: not a kind"
+                               f"{did_you_mean(unknown[0], KIND_ORDER)} "
+                               f"({', '.join(KIND_ORDER)})")
     path = _target_path(directory, account, req.out)
     if path.exists() and not req.force:
         raise CampaignctlError(f"{path} already exists; not overwriting it (choose another "

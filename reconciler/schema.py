@@ -15,6 +15,7 @@ from reconciler import config, environments
 from reconciler.base_url import BASE_URL_PATTERN
 from reconciler.kinds import KIND_ORDER, Envelope, Lifecycle
 from reconciler.kinds.vendor_blocks import ignorable_fields, spec_model
+from reconciler.output_schemas import output_schemas
 from reconciler.variables import REFERENCE
 from reconciler.vendors import installed
 
@@ -138,7 +139,8 @@ def write_schemas(directory: Path) -> list[Path]:
     directory.mkdir(parents=True, exist_ok=True)
     written = []
     schemas = [(schema_file(kind), kind_schema(kind)) for kind in KIND_ORDER]
-    for name, schema in [*schemas, (CONFIG_SCHEMA, config_schema())]:
+    outputs = [(name, schema) for name, (_, schema) in output_schemas().items()]
+    for name, schema in [*schemas, (CONFIG_SCHEMA, config_schema()), *outputs]:
         path = directory / name
         path.write_text(json.dumps(schema, indent=2, sort_keys=True) + "\n", encoding="utf-8")
         written.append(path)

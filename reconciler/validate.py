@@ -13,6 +13,8 @@ from reconciler.kinds.vendor_blocks import ignorable_fields
 from reconciler.personalize import check_contact_values
 from reconciler.policy.campaign import validate_campaign
 from reconciler.policy.email_check import check_email_rules
+from reconciler.suggest import did_you_mean
+from reconciler.var_overrides import Overrides
 from reconciler.vendors import installed
 from reconciler.workspace import Resource, Workspace, load_workspace
 from reconciler.workspace_files import FileRefused, shown
@@ -30,8 +32,9 @@ def check_references(ws: Workspace, r: Resource) -> list[Diagnostic]:
         for i, name in enumerate(names):
             if ws.get(kind, name) is None and (kind, name) not in ws.declared:
                 loc = (field, i) if isinstance(value, list) else (field,)
-                out.append(Diagnostic(r.locate(*loc),
-                                      f"{r.address}: {kind} {name!r} does not exist"))
+                known = [n for k, n in (*ws.resources, *ws.declared) if k == kind]
+                out.append(Diagnostic(r.locate(*loc), f"{r.address}: {kind} {name!r} does not "
+                                                      f"exist{did_you_mean(name, known)}"))
     return out
 
 
@@ -83,7 +86,9 @@ def check_account(ws: Workspace, r: Resource) -> list[Diagnostic]:
     if account is None:
         known = ", ".join(sorted(ws.config.accounts)) or "none"
         return [Diagnostic(where, f"{r.address}: provider account {r.provider!r} is not in "
-                                  f"campaignctl.yaml (accounts: {known})")]
+                                  f"campaignctl.yaml"
+                                  f"{did_you_mean(r.provider, ws.config.accounts)} "
+                                  f"(accounts: {known})")]
     catalog = installed()
     vendor = catalog[account.type]
     if r.kind not in vendor.kinds:
@@ -239,11 +244,12 @@ def check_deferred(ws: Workspace) -> None:
 def validate_directory(directory: Path, env: dict[str, str] | None = None,
                        environment: str | None = None, *,
                        offline: bool = False, show_contacts: bool = False,
+                       overrides: Overrides | None = None,
                        ) -> tuple[Workspace | None, list[Diagnostic]]:
     """`offline`: credentials are not needed (the `validate` command); contacts are named
     by file and row, their addresses shown only with `show_contacts`."""
     ws, diagnostics = load_workspace(directory, env, environment, offline=offline,
-                                     show_contacts=show_contacts)
+                                     show_contacts=show_contacts, overrides=overrides)
     if ws is not None:
         diagnostics += validate_workspace(ws, show_contacts, summaries=not offline)
     return ws, in_file_order(diagnostics)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import os
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -19,6 +19,8 @@ from reconciler.errors import Diagnostic, Location
 from reconciler.foreach import Template, expand
 from reconciler.kinds import KIND_ORDER, Envelope, Lifecycle
 from reconciler.kinds.vendor_blocks import spec_model
+from reconciler.suggest import did_you_mean, model_fields_at
+from reconciler.var_overrides import Overrides
 from reconciler.variables import Budget
 from reconciler.yamlsource import SourceDoc, load_file, plain
 
@@ -248,8 +250,10 @@ class Workspace:
 def manifest_files(directory: Path) -> list[Path]:
     out = []
     for root, dirs, files in os.walk(directory):
-        # Hidden folders (.campaignctl state, .git, .github) hold no manifests.
-        dirs[:] = sorted(d for d in dirs if not d.startswith("."))
+        # Hidden folders (.campaignctl state, .git, .github) hold no manifests; a folder
+        # with its own campaignctl.yaml is a workspace of its own.
+        dirs[:] = sorted(d for d in dirs if not d.startswith(".")
+                         and not (Path(root) / d / CONFIG_FILE).is_file())
         for f in sorted(files):
             if f.endswith((".yaml", ".yml")) and not (Path(root) == Path(directory)
                                                       and f == CONFIG_FILE):
@@ -257,11 +261,14 @@ def manifest_files(directory: Path) -> list[Path]:
     return out
 
 
-def pydantic_message(err: dict, show_contacts: bool = False) -> str:
+def pydantic_message(err: dict, show_contacts: bool = False,
+                     known: Iterable[str] = ()) -> str:
+    """`known`: the fields accepted where an unknown one was found (for "did you mean")."""
     loc = ".".join(str(p) for p in err["loc"] if p not in ("function-after",))
     if err["type"] == "extra_forbidden":
         return f"unknown field `{err['loc'][-1]}`" + (f" in {loc.rsplit('.', 1)[0]}"
-                                                       if "." in loc else "")
+                                                       if "." in loc else "") + did_you_mean(
+            str(err["loc"][-1]), known)
     msg = err["msg"]
     cause = (err.get("ctx") or {}).get("error")
     if show_contacts and isinstance(cause, ContactError):
@@ -270,8 +277,9 @@ def pydantic_message(err: dict, show_contacts: bool = False) -> str:
         msg = msg.removeprefix(prefix)
     if err["type"] == "literal_error":
         if tuple(err["loc"]) == ("kind",):
-            return f"unknown kind {err.get('input')!r}: " + msg.replace("Input should be",
-                                                                         "expected")
+            return (f"unknown kind {err.get('input')!r}"
+                    f"{did_you_mean(str(err.get('input')), KIND_ORDER)}: "
+                    + msg.replace("Input should be", "expected"))
         msg = msg.replace("Input should be", "expected")
     return f"{loc}: {msg}" if loc else msg
 
@@ -293,12 +301,13 @@ def _parse(doc: SourceDoc, directory: Path, root: Path | None = None,
     try:
         env = Envelope.model_validate(data)
     except ValidationError as exc:
-        return None, None, [_diag(doc, (), err, label) for err in exc.errors()]
+        return None, None, [_diag(doc, (), err, label, model=Envelope)
+                            for err in exc.errors()]
     model = spec_model(env.kind)
     try:
         spec = model.model_validate(env.spec)
     except ValidationError as exc:
-        return None, env, [_diag(doc, ("spec",), err, label, show_contacts)
+        return None, env, [_diag(doc, ("spec",), err, label, show_contacts, model)
                            for err in exc.errors()]
     resource = Resource(env.kind, env.name, env.provider, spec, env.lifecycle, doc, directory,
                         root, template)
@@ -313,11 +322,13 @@ def _parse(doc: SourceDoc, directory: Path, root: Path | None = None,
 
 
 def _diag(doc: SourceDoc, prefix: tuple, err: dict, label: str = "",
-          show_contacts: bool = False) -> Diagnostic:
+          show_contacts: bool = False, model: type[BaseModel] | None = None) -> Diagnostic:
+    known = (model_fields_at(model, err["loc"][:-1])
+             if model is not None and err["type"] == "extra_forbidden" else ())
     loc = (*prefix, *err["loc"])
     where = doc.locate_key(loc) if err["type"] == "extra_forbidden" else doc.locate(loc)
     err = {**err, "loc": loc}
-    return Diagnostic(where, label + pydantic_message(err, show_contacts))
+    return Diagnostic(where, label + pydantic_message(err, show_contacts, known))
 
 
 def expanded_documents(directory: Path, config: WorkspaceConfig | None,
@@ -344,6 +355,7 @@ def expanded_documents(directory: Path, config: WorkspaceConfig | None,
 def load_workspace(directory: Path, env: dict[str, str] | None = None,
                    environment: str | None = None, *,
                    offline: bool = False, show_contacts: bool = False,
+                   overrides: Overrides | None = None,
                    ) -> tuple[Workspace | None, list[Diagnostic]]:
     """Parse config and manifests. Returns every syntax/schema/duplicate problem at once;
     references and vendor rules are checked by `validate`. `offline`: secrets from the
@@ -351,7 +363,10 @@ def load_workspace(directory: Path, env: dict[str, str] | None = None,
     directory = Path(directory)
     if not directory.is_dir():
         return None, [Diagnostic(Location(str(directory)), "not a directory")]
-    config, diagnostics = load_config(directory, env, environment, offline=offline)
+    config, diagnostics = load_config(directory, env, environment, offline=offline,
+                                      overrides=overrides)
+    if not (directory / CONFIG_FILE).is_file():  # no workspace: nothing else to read
+        return None, diagnostics
     resources: dict[tuple[str, str], Resource] = {}
     first_seen: dict[tuple[str, str], Location] = {}
     for path, doc, template in expanded_documents(directory, config, diagnostics):

@@ -8,7 +8,8 @@ written to are read back."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
+import os
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -35,6 +36,7 @@ from reconciler.errors import CampaignctlError
 from reconciler.saved_plans import locate, verify_with
 from reconciler.state import lineage
 from reconciler.state.pins import pin_first_origins
+from reconciler.var_overrides import Overrides
 
 
 class _Uncounted:
@@ -68,20 +70,23 @@ def apply(source: Path, *, targets: list[str] | tuple[str, ...] = (),
           force: bool = False, resend_unknown: int | _Uncounted | None = None,
           confirm: Confirm | None = None, on_review: Callable[[Review], None] | None = None,
           reporter: Reporter | None = None, now: datetime | None = None,
-          clock: Callable[[], datetime] | None = None) -> Applied:
+          clock: Callable[[], datetime] | None = None, variables: Sequence[str] = (),
+          ) -> Applied:
     """Apply a fresh plan of the workspace directory `source`, or exactly the saved plan
     file `source` (`workspace`: where its workspace is now, if it moved).
 
     `on_review` sees the plan and its safety verdict before the safety gate (to show what
     is refused); `confirm` is asked for a fresh plan once it passed (None: approved).
     `now` is the time a saved plan's send times are checked against, `clock` the time read
-    when a send is about to go (both pinned by tests). Raises CampaignctlError (UnsafePlan, StalePlan, UnverifiedPlan...) on a refusal:
+    when a send is about to go (both pinned by tests). `variables`: NAME=VALUE (--var) over
+    CAMPAIGNCTL_VAR_NAME; a saved plan applies with the values it was planned with. Raises CampaignctlError (UnsafePlan, StalePlan, UnverifiedPlan...) on a refusal:
     nothing is executed then."""
     source = Path(source)
     options = run_options(now, clock, resend_unknown=resend_unknown is not None,
                           resend_expected=None if resend_unknown is UNCOUNTED
                           else resend_unknown)
     saved = None
+    overrides = Overrides.parse(variables, os.environ)
     # Anything but a directory is a plan file: a FIFO or a device is refused as one
     # (engine/plan_file.py), never taken for a workspace.
     if source.exists() and not source.is_dir():
@@ -90,9 +95,10 @@ def apply(source: Path, *, targets: list[str] | tuple[str, ...] = (),
                                    "holds its targets")
         saved, directory, environment = locate(source, workspace, environment)
         targets = tuple(saved.plan.targets)
+        overrides = overrides.for_saved_plan(saved.plan.variables)
     else:
         directory = source
-    ws, store = load_for_run(directory, environment)
+    ws, store = load_for_run(directory, environment, overrides)
     try:
         if saved is not None:
             # Verified against the state's key before anything else: 0 vendor calls otherwise.

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
@@ -10,6 +11,7 @@ from pathlib import Path
 from reconciler.ci_action import ActionError, choose
 from reconciler.environments import select
 from reconciler.errors import CampaignctlError, ValidationFailed
+from reconciler.schema import CONFIG_SCHEMA, schema_file, write_schemas
 from reconciler.state.lineage import start_workspace
 from reconciler.words import word
 from reconciler.yamlsource import load_file, plain
@@ -37,9 +39,23 @@ def init_workspace(directory: Path) -> tuple[list[Path], Path]:
     directory.mkdir(parents=True, exist_ok=True)
     written = []
     for name, template in files.items():
-        (directory / name).write_text((source / template).read_text("utf-8"), encoding="utf-8")
+        (directory / name).write_text(with_schema_line((source / template).read_text("utf-8"),
+                                                       name), encoding="utf-8")
         written.append(directory / name)
+    written += write_schemas(directory / "schemas")
     return written, start_workspace(directory)
+
+
+def with_schema_line(text: str, name: str) -> str:
+    """`text` with the `# yaml-language-server: $schema=schemas/...` line editors read
+    first, naming its kind's schema (campaignctl.yaml's for the config)."""
+    if name == "campaignctl.yaml":
+        schema = CONFIG_SCHEMA
+    elif (kind := re.search(r"^kind: (\w+)$", text, re.M)) is not None:
+        schema = schema_file(kind[1])
+    else:
+        return text
+    return f"# yaml-language-server: $schema=schemas/{schema}\n{text}"
 
 
 @dataclass

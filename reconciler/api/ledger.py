@@ -17,6 +17,7 @@ from reconciler.errors import CampaignctlError
 from reconciler.state.backend import open_store, open_workspace_store, workspace_config
 from reconciler.state.ledger import REJECTED, Batch, LedgerError, SendLedger, identity_of
 from reconciler.state.store import Store, lock_holder
+from reconciler.suggest import did_you_mean
 from reconciler.vendors import installed
 from reconciler.words import plural
 
@@ -72,8 +73,10 @@ def import_sent(address: str, file: Path, directory: Path, *,
     ws = load_valid(Path(directory), environment)
     r = ws.get(kind, name) if kind == "Campaign" else None
     if r is None:
-        raise CampaignctlError(f"{address}: no such Campaign in the workspace (the ledger "
-                               "records sends of a campaign its manifests describe)")
+        known = [f"Campaign/{c.name}" for c in ws.of_kind("Campaign")]
+        raise CampaignctlError(f"{address}: no such Campaign in the workspace"
+                               f"{did_you_mean(address, known)} (the ledger records sends "
+                               "of a campaign its manifests describe)")
     acc = ws.config.accounts[r.provider]
     with closing(open_store(ws.config)) as store:
         provider = installed()[acc.type].provider(acc, RunContext(ws, store, RunOptions()))

@@ -21,13 +21,16 @@ from reconciler.state import lineage
 from reconciler.state.backend import open_store
 from reconciler.state.store import Store
 from reconciler.validate import errors_of, in_file_order, validate_directory, validate_workspace
+from reconciler.var_overrides import Overrides
 from reconciler.vendors import provider_factories
 from reconciler.workspace import Workspace, load_workspace
 
 
-def load_valid(directory: Path, environment: str | None = None) -> Workspace:
+def load_valid(directory: Path, environment: str | None = None,
+               overrides: Overrides | None = None) -> Workspace:
     """The workspace, validated (every CSV row checked); ValidationFailed otherwise."""
-    ws, diagnostics = validate_directory(directory, environment=environment)
+    ws, diagnostics = validate_directory(directory, environment=environment,
+                                         overrides=overrides)
     return _valid(ws, diagnostics)
 
 
@@ -39,13 +42,13 @@ def _valid(ws: Workspace | None, diagnostics: list) -> Workspace:
 
 
 def load_for_run(directory: Path, environment: str | None = None,
-                 ) -> tuple[Workspace, Store]:
+                 overrides: Overrides | None = None) -> tuple[Workspace, Store]:
     """plan and apply: the workspace validated, and its state store, opened once for the
     whole command. The rows of CSVs the store records as checked clean (the same bytes, the
     same checking code) are left in `ws.unchecked`, for the plan to check while its reads
     are in flight (checked_csv); every other CSV is checked here, before any vendor call.
     A store that cannot be opened is reported after the manifests' own errors."""
-    ws, diagnostics = load_workspace(directory, environment=environment)
+    ws, diagnostics = load_workspace(directory, environment=environment, overrides=overrides)
     store = None
     if ws is not None and not errors_of(diagnostics):
         try:

@@ -4,7 +4,8 @@ with its safety verdict and its view); the command line only renders it."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
+import os
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
@@ -19,6 +20,7 @@ from reconciler.engine.safety import Stop, violations
 from reconciler.errors import Diagnostic
 from reconciler.saved_plans import save_signed, show_saved
 from reconciler.validate import errors_of, in_file_order, validate_directory
+from reconciler.var_overrides import Overrides
 
 
 @dataclass
@@ -36,20 +38,26 @@ class Validation:
 
 
 def validate(directory: Path, *, environment: str | None = None,
-             show_contacts: bool = False, all_envs: bool = False) -> Validation:
+             show_contacts: bool = False, all_envs: bool = False,
+             variables: Sequence[str] = ()) -> Validation:
     """Offline, with no credentials: schema, references, compliance and vendor rules.
     `all_envs`: every environment campaignctl.yaml declares, in one run (`environment` is
-    then not used); a finding of some environments only names them."""
+    then not used); a finding of some environments only names them. `variables`:
+    NAME=VALUE settings of manifest variables (--var), over CAMPAIGNCTL_VAR_NAME in the
+    environment (reconciler/var_overrides.py)."""
+    overrides = Overrides.parse(variables, os.environ)
     names = environment_names(Path(directory)) if all_envs else []
     if not names:
         _, diagnostics = validate_directory(Path(directory), offline=True,
                                             show_contacts=show_contacts,
-                                            environment=None if all_envs else environment)
+                                            environment=None if all_envs else environment,
+                                            overrides=overrides)
         return Validation(diagnostics)
     found: dict[tuple[str, str, str], tuple[Diagnostic, list[str]]] = {}
     for name in names:
         _, diagnostics = validate_directory(Path(directory), offline=True,
-                                            show_contacts=show_contacts, environment=name)
+                                            show_contacts=show_contacts, environment=name,
+                                            overrides=overrides)
         for d in diagnostics:
             found.setdefault((str(d.location), d.message, d.severity), (d, []))[1].append(name)
     merged = [d if len(envs) == len(names) else
@@ -86,13 +94,13 @@ def plan(directory: Path, *, targets: list[str] | tuple[str, ...] = (),
          vendor_estimate: bool = False, resend_unknown: bool = False,
          out: Path | None = None, reporter: Reporter | None = None,
          now: datetime | None = None, clock: Callable[[], datetime] | None = None,
-         ) -> PlanResult:
+         variables: Sequence[str] = ()) -> PlanResult:
     """Read live state and plan. The safety verdict counts the bindings of the same state
     the plan read; `out` saves the plan signed with that state's key (one store open).
     `resend_unknown`: plan what `apply --resend-unknown` would send; `now` and `clock`
-    pin the time (tests, replays)."""
+    pin the time (tests, replays); `variables`: NAME=VALUE (--var), as for `validate`."""
     directory = Path(directory)
-    ws, store = load_for_run(directory, environment)
+    ws, store = load_for_run(directory, environment, Overrides.parse(variables, os.environ))
     options = run_options(now, clock, show_contacts=show_contacts,
                           vendor_estimate=vendor_estimate, resend_unknown=resend_unknown)
     try:

@@ -27,6 +27,7 @@ from reconciler.state.lineage import (
 from reconciler.state.migrate import migrate_workspace
 from reconciler.state.pins import repin
 from reconciler.state.store import Binding, LockInfo, Store
+from reconciler.suggest import did_you_mean
 from reconciler.vendors import ALL_KINDS
 
 
@@ -35,7 +36,8 @@ def _bound(store: Store, address: str) -> list[Binding]:
     kind, _, name = address.partition("/")
     found = [b for b in store.bindings() if (b.kind, b.name) == (kind, name)]
     if not found:
-        raise CampaignctlError(f"{address} is not in the state")
+        known = {f"{b.kind}/{b.name}" for b in store.bindings()}
+        raise CampaignctlError(f"{address} is not in the state{did_you_mean(address, known)}")
     return found
 
 

@@ -9,7 +9,7 @@ from pathlib import Path
 import click
 
 from reconciler import api
-from reconciler.cli.options import ResendCount, calls, env_option, output
+from reconciler.cli.options import ResendCount, calls, env_option, output, var_option
 from reconciler.cli.shell import (
     EXIT_ERROR,
     confirm_count_on_terminal,
@@ -19,6 +19,7 @@ from reconciler.cli.shell import (
 from reconciler.errors import CampaignctlError
 from reconciler.render.escape import printable
 from reconciler.render.text import render_text, use_color
+from reconciler.render.view import PlanView
 from reconciler.words import plural
 
 
@@ -40,15 +41,31 @@ from reconciler.words import plural
 @click.option("--report", "report", type=click.Path(dir_okay=False, path_type=Path),
               help="Also write the result as Markdown (done, failed, unknown; counts) to "
                    "FILE, for a pull-request comment.")
+@click.option("--format", "fmt", type=click.Choice(("text", "json")), default="text",
+              show_default=True,
+              help="json: a stream of events, one JSON object per line (action started, done, "
+                   "failed; batch sent, unknown; summary), see docs/reference/formats.md; needs "
+                   "--auto-approve or a PLANFILE.")
+@var_option
 @env_option
 def apply(source: Path, targets: tuple[str, ...], auto_approve: bool, force: bool,
           workspace_dir: Path | None, resend_unknown: int | None, report: Path | None,
-          environment: str | None) -> None:
+          fmt: str, variables: tuple[str, ...], environment: str | None) -> None:
     """Apply a fresh plan of DIR (asks to confirm), or exactly a saved PLANFILE."""
+    events = None
     try:
+        if fmt == "json":
+            from reconciler.render.apply_events import JsonEvents
+
+            events = JsonEvents()
+            if not auto_approve and source.is_dir():
+                raise CampaignctlError("apply --format json asks nothing: give --auto-approve "
+                                       "(after reviewing the plan) or a saved PLANFILE")
         _apply(source, targets, auto_approve, force, workspace_dir, resend_unknown, report,
-               environment)
+               environment, variables, events)
     except CampaignctlError as exc:
+        if events is not None:
+            events.emit("error", message=str(exc))
         if report is not None:
             from reconciler.render.apply_report import apply_report
 
@@ -58,14 +75,16 @@ def apply(source: Path, targets: tuple[str, ...], auto_approve: bool, force: boo
 
 def _apply(source: Path, targets: tuple[str, ...], auto_approve: bool, force: bool,
            workspace_dir: Path | None, resend_unknown: int | None, report: Path | None,
-           environment: str | None) -> None:
+           environment: str | None, variables: tuple[str, ...] = (), events=None) -> None:
     from reconciler.render.apply import summary_lines
-    from reconciler.render.view import PlanView
 
     color, quiet = use_color(), output().quiet
 
     def on_review(review: api.Review) -> None:
-        if review.saved is not None:
+        if events is not None:
+            for note in review.plan.notes:
+                events.emit("note", message=note)
+        elif review.saved is not None:
             if not quiet and not review.blocked:  # the saved plan was reviewed
                 click.echo(f"Applying the saved plan {printable(review.saved)}: "
                            f"{plural(len(review.plan.changes), 'action')}.")
@@ -81,14 +100,14 @@ def _apply(source: Path, targets: tuple[str, ...], auto_approve: bool, force: bo
         count, question = sends
         return confirm_count_on_terminal(count, question, "the plan")
 
-    progress = reporter()
+    progress = events if events is not None else reporter()
     try:
         outcome = api.apply(source, targets=targets, environment=environment,
                             workspace=workspace_dir, force=force,
                             resend_unknown=api.UNCOUNTED if resend_unknown == ResendCount.MISSING
                             else resend_unknown,
                             confirm=None if auto_approve else confirm, on_review=on_review,
-                            reporter=progress)
+                            reporter=progress, variables=variables)
     finally:
         progress.close()
     if report is not None:
@@ -98,10 +117,15 @@ def _apply(source: Path, targets: tuple[str, ...], auto_approve: bool, force: bo
                                        writes=outcome.writes, reads=outcome.reads),
                           encoding="utf-8")
     refused = PlanView(outcome.plan).refused_line
+    if events is not None:
+        _summary_event(events, outcome, source, targets, refused)
+        return
     if outcome.lineage_recorded and not quiet:  # -q: only errors and the summary
         click.echo(outcome.lineage_recorded, err=True)
     if outcome.result is None:
-        if not outcome.plan.has_changes:
+        if quiet:
+            pass
+        elif not outcome.plan.has_changes:
             click.echo(render_text(outcome.plan, color))
         else:
             click.echo("Apply cancelled; nothing was changed.")
@@ -115,7 +139,8 @@ def _apply(source: Path, targets: tuple[str, ...], auto_approve: bool, force: bo
                              plan_command, refused, read_back=outcome.read_back,
                              targets=tuple(outcome.plan.targets) if not source.is_dir()
                              else targets)
-    click.echo("\n" + "\n".join(out))
+    if not quiet:  # -q: only errors
+        click.echo("\n" + "\n".join(out))
     for line in err:
         click.echo(line, err=True)
     if not outcome.result.ok or refused is not None:
@@ -142,3 +167,29 @@ def send_confirmation(view) -> tuple[int, str] | None:
     across = f" in {plural(len(sends), 'campaign')}" if len(sends) > 1 else ""
     return total, (f"This cannot be undone: {plural(total, 'recipient')}{across}{detail}.\n"
                    f"Type {total} to send to {plural(total, 'recipient')}")
+
+
+def _summary_event(events, outcome, source: Path, targets: tuple[str, ...],
+                   refused: str | None) -> None:
+    """apply --format json: the last event, and the exit status the text output has."""
+    from reconciler.render.apply import summary_lines
+
+    if outcome.lineage_recorded:
+        events.emit("note", message=outcome.lineage_recorded)
+    lines: list[str] = []
+    if outcome.result is not None:
+        command = f"campaignctl plan {outcome.directory}" + (
+            f" --env {outcome.environment}" if outcome.environment else "")
+        out, err = summary_lines(outcome.result, outcome.writes, outcome.reads, outcome.drift,
+                                 command, refused, read_back=outcome.read_back,
+                                 targets=tuple(outcome.plan.targets)
+                                 if not source.is_dir() else targets)
+        lines = out + err
+    elif outcome.plan.has_changes:
+        lines = ["Apply cancelled; nothing was changed."]
+    else:
+        lines = [PlanView(outcome.plan).summary_line]
+    events.summary(outcome.result, changes=len(outcome.plan.changes), reads=outcome.reads,
+                   writes=outcome.writes, drift=outcome.drift, refused=refused, lines=lines)
+    if (outcome.result is not None and not outcome.result.ok) or refused is not None:
+        sys.exit(EXIT_ERROR)

@@ -7,7 +7,7 @@ from pathlib import Path
 import click
 
 from reconciler import api
-from reconciler.cli.options import calls, env_option
+from reconciler.cli.options import calls, env_option, output
 from reconciler.cli.shell import fail
 
 
@@ -35,6 +35,8 @@ def init(directory: Path, ci: str | None, workspace: str | None, action: str | N
                  "apply); a new workspace has no environments yet")
         # CAMPAIGNCTL_ENV set for other commands is no error here
         written, lineage_file = api.init_workspace(directory)
+        if output().quiet:  # only errors
+            return
         for path in written:
             click.echo(f"wrote {path}")
         click.echo(f"wrote {lineage_file}: the lineage of its state, commit it")
@@ -44,6 +46,8 @@ def init(directory: Path, ci: str | None, workspace: str | None, action: str | N
         return
     done = api.init_ci(directory, ci, workspace=workspace, action=action,
                        environment=environment)
+    if output().quiet:  # only errors: the warnings below are advice
+        return
     for path in done.written:
         click.echo(f"wrote {path}")
     if done.backend is None:

@@ -8,7 +8,7 @@ from pathlib import Path
 import click
 
 from reconciler import api
-from reconciler.cli.options import calls, env_option
+from reconciler.cli.options import calls, env_option, output, var_option
 from reconciler.words import plural, word
 
 
@@ -51,16 +51,23 @@ def fmt(directory: Path, check: bool, environment: str | None) -> None:
 @calls(api.render)
 @click.command()
 @click.argument("directory", default=".", type=click.Path(file_okay=False, path_type=Path))
+@var_option
 @env_option
-def render(directory: Path, environment: str | None) -> None:
+def render(directory: Path, variables: tuple[str, ...], environment: str | None) -> None:
     """Print the manifests as they expand: for_each templates, ${var.NAME} values."""
-    click.echo(api.render(directory, environment=environment), nl=False)
+    click.echo(api.render(directory, environment=environment, variables=variables), nl=False)
 
 
 @calls(api.schema, renamed={"out_dir": "out"})
 @click.command()
-@click.option("--out", "out_dir", default="schemas", type=click.Path(path_type=Path))
-def schema(out_dir: Path) -> None:
-    """Write the JSON Schemas for editors to schemas/: one per kind, and campaignctl.yaml's."""
-    for path in api.schema(out_dir):
-        click.echo(f"wrote {path}")
+@click.argument("directory", default=".", type=click.Path(file_okay=False, path_type=Path))
+@click.option("--out", "out_dir", default=None, type=click.Path(path_type=Path),
+              help="Write them here instead (default: the workspace's schemas/ folder, or "
+                   "the one beside it its manifests point to).")
+def schema(directory: Path, out_dir: Path | None) -> None:
+    """Write the JSON Schemas into the workspace DIR's schemas/: one per kind and
+    campaignctl.yaml's (for editors), and those of every JSON output."""
+    paths = api.schema(directory, out=out_dir)
+    if not output().quiet:
+        for path in paths:
+            click.echo(f"wrote {path}")

@@ -36,6 +36,16 @@ def env_option(command):
              "[env: CAMPAIGNCTL_ENV].")(command)
 
 
+def var_option(command):
+    """`--var NAME=VALUE` (repeatable): a manifest variable for this run, over
+    CAMPAIGNCTL_VAR_NAME and campaignctl.yaml's `vars:`."""
+    return click.option(
+        "--var", "variables", multiple=True, metavar="NAME=VALUE",
+        help="Set the manifest variable NAME (declared under `vars:` in campaignctl.yaml) "
+             "for this run; repeatable. Over CAMPAIGNCTL_VAR_NAME, over campaignctl.yaml "
+             "[env: CAMPAIGNCTL_VAR_NAME].")(command)
+
+
 # Verbosity -----------------------------------------------------------------------------
 # -q/--quiet, -v/--verbose and --debug work before or after the command name
 # (`campaignctl -v plan` and `campaignctl plan -v`); CAMPAIGNCTL_LOG sets the default.
@@ -47,7 +57,7 @@ _KEY = "campaignctl.output"
 
 
 class Output:
-    """How much a run prints on stderr: quiet (errors and the summary), normal, verbose (the
+    """How much a run prints on stderr: quiet (only errors), normal, verbose (the
     request log), debug (the request log with sizes, and tracebacks of internal errors)."""
 
     def __init__(self, level: str = "normal", explicit: bool = False):
@@ -112,7 +122,8 @@ def output_params() -> list[click.Option]:
     return [
         click.Option(["-q", "--quiet"], is_flag=True, expose_value=False,
                      callback=_flag("quiet"),
-                     help="Print only errors and the summary (no progress, no notes)."),
+                     help="Print only errors (no progress, no notes, no summary); a document "
+                          "asked for with --format json or markdown is still printed."),
         click.Option(["-v", "--verbose"], is_flag=True, expose_value=False,
                      callback=_flag("verbose"),
                      help="Print a request log on stderr: method, path, status, time, "

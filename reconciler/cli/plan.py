@@ -9,7 +9,7 @@ from pathlib import Path
 import click
 
 from reconciler import api
-from reconciler.cli.options import calls, env_option, output
+from reconciler.cli.options import calls, env_option, output, var_option
 from reconciler.cli.shell import (
     EXIT_CHANGES,
     EXIT_ERROR,
@@ -38,19 +38,22 @@ from reconciler.render.text import use_color
 @click.option("--vendor-estimate", is_flag=True,
               help="Price SMS sends with the vendor's simulation: SENDS one frame of "
                    "recipients' phone numbers to the vendor (default: a local estimate).")
+@var_option
 @env_option
 def plan(directory: Path, targets: tuple[str, ...], detailed_exitcode: bool, fmt: str,
          out_file: Path | None, show_contacts: bool, vendor_estimate: bool,
-         environment: str | None) -> None:
+         variables: tuple[str, ...], environment: str | None) -> None:
     """Read live state and show what apply would change."""
     result = api.plan(directory, targets=targets, environment=environment,
                       show_contacts=show_contacts, vendor_estimate=vendor_estimate,
-                      out=out_file, reporter=reporter())
+                      out=out_file, reporter=reporter(), variables=variables)
     view = result.view
     quiet = output().quiet
-    if quiet and fmt == "text":  # the summary, and what stops the plan
-        click.echo("\n".join([view.summary_line, *(f"Safety: {m}" for m in view.safety),
-                              *([view.refused_line] if view.refused_line else [])]))
+    if quiet and fmt == "text":  # only what stops the plan (exit 1)
+        stops = [*(f"Safety: {m}" for m in view.safety),
+                 *([view.refused_line] if view.refused_line else [])]
+        if stops:
+            click.echo("\n".join(stops), err=True)
     else:
         click.echo(render_plan(view, fmt, use_color() and fmt == "text"))
     if result.refused:

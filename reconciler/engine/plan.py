@@ -49,6 +49,8 @@ class Plan:
     environment: str | None = None  # campaignctl.yaml's environment it was made for
     templates: dict[str, str] = field(default_factory=dict)  # address -> for_each template
     policy: dict[str, Any] = field(default_factory=dict)  # send-window pack version, waivers
+    # manifest variables --var / CAMPAIGNCTL_VAR_NAME set (reconciler/var_overrides.py)
+    variables: dict[str, dict[str, Any]] = field(default_factory=dict)
     # What apply of a saved plan says about the fresh plan it executes (smaller audiences,
     # drift left alone). Not part of the document.
     notes: list[str] = field(default_factory=list, compare=False)

@@ -13,6 +13,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from reconciler.engine.actions import ORIGIN_LABELS, Action
 from reconciler.engine.plan import Plan
 from reconciler.money import money
+from reconciler.var_overrides import shown
 from reconciler.words import plural
 
 # Display order of operations, in summaries and tables.
@@ -325,6 +326,13 @@ class PlanView:
     def environment_note(self) -> str | None:
         env = self.plan.environment
         return f"Environment: {env}" if env else None
+
+    @property
+    def variable_lines(self) -> list[str]:
+        """The manifest variables set for this run (--var, CAMPAIGNCTL_VAR_NAME), secret
+        ones masked."""
+        return [f"Variable {shown(name, record)}"
+                for name, record in sorted(self.plan.variables.items())]
 
     @property
     def policy_lines(self) -> list[str]:

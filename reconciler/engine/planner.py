@@ -24,6 +24,7 @@ from reconciler.policy.frequency import hold_back
 from reconciler.state.halt import read_halt
 from reconciler.state.ledger import SendLedger
 from reconciler.state.pins import check_origins
+from reconciler.suggest import did_you_mean
 from reconciler.validate import check_deferred
 from reconciler.workspace import Resource, Workspace
 
@@ -58,8 +59,11 @@ def select_targets(ws: Workspace, targets: list[str]) -> set[tuple[str, str]]:
             key for key, r in ws.resources.items()
             if r.template and (r.template.kind, r.template.name) == (kind, name)]
         if not found:
-            raise CampaignctlError(f"--target {t}: no such resource in the workspace "
-                                   f"(expected KIND/NAME, e.g. Campaign/spring-sale)")
+            known = [f"{k}/{n}" for k, n in ws.resources] + [
+                r.template.label for r in ws.resources.values() if r.template]
+            raise CampaignctlError(f"--target {t}: no such resource in the workspace"
+                                   f"{did_you_mean(t, known)} (expected KIND/NAME, e.g. "
+                                   "Campaign/spring-sale)")
         start.extend(found)
     return closure(ws, start)
 
@@ -211,4 +215,5 @@ async def build_plan(session: Session, targets: list[str] | None = None) -> Plan
         environment=ws.config.environment,
         templates={r.address: r.template.label for r in ws.resources.values() if r.template},
         policy=ws.config.send_policy.summary(),
+        variables=dict(ws.config.overridden),
     )

@@ -49,6 +49,11 @@ class Reporter:
     def actions(self, total: int) -> None:
         """How many actions the apply is about to run."""
 
+    def batch(self, event: str, address: str, batch: Any, recipients: int,
+              error: str | None = None) -> None:
+        """A send's batch around the ledger: `event` is sent, unknown (the outcome could
+        not be known: never resent unasked), rejected or not_sent (nothing was sent)."""
+
     def close(self) -> None:
         """The run is over (a live display is taken down)."""
 

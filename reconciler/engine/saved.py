@@ -46,6 +46,7 @@ def plan_document(view: PlanView) -> dict[str, Any]:
         "targets": list(plan.targets),
         "accounts": dict(sorted(plan.accounts.items())),
         **({"policy": dict(plan.policy)} if plan.policy else {}),  # send-window pack
+        **({"variables": dict(plan.variables)} if plan.variables else {}),  # --var
         "summary": {
             **{op: counts[op] for op in OP_ORDER},
             "changes": view.changes,
@@ -103,7 +104,8 @@ def plan_from_document(doc: Any, source: str = "plan file") -> tuple[Plan, str |
                     environment=doc.get("environment"),
                     templates={a["address"]: a["template"] for a in doc["actions"]
                                if a.get("template")},
-                    policy=dict(doc.get("policy") or {}))
+                    policy=dict(doc.get("policy") or {}),
+                    variables=dict(doc.get("variables") or {}))
     except (KeyError, TypeError, ValueError, AttributeError) as exc:
         raise CampaignctlError(f"{source}: malformed plan file ({exc!r})") from None
     directory = workspace.get("directory")
@@ -243,5 +245,5 @@ def check_saved(expected: Plan, fresh: Plan) -> Plan:
                 workspace_digest=fresh.workspace_digest, created_at=fresh.created_at,
                 targets=fresh.targets, accounts=fresh.accounts,
                 environment=fresh.environment, templates=fresh.templates,
-                policy=fresh.policy, notes=review.notes,
+                policy=fresh.policy, variables=fresh.variables, notes=review.notes,
                 left_alone=review.left_alone)

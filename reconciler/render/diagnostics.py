@@ -32,10 +32,14 @@ def render_github(diagnostics: list[Diagnostic]) -> str:
     return "\n".join(github_line(d) for d in diagnostics)
 
 
+#: `validate --format json` (schemas/validate.schema.json)
+VALIDATE_FORMAT_VERSION = 1
+
+
 def render_json(diagnostics: list[Diagnostic], directory: str) -> str:
     errors = sum(1 for d in diagnostics if d.severity == "error")
     return json.dumps({
-        "directory": directory, "valid": errors == 0, "errors": errors,
+        "format_version": VALIDATE_FORMAT_VERSION, "directory": directory, "valid": errors == 0, "errors": errors,
         "diagnostics": [{"path": d.location.path, "line": d.location.line or None,
                          "col": d.location.col or None, "severity": d.severity,
                          "message": d.message} for d in diagnostics],

@@ -31,5 +31,10 @@ def render_unknown_text(rows: list[dict[str, Any]]) -> str:
     return "\n".join(out)
 
 
+#: `state ledger unknown --format json` (schemas/ledger-unknown.schema.json)
+LEDGER_FORMAT_VERSION = 1
+
+
 def render_unknown_json(rows: list[dict[str, Any]]) -> str:
-    return json.dumps({"unknown_batches": rows}, indent=2)
+    return json.dumps({"format_version": LEDGER_FORMAT_VERSION, "unknown_batches": rows},
+                      indent=2)

@@ -120,6 +120,8 @@ def _header(view: PlanView, table_budget: int = SECTION_BUDGET) -> list[str]:
     out = [COMMENT_MARKER, "## campaignctl plan", ""]
     if view.environment_note:
         out += [f"**{markdown_text(view.environment_note)}**", ""]
+    if view.variable_lines:
+        out += [*(f"- {markdown_text(line)}" for line in view.variable_lines), ""]
     if view.partial_note:
         out += [f"> **{markdown_text(view.partial_note)}**", ""]
     out.append(f"**{markdown_text(view.summary_line)}**")

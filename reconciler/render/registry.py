@@ -66,7 +66,7 @@ def _validate_text(diagnostics: list, o: RenderOptions) -> Output:
     err = [str(d) for d in shown if d.severity == "error"]
     if errors:
         err.append(f"{plural(len(errors), 'error')}.")
-    else:
+    elif not o.quiet:  # -q: only errors
         # `validate --all-envs` names every environment it checked: "a, b"
         label = "environments" if o.environment and ", " in o.environment else "environment"
         out.append(f"{o.directory}: valid" + (f" ({label} {o.environment})."

@@ -47,7 +47,10 @@ def render_text(plan: Plan | PlanView, color: bool = False) -> str:
     view = plan if isinstance(plan, PlanView) else PlanView(plan)
     out: list[str] = []  # "\n" only between lines: every value goes through printable()
     if view.environment_note:
-        out.append(_paint(printable(view.environment_note), "1", color) + "\n")
+        out.append(_paint(printable(view.environment_note), "1", color)
+                   + ("" if view.variable_lines else "\n"))
+    if view.variable_lines:  # under the environment they set variables of
+        out.append("\n".join(printable(line) for line in view.variable_lines) + "\n")
     if view.partial_note:
         out.append(_paint(printable(view.partial_note), "33", color) + "\n")
     for row in view.rows:

@@ -15,6 +15,7 @@ from reconciler.errors import CampaignctlError
 from reconciler.state.backend import open_store
 from reconciler.state.pins import check_origins
 from reconciler.status.model import CampaignStatus
+from reconciler.suggest import did_you_mean
 from reconciler.vendors import installed
 from reconciler.workspace import Workspace
 
@@ -30,8 +31,9 @@ def collect(ws: Workspace, target: str | None = None,
     if target is not None:
         kind, _, name = target.partition("/")
         if kind != "Campaign" or ws.get(kind, name) is None:
-            raise CampaignctlError(f"--target {target}: no such Campaign in the workspace "
-                                   "(expected Campaign/NAME)")
+            known = [f"Campaign/{c.name}" for c in campaigns]
+            raise CampaignctlError(f"--target {target}: no such Campaign in the workspace"
+                                   f"{did_you_mean(target, known)} (expected Campaign/NAME)")
         campaigns = [ws.get(kind, name)]
     ctx = RunContext(ws, open_store(ws.config), RunOptions())
 

@@ -136,7 +136,8 @@ def test_a_workspace_with_environments_needs_one(example):
         assert r.returncode == 1 and "(production, staging)" in r.stderr, args
     r = run_cli("plan", str(example), "--env", "prod")
     assert r.returncode == 1
-    assert "--env prod: no such environment (environments: production, staging)" in r.stderr
+    assert ("--env prod: no such environment (did you mean `production`?) (environments: "
+            "production, staging)") in r.stderr
     # Staging needs none of production's secrets; validate is offline and needs none at all
     # (changed with issue 17); plan reports production's missing ones.
     assert run_cli("validate", str(example), "--env", "staging").returncode == 0

@@ -112,4 +112,5 @@ def test_ledger_unknown_renders_rows_for_people_and_machines():
     assert "  why unknown: timeout" in text and "no ticket" in text
     assert text.splitlines()[-1].startswith("1 batch. When you know:")
     assert render("ledger-unknown", "text", []).stdout == "No batch has an unknown outcome."
-    assert json.loads(render("ledger-unknown", "json", [row]).stdout) == {"unknown_batches": [row]}
+    assert json.loads(render("ledger-unknown", "json", [row]).stdout) == {"format_version": 1,
+                                                                     "unknown_batches": [row]}

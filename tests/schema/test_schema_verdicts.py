@@ -107,8 +107,10 @@ def test_each_schema_names_itself_as_the_path_manifests_give(tmp_path):
     (relative to the manifest) and the schema's own id resolve to the same file."""
     written = write_schemas(tmp_path / "schemas")
     assert sorted(p.name for p in written) == [
-        "campaign.schema.json", "campaignctl.schema.json", "contactgroup.schema.json",
-        "message.schema.json", "optoutlist.schema.json", "sender.schema.json"]
+        "apply-events.schema.json", "campaign.schema.json", "campaignctl.schema.json",
+        "contactgroup.schema.json", "ledger-unknown.schema.json", "message.schema.json",
+        "optoutlist.schema.json", "plan.schema.json", "sender.schema.json",
+        "status.schema.json", "validate.schema.json"]
     for path in written:
         schema = json.loads(path.read_text())
         assert schema["$id"] == path.name

@@ -149,6 +149,7 @@ class BatchSending:
         async def finish(status: str, ticket: str | None, error: str | None,
                          cost: tuple[float, str | None] | None = None) -> None:
             await writer.submit(("finish", batch_id, status, ticket, error, cost))
+            self.ctx.reporter.batch(status, r.address, batch_id, len(chunk), error)
 
         # Read after the batch's record is committed: a halt recorded before that record
         # stops it here, so no batch whose record is later than a halt ever leaves.
@@ -172,6 +173,8 @@ class BatchSending:
         except BaseException as exc:
             # Anything else (cancelled, interrupted, a bug): we cannot know; never guess.
             self.ledger.unknown(batch_id, f"interrupted: {type(exc).__name__}")
+            self.ctx.reporter.batch(UNKNOWN, r.address, batch_id, len(chunk),
+                                    f"interrupted: {type(exc).__name__}")
             raise
         if isinstance(answer, Receipt):
             cost = (answer.cost, answer.currency) if answer.cost is not None else None
