@@ -24,7 +24,10 @@ from pgstate import state_backend, state_config
 from reconciler import api
 
 ROOT = Path(__file__).resolve().parents[1]
-CONFIG = "providers:\n  mail:\n    type: email-campaigns\n    base_url: sandbox\n"
+#: the postal address every marketing email shows, and its footer (the pack's CAN-SPAM rules)
+POLICY = 'policy: {email: {postal_address: "Acme Inc., 1 Main St, Springfield"}}\n'
+FOOTER = "Acme Inc., 1 Main St, Springfield. Unsubscribe: https://acme.example/u"
+CONFIG = POLICY + "providers:\n  mail:\n    type: email-campaigns\n    base_url: sandbox\n"
 EMAIL_FILES = ("campaigns.yaml", "groups.yaml", "messages.yaml", "optouts.yaml",
                "senders.yaml", "subscribers.csv")
 
@@ -38,7 +41,7 @@ def generate(ws: Path, resources: int, contacts: int, state: str) -> dict[str, i
         docs.append(f"kind: ContactGroup\nname: g{i}\nprovider: mail\n"
                     f"spec: {{title: Group {i}, file: g{i}.csv}}\n")
         docs.append(f"kind: Message\nname: m{i}\nprovider: mail\n"
-                    f"spec: {{channel: email, subject: Subject {i}, body: Body {i}}}\n")
+                    f"spec: {{channel: email, subject: Subject {i}, body: 'Body {i}. {FOOTER}'}}\n")
     for i in range(resources - 3 * n):
         docs.append(f"kind: Campaign\nname: c{i}\nprovider: mail\nspec:\n"
                     f"  title: Campaign {i}\n  message: m{i % n}\n  sender: s{i % n}\n"

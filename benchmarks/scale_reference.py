@@ -68,7 +68,7 @@ def generate(ws: Path, url: str, resources: int, contacts: int) -> dict[str, int
         "providers:\n"
         f"  mail: {{type: email-campaigns, base_url: '{url}', token: '${{BENCH_KEY}}'}}\n"
         f"  sched: {{type: scheduled-campaigns, base_url: '{url}', api_key: '${{BENCH_KEY}}'}}\n"
-        "safety: {max_delete_percent: 100, max_update_percent: 100}\n")
+        "safety: {max_delete_percent: 100, max_update_percent: 100}\n" + plan_scale.POLICY)
     groups = (resources - SCHEDULED) // 5
     return {"resources": made["resources"] + SCHEDULED, "contacts": made["contacts"],
             "groups": groups}
@@ -82,7 +82,7 @@ def small_edit(ws: Path) -> None:
     del lines[2]
     lines.append("newcomer@example.com,New,Comer\n")
     path.write_text("".join(lines))
-    text = (ws / "all.yaml").read_text().replace("body: Body 0}", "body: Body 0 edited}", 1)
+    text = (ws / "all.yaml").read_text().replace("body: 'Body 0.", "body: 'Body 0 edited.", 1)
     (ws / "all.yaml").write_text(text)
 
 

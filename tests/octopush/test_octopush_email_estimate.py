@@ -3,7 +3,7 @@ estimate is what the vendor (the sandbox) bills, per recipient; without it, a co
 
 from __future__ import annotations
 
-from conftest import write_workspace
+from conftest import EMAIL_FOOTER, EMAIL_POLICY, write_workspace
 
 from reconciler import api
 
@@ -17,7 +17,7 @@ def workspace(root, settings: str = ""):
                 type: octopush
                 base_url: sandbox
                 {settings}
-            """,
+            {EMAIL_POLICY}""",
         "m.yaml": f"""
             kind: Sender
             name: news
@@ -27,7 +27,7 @@ def workspace(root, settings: str = ""):
             kind: Message
             name: promo
             provider: mail
-            spec: {{channel: email, subject: Spring sale, body: "20% off everything."}}
+            spec: {{channel: email, subject: Spring sale, body: "20% off everything. {EMAIL_FOOTER}"}}
             ---
             kind: ContactGroup
             name: customers

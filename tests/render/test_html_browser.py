@@ -100,7 +100,7 @@ def test_the_example_report_shows_every_send_and_fetches_nothing(tmp_path, monke
     assert "&lt;phone&gt;" in dom and "A**" in dom  # masked samples, never a number
     for contact in ("+33612345678", "+14155550123", "ann@example.com", "Ada<"):
         assert contact not in dom
-    assert "0.14 EUR" in dom
+    assert "0.17 EUR" in dom
 
 
 def _hostile_plan(url: str) -> Plan:
