@@ -125,6 +125,16 @@ def test_plan_markdown_of_a_connectly_campaign_shows_masked_samples(tmp_path, sa
     for out in (md.stdout, text.stdout):
         assert "Annabel" not in out and "Moss" not in out
     assert all(p not in md.stdout for p, _, _ in PEOPLE)
-    doc = json.loads(run_cli("plan", str(ws), "--format", "json").stdout)
-    (send,) = [a for a in doc["actions"] if a["op"] == "send"]
+    html = run_cli("plan", str(ws), "--format", "html")
+    assert html.returncode == 0, html.stdout + html.stderr
+    page = html.stdout
+    assert page.count('<td class="default">there <span class="muted">(default)</span>') == 2
+    assert "<td>A******</td>" in page and "Annabel" not in page and "Moss" not in page
+    # a saved plan holds them (the format's schema takes `defaulted`) and shows them again
+    saved = tmp_path / "plan.json"
+    assert run_cli("plan", str(ws), "-o", str(saved)).returncode == 0
+    (send,) = [a for a in json.loads(saved.read_text())["actions"] if a["op"] == "send"]
     assert send["content"]["samples"][1]["defaulted"] == ["name"]
+    shown = run_cli("show", str(saved), "--workspace", str(ws), "--format", "markdown")
+    assert shown.returncode == 0, shown.stdout + shown.stderr
+    assert "<phone> first_name=(none), last_name=M***, name=there (default)" in shown.stdout
