@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import csv
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
 from reconciler.contacts import FIELDS, Contact
@@ -44,8 +44,10 @@ def templates(variables: dict[str, str]) -> dict[str, str]:
     return {k: v for k, v in variables.items() if references(v)}
 
 
-def fill(template: str, contact: Contact) -> tuple[str, str]:
-    """(the value for this contact, how: "value", "default" or "empty")."""
+def fill(template: str, contact: Contact,
+         shown: Callable[[str], str] | None = None) -> tuple[str, str]:
+    """(the value for this contact, how: "value", "default" or "empty"); `shown` turns
+    each of the contact's own values into what is put in (a plan masks them)."""
     how = "value"
 
     def one(m: re.Match) -> str:
@@ -54,7 +56,7 @@ def fill(template: str, contact: Contact) -> tuple[str, str]:
             return m.group(0)[1:]
         value = getattr(contact, m.group(2).lower(), None)
         if value:
-            return value
+            return shown(value) if shown else value
         if m.group(3) is not None:
             how = "default" if how == "value" else how
             return m.group(3)

@@ -14,7 +14,7 @@ from html.parser import HTMLParser
 from typing import Any
 
 from reconciler.contacts import FIELDS
-from reconciler.personalize import placeholder, references
+from reconciler.personalize import fill, placeholder, references, templates
 from reconciler.workspace import Resource, Workspace
 
 CONTACT_FIELDS = tuple(f for f in FIELDS if f not in ("email", "phone"))
@@ -81,20 +81,33 @@ def contact_placeholders(*texts: str | None) -> list[str]:
     return list(dict.fromkeys(n for n in found if n in CONTACT_FIELDS))
 
 
-def recipient_samples(ws: Workspace, r: Resource, channel: str,
-                      fields: list[str]) -> list[dict[str, Any]]:
+def recipient_samples(ws: Workspace, r: Resource, channel: str, fields: list[str],
+                      contact_variables: dict[str, str] | None = None) -> list[dict[str, Any]]:
     """The first recipients of the campaign's audience (after its opt-out lists), each
-    address masked as the request log masks it and each field's value masked."""
+    address masked as the request log masks it and each field's value masked; with each
+    variable that takes a contact value (`${contact.X}`) as that recipient gets it, the
+    contact's values masked, a default named in `defaulted` (null: neither)."""
     from itertools import islice
 
     from reconciler.audience import campaign_recipients
 
-    if not fields or not r.spec.contact_groups:
+    contact_variables = contact_variables or {}
+    if not (fields or contact_variables) or not r.spec.contact_groups:
         return []
     masked = "<email>" if channel == "email" else "<phone>"
     first = list(islice(campaign_recipients(ws, r, channel), SAMPLE_RECIPIENTS))  # type: ignore[arg-type]
-    return [{"to": masked, "values": {f: mask_value(getattr(x.contact, f, None))
-                                      for f in fields}} for x in first]
+    out = []
+    for x in first:
+        values = {f: mask_value(getattr(x.contact, f, None)) for f in fields}
+        defaulted = []
+        for name, template in contact_variables.items():
+            value, how = fill(template, x.contact, mask_value)  # type: ignore[arg-type]
+            values[name] = value if how != "empty" else None
+            if how == "default":
+                defaulted.append(name)
+        out.append({"to": masked, "values": values, **({"defaulted": defaulted}
+                                                         if defaulted else {})})
+    return out
 
 
 def _sender(ws: Workspace, r: Resource, channel: str) -> str | None:
@@ -143,6 +156,8 @@ def send_content(ws: Workspace, r: Resource, channel: str,
         out["sample"] = ", ".join(f"{k}={v}" for k, v in filled.items())
     fields = (list(CONTACT_FIELDS[:2]) if channel == "whatsapp" else contact_placeholders(
         out.get("subject"), out.get("body"), out.get("text")))
-    out["samples"] = recipient_samples(ws, r, channel, [f for f in fields
-                                                        if f not in variables])
+    shown_variables = out.get("variables") or {}
+    out["samples"] = recipient_samples(ws, r, channel,
+                                       [f for f in fields if f not in shown_variables],
+                                       templates(shown_variables))
     return {k: v for k, v in out.items() if v not in (None, "", [], {})}

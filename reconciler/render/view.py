@@ -121,7 +121,25 @@ def content_lines(c: dict[str, Any]) -> list[str]:
         lines.append(f"  SMS segments per recipient: {c['segments']} ({c.get('encoding')})")
     if c.get("sample"):
         lines.append(f"  sample: {c['sample']!r}")
+    if c.get("samples"):
+        lines.append("  sample recipients: " + "; ".join(map(sample_line, c["samples"])))
     return lines
+
+
+def sample_value(value: str | None, defaulted: bool) -> str:
+    """One masked sample value as shown: `A**`, `there (default)`, `(none)`."""
+    if value is None:
+        return "(none)"
+    return f"{value} (default)" if defaulted else value
+
+
+def sample_line(s: dict[str, Any]) -> str:
+    """A sample recipient (plan `content.samples`): `<phone> first_name=A**, name=there
+    (default)`, every value masked as the plan holds it."""
+    defaulted = set(s.get("defaulted") or ())
+    values = ", ".join(f"{k}={sample_value(v, k in defaulted)}"
+                       for k, v in (s.get("values") or {}).items())
+    return f"{s.get('to')} {values}".rstrip()
 
 
 def window_lines(data: dict[str, Any]) -> list[str]:

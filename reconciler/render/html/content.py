@@ -73,9 +73,12 @@ def samples_block(content: dict[str, Any]) -> str:
     rows = []
     for i, s in enumerate(samples, 1):
         values = s.get("values") or {}
+        defaulted = set(s.get("defaulted") or ())
         cells = "".join(
-            f"<td>{text(values[f])}</td>" if values.get(f) is not None
-            else '<td class="empty">(none)</td>' for f in fields)
+            '<td class="empty">(none)</td>' if values.get(f) is None
+            else f'<td class="default">{text(values[f])} <span class="muted">(default)'
+                 "</span></td>" if f in defaulted
+            else f"<td>{text(values[f])}</td>" for f in fields)
         rows.append(f"<tr><th>{i}. {text(s.get('to'))}</th>{cells}</tr>")
     return (f'<table class="samples"><caption>First {len(samples)} recipients '
             f"(masked)</caption><tr><th>recipient</th>{head}</tr>{''.join(rows)}</table>")
