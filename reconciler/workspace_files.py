@@ -80,7 +80,8 @@ def printable(message: object, limit: int = 200) -> str:
     return text if len(text) <= limit else text[:limit] + "..."
 
 
-def _kind(mode: int) -> str:
+def file_kind(mode: int) -> str:
+    """What a file that is not a regular one is, in words (for refusals)."""
     for test, name in ((stat.S_ISDIR, "a directory"), (stat.S_ISFIFO, "a named pipe (FIFO)"),
                        (stat.S_ISCHR, "a character device"), (stat.S_ISBLK, "a block device"),
                        (stat.S_ISSOCK, "a socket")):
@@ -150,7 +151,7 @@ def open_regular(path: Path, max_bytes: int, what: str = "file") -> IO[bytes]:
     try:
         info = os.fstat(fd)
         if not stat.S_ISREG(info.st_mode):
-            raise FileRefused(f"{what} is {_kind(info.st_mode)}, not a regular file; only "
+            raise FileRefused(f"{what} is {file_kind(info.st_mode)}, not a regular file; only "
                               "regular files are read")
         if info.st_size > max_bytes:
             raise FileRefused(f"{what} is {info.st_size / 2**20:,.1f} MiB, larger than the "

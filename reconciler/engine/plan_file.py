@@ -29,7 +29,7 @@ from fastjsonschema import JsonSchemaValueException
 
 from reconciler.errors import CampaignctlError
 from reconciler.escaping import printable
-from reconciler.workspace_files import NONBLOCKING_READ
+from reconciler.workspace_files import NONBLOCKING_READ, file_kind
 
 #: Ten times the plan `plan -o` writes for the scale target's 500 resources (a plan holds
 #: counts, never contacts: about 1.6 KB an action), small enough that a file this size,
@@ -173,15 +173,6 @@ def _depth(doc: Any) -> int:
     return deepest
 
 
-def _kind(mode: int) -> str:
-    for test, name in ((stat.S_ISDIR, "a directory"), (stat.S_ISFIFO, "a FIFO"),
-                       (stat.S_ISSOCK, "a socket"), (stat.S_ISCHR, "a character device"),
-                       (stat.S_ISBLK, "a block device")):
-        if test(mode):
-            return name
-    return "not a regular file"
-
-
 def read_bytes(path: Path) -> bytes:
     """The file's bytes: a regular file of at most MAX_PLAN_BYTES, opened non-blocking (a
     FIFO with no writer, or a device, never blocks or streams forever)."""
@@ -193,7 +184,7 @@ def read_bytes(path: Path) -> bytes:
     try:
         info = os.fstat(fd)
         if not stat.S_ISREG(info.st_mode):
-            raise PlanFileError(f"{path}: not a plan file ({_kind(info.st_mode)}): a saved "
+            raise PlanFileError(f"{path}: not a plan file ({file_kind(info.st_mode)}): a saved "
                                 "plan is a regular file")
         if info.st_size > MAX_PLAN_BYTES:
             raise PlanFileError(f"{path}: the plan file is {info.st_size:,} bytes, more than "

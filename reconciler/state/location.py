@@ -16,7 +16,7 @@ import os
 import stat
 from pathlib import Path
 
-from reconciler.workspace_files import NONBLOCKING_READ, FileRefused, _kind, confined, shown
+from reconciler.workspace_files import NONBLOCKING_READ, FileRefused, confined, file_kind, shown
 
 SQLITE_HEADER = b"SQLite format 3\x00"
 #: files read as workspace files (manifests, campaignctl.yaml, CSVs): never a state
@@ -70,7 +70,7 @@ def _check_existing(path: Path, name: str) -> None:
     except OSError as exc:
         raise FileRefused(f"{name} cannot be checked ({exc.strerror})") from None
     if not stat.S_ISREG(info.st_mode):
-        raise FileRefused(f"{name} is {_kind(info.st_mode)}, not a SQLite state file")
+        raise FileRefused(f"{name} is {file_kind(info.st_mode)}, not a SQLite state file")
     try:
         fd = os.open(path, NONBLOCKING_READ)
     except OSError as exc:
@@ -91,6 +91,6 @@ def _check_sidecar(path: Path, name: str) -> None:
         raise FileRefused(f"{name}: {shown(path.name)} beside it cannot be checked "
                           f"({exc.strerror})") from None
     if not stat.S_ISREG(info.st_mode):
-        what = "a symbolic link" if stat.S_ISLNK(info.st_mode) else _kind(info.st_mode)
+        what = "a symbolic link" if stat.S_ISLNK(info.st_mode) else file_kind(info.st_mode)
         raise FileRefused(f"{name}: {shown(path.name)} beside it is {what}, not a regular "
                           "file (SQLite and the apply lock write there)")

@@ -105,7 +105,7 @@ def _text(text: str | bytes):
 
 
 UNREADABLE = [
-    ("a FIFO", _fifo, "not a plan file (a FIFO): a saved plan is a regular file"),
+    ("a FIFO", _fifo, "not a plan file (a named pipe (FIFO)): a saved plan is a regular file"),
     ("/dev/zero", lambda path: Path("/dev/zero"),
      "not a plan file (a character device): a saved plan is a regular file"),
     ("a 3 GiB file", _sparse, f"is 3,221,225,472 bytes, more than the {MAX_PLAN_BYTES:,}"),
@@ -126,5 +126,8 @@ UNREADABLE = [
      "plan format_version 1 is not supported"),
     ("format_version 2, actions [1]",
      _text('{"format_version": 2, "kind": "campaignctl-plan", "actions": [1]}'),
+     "plan format_version 2 is not supported"),
+    ("format_version 3, actions [1]",
+     _text('{"format_version": 3, "kind": "campaignctl-plan", "actions": [1]}'),
      "malformed plan file: the document: missing field 'created_at'"),
 ]
