@@ -17,7 +17,7 @@ from pathlib import Path
 
 import httpx
 import pytest
-from conftest import run_cli, sandbox_accounts
+from conftest import EXAMPLE_EMAIL_POLICY, run_cli, sandbox_accounts
 
 ROOT = Path(__file__).resolve().parents[2]
 TOKEN = "e2e-t0ken-d0-not-print"
@@ -35,11 +35,10 @@ def make_workspace(tmp_path: Path, server) -> Path:
     for name in EMAIL_FILES:
         shutil.copy(ROOT / "campaigns" / name, ws / name)
     (ws / "campaignctl.yaml").write_text(
-        "providers:\n  mail:\n    type: email-campaigns\n"
-        f"    base_url: {server.url}\n    token: ${{MAIL_TOKEN}}\n"
-        # the example's postal address, which its messages show (the pack's email rules)
-        'policy: {email: {postal_address: "Acme Inc., 100 Main Street, Springfield, IL 62701, '
-        'USA"}}\n')
+        # the example's postal address, which its messages show (the pack's email rules);
+        # first, so that a test may add accounts at the end
+        EXAMPLE_EMAIL_POLICY + "providers:\n  mail:\n    type: email-campaigns\n"
+        f"    base_url: {server.url}\n    token: ${{MAIL_TOKEN}}\n")
     return sandbox_accounts(ws, {"MAIL_TOKEN": TOKEN})
 
 
