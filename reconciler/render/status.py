@@ -52,7 +52,8 @@ def _detail_lines(s: CampaignStatus) -> list[str]:
 def render_text(statuses: list[CampaignStatus]) -> str:
     if not statuses:
         return "No campaigns in the workspace."
-    rows = [cells(s) for s in statuses]
+    # printable: a vendor's value holds no escape code or line break that reaches the terminal
+    rows = [[printable(c) for c in cells(s)] for s in statuses]
     # Two spaces between columns, no borders, no header style: plain text for a terminal,
     # a log or a file alike (status output is never coloured).
     table = Table(box=None, pad_edge=False, padding=(0, 1), header_style="none")
@@ -68,7 +69,7 @@ def render_text(statuses: list[CampaignStatus]) -> str:
     out = [line.rstrip() for line in buffer.getvalue().splitlines()]
     for s in statuses:
         if s.details or s.contacts or s.note:
-            out += ["", f"Campaign/{s.name}:", *_detail_lines(s)]
+            out += ["", printable(f"Campaign/{s.name}:"), *map(printable, _detail_lines(s))]
     return "\n".join(out)
 
 

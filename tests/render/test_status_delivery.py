@@ -56,3 +56,15 @@ def test_status_table_columns_line_up_in_terminal_cells_and_names_are_not_markup
     starts += [cell_len(line[:line.index("sms (octopush)")]) for line in lines[1:3]]
     assert starts == [cell_len("Campaign/[bold]x[/bold]") + 2] * 3
     assert all(line == line.rstrip() for line in lines)
+
+
+def test_a_vendors_control_characters_reach_the_status_table_escaped():
+    st = CampaignStatus("sms", "octopush", "promo", "sent\x1b[2J",
+                        results={"delivered\r\nforged": 3})
+    text = render_text([st])
+    assert "\x1b" not in text and "\r" not in text
+    assert "sent\\x1b[2J" in text and "delivered\\r\\nforged 3" in text
+    assert len(text.splitlines()) == 2
+    noted = CampaignStatus("sms", "octopush", "promo", "sent", note="vendor says\x1b[31m hi\nthere")
+    text = render_text([noted])
+    assert "\x1b" not in text and "note: vendor says\\x1b[31m hi\\nthere" in text
