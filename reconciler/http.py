@@ -16,6 +16,19 @@ the path with the account's credentials replaced by **** and contact addresses m
 words with the account's credentials masked too (reconciler.secrets): a vendor or a
 gateway that echoes the request (headers, query, body) into its error cannot carry a
 credential into a message, a log or the send ledger.
+
+Written by hand rather than with tenacity or stamina: whether to retry depends on what
+failed, when and on which method (before the request left, after it left, 429 with a
+capped Retry-After, 5xx), and each outcome raises its own error (NotSentError,
+OutcomeUnknown, ApiError) and logs its own line, so a retry library would be handed a
+predicate, a wait and an error mapping that are this loop, less readable, with the rule
+"never retry a write whose outcome is unknown" split across callbacks. The rate limiter
+stays ours rather than aiolimiter: its leaky bucket as usually set up lets a burst of
+`per_second` requests through and more within the same second, where a vendor counts the
+requests of any one second; set up to space starts evenly it would do what these twelve
+lines do, for a dependency more. `pace()` takes a slot before the send ledger records a
+batch in flight, then lets the request leave without waiting again. The in-flight window
+is the standard library's asyncio.Semaphore.
 """
 
 from __future__ import annotations

@@ -1,5 +1,9 @@
-"""Diff helpers every provider uses: field-level diffs of small nested specs (deepdiff) and
-keyed set diffs of large collections (contacts, opt-outs, recipients)."""
+"""Diff helpers every provider uses: field-level diffs of small nested specs (a changed field
+shown whole, before and after, under the manifest's name: engine/fields.py) and keyed set
+diffs of large collections (contacts, opt-outs, recipients). Both are written here: a plan
+names a change by the manifest's field and a collection's change by its keys, which is all
+a keyed dict comparison and a type-strict equality give; a general diff library's paths
+would have to be mapped back to those names."""
 
 from __future__ import annotations
 

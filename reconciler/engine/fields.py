@@ -17,9 +17,24 @@ from datetime import UTC, datetime, timedelta, tzinfo
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from deepdiff import DeepDiff
-
 from reconciler.engine.actions import FieldChange
+
+
+def differs(before: Any, after: Any) -> bool:
+    """Whether two vendor values differ, types included: 1 and 1.0, or True and 1, differ
+    (a vendor that turns a number into a string, or a count into a flag, has changed the
+    field), in nested dicts and lists too; key order does not count, list order does."""
+    if before is after:
+        return False
+    if type(before) is not type(after):
+        return True
+    if isinstance(before, dict):
+        return before.keys() != after.keys() or any(differs(v, after[k])
+                                                     for k, v in before.items())
+    if isinstance(before, list | tuple):
+        return len(before) != len(after) or any(differs(a, b)
+                                                for a, b in zip(before, after, strict=True))
+    return bool(before != after)
 
 
 def _same(value: Any, resource: Any = None) -> Any:
@@ -101,7 +116,7 @@ class FieldMap:
             if key in skip or key not in desired:
                 continue
             before, after = live.get(key), desired.get(key)
-            if DeepDiff(before, after, ignore_order=False):
+            if differs(before, after):
                 out.append(self.change(key, before, after, resource, key in forces))
         return out
 

@@ -4,7 +4,10 @@ then every Campaign and Message action, then the rest. When the whole would not 
 contact-group actions are folded first (counted, not shown), then the other kinds, then
 Campaign and Message actions are listed by name only; the comment says what it folded.
 A table is never cut in the middle; a cut line ends at a word, with an ellipsis. Rendered
-by GitHub with cmark-gfm: every value is escaped for it (render/escape.py)."""
+by GitHub with cmark-gfm: every value is escaped for it (render/escape.py). The tables are
+written here, not with a Markdown library: a GFM pipe table is a row of escaped cells joined
+with `|`, and the escaping for cmark-gfm (render/escape.py) and the folding to the comment
+limit are what matters, which no table library does."""
 
 from __future__ import annotations
 

@@ -1,9 +1,18 @@
 """The renderers of `campaignctl status`: one view (a list of CampaignStatus, collected by
-reconciler/status/collect.py) as a text table, JSON or Markdown."""
+reconciler/status/collect.py) as a text table, JSON or Markdown. The text table is laid out
+by rich (columns as wide as their widest cell, counted in terminal cells, so a name in CJK or
+with an emoji keeps the columns aligned); the Markdown table is written here, one line per
+row, since a pipe table is the row joined with `|` and nothing a library adds would help."""
 
 from __future__ import annotations
 
+import io
 import json
+
+from rich.cells import cell_len
+from rich.console import Console
+from rich.table import Table
+from rich.text import Text
 
 from reconciler.money import money
 from reconciler.render.escape import markdown_text, printable
@@ -43,14 +52,24 @@ def _detail_lines(s: CampaignStatus) -> list[str]:
 def render_text(statuses: list[CampaignStatus]) -> str:
     if not statuses:
         return "No campaigns in the workspace."
-    rows = [list(COLUMNS)] + [cells(s) for s in statuses]
-    widths = [max(len(r[i]) for r in rows) for i in range(len(COLUMNS))]
-    out = []
+    # printable: a vendor's value holds no escape code or line break that reaches the terminal
+    rows = [[printable(c) for c in cells(s)] for s in statuses]
+    # Two spaces between columns, no borders, no header style: plain text for a terminal,
+    # a log or a file alike (status output is never coloured).
+    table = Table(box=None, pad_edge=False, padding=(0, 1), header_style="none")
+    for name in COLUMNS:
+        table.add_column(name, no_wrap=True, overflow="ignore")
     for row in rows:
-        out.append("  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip())
+        table.add_row(*(Text(c) for c in row))  # Text: a `[` in a name is not markup
+    width = sum(max(cell_len(r[i]) for r in [list(COLUMNS), *rows]) + 2
+                for i in range(len(COLUMNS)))
+    buffer = io.StringIO()
+    Console(file=buffer, width=width, color_system=None, force_terminal=False,
+            legacy_windows=False).print(table)
+    out = [line.rstrip() for line in buffer.getvalue().splitlines()]
     for s in statuses:
         if s.details or s.contacts or s.note:
-            out += ["", f"Campaign/{s.name}:", *_detail_lines(s)]
+            out += ["", printable(f"Campaign/{s.name}:"), *map(printable, _detail_lines(s))]
     return "\n".join(out)
 
 

@@ -41,3 +41,30 @@ def test_status_tables_show_the_delivery_and_thousands():
     md = render_markdown([st])
     assert "| scheduled | scheduled for 2030-01-15 09:00 Europe/Paris |" in md
     assert st.to_dict()["delivery"] == "scheduled for 2030-01-15 09:00 Europe/Paris"
+
+
+def test_status_table_columns_line_up_in_terminal_cells_and_names_are_not_markup():
+    """A campaign named in CJK takes two terminal cells per character: the columns after
+    it still start at the same place on every line; a `[bold]` in a name is printed as
+    written."""
+    wide = CampaignStatus("sms", "octopush", "新年セール", "draft", planned=3)
+    plain = CampaignStatus("sms", "octopush", "[bold]x[/bold]", "draft", planned=12_000)
+    lines = render_text([wide, plain]).splitlines()
+    assert "Campaign/[bold]x[/bold]" in lines[2]
+    from rich.cells import cell_len
+    starts = [cell_len(lines[0][:lines[0].index("provider")])]
+    starts += [cell_len(line[:line.index("sms (octopush)")]) for line in lines[1:3]]
+    assert starts == [cell_len("Campaign/[bold]x[/bold]") + 2] * 3
+    assert all(line == line.rstrip() for line in lines)
+
+
+def test_a_vendors_control_characters_reach_the_status_table_escaped():
+    st = CampaignStatus("sms", "octopush", "promo", "sent\x1b[2J",
+                        results={"delivered\r\nforged": 3})
+    text = render_text([st])
+    assert "\x1b" not in text and "\r" not in text
+    assert "sent\\x1b[2J" in text and "delivered\\r\\nforged 3" in text
+    assert len(text.splitlines()) == 2
+    noted = CampaignStatus("sms", "octopush", "promo", "sent", note="vendor says\x1b[31m hi\nthere")
+    text = render_text([noted])
+    assert "\x1b" not in text and "note: vendor says\\x1b[31m hi\\nthere" in text
