@@ -7,8 +7,6 @@ from __future__ import annotations
 import re
 from typing import Any
 
-import httpx
-
 #: what base_url holds: `sandbox`, an http(s) URL, or a ${VAR} giving either
 BASE_URL_PATTERN = r"^(sandbox|[Hh][Tt][Tt][Pp][Ss]?://[^\s/]+\S*|.*\$\{[A-Za-z_][A-Za-z0-9_]*\}.*)$"
 _LOOPBACK = re.compile(r"^(localhost|127(\.\d{1,3}){3}|\[::1\])$", re.I)
@@ -19,6 +17,8 @@ def _url_problem(url: str) -> str | None:
     found here so that `validate` says it at the line: an unclosed `[::1`, a port that is
     not a number or out of range, a host IDNA cannot encode; and what must not be in a
     base URL at all: credentials (they come from the environment), a query, a fragment."""
+    import httpx  # here, not at load: `validate` never imports the HTTP layer
+
     try:
         parsed = httpx.URL(url)
         parsed.host.encode("idna")  # what the transport does with it

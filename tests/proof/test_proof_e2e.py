@@ -62,7 +62,8 @@ def test_octopush_proof_reaches_only_the_group_and_the_real_send_goes_once(
     assert status.returncode == 0, status.stderr
     rows = [line for line in status.stdout.splitlines() if line.startswith("Campaign/promo ")]
     assert len(rows) == 2 and "  not sent  " in rows[0], status.stdout
-    assert "  proof  " in rows[1] and rows[1].split()[6:8] == ["3", "0"], status.stdout
+    # the proof row: 3 handed over, 0 rejected
+    assert "  proof  " in rows[1] and rows[1].split()[7:9] == ["3", "0"], status.stdout
     assert "promo#proof batch" in status.stdout and "to ContactGroup/team" in status.stdout
 
     plan = run_cli("plan", str(ws))
