@@ -200,7 +200,8 @@ def cycles(files: dict[str, Path], imports: list[Import]) -> list[list[str]]:
     on_stack: set[str] = set()
     groups: list[list[str]] = []
     counter = [0]
-    sys.setrecursionlimit(max(10_000, sys.getrecursionlimit()))
+    limit = sys.getrecursionlimit()  # a deep chain of imports: raised here, then restored
+    sys.setrecursionlimit(max(10_000, limit))
 
     def visit(node: str) -> None:
         index[node] = low[node] = counter[0]
@@ -224,9 +225,12 @@ def cycles(files: dict[str, Path], imports: list[Import]) -> list[list[str]]:
             if len(group) > 1:
                 groups.append(sorted(group))
 
-    for node in sorted(graph):
-        if node not in index:
-            visit(node)
+    try:
+        for node in sorted(graph):
+            if node not in index:
+                visit(node)
+    finally:
+        sys.setrecursionlimit(limit)
     return sorted(groups)
 
 
