@@ -4,7 +4,7 @@ checkout: here this repository's local path), then every `run:` script in bash w
 workflow's env. github-script steps are checked to parse (node), artifacts are copied.
 
 Fast on purpose: the venv reuses this environment's installed dependencies through a .pth
-file and `PIP_NO_DEPS`, but campaignctl itself is really built and installed from the
+file (pip finds them installed), but campaignctl itself is really built and installed from the
 local path by the action's own command."""
 
 from __future__ import annotations
@@ -50,7 +50,10 @@ class Runner:
                               cwd=self.venv, capture_output=True).returncode == 1  # not yet
 
     def bash(self, script: str, cwd: Path, env: dict[str, str]) -> subprocess.CompletedProcess:
-        full = {**os.environ, **env, "NO_COLOR": "1", "PIP_NO_DEPS": "1",
+        # No PIP_NO_DEPS: it would reach the isolated build environment too, where the
+        # build backend's own dependencies must install (setuptools-scm needs its helpers);
+        # the runtime dependencies are found installed through parent.pth.
+        full = {**os.environ, **env, "NO_COLOR": "1",
                 "PATH": f"{self.bin}{os.pathsep}{os.environ['PATH']}"}
         full.pop("VIRTUAL_ENV", None)
         # GitHub's default shell for run steps: bash --noprofile --norc -eo pipefail
