@@ -23,6 +23,9 @@ from reconciler.engine.actions import Action, SendSummary
 from reconciler.engine.plan import Plan
 from reconciler.render.html import render_html
 
+# a headless browser per test: left out of `-m "not slow"` (the README's quick check)
+pytestmark = pytest.mark.slow
+
 ROOT = Path(__file__).parent.parent.parent
 EXAMPLE = ROOT / "campaigns"
 SCREENSHOT = ROOT / "docs" / "plan-report.png"
