@@ -83,8 +83,22 @@ def check_jurisdiction(v: str) -> str:
     return v
 
 
-class Rule(BaseModel):
+class Cited(BaseModel):
+    """An entry of the pack: where it comes from, when that was checked, what could not be."""
+
     model_config = ConfigDict(extra="forbid", frozen=True)
+
+    source: str = Field(min_length=1)
+    url: str | None = None
+    checked: dt.date | None = None
+    note: str | None = None
+
+    @property
+    def citation(self) -> str:
+        return self.source + (f" <{self.url}>" if self.url else "")
+
+
+class Rule(Cited):
 
     name: str = Field(pattern=r"^[a-z0-9][a-z0-9._-]*$", description="Unique rule name")
     jurisdiction: str = Field(
@@ -94,10 +108,6 @@ class Rule(BaseModel):
     window: dict[str, str] = Field(description="Day (mon..sun, or mon-fri) -> HH:MM-HH:MM or closed")
     holidays_closed: bool = False
     clock: str | None = Field(None, description="Evaluate on this fixed zone, not the recipient's")
-    source: str = Field(min_length=1)
-    url: str | None = None
-    checked: dt.date | None = None
-    note: str | None = None
 
     @field_validator("jurisdiction")
     @classmethod
@@ -128,10 +138,6 @@ class Rule(BaseModel):
     @property
     def subdivision(self) -> str | None:
         return self.jurisdiction.partition("-")[2] or None
-
-    @property
-    def citation(self) -> str:
-        return self.source + (f" <{self.url}>" if self.url else "")
 
     def covers(self, channel: str, purpose: str) -> bool:
         return channel in self.channels and purpose in self.purposes
@@ -194,23 +200,14 @@ def _calendar(country: str, subdivision: str | None, year: int):
         return holidays.country_holidays(country, years=year)
 
 
-class ContentRule(BaseModel):
+class ContentRule(Cited):
     """A requirement on what a message holds (not when it is sent)."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
 
     name: str = Field(pattern=r"^[a-z0-9][a-z0-9._-]*$")
     requires: Requirement
     channels: tuple[Literal["email"], ...] = ("email",)
     purposes: tuple[Purpose, ...] = ("marketing",)
-    source: str = Field(min_length=1)
-    url: str | None = None
-    checked: dt.date | None = None
-    note: str | None = None
-
-    @property
-    def citation(self) -> str:
-        return self.source + (f" <{self.url}>" if self.url else "")
 
 
 @cache
@@ -223,11 +220,10 @@ def parse_period(text: str) -> dt.timedelta:
     return dt.timedelta(**{{"m": "minutes", "h": "hours", "d": "days"}[unit]: n})
 
 
-class Cap(BaseModel):
+class Cap(Cited):
     """At most `max` messages of `purposes` on `channels` to one recipient of
     `jurisdiction` in any rolling window of `per` (every campaign of the environment)."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
 
     name: str = Field(pattern=r"^[a-z0-9][a-z0-9._-]*$", description="Unique cap name")
     jurisdiction: str = Field("*", description="ISO 3166 country, US state (US-FL) or *")
@@ -235,10 +231,6 @@ class Cap(BaseModel):
     purposes: tuple[Purpose, ...] = Field(("marketing",), min_length=1)
     max: int = Field(ge=1, le=10000, description="Most messages in any window of `per`")
     per: str = Field(description="The rolling window: 24h, 7d...")
-    source: str = Field(min_length=1)
-    url: str | None = None
-    checked: dt.date | None = None
-    note: str | None = None
 
     @field_validator("jurisdiction")
     @classmethod
@@ -254,10 +246,6 @@ class Cap(BaseModel):
     @property
     def period(self) -> dt.timedelta:
         return parse_period(self.per)
-
-    @property
-    def citation(self) -> str:
-        return self.source + (f" <{self.url}>" if self.url else "")
 
     def covers(self, channel: str, purpose: str) -> bool:
         return channel in self.channels and purpose in self.purposes
