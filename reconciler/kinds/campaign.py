@@ -11,6 +11,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import (
     AwareDatetime,
+    BaseModel,
     Field,
     ValidationError,
     ValidatorFunctionWrapHandler,
@@ -102,24 +103,24 @@ class DeferredSendAt(Strict):
         return f"{self.at.isoformat()}, deferred per recipient outside their window"
 
 
+def _send_at_form(model: type[BaseModel], value: dict, label: str, example: str) -> Any:
+    """`value` as one of send_at's mapping forms, or one message naming every problem."""
+    try:
+        return model.model_validate(value)
+    except ValidationError as exc:
+        problems = "; ".join(f"{'.'.join(map(str, e['loc'])) or 'send_at'}: {e['msg']}"
+                             for e in exc.errors())
+        raise ValueError(f"{label}: {problems} (write e.g. {example})") from None
+
+
 def _send_at(value: Any, handler: ValidatorFunctionWrapHandler) -> Any:
     """One clear message instead of pydantic's one-per-union-member."""
     if isinstance(value, dict) and ("at" in value or "outside_window" in value):
-        try:
-            return DeferredSendAt.model_validate(value)
-        except ValidationError as exc:
-            problems = "; ".join(f"{'.'.join(map(str, e['loc'])) or 'send_at'}: {e['msg']}"
-                                 for e in exc.errors())
-            raise ValueError(f"deferred send time: {problems} (write e.g. "
-                             "{at: 2027-03-20T20:30:00-05:00, outside_window: defer})") from None
+        return _send_at_form(DeferredSendAt, value, "deferred send time",
+                             "{at: 2027-03-20T20:30:00-05:00, outside_window: defer}")
     if isinstance(value, dict):
-        try:
-            return LocalSendAt.model_validate(value)
-        except ValidationError as exc:
-            problems = "; ".join(f"{'.'.join(map(str, e['loc'])) or 'send_at'}: {e['msg']}"
-                                 for e in exc.errors())
-            raise ValueError(f"local send time: {problems} (write e.g. "
-                             '{local: "10:30", date: 2027-03-20})') from None
+        return _send_at_form(LocalSendAt, value, "local send time",
+                             '{local: "10:30", date: 2027-03-20}')
     # Only what the schema accepts reaches pydantic: SEND_TIME_PATTERN, or a Unix time as a
     # whole number (not a float, a bool or a string of digits, which pydantic would take).
     if value is None or value == "now" or isinstance(value, datetime) or (
