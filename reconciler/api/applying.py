@@ -18,7 +18,7 @@ from reconciler.api.pipeline import Confirm, Outcome, load_for_run, run_context,
 from reconciler.checked_csv import record_clean
 from reconciler.engine.contract import RunContext
 from reconciler.engine.drift import record_applied
-from reconciler.engine.executor import execute_plan
+from reconciler.engine.executor import DEFAULT_PARALLELISM, check_parallelism, execute_plan
 from reconciler.engine.gates import record_audiences, recorded_audiences
 from reconciler.engine.plan import Plan
 from reconciler.engine.planner import build_plan, open_session, select_targets
@@ -71,7 +71,7 @@ def apply(source: Path, *, targets: list[str] | tuple[str, ...] = (),
           confirm: Confirm | None = None, on_review: Callable[[Review], None] | None = None,
           reporter: Reporter | None = None, now: datetime | None = None,
           clock: Callable[[], datetime] | None = None, variables: Sequence[str] = (),
-          ) -> Applied:
+          parallelism: int = DEFAULT_PARALLELISM) -> Applied:
     """Apply a fresh plan of the workspace directory `source`, or exactly the saved plan
     file `source` (`workspace`: where its workspace is now, if it moved).
 
@@ -79,10 +79,13 @@ def apply(source: Path, *, targets: list[str] | tuple[str, ...] = (),
     is refused); `confirm` is asked for a fresh plan once it passed (None: approved).
     `now` is the time a saved plan's send times are checked against, `clock` the time read
     when a send is about to go (both pinned by tests). `variables`: NAME=VALUE (--var) over
-    CAMPAIGNCTL_VAR_NAME; a saved plan applies with the values it was planned with. Raises CampaignctlError (UnsafePlan, StalePlan, UnverifiedPlan...) on a refusal:
+    CAMPAIGNCTL_VAR_NAME; a saved plan applies with the values it was planned with.
+    `parallelism`: at most that many actions run at once (1 to 256; 1: one at a time, in
+    plan order), each account within its own `max_concurrency`. Raises CampaignctlError (UnsafePlan, StalePlan, UnverifiedPlan...) on a refusal:
     nothing is executed then."""
     source = Path(source)
-    options = run_options(now, clock, resend_unknown=resend_unknown is not None,
+    options = run_options(now, clock, parallelism=check_parallelism(parallelism),
+                          resend_unknown=resend_unknown is not None,
                           resend_expected=None if resend_unknown is UNCOUNTED
                           else resend_unknown)
     saved = None

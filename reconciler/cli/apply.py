@@ -16,6 +16,7 @@ from reconciler.cli.shell import (
     confirm_on_terminal,
     reporter,
 )
+from reconciler.engine.executor import DEFAULT_PARALLELISM
 from reconciler.errors import CampaignctlError
 from reconciler.render.escape import printable
 from reconciler.render.text import render_text, use_color
@@ -46,11 +47,17 @@ from reconciler.words import plural
               help="json: a stream of events, one JSON object per line (action started, done, "
                    "failed; batch sent, unknown; summary), see docs/reference/formats.md; needs "
                    "--auto-approve or a PLANFILE.")
+@click.option("--parallelism", type=int, default=DEFAULT_PARALLELISM, show_default=True,
+              metavar="N",
+              help="Run at most N actions at once (1 to 256; 1: one at a time, in plan order), "
+                   "each only after what it depends on, and at most each account's "
+                   "max_concurrency at once; sends run one at a time.")
 @var_option
 @env_option
 def apply(source: Path, targets: tuple[str, ...], auto_approve: bool, force: bool,
           workspace_dir: Path | None, resend_unknown: int | None, report: Path | None,
-          fmt: str, variables: tuple[str, ...], environment: str | None) -> None:
+          fmt: str, parallelism: int, variables: tuple[str, ...],
+          environment: str | None) -> None:
     """Apply a fresh plan of DIR (asks to confirm), or exactly a saved PLANFILE."""
     events = None
     try:
@@ -62,7 +69,7 @@ def apply(source: Path, targets: tuple[str, ...], auto_approve: bool, force: boo
                 raise CampaignctlError("apply --format json asks nothing: give --auto-approve "
                                        "(after reviewing the plan) or a saved PLANFILE")
         _apply(source, targets, auto_approve, force, workspace_dir, resend_unknown, report,
-               environment, variables, events)
+               environment, variables, events, parallelism)
     except CampaignctlError as exc:
         if events is not None:
             events.emit("error", message=str(exc))
@@ -75,7 +82,8 @@ def apply(source: Path, targets: tuple[str, ...], auto_approve: bool, force: boo
 
 def _apply(source: Path, targets: tuple[str, ...], auto_approve: bool, force: bool,
            workspace_dir: Path | None, resend_unknown: int | None, report: Path | None,
-           environment: str | None, variables: tuple[str, ...] = (), events=None) -> None:
+           environment: str | None, variables: tuple[str, ...] = (), events=None,
+           parallelism: int = DEFAULT_PARALLELISM) -> None:
     from reconciler.render.apply import summary_lines
 
     color, quiet = use_color(), output().quiet
@@ -107,7 +115,8 @@ def _apply(source: Path, targets: tuple[str, ...], auto_approve: bool, force: bo
                             resend_unknown=api.UNCOUNTED if resend_unknown == ResendCount.MISSING
                             else resend_unknown,
                             confirm=None if auto_approve else confirm, on_review=on_review,
-                            reporter=progress, variables=variables)
+                            reporter=progress, variables=variables,
+                            parallelism=parallelism)
     finally:
         progress.close()
     if report is not None:

@@ -55,6 +55,8 @@ class RunOptions:
     now: datetime = field(default_factory=lambda: datetime.now(UTC))
     # The time at apply, read when a send is about to go (tests pin it).
     clock: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
+    # apply --parallelism: actions in flight at once at most (engine/executor.py)
+    parallelism: int = 10  # = executor.DEFAULT_PARALLELISM
 
 
 @dataclass

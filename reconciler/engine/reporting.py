@@ -49,6 +49,9 @@ class Reporter:
     def actions(self, total: int) -> None:
         """How many actions the apply is about to run."""
 
+    def parallelism(self, limit: int) -> None:
+        """At most `limit` of them run at once (apply --parallelism)."""
+
     def batch(self, event: str, address: str, batch: Any, recipients: int,
               error: str | None = None) -> None:
         """A send's batch around the ledger: `event` is sent, unknown (the outcome could

@@ -50,6 +50,12 @@ class Provider:
         opts["observer"] = self.ctx.requests.for_account(self.account.name)
         return opts
 
+    def concurrency_limit(self) -> int | None:
+        """How many of this account's actions apply may run at once: the account's
+        `max_concurrency`, the setting its reads use (None: the executor's default)."""
+        limit = self.account.options.get("max_concurrency")
+        return int(limit) if limit is not None else None
+
     def clients(self) -> list[VendorHttp]:
         """The HTTP layers this provider opened (aclose closes them)."""
         return []
