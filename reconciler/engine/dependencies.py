@@ -7,8 +7,9 @@ that order gives, and only those:
 - the actions on one address run in plan order (a create before its transition and send);
 - an action runs after the actions on what it uses: its `depends_on` and the manifests its
   manifest names (a Campaign's message, sender, contact groups and opt-out lists);
-- every campaign action runs after every opt-out list change, whichever account (an
-  opt-out recorded by this apply is in place before anything that could send);
+- every campaign and contact group action runs after every opt-out list change, whichever
+  account (an opt-out recorded by this apply is in place before anything that could send
+  to, or upload, that address);
 - deletes run after every other action (an update that stops using an object comes
   before its delete), and kind by kind in plan order: campaigns' deletes before the
   messages, groups, lists and senders they may have used.
@@ -24,6 +25,10 @@ from dataclasses import dataclass, field
 
 from reconciler.engine.actions import Action
 from reconciler.kinds.catalog import KIND_ORDER, REFERENCES
+
+
+#: kinds whose every action waits for every opt-out list change
+AFTER_OPT_OUTS = ("ContactGroup", "Campaign")
 
 
 @dataclass
@@ -79,7 +84,7 @@ def dependency_graph(actions: list[Action], ws) -> list[Node]:
         for used in dict.fromkeys(_used_by(a, ws)):
             if used != a.address and used in last_at:
                 wait(i, last_at[used])
-        if a.kind == "Campaign" and nodes[optouts].waits:
+        if a.kind in AFTER_OPT_OUTS and nodes[optouts].waits:
             wait(i, optouts)
         last_at[a.address] = i
     # Deletes: after every other action, then one kind after another (campaigns first).

@@ -173,6 +173,9 @@ def test_dependencies_first_within_each_accounts_concurrency_and_the_overall_lim
         assert all(vendor.created[i] <= c["start"] for i in refs)
         if c["host"] == "one.test":  # its opt-out list is in place before it can send
             assert all(o["end"] <= c["start"] for o in optouts)
+    # Opt-outs are in place before any group is created or filled, whichever account.
+    groups = [w for w in vendor.writes if w["path"].startswith("/email/contact/")]
+    assert all(o["end"] <= g["start"] for o in optouts for g in groups)
     # Groups are filled before a campaign that sends to them is created.
     for c in campaigns:
         group = next(i for i in campaign_refs(vendor, c)
