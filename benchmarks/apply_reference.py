@@ -38,9 +38,9 @@ import statistics
 import sys
 import tempfile
 from collections import Counter
-from urllib.parse import urlencode
 from datetime import datetime
 from pathlib import Path
+from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
 import httpx

@@ -26,7 +26,6 @@ from dataclasses import dataclass, field
 from reconciler.engine.actions import Action
 from reconciler.kinds.catalog import KIND_ORDER, REFERENCES
 
-
 #: kinds whose every action waits for every opt-out list change
 AFTER_OPT_OUTS = ("ContactGroup", "Campaign")
 
