@@ -91,7 +91,9 @@ def reference(ws: Path, url: str, parallelism: int) -> int:
                 base_url=url, timeout=120, headers={"Authorization": f"Bearer {key}"}) as sched:
 
             async def call(account, client, method, path, **kw) -> dict:
-                async with everyone, per_account[account]:
+                # The account's slot first: a request waiting for its account never holds
+                # one of the N slots another account could use.
+                async with per_account[account], everyone:
                     r = await client.request(method, path, **kw)
                     r.raise_for_status()
                     return r.json() if r.content else {}
