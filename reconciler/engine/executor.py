@@ -103,9 +103,6 @@ class _Launcher:
         if action.op == "send":
             self.sending = False
 
-    def waiting(self) -> list[tuple[int, Action]]:
-        return [item for queue in self.queues.values() for item in queue]
-
 
 async def execute_plan(session: Session, plan: Plan) -> ApplyResult:
     """Run the plan's changes; each start, finish and failure goes to the run's reporter."""
