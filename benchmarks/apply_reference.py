@@ -37,6 +37,7 @@ import re
 import statistics
 import sys
 import tempfile
+import time
 from collections import Counter
 from datetime import datetime
 from pathlib import Path
@@ -65,7 +66,9 @@ def manifests(ws: Path) -> list[dict]:
 
 def reference(ws: Path, url: str, parallelism: int) -> int:
     """The floor: the same creates, in the same order constraints, nothing else."""
+    began = time.perf_counter()
     docs = manifests(ws)
+    print(f"manifests read in {time.perf_counter() - began:.2f} s")
     key = os.environ["BENCH_KEY"]
     by_kind: dict[str, list[dict]] = {}
     for d in docs:
@@ -189,7 +192,7 @@ def one_run(label: str, code: Path | None, args, tmp: Path) -> dict:
             got = shapes(sandbox.server)
             sandbox.requests()
             return {"wall": m["wall"], "code": m["code"], "err": m["err"][-400:],
-                    "writes": sum(got.values()), "shapes": got}
+                    "writes": sum(got.values()), "shapes": got, "note": m["out"].strip()}
         extra = ["--parallelism", str(args.parallelism)] if label == "after" else []
         m = run_measured(cli(code, "apply", str(ws), "--auto-approve", *extra),
                          env={"CI": "true"})
@@ -233,8 +236,9 @@ def main() -> int:
             fail = f"  EXIT {r['code']}: {r['err']}" if r["code"] not in (0,) else ""
             again = (f", second apply {r['again_writes']} writes ({r['again_wall']:.2f} s)"
                      if "again_writes" in r else "")
+            note = f" ({r['note']})" if r.get("note") else ""
             print(f"  round {n + 1} {label:<10} {r['wall']:8.2f} s  {r['writes']:5d} writes"
-                  f"{again}{fail}", flush=True)
+                  f"{again}{note}{fail}", flush=True)
     median = {label: statistics.median(r["wall"] for r in rs) for label, rs in results.items()}
     ref = median["reference"]
     print(f"\nload average at end: {os.getloadavg()[0]:.2f}")
