@@ -154,6 +154,11 @@ class Provider(Protocol):
 
     async def execute(self, action: Action, live: Any) -> None: ...
 
+    def concurrency_limit(self) -> int | None:
+        """Optional (providers/base.py has the default): how many of this account's
+        actions apply may run at once, the account's `max_concurrency`; None: the
+        executor's default (engine/executor.py)."""
+
     def planned_recipients(self, action: Action) -> list[str] | None:
         """Optional (providers/base.py has the default): the addresses a send the last diff
         planned would reach, for `plan --show-contacts` on the terminal only; None when the
