@@ -108,8 +108,8 @@ def test_a_50000_contact_apply_shows_contacts_and_recipients_on_a_terminal_and_p
                      r"\([\d,]+ recipients/s\)", text)
     assert re.search(r"read mail \(email-campaigns\): \d+ requests?", text)  # reads too
     # While the group uploads (longer than a redraw interval), its action shows how far.
-    assert re.search(r"  create ContactGroup/everyone \([\d.]+ s\)  upload ContactGroup/"
-                     r"everyone: [\d,]+/50,000 contacts", text), text[-3000:]
+    assert re.search(r"  create ContactGroup/everyone \([\d.]+ s\)  upload: [\d,]+/50,000 "
+                     r"contacts", text), text[-3000:]
     # Octopush's sender, message and group are local: two actions, counted, not listed.
     assert "apply: 2/2 actions in " in text and "done: " not in text
     assert "Apply: 2 done, 0 failed, 0 skipped" in text

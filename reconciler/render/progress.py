@@ -80,14 +80,15 @@ class _Counted:
         elapsed = self.elapsed()
         return self.completed / elapsed if elapsed > 0 and self.completed else None
 
-    def text(self, final: bool = False) -> str:
+    def text(self, final: bool = False, label: str | None = None) -> str:
+        label = self.label if label is None else label
         unit = f" {_units(self.total if self.total is not None else self.completed, self.unit)}" \
             if self.unit else ""
         if self.total is None:
-            out = f"{self.label}: {_count(self.completed)}{unit}"
+            out = f"{label}: {_count(self.completed)}{unit}"
         else:
             pct = 100 * self.completed / self.total if self.total else 100
-            out = f"{self.label}: {_count(self.completed)}/{_count(self.total)}{unit} ({pct:.0f}%)"
+            out = f"{label}: {_count(self.completed)}/{_count(self.total)}{unit} ({pct:.0f}%)"
         rate = self.rate()
         per = f" {self.unit}/s" if self.unit else "/s"
         if final:
@@ -232,7 +233,9 @@ class TerminalReporter(Reporter):
             now = time.monotonic()
             for action, started in itertools.islice(self.running.values(), RUNNING_SHOWN):
                 task = self.work.get(action.address)
-                doing = f"  {task.text()}" if task is not None else ""
+                # "upload ContactGroup/x" on the line of ContactGroup/x: "upload: 1,200/..."
+                doing = (f"  {task.text(label=task.label.partition(' ')[0])}"
+                         if task is not None else "")
                 out.append(f"  {action.op} {action.address} ({_duration(now - started)})"
                            f"{doing}")
             if len(self.running) > RUNNING_SHOWN:
@@ -263,8 +266,7 @@ class TerminalReporter(Reporter):
         elapsed = run.elapsed()
         if finished and elapsed > 0:
             rate = finished / elapsed
-            out += (f", {rate:,.1f} actions/s, "
-                    f"{_duration((run.total - finished) / rate)} left")
+            out += f", {rate:,.1f} actions/s, ETA {_duration((run.total - finished) / rate)}"
         return out
 
     # -- what the run reports -------------------------------------------------------------
