@@ -16,7 +16,8 @@ run twice per round, each time on a fresh workspace and sandbox:
 
 stdout (the plan, the summary) goes to a file in both, as `apply ... > apply.log` typed at
 a terminal: what is compared is the progress display alone. For each: the wall, the CPU
-time of the campaignctl process, the bytes the terminal received, and the lines drawn as a
+time of the campaignctl process, the bytes and newlines the terminal received (a redraw
+of the display counts each of its lines again), and the lines drawn as a
 VT100 emulator (pyte) shows them: the most terminal lines the output took at any moment
 (lines scrolled off plus the lowest line the cursor reached) and the non-blank lines left
 at the end. The ratio pty/ci is the display's cost (target: 1.05 or less).
@@ -144,9 +145,11 @@ def row(label: str, run: dict, cap: float) -> str:
              else f"{run['lines'][0]:6d} most {run['lines'][1]:6d} left")
     end = (f"STOPPED at {cap:.0f} s" if run["capped"]
            else "" if run["code"] == 0 else f"EXIT {run['code']}: {run['log'][-300:]}")
+    newlines = run["received"].count(b"\n")
     return (f"  {label:<12} {run['wall']:8.2f} s wall {run['cpu']:7.2f} s cpu "
             f"{run['done']:6d} actions done {run['writes']:6d} writes "
-            f"{len(run['received']) / 1e6:8.2f} MB to the terminal  lines: {lines}  {end}")
+            f"{len(run['received']) / 1e6:8.2f} MB {newlines:9d} newlines "
+            f"to the terminal  lines: {lines}  {end}")
 
 
 
