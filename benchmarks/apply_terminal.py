@@ -168,16 +168,22 @@ def main() -> int:
           f"latency {args.latency * 1000:.0f} ms per request")
     codes = [("after", ROOT)] + ([("before", args.before.resolve())] if args.before else [])
     walls: dict[tuple[str, str], list[float]] = {}
+    ratios: dict[str, list[float]] = {}  # pty/ci of each round: one after the other
     for n in range(args.rounds):
         for label, code in codes:
             print(f"\nround {n + 1}, {label} ({code})")
             modes = ("pty", "ci") if n % 2 == 0 else ("ci", "pty")  # alternating
+            pair = {}
             for mode in modes:
                 with tempfile.TemporaryDirectory() as tmp:
                     run = one(code, mode, args, Path(tmp))
                 print(row(mode, run, args.cap), flush=True)
                 if not run["capped"] and run["code"] == 0:
                     walls.setdefault((label, mode), []).append(run["wall"])
+                    pair[mode] = run["wall"]
+            if len(pair) == 2:
+                ratios.setdefault(label, []).append(pair["pty"] / pair["ci"])
+                print(f"  ratio pty/ci: {pair['pty'] / pair['ci']:.3f}")
             print(f"  load average: {os.getloadavg()[0]:.2f}")
     print("\nmedian walls:")
     for label, _ in codes:
@@ -185,7 +191,8 @@ def main() -> int:
         if pty and ci:
             print(f"  {label:<7} pty {statistics.median(pty):7.2f} s   ci "
                   f"{statistics.median(ci):7.2f} s   ratio pty/ci "
-                  f"{statistics.median(pty) / statistics.median(ci):.3f}")
+                  f"{statistics.median(pty) / statistics.median(ci):.3f} (median of the "
+                  f"rounds' ratios {statistics.median(ratios[label]):.3f})")
         else:
             print(f"  {label:<7} pty {'stopped' if not pty else f'{statistics.median(pty):.2f} s'}"
                   f"   ci {'stopped' if not ci else f'{statistics.median(ci):.2f} s'}")
