@@ -168,6 +168,7 @@ def main() -> int:
           f"latency {args.latency * 1000:.0f} ms per request")
     codes = [("after", ROOT)] + ([("before", args.before.resolve())] if args.before else [])
     walls: dict[tuple[str, str], list[float]] = {}
+    cpus: dict[tuple[str, str], list[float]] = {}  # steadier than walls on a busy machine
     ratios: dict[str, list[float]] = {}  # pty/ci of each round: one after the other
     for n in range(args.rounds):
         for label, code in codes:
@@ -180,6 +181,7 @@ def main() -> int:
                 print(row(mode, run, args.cap), flush=True)
                 if not run["capped"] and run["code"] == 0:
                     walls.setdefault((label, mode), []).append(run["wall"])
+                    cpus.setdefault((label, mode), []).append(run["cpu"])
                     pair[mode] = run["wall"]
             if len(pair) == 2:
                 ratios.setdefault(label, []).append(pair["pty"] / pair["ci"])
@@ -193,6 +195,10 @@ def main() -> int:
                   f"{statistics.median(ci):7.2f} s   ratio pty/ci "
                   f"{statistics.median(pty) / statistics.median(ci):.3f} (median of the "
                   f"rounds' ratios {statistics.median(ratios[label]):.3f})")
+            pty, ci = cpus[label, "pty"], cpus[label, "ci"]
+            print(f"  {label:<7} cpu {statistics.median(pty):7.2f} s   ci "
+                  f"{statistics.median(ci):7.2f} s   ratio pty/ci "
+                  f"{statistics.median(pty) / statistics.median(ci):.3f}")
         else:
             print(f"  {label:<7} pty {'stopped' if not pty else f'{statistics.median(pty):.2f} s'}"
                   f"   ci {'stopped' if not ci else f'{statistics.median(ci):.2f} s'}")
