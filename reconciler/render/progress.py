@@ -218,7 +218,7 @@ class TerminalReporter(Reporter):
             self.live = Live(console=self.console, get_renderable=self.render,
                              refresh_per_second=REFRESH_PER_SECOND, transient=False,
                              redirect_stdout=True, redirect_stderr=True)
-            self.live.start()
+            self.live.start(refresh=True)  # drawn at once: a fast read is seen too
 
     def _stop_if_idle(self) -> None:
         if self.open <= 0 and self.live is not None:
@@ -290,7 +290,7 @@ class TerminalReporter(Reporter):
                 self.work[label.partition(" ")[2]] = task  # "upload ContactGroup/x"
             else:
                 self.unsized[id(task)] = task
-        self._start()  # drawn at once: a read done before the first refresh is seen too
+        self._start()  # after the task is counted: the first drawing shows it
         return task
 
     def closed(self, task: TerminalTask) -> None:
