@@ -1,12 +1,14 @@
-"""How progress is shown, on stderr: live bars (rich) on a terminal; one plain line per step
-when stderr is not a terminal or CI=true (a CI log never holds a control character);
-nothing with --quiet. The engine and the providers report through reconciler.engine.reporting."""
+"""How progress is shown, on stderr: a live display of a fixed number of lines (rich) on a
+terminal; one plain line per step when stderr is not a terminal or CI=true (a CI log never
+holds a control character); nothing with --quiet. The engine and the providers report
+through reconciler.engine.reporting."""
 
 from __future__ import annotations
 
-import functools
+import itertools
 import os
 import sys
+import threading
 import time
 from typing import IO, Any
 
@@ -15,6 +17,13 @@ from reconciler.render.text import in_ci
 
 #: A running task's plain line is repeated at most this often (a CI log shows it is alive).
 PLAIN_EVERY = 5.0
+#: Running actions the terminal names; the others are counted ("and 12 more running").
+RUNNING_SHOWN = 8
+#: Redraws of the terminal display per second, however many events arrive.
+REFRESH_PER_SECOND = 10
+#: What the terminal's line for all the tasks of a unit says.
+UNIT_LINES = {"contacts": "contacts uploaded", "opt-outs": "opt-outs uploaded",
+              "recipients": "recipients sent"}
 
 
 def live_terminal(stream: IO[str]) -> bool:
@@ -62,23 +71,28 @@ class _Counted:
         self.label, self.total, self.unit = label, total, unit
         self.completed = 0
         self.started = time.monotonic()
+        self.ended: float | None = None  # the rate and the time taken stop there
+
+    def elapsed(self) -> float:
+        return (self.ended if self.ended is not None else time.monotonic()) - self.started
 
     def rate(self) -> float | None:
-        elapsed = time.monotonic() - self.started
+        elapsed = self.elapsed()
         return self.completed / elapsed if elapsed > 0 and self.completed else None
 
-    def text(self, final: bool = False) -> str:
+    def text(self, final: bool = False, label: str | None = None) -> str:
+        label = self.label if label is None else label
         unit = f" {_units(self.total if self.total is not None else self.completed, self.unit)}" \
             if self.unit else ""
         if self.total is None:
-            out = f"{self.label}: {_count(self.completed)}{unit}"
+            out = f"{label}: {_count(self.completed)}{unit}"
         else:
             pct = 100 * self.completed / self.total if self.total else 100
-            out = f"{self.label}: {_count(self.completed)}/{_count(self.total)}{unit} ({pct:.0f}%)"
+            out = f"{label}: {_count(self.completed)}/{_count(self.total)}{unit} ({pct:.0f}%)"
         rate = self.rate()
         per = f" {self.unit}/s" if self.unit else "/s"
         if final:
-            out += f" in {_duration(time.monotonic() - self.started)}"
+            out += f" in {_duration(self.elapsed())}"
             if rate and self.total is not None:
                 out += f" ({_count(rate)}{per})"
         elif rate:
@@ -143,123 +157,193 @@ class PlainReporter(Reporter):
         self.line(f"[{self.finished}/{self.total}] {_action_line(event, action, error)}")
 
 
-class TerminalTask(Task):
-    def __init__(self, reporter: TerminalReporter, task_id: Any, transient: bool):
-        self.reporter, self.id, self.transient = reporter, task_id, transient
+class TerminalTask(_Counted, Task):
+    """A task on the terminal: its count goes to its unit's line (contacts, recipients);
+    one of no known size (a plan's reads) has a line of its own while it runs."""
+
+    def __init__(self, reporter: TerminalReporter, label: str, total: int | None, unit: str):
+        super().__init__(label, total, unit)
+        self.reporter = reporter
+        self.sum = reporter.sum_for(unit) if total is not None else None
         self.closed = False
 
     def advance(self, n: int = 1) -> None:
-        self.reporter.progress.advance(self.id, n)
+        self.set(self.completed + n)
 
     def set(self, completed: int) -> None:
-        self.reporter.progress.update(self.id, completed=completed)
+        if self.sum is not None:
+            self.sum.completed += completed - self.completed
+        self.completed = completed
 
     def close(self, failed: bool = False) -> None:
         if self.closed:
             return
         self.closed = True
-        progress = self.reporter.progress
-        task = progress.tasks[[t.id for t in progress.tasks].index(self.id)]
-        if task.total is None:
-            progress.update(self.id, total=task.completed)
-        if self.transient and not failed:
-            progress.remove_task(self.id)
-        else:
-            progress.stop_task(self.id)
-        self.reporter.closed_one()
+        self.ended = time.monotonic()
+        self.reporter.closed(self)
 
 
 class TerminalReporter(Reporter):
-    """Live bars on stderr (rich), shown while work runs and stopped between phases (so a
-    confirmation prompt is never drawn over). Finished actions print a line above them."""
+    """The live display on a terminal (stderr): always the same few lines, however many
+    actions an apply has. The actions (done, failed, total, rate, time left); the running
+    ones (RUNNING_SHOWN named, the rest counted), each with its upload's or send's count;
+    one line per unit (contacts uploaded, recipients sent) summing every task of that unit;
+    one line per read of a plan while it runs. Finished work only adds to the counts; a
+    failed action gets one line above the display (a failure stops new launches, so there
+    are few). Each event changes counters (O(1)); the display is redrawn by rich's own
+    thread REFRESH_PER_SECOND times a second. It is up while work runs and taken down
+    between phases (a confirmation prompt is never drawn over), its last state left."""
 
     def __init__(self, stream: IO[str]):
         from rich.console import Console
 
         self.console = Console(file=stream, highlight=False, soft_wrap=False)
-        self.progress: Any = None
-        self.open = 0
-        self.apply_task: Any = None
+        self.lock = threading.Lock()  # the events' thread against the redrawing thread
+        self.live: Any = None
+        self.open = 0  # open tasks, and the apply while it runs: the display is up
+        self.actions_run: _Counted | None = None  # the apply's count of finished actions
+        self.failed = 0
+        self.running: dict[tuple[str, str], tuple[Any, float]] = {}  # (op, address): ...
+        self.work: dict[str, TerminalTask] = {}  # a running action's task, by address
+        self.unsized: dict[int, TerminalTask] = {}  # reads, while they run
+        self.sums: dict[str, _Counted] = {}  # unit: every task of that unit
+        self.sized_open: dict[str, int] = {}  # unit: its tasks still running
 
-    def _start(self) -> Any:
-        if self.progress is None:
-            from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
+    # -- the display ----------------------------------------------------------------------
 
-            count, rate = _columns()
-            self.progress = Progress(
-                TextColumn("{task.description}"), BarColumn(), count(), rate(),
-                TimeRemainingColumn(), console=self.console, transient=False,
-                redirect_stdout=True, redirect_stderr=True)
-            self.progress.start()
-        return self.progress
+    def _start(self) -> None:
+        if self.live is None:
+            from rich.live import Live
+
+            self.live = Live(console=self.console, get_renderable=self.render,
+                             refresh_per_second=REFRESH_PER_SECOND, transient=False,
+                             redirect_stdout=True, redirect_stderr=True)
+            self.live.start(refresh=True)  # drawn at once: a fast read is seen too
 
     def _stop_if_idle(self) -> None:
-        if self.open == 0 and self.progress is not None:
-            self.progress.stop()
-            self.progress = None
-            self.apply_task = None
+        if self.open <= 0 and self.live is not None:
+            self.open = 0
+            self.live.stop()  # drawn one last time: the final counts stay on screen
+            self.live = None
+
+    def lines(self) -> list[str]:
+        """What the display shows now: a bounded number of lines."""
+        with self.lock:
+            out = [self._actions_line()] if self.actions_run is not None else []
+            now = time.monotonic()
+            for action, started in itertools.islice(self.running.values(), RUNNING_SHOWN):
+                task = self.work.get(action.address)
+                # "upload ContactGroup/x" on the line of ContactGroup/x: "upload: 1,200/..."
+                doing = (f"  {task.text(label=task.label.partition(' ')[0])}"
+                         if task is not None else "")
+                out.append(f"  {action.op} {action.address} ({_duration(now - started)})"
+                           f"{doing}")
+            if len(self.running) > RUNNING_SHOWN:
+                out.append(f"  and {len(self.running) - RUNNING_SHOWN} more running")
+            for total in self.sums.values():
+                out.append(total.text(final=total.ended is not None))
+            for task in itertools.islice(self.unsized.values(), RUNNING_SHOWN):
+                out.append(task.text())
+            if len(self.unsized) > RUNNING_SHOWN:
+                out.append(f"and {len(self.unsized) - RUNNING_SHOWN} more reads")
+        return out
+
+    def render(self) -> Any:
+        from rich.console import Group
+        from rich.text import Text
+
+        return Group(*(Text(line, no_wrap=True, overflow="ellipsis") for line in self.lines()))
+
+    def _actions_line(self) -> str:
+        run = self.actions_run
+        assert run is not None and run.total is not None
+        finished = run.completed + self.failed
+        out = f"apply: {_count(run.completed)}/{_count(run.total)} {_units(run.total, 'actions')}"
+        if self.failed:
+            out += f", {_count(self.failed)} failed"
+        if run.ended is not None or finished >= run.total:
+            return out + f" in {_duration(run.elapsed())}"
+        elapsed = run.elapsed()
+        if finished and elapsed > 0:
+            rate = finished / elapsed
+            out += f", {rate:,.1f} actions/s, ETA {_duration((run.total - finished) / rate)}"
+        return out
+
+    # -- what the run reports -------------------------------------------------------------
+
+    def sum_for(self, unit: str) -> _Counted:
+        with self.lock:
+            total = self.sums.get(unit)
+            if total is None:
+                label = UNIT_LINES.get(unit, unit or "done")
+                total = self.sums[unit] = _Counted(label, 0, unit)
+            total.ended = None
+            self.sized_open[unit] = self.sized_open.get(unit, 0) + 1
+            return total
 
     def task(self, label: str, total: int | None = None, unit: str = "") -> Task:
-        progress = self._start()
         self.open += 1
-        task_id = progress.add_task(label, total=total, unit=unit)
-        return TerminalTask(self, task_id, transient=total is None)
+        task = TerminalTask(self, label, total, unit)
+        with self.lock:
+            if task.sum is not None:
+                task.sum.total = (task.sum.total or 0) + (total or 0)
+                self.work[label.partition(" ")[2]] = task  # "upload ContactGroup/x"
+            else:
+                self.unsized[id(task)] = task
+        self._start()  # after the task is counted: the first drawing shows it
+        return task
 
-    def closed_one(self) -> None:
+    def closed(self, task: TerminalTask) -> None:
+        with self.lock:
+            if task.sum is not None:
+                # What was not done (a failure, fewer rows than announced) is not to come.
+                task.sum.total = (task.sum.total or 0) - max(0, (task.total or 0)
+                                                             - task.completed)
+                address = task.label.partition(" ")[2]
+                if self.work.get(address) is task:
+                    del self.work[address]
+                self.sized_open[task.unit] -= 1
+                if not self.sized_open[task.unit]:
+                    task.sum.ended = task.ended
+            else:
+                self.unsized.pop(id(task), None)
         self.open -= 1
         self._stop_if_idle()
 
     def actions(self, total: int) -> None:
-        progress = self._start()
         self.open += 1
-        self.apply_task = progress.add_task("apply", total=total, unit="actions", rate=False)
+        with self.lock:
+            self.actions_run = _Counted("apply", total, "actions")
+            self.failed = 0
+        self._start()
 
     def action(self, event: str, action: Any, error: str | None = None) -> None:
-        progress = self._start()
-        if event == "start":
-            return
-        style = "red" if event == "failed" else "green"
-        progress.console.print(_action_line(event, action, error), style=style,
-                               markup=False)
-        if self.apply_task is not None:
-            progress.advance(self.apply_task, 1)
+        self._start()
+        with self.lock:
+            if event == "start":
+                self.running[action.op, action.address] = (action, time.monotonic())
+                return
+            self.running.pop((action.op, action.address), None)
+            if self.actions_run is not None:
+                if event == "failed":
+                    self.failed += 1
+                else:
+                    self.actions_run.completed += 1
+        if event == "failed":  # above the display, once; outside the lock (rich redraws)
+            self.console.print(_action_line(event, action, error), style="red", markup=False)
 
     def close(self) -> None:
-        """The apply ended: take the bars down, leaving their last state on screen."""
-        if self.apply_task is not None:
-            self.open -= 1
-        self.open = max(self.open, 0)
-        if self.progress is not None:
-            self.progress.stop()
-            self.progress = None
-            self.apply_task = None
-
-
-@functools.cache
-def _columns() -> tuple[type, type]:
-    # Built on first use: importing rich would cost every command's start.
-    from rich.progress import ProgressColumn
-    from rich.text import Text
-
-    class CountColumn(ProgressColumn):
-        """12,345/50,000 contacts (or 12,345 requests when the total is not known)."""
-
-        def render(self, task: Any) -> Text:
-            unit = _units(task.total if task.total is not None else task.completed,
-                          task.fields.get("unit", ""))
-            done = _count(task.completed)
-            shown = done if task.total is None else f"{done}/{_count(task.total)}"
-            return Text(f"{shown} {unit}".rstrip())
-
-    class RateColumn(ProgressColumn):
-        """1,234 recipients/s, over the task's whole time: an upload's ends when the vendor
-        has answered, not when the last byte was handed to the socket."""
-
-        def render(self, task: Any) -> Text:
-            elapsed = task.elapsed
-            if not elapsed or not task.completed or not task.fields.get("rate", True):
-                return Text("")
-            return Text(f"{_count(task.completed / elapsed)} {task.fields.get('unit', '')}/s")
-
-    return CountColumn, RateColumn
-
+        """The apply ended: take the display down, leaving its last state on screen."""
+        with self.lock:
+            if self.actions_run is not None:
+                self.actions_run.ended = time.monotonic()
+                self.open -= 1
+            self.running.clear()
+        self.open = 0
+        self._stop_if_idle()
+        with self.lock:
+            self.actions_run = None
+            self.work.clear()
+            self.unsized.clear()
+            self.sums.clear()
+            self.sized_open.clear()
