@@ -12,6 +12,7 @@ import httpx
 import pytest
 import respx
 
+from reconciler import json_stream
 from reconciler.errors import ApiError
 from reconciler.providers.email_campaigns import client as module
 from reconciler.secrets import Secret
@@ -51,7 +52,7 @@ async def as_dicts():
 
 
 def test_a_listing_in_many_pieces_gives_the_groups_the_whole_body_gives(monkeypatch):
-    monkeypatch.setattr(module.json_stream, "WINDOW", 100)
+    monkeypatch.setattr(json_stream, "WINDOW", 100)
     with respx.mock(base_url=API) as mock:
         mock.get("/email/contact/").mock(
             side_effect=lambda request: httpx.Response(200, content=chunked(BODY, 37)))
@@ -59,7 +60,7 @@ def test_a_listing_in_many_pieces_gives_the_groups_the_whole_body_gives(monkeypa
 
 
 def test_a_connection_dropped_mid_listing_is_read_again_from_the_start(monkeypatch):
-    monkeypatch.setattr(module.json_stream, "WINDOW", 100)
+    monkeypatch.setattr(json_stream, "WINDOW", 100)
     answers = iter([chunked(BODY, 500, fail_after=3), chunked(BODY, 500)])
     with respx.mock(base_url=API) as mock:
         route = mock.get("/email/contact/").mock(
@@ -89,7 +90,7 @@ def test_an_error_answer_keeps_the_vendors_words():
 
 def test_the_body_waits_for_the_summaries_once_enough_of_it_is_held(monkeypatch):
     monkeypatch.setattr(module, "HELD_BYTES", 1000)
-    monkeypatch.setattr(module.json_stream, "WINDOW", 100)
+    monkeypatch.setattr(json_stream, "WINDOW", 100)
     pulled: list[int] = []
     at_ready: list[int] = []
 

@@ -24,7 +24,6 @@ import httpx
 from reconciler.engine.reporting import Task
 from reconciler.errors import ApiError, OutcomeUnknown
 from reconciler.http import ProgressBody, VendorHttp
-from reconciler import json_stream
 from reconciler.json_stream import JsonListItems
 from reconciler.providers.email_campaigns import csvio
 from reconciler.secrets import Secret
