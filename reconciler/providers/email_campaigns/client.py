@@ -221,6 +221,8 @@ class EmailCampaignsClient:
         finally:
             if not ready.done():
                 ready.cancel()
+            elif not ready.cancelled():
+                ready.exception()  # retrieved: an error of it is the read's, raised above
 
     async def get_group(self, group_id: str) -> dict[str, Any]:
         return await self._get("/email/contact/", group_id)
