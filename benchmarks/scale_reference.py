@@ -2,7 +2,8 @@
 
     python benchmarks/scale_reference.py [--contacts 10000,100000,1000000]
                                          [--resources 2000] [--latency 0.02]
-                                         [--before DIR] [--skip-apply]
+                                         [--before DIR] [--skip-apply] [--rounds K]
+                                         [--setup-latency SECONDS]
 
 For each contact count: a workspace of `--resources` resources (email-campaigns senders,
 contact groups with CSV files sharing the contacts, messages and campaigns, plus 200
@@ -17,8 +18,15 @@ scheduled-campaigns campaigns read by id), served by the sandbox over real HTTP 
   group) and the comparison. Walls, their ratio, peak RSS of each, request counts.
 
 `--before DIR` runs the same steps with the code in DIR too (e.g. `git archive main`
-unpacked), in its own sandbox and workspace, so before and after are measured in one run
-on the same machine. Peak RSS is each process's own (wait4), not the sandbox's.
+unpacked), so before and after are measured in one run on the same machine. Peak RSS is
+each process's own (wait4), not the sandbox's.
+
+With `--skip-apply` (plan and reference only: neither writes), both codes plan against one
+sandbox and workspace, set up by one first apply (at `--setup-latency`, default
+`--latency`: `--setup-latency 0` uploads 10,000,000 contacts in minutes, and leaves the
+same live objects and state as any apply), and `--rounds K` alternates K rounds of
+[plan after, reference, plan before] (the order turned each round): the report gives the
+median of each, and the ratio of the medians.
 """
 
 from __future__ import annotations
@@ -29,6 +37,7 @@ import csv
 import json
 import os
 import re
+import shutil
 import sqlite3
 import subprocess
 import sys
@@ -233,6 +242,80 @@ def one_code(label: str, code: Path, contacts: int, args, tmp: Path) -> dict:
         sandbox.stop()
 
 
+def median(values: list[float]) -> float:
+    ordered = sorted(values)
+    mid = len(ordered) // 2
+    return ordered[mid] if len(ordered) % 2 else (ordered[mid - 1] + ordered[mid]) / 2
+
+
+def plan_rounds(codes: list[tuple[str, Path]], contacts: int, args, tmp: Path) -> dict:
+    """One sandbox and workspace set up once; K alternating rounds of each code's no-change
+    plan and the reference; medians."""
+    ws = tmp / "ws"
+    ws.mkdir()
+    sandbox = Sandbox(tmp / "sandbox", args.setup_latency)
+    try:
+        made = generate(ws, sandbox.url, args.resources, contacts)
+        print(f"  {made['resources']} resources, {made['contacts']:,} contacts in "
+              f"{made['groups']} CSV files")
+        setup = run_measured(cli(codes[0][1], "apply", str(ws), "--auto-approve"))
+        print(row(f"setup: apply at {args.setup_latency * 1000:.0f} ms", setup,
+                  sandbox.requests()))
+        if setup["code"] != 0:
+            raise SystemExit("the setup apply failed")
+        # The state records which CSVs were checked clean under a key of the checking code:
+        # each code plans with the state its own apply leaves (the others' is not its own).
+        states = {codes[0][0]: tmp / f"state-{codes[0][0]}.db"}
+        state = ws / ".campaignctl" / "state.db"
+        shutil.copy(state, states[codes[0][0]])
+        for label, code in codes[1:]:
+            m = run_measured(cli(code, "apply", str(ws), "--auto-approve"))
+            print(row(f"setup: apply [{label}]", m, sandbox.requests()))
+            states[label] = tmp / f"state-{label}.db"
+            shutil.copy(state, states[label])
+        sandbox.server.post("/_sandbox/faults", {"rules": [
+            {"kind": "latency", "seconds": args.latency}]}).raise_for_status()
+        steps = [(label, cli(code, "plan", str(ws))) for label, code in codes]
+        steps.append(("reference", [sys.executable, __file__, "--reference", str(ws),
+                                    sandbox.url]))
+        runs: dict[str, list[tuple[dict, tuple[int, int]]]] = {label: [] for label, _ in steps}
+        for k in range(args.rounds):
+            order = steps if k % 2 == 0 else steps[::-1]
+            for label, cmd in order:
+                if label in states:
+                    shutil.copy(states[label], state)
+                m = run_measured(cmd)
+                runs[label].append((m, sandbox.requests()))
+                name = "reference client" if label == "reference" else f"plan [{label}]"
+                print(row(f"round {k + 1}: {name}", *runs[label][-1]))
+        return runs
+    finally:
+        sandbox.stop()
+
+
+def plan_summary(n: int, runs: dict) -> dict:
+    ref = runs["reference"]
+    ref_wall = median([m["wall"] for m, _ in ref])
+    ref_rss = max(m["rss"] for m, _ in ref)
+    print(f"  {n:,} contacts, median of {len(ref)} round(s):")
+    print(f"    {'':<12} {'plan wall':>10} {'peak RSS':>9} {'reference':>10} {'peak RSS':>9}"
+          f" {'ratio':>6}")
+    out = {}
+    for label, got in runs.items():
+        if label == "reference":
+            continue
+        wall = median([m["wall"] for m, _ in got])
+        rss = max(m["rss"] for m, _ in got)
+        failed = [m["code"] for m, _ in got if m["code"] not in (0, 2)]
+        print(f"    {label:<12} {wall:8.2f} s {rss:6.0f} MB {ref_wall:8.2f} s {ref_rss:6.0f} MB"
+              f" {wall / ref_wall:6.2f}" + (f"  EXIT {failed}" if failed else ""))
+        out[label] = {"plan_wall": round(wall, 2), "plan_rss_mb": round(rss),
+                      "reference_wall": round(ref_wall, 2), "reference_rss_mb": round(ref_rss),
+                      "ratio": round(wall / ref_wall, 3), "rounds": len(got),
+                      "reads": got[0][1][0], "exits": [m["code"] for m, _ in got]}
+    return out
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--contacts", default="10000,100000,1000000")
@@ -243,6 +326,10 @@ def main() -> int:
                         help="measure only the --before code")
     parser.add_argument("--skip-apply", action="store_true",
                         help="only the first apply (setup), the plan and the reference")
+    parser.add_argument("--rounds", type=int, default=1,
+                        help="with --skip-apply: alternating rounds, medians reported")
+    parser.add_argument("--setup-latency", type=float,
+                        help="latency of the setup apply (default: --latency)")
     parser.add_argument("--reference", nargs=2, metavar=("WORKSPACE", "URL"),
                         help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -253,6 +340,19 @@ def main() -> int:
     codes = [("after", ROOT)] + ([("before", args.before.resolve())] if args.before else [])
     if args.before_only:
         codes = codes[1:]
+    if args.setup_latency is None:
+        args.setup_latency = args.latency
+    if args.skip_apply:
+        summary = {}
+        for n in (int(x) for x in args.contacts.split(",")):
+            print(f"\n{n:,} contacts (load average {os.getloadavg()[0]:.2f})")
+            with tempfile.TemporaryDirectory() as tmp:
+                runs = plan_rounds(codes, n, args, Path(tmp))
+            summary[n] = plan_summary(n, runs)
+            print(f"  load average after: {os.getloadavg()[0]:.2f}")
+        print(f"\nload average at end: {os.getloadavg()[0]:.2f}")
+        print(json.dumps(summary, indent=1))
+        return 0
     report = {}
     for n in (int(x) for x in args.contacts.split(",")):
         print(f"\n{n:,} contacts")

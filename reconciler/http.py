@@ -40,9 +40,9 @@ import logging
 import random
 import re
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable
 from datetime import UTC
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
 
 import httpx
 
@@ -53,6 +53,7 @@ from reconciler.secrets import Redactor
 
 IDEMPOTENT_METHODS = {"GET", "HEAD", "PUT", "DELETE", "OPTIONS"}
 log = logging.getLogger("campaignctl.http")
+T = TypeVar("T")
 #: Headers that carry no credential; every other header's value is redacted from the log.
 PLAIN_HEADERS = frozenset({"accept", "content-type", "user-agent", "accept-encoding"})
 _EMAIL = re.compile(r"[^/?&=#\s()<>\[\]\"',;]+(?:@|%40)[^/?&=#\s()<>\[\]\"',;]+",
@@ -245,7 +246,11 @@ class VendorHttp:
         took = f"{(time.monotonic() - started) * 1000:.0f} ms"
         if log.isEnabledFor(logging.DEBUG):
             sent = int(response.request.headers.get("content-length") or 0)
-            took += f", sent {_size(sent)}, received {_size(len(response.content))}"
+            try:
+                received = len(response.content)
+            except httpx.ResponseNotRead:  # streamed: handed on as it came
+                received = response.num_bytes_downloaded
+            took += f", sent {_size(sent)}, received {_size(received)}"
         self._log(method, path, f"{response.status_code} ({took})")
 
     async def aclose(self) -> None:
@@ -296,6 +301,32 @@ class VendorHttp:
         self, method: str, path: str, *, idempotent: bool | None = None, paced: bool = False,
         **kwargs: Any
     ) -> httpx.Response:
+        return await self._request(method, path, idempotent, paced, None, kwargs)
+
+    async def stream(self, method: str, path: str,
+                     consume: Callable[[httpx.Response], Awaitable[T]], **kwargs: Any) -> T:
+        """request(), with a 2xx answer's body handed to `consume` as it arrives (it reads
+        `response.aiter_bytes()`) instead of read whole: what `consume` returns is returned.
+        A connection dropped mid-body is retried as request() retries it (an idempotent
+        request only), `consume` then called again with the new answer."""
+        return await self._request(method, path, None, False, consume, kwargs)
+
+    async def _send(self, method: str, path: str, consume: Any,
+                    kwargs: dict[str, Any]) -> tuple[httpx.Response, Any]:
+        if consume is None:
+            return await self.client.request(method, path, **kwargs), None
+        response = await self.client.send(self.client.build_request(method, path, **kwargs),
+                                          stream=True)
+        try:
+            if 200 <= response.status_code < 300:
+                return response, await consume(response)
+            await response.aread()  # an error's body: the vendor's words
+            return response, None
+        finally:
+            await response.aclose()
+
+    async def _request(self, method: str, path: str, idempotent: bool | None, paced: bool,
+                       consume: Any, kwargs: dict[str, Any]) -> Any:
         method = method.upper()
         safe = idempotent if idempotent is not None else method in IDEMPOTENT_METHODS
         attempt = 0
@@ -309,7 +340,7 @@ class VendorHttp:
                     if self.observer is not None:
                         self.observer.sent(method)
                     started = time.monotonic()
-                    response = await self.client.request(method, path, **kwargs)
+                    response, consumed = await self._send(method, path, consume, kwargs)
             except (httpx.LocalProtocolError, httpx.UnsupportedProtocol, httpx.InvalidURL,
                     UnicodeError) as exc:
                 # Refused before a byte left. Its text would quote the header: not shown.
@@ -349,7 +380,7 @@ class VendorHttp:
                 self._answered(method, path, response, started)
                 status = response.status_code
                 if 200 <= status < 300:
-                    return response
+                    return response if consume is None else consumed
                 if status < 400:
                     # Not an answer any vendor documents (no redirect is followed: it would
                     # resend the body elsewhere): what happened is not known for a write.

@@ -353,13 +353,14 @@ def test_an_unreadable_group_listing_is_a_clear_api_error(tmp_path):
 
 
 def test_group_listing_decoded_a_few_bytes_at_a_time_gives_the_same_groups(monkeypatch):
+    from reconciler import json_stream
     from reconciler.providers.email_campaigns import client as module
 
     groups = [{"$_id": oid(f"g{g}"), "tag": f"Gr\u00e9up {g}", "score": 1.25e3,
                "contacts": [{"email": f"u{i}@example.com", "name": f"N\u00e4me {i}"}
                             for i in range(20)]} for g in range(5)]
     body = json.dumps(groups, indent=1, ensure_ascii=False).encode()
-    monkeypatch.setattr(module, "_CHUNK", 7)  # every value cut somewhere
+    monkeypatch.setattr(json_stream, "WINDOW", 7)  # every value cut somewhere
 
     async def go():
         async with module.EmailCampaignsClient(API, module.Secret("tok")) as client:

@@ -560,3 +560,27 @@ def test_200k_contacts_are_listed_completely(tmp_path):
         assert groups[0]["contacts"][-1] == {"name": "User 199999",
                                              "email": "user199999@example.com"}
     run(tmp_path, test)
+
+
+def test_the_group_listing_streams_one_snapshot_of_every_group(tmp_path):
+    async def test(sb):
+        ids = []
+        for i in range(3):
+            ids.append(oid(await sb.client.create_group(f"g\u00e9 {i}")))
+            await sb.client.bulk_replace_contacts(ids[-1], contacts(5 * i + 1, start=i))
+        async with sb.raw.stream("GET", "/email/contact/", headers={
+                **AUTH, "Content-Type": "application/json"}) as response:
+            assert response.headers["content-type"] == "application/json"
+            pieces = response.aiter_bytes()
+            first = await anext(pieces)
+            # Written while the listing is on its way: not in it (one snapshot).
+            await sb.client.bulk_replace_contacts(ids[2], contacts(102, start=100))
+            body = first + b"".join([p async for p in pieces])
+        listed = json.loads(body)
+        assert [oid(g) for g in listed] == ids
+        assert [len(g["contacts"]) for g in listed] == [1, 5, 9]
+        for g in listed[:2]:  # the same objects as each group's own GET
+            assert g == await sb.client.get_group(oid(g))
+        assert [c["email"] for c in (await sb.client.get_group(ids[2]))["contacts"]] == [
+            "user100@example.com", "user101@example.com"]
+    run(tmp_path, test)

@@ -12,10 +12,9 @@ response surfaces as OutcomeUnknown for the caller to resolve by reading back.
 
 from __future__ import annotations
 
-import codecs
+import asyncio
 import json
-import re
-from collections.abc import Awaitable, Callable, Iterable, Iterator
+from collections.abc import Awaitable, Callable, Iterable
 from datetime import date
 from typing import Any, TypeVar
 from urllib.parse import quote, urlencode
@@ -25,6 +24,7 @@ import httpx
 from reconciler.engine.reporting import Task
 from reconciler.errors import ApiError, OutcomeUnknown
 from reconciler.http import ProgressBody, VendorHttp
+from reconciler.json_stream import JsonListItems
 from reconciler.providers.email_campaigns import csvio
 from reconciler.secrets import Secret
 
@@ -34,6 +34,8 @@ CAMPAIGN_STATUSES = ("active", "paused", "cancelled")
 # request, not on the client: a client-wide Content-Type would override multipart's.
 JSON_HEADERS = {"Content-Type": "application/json"}
 T = TypeVar("T")
+#: Bytes of the group listing kept while the manifests' summaries are still being made.
+HELD_BYTES = 1 << 26
 
 
 def oid(obj: dict[str, Any]) -> str:
@@ -178,21 +180,49 @@ class EmailCampaignsClient:
 
     async def list_groups_each(self, compactor: Callable[[], Awaitable[Callable[
             [dict[str, Any]], T]]]) -> list[T]:
-        """GET the groups, each decoded on its own and handed to `compact` as it is read,
-        so a listing holding a million contacts is never one million dicts at once.
-        `compactor` gives `compact` once the body is in (what it compares with may still
-        be in the making while the request is in flight)."""
+        """GET the groups, each decoded on its own as the body arrives and handed to
+        `compact`, so a listing holding ten million contacts is never held whole (as bytes,
+        text or dicts). `compactor` gives `compact`: what it compares with may still be in
+        the making when the answer starts; until then up to HELD_BYTES of it are kept, and
+        then the vendor is left to wait (nothing more is read)."""
         path = "/email/contact/"
-        response = await self._send("GET", path, headers=JSON_HEADERS)
-        status = response.status_code
-        body = response.content
-        del response
-        compact = await compactor()
+        ready = asyncio.ensure_future(compactor())
+
+        async def consume(response: httpx.Response) -> list[T]:
+            items, out = JsonListItems(), []
+            held: list[bytes] | None = []  # the body's first bytes, before `compact` is
+            size = 0
+            compact: Callable[[dict[str, Any]], T] | None = None
+            try:
+                async for chunk in response.aiter_bytes():
+                    if compact is None:
+                        held.append(chunk)
+                        size += len(chunk)
+                        if not ready.done() and size < HELD_BYTES:
+                            continue
+                        compact = await ready
+                        chunks, held = held, None
+                    else:
+                        chunks = [chunk]
+                    for piece in chunks:
+                        out.extend(compact(g) for g in items.feed(piece) if isinstance(g, dict))
+                if compact is None:
+                    compact = await ready
+                    for piece in held:
+                        out.extend(compact(g) for g in items.feed(piece) if isinstance(g, dict))
+                out.extend(compact(g) for g in items.close() if isinstance(g, dict))
+            except ValueError:  # not UTF-8, not JSON, or not a list
+                raise ApiError(VENDOR, "GET", path, response.status_code,
+                               "unexpected response body (expected a JSON list)") from None
+            return out
+
         try:
-            return [compact(g) for g in _each_item(body) if isinstance(g, dict)]
-        except ValueError:  # not UTF-8, not JSON, or not a list
-            raise ApiError(VENDOR, "GET", path, status,
-                           "unexpected response body (expected a JSON list)") from None
+            return await self.http.stream("GET", path, consume, headers=JSON_HEADERS)
+        finally:
+            if not ready.done():
+                ready.cancel()
+            elif not ready.cancelled():
+                ready.exception()  # retrieved: an error of it is the read's, raised above
 
     async def get_group(self, group_id: str) -> dict[str, Any]:
         return await self._get("/email/contact/", group_id)
@@ -300,64 +330,6 @@ class EmailCampaignsClient:
         if campaign_id:
             query["campaign_id"] = campaign_id
         return await self._list(f"/email/result/filter/?{urlencode(query)}")
-
-
-_SPACE = re.compile(r"[ \t\n\r]*")
-_NUMBER_TAIL = re.compile(r"[0-9.eE+-]*")
-_CHUNK = 1 << 22  # bytes decoded to text at a time
-
-
-def _each_item(data: bytes) -> Iterator[Any]:
-    """The items of a JSON array, decoded one at a time by the C decoder from text made a
-    few MB at a time, so the body is never held as text (or as objects) all at once."""
-    decoder = json.JSONDecoder()
-    text_of = codecs.getincrementaldecoder("utf-8-sig")()
-    pos, buf, i, want = 0, "", 0, _CHUNK
-
-    def more() -> bool:
-        nonlocal pos, buf, i, want
-        if pos >= len(data):
-            return False
-        buf = buf[i:] + text_of.decode(data[pos:pos + want], pos + want >= len(data))
-        pos, i = pos + want, 0
-        return True
-
-    def skip_space() -> str:
-        nonlocal i
-        while True:
-            i = _SPACE.match(buf, i).end()
-            if i < len(buf) or not more():
-                return buf[i:i + 1]
-
-    more()
-    if skip_space() != "[":
-        raise ValueError("not a JSON list")
-    i += 1
-    if skip_space() == "]":
-        i += 1
-    else:
-        while True:
-            try:
-                item, end = decoder.raw_decode(buf, i)
-            except ValueError:
-                want *= 2  # an item longer than the text so far: read (much) more
-                if not more():
-                    raise
-                continue
-            if (isinstance(item, int | float) and _NUMBER_TAIL.fullmatch(buf, end)
-                    and more()):
-                continue  # a number cut by the chunk's end may go on: decode it again
-            want, i = _CHUNK, end
-            yield item
-            sep = skip_space()
-            i += 1
-            if sep == "]":
-                break
-            if sep != ",":
-                raise ValueError("malformed JSON list")
-            skip_space()
-    if skip_space():
-        raise ValueError("extra data after the JSON list")
 
 
 def _day(value: date | str) -> str:
