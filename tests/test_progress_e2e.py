@@ -7,7 +7,6 @@ from __future__ import annotations
 import os
 import pty
 import re
-import select
 import shutil
 import sys
 import termios
@@ -16,6 +15,7 @@ from pathlib import Path
 
 from conftest import sandbox_accounts, write_workspace
 from e2e_send.send_helpers import sms_workspace
+from pty_output import read_until_exit
 
 CONTACTS = 50_000
 RECIPIENTS = 5_000
@@ -60,24 +60,8 @@ def on_terminal(*args: str, env: dict[str, str], timeout: float = 120) -> tuple[
         attrs[1] &= ~termios.ONLCR
         termios.tcsetattr(1, termios.TCSANOW, attrs)
         os.execve(sys.executable, [sys.executable, "-m", "reconciler", *args], env)
-    out = bytearray()
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        ready, _, _ = select.select([fd], [], [], 1)
-        if not ready:
-            continue
-        try:
-            data = os.read(fd, 65536)
-        except OSError:  # the child closed the terminal
-            break
-        if not data:
-            break
-        out.extend(data)
-    else:
-        os.kill(pid, 9)
-    _, status = os.waitpid(pid, 0)
-    os.close(fd)
-    return os.waitstatus_to_exitcode(status), out.decode("utf-8", "replace")
+    code, out = read_until_exit(pid, fd, timeout)
+    return code, out.decode("utf-8", "replace")
 
 
 def terminal_env(**extra: str) -> dict[str, str]:

@@ -13,14 +13,13 @@ lines at 400 actions."""
 from __future__ import annotations
 
 import os
-import select
 import sys
 import termios
-import time
 from pathlib import Path
 
 import pyte
 from conftest import EMAIL_FOOTER, EMAIL_POLICY, sandbox_accounts, write_workspace
+from pty_output import read_until_exit
 
 from reconciler.render.progress import RUNNING_SHOWN
 
@@ -69,23 +68,7 @@ def apply_on_terminal(ws: Path, log: Path, timeout: float = 300) -> tuple[int, b
         os.dup2(out, 1)
         os.execve(sys.executable, [sys.executable, "-m", "reconciler", "apply", str(ws),
                                    "--auto-approve"], env)
-    received = bytearray()
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if not select.select([fd], [], [], 1)[0]:
-            continue
-        try:
-            data = os.read(fd, 65536)
-        except OSError:  # the child closed the terminal
-            break
-        if not data:
-            break
-        received.extend(data)
-    else:
-        os.kill(pid, 9)
-    _, status = os.waitpid(pid, 0)
-    os.close(fd)
-    return os.waitstatus_to_exitcode(status), bytes(received)
+    return read_until_exit(pid, fd, timeout)
 
 
 def lines_drawn(received: bytes) -> tuple[int, list[str]]:
