@@ -170,13 +170,9 @@ def test_a_good_row_added_since_the_apply_is_checked_before_the_first_request(
     assert "~ update ContactGroup/customers" in out, out
 
 
-def test_a_record_that_calls_a_bad_file_clean_cannot_get_its_row_past_the_diff(
-        tmp_path, sandbox_server, capsys, observed):
-    """The record only decides when a file is checked: a store edited by hand (or a bug)
-    that calls a bad file clean lets the reads start, but the plan and the apply still stop
-    at the row, with nothing written."""
-    ws = workspace(tmp_path / "ws", sandbox_server.url)
-    applied(ws, capsys, observed)
+def bad_row_recorded_clean(ws: Path) -> None:
+    """A bad row appended to customers.csv, under a record (edited by hand, or a bug) that
+    calls the file as it now is clean."""
     with open(ws / "customers.csv", "a") as f:
         f.write(BAD_ROW)
     store = SqliteStore(ws / ".campaignctl" / "state.db")
@@ -184,6 +180,16 @@ def test_a_record_that_calls_a_bad_file_clean_cannot_get_its_row_past_the_diff(
         "checker": checked_csv.checker_key(),
         "files": [file_sha256(ws / "customers.csv"), file_sha256(ws / "stop.csv")]}))
     store.close()
+
+
+def test_a_record_that_calls_a_bad_file_clean_cannot_get_its_row_past_the_diff(
+        tmp_path, sandbox_server, capsys, observed):
+    """The record only decides when a file is checked: a store edited by hand (or a bug)
+    that calls a bad file clean lets the reads start, but the plan and the apply still stop
+    at the row, with nothing written."""
+    ws = workspace(tmp_path / "ws", sandbox_server.url)
+    applied(ws, capsys, observed)
+    bad_row_recorded_clean(ws)
     for command in (["plan"], ["apply", "--auto-approve"]):
         code, out = run(capsys, command[0], str(ws), *command[1:])
         assert code == 1, out
@@ -241,13 +247,7 @@ def test_a_live_group_that_arrives_before_its_check_is_compared_on_the_same_sing
     ws = workspace(tmp_path / "ws", sandbox_server.url)
     applied(ws, capsys, observed)
     if bad:
-        with open(ws / "customers.csv", "a") as f:
-            f.write(BAD_ROW)
-        store = SqliteStore(ws / ".campaignctl" / "state.db")
-        store.set_meta(checked_csv.CHECKED_META, json.dumps({
-            "checker": checked_csv.checker_key(),
-            "files": [file_sha256(ws / "customers.csv"), file_sha256(ws / "stop.csv")]}))
-        store.close()
+        bad_row_recorded_clean(ws)
     listed = threading.Event()
     real_check, real_list = planner.check_deferred, EmailCampaignsClient.list_groups_each
 
