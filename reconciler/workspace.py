@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import hashlib
 import os
-import threading
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -26,9 +25,6 @@ from reconciler.variables import Budget
 from reconciler.yamlsource import SourceDoc, load_file, plain
 
 MAX_CSV_PROBLEMS = 20  # reported per file; the rest are counted
-#: Held while a resource's contacts are scanned (scans are CPU-bound: one at a time loses
-#: nothing, and no CSV is scanned twice).
-_SCANNING = threading.RLock()
 
 
 @dataclass
@@ -114,14 +110,6 @@ class Resource:
         """One pass over the inline contacts and the CSV, done once per command: the CSV's
         problems (for validate) and the email->name set's summary (for the diff; `summary`
         False: the problems only). With `keep_rows`, the same pass keeps the valid rows."""
-        if self._scan is not None and (self._scan.summarized or not summary):
-            return self._scan
-        # One pass per resource even when two threads ask at once (a plan's deferred checks
-        # and its live groups' comparison): the second waits for the first's result.
-        with _SCANNING:
-            return self._scan_once(summary)
-
-    def _scan_once(self, summary: bool) -> CsvScan:
         if self._scan is None or (summary and not self._scan.summarized):
             out = CsvScan(summarized=summary)
             emails = EmailSet()

@@ -8,7 +8,6 @@ from typing import Any
 
 from reconciler.contacts import summarize
 from reconciler.engine.fields import Field, FieldMap
-from reconciler.errors import CampaignctlError
 from reconciler.providers.email_campaigns.client import oid
 from reconciler.workspace import Resource
 
@@ -66,25 +65,7 @@ def ignored_fields(r: Resource) -> set[str]:
     return FIELDS[r.kind].ignored(r)
 
 
-@dataclass
-class ExpectedContacts:
-    """The manifests' groups by ("id", live id bound) and ("tag", title), each one's contact
-    summary computed when a live group first asks for it."""
-
-    resources: dict[tuple[str, Any], Resource | None] = field(default_factory=dict)
-    bound: set[str] = field(default_factory=set)  # live ids bound to a manifest
-
-    def get(self, key: tuple[str, Any]) -> tuple[int, int] | None:
-        r = self.resources.get(key)
-        if r is None:
-            return None
-        try:
-            return r.scan().emails
-        except (CampaignctlError, OSError, ValueError):
-            return None  # a file refused or unreadable: the checks report it; all kept
-
-
-def compact_group(group: dict, expected: ExpectedContacts) -> dict:
+def compact_group(group: dict, expected: dict[tuple[str, Any], Any]) -> dict:
     """A live group without its contact list: their summary, and the email->name map only
     when it differs from what the manifests want (the diff then needs every entry)."""
     contacts = group.get("contacts") or []
@@ -102,7 +83,7 @@ def compact_group(group: dict, expected: ExpectedContacts) -> dict:
     except ValueError:
         gid = None
     want = expected.get(("id", gid))
-    if want is None and gid not in expected.bound:
+    if want is None and gid not in expected[("bound", None)]:
         want = expected.get(("tag", group.get("tag")))
     # The diff walks the differing map in the vendor's order.
     out["contact_names"] = None if want == summary else group_names(contacts)

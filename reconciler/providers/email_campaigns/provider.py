@@ -29,7 +29,6 @@ from reconciler.providers.email_campaigns.live import (
     LIST_KINDS,
     LIVE_STATUSES,
     EmailLive,
-    ExpectedContacts,
     by_id,
     compact_group,
     ignored_fields,
@@ -69,9 +68,9 @@ class EmailCampaignsProvider(CampaignDiff, EmailExecute, EmailStatus, EmailHalt,
         if not resources and not self.bindings:
             return live  # nothing managed here: no calls
         async def compactor():
-            # Each live group is compared with its manifest's contact summary as it arrives:
-            # that CSV is scanned then if the deferred checks have not reached it yet (once:
-            # Resource.scan), so the listing never waits for every CSV to be checked.
+            # The manifests' contact summaries: some CSVs may be checked while the listing
+            # is in flight.
+            await self.ctx.checks_done()
             expected = self._expected_contacts(resources)
             return lambda g: compact_group(g, expected)
 
@@ -106,22 +105,22 @@ class EmailCampaignsProvider(CampaignDiff, EmailExecute, EmailStatus, EmailHalt,
         obj = live.of(kind).get(bound.remote_id) if bound else None
         return _stamp(bound.remote_id, obj) if obj is not None else None
 
-    def _expected_contacts(self, resources: list[Resource]) -> ExpectedContacts:
+    def _expected_contacts(self, resources: list[Resource]) -> dict[tuple[str, Any], Any]:
         """The desired contact summary of each group, by the live id it is bound to and by
         the tag an unbound one would be adopted by: a live group whose contacts match needs
         only its summary kept."""
-        out = ExpectedContacts()
+        out: dict[tuple[str, Any], Any] = {}
         bound = {b.name: b.remote_id for b in self.bindings.of_kind("ContactGroup")}
         for r in resources:
             if r.kind != "ContactGroup" or "contacts" in r.lifecycle.ignore_changes:
                 continue
+            summary = r.scan().emails
             if r.name in bound:
-                out.resources[("id", bound[r.name])] = r
+                out[("id", bound[r.name])] = summary
             else:
                 tag = ("tag", self._desired(r)["tag"])
-                # Two with one tag: None, which no summary equals (every entry kept).
-                out.resources[tag] = r if tag not in out.resources else None
-        out.bound = set(bound.values())
+                out[tag] = summary if tag not in out else ()  # two with one tag: keep all
+        out[("bound", None)] = set(bound.values())
         return out
 
     # identity -----------------------------------------------------------------------------
