@@ -16,9 +16,9 @@ from pathlib import Path
 
 from reconciler.api.pipeline import Confirm, Outcome, load_for_run, run_context, run_options
 from reconciler.checked_csv import record_clean
-from reconciler.engine.contract import RunContext
+from reconciler.engine.contract import DEFAULT_PARALLELISM, RunContext
 from reconciler.engine.drift import record_applied
-from reconciler.engine.executor import DEFAULT_PARALLELISM, check_parallelism, execute_plan
+from reconciler.engine.executor import check_parallelism, execute_plan
 from reconciler.engine.gates import record_audiences, recorded_audiences
 from reconciler.engine.plan import Plan
 from reconciler.engine.planner import build_plan, open_session, select_targets

@@ -16,7 +16,7 @@ from reconciler.cli.shell import (
     confirm_on_terminal,
     reporter,
 )
-from reconciler.engine.executor import DEFAULT_PARALLELISM
+from reconciler.engine.contract import DEFAULT_PARALLELISM
 from reconciler.errors import CampaignctlError
 from reconciler.render.escape import printable
 from reconciler.render.text import render_text, use_color

@@ -44,6 +44,10 @@ if TYPE_CHECKING:
     from reconciler.engine.account_state import AccountState
 
 
+#: apply's actions in flight at once unless told (Terraform's -parallelism default)
+DEFAULT_PARALLELISM = 10
+
+
 @dataclass
 class RunOptions:
     resend_unknown: bool = False
@@ -56,7 +60,7 @@ class RunOptions:
     # The time at apply, read when a send is about to go (tests pin it).
     clock: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
     # apply --parallelism: actions in flight at once at most (engine/executor.py)
-    parallelism: int = 10  # = executor.DEFAULT_PARALLELISM
+    parallelism: int = DEFAULT_PARALLELISM
 
 
 @dataclass

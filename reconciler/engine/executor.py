@@ -27,8 +27,7 @@ from reconciler.engine.plan import Plan
 from reconciler.engine.planner import Session
 from reconciler.errors import CampaignctlError
 
-#: actions in flight at once unless told (Terraform's -parallelism default), and the most
-DEFAULT_PARALLELISM = 10
+#: the most actions in flight at once (the default: contract.DEFAULT_PARALLELISM)
 MAX_PARALLELISM = 256
 #: per account, when its provider does not say (the HTTP layer's own default)
 DEFAULT_ACCOUNT_CONCURRENCY = 8
