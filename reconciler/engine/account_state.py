@@ -13,7 +13,7 @@ from typing import Any
 
 from reconciler.engine.identity import Bindings
 from reconciler.state.events import CallbackEvents
-from reconciler.state.halt import Halt, read_halt
+from reconciler.state.halt import Halt, Halted, read_halt
 from reconciler.state.ledger import SendLedger
 from reconciler.state.optouts import OptOutMemory
 from reconciler.state.records import SENT_CONTENT, VENDOR_ESTIMATES
@@ -33,6 +33,15 @@ class AccountState:
         """The environment's halt (`campaignctl halt`), read afresh: a running apply asks
         before each batch."""
         return read_halt(self._store)
+
+    def begin_proof(self, campaign: str, identity: str, recipients: int) -> int:
+        """Record a proof as in flight; refused (its record closed as not sent) if the halt
+        is read once the record has committed, as before each batch."""
+        batch = self.ledger.begin_proof(self.account, campaign, identity, recipients)
+        if (halt := self.halt()) is not None:
+            self.ledger.not_sent(batch, f"halted: {halt.describe()}")
+            raise Halted(f"Campaign/{campaign}: proof not sent: {halt.describe()}")
+        return batch
 
     def sent_content(self, campaign: str, identity: str) -> dict[str, Any] | None:
         """The content a campaign's batches of this identity went out with."""

@@ -15,15 +15,10 @@ from dataclasses import dataclass
 
 from reconciler.engine.actions import Action
 from reconciler.engine.contract import RunContext
-from reconciler.errors import CampaignctlError
-from reconciler.state.halt import Halt, read_halt
+from reconciler.state.halt import Halt, Halted, read_halt
 
 #: manifest states in which nothing is sent: moving a campaign there stays allowed
 QUIET_STATES = ("draft", "paused", "cancelled")
-
-
-class Halted(CampaignctlError):
-    """The environment is halted: nothing that sends may run."""
 
 
 def starts_sending(action: Action, ws) -> bool:

@@ -11,7 +11,13 @@ import socket
 import time
 from dataclasses import asdict, dataclass
 
+from reconciler.errors import CampaignctlError
+
 HALT_META = "halt"
+
+
+class Halted(CampaignctlError):
+    """The environment is halted: nothing that sends may run."""
 
 
 @dataclass(frozen=True)
@@ -37,8 +43,13 @@ def halted_by() -> str:
 
 
 def record_halt(store, reason: str, environment: str | None, by: str | None = None) -> Halt:
-    halt = Halt(by or halted_by(), reason, time.time(), environment)
-    store.set_meta(HALT_META, json.dumps(asdict(halt)))
+    """Record the halt, timed once every batch record being written has committed and
+    before any later one can: a batch recorded before the halt's time reads no halt and may
+    leave; one recorded after it reads the halt once its record commits, and stays."""
+    with store.transaction():
+        store.keep_out_writers("ledger_batches")
+        halt = Halt(by or halted_by(), reason, time.time(), environment)
+        store.set_meta(HALT_META, json.dumps(asdict(halt)))
     return halt
 
 

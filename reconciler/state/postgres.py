@@ -136,6 +136,11 @@ class PostgresStore(Store):
         except (psycopg.OperationalError, psycopg.InterfaceError) as exc:
             raise self._unavailable("lost", exc) from None
 
+    def keep_out_writers(self, table: str) -> None:
+        # SHARE conflicts with the ROW EXCLUSIVE lock every INSERT/UPDATE takes.
+        self._guard(self.conn.execute,
+                    sql.SQL("LOCK TABLE {} IN SHARE MODE").format(sql.Identifier(table)))
+
     def close(self) -> None:
         self.conn.close()  # and with the session, any advisory lock it held
 

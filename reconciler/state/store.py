@@ -138,6 +138,12 @@ class Store:
         """One transaction; statements run on the store inside it are part of it."""
         raise NotImplementedError
 
+    def keep_out_writers(self, table: str) -> None:
+        """Inside a transaction: wait for every transaction writing `table` to end, and keep
+        new ones waiting until this one ends (what is read or timed after is ordered
+        against every write of `table`). SQLite's `BEGIN IMMEDIATE` already holds the
+        database's only write lock."""
+
     def close(self) -> None:
         raise NotImplementedError
 

@@ -9,6 +9,7 @@ import sys
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import pytest
 from conftest import run_cli, sandbox_accounts, write_workspace
 
 HERE = Path(__file__).parent.parent
@@ -233,3 +234,30 @@ def test_a_halted_environment_sends_no_proof(tmp_path, sandbox_server):
     assert run_cli("resume", str(ws)).returncode == 0
     assert run_cli("proof", "Campaign/promo", str(ws)).returncode == 0
     assert _summary(sandbox_server, "octopush")["total"] == 1
+
+
+def test_a_halt_recorded_while_a_proof_is_prepared_stops_it(tmp_path, sandbox_server,
+                                                             monkeypatch):
+    """The halt lands after `proof` first looked (as if typed a moment later): the proof
+    reads it again once its record has committed, and nothing leaves."""
+    from reconciler import api
+    from reconciler.errors import CampaignctlError
+    from reconciler.state.ledger import NOT_SENT, SendLedger
+    from reconciler.state.store import SqliteStore
+
+    ws = sms_workspace(tmp_path / "ws", sandbox_server.url, 5)
+    _with_team(ws, "sms.yaml", "sms", ["+33699000001"])
+    api.halt(ws, reason="wrong list", by="ops-lead")
+    send_proof = api.proof
+    monkeypatch.setattr(sys.modules[send_proof.__module__], "read_halt",
+                        lambda store: None)  # the first look
+    with pytest.raises(CampaignctlError) as refused:
+        send_proof("Campaign/promo", ws)
+    assert str(refused.value).startswith("Campaign/promo: proof not sent: sends are halted")
+    assert _summary(sandbox_server, "octopush")["total"] == 0
+    store = SqliteStore(ws / ".campaignctl" / "state.db")
+    try:
+        [batch] = SendLedger(store).proofs("sms", "promo")
+    finally:
+        store.close()
+    assert batch.status == NOT_SENT and "halted: sends are halted" in batch.error

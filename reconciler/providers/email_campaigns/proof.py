@@ -74,8 +74,7 @@ class EmailProof:
                          "timezone": IANA_TO_API[zone], "sender_id": ref(sender_id)},
         }
         ledger = self.state.ledger
-        batch = ledger.begin_proof(self.account.name, r.name, self.proof_identity(r),
-                                   len(people))
+        batch = self.state.begin_proof(r.name, self.proof_identity(r), len(people))
         sent = ProofSent(r.name, self.account.name, group.name, len(people), SENT)
         try:
             created = await self.client.create_campaign(attributes, people)

@@ -31,7 +31,7 @@ class ProofSending:
             raise CampaignctlError(f"ContactGroup/{group.name} has {len(people)} recipients; "
                                    f"a proof goes to at most {MAX_PROOF_RECIPIENTS}")
         prep = Prepared(channel, content, identity, audience, people)
-        batch = self.ledger.begin_proof(self.account.name, r.name, identity, len(people))
+        batch = self.state.begin_proof(r.name, identity, len(people))
         note = f"proof to ContactGroup/{group.name}"
         sent = ProofSent(r.name, self.account.name, group.name, len(people), SENT)
         try:
