@@ -7,7 +7,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from reconciler.contacts import Contact, read_csv
-from reconciler.errors import Diagnostic, Location, ValidationFailed
+from reconciler.errors import Diagnostic, Location
 from reconciler.kinds import REFERENCES
 from reconciler.kinds.vendor_blocks import ignorable_fields
 from reconciler.personalize import check_contact_values
@@ -196,7 +196,7 @@ def keep_audience_rows(ws: Workspace) -> None:
 def validate_workspace(ws: Workspace, show_contacts: bool = False, summaries: bool = True,
                        defer: Callable[[Resource], bool] | None = None) -> list[Diagnostic]:
     """Every problem of the workspace. `defer` (plan and apply): which resources' CSV rows
-    may be checked later, by check_deferred while the reads are in flight; they are put in
+    may be checked later, by deferred_checks while the reads are in flight; they are put in
     `ws.unchecked` (see checked_csv: only files whose bytes are known clean)."""
     out: list[Diagnostic] = []
     keep_audience_rows(ws)
@@ -230,15 +230,6 @@ def _placed(r: Resource, check: Callable[[], list[Diagnostic]]) -> list[Diagnost
         return check()
     except FileRefused as exc:
         return [exc.diagnostic(r.location)]
-
-
-def check_deferred(ws: Workspace) -> None:
-    """The CSV checks validate_workspace left for later (run in a worker thread while the
-    reads are in flight): ValidationFailed if one finds a problem."""
-    unchecked, ws.unchecked = ws.unchecked, []
-    errors = errors_of([d for r in unchecked for d in check_csv(r)])
-    if errors:
-        raise ValidationFailed(in_file_order(errors))
 
 
 def validate_directory(directory: Path, env: dict[str, str] | None = None,

@@ -8,6 +8,7 @@ import asyncio
 from dataclasses import dataclass, field
 from typing import Any
 
+from reconciler.deferred_checks import start_checks
 from reconciler.engine.actions import Action
 from reconciler.engine.binding import LiveItems, bind_inputs
 from reconciler.engine.contract import Provider, RunContext
@@ -25,7 +26,6 @@ from reconciler.state.halt import read_halt
 from reconciler.state.ledger import SendLedger
 from reconciler.state.pins import check_origins
 from reconciler.suggest import did_you_mean
-from reconciler.validate import check_deferred
 from reconciler.workspace import Resource, Workspace
 
 
@@ -127,9 +127,10 @@ def match_identities(ctx: RunContext, provider: Provider, resources: list[Resour
 
 def start_deferred_checks(ctx: RunContext) -> None:
     """The CSV rows validation left for now (their bytes are known clean: checked_csv) are
-    checked in a worker thread while the reads are in flight; ctx.checks_done() waits."""
+    checked while the reads are in flight (deferred_checks: in a child process where the
+    platform forks, else in a worker thread); ctx.checks_done() waits."""
     if ctx.workspace.unchecked and ctx.pending_checks is None:
-        checks = asyncio.ensure_future(asyncio.to_thread(check_deferred, ctx.workspace))
+        checks = asyncio.ensure_future(asyncio.to_thread(start_checks(ctx.workspace)))
         # Awaited before every diff; retrieved here too, for a plan a read error ends first.
         checks.add_done_callback(lambda f: f.cancelled() or f.exception())
         ctx.pending_checks = checks

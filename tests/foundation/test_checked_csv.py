@@ -2,9 +2,10 @@
 clean, and checks every other row before any vendor call.
 
 An apply records the SHA-256 of every CSV it checked clean; the next plan checks those
-files' rows in a worker thread while its reads are in flight. A file changed since (a bad
-row added, or a good one) is checked before the first request, as on a first plan; a record
-that lies about a file still cannot get a bad row past the diff. Run in-process on the click
+files' rows while its reads are in flight (in a child process on Linux, else in a worker
+thread). A file changed since (a bad row added, or a good one) is checked before the first
+request, as on a first plan; a record that lies about a file still cannot get a bad row
+past the diff, nor can a check process that dies. Run in-process on the click
 entry point against the sandbox over real HTTP, with the CSV parser's file opening and the
 HTTP requests observed."""
 
@@ -12,7 +13,10 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
+import sys
 import threading
+import time
 from pathlib import Path
 
 import httpx
@@ -21,7 +25,7 @@ from conftest import cli_in_process as run
 from conftest import sandbox_accounts, write_workspace
 
 import reconciler.contacts
-from reconciler import checked_csv
+from reconciler import checked_csv, deferred_checks
 from reconciler.state.store import SqliteStore
 from reconciler.workspace_files import file_sha256, open_csv
 
@@ -59,18 +63,40 @@ def workspace(root: Path, url: str) -> Path:
 
 
 class Observed:
-    """The order of CSV openings and vendor requests. A CSV opened off the main thread (a
-    check left for while the reads are in flight) first waits, up to 10 s, for a request
-    to have been sent: it can only be opened after one."""
+    """The order of CSV openings and vendor requests, logged to a file by every process of
+    the run (the plan forks its deferred checks on Linux). A CSV opened off the plan's main
+    thread, or in another process (a check left for while the reads are in flight), first
+    waits, up to 10 s, for a request to have been sent: it can only be opened after one."""
 
-    def __init__(self):
-        self.events: list[tuple[str, str]] = []
-        self.requested = threading.Event()
+    def __init__(self, log: Path):
+        self.log = log
+        self.log.write_text("")
+        self.pid = os.getpid()
         self.waited_in_vain = False
+
+    def note(self, kind: str, what: str) -> None:
+        with open(self.log, "a") as f:
+            f.write(f"{kind}\t{what}\t{os.getpid()}\n")
+
+    @property
+    def events(self) -> list[tuple[str, str]]:
+        return [tuple(line.split("\t")[:2]) for line in self.log.read_text().splitlines()]
+
+    def pids(self, name: str) -> set[int]:
+        return {int(line.split("\t")[2]) for line in self.log.read_text().splitlines()
+                if line.split("\t")[1] == name}
 
     def requests(self, method: str | None = None) -> list[str]:
         return [what for kind, what in self.events
                 if kind == "request" and (method is None or what.startswith(method + " "))]
+
+    def wait_for_a_request(self) -> bool:
+        deadline = time.monotonic() + 10
+        while not self.requests():
+            if time.monotonic() > deadline:
+                return False
+            time.sleep(0.005)
+        return True
 
     def before_first_request(self) -> set[str]:
         first = next((i for i, (kind, _) in enumerate(self.events) if kind == "request"),
@@ -81,26 +107,24 @@ class Observed:
         return {what for kind, what in self.events if kind == "csv (worker)"}
 
     def clear(self) -> None:
-        self.events.clear()
-        self.requested.clear()
+        self.log.write_text("")
 
 
 @pytest.fixture
-def observed(monkeypatch) -> Observed:
-    seen = Observed()
+def observed(monkeypatch, tmp_path) -> Observed:
+    seen = Observed(tmp_path / "observed.log")
     real_open, real_send = reconciler.contacts.open_csv, httpx.AsyncClient.send
 
     def opening(path, *args):
-        if threading.current_thread() is threading.main_thread():
-            seen.events.append(("csv", Path(path).name))
+        if threading.current_thread() is threading.main_thread() and os.getpid() == seen.pid:
+            seen.note("csv", Path(path).name)
         else:
-            seen.waited_in_vain |= not seen.requested.wait(10)
-            seen.events.append(("csv (worker)", Path(path).name))
+            seen.waited_in_vain |= not seen.wait_for_a_request()
+            seen.note("csv (worker)", Path(path).name)
         return real_open(path, *args)
 
     async def sending(self, request, **kwargs):
-        seen.events.append(("request", f"{request.method} {request.url.path}"))
-        seen.requested.set()
+        seen.note("request", f"{request.method} {request.url.path}")
         return await real_send(self, request, **kwargs)
 
     monkeypatch.setattr(reconciler.contacts, "open_csv", opening)
@@ -133,6 +157,34 @@ def test_after_an_apply_the_plan_reads_while_it_checks_the_unchanged_rows(
     assert observed.in_worker() == {"customers.csv", "stop.csv"}, observed.events
     assert not observed.waited_in_vain  # each was opened once a request was in flight
     assert not observed.before_first_request()
+    if sys.platform == "linux":  # by a child process, on the other core
+        assert os.getpid() not in observed.pids("customers.csv") | observed.pids("stop.csv")
+
+
+@pytest.mark.parametrize("bad", [False, True])
+def test_a_check_process_that_dies_leaves_its_files_to_the_plan(
+        tmp_path, sandbox_server, capsys, observed, monkeypatch, bad):
+    """The child that checks the known-clean files dies before answering: the plan checks
+    them itself, so a clean workspace still plans and a bad row still stops it."""
+    ws = workspace(tmp_path / "ws", sandbox_server.url)
+    applied(ws, capsys, observed)
+    if bad:
+        bad_row_recorded_clean(ws)
+    plan_pid, real_check = os.getpid(), deferred_checks.check_csv
+
+    def check(r, *args):
+        if os.getpid() != plan_pid:
+            os._exit(7)
+        return real_check(r, *args)
+
+    monkeypatch.setattr(deferred_checks, "check_csv", check)
+    code, out = run(capsys, "plan", str(ws), "--detailed-exitcode")
+    assert "Traceback" not in out
+    if bad:
+        assert code == 1 and "customers.csv:52" in out, out
+    else:
+        assert code == 0, out
+    assert observed.pids("customers.csv") >= {plan_pid}  # checked by the plan itself
 
 
 def test_a_bad_row_added_since_the_apply_stops_the_plan_before_any_request(
