@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 
 from reconciler.engine.actions import Action
 from reconciler.engine.dependencies import Node, dependency_graph
-from reconciler.engine.halting import check_not_halted
+from reconciler.engine.halting import check_not_halted, stop_again_if_halted
 from reconciler.engine.plan import Plan
 from reconciler.engine.planner import Session
 from reconciler.errors import CampaignctlError
@@ -171,8 +171,9 @@ async def _run(session: Session, action: Action) -> str | None:
             session.ctx.bindings(action.account).rename(
                 action.kind, action.data["moved_from"], action.name)
         if action.op != "adopt" or not action.data.get("moved_from"):
-            await session.providers[action.account].execute(
-                action, session.live[action.account])
+            provider = session.providers[action.account]
+            await provider.execute(action, session.live[action.account])
+            await stop_again_if_halted(session.ctx, action, provider)
     except CampaignctlError as exc:
         progress.action("failed", action, str(exc))
         return str(exc)

@@ -5,6 +5,8 @@
   sending state) into a refusal naming who halted and why;
 - `check_not_halted`: the executor asks again before each campaign change (send-only
   accounts also before each batch: providers/sendonly/batches.py);
+- `stop_again_if_halted`: and after it, since `halt` may have stopped the account's
+  campaigns before this one reached the vendor;
 - `StopOutcome`: what a provider's `halt` capability (engine/contract.Haltable) says it did
   about one campaign; engine/stopping.py asks every account.
 """
@@ -46,6 +48,26 @@ def refuse_when_halted(actions: list[Action], ws, halt: Halt | None) -> list[Act
 def check_not_halted(ctx: RunContext, action: Action) -> None:
     if starts_sending(action, ctx.workspace) and (halt := read_halt(ctx.store)) is not None:
         raise Halted(f"{action.address}: not executed: {halt.describe()}")
+
+
+async def stop_again_if_halted(ctx: RunContext, action: Action, provider) -> None:
+    """After a campaign change that may start a send: a halt recorded while it was being
+    made may have stopped the account's campaigns before this one reached the vendor, so
+    they are stopped again (the provider's `halt`) and the action fails, saying so. A send
+    is not asked: it reads the halt before each of its batches."""
+    if action.op == "send" or not starts_sending(action, ctx.workspace):
+        return
+    halt = read_halt(ctx.store)
+    if halt is None:
+        return
+    stop = getattr(provider, "halt", None)
+    outcomes = list(await stop()) if stop is not None else []
+    done = [o for o in outcomes if o.address == action.address]
+    said = (f"stopped again: {done[0].detail}" if done and done[0].stopped else
+            f"not stopped: {done[0].detail}" if done else
+            "its vendor cannot stop it: check it at the vendor")
+    raise Halted(f"{action.address}: a halt was recorded while this change was made "
+                 f"({halt.describe()}); {said}")
 
 
 @dataclass(frozen=True)

@@ -178,3 +178,34 @@ def test_resume_without_a_halt_and_a_second_halt(tmp_path, sandbox_server):
     assert "No campaign was waiting at any vendor." in first.stdout
     second = run_cli("halt", str(ws), "--reason", "still")
     assert "(replaces the halt of" in second.stdout
+
+
+def test_a_halt_recorded_while_a_campaign_is_being_scheduled_stops_it_again(
+        tmp_path, sandbox_server, monkeypatch):
+    """`halt` lands after the apply looked for one and stops what the vendor holds, just
+    before the apply's own request schedules the campaign: the apply reads the halt again
+    once its change is made, moves the campaign back to DRAFT and fails, saying so."""
+    import threading
+
+    from reconciler.providers.scheduled_campaigns.provider import ScheduledCampaignsProvider
+
+    ws = workspace(tmp_path / "ws", sandbox_server.url)
+    real = ScheduledCampaignsProvider.execute
+
+    async def execute(self, action, live):
+        if action.address == "Campaign/winter":  # another shell, while apply runs
+            halting = threading.Thread(target=api.halt, args=(ws,),
+                                       kwargs={"reason": "storm", "by": "ops-lead"})
+            halting.start()
+            halting.join()
+        await real(self, action, live)
+
+    monkeypatch.setattr(ScheduledCampaignsProvider, "execute", execute)
+    applied = api.apply(ws, targets=["Campaign/winter"])
+    [(action, error)] = applied.result.failed
+    assert action.address == "Campaign/winter"
+    assert "a halt was recorded while this change was made" in error
+    assert "by ops-lead" in error and "stopped again: moved back to DRAFT" in error
+    puts = sandbox_server.get("/_sandbox/requests?method=PUT&path_prefix=/campaign").json()
+    states = [dict(p["form"])["state"] for p in puts if p.get("form")]
+    assert states[-1] == "DRAFT", states  # the campaign's last word at the vendor
