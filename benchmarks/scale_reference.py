@@ -19,7 +19,8 @@ scheduled-campaigns campaigns read by id), served by the sandbox over real HTTP 
 
 `--before DIR` runs the same steps with the code in DIR too (e.g. `git archive main`
 unpacked), so before and after are measured in one run on the same machine. Peak RSS is
-each process's own (wait4), not the sandbox's.
+each process's own (wait4), not the sandbox's; on Linux the report adds the peak PSS of a
+run's every process (a plan forks its CSV checks), sampled every 25 ms.
 
 With `--skip-apply` (plan and reference only: neither writes), both codes plan against one
 sandbox and workspace, set up by one first apply (at `--setup-latency`, default
@@ -42,6 +43,7 @@ import sqlite3
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 
@@ -97,18 +99,47 @@ def small_edit(ws: Path) -> None:
 
 # -- measuring a process -----------------------------------------------------------------------
 
+def _tree_pss(pid: int) -> int:
+    """KB of proportional set size (shared pages counted once) of `pid` and every process
+    it forked, from /proc (0 where that cannot be read)."""
+    total, todo = 0, [pid]
+    while todo:
+        p = todo.pop()
+        try:
+            for line in Path(f"/proc/{p}/smaps_rollup").read_text().splitlines():
+                if line.startswith("Pss:"):
+                    total += int(line.split()[1])
+            for task in Path(f"/proc/{p}/task").iterdir():
+                todo += [int(c) for c in (task / "children").read_text().split()]
+        except (OSError, ValueError):
+            continue
+    return total
+
+
 def run_measured(cmd: list[str], env: dict[str, str] | None = None) -> dict:
-    """Like measured(), but reaps the child itself so the RSS is this process's alone."""
+    """Like measured(), but reaps the child itself so the RSS is this process's alone; on
+    Linux, `tree` is also the peak PSS of the process and any it forked (sampled every
+    25 ms), as the memory a run takes in all."""
     start = time.perf_counter()
     with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
         proc = subprocess.Popen(cmd, stdout=out, stderr=err, stdin=subprocess.DEVNULL,
                                 env={**os.environ, **(env or {})})
+        peak, done = [0], threading.Event()
+
+        def sample() -> None:
+            while not done.wait(0.025):
+                peak[0] = max(peak[0], _tree_pss(proc.pid))
+        sampler = threading.Thread(target=sample, daemon=True)
+        if sys.platform == "linux":
+            sampler.start()
         _, status, usage = os.wait4(proc.pid, 0)
+        done.set()
         proc.returncode = os.waitstatus_to_exitcode(status)
         wall = time.perf_counter() - start
         out.seek(0)
         err.seek(0)
-        return {"wall": wall, "rss": usage.ru_maxrss / 1024, "code": proc.returncode,
+        return {"wall": wall, "rss": usage.ru_maxrss / 1024, "tree": peak[0] / 1024,
+                "code": proc.returncode,
                 "out": out.read().decode(errors="replace"),
                 "err": err.read().decode(errors="replace")}
 
@@ -215,7 +246,8 @@ def reference(ws: Path, url: str, overlap: bool = False) -> int:
 def row(label: str, m: dict, counts: tuple[int, int] | None = None) -> str:
     c = f"{counts[0]:5d} reads {counts[1]:5d} writes" if counts else ""
     ok = "" if m["code"] in (0, 2) else f"  EXIT {m['code']}: {(m['err'] or m['out'])[-300:]}"
-    return f"    {label:<24} {m['wall']:8.2f} s {m['rss']:7.0f} MB  {c}{ok}"
+    tree = f" (all processes {m['tree']:.0f} MB)" if m.get("tree") else ""
+    return f"    {label:<24} {m['wall']:8.2f} s {m['rss']:7.0f} MB{tree}  {c}{ok}"
 
 
 def one_code(label: str, code: Path, contacts: int, args, tmp: Path) -> dict:
@@ -322,12 +354,15 @@ def plan_summary(n: int, runs: dict) -> dict:
             continue
         wall = median([m["wall"] for m, _ in got])
         rss = max(m["rss"] for m, _ in got)
+        tree = max(m.get("tree") or 0 for m, _ in got)
         failed = [m["code"] for m, _ in got if m["code"] not in (0, 2)]
         print(f"    {label:<12} {wall:8.2f} s {rss:6.0f} MB {ref_wall:8.2f} s {ref_rss:6.0f} MB"
               f" {wall / ref_wall:6.2f}"
               + (f"  ({wall / over_wall:.2f} to the overlapped reference)" if over_wall else "")
+              + (f"; all its processes' peak PSS {tree:.0f} MB" if tree else "")
               + (f"  EXIT {failed}" if failed else ""))
         out[label] = {"plan_wall": round(wall, 2), "plan_rss_mb": round(rss),
+                      "plan_all_processes_pss_mb": round(tree),
                       "reference_wall": round(ref_wall, 2), "reference_rss_mb": round(ref_rss),
                       "ratio": round(wall / ref_wall, 3), "rounds": len(got),
                       "overlapped_reference_wall": over_wall and round(over_wall, 2),
