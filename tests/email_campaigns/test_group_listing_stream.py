@@ -39,11 +39,11 @@ def chunked(body: bytes, size: int, pulled: list[int] | None = None,
     return gen()
 
 
-def listing(compactor, **http):
+def listing(compactor, early=None, **http):
     async def go():
         async with module.EmailCampaignsClient(API, Secret(TOKEN), max_retries=2,
                                                backoff_base=0, **http) as client:
-            return await client.list_groups_each(compactor)
+            return await client.list_groups_each(compactor, early)
     return asyncio.run(go())
 
 
@@ -106,3 +106,54 @@ def test_the_body_waits_for_the_summaries_once_enough_of_it_is_held(monkeypatch)
         assert listing(slow_compactor) == [g["tag"] for g in GROUPS]
     # 1,000 bytes held, then nothing more read until the compactor was ready.
     assert at_ready == [10] and len(pulled) == -(-len(BODY) // 100)
+
+
+def test_groups_that_arrive_early_are_reduced_at_once_and_those_that_differ_decoded_again(
+        monkeypatch):
+    """The whole listing arrives while the summaries are still being made: each group is
+    reduced as it arrives; once they are ready, the reductions are settled, and the groups
+    that differ are decoded again from the bytes kept, whole, in the listing's order."""
+    monkeypatch.setattr(json_stream, "WINDOW", 100)
+    ready: list[bool] = []
+    reduced_while_waiting: list[bool] = []
+
+    async def slow_compactor():
+        await asyncio.sleep(0.3)
+        ready.append(True)
+        return lambda g: ("whole", g["tag"], len(g["contacts"]))
+
+    def reduce(g):
+        reduced_while_waiting.append(not ready)
+        return g["tag"]
+
+    differing = {"Group 2", "Group 4"}
+    early = module.Early(reduce, lambda tag: None if tag in differing else ("early", tag))
+    with respx.mock(base_url=API) as mock:
+        mock.get("/email/contact/").mock(
+            side_effect=lambda request: httpx.Response(200, content=chunked(BODY, 100)))
+        got = listing(slow_compactor, early)
+    # The last group is known whole only at the body's end (decoded then, compacted then).
+    assert got == [("whole", g["tag"], 50) if g["tag"] in differing else ("early", g["tag"])
+                   for g in GROUPS[:-1]] + [("whole", "Group 5", 50)]
+    assert reduced_while_waiting == [True] * (len(GROUPS) - 1)
+
+
+def test_a_group_reduced_early_settles_to_what_compacting_it_whole_gives():
+    from reconciler.contacts import EmailSet
+    from reconciler.providers.email_campaigns.live import (
+        compact_group,
+        settle_group,
+        summarize_group,
+    )
+
+    group = GROUPS[1]
+    emails = EmailSet()
+    for c in group["contacts"]:
+        emails.add(c["email"], c["name"])
+    same = {("id", "g1"): emails.summary(), ("bound", None): {"g1"}}
+    other = {("id", "g1"): (50, 1), ("bound", None): {"g1"}}
+    assert settle_group(summarize_group(group), same) == compact_group(group, same)
+    assert compact_group(group, same)["contact_names"] is None
+    assert settle_group(summarize_group(group), other) is None  # needs the group whole
+    assert compact_group(group, other)["contact_names"] == {
+        c["email"]: c["name"] for c in group["contacts"]}

@@ -68,6 +68,16 @@ def ignored_fields(r: Resource) -> set[str]:
 def compact_group(group: dict, expected: dict[tuple[str, Any], Any]) -> dict:
     """A live group without its contact list: their summary, and the email->name map only
     when it differs from what the manifests want (the diff then needs every entry)."""
+    out = summarize_group(group)
+    # The diff walks the differing map in the vendor's order.
+    out["contact_names"] = group_names(group.get("contacts") or []) \
+        if _differs(out, expected) else None
+    return out
+
+
+def summarize_group(group: dict) -> dict:
+    """A live group without its contact list, with their summary: what compact_group needs
+    nothing else for (the listing does it while the manifests' summaries are made)."""
     contacts = group.get("contacts") or []
     try:
         # The usual shape in one comprehension; walked backwards so that the first entry
@@ -77,17 +87,27 @@ def compact_group(group: dict, expected: dict[tuple[str, Any], Any]) -> dict:
     except (KeyError, TypeError, AttributeError):
         names = group_names(contacts)
     out = {k: v for k, v in group.items() if k != "contacts"}
-    out["contact_summary"] = summary = summarize(names)
+    out["contact_summary"] = summarize(names)
+    return out
+
+
+def settle_group(summarized: dict, expected: dict[tuple[str, Any], Any]) -> dict | None:
+    """compact_group of a group summarize_group reduced: None if it differs from what the
+    manifests want (its email->name map is needed, from the whole group)."""
+    if _differs(summarized, expected):
+        return None
+    return {**summarized, "contact_names": None}
+
+
+def _differs(summarized: dict, expected: dict[tuple[str, Any], Any]) -> bool:
     try:
-        gid = oid(group)
+        gid = oid(summarized)
     except ValueError:
         gid = None
     want = expected.get(("id", gid))
     if want is None and gid not in expected[("bound", None)]:
-        want = expected.get(("tag", group.get("tag")))
-    # The diff walks the differing map in the vendor's order.
-    out["contact_names"] = None if want == summary else group_names(contacts)
-    return out
+        want = expected.get(("tag", summarized.get("tag")))
+    return want != summarized["contact_summary"]
 
 
 def group_names(contacts: list) -> dict[str, str]:

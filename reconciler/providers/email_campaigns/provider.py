@@ -20,7 +20,7 @@ from reconciler.errors import CampaignctlError
 from reconciler.providers.base import ImportedResource, Provider
 from reconciler.providers.email_campaigns import importing
 from reconciler.providers.email_campaigns.campaigns import CampaignDiff
-from reconciler.providers.email_campaigns.client import EmailCampaignsClient, oid
+from reconciler.providers.email_campaigns.client import Early, EmailCampaignsClient, oid
 from reconciler.providers.email_campaigns.execute import EmailExecute
 from reconciler.providers.email_campaigns.halt import EmailHalt
 from reconciler.providers.email_campaigns.live import (
@@ -32,6 +32,8 @@ from reconciler.providers.email_campaigns.live import (
     by_id,
     compact_group,
     ignored_fields,
+    settle_group,
+    summarize_group,
 )
 from reconciler.providers.email_campaigns.proof import EmailProof
 from reconciler.providers.email_campaigns.status import EmailStatus
@@ -67,16 +69,19 @@ class EmailCampaignsProvider(CampaignDiff, EmailExecute, EmailStatus, EmailHalt,
         live = EmailLive()
         if not resources and not self.bindings:
             return live  # nothing managed here: no calls
+        expected: dict = {}
+
         async def compactor():
             # The manifests' contact summaries: some CSVs may be checked while the listing
-            # is in flight.
+            # is in flight (the groups that arrive meanwhile are summarised at once).
             await self.ctx.checks_done()
-            expected = self._expected_contacts(resources)
+            expected.update(self._expected_contacts(resources))
             return lambda g: compact_group(g, expected)
 
+        early = Early(summarize_group, lambda g: settle_group(g, expected))
         senders, optouts, groups, messages, campaigns = await asyncio.gather(
             self.client.list_senders(), self.client.list_optouts(),
-            self.client.list_groups_each(compactor),
+            self.client.list_groups_each(compactor, early),
             self.client.list_messages(), self.client.list_campaigns())
         live.senders, live.groups = by_id(senders), by_id(groups)
         live.messages, live.campaigns = by_id(messages), by_id(campaigns)
