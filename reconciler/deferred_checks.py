@@ -75,7 +75,15 @@ def _fork(aside: list[tuple[int, Resource]]) -> tuple[int, int] | None:
     if pid == 0:  # the child: check, answer, leave without running the parent's exit code
         code = 1
         try:
-            os.close(read_end)
+            # Nothing of the parent's stays open here: not the apply's lock (a `flock`
+            # follows the open file, and would outlive a parent killed mid-plan), not the
+            # state, not a connection, not the terminal or the pipe its output goes to.
+            os.closerange(3, write_end)
+            os.closerange(write_end + 1, _fd_limit())
+            nowhere = os.open(os.devnull, os.O_RDWR)
+            for fd in (0, 1, 2):
+                os.dup2(nowhere, fd)
+            os.close(nowhere)
             answer: Answer = []
             for i, r in aside:
                 found = check_csv(r)
@@ -87,6 +95,13 @@ def _fork(aside: list[tuple[int, Resource]]) -> tuple[int, int] | None:
             os._exit(code)
     os.close(write_end)
     return pid, read_end
+
+
+def _fd_limit() -> int:
+    try:
+        return os.sysconf("SC_OPEN_MAX")
+    except (ValueError, OSError):
+        return 1 << 16
 
 
 def _answer(pid: int, read_end: int) -> Answer:
