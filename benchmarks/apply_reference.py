@@ -48,7 +48,14 @@ import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from scale_reference import ROOT, Sandbox, cli, generate, run_measured  # noqa: E402
+from scale_reference import (  # noqa: E402
+    ROOT,
+    Sandbox,
+    byte_compile,
+    cli,
+    generate,
+    run_measured,
+)
 
 FORM = {"Content-Type": "application/x-www-form-urlencoded"}
 ACCOUNT_CONCURRENCY = 8  # what each account allows when campaignctl.yaml does not say
@@ -227,6 +234,7 @@ def main() -> int:
     runs: list[tuple[str, Path | None]] = [("after", ROOT), ("reference", None)]
     if args.before:
         runs.append(("before", args.before.resolve()))
+    byte_compile(code for _, code in runs if code is not None)
     results: dict[str, list[dict]] = {label: [] for label, _ in runs}
     for n in range(args.rounds):
         for label, code in runs if n % 2 == 0 else runs[::-1]:

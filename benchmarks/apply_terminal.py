@@ -45,7 +45,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
-from scale_reference import Sandbox, cli, generate  # noqa: E402
+from scale_reference import Sandbox, byte_compile, cli, generate  # noqa: E402
 
 COLUMNS, ROWS = 150, 50
 #: Output larger than this is not fed to the emulator (it takes about a second a MB).
@@ -167,6 +167,7 @@ def main() -> int:
           f"{args.resources} resources, {args.contacts:,} contacts, "
           f"latency {args.latency * 1000:.0f} ms per request")
     codes = [("after", ROOT)] + ([("before", args.before.resolve())] if args.before else [])
+    byte_compile(code for _, code in codes)
     walls: dict[tuple[str, str], list[float]] = {}
     cpus: dict[tuple[str, str], list[float]] = {}  # steadier than walls on a busy machine
     ratios: dict[str, list[float]] = {}  # pty/ci of each round: one after the other

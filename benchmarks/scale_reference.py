@@ -166,6 +166,13 @@ class Sandbox:
         self.server.stop()
 
 
+def byte_compile(codes) -> None:
+    """Each code tree byte-compiled first, as `pip install` leaves a package: a machine that
+    sets PYTHONDONTWRITEBYTECODE would otherwise compile every module on every run."""
+    for code in codes:
+        compileall.compile_dir(code / "reconciler", quiet=1)
+
+
 def cli(code: Path, *args: str) -> list[str]:
     return [sys.executable, "-c",
             f"import sys; sys.path.insert(0, {str(code)!r}); sys.argv[0] = 'campaignctl'; "
@@ -397,10 +404,7 @@ def main() -> int:
     codes = [("after", ROOT)] + ([("before", args.before.resolve())] if args.before else [])
     if args.before_only:
         codes = codes[1:]
-    for _, code in codes:
-        # Byte-compiled first, as `pip install` leaves a package: a machine that sets
-        # PYTHONDONTWRITEBYTECODE would otherwise compile every module on every run.
-        compileall.compile_dir(code / "reconciler", quiet=1)
+    byte_compile(code for _, code in codes)
     if args.setup_latency is None:
         args.setup_latency = args.latency
     if args.skip_apply:
