@@ -343,7 +343,7 @@ def test_an_unreadable_group_listing_is_a_clear_api_error(tmp_path):
 
     async def go():
         async with EmailCampaignsClient(API, Secret("tok")) as client:
-            return await client.list_groups_each(as_dicts)
+            return await client.list_groups_each(as_dicts, lambda g, compact: compact(g))
 
     for body in (b'{"not": "a list"}', b'[{"$_id": {"$oid": "g1"}, "contacts": [{"em'):
         with respx.mock(base_url=API) as mock:
@@ -364,7 +364,7 @@ def test_group_listing_decoded_a_few_bytes_at_a_time_gives_the_same_groups(monke
 
     async def go():
         async with module.EmailCampaignsClient(API, module.Secret("tok")) as client:
-            return await client.list_groups_each(as_dicts)
+            return await client.list_groups_each(as_dicts, lambda g, compact: compact(g))
 
     with respx.mock(base_url=API) as mock:
         mock.get("/email/contact/").respond(200, content=body)

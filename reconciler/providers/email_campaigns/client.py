@@ -35,34 +35,31 @@ CAMPAIGN_STATUSES = ("active", "paused", "cancelled")
 # request, not on the client: a client-wide Content-Type would override multipart's.
 JSON_HEADERS = {"Content-Type": "application/json"}
 T = TypeVar("T")
+E = TypeVar("E")
 #: Bytes of the group listing kept while the manifests' summaries are still being made.
 HELD_BYTES = 1 << 26
 
 
 @dataclass(frozen=True)
 class Early:
-    """How list_groups_each reduces a group that arrives before its compactor is ready."""
+    """How list_groups_each reduces a group that arrives before what it is compared with."""
 
     reduce: Callable[[dict[str, Any]], Any]  # what needs nothing else
-    settle: Callable[[Any], Any]  # once ready: the compacted group, or None: needs it whole
+    # (reduced, what it is compared with): the compacted group, or None: needs it whole
+    settle: Callable[[Any, Any], Any]
 
 
-def _settled(held: list[bytes], reduced: list[Any], early: Early | None, compact, out: list
-             ) -> list[bytes]:
-    """The held bytes once `compact` is ready: with `early`, the groups reduced meanwhile
-    are settled into `out` (those that need their whole entry decoded again from the held
-    bytes, in order), and the bytes left to feed are none; without it, all of them."""
-    if early is None:
-        return held
-    settled = [early.settle(r) for r in reduced]
+def _settled(held: list[bytes], reduced: list[Any], settle: Callable[[Any], Any],
+             compact: Callable[[dict[str, Any]], Any]) -> list[Any]:
+    """The groups reduced early, settled; those that need their whole entry are decoded
+    again from the held bytes (in order) and compacted."""
+    settled = [settle(r) for r in reduced]
     if any(s is None for s in settled):
         again = JsonListItems()
         whole = (g for piece in held for g in again.feed(piece) if isinstance(g, dict))
         settled = [s if s is not None else compact(g)
                    for s, g in zip(settled, whole, strict=True)]
-    out.extend(settled)
-    reduced.clear()
-    return []
+    return settled
 
 
 def oid(obj: dict[str, Any]) -> str:
@@ -205,48 +202,58 @@ class EmailCampaignsClient:
     async def list_groups(self) -> list[dict[str, Any]]:
         return await self._list("/email/contact/")
 
-    async def list_groups_each(self, compactor: Callable[[], Awaitable[Callable[
-            [dict[str, Any]], T]]], early: Early | None = None) -> list[T]:
-        """GET the groups, each decoded on its own as the body arrives and handed to
-        `compact`, so a listing holding ten million contacts is never held whole (as bytes,
-        text or dicts). `compactor` gives `compact`: what it compares with may still be in
-        the making when the answer starts; until then up to HELD_BYTES of it are kept, and
-        then the vendor is left to wait (nothing more is read).
+    async def list_groups_each(self, expected: Callable[[], Awaitable[E]],
+                               compact: Callable[[dict[str, Any], E], T],
+                               early: Early | None = None) -> list[T]:
+        """GET the groups, each decoded on its own as the body arrives and compacted
+        (`compact(group, wanted)`), so a listing holding ten million contacts is never held
+        whole (as bytes, text or dicts). `expected()` gives what the groups are compared
+        with, which may still be in the making when the answer starts; until then up to
+        HELD_BYTES of it are kept, and then the vendor is left to wait (nothing more is
+        read).
 
-        With `early`, a group that arrives before `compact` is ready is reduced at once
-        (`early.reduce`, what needs nothing else, while the wait lasts); once it is ready,
-        `early.settle` finishes each reduction, or says it needs the whole group, which is
-        then decoded again from the bytes kept."""
+        With `early`, a group that arrives before then is reduced at once (`early.reduce`,
+        what needs nothing else, while the wait lasts); then `early.settle(reduced, wanted)`
+        finishes each reduction, or says it needs the whole group, which is decoded again
+        from the bytes kept."""
         path = "/email/contact/"
-        ready = asyncio.ensure_future(compactor())
+        ready = asyncio.ensure_future(expected())
 
         async def consume(response: httpx.Response) -> list[T]:
             items, out = JsonListItems(), []
-            held: list[bytes] | None = []  # the body's first bytes, before `compact` is
+            held: list[bytes] = []  # the body's first bytes, before `ready`
             reduced: list[Any] = []  # their groups, reduced early
             size = 0
-            compact: Callable[[dict[str, Any]], T] | None = None
+            one: Callable[[dict[str, Any]], T] | None = None  # compact, once ready
+
+            async def once_ready() -> Callable[[dict[str, Any]], T]:
+                wanted = await ready
+
+                def one(g: dict[str, Any]) -> T:
+                    return compact(g, wanted)
+                if early is None:
+                    for piece in held:
+                        out.extend(one(g) for g in items.feed(piece) if isinstance(g, dict))
+                else:
+                    out.extend(_settled(held, reduced, lambda r: early.settle(r, wanted), one))
+                held.clear()
+                return one
+
             try:
                 async for chunk in response.aiter_bytes():
-                    if compact is None:
-                        held.append(chunk)
-                        size += len(chunk)
-                        if early is not None:
-                            reduced.extend(early.reduce(g) for g in items.feed(chunk)
-                                           if isinstance(g, dict))
-                        if not ready.done() and size < HELD_BYTES:
-                            continue
-                        compact = await ready
-                        chunks, held = _settled(held, reduced, early, compact, out), None
-                    else:
-                        chunks = [chunk]
-                    for piece in chunks:
-                        out.extend(compact(g) for g in items.feed(piece) if isinstance(g, dict))
-                if compact is None:
-                    compact = await ready
-                    for piece in _settled(held, reduced, early, compact, out):
-                        out.extend(compact(g) for g in items.feed(piece) if isinstance(g, dict))
-                out.extend(compact(g) for g in items.close() if isinstance(g, dict))
+                    if one is not None:
+                        out.extend(one(g) for g in items.feed(chunk) if isinstance(g, dict))
+                        continue
+                    held.append(chunk)
+                    size += len(chunk)
+                    if early is not None:
+                        reduced.extend(early.reduce(g) for g in items.feed(chunk)
+                                       if isinstance(g, dict))
+                    if ready.done() or size >= HELD_BYTES:
+                        one = await once_ready()
+                if one is None:
+                    one = await once_ready()
+                out.extend(one(g) for g in items.close() if isinstance(g, dict))
             except ValueError:  # not UTF-8, not JSON, or not a list
                 raise ApiError(VENDOR, "GET", path, response.status_code,
                                "unexpected response body (expected a JSON list)") from None

@@ -65,13 +65,35 @@ def ignored_fields(r: Resource) -> set[str]:
     return FIELDS[r.kind].ignored(r)
 
 
-def compact_group(group: dict, expected: dict[tuple[str, Any], Any]) -> dict:
+@dataclass(frozen=True)
+class ExpectedContacts:
+    """What the manifests want of the live groups' contacts: each group's summary by
+    ("id", the live id it is bound to) and by ("tag", the tag an unbound one would be
+    adopted by; None where two manifests share a tag, which no summary equals), and the
+    live ids bound to a manifest."""
+
+    summaries: dict[tuple[str, Any], tuple[int, int] | None]
+    bound: frozenset[str]
+
+    def differs(self, summarized: dict) -> bool:
+        """Whether a group summarize_group reduced differs from what its manifest wants."""
+        try:
+            gid = oid(summarized)
+        except ValueError:
+            gid = None
+        want = self.summaries.get(("id", gid))
+        if want is None and gid not in self.bound:
+            want = self.summaries.get(("tag", summarized.get("tag")))
+        return want != summarized["contact_summary"]
+
+
+def compact_group(group: dict, expected: ExpectedContacts) -> dict:
     """A live group without its contact list: their summary, and the email->name map only
     when it differs from what the manifests want (the diff then needs every entry)."""
     out = summarize_group(group)
     # The diff walks the differing map in the vendor's order.
     out["contact_names"] = group_names(group.get("contacts") or []) \
-        if _differs(out, expected) else None
+        if expected.differs(out) else None
     return out
 
 
@@ -91,23 +113,12 @@ def summarize_group(group: dict) -> dict:
     return out
 
 
-def settle_group(summarized: dict, expected: dict[tuple[str, Any], Any]) -> dict | None:
+def settle_group(summarized: dict, expected: ExpectedContacts) -> dict | None:
     """compact_group of a group summarize_group reduced: None if it differs from what the
     manifests want (its email->name map is needed, from the whole group)."""
-    if _differs(summarized, expected):
+    if expected.differs(summarized):
         return None
     return {**summarized, "contact_names": None}
-
-
-def _differs(summarized: dict, expected: dict[tuple[str, Any], Any]) -> bool:
-    try:
-        gid = oid(summarized)
-    except ValueError:
-        gid = None
-    want = expected.get(("id", gid))
-    if want is None and gid not in expected[("bound", None)]:
-        want = expected.get(("tag", summarized.get("tag")))
-    return want != summarized["contact_summary"]
 
 
 def group_names(contacts: list) -> dict[str, str]:

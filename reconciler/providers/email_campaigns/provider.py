@@ -29,6 +29,7 @@ from reconciler.providers.email_campaigns.live import (
     LIST_KINDS,
     LIVE_STATUSES,
     EmailLive,
+    ExpectedContacts,
     by_id,
     compact_group,
     ignored_fields,
@@ -69,19 +70,16 @@ class EmailCampaignsProvider(CampaignDiff, EmailExecute, EmailStatus, EmailHalt,
         live = EmailLive()
         if not resources and not self.bindings:
             return live  # nothing managed here: no calls
-        expected: dict = {}
-
-        async def compactor():
+        async def expected() -> ExpectedContacts:
             # The manifests' contact summaries: some CSVs may be checked while the listing
             # is in flight (the groups that arrive meanwhile are summarised at once).
             await self.ctx.checks_done()
-            expected.update(self._expected_contacts(resources))
-            return lambda g: compact_group(g, expected)
+            return self._expected_contacts(resources)
 
-        early = Early(summarize_group, lambda g: settle_group(g, expected))
         senders, optouts, groups, messages, campaigns = await asyncio.gather(
             self.client.list_senders(), self.client.list_optouts(),
-            self.client.list_groups_each(compactor, early),
+            self.client.list_groups_each(expected, compact_group,
+                                         Early(summarize_group, settle_group)),
             self.client.list_messages(), self.client.list_campaigns())
         live.senders, live.groups = by_id(senders), by_id(groups)
         live.messages, live.campaigns = by_id(messages), by_id(campaigns)
@@ -110,23 +108,23 @@ class EmailCampaignsProvider(CampaignDiff, EmailExecute, EmailStatus, EmailHalt,
         obj = live.of(kind).get(bound.remote_id) if bound else None
         return _stamp(bound.remote_id, obj) if obj is not None else None
 
-    def _expected_contacts(self, resources: list[Resource]) -> dict[tuple[str, Any], Any]:
+    def _expected_contacts(self, resources: list[Resource]) -> ExpectedContacts:
         """The desired contact summary of each group, by the live id it is bound to and by
         the tag an unbound one would be adopted by: a live group whose contacts match needs
         only its summary kept."""
-        out: dict[tuple[str, Any], Any] = {}
+        summaries: dict[tuple[str, Any], tuple[int, int] | None] = {}
         bound = {b.name: b.remote_id for b in self.bindings.of_kind("ContactGroup")}
         for r in resources:
             if r.kind != "ContactGroup" or "contacts" in r.lifecycle.ignore_changes:
                 continue
             summary = r.scan().emails
             if r.name in bound:
-                out[("id", bound[r.name])] = summary
+                summaries[("id", bound[r.name])] = summary
             else:
                 tag = ("tag", self._desired(r)["tag"])
-                out[tag] = summary if tag not in out else ()  # two with one tag: keep all
-        out[("bound", None)] = set(bound.values())
-        return out
+                # Two with one tag: None, which no summary equals (every entry kept).
+                summaries[tag] = summary if tag not in summaries else None
+        return ExpectedContacts(summaries, frozenset(bound.values()))
 
     # identity -----------------------------------------------------------------------------
     def _natural_key(self, kind: str, obj: dict) -> Any:
