@@ -141,8 +141,8 @@ class Store:
     def keep_out_writers(self, table: str) -> None:
         """Inside a transaction: wait for every transaction writing `table` to end, and keep
         new ones waiting until this one ends (what is read or timed after is ordered
-        against every write of `table`). SQLite's `BEGIN IMMEDIATE` already holds the
-        database's only write lock."""
+        against every write of `table`)."""
+        raise NotImplementedError
 
     def close(self) -> None:
         raise NotImplementedError
@@ -342,6 +342,9 @@ class SqliteStore(Store):
         for name in list(self._lock_files):
             self._let_go(name)
         self.db.close()
+
+    def keep_out_writers(self, table: str) -> None:
+        pass  # the transaction's BEGIN IMMEDIATE holds the database's only write lock
 
     @contextmanager
     def transaction(self) -> Iterator[SqliteStore]:
